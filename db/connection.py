@@ -1,0 +1,88 @@
+"""Opening the station database: WAL, full sync, foreign keys, busy timeout."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import AbstractContextManager
+from pathlib import Path
+
+from peewee import OperationalError, PeeweeException, SqliteDatabase
+
+from db.migrations import migrate
+from db.models import database
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be opened or written; the message is for people."""
+
+
+def _pragmas() -> list[tuple[str, object]]:
+    return [
+        ("journal_mode", "wal"),
+        ("synchronous", "full"),
+        ("foreign_keys", 1),
+        ("busy_timeout", BUSY_TIMEOUT_MS),
+    ]
+
+
+def open_database(path: Path | str, *, create_dirs: bool = True) -> SqliteDatabase:
+    """Open (and migrate) the SQLite file at ``path`` and bind the models to it.
+
+    Raises DatabaseUnavailable with a plain message for any failure.
+    """
+    path = Path(path)
+    try:
+        if create_dirs:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        elif not path.parent.is_dir():
+            raise DatabaseUnavailable(f"the folder {path.parent} does not exist")
+    except OSError as error:
+        raise DatabaseUnavailable(
+            f"cannot create the folder {path.parent}: {error.strerror}"
+        ) from error
+    sqlite_database = SqliteDatabase(
+        str(path),
+        pragmas=_pragmas(),
+        timeout=BUSY_TIMEOUT_MS / 1000,
+        check_same_thread=False,
+    )
+    try:
+        sqlite_database.connect(reuse_if_open=True)
+        database.initialize(sqlite_database)
+        migrate(sqlite_database)
+    except (PeeweeException, sqlite3.Error, RuntimeError) as error:
+        sqlite_database.close()
+        raise DatabaseUnavailable(describe_database_error(error, path)) from error
+    return sqlite_database
+
+
+def write_transaction() -> AbstractContextManager[object]:
+    """A write transaction that takes the write lock up front (BEGIN IMMEDIATE).
+
+    Taking the lock at BEGIN means a busy database waits on the busy timeout
+    instead of failing half-way with SQLITE_BUSY on a lock upgrade.
+    """
+    return database.atomic("IMMEDIATE")
+
+
+def describe_database_error(error: BaseException, path: Path | str | None = None) -> str:
+    """A sentence for a person about a database failure."""
+    text = str(error).lower()
+    where = f" ({path})" if path else ""
+    if "locked" in text or "busy" in text:
+        return f"the station database is busy in another program{where}"
+    if "disk is full" in text or "database or disk is full" in text:
+        return f"the disk holding the station database is full{where}"
+    if "readonly" in text or "read-only" in text:
+        return f"the station database is read-only{where}"
+    if "unable to open" in text:
+        return f"the station database cannot be opened{where}"
+    if "not a database" in text or "malformed" in text:
+        return f"the station database file is damaged{where}"
+    if isinstance(error, RuntimeError):
+        return str(error)
+    if isinstance(error, OperationalError | sqlite3.OperationalError):
+        return f"the station database failed: {error}{where}"
+    return f"the station database failed: {error}{where}"

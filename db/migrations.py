@@ -1,0 +1,126 @@
+"""Schema migrations, tracked with SQLite's ``PRAGMA user_version``.
+
+Each migration is frozen SQL: once released it never changes, so a database
+made by any earlier release upgrades step by step to the current schema.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from peewee import SqliteDatabase
+
+MIGRATIONS: Sequence[Sequence[str]] = (
+    # 1: tickets, their event log, the sync outbox and daily counters.
+    (
+        """CREATE TABLE ticket (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            uuid TEXT NOT NULL UNIQUE,
+            ticket_no TEXT NOT NULL UNIQUE,
+            queue_no TEXT NOT NULL,
+            station TEXT NOT NULL,
+            day TEXT NOT NULL,
+            category TEXT NOT NULL,
+            item TEXT NOT NULL,
+            building TEXT NOT NULL DEFAULT '',
+            description TEXT NOT NULL DEFAULT '',
+            contact_name TEXT,
+            contact_mobile TEXT,
+            consent_at TEXT,
+            created_at TEXT NOT NULL,
+            status TEXT NOT NULL,
+            unit TEXT NOT NULL,
+            due_at TEXT NOT NULL,
+            token TEXT NOT NULL,
+            print_state TEXT NOT NULL DEFAULT 'none'
+        )""",
+        "CREATE INDEX ticket_created_at ON ticket (created_at)",
+        "CREATE INDEX ticket_status ON ticket (status)",
+        """CREATE TABLE ticket_event (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            uuid TEXT NOT NULL UNIQUE,
+            ticket_uuid TEXT NOT NULL REFERENCES ticket (uuid),
+            kind TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            at TEXT NOT NULL,
+            payload TEXT NOT NULL DEFAULT '{}',
+            origin TEXT NOT NULL DEFAULT 'station'
+        )""",
+        "CREATE INDEX ticket_event_ticket ON ticket_event (ticket_uuid)",
+        """CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            event_uuid TEXT NOT NULL UNIQUE REFERENCES ticket_event (uuid),
+            created_at TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT,
+            last_error TEXT,
+            sent_at TEXT
+        )""",
+        "CREATE INDEX outbox_pending ON outbox (sent_at, id)",
+        """CREATE TABLE daily_counter (
+            station TEXT NOT NULL,
+            day TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            value INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (station, day, scope)
+        )""",
+    ),
+    # 2: staff accounts, the audit log, station key-value state and the
+    # language a ticket was issued in (for reprints and call-backs).
+    (
+        """CREATE TABLE staff_user (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            name TEXT NOT NULL UNIQUE,
+            role TEXT NOT NULL CHECK (role IN ('staff', 'head')),
+            pin_hash TEXT NOT NULL,
+            disabled INTEGER NOT NULL DEFAULT 0,
+            failed_attempts INTEGER NOT NULL DEFAULT 0,
+            locked_until TEXT,
+            created_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            target TEXT NOT NULL DEFAULT '',
+            detail TEXT NOT NULL DEFAULT ''
+        )""",
+        # The audit log is append-only, whatever program opens the file.
+        """CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+           BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END""",
+        """CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+           BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END""",
+        "CREATE TABLE key_value (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        "ALTER TABLE ticket ADD COLUMN language TEXT NOT NULL DEFAULT 'zh-CN'",
+    ),
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def schema_version(database: SqliteDatabase) -> int:
+    return int(database.execute_sql("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(database: SqliteDatabase, target: int = SCHEMA_VERSION) -> int:
+    """Bring the schema up to ``target``; returns the version it started from.
+
+    Each step runs in one immediate transaction together with its version
+    bump, so two processes starting at once cannot both apply it.
+    """
+    with database.atomic("IMMEDIATE"):
+        start = schema_version(database)
+    if start > SCHEMA_VERSION:
+        raise RuntimeError(
+            f"the database has schema version {start}, newer than this "
+            f"program's {SCHEMA_VERSION}: upgrade the program"
+        )
+    for version in range(start + 1, target + 1):
+        with database.atomic("IMMEDIATE"):
+            if schema_version(database) >= version:
+                continue
+            for statement in MIGRATIONS[version - 1]:
+                database.execute_sql(statement)
+            database.execute_sql(f"PRAGMA user_version = {version}")
+    return start

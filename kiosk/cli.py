@@ -1,0 +1,226 @@
+"""The ``kiosk`` command: the resident kiosk and the station's tools."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import logging.handlers
+import os
+import sys
+from pathlib import Path
+
+from db import DatabaseUnavailable, open_database
+from kiosk import __version__
+from kiosk.config import (
+    DEMO_STATION,
+    STATION_CODE,
+    ConfigError,
+    Settings,
+    config_path_from_env,
+    load_settings,
+)
+
+log = logging.getLogger("kiosk")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kiosk",
+        description="Station kiosk: walk-in requests in, QR-coded tickets out. "
+        "With no command, starts the resident kiosk.",
+    )
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="TOML config file (default: $KIOSK_CONFIG, else the built-in demo station)",
+    )
+    parser.add_argument("--version", action="version", version=f"kiosk {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    commands.add_parser("run", help="start the resident kiosk (the default)")
+
+    init = commands.add_parser("init", help="write a commented config file")
+    init.add_argument("path", nargs="?", default="kiosk.toml", help="where to write it")
+    init.add_argument("--station", metavar="CODE", help="station code, e.g. PHY3")
+    init.add_argument("--name", help="station name")
+    init.add_argument("--central", metavar="URL", help="central endpoint URL")
+    init.add_argument("--api-key", metavar="KEY", help="this station's API key")
+    init.add_argument("--force", action="store_true", help="overwrite an existing file")
+
+    stats = commands.add_parser("stats", help="ticket and sync counts")
+    stats.add_argument("--json", action="store_true", help="print one JSON object")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "init":
+        return command_init(args)
+    try:
+        settings = load_settings(config_path_from_env(args.config))
+    except ConfigError as error:
+        print(f"kiosk: configuration error: {error}", file=sys.stderr)
+        return 2
+    setup_logging(settings)
+    try:
+        open_database(settings.database_path)
+    except DatabaseUnavailable as error:
+        log.error("database unavailable: %s", error)
+        print(f"kiosk: {error}", file=sys.stderr)
+        return 1
+    if args.command == "stats":
+        return command_stats(settings, as_json=args.json)
+    return command_run(settings)
+
+
+def setup_logging(settings: Settings) -> None:
+    """Log to kiosk.log beside the database; never to the kiosk's screen."""
+    root = logging.getLogger()
+    if any(isinstance(h, logging.handlers.RotatingFileHandler) for h in root.handlers):
+        return
+    path = settings.database_path.parent / "kiosk.log"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.handlers.RotatingFileHandler(
+            path, maxBytes=2_000_000, backupCount=3, encoding="utf-8"
+        )
+    except OSError:
+        handler = logging.NullHandler()
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s")
+    )
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+
+
+def command_run(settings: Settings) -> int:
+    from kiosk.app import KioskApp
+
+    log.info("kiosk starting for station %s", settings.station.code)
+    KioskApp(settings).run()
+    return 0
+
+
+def command_stats(settings: Settings, *, as_json: bool) -> int:
+    from kiosk.tickets import last_sync_ok, pending_event_count, ticket_count
+
+    figures = {
+        "station": settings.station.code,
+        "tickets": ticket_count(),
+        "pending_events": pending_event_count(),
+        "last_sync_ok": last_sync_ok(),
+    }
+    if as_json:
+        print(json.dumps(figures, ensure_ascii=False))
+    else:
+        for key, value in figures.items():
+            print(f"{key}: {value if value is not None else '-'}")
+    return 0
+
+
+CONFIG_TEMPLATE = """\
+# Station kiosk configuration (TOML).
+# Start the kiosk with:  kiosk --config {path}   (or set KIOSK_CONFIG)
+
+# Time zone of the station: dates, daily ticket numbers and SLAs follow it.
+timezone = "Asia/Shanghai"
+
+[station]
+# 2-8 capital letters or digits, starting with a letter; ticket numbers
+# begin with it (PHY3-261125-001).
+code = "{code}"
+name = "{name}"
+name_en = "{name_en}"
+subdistrict = "{subdistrict}"
+subdistrict_en = "{subdistrict_en}"
+
+# The grids of the community and their buildings, as residents know them.
+# Residents pick one with the number keys; add as many as you need.
+{grids}
+[kiosk]
+# zh-CN or en: the language each new resident starts in.
+language = "zh-CN"
+# Seconds without input before the kiosk asks "do you need more time?" (5-3600),
+# and seconds of that countdown before the form is cleared (3-300).
+idle_timeout = 60
+idle_countdown = 15
+# Seconds the ticket stays on screen before the kiosk starts over (5-600).
+ticket_screen_seconds = 45
+# Start in large-text, high-contrast mode.
+large_text = false
+
+[central]
+# The subdistrict's central endpoint; leave empty to run offline only.
+url = "{central}"
+# This station's API key (keep this file readable by its owner only).
+api_key = "{api_key}"
+# Base of the tracking link in the QR code; defaults to url.
+# public_base_url = "https://track.example.gov.cn"
+# A CA bundle to verify the central's certificate, if not a public CA.
+# ca_bundle = "/etc/ssl/certs/subdistrict-ca.pem"
+
+[database]
+# The station's SQLite file (relative paths are relative to this file).
+path = "kiosk.db"
+"""
+
+
+def _toml_string(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)[1:-1]
+
+
+def render_config(
+    path: Path, code: str, name: str, central: str, api_key: str
+) -> str:
+    demo = DEMO_STATION
+    grids = "".join(
+        "[[station.grids]]\n"
+        f'name = "{_toml_string(grid.name)}"\n'
+        f'name_en = "{_toml_string(grid.name_en)}"\n'
+        "buildings = ["
+        + ", ".join(f'"{_toml_string(b)}"' for b in grid.buildings)
+        + "]\n\n"
+        for grid in demo.grids
+    )
+    is_demo = code == demo.code and not name
+    return CONFIG_TEMPLATE.format(
+        path=path,
+        code=code,
+        name=_toml_string(name or demo.name),
+        name_en=_toml_string(demo.name_en if is_demo else (name or demo.name_en)),
+        subdistrict=_toml_string(demo.subdistrict),
+        subdistrict_en=_toml_string(demo.subdistrict_en),
+        grids=grids,
+        central=_toml_string(central),
+        api_key=_toml_string(api_key),
+    )
+
+
+def command_init(args: argparse.Namespace) -> int:
+    path = Path(args.path).expanduser()
+    code = args.station or DEMO_STATION.code
+    if not STATION_CODE.match(code):
+        print(
+            f"kiosk: --station {code!r} is not allowed; use 2-8 capital letters or "
+            "digits, starting with a letter (e.g. PHY3)",
+            file=sys.stderr,
+        )
+        return 2
+    if path.exists() and not args.force:
+        print(f"kiosk: {path} exists; use --force to overwrite it", file=sys.stderr)
+        return 1
+    text = render_config(path, code, args.name or "", args.central or "", args.api_key or "")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Created owner-only from the start: the file may hold the API key.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(path, 0o600)
+    except OSError as error:
+        print(f"kiosk: cannot write {path}: {error.strerror}", file=sys.stderr)
+        return 1
+    load_settings(path)  # what we wrote must load
+    print(f"wrote {path}")
+    return 0

@@ -1,0 +1,309 @@
+"""The station's settings: one typed object, read from TOML and validated.
+
+``kiosk`` runs with no file at all on the embedded demo station. A value that
+is wrong stops start-up with a ConfigError naming the file, the key and what
+is allowed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import platformdirs
+
+APP_NAME = "station-kiosk"
+CONFIG_ENV = "KIOSK_CONFIG"
+LANGUAGES = ("zh-CN", "en")
+STATION_CODE = re.compile(r"^[A-Z][A-Z0-9]{1,7}$")
+
+
+class ConfigError(Exception):
+    """A bad configuration value; the message names the file and the key."""
+
+    def __init__(self, source: Path | None, key: str, message: str) -> None:
+        self.source = source
+        self.key = key
+        where = str(source) if source else "the built-in defaults"
+        super().__init__(f"{where}: {key}: {message}")
+
+
+@dataclass(frozen=True)
+class Grid:
+    name: str
+    name_en: str
+    buildings: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StationSettings:
+    code: str
+    name: str
+    name_en: str
+    subdistrict: str
+    subdistrict_en: str
+    grids: tuple[Grid, ...]
+    demo: bool
+
+
+@dataclass(frozen=True)
+class KioskSettings:
+    language: str = "zh-CN"
+    idle_timeout: float = 60.0
+    idle_countdown: float = 15.0
+    ticket_screen_seconds: float = 45.0
+    large_text: bool = False
+
+
+@dataclass(frozen=True)
+class CentralSettings:
+    url: str = ""
+    api_key: str = ""
+    public_base_url: str = "http://127.0.0.1:8311"
+    ca_bundle: str = ""
+
+
+@dataclass(frozen=True)
+class Settings:
+    station: StationSettings
+    kiosk: KioskSettings = field(default_factory=KioskSettings)
+    central: CentralSettings = field(default_factory=CentralSettings)
+    database_path: Path = field(
+        default_factory=lambda: Path(platformdirs.user_data_dir(APP_NAME)) / "kiosk.db"
+    )
+    timezone: str = "Asia/Shanghai"
+    source: Path | None = None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+DEMO_STATION = StationSettings(
+    code="PHY3",
+    name="蒲黄榆第三社区治理综合服务站",
+    name_en="Puhuangyu No. 3 Community Service Station",
+    subdistrict="东铁匠营街道",
+    subdistrict_en="Dongtiejiangying Subdistrict",
+    # Invented for the demo: grid and building names are not real addresses.
+    grids=(
+        Grid("第一网格（蒲黄榆桥东）", "Grid 1 (Puhuangyu Bridge East) [demo]",
+             ("1号楼", "2号楼", "3号楼", "5号楼", "6号楼")),
+        Grid("第二网格（五巷银行小区）", "Grid 2 (Wuxiang Yinhang Estate) [demo]",
+             ("五巷1号楼", "五巷2号楼", "五巷3号楼", "五巷4号楼")),
+        Grid("第三网格（玉蜓桥南）", "Grid 3 (Yuting Bridge South) [demo]",
+             ("8号楼", "9号楼", "10号楼", "11号楼", "12号楼", "14号楼")),
+        Grid("第四网格（刘家窑桥西）", "Grid 4 (Liujiayao Bridge West) [demo]",
+             ("15号楼", "16号楼", "17号楼", "沿街商铺", "社区公共区域")),
+    ),
+    demo=True,
+)
+
+
+def default_settings() -> Settings:
+    return Settings(station=DEMO_STATION)
+
+
+def config_path_from_env(explicit: str | None) -> Path | None:
+    chosen = explicit or os.environ.get(CONFIG_ENV)
+    return Path(chosen).expanduser() if chosen else None
+
+
+def load_settings(path: Path | None) -> Settings:
+    """Read and validate a TOML config, or return the embedded defaults."""
+    if path is None:
+        return default_settings()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise ConfigError(path, "(file)", "the file does not exist") from error
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(path, "(file)", f"cannot be read: {error}") from error
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(path, "(file)", f"is not valid TOML: {error}") from error
+    return _Reader(path).settings(raw)
+
+
+class _Reader:
+    """Walks the raw TOML table and builds Settings, naming keys on error."""
+
+    def __init__(self, source: Path) -> None:
+        self.source = source
+
+    def fail(self, key: str, message: str) -> ConfigError:
+        return ConfigError(self.source, key, message)
+
+    def table(self, raw: dict[str, Any], key: str, allowed: set[str]) -> dict[str, Any]:
+        value = raw.get(key, {})
+        if not isinstance(value, dict):
+            raise self.fail(key, "must be a table ([" + key + "])")
+        for name in value:
+            if name not in allowed:
+                raise self.fail(
+                    f"{key}.{name}", f"unknown key; allowed: {', '.join(sorted(allowed))}"
+                )
+        return value
+
+    def text(self, table: dict[str, Any], prefix: str, key: str, default: str) -> str:
+        value = table.get(key, default)
+        if not isinstance(value, str):
+            raise self.fail(f"{prefix}.{key}", "must be a string")
+        return value.strip()
+
+    def number(
+        self, table: dict[str, Any], prefix: str, key: str, default: float,
+        low: float, high: float,
+    ) -> float:
+        value = table.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.fail(f"{prefix}.{key}", f"must be a number from {low:g} to {high:g}")
+        if not low <= value <= high:
+            raise self.fail(
+                f"{prefix}.{key}", f"{value!r} is out of range; allowed: {low:g} to {high:g}"
+            )
+        return float(value)
+
+    def flag(self, table: dict[str, Any], prefix: str, key: str, default: bool) -> bool:
+        value = table.get(key, default)
+        if not isinstance(value, bool):
+            raise self.fail(f"{prefix}.{key}", "must be true or false")
+        return value
+
+    def settings(self, raw: dict[str, Any]) -> Settings:
+        for name in raw:
+            if name not in {"station", "kiosk", "central", "database", "timezone"}:
+                raise self.fail(
+                    name, "unknown key; allowed: station, kiosk, central, database, timezone"
+                )
+        timezone = raw.get("timezone", "Asia/Shanghai")
+        if not isinstance(timezone, str):
+            raise self.fail("timezone", "must be a string such as Asia/Shanghai")
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise self.fail(
+                "timezone", f"{timezone!r} is not a known time zone (e.g. Asia/Shanghai)"
+            ) from error
+        return Settings(
+            station=self.station(raw),
+            kiosk=self.kiosk(raw),
+            central=self.central(raw),
+            database_path=self.database(raw),
+            timezone=timezone,
+            source=self.source,
+        )
+
+    def station(self, raw: dict[str, Any]) -> StationSettings:
+        table = self.table(
+            raw, "station",
+            {"code", "name", "name_en", "subdistrict", "subdistrict_en", "grids"},
+        )
+        if not table:
+            return DEMO_STATION
+        code = self.text(table, "station", "code", "")
+        if not STATION_CODE.match(code):
+            raise self.fail(
+                "station.code",
+                f"{code!r} is not allowed; use 2-8 capital letters or digits, "
+                "starting with a letter (e.g. PHY3)",
+            )
+        name = self.text(table, "station", "name", "")
+        if not name:
+            raise self.fail("station.name", "must not be empty")
+        grids_raw = table.get("grids", [])
+        if not isinstance(grids_raw, list):
+            raise self.fail("station.grids", "must be a list of [[station.grids]] tables")
+        grids = []
+        for index, grid_raw in enumerate(grids_raw):
+            prefix = f"station.grids[{index}]"
+            if not isinstance(grid_raw, dict):
+                raise self.fail(prefix, "must be a table with name and buildings")
+            for key in grid_raw:
+                if key not in {"name", "name_en", "buildings"}:
+                    raise self.fail(
+                        f"{prefix}.{key}", "unknown key; allowed: buildings, name, name_en"
+                    )
+            grid_name = self.text(grid_raw, prefix, "name", "")
+            if not grid_name:
+                raise self.fail(f"{prefix}.name", "must not be empty")
+            buildings = grid_raw.get("buildings", [])
+            if not isinstance(buildings, list) or not all(
+                isinstance(b, str) and b.strip() for b in buildings
+            ):
+                raise self.fail(
+                    f"{prefix}.buildings", "must be a list of non-empty strings"
+                )
+            grids.append(
+                Grid(
+                    grid_name,
+                    self.text(grid_raw, prefix, "name_en", grid_name),
+                    tuple(b.strip() for b in buildings),
+                )
+            )
+        return StationSettings(
+            code=code,
+            name=name,
+            name_en=self.text(table, "station", "name_en", name),
+            subdistrict=self.text(table, "station", "subdistrict", ""),
+            subdistrict_en=self.text(table, "station", "subdistrict_en", ""),
+            grids=tuple(grids),
+            demo=False,
+        )
+
+    def kiosk(self, raw: dict[str, Any]) -> KioskSettings:
+        table = self.table(
+            raw, "kiosk",
+            {"language", "idle_timeout", "idle_countdown", "ticket_screen_seconds",
+             "large_text"},
+        )
+        defaults = KioskSettings()
+        language = self.text(table, "kiosk", "language", defaults.language)
+        if language not in LANGUAGES:
+            raise self.fail(
+                "kiosk.language", f"{language!r} is not allowed; allowed: zh-CN, en"
+            )
+        return KioskSettings(
+            language=language,
+            idle_timeout=self.number(table, "kiosk", "idle_timeout",
+                                     defaults.idle_timeout, 5, 3600),
+            idle_countdown=self.number(table, "kiosk", "idle_countdown",
+                                       defaults.idle_countdown, 3, 300),
+            ticket_screen_seconds=self.number(
+                table, "kiosk", "ticket_screen_seconds",
+                defaults.ticket_screen_seconds, 5, 600),
+            large_text=self.flag(table, "kiosk", "large_text", defaults.large_text),
+        )
+
+    def central(self, raw: dict[str, Any]) -> CentralSettings:
+        table = self.table(raw, "central", {"url", "api_key", "public_base_url", "ca_bundle"})
+        defaults = CentralSettings()
+        url = self.text(table, "central", "url", "")
+        if url and not re.match(r"^https?://[^\s/]+", url):
+            raise self.fail("central.url", f"{url!r} is not an http:// or https:// URL")
+        public = self.text(table, "central", "public_base_url", url or defaults.public_base_url)
+        if not re.match(r"^https?://[^\s/]+", public):
+            raise self.fail(
+                "central.public_base_url", f"{public!r} is not an http:// or https:// URL"
+            )
+        return CentralSettings(
+            url=url.rstrip("/"),
+            api_key=self.text(table, "central", "api_key", ""),
+            public_base_url=public.rstrip("/"),
+            ca_bundle=self.text(table, "central", "ca_bundle", ""),
+        )
+
+    def database(self, raw: dict[str, Any]) -> Path:
+        table = self.table(raw, "database", {"path"})
+        default = Settings(station=DEMO_STATION).database_path
+        value = self.text(table, "database", "path", str(default))
+        if not value:
+            raise self.fail("database.path", "must not be empty")
+        path = Path(value).expanduser()
+        if not path.is_absolute():
+            path = (self.source.parent / path).resolve()
+        return path

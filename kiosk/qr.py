@@ -1,0 +1,38 @@
+"""QR codes for tickets: the module matrix and its half-block drawing."""
+
+from __future__ import annotations
+
+import qrcode
+from qrcode.constants import ERROR_CORRECT_L, ERROR_CORRECT_M
+
+QUIET_ZONE = 4  # modules of light border on every side, as the standard asks
+
+
+# On screen the code is never scuffed, so low error correction keeps it small
+# enough for an 80x24 terminal; paper uses medium.
+SCREEN = ERROR_CORRECT_L
+PAPER = ERROR_CORRECT_M
+
+
+def qr_matrix(
+    data: str, *, border: int = QUIET_ZONE, error_correction: int = PAPER
+) -> list[list[bool]]:
+    """The QR code for ``data`` as rows of modules, True for dark, with border."""
+    code = qrcode.QRCode(error_correction=error_correction, border=border)
+    code.add_data(data)
+    code.make(fit=True)
+    return [list(row) for row in code.get_matrix()]
+
+
+def half_block_rows(matrix: list[list[bool]]) -> list[list[tuple[bool, bool]]]:
+    """Pairs of module rows as cells: (top dark, bottom dark) per character.
+
+    One terminal cell is about twice as tall as wide, so two modules stacked
+    in one cell (drawn with the upper half block) keep the code square.
+    """
+    rows = []
+    for y in range(0, len(matrix), 2):
+        top = matrix[y]
+        bottom = matrix[y + 1] if y + 1 < len(matrix) else [False] * len(top)
+        rows.append(list(zip(top, bottom, strict=True)))
+    return rows

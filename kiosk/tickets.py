@@ -1,0 +1,238 @@
+"""Issuing tickets: the one write the resident flow makes.
+
+A ticket, its first event, its outbox entry and the day's numbers are written
+in one immediate transaction: either all of them exist or none does, and the
+numbers stay gap-free per station and day whatever else writes at once.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import sqlite3
+import uuid as uuid_module
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from peewee import PeeweeException
+
+from db import DailyCounter, KeyValue, Outbox, Ticket, TicketEvent, write_transaction
+from db.connection import describe_database_error
+from kiosk.catalog import OTHER_ITEM, Catalog, Category, load_catalog
+from kiosk.config import Settings
+from kiosk.text import DESCRIPTION_LIMIT, NAME_LIMIT, clean_text
+
+MOBILE_PATTERN = re.compile(r"^1[3-9]\d{9}$")
+TOKEN_BYTES = 16  # 128 bits
+
+
+class TicketInputError(Exception):
+    """A field a resident filled in is not acceptable."""
+
+    def __init__(self, field_name: str, message_key: str) -> None:
+        super().__init__(f"{field_name}: {message_key}")
+        self.field_name = field_name
+        self.message_key = message_key
+
+
+class TicketSaveError(Exception):
+    """The ticket could not be stored; nothing was issued."""
+
+
+def normalize_mobile(raw: str) -> str:
+    """The mobile number as 11 digits, or TicketInputError."""
+    digits = re.sub(r"[\s\-]", "", raw)
+    if not MOBILE_PATTERN.match(digits):
+        raise TicketInputError("mobile", "error.mobile")
+    return digits
+
+
+def mask_mobile(mobile: str) -> str:
+    """138****5678: what staff and tickets show of a mobile number."""
+    if len(mobile) < 7:
+        return "*" * len(mobile)
+    return f"{mobile[:3]}****{mobile[-4:]}"
+
+
+@dataclass
+class TicketDraft:
+    """What a resident has entered so far; one draft is one ticket at most."""
+
+    language: str = "zh-CN"
+    draft_id: str = field(default_factory=lambda: str(uuid_module.uuid4()))
+    category: str = ""
+    item: str = ""
+    building: str = ""
+    description: str = ""
+    contact_name: str = ""
+    contact_mobile: str = ""
+    consent: bool = False
+
+    @property
+    def has_contact(self) -> bool:
+        return bool(self.contact_name or self.contact_mobile)
+
+
+@dataclass(frozen=True)
+class IssuedTicket:
+    uuid: str
+    ticket_no: str
+    queue_no: str
+    token: str
+    category: str
+    item: str
+    building: str
+    description: str
+    unit: str
+    created_at: datetime
+    due_at: datetime
+    has_contact: bool
+    url: str
+
+
+def tracking_url(settings: Settings, ticket_no: str, token: str) -> str:
+    return f"{settings.central.public_base_url}/t/{ticket_no}?k={token}"
+
+
+def _next_number(station: str, day: str, scope: str) -> int:
+    DailyCounter.insert(station=station, day=day, scope=scope, value=1).on_conflict(
+        conflict_target=[DailyCounter.station, DailyCounter.day, DailyCounter.scope],
+        update={DailyCounter.value: DailyCounter.value + 1},
+    ).execute()
+    counter = DailyCounter.get(
+        (DailyCounter.station == station)
+        & (DailyCounter.day == day)
+        & (DailyCounter.scope == scope)
+    )
+    return int(counter.value)
+
+
+def _validated(
+    draft: TicketDraft, catalog: Catalog
+) -> tuple[Category, dict[str, object]]:
+    try:
+        category = catalog.category(draft.category)
+        category.item(draft.item or OTHER_ITEM)
+    except KeyError as error:
+        raise TicketInputError("category", "error.category") from error
+    mobile = normalize_mobile(draft.contact_mobile) if draft.contact_mobile else None
+    name = clean_text(draft.contact_name, NAME_LIMIT) or None
+    if (mobile or name) and not draft.consent:
+        raise TicketInputError("consent", "error.consent")
+    return category, {
+        "item": draft.item or OTHER_ITEM,
+        "building": clean_text(draft.building, 60),
+        "description": clean_text(draft.description, DESCRIPTION_LIMIT),
+        "contact_name": name,
+        "contact_mobile": mobile,
+    }
+
+
+def _issued(settings: Settings, ticket: Ticket) -> IssuedTicket:
+    return IssuedTicket(
+        uuid=ticket.uuid,
+        ticket_no=ticket.ticket_no,
+        queue_no=ticket.queue_no,
+        token=ticket.token,
+        category=ticket.category,
+        item=ticket.item,
+        building=ticket.building,
+        description=ticket.description,
+        unit=ticket.unit,
+        created_at=datetime.fromisoformat(ticket.created_at),
+        due_at=datetime.fromisoformat(ticket.due_at),
+        has_contact=bool(ticket.contact_mobile or ticket.contact_name),
+        url=tracking_url(settings, ticket.ticket_no, ticket.token),
+    )
+
+
+def issue_ticket(
+    settings: Settings,
+    draft: TicketDraft,
+    *,
+    now: datetime | None = None,
+    catalog: Catalog | None = None,
+) -> IssuedTicket:
+    """Store the draft as a ticket and return it; idempotent per draft.
+
+    Raises TicketInputError for a bad field and TicketSaveError when the
+    database cannot take the write (nothing is issued then).
+    """
+    catalog = catalog or load_catalog()
+    category, fields = _validated(draft, catalog)
+    moment = (now or datetime.now(settings.zone)).astimezone(settings.zone)
+    moment = moment.replace(microsecond=0)
+    station = settings.station.code
+    try:
+        with write_transaction():
+            existing = Ticket.get_or_none(Ticket.uuid == draft.draft_id)
+            if existing is not None:
+                return _issued(settings, existing)
+            day = moment.strftime("%Y-%m-%d")
+            serial = _next_number(station, day, "ticket")
+            queue_serial = _next_number(station, day, f"queue:{category.letter}")
+            ticket = Ticket.create(
+                uuid=draft.draft_id,
+                ticket_no=f"{station}-{moment:%y%m%d}-{serial:03d}",
+                queue_no=f"{category.letter}{queue_serial:03d}",
+                station=station,
+                day=day,
+                category=category.code,
+                status="received",
+                unit=category.unit,
+                created_at=moment.isoformat(),
+                due_at=(moment + timedelta(hours=category.resolution_hours)).isoformat(),
+                token=secrets.token_urlsafe(TOKEN_BYTES),
+                consent_at=moment.isoformat() if draft.has_contact else None,
+                language=draft.language,
+                print_state="none",
+                **fields,
+            )
+            event = TicketEvent.create(
+                uuid=str(uuid_module.uuid4()),
+                ticket=ticket.uuid,
+                kind="received",
+                actor=f"kiosk:{station}",
+                at=moment.isoformat(),
+                payload=json.dumps(_snapshot(ticket), ensure_ascii=False),
+            )
+            Outbox.create(event=event.uuid, created_at=moment.isoformat())
+    except (PeeweeException, sqlite3.Error, OSError) as error:
+        raise TicketSaveError(
+            describe_database_error(error, settings.database_path)
+        ) from error
+    return _issued(settings, ticket)
+
+
+def _snapshot(ticket: Ticket) -> dict[str, object]:
+    """The ticket as the central platform receives it with its first event."""
+    return {
+        "ticket_no": ticket.ticket_no,
+        "queue_no": ticket.queue_no,
+        "station": ticket.station,
+        "category": ticket.category,
+        "item": ticket.item,
+        "building": ticket.building,
+        "description": ticket.description,
+        "contact_name": ticket.contact_name,
+        "contact_mobile": ticket.contact_mobile,
+        "created_at": ticket.created_at,
+        "unit": ticket.unit,
+        "due_at": ticket.due_at,
+        "token": ticket.token,
+        "language": ticket.language,
+    }
+
+
+def pending_event_count() -> int:
+    return int(Outbox.select().where(Outbox.sent_at.is_null()).count())
+
+
+def ticket_count() -> int:
+    return int(Ticket.select().count())
+
+
+def last_sync_ok() -> str | None:
+    row = KeyValue.get_or_none(KeyValue.key == "last_sync_ok")
+    return row.value if row else None

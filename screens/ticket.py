@@ -1,0 +1,72 @@
+"""The ticket: queue number in very large type, what happens next, the QR."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.widgets import Static
+
+from kiosk.tickets import IssuedTicket
+from screens.base import KioskScreen
+from screens.widgets.bigtext import BigText
+from screens.widgets.qrcode import QRCode
+
+
+class TicketScreen(KioskScreen):
+    ENTER_KEY = "key.finish"
+    BINDINGS = [Binding("enter", "forward", "Finish", id="finish", show=False)]
+    DEFAULT_CSS = """
+    TicketScreen #ticket-layout { height: 1fr; }
+    TicketScreen #ticket-info { width: 1fr; height: auto; padding: 0 1; }
+    TicketScreen #queue-label { text-style: bold; }
+    TicketScreen #queue-no { margin: 1 0; color: $accent; }
+    TicketScreen #ticket-no { text-style: bold; }
+    TicketScreen #next-steps { margin-top: 1; height: auto; }
+    TicketScreen #qr-caption { margin-top: 1; text-style: bold; color: $accent; }
+    """
+
+    def __init__(self, ticket: IssuedTicket) -> None:
+        super().__init__()
+        self.ticket = ticket
+
+    def compose_body(self) -> ComposeResult:
+        ticket = self.ticket
+        kiosk = self.kiosk
+        language = kiosk.language
+        category = kiosk.catalog.category(ticket.category)
+        unit = kiosk.catalog.units[ticket.unit].label(language)
+        with Horizontal(id="ticket-layout"):
+            with Vertical(id="ticket-info"):
+                yield Static(Content(self.t("ticket.queue_label")), id="queue-label")
+                yield BigText(ticket.queue_no, id="queue-no")
+                yield Static(
+                    Content(self.t("ticket.ticket_no", ticket_no=ticket.ticket_no)),
+                    id="ticket-no",
+                )
+                yield Static(
+                    Content(
+                        self.t(
+                            "ticket.next_steps",
+                            category=category.label(language),
+                            unit=unit,
+                            due=f"{ticket.due_at:%m-%d %H:%M}",
+                        )
+                    ),
+                    id="next-steps",
+                )
+                yield Static(Content(self.t("ticket.scan")), id="qr-caption")
+            yield QRCode(ticket.url, id="qr")
+
+    def keypad_hints(self) -> list[tuple[str, str, str]]:
+        return [
+            ("Enter", self.t("key.finish"), "screen.forward"),
+            ("*", self.t("key.language"), "app.toggle_language"),
+        ]
+
+    def action_forward(self) -> None:
+        self.kiosk.reset_flow()
+
+    def action_back(self) -> None:
+        self.kiosk.reset_flow()

@@ -1,0 +1,110 @@
+"""The kiosk's frame: the header with station and clock, the keypad bar, tiles."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.widgets import Static
+
+from screens.messages import TileChosen
+
+
+class KioskHeader(Horizontal):
+    """Station name on the left; online dot, date and time on the right."""
+
+    DEFAULT_CSS = """
+    KioskHeader {
+        height: 1;
+        dock: top;
+        background: $primary;
+        color: $text;
+    }
+    KioskHeader #station-name { width: 1fr; padding: 0 1; text-style: bold; }
+    KioskHeader #status { width: auto; padding: 0 1; }
+    KioskHeader #clock { width: auto; padding: 0 1; }
+    """
+
+    def __init__(self, station_name: str) -> None:
+        super().__init__()
+        self.station_name = station_name
+
+    def compose(self) -> ComposeResult:
+        yield Static(Content(self.station_name), id="station-name")
+        yield Static(id="status")
+        yield Static(id="clock")
+
+    def show_status(self, online: bool, label: str) -> None:
+        dot = Content.styled("●", "green" if online else "grey50")
+        self.query_one("#status", Static).update(Content.assemble(dot, " ", label))
+
+    def show_time(self, moment: datetime, weekday: str) -> None:
+        self.query_one("#clock", Static).update(
+            Content(f"{moment:%Y-%m-%d} {weekday} {moment:%H:%M}")
+        )
+
+
+class Tile(Static):
+    """A numbered choice: pressing its digit or tapping it chooses it."""
+
+    DEFAULT_CSS = """
+    Tile {
+        height: 1fr;
+        width: 1fr;
+        min-height: 3;
+        border: round $primary;
+        padding: 0 1;
+        content-align: left middle;
+    }
+    Tile:hover { background: $boost; border: round $accent; }
+    """
+
+    def __init__(
+        self, key: str, label: str, detail: str = "", *, id: str | None = None  # noqa: A002
+    ) -> None:
+        content = Content.assemble((key, "bold"), "  ", (label, "bold"))
+        if detail:
+            content = Content.assemble(content, "\n", (detail, "dim"))
+        super().__init__(content, id=id)
+        self.key = key
+
+    def on_click(self) -> None:
+        self.post_message(TileChosen(self.key))
+
+
+class KeyHint(Static):
+    """One clickable key hint in the keypad bar."""
+
+    DEFAULT_CSS = """
+    KeyHint { width: auto; padding: 0 1; }
+    KeyHint:hover { background: $boost; }
+    """
+
+    def __init__(self, key_label: str, text: str, action: str) -> None:
+        super().__init__(Content.assemble((key_label, "bold reverse"), " ", text))
+        self.action = action
+
+    async def on_click(self) -> None:
+        await self.app.run_action(self.action, self.screen)
+
+
+class KeypadBar(Horizontal):
+    """The bottom line: what each keypad key does on this screen."""
+
+    DEFAULT_CSS = """
+    KeypadBar {
+        height: 1;
+        dock: bottom;
+        background: $panel;
+    }
+    """
+
+    def __init__(self, hints: list[tuple[str, str, str]]) -> None:
+        super().__init__()
+        self.hints = hints
+
+    def compose(self) -> ComposeResult:
+        for key_label, text, action in self.hints:
+            yield KeyHint(key_label, text, action)
