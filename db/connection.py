@@ -18,16 +18,21 @@ class DatabaseUnavailable(Exception):
     """The database cannot be opened or written; the message is for people."""
 
 
-def _pragmas() -> list[tuple[str, object]]:
+def _pragmas(busy_timeout_ms: int) -> list[tuple[str, object]]:
     return [
         ("journal_mode", "wal"),
         ("synchronous", "full"),
         ("foreign_keys", 1),
-        ("busy_timeout", BUSY_TIMEOUT_MS),
+        ("busy_timeout", busy_timeout_ms),
     ]
 
 
-def open_database(path: Path | str, *, create_dirs: bool = True) -> SqliteDatabase:
+def open_database(
+    path: Path | str,
+    *,
+    create_dirs: bool = True,
+    busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+) -> SqliteDatabase:
     """Open (and migrate) the SQLite file at ``path`` and bind the models to it.
 
     Raises DatabaseUnavailable with a plain message for any failure.
@@ -44,8 +49,8 @@ def open_database(path: Path | str, *, create_dirs: bool = True) -> SqliteDataba
         ) from error
     sqlite_database = SqliteDatabase(
         str(path),
-        pragmas=_pragmas(),
-        timeout=BUSY_TIMEOUT_MS / 1000,
+        pragmas=_pragmas(busy_timeout_ms),
+        timeout=busy_timeout_ms / 1000,
         check_same_thread=False,
     )
     try:

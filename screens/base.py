@@ -75,6 +75,8 @@ class KioskScreen(Screen[None]):
         self.kiosk.refresh_frame(self)
 
     def on_screen_resume(self) -> None:
+        if self.app.screen is not self or self not in self.app.screen_stack:
+            return  # passed through while the flow was reset to the start
         if self._composed_language and self._composed_language != self.kiosk.language:
             self.relabel()
         else:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -15,10 +15,15 @@ from screens.base import KioskScreen
 
 
 class MobileInput(Input):
-    """Digits only; the keypad's minus and star keys stay with the screen."""
+    """Digits only; the keypad's minus, star and slash keys stay with the screen."""
 
     def check_consume_key(self, key: str, character: str | None) -> bool:
         return character is not None and character.isdigit()
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.is_printable and not (event.character or "").isdigit():
+            # Not ours: let the key bubble up to the screen's bindings.
+            event.prevent_default()
 
 
 class ContactScreen(KioskScreen):

@@ -45,7 +45,8 @@ class DetailsScreen(ChoiceScreen):
 
     def on_screen_resume(self) -> None:
         # Values may have changed on a sub-screen: show them.
-        self.relabel()
+        if self.app.screen is self:
+            self.relabel()
 
     def action_forward(self) -> None:
         from screens.review import ReviewScreen

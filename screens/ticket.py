@@ -14,6 +14,9 @@ from screens.widgets.bigtext import BigText
 from screens.widgets.qrcode import QRCode
 
 
+FINISH_GUARD_SECONDS = 2.0
+
+
 class TicketScreen(KioskScreen):
     ENTER_KEY = "key.finish"
     BINDINGS = [Binding("enter", "forward", "Finish", id="finish", show=False)]
@@ -30,6 +33,7 @@ class TicketScreen(KioskScreen):
     def __init__(self, ticket: IssuedTicket) -> None:
         super().__init__()
         self.ticket = ticket
+        self.shown_at = 0.0
 
     def compose_body(self) -> ComposeResult:
         ticket = self.ticket
@@ -65,8 +69,17 @@ class TicketScreen(KioskScreen):
             ("*", self.t("key.language"), "app.toggle_language"),
         ]
 
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.shown_at = self.kiosk.clock()
+
+    def finish(self) -> None:
+        # A double tap on Submit must not also dismiss the ticket it produced.
+        if self.kiosk.clock() - self.shown_at >= FINISH_GUARD_SECONDS:
+            self.kiosk.reset_flow()
+
     def action_forward(self) -> None:
-        self.kiosk.reset_flow()
+        self.finish()
 
     def action_back(self) -> None:
-        self.kiosk.reset_flow()
+        self.finish()

@@ -38,12 +38,14 @@ class KioskHeader(Horizontal):
 
     def show_status(self, online: bool, label: str) -> None:
         dot = Content.styled("●", "green" if online else "grey50")
-        self.query_one("#status", Static).update(Content.assemble(dot, " ", label))
+        for status in self.query("#status").results(Static):
+            status.update(Content.assemble(dot, " ", label))
 
     def show_time(self, moment: datetime, weekday: str) -> None:
-        self.query_one("#clock", Static).update(
-            Content(f"{moment:%Y-%m-%d} {weekday} {moment:%H:%M}")
-        )
+        # query(), not query_one(): while a screen recomposes, its header may
+        # not have children yet; the screen refreshes it once it has.
+        for clock in self.query("#clock").results(Static):
+            clock.update(Content(f"{moment:%Y-%m-%d} {weekday} {moment:%H:%M}"))
 
 
 class Tile(Static):

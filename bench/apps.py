@@ -1,0 +1,147 @@
+"""The apps under measurement and a probe for "this screen has been painted".
+
+Imported by the measured child processes after their start time is taken, so
+importing this module (and Textual with it) counts towards cold start. Kiosk
+modules are imported inside functions: the hello-world run never loads them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from textual import events
+from textual._context import active_message_pump
+from textual.app import App, ComposeResult
+from textual.message import Message
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Static
+
+SIZE = (100, 30)
+
+
+class HelloApp(App[None]):
+    """The baseline: a Textual app with one Static."""
+
+    def compose(self) -> ComposeResult:
+        yield Static("Hello, world!", id="hello")
+
+
+@dataclass
+class Target:
+    """An app, how to recognise its first screen, and the id of a widget on it."""
+
+    app: App[None]
+    is_target: Callable[[Screen[object]], bool]
+    marker: str
+
+
+def hello_target() -> Target:
+    return Target(HelloApp(), lambda screen: True, "hello")
+
+
+def kiosk_settings(database_path: Path) -> object:
+    """The demo station's settings with the database in ``database_path``."""
+    from kiosk.config import default_settings
+
+    return replace(default_settings(), database_path=database_path)
+
+
+def kiosk_target(
+    database_path: Path, clock: Callable[[], float] | None = None
+) -> Target:
+    """Open the database and build the kiosk, as ``kiosk run`` does."""
+    from db import open_database
+    from kiosk.app import KioskApp
+    from screens.welcome import WelcomeScreen
+
+    settings = kiosk_settings(database_path)
+    open_database(database_path)
+    app = KioskApp(settings) if clock is None else KioskApp(settings, clock=clock)
+    return Target(
+        app,  # type: ignore[arg-type]
+        lambda screen: isinstance(screen, WelcomeScreen),
+        "tiles",
+    )
+
+
+class PaintProbe:
+    """Records when a widget first appears in a painted frame.
+
+    Used as the ``message_hook`` of ``App.run_test``: it sees every message
+    as it is dispatched, so it can time events to the moment they happen
+    rather than to the next time a test loop polls (``Pilot.pause`` sleeps at
+    least 20 ms). A callback scheduled with ``call_after_refresh`` runs once
+    the screen is idle after a compositor refresh, i.e. after the frame that
+    includes the widget has been rendered (headless: rendered, not written).
+    """
+
+    def __init__(self, app: App[object]) -> None:
+        self.app = app
+        self.watchers: list[Callable[[Message, object], None]] = []
+        self.marks: dict[str, float] = {}
+
+    def hook(self, message: Message) -> None:
+        if self.watchers:
+            pump = active_message_pump.get(None)
+            for watch in self.watchers:
+                watch(message, pump)
+
+    def mark(self, name: str) -> None:
+        self.marks.setdefault(name, time.perf_counter())
+
+    def when_painted(self, widget: Widget, name: str) -> None:
+        """Mark ``name`` after the first refresh that puts ``widget`` on screen."""
+
+        def check() -> None:
+            if name in self.marks:
+                return
+            if widget.is_attached and widget.screen is self.app.screen:
+                if widget.region.area > 0:
+                    self.mark(name)
+                    return
+            if widget.is_attached:
+                widget.call_after_refresh(check)
+
+        widget.call_after_refresh(check)
+
+    def watch_first_paint(self, target: Target, name: str = "painted") -> None:
+        """Mark ``name`` when the target's first screen has been painted."""
+        self.watch_mount(
+            target.marker,
+            lambda widget: target.is_target(widget.screen),
+            name,
+        )
+
+    def watch_mount(
+        self, widget_id: str, accept: Callable[[Widget], bool], name: str
+    ) -> None:
+        """Mark ``name`` once a widget with ``widget_id`` is mounted and painted.
+
+        Only ``Mount`` events are looked at, so the hook costs next to nothing
+        per message. ``accept`` can reject a widget (say, on the wrong screen).
+        """
+
+        def watch(message: Message, pump: object) -> None:
+            if (
+                isinstance(message, events.Mount)
+                and isinstance(pump, Widget)
+                and pump.id == widget_id
+                and accept(pump)
+            ):
+                self.mark(f"{name}_mounted")
+                self.when_painted(pump, name)
+
+        self.watchers.append(watch)
+
+    def watch_message(self, message_type: type[Message], name: str) -> None:
+        """Mark ``name`` when a message of ``message_type`` is dispatched."""
+
+        def watch(message: Message, pump: object) -> None:
+            if isinstance(message, message_type):
+                self.mark(name)
+
+        self.watchers.append(watch)

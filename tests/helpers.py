@@ -1,0 +1,34 @@
+"""Helpers for pilot tests: waiting on conditions, reading what is on screen."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from textual.app import App
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+
+async def wait_for(
+    pilot: Pilot[object], condition: Callable[[], bool], timeout: float = 10.0
+) -> None:
+    """Let the app run until ``condition`` holds; fail after ``timeout`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError("condition not met in time")
+        await pilot.pause(0.01)
+
+
+def screen_text(app: App[object]) -> str:
+    """All text of the Static widgets on the current screen, one per line."""
+    parts = []
+    for widget in app.screen.query(Static):
+        parts.append(str(widget.render()))
+    return "\n".join(parts)
+
+
+async def wait_screen(pilot: Pilot[object], screen_type: type) -> None:
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, screen_type))

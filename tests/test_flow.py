@@ -1,0 +1,226 @@
+"""The resident flow, driven as a resident would: keypad, touch, both languages."""
+
+from __future__ import annotations
+
+from db import Outbox, Ticket, TicketEvent
+from screens.category import CategoryScreen
+from screens.consent import ConsentScreen
+from screens.contact import ContactScreen
+from screens.description import DescriptionScreen
+from screens.details import DetailsScreen
+from screens.idle import IdleScreen
+from screens.item import ItemScreen
+from screens.location import LocationScreen
+from screens.review import ReviewScreen
+from screens.ticket import TicketScreen
+from screens.welcome import WelcomeScreen
+from screens.widgets.bigtext import BigText
+from tests.helpers import screen_text, wait_for, wait_screen
+
+HOSTILE = "[@click=app.quit]x[/] [link="
+
+
+async def test_keypad_only_flow_issues_a_ticket(make_app, clock):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_screen(pilot, WelcomeScreen)
+        assert "我要反映问题" in screen_text(app)
+        await pilot.press("1")
+        await wait_screen(pilot, CategoryScreen)
+        await pilot.press("2")  # housing repairs
+        await wait_screen(pilot, ItemScreen)
+        assert "房屋设施报修" in screen_text(app)
+        await pilot.press("1")  # leaking roof
+        await wait_screen(pilot, DetailsScreen)
+        await pilot.press("enter")
+        await wait_screen(pilot, ReviewScreen)
+        assert "屋顶漏水" in screen_text(app)
+        assert "匿名" in screen_text(app)
+        await pilot.press("enter")
+        await wait_screen(pilot, TicketScreen)
+        ticket = Ticket.get()
+        assert (ticket.category, ticket.item, ticket.status) == (
+            "housing", "roof-leak", "received"
+        )
+        assert ticket.contact_mobile is None and ticket.consent_at is None
+        assert ticket.queue_no == "B001"
+        assert ticket.ticket_no.startswith("PHY3-") and ticket.ticket_no.endswith("-001")
+        assert app.screen.query_one(BigText).text == "B001"
+        text = screen_text(app)
+        assert ticket.ticket_no in text and "物业公司" in text
+        # One event and its outbox entry came with the ticket.
+        event = TicketEvent.get()
+        assert event.kind == "received" and event.ticket_uuid == ticket.uuid
+        assert Outbox.get().event_uuid == event.uuid
+        # Enter finishes; the kiosk is ready for the next resident.
+        await pilot.press("enter")  # too soon after Submit: a double tap
+        assert isinstance(app.screen, TicketScreen)
+        clock.advance(3)
+        await pilot.press("enter")
+        await wait_screen(pilot, WelcomeScreen)
+        assert app.draft.category == ""
+
+
+async def test_english_flow_with_place_description_and_contact(make_app):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_screen(pilot, WelcomeScreen)
+        await pilot.press("asterisk")
+        await wait_for(pilot, lambda: "Make a request" in screen_text(app))
+        await pilot.press("1", "6", "1")  # fire safety, blocked fire lane
+        await wait_screen(pilot, DetailsScreen)
+        assert "Where" in screen_text(app)
+        await pilot.press("1")
+        await wait_screen(pilot, LocationScreen)
+        await pilot.press("2", "3")  # grid 2, its third building
+        await wait_screen(pilot, DetailsScreen)
+        await wait_for(pilot, lambda: "五巷3号楼" in screen_text(app))
+        await pilot.press("2")
+        await wait_screen(pilot, DescriptionScreen)
+        await pilot.press(*"cars parked in lane")
+        await pilot.press("enter")
+        await wait_screen(pilot, DetailsScreen)
+        await pilot.press("3")
+        await wait_screen(pilot, ContactScreen)
+        await pilot.press(*"13800138000")
+        await pilot.press("enter")
+        await wait_screen(pilot, ConsentScreen)
+        assert "personal data" in screen_text(app)
+        await pilot.press("1")
+        await wait_screen(pilot, DetailsScreen)
+        await wait_for(pilot, lambda: "138****8000" in screen_text(app))
+        await pilot.press("enter")
+        await wait_screen(pilot, ReviewScreen)
+        review = screen_text(app)
+        assert "Blocked fire lane" in review and "Fire Brigade" in review
+        assert "13800138000" not in review  # masked, even to the resident
+        await pilot.press("enter")
+        await wait_screen(pilot, TicketScreen)
+        assert "Your queue number" in screen_text(app)
+    ticket = Ticket.get()
+    assert ticket.category == "fire" and ticket.item == "fire-lane"
+    assert ticket.building == "第二网格（五巷银行小区） 五巷3号楼"
+    assert ticket.description == "cars parked in lane"
+    assert ticket.contact_mobile == "13800138000"
+    assert ticket.consent_at is not None
+    assert ticket.language == "en"
+    assert ticket.queue_no == "F001"
+
+
+async def test_touch_only_flow(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_screen(pilot, WelcomeScreen)
+        await pilot.click("#tile-1")
+        await wait_screen(pilot, CategoryScreen)
+        await pilot.click("#tile-4")  # market supervision
+        await wait_screen(pilot, ItemScreen)
+        await pilot.click("#tile-1")  # food past its date
+        await wait_screen(pilot, DetailsScreen)
+        await pilot.click("KeyHint")  # "Enter: next" is the first hint
+        await wait_screen(pilot, ReviewScreen)
+        await pilot.click("KeyHint")  # "Enter: submit"
+        await wait_screen(pilot, TicketScreen)
+    assert Ticket.get().item == "expired-food"
+
+
+async def test_back_goes_one_step_with_escape_and_minus(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1", "2")
+        await wait_screen(pilot, ItemScreen)
+        await pilot.press("minus")
+        await wait_screen(pilot, CategoryScreen)
+        await pilot.press("escape")
+        await wait_screen(pilot, WelcomeScreen)
+        await pilot.press("escape", "minus")  # nothing before the welcome screen
+        assert isinstance(app.screen, WelcomeScreen) and app.is_running
+
+
+async def test_language_switch_keeps_what_was_typed(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1", "1", "1", "3")
+        await wait_screen(pilot, ContactScreen)
+        await pilot.press(*"1391")
+        await pilot.press("asterisk")  # the mobile field leaves * to the screen
+        await wait_for(pilot, lambda: "Mobile" in screen_text(app))
+        assert app.screen.query_one("#mobile").value == "1391"
+
+
+async def test_hostile_text_is_shown_literally_and_does_nothing(make_app):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("1", "9", "1", "2")
+        await wait_screen(pilot, DescriptionScreen)
+        await pilot.press(*HOSTILE)
+        await pilot.press("enter")
+        await wait_screen(pilot, DetailsScreen)
+        await wait_for(pilot, lambda: "[@click=app.quit]x" in screen_text(app))
+        await pilot.press("enter")
+        await wait_screen(pilot, ReviewScreen)
+        assert HOSTILE in screen_text(app)
+        await pilot.click("#summary", offset=(10, 4))  # on the text itself
+        assert app.is_running
+        await pilot.press("enter")
+        await wait_screen(pilot, TicketScreen)
+    assert Ticket.get().description == HOSTILE
+
+
+async def test_wrong_mobile_is_flagged_at_the_field_and_nothing_is_lost(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1", "5", "1", "2")
+        await wait_screen(pilot, DescriptionScreen)
+        await pilot.press(*"every night")
+        await pilot.press("enter", "3")
+        await wait_screen(pilot, ContactScreen)
+        await pilot.press(*"12345678901")  # starts with 12: not a mobile number
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "11 位数字" in screen_text(app))
+        assert isinstance(app.screen, ContactScreen)
+        assert app.screen.query_one("#mobile").value == "12345678901"
+        assert app.draft.description == "every night"
+        # Clearing the field goes on anonymously.
+        for _ in range(11):
+            await pilot.press("backspace")
+        await pilot.press("enter")
+        await wait_screen(pilot, DetailsScreen)
+        assert app.draft.contact_mobile == "" and app.draft.description == "every night"
+
+
+async def test_declining_consent_drops_the_contact(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1", "5", "1", "3")
+        await wait_screen(pilot, ContactScreen)
+        await pilot.press(*"13912345678")
+        await pilot.press("enter")
+        await wait_screen(pilot, ConsentScreen)
+        await pilot.press("2")
+        await wait_screen(pilot, DetailsScreen)
+        await pilot.press("enter", "enter")
+        await wait_screen(pilot, TicketScreen)
+    ticket = Ticket.get()
+    assert ticket.contact_mobile is None and ticket.contact_name is None
+
+
+async def test_two_submits_give_one_ticket(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1", "1", "1", "enter")
+        await wait_screen(pilot, ReviewScreen)
+        await pilot.press("enter", "enter", "1")
+        await wait_screen(pilot, TicketScreen)
+        await app.workers.wait_for_complete()
+    assert Ticket.select().count() == 1
+    assert TicketEvent.select().count() == 1
+
+
+async def test_ticket_screen_returns_to_welcome_by_itself(make_app, clock):
+    app = make_app(ticket_screen_seconds=30)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1", "1", "1", "enter", "enter")
+        await wait_screen(pilot, TicketScreen)
+        clock.advance(31)
+        await wait_screen(pilot, WelcomeScreen)

@@ -1,0 +1,70 @@
+"""The QR on the ticket screen, read back from what is drawn, decodes to the URL."""
+
+from __future__ import annotations
+
+import re
+
+import zxingcpp
+from PIL import Image
+
+from db import Ticket
+from screens.ticket import TicketScreen
+from screens.widgets.qrcode import UPPER_HALF, QRCode
+from tests.helpers import wait_screen
+
+SCALE = 8  # pixels per module when the drawing is turned back into an image
+
+
+def drawn_qr_image(widget: QRCode) -> Image.Image:
+    """Rebuild the picture from the cells the widget paints: glyph and colours."""
+    width, height = widget.size.width, widget.size.height
+    image = Image.new("L", (width * SCALE, height * 2 * SCALE), 255)
+    for y in range(height):
+        x = 0
+        for segment in widget.render_line(y):
+            style = segment.style
+            assert style is not None and style.color and style.bgcolor
+            top = style.color.get_truecolor()
+            bottom = style.bgcolor.get_truecolor()
+            for char in segment.text:
+                assert char == UPPER_HALF
+                for row, colour in ((0, top), (1, bottom)):
+                    shade = 0 if sum(colour) < 384 else 255
+                    image.paste(
+                        shade,
+                        (x * SCALE, (2 * y + row) * SCALE,
+                         (x + 1) * SCALE, (2 * y + row + 1) * SCALE),
+                    )
+                x += 1
+    return image
+
+
+def quiet_zone_modules(image: Image.Image) -> int:
+    """How many light modules surround the code on its left edge."""
+    pixels = image.load()
+    for column in range(image.width // SCALE):
+        for row in range(image.height // SCALE):
+            if pixels[column * SCALE, row * SCALE] == 0:
+                return column
+    return image.width // SCALE
+
+
+async def test_qr_on_screen_decodes_to_the_tracking_url(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1", "2", "1", "enter", "enter")
+        await wait_screen(pilot, TicketScreen)
+        widget = app.screen.query_one(QRCode)
+        # The whole code is on screen at the smallest supported size.
+        assert widget.region.bottom <= 24 and widget.region.right <= 80
+        image = drawn_qr_image(widget)
+    ticket = Ticket.get()
+    results = zxingcpp.read_barcodes(image)
+    assert [r.text for r in results] == [
+        f"http://127.0.0.1:8311/t/{ticket.ticket_no}?k={ticket.token}"
+    ]
+    assert quiet_zone_modules(image) >= 4
+    # The token is URL-safe and carries at least 128 bits.
+    assert re.fullmatch(r"[A-Za-z0-9_-]{22,}", ticket.token)
+    # No personal data in what the QR holds.
+    assert "138" not in results[0].text
