@@ -224,3 +224,32 @@ async def test_ticket_screen_returns_to_welcome_by_itself(make_app, clock):
         await wait_screen(pilot, TicketScreen)
         clock.advance(31)
         await wait_screen(pilot, WelcomeScreen)
+
+
+async def test_a_locked_database_shows_a_message_and_issues_nothing(
+    make_app, settings
+):
+    import sqlite3
+
+    from db import open_database
+
+    open_database(settings.database_path, busy_timeout_ms=300)
+    app = make_app()
+    locker = sqlite3.connect(settings.database_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1", "2", "1", "2")
+        await wait_screen(pilot, DescriptionScreen)
+        await pilot.press(*"water through ceiling")
+        await pilot.press("enter", "enter")
+        await wait_screen(pilot, ReviewScreen)
+        locker.execute("BEGIN EXCLUSIVE")  # another program holds the database
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "没有保存成功" in screen_text(app))
+        assert isinstance(app.screen, ReviewScreen)
+        assert "water through ceiling" in screen_text(app)
+        locker.rollback()
+        await pilot.press("enter")  # try again once it is free
+        await wait_screen(pilot, TicketScreen)
+    locker.close()
+    assert Ticket.select().count() == 1
+    assert Ticket.get().description == "water through ceiling"

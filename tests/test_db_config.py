@@ -1,0 +1,168 @@
+"""The database set-up and migrations; the config file and the CLI."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from db import DatabaseUnavailable, Ticket, database, open_database
+from db.migrations import MIGRATIONS, SCHEMA_VERSION, migrate
+from kiosk.config import ConfigError, load_settings
+
+
+def test_pragmas_of_the_station_database(station_db):
+    def pragma(name: str) -> object:
+        return database.execute_sql(f"PRAGMA {name}").fetchone()[0]
+
+    assert pragma("journal_mode") == "wal"
+    assert pragma("synchronous") == 2  # FULL
+    assert pragma("foreign_keys") == 1
+    assert pragma("busy_timeout") >= 1000
+    assert pragma("user_version") == SCHEMA_VERSION
+
+
+def test_an_older_database_upgrades_on_start_up(tmp_path):
+    path = tmp_path / "old.db"
+    old = sqlite3.connect(path)
+    for statement in MIGRATIONS[0]:
+        old.execute(statement)
+    old.execute("PRAGMA user_version = 1")
+    old.execute(
+        "INSERT INTO ticket (uuid, ticket_no, queue_no, station, day, category, item,"
+        " created_at, status, unit, due_at, token) VALUES ('u1', 'PHY3-250101-001',"
+        " 'B001', 'PHY3', '2025-01-01', 'housing', 'lift', '2025-01-01T09:00:00+08:00',"
+        " 'received', 'property', '2025-01-03T09:00:00+08:00', 'tok')"
+    )
+    old.commit()
+    old.close()
+    open_database(path)
+    try:
+        assert database.execute_sql("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        kept = Ticket.get(Ticket.uuid == "u1")
+        assert kept.ticket_no == "PHY3-250101-001" and kept.language == "zh-CN"
+        assert migrate(database) == SCHEMA_VERSION  # nothing more to do
+    finally:
+        database.close()
+
+
+def test_a_newer_database_is_refused_with_a_message(tmp_path):
+    path = tmp_path / "new.db"
+    newer = sqlite3.connect(path)
+    newer.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    newer.close()
+    with pytest.raises(DatabaseUnavailable, match="newer than this program"):
+        open_database(path)
+
+
+def test_a_damaged_file_is_reported(tmp_path):
+    path = tmp_path / "junk.db"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(DatabaseUnavailable, match="damaged"):
+        open_database(path)
+
+
+def test_a_missing_folder_that_cannot_be_made_is_reported(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(DatabaseUnavailable, match="cannot create the folder"):
+        open_database(blocker / "sub" / "kiosk.db")
+
+
+def test_the_audit_log_is_append_only(station_db):
+    database.execute_sql(
+        "INSERT INTO audit_log (at, actor, action) VALUES ('t', 'a', 'login')"
+    )
+    with pytest.raises(Exception, match="append-only"):
+        database.execute_sql("UPDATE audit_log SET actor = 'b'")
+    with pytest.raises(Exception, match="append-only"):
+        database.execute_sql("DELETE FROM audit_log")
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "kiosk.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults_need_no_file():
+    settings = load_settings(None)
+    assert settings.station.code == "PHY3" and settings.station.demo
+    assert settings.kiosk.idle_timeout == 60
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "allowed"),
+    [
+        ('[kiosk]\nlanguage = "fr"\n', "kiosk.language", "zh-CN, en"),
+        ("[kiosk]\nidle_timeout = 1\n", "kiosk.idle_timeout", "5 to 3600"),
+        ('[kiosk]\nidle_timeout = "soon"\n', "kiosk.idle_timeout", "number"),
+        ('[station]\ncode = "phy 3"\nname = "x"\n', "station.code", "capital letters"),
+        ("[kiosk]\nidle_timout = 30\n", "kiosk.idle_timout", "allowed: "),
+        ('[central]\nurl = "ftp://x"\n', "central.url", "http"),
+        ('timezone = "Mars/Olympus"\n', "timezone", "time zone"),
+        ("[kiosk\n", "(file)", "not valid TOML"),
+    ],
+)
+def test_bad_values_name_the_file_the_key_and_what_is_allowed(tmp_path, text, key, allowed):
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    message = str(caught.value)
+    assert str(path) in message and key in message and allowed in message
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "kiosk", *args],
+        capture_output=True, text=True, timeout=60,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_cli_bad_config_stops_with_a_message_and_no_traceback(tmp_path):
+    path = write(tmp_path, '[kiosk]\nlanguage = "fr"\n')
+    result = run_cli("--config", str(path), "stats")
+    assert result.returncode == 2
+    assert "kiosk.language" in result.stderr and str(path) in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_cli_reads_config_from_the_environment(tmp_path):
+    path = write(tmp_path, '[kiosk]\nlanguage = "klingon"\n')
+    result = run_cli("stats", env={"KIOSK_CONFIG": str(path)})
+    assert result.returncode == 2 and "klingon" in result.stderr
+
+
+def test_init_writes_an_owner_only_config_that_loads(tmp_path):
+    path = tmp_path / "etc" / "kiosk.toml"
+    result = run_cli(
+        "init", str(path), "--station", "DTJ7", "--central", "https://central.example",
+        "--api-key", "secret-key",
+    )
+    assert result.returncode == 0, result.stderr
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    settings = load_settings(path)
+    assert settings.station.code == "DTJ7"
+    assert settings.central.url == "https://central.example"
+    assert settings.central.api_key == "secret-key"
+    assert settings.database_path == path.parent / "kiosk.db"
+    assert run_cli("init", str(path)).returncode == 1  # never overwrites silently
+    stats = run_cli("--config", str(path), "stats", "--json")
+    assert stats.returncode == 0, stats.stderr
+    assert '"tickets": 0' in stats.stdout and '"pending_events": 0' in stats.stdout
+
+
+def test_cli_unusable_database_is_a_message(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    path = write(tmp_path, f'[database]\npath = "{blocker}/kiosk.db"\n')
+    result = run_cli("--config", str(path), "stats")
+    assert result.returncode == 1
+    assert "cannot create the folder" in result.stderr
+    assert "Traceback" not in result.stderr
