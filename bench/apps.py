@@ -7,10 +7,12 @@ modules are imported inside functions: the hello-world run never loads them.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from textual import events
 from textual._context import active_message_pump
@@ -69,7 +71,7 @@ def kiosk_target(
 
 
 class PaintProbe:
-    """Records when a widget first appears in a painted frame.
+    """Times events to the moment they happen, and waits for painted screens.
 
     Used as the ``message_hook`` of ``App.run_test``: it sees every message
     as it is dispatched, so it can time events to the moment they happen
@@ -83,6 +85,8 @@ class PaintProbe:
         self.app = app
         self.watchers: list[Callable[[Message, object], None]] = []
         self.marks: dict[str, float] = {}
+        self.shown: Screen[object] | None = None
+        self._shown_changed = asyncio.Event()
 
     def hook(self, message: Message) -> None:
         if self.watchers:
@@ -93,17 +97,19 @@ class PaintProbe:
     def mark(self, name: str) -> None:
         self.marks.setdefault(name, time.perf_counter())
 
-    def when_painted(self, widget: Widget, name: str) -> None:
-        """Mark ``name`` after the first refresh that puts ``widget`` on screen."""
+    def after_paint(self, widget: Widget, callback: Callable[[], None]) -> None:
+        """Call ``callback`` after the first refresh that shows ``widget``.
+
+        Gives up if the widget leaves the screen or its screen stops being the
+        current one first (then it was never shown).
+        """
 
         def check() -> None:
-            if name in self.marks:
+            if not widget.is_attached or widget.screen is not self.app.screen:
                 return
-            if widget.is_attached and widget.screen is self.app.screen:
-                if widget.region.area > 0:
-                    self.mark(name)
-                    return
-            if widget.is_attached:
+            if widget.region.area > 0:
+                callback()
+            else:
                 widget.call_after_refresh(check)
 
         widget.call_after_refresh(check)
@@ -133,7 +139,7 @@ class PaintProbe:
                 and accept(pump)
             ):
                 self.mark(f"{name}_mounted")
-                self.when_painted(pump, name)
+                self.after_paint(pump, lambda: self.mark(name))
 
         self.watchers.append(watch)
 
@@ -145,3 +151,36 @@ class PaintProbe:
                 self.mark(name)
 
         self.watchers.append(watch)
+
+    def watch_screens(self) -> None:
+        """Keep ``shown``: the last screen painted after it became current."""
+
+        def painted(screen: Screen[object]) -> None:
+            self.shown = screen
+            self._shown_changed.set()
+
+        def watch(message: Message, pump: object) -> None:
+            if isinstance(message, events.ScreenResume) and isinstance(pump, Screen):
+                self.after_paint(pump, lambda: painted(pump))
+
+        self.watchers.append(watch)
+
+    async def wait_shown(
+        self, screen_type: type[Screen[Any]], timeout: float = 30.0
+    ) -> Screen[Any]:
+        """Wait, without polling, until a ``screen_type`` screen is painted."""
+        deadline = time.perf_counter() + timeout
+        while True:
+            shown = self.shown
+            if isinstance(shown, screen_type) and shown is self.app.screen:
+                return shown
+            self._shown_changed.clear()
+            if not self.app.is_running:
+                raise RuntimeError(f"the app stopped before {screen_type.__name__}")
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0:
+                raise TimeoutError(f"{screen_type.__name__} was never shown")
+            try:
+                await asyncio.wait_for(self._shown_changed.wait(), min(remaining, 0.5))
+            except TimeoutError:
+                continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from rich.cells import cell_len
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -65,7 +66,13 @@ class ReviewScreen(KioskScreen):
             (self.t("review.contact"), contact),
             (self.t("review.unit"), unit.label(language)),
         ]
-        lines = [Content.assemble((f"{label}：", "bold"), value) for label, value in rows]
+        width = max(cell_len(label) for label, _ in rows) + 2
+        lines = [
+            Content.assemble(
+                (label + " " * (width - cell_len(label)), "bold"), value
+            )
+            for label, value in rows
+        ]
         return Content("\n").join(lines)
 
     def action_forward(self) -> None:
