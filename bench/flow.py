@@ -123,7 +123,9 @@ class TicketRun:
             error = f"after {self.done} tickets: {error}"
         return error
 
-    async def tickets(self, pilot: Pilot[object], count: int, sample_every: int) -> None:
+    async def tickets(
+        self, pilot: Pilot[object], count: int, sample_every: int
+    ) -> None:
         from screens.category import CategoryScreen
         from screens.details import DetailsScreen
         from screens.item import ItemScreen
@@ -151,9 +153,11 @@ class TicketRun:
             send_key(app, "enter")
             await wait_until(
                 pilot,
-                lambda: isinstance(app.screen, TicketScreen)
-                and bool(app.screen.query("#qr"))
-                and "qr" in probe.marks,
+                lambda: (
+                    isinstance(app.screen, TicketScreen)
+                    and bool(app.screen.query("#qr"))
+                    and "qr" in probe.marks
+                ),
                 "the ticket screen with its QR code",
             )
             self.submit_to_qr_polled_ms.append((time.perf_counter() - t_press) * 1000)
@@ -170,7 +174,7 @@ class TicketRun:
                 self.rss_samples.append((number, self.rss()))
 
     async def finish(self, welcome: type[Screen[Any]]) -> None:
-        """"enter" on the ticket screen, after the resident has read it.
+        """ "enter" on the ticket screen, after the resident has read it.
 
         Should the app ignore that "enter" (a guard the benchmark does not
         know about), the flow is reset the way the app's own timeout does it,

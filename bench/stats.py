@@ -35,7 +35,9 @@ def slope(xs: Sequence[float], ys: Sequence[float]) -> float:
     spread = sum((x - mean_x) ** 2 for x in xs)
     if spread == 0:
         return 0.0
-    return sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / spread
+    return (
+        sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / spread
+    )
 
 
 def ratio(value: float, baseline: float) -> float | None:

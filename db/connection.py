@@ -72,7 +72,9 @@ def write_transaction() -> AbstractContextManager[object]:
     return database.atomic("IMMEDIATE")
 
 
-def describe_database_error(error: BaseException, path: Path | str | None = None) -> str:
+def describe_database_error(
+    error: BaseException, path: Path | str | None = None
+) -> str:
     """A sentence for a person about a database failure."""
     text = str(error).lower()
     where = f" ({path})" if path else ""

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from textual import on, work
 from textual.app import App
@@ -85,7 +86,7 @@ class KioskApp(App[None], inherit_bindings=False):
         station = self.settings.station
         return station.name_en if self.language == "en" else station.name
 
-    def refresh_frame(self, screen: Screen[object] | None = None) -> None:
+    def refresh_frame(self, screen: Screen[Any] | None = None) -> None:
         """Clock and online dot in the header of the given (or current) screen."""
         screen = screen or self.screen
         for header in screen.query(KioskHeader):
@@ -142,7 +143,9 @@ class KioskApp(App[None], inherit_bindings=False):
             return
         if idle_for >= timeout:
             self.screen_since = now
-            self.push_screen(IdleScreen(self.settings.kiosk.idle_countdown), self._idle_answer)
+            self.push_screen(
+                IdleScreen(self.settings.kiosk.idle_countdown), self._idle_answer
+            )
         else:
             self.refresh_frame()
 

@@ -79,9 +79,13 @@ def parse_catalog(text: str) -> Catalog:
     letters: set[str] = set()
     for entry in raw["categories"]:
         if entry["unit"] not in units:
-            raise CatalogError(f"category {entry['code']}: unknown unit {entry['unit']}")
+            raise CatalogError(
+                f"category {entry['code']}: unknown unit {entry['unit']}"
+            )
         if entry["letter"] in letters:
-            raise CatalogError(f"category {entry['code']}: letter {entry['letter']} reused")
+            raise CatalogError(
+                f"category {entry['code']}: letter {entry['letter']} reused"
+            )
         letters.add(entry["letter"])
         items = tuple(Item(i["code"], i["name"], i["name_en"]) for i in entry["items"])
         if not 3 <= len(items) <= 6:
@@ -104,5 +108,7 @@ def parse_catalog(text: str) -> Catalog:
 @cache
 def load_catalog() -> Catalog:
     """The catalog shipped in assets/ (read once per process)."""
-    text = resources.files("assets").joinpath("catalog.toml").read_text(encoding="utf-8")
+    text = (
+        resources.files("assets").joinpath("catalog.toml").read_text(encoding="utf-8")
+    )
     return parse_catalog(text)

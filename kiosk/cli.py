@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--config",
         metavar="FILE",
-        help="TOML config file (default: $KIOSK_CONFIG, else the built-in demo station)",
+        help="TOML config file (default: $KIOSK_CONFIG, else the demo station)",
     )
     parser.add_argument("--version", action="version", version=f"kiosk {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -170,9 +170,7 @@ def _toml_string(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)[1:-1]
 
 
-def render_config(
-    path: Path, code: str, name: str, central: str, api_key: str
-) -> str:
+def render_config(path: Path, code: str, name: str, central: str, api_key: str) -> str:
     demo = DEMO_STATION
     grids = "".join(
         "[[station.grids]]\n"
@@ -210,7 +208,9 @@ def command_init(args: argparse.Namespace) -> int:
     if path.exists() and not args.force:
         print(f"kiosk: {path} exists; use --force to overwrite it", file=sys.stderr)
         return 1
-    text = render_config(path, code, args.name or "", args.central or "", args.api_key or "")
+    text = render_config(
+        path, code, args.name or "", args.central or "", args.api_key or ""
+    )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         # Created owner-only from the start: the file may hold the API key.

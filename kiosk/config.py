@@ -92,14 +92,26 @@ DEMO_STATION = StationSettings(
     subdistrict_en="Dongtiejiangying Subdistrict",
     # Invented for the demo: grid and building names are not real addresses.
     grids=(
-        Grid("第一网格（蒲黄榆桥东）", "Grid 1 (Puhuangyu Bridge East) [demo]",
-             ("1号楼", "2号楼", "3号楼", "5号楼", "6号楼")),
-        Grid("第二网格（五巷银行小区）", "Grid 2 (Wuxiang Yinhang Estate) [demo]",
-             ("五巷1号楼", "五巷2号楼", "五巷3号楼", "五巷4号楼")),
-        Grid("第三网格（玉蜓桥南）", "Grid 3 (Yuting Bridge South) [demo]",
-             ("8号楼", "9号楼", "10号楼", "11号楼", "12号楼", "14号楼")),
-        Grid("第四网格（刘家窑桥西）", "Grid 4 (Liujiayao Bridge West) [demo]",
-             ("15号楼", "16号楼", "17号楼", "沿街商铺", "社区公共区域")),
+        Grid(
+            "第一网格（蒲黄榆桥东）",
+            "Grid 1 (Puhuangyu Bridge East) [demo]",
+            ("1号楼", "2号楼", "3号楼", "5号楼", "6号楼"),
+        ),
+        Grid(
+            "第二网格（五巷银行小区）",
+            "Grid 2 (Wuxiang Yinhang Estate) [demo]",
+            ("五巷1号楼", "五巷2号楼", "五巷3号楼", "五巷4号楼"),
+        ),
+        Grid(
+            "第三网格（玉蜓桥南）",
+            "Grid 3 (Yuting Bridge South) [demo]",
+            ("8号楼", "9号楼", "10号楼", "11号楼", "12号楼", "14号楼"),
+        ),
+        Grid(
+            "第四网格（刘家窑桥西）",
+            "Grid 4 (Liujiayao Bridge West) [demo]",
+            ("15号楼", "16号楼", "17号楼", "沿街商铺", "社区公共区域"),
+        ),
     ),
     demo=True,
 )
@@ -145,7 +157,8 @@ class _Reader:
         for name in value:
             if name not in allowed:
                 raise self.fail(
-                    f"{key}.{name}", f"unknown key; allowed: {', '.join(sorted(allowed))}"
+                    f"{key}.{name}",
+                    f"unknown key; allowed: {', '.join(sorted(allowed))}",
                 )
         return value
 
@@ -156,15 +169,23 @@ class _Reader:
         return value.strip()
 
     def number(
-        self, table: dict[str, Any], prefix: str, key: str, default: float,
-        low: float, high: float,
+        self,
+        table: dict[str, Any],
+        prefix: str,
+        key: str,
+        default: float,
+        low: float,
+        high: float,
     ) -> float:
         value = table.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self.fail(f"{prefix}.{key}", f"must be a number from {low:g} to {high:g}")
+            raise self.fail(
+                f"{prefix}.{key}", f"must be a number from {low:g} to {high:g}"
+            )
         if not low <= value <= high:
             raise self.fail(
-                f"{prefix}.{key}", f"{value!r} is out of range; allowed: {low:g} to {high:g}"
+                f"{prefix}.{key}",
+                f"{value!r} is out of range; allowed: {low:g} to {high:g}",
             )
         return float(value)
 
@@ -178,7 +199,8 @@ class _Reader:
         for name in raw:
             if name not in {"station", "kiosk", "central", "database", "timezone"}:
                 raise self.fail(
-                    name, "unknown key; allowed: station, kiosk, central, database, timezone"
+                    name,
+                    "unknown key; allowed: station, kiosk, central, database, timezone",
                 )
         timezone = raw.get("timezone", "Asia/Shanghai")
         if not isinstance(timezone, str):
@@ -187,7 +209,8 @@ class _Reader:
             ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError) as error:
             raise self.fail(
-                "timezone", f"{timezone!r} is not a known time zone (e.g. Asia/Shanghai)"
+                "timezone",
+                f"{timezone!r} is not a known time zone (e.g. Asia/Shanghai)",
             ) from error
         return Settings(
             station=self.station(raw),
@@ -200,7 +223,8 @@ class _Reader:
 
     def station(self, raw: dict[str, Any]) -> StationSettings:
         table = self.table(
-            raw, "station",
+            raw,
+            "station",
             {"code", "name", "name_en", "subdistrict", "subdistrict_en", "grids"},
         )
         if not table:
@@ -217,7 +241,9 @@ class _Reader:
             raise self.fail("station.name", "must not be empty")
         grids_raw = table.get("grids", [])
         if not isinstance(grids_raw, list):
-            raise self.fail("station.grids", "must be a list of [[station.grids]] tables")
+            raise self.fail(
+                "station.grids", "must be a list of [[station.grids]] tables"
+            )
         grids = []
         for index, grid_raw in enumerate(grids_raw):
             prefix = f"station.grids[{index}]"
@@ -226,7 +252,8 @@ class _Reader:
             for key in grid_raw:
                 if key not in {"name", "name_en", "buildings"}:
                     raise self.fail(
-                        f"{prefix}.{key}", "unknown key; allowed: buildings, name, name_en"
+                        f"{prefix}.{key}",
+                        "unknown key; allowed: buildings, name, name_en",
                     )
             grid_name = self.text(grid_raw, prefix, "name", "")
             if not grid_name:
@@ -257,9 +284,15 @@ class _Reader:
 
     def kiosk(self, raw: dict[str, Any]) -> KioskSettings:
         table = self.table(
-            raw, "kiosk",
-            {"language", "idle_timeout", "idle_countdown", "ticket_screen_seconds",
-             "large_text"},
+            raw,
+            "kiosk",
+            {
+                "language",
+                "idle_timeout",
+                "idle_countdown",
+                "ticket_screen_seconds",
+                "large_text",
+            },
         )
         defaults = KioskSettings()
         language = self.text(table, "kiosk", "language", defaults.language)
@@ -269,26 +302,38 @@ class _Reader:
             )
         return KioskSettings(
             language=language,
-            idle_timeout=self.number(table, "kiosk", "idle_timeout",
-                                     defaults.idle_timeout, 5, 3600),
-            idle_countdown=self.number(table, "kiosk", "idle_countdown",
-                                       defaults.idle_countdown, 3, 300),
+            idle_timeout=self.number(
+                table, "kiosk", "idle_timeout", defaults.idle_timeout, 5, 3600
+            ),
+            idle_countdown=self.number(
+                table, "kiosk", "idle_countdown", defaults.idle_countdown, 3, 300
+            ),
             ticket_screen_seconds=self.number(
-                table, "kiosk", "ticket_screen_seconds",
-                defaults.ticket_screen_seconds, 5, 600),
+                table,
+                "kiosk",
+                "ticket_screen_seconds",
+                defaults.ticket_screen_seconds,
+                5,
+                600,
+            ),
             large_text=self.flag(table, "kiosk", "large_text", defaults.large_text),
         )
 
     def central(self, raw: dict[str, Any]) -> CentralSettings:
-        table = self.table(raw, "central", {"url", "api_key", "public_base_url", "ca_bundle"})
+        table = self.table(
+            raw, "central", {"url", "api_key", "public_base_url", "ca_bundle"}
+        )
         defaults = CentralSettings()
         url = self.text(table, "central", "url", "")
         if url and not re.match(r"^https?://[^\s/]+", url):
             raise self.fail("central.url", f"{url!r} is not an http:// or https:// URL")
-        public = self.text(table, "central", "public_base_url", url or defaults.public_base_url)
+        public = self.text(
+            table, "central", "public_base_url", url or defaults.public_base_url
+        )
         if not re.match(r"^https?://[^\s/]+", public):
             raise self.fail(
-                "central.public_base_url", f"{public!r} is not an http:// or https:// URL"
+                "central.public_base_url",
+                f"{public!r} is not an http:// or https:// URL",
             )
         return CentralSettings(
             url=url.rstrip("/"),

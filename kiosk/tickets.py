@@ -182,7 +182,9 @@ def issue_ticket(
                 status="received",
                 unit=category.unit,
                 created_at=moment.isoformat(),
-                due_at=(moment + timedelta(hours=category.resolution_hours)).isoformat(),
+                due_at=(
+                    moment + timedelta(hours=category.resolution_hours)
+                ).isoformat(),
                 token=secrets.token_urlsafe(TOKEN_BYTES),
                 consent_at=moment.isoformat() if draft.has_contact else None,
                 language=draft.language,

@@ -23,8 +23,12 @@ class KioskScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "back", "Back", id="back", show=False),
         Binding("minus", "back", "Back", id="back-minus", show=False),
-        Binding("asterisk", "app.toggle_language", "Language", id="language", show=False),
-        Binding("slash", "app.toggle_large_text", "Large text", id="large-text", show=False),
+        Binding(
+            "asterisk", "app.toggle_language", "Language", id="language", show=False
+        ),
+        Binding(
+            "slash", "app.toggle_large_text", "Large text", id="large-text", show=False
+        ),
     ]
     ESCAPE_TO_MINIMIZE = False
     TITLE_KEY = ""

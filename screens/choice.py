@@ -18,8 +18,10 @@ class ChoiceScreen(KioskScreen):
     """Numbered options in a grid; subclasses list them and act on a choice."""
 
     BINDINGS = [
-        *(Binding(str(n), f"pick('{n}')", str(n), id=f"pick-{n}", show=False)
-          for n in range(1, 10)),
+        *(
+            Binding(str(n), f"pick('{n}')", str(n), id=f"pick-{n}", show=False)
+            for n in range(1, 10)
+        ),
         Binding("0", "next_page", "More", id="more", show=False),
         Binding("plus", "next_page", "More", id="more-plus", show=False),
     ]

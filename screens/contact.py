@@ -9,8 +9,8 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.widgets import Input, Label, Static
 
-from kiosk.tickets import TicketInputError, normalize_mobile
 from kiosk.text import NAME_LIMIT, clean_text
+from kiosk.tickets import TicketInputError, normalize_mobile
 from screens.base import KioskScreen
 
 
@@ -66,7 +66,9 @@ class ContactScreen(KioskScreen):
     def save_inputs(self) -> None:
         draft = self.kiosk.draft
         draft.contact_mobile = self.query_one("#mobile", Input).value.strip()
-        draft.contact_name = clean_text(self.query_one("#name", Input).value, NAME_LIMIT)
+        draft.contact_name = clean_text(
+            self.query_one("#name", Input).value, NAME_LIMIT
+        )
 
     def show_error(self, key: str) -> None:
         self.query_one("#mobile-error", Static).update(Content(self.t(key)))

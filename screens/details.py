@@ -21,7 +21,8 @@ class DetailsScreen(ChoiceScreen):
         draft = self.kiosk.draft
         if draft.contact_mobile:
             contact = " ".join(
-                part for part in (draft.contact_name, mask_mobile(draft.contact_mobile))
+                part
+                for part in (draft.contact_name, mask_mobile(draft.contact_mobile))
                 if part
             )
         else:

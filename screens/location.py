@@ -22,8 +22,11 @@ class LocationScreen(ChoiceScreen):
         language = self.kiosk.language
         if self.grid is None:
             return [
-                (grid.name_en if language == "en" else grid.name,
-                 "、".join(grid.buildings[:3]) + ("…" if len(grid.buildings) > 3 else ""))
+                (
+                    grid.name_en if language == "en" else grid.name,
+                    "、".join(grid.buildings[:3])
+                    + ("…" if len(grid.buildings) > 3 else ""),
+                )
                 for grid in self.kiosk.settings.station.grids
             ]
         options = [(building, "") for building in self.grid.buildings]

@@ -54,23 +54,29 @@ class ReviewScreen(KioskScreen):
         category = kiosk.catalog.category(draft.category)
         unit = kiosk.catalog.units[category.unit]
         contact = (
-            " ".join(p for p in (draft.contact_name, mask_mobile(draft.contact_mobile)) if p)
+            " ".join(
+                p for p in (draft.contact_name, mask_mobile(draft.contact_mobile)) if p
+            )
             if draft.contact_mobile
             else self.t("details.anonymous")
         )
         rows = [
             (self.t("review.category"), category.label(language)),
-            (self.t("review.item"), category.item(draft.item or "other").label(language)),
+            (
+                self.t("review.item"),
+                category.item(draft.item or "other").label(language),
+            ),
             (self.t("review.where"), draft.building or self.t("details.not_given")),
-            (self.t("review.description"), draft.description or self.t("details.not_given")),
+            (
+                self.t("review.description"),
+                draft.description or self.t("details.not_given"),
+            ),
             (self.t("review.contact"), contact),
             (self.t("review.unit"), unit.label(language)),
         ]
         width = max(cell_len(label) for label, _ in rows) + 2
         lines = [
-            Content.assemble(
-                (label + " " * (width - cell_len(label)), "bold"), value
-            )
+            Content.assemble((label + " " * (width - cell_len(label)), "bold"), value)
             for label, value in rows
         ]
         return Content("\n").join(lines)

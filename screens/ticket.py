@@ -13,7 +13,6 @@ from screens.base import KioskScreen
 from screens.widgets.bigtext import BigText
 from screens.widgets.qrcode import QRCode
 
-
 FINISH_GUARD_SECONDS = 2.0
 
 

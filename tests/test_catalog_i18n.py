@@ -12,8 +12,15 @@ def test_catalog_covers_the_setting():
     catalog = load_catalog()
     codes = {c.code for c in catalog.categories}
     assert {
-        "sanitation", "housing", "property", "market", "order", "fire",
-        "enforcement", "convenience", "other",
+        "sanitation",
+        "housing",
+        "property",
+        "market",
+        "order",
+        "fire",
+        "enforcement",
+        "convenience",
+        "other",
     } <= codes
     assert len(catalog.categories) <= 9  # one keypad digit each
     assert FIVE_UNITS <= set(catalog.units)
@@ -31,5 +38,7 @@ def test_every_message_exists_in_both_languages():
 
 
 def test_translation_fills_values():
-    assert translate("en", "description.count", used=3, limit=500) == "3 / 500 characters"
+    assert (
+        translate("en", "description.count", used=3, limit=500) == "3 / 500 characters"
+    )
     assert translate("zh-CN", "no.such.key") == "no.such.key"

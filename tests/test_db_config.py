@@ -43,7 +43,9 @@ def test_an_older_database_upgrades_on_start_up(tmp_path):
     old.close()
     open_database(path)
     try:
-        assert database.execute_sql("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert (
+            database.execute_sql("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        )
         kept = Ticket.get(Ticket.uuid == "u1")
         assert kept.ticket_no == "PHY3-250101-001" and kept.language == "zh-CN"
         assert migrate(database) == SCHEMA_VERSION  # nothing more to do
@@ -109,7 +111,9 @@ def test_defaults_need_no_file():
         ("[kiosk\n", "(file)", "not valid TOML"),
     ],
 )
-def test_bad_values_name_the_file_the_key_and_what_is_allowed(tmp_path, text, key, allowed):
+def test_bad_values_name_the_file_the_key_and_what_is_allowed(
+    tmp_path, text, key, allowed
+):
     path = write(tmp_path, text)
     with pytest.raises(ConfigError) as caught:
         load_settings(path)
@@ -117,10 +121,14 @@ def test_bad_values_name_the_file_the_key_and_what_is_allowed(tmp_path, text, ke
     assert str(path) in message and key in message and allowed in message
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "kiosk", *args],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
         env={**os.environ, **(env or {})},
     )
 
@@ -142,8 +150,14 @@ def test_cli_reads_config_from_the_environment(tmp_path):
 def test_init_writes_an_owner_only_config_that_loads(tmp_path):
     path = tmp_path / "etc" / "kiosk.toml"
     result = run_cli(
-        "init", str(path), "--station", "DTJ7", "--central", "https://central.example",
-        "--api-key", "secret-key",
+        "init",
+        str(path),
+        "--station",
+        "DTJ7",
+        "--central",
+        "https://central.example",
+        "--api-key",
+        "secret-key",
     )
     assert result.returncode == 0, result.stderr
     assert stat.S_IMODE(path.stat().st_mode) == 0o600

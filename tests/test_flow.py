@@ -8,7 +8,6 @@ from screens.consent import ConsentScreen
 from screens.contact import ContactScreen
 from screens.description import DescriptionScreen
 from screens.details import DetailsScreen
-from screens.idle import IdleScreen
 from screens.item import ItemScreen
 from screens.location import LocationScreen
 from screens.review import ReviewScreen
@@ -40,11 +39,15 @@ async def test_keypad_only_flow_issues_a_ticket(make_app, clock):
         await wait_screen(pilot, TicketScreen)
         ticket = Ticket.get()
         assert (ticket.category, ticket.item, ticket.status) == (
-            "housing", "roof-leak", "received"
+            "housing",
+            "roof-leak",
+            "received",
         )
         assert ticket.contact_mobile is None and ticket.consent_at is None
         assert ticket.queue_no == "B001"
-        assert ticket.ticket_no.startswith("PHY3-") and ticket.ticket_no.endswith("-001")
+        assert ticket.ticket_no.startswith("PHY3-") and ticket.ticket_no.endswith(
+            "-001"
+        )
         assert app.screen.query_one(BigText).text == "B001"
         text = screen_text(app)
         assert ticket.ticket_no in text and "物业公司" in text
@@ -226,9 +229,7 @@ async def test_ticket_screen_returns_to_welcome_by_itself(make_app, clock):
         await wait_screen(pilot, WelcomeScreen)
 
 
-async def test_a_locked_database_shows_a_message_and_issues_nothing(
-    make_app, settings
-):
+async def test_a_locked_database_shows_a_message_and_issues_nothing(make_app, settings):
     import sqlite3
 
     from db import open_database

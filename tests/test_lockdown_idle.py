@@ -13,8 +13,19 @@ from screens.welcome import WelcomeScreen
 from tests.helpers import screen_text, wait_for, wait_screen
 
 ESCAPE_KEYS = [
-    "ctrl+q", "ctrl+c", "ctrl+z", "ctrl+p", "ctrl+s", "ctrl+backslash",
-    "ctrl+d", "ctrl+w", "ctrl+x", "ctrl+t", "f1", "tab", "shift+tab",
+    "ctrl+q",
+    "ctrl+c",
+    "ctrl+z",
+    "ctrl+p",
+    "ctrl+s",
+    "ctrl+backslash",
+    "ctrl+d",
+    "ctrl+w",
+    "ctrl+x",
+    "ctrl+t",
+    "f1",
+    "tab",
+    "shift+tab",
 ]
 
 
@@ -68,9 +79,12 @@ async def test_idle_reset_clears_every_field(make_app, clock):
         assert app.language == "zh-CN" and not app.large_text
         await wait_for(pilot, lambda: "我要反映问题" in screen_text(app))
         draft = app.draft
-        assert (draft.category, draft.item, draft.description, draft.contact_mobile) == (
-            "", "", "", ""
-        )
+        assert (
+            draft.category,
+            draft.item,
+            draft.description,
+            draft.contact_mobile,
+        ) == ("", "", "", "")
         # The next resident starts from nothing.
         await pilot.press("1", "3", "2")
         await wait_screen(pilot, DetailsScreen)

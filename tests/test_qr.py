@@ -32,8 +32,12 @@ def drawn_qr_image(widget: QRCode) -> Image.Image:
                     shade = 0 if sum(colour) < 384 else 255
                     image.paste(
                         shade,
-                        (x * SCALE, (2 * y + row) * SCALE,
-                         (x + 1) * SCALE, (2 * y + row + 1) * SCALE),
+                        (
+                            x * SCALE,
+                            (2 * y + row) * SCALE,
+                            (x + 1) * SCALE,
+                            (2 * y + row + 1) * SCALE,
+                        ),
                     )
                 x += 1
     return image

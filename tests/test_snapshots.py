@@ -78,7 +78,9 @@ async def idle_countdown(pilot: Pilot[object]) -> None:
     await settle(pilot, ItemScreen)
     pilot.app.clock.advance(61)  # type: ignore[attr-defined]
     await settle(pilot, IdleScreen)
-    await wait_for(pilot, lambda: "15" in str(pilot.app.screen.query_one("#idle-count").render()))
+    await wait_for(
+        pilot, lambda: "15" in str(pilot.app.screen.query_one("#idle-count").render())
+    )
 
 
 async def contact_error(pilot: Pilot[object]) -> None:
@@ -87,7 +89,9 @@ async def contact_error(pilot: Pilot[object]) -> None:
     await settle(pilot, ContactScreen)
     await pilot.press(*"1234567")
     await pilot.press("enter")
-    await wait_for(pilot, lambda: bool(str(pilot.app.screen.query_one("#mobile-error").render())))
+    await wait_for(
+        pilot, lambda: bool(str(pilot.app.screen.query_one("#mobile-error").render()))
+    )
     await settle(pilot, ContactScreen)
 
 

@@ -12,6 +12,7 @@ from datetime import datetime
 import pytest
 
 from db import DailyCounter, Outbox, Ticket, TicketEvent, database, open_database
+from kiosk.text import clean_text
 from kiosk.tickets import (
     TicketDraft,
     TicketInputError,
@@ -20,7 +21,6 @@ from kiosk.tickets import (
     mask_mobile,
     normalize_mobile,
 )
-from kiosk.text import clean_text
 from tests.conftest import FIXED_NOW, ZONE
 
 
@@ -66,15 +66,19 @@ def test_numbers_are_daily_and_queue_letters_per_category(settings, station_db):
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("13800138000", "13800138000"), ("139 1234 5678", "13912345678"),
-     ("199-0000-1111", "19900001111")],
+    [
+        ("13800138000", "13800138000"),
+        ("139 1234 5678", "13912345678"),
+        ("199-0000-1111", "19900001111"),
+    ],
 )
 def test_mobile_numbers_accepted(raw, expected):
     assert normalize_mobile(raw) == expected
 
 
 @pytest.mark.parametrize(
-    "raw", ["12345678901", "1380013800", "138001380001", "23800138000", "1380013800a", ""]
+    "raw",
+    ["12345678901", "1380013800", "138001380001", "23800138000", "1380013800a", ""],
 )
 def test_mobile_numbers_refused(raw):
     with pytest.raises(TicketInputError) as caught:
@@ -154,7 +158,8 @@ WRITER = textwrap.dedent(
     from kiosk.config import DEMO_STATION, Settings
     from kiosk.tickets import TicketDraft, issue_ticket
 
-    path, go, count, category = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+    path, go = Path(sys.argv[1]), Path(sys.argv[2])
+    count, category = int(sys.argv[3]), sys.argv[4]
     settings = Settings(station=DEMO_STATION, database_path=path)
     open_database(path)
     print("ready", flush=True)
@@ -172,9 +177,18 @@ def test_two_processes_get_distinct_consecutive_numbers(settings, station_db, tm
     per_process = 60
     writers = [
         subprocess.Popen(
-            [sys.executable, "-c", WRITER, str(settings.database_path), str(go),
-             str(per_process), category],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            [
+                sys.executable,
+                "-c",
+                WRITER,
+                str(settings.database_path),
+                str(go),
+                str(per_process),
+                category,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for category in ("housing", "housing", "fire")
     ]

@@ -64,7 +64,12 @@ class Tile(Static):
     """
 
     def __init__(
-        self, key: str, label: str, detail: str = "", *, id: str | None = None  # noqa: A002
+        self,
+        key: str,
+        label: str,
+        detail: str = "",
+        *,
+        id: str | None = None,  # noqa: A002
     ) -> None:
         content = Content.assemble((key, "bold"), "  ", (label, "bold"))
         if detail:
