@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import events
 from textual._context import active_message_pump
@@ -21,6 +21,9 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Static
+
+if TYPE_CHECKING:
+    from kiosk.config import Settings
 
 SIZE = (100, 30)
 
@@ -36,7 +39,7 @@ class HelloApp(App[None]):
 class Target:
     """An app, how to recognise its first screen, and the id of a widget on it."""
 
-    app: App[None]
+    app: App[Any]
     is_target: Callable[[Screen[object]], bool]
     marker: str
 
@@ -45,11 +48,18 @@ def hello_target() -> Target:
     return Target(HelloApp(), lambda screen: True, "hello")
 
 
-def kiosk_settings(database_path: Path) -> object:
+def kiosk_settings(database_path: Path) -> Settings:
     """The demo station's settings with the database in ``database_path``."""
     from kiosk.config import default_settings
 
     return replace(default_settings(), database_path=database_path)
+
+
+def import_kiosk() -> None:
+    """Import what ``kiosk run`` imports to show the welcome screen."""
+    import db  # noqa: F401
+    import kiosk.app  # noqa: F401
+    import screens.welcome  # noqa: F401
 
 
 def kiosk_target(
@@ -64,7 +74,7 @@ def kiosk_target(
     open_database(database_path)
     app = KioskApp(settings) if clock is None else KioskApp(settings, clock=clock)
     return Target(
-        app,  # type: ignore[arg-type]
+        app,
         lambda screen: isinstance(screen, WelcomeScreen),
         "tiles",
     )
@@ -81,7 +91,7 @@ class PaintProbe:
     includes the widget has been rendered (headless: rendered, not written).
     """
 
-    def __init__(self, app: App[object]) -> None:
+    def __init__(self, app: App[Any]) -> None:
         self.app = app
         self.watchers: list[Callable[[Message, object], None]] = []
         self.marks: dict[str, float] = {}

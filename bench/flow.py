@@ -55,7 +55,7 @@ class SkewedClock:
         self.skew += seconds
 
 
-def send_key(app: App[object], key: str) -> None:
+def send_key(app: App[Any], key: str) -> None:
     """The Key event ``Pilot.press`` would send, without its idle waits."""
     event = events.Key(key, key if len(key) == 1 else None)
     event.set_sender(app)
@@ -63,7 +63,7 @@ def send_key(app: App[object], key: str) -> None:
 
 
 async def wait_until(
-    pilot: Pilot[object], condition: Callable[[], bool], what: str
+    pilot: Pilot[Any], condition: Callable[[], bool], what: str
 ) -> None:
     """Pause (``Pilot.pause``) until ``condition`` holds; no fixed sleeps."""
     deadline = time.perf_counter() + STEP_TIMEOUT_S
@@ -123,9 +123,7 @@ class TicketRun:
             error = f"after {self.done} tickets: {error}"
         return error
 
-    async def tickets(
-        self, pilot: Pilot[object], count: int, sample_every: int
-    ) -> None:
+    async def tickets(self, pilot: Pilot[Any], count: int, sample_every: int) -> None:
         from screens.category import CategoryScreen
         from screens.details import DetailsScreen
         from screens.item import ItemScreen

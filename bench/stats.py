@@ -41,10 +41,10 @@ def slope(xs: Sequence[float], ys: Sequence[float]) -> float:
 
 
 def ratio(value: float, baseline: float) -> float | None:
-    return round(value / baseline, 3) if baseline > 0 else None
+    return round(value / baseline, 4) if baseline > 0 else None
 
 
-def emit(bench: str, figure: str, value: float | list[float], **extra: object) -> None:
+def emit(bench: str, figure: str, value: object, **extra: object) -> None:
     """Print one figure as a JSON object on its own line."""
     record: dict[str, object] = {
         "bench": bench,

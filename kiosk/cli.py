@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import logging
 import logging.handlers
@@ -22,6 +23,9 @@ from kiosk.config import (
 )
 
 log = logging.getLogger("kiosk")
+
+# Modules adding command groups (see build_parser).
+COMMAND_MODULES: tuple[str, ...] = ()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,6 +54,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     stats = commands.add_parser("stats", help="ticket and sync counts")
     stats.add_argument("--json", action="store_true", help="print one JSON object")
+
+    # Each further command group lives in its own module with a
+    # register(commands) function; its parsers set_defaults(handler=...),
+    # a callable (args, settings) -> exit code, run with the database open.
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).register(commands)
     return parser
 
 
@@ -71,6 +81,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if args.command == "stats":
         return command_stats(settings, as_json=args.json)
+    handler = getattr(args, "handler", None)
+    if handler is not None:
+        return int(handler(args, settings))
     return command_run(settings)
 
 

@@ -1,0 +1,83 @@
+"""``python -m bench startup|issue|memory|all [--runs N] [--tickets N]``."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from bench.stats import note
+
+DEFAULT_RUNS = 7
+DEFAULT_TICKETS = 500
+SAMPLE_EVERY = 100
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="Kiosk benchmarks. Each figure is one JSON object per line on "
+        "stdout, with its same-run baseline and the ratio; progress goes to stderr.",
+    )
+    parser.add_argument("which", choices=("startup", "issue", "memory", "all"))
+    parser.add_argument(
+        "--runs",
+        type=_positive,
+        default=DEFAULT_RUNS,
+        help=f"startup: fresh processes per app (default {DEFAULT_RUNS})",
+    )
+    parser.add_argument(
+        "--tickets",
+        type=_positive,
+        default=DEFAULT_TICKETS,
+        help=f"issue, memory: tickets to issue (default {DEFAULT_TICKETS})",
+    )
+    parser.add_argument(
+        "--sample-every",
+        type=_positive,
+        default=None,
+        help=f"memory: tickets between RSS samples (default {SAMPLE_EVERY}, "
+        "or a fifth of --tickets when that is fewer than 4 samples)",
+    )
+    return parser
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+def sample_every(tickets: int, chosen: int | None) -> int:
+    if chosen is not None:
+        return chosen
+    if tickets >= SAMPLE_EVERY * 4:
+        return SAMPLE_EVERY
+    return max(1, tickets // 5)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    every = sample_every(args.tickets, args.sample_every)
+    started = time.perf_counter()
+    if args.which in ("startup", "all"):
+        from bench import startup
+
+        startup.run(args.runs)
+    kiosk = None
+    if args.which in ("issue", "all"):
+        from bench import issue
+
+        kiosk = issue.run(args.tickets, every)
+    if args.which in ("memory", "all"):
+        from bench import memory
+
+        # "all" reads memory from the same kiosk run as "issue": one 500-ticket
+        # run instead of two (the RSS samples are taken between tickets).
+        memory.run(args.tickets, every, kiosk)
+    note(f"{args.which}: done in {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
