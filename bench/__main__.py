@@ -7,6 +7,8 @@ import time
 
 from bench.stats import note
 
+FLOWS = ("direct", "keypad")  # as in bench/flow.py, which imports Textual
+
 DEFAULT_RUNS = 7
 DEFAULT_TICKETS = 500
 SAMPLE_EVERY = 100
@@ -18,7 +20,19 @@ def build_parser() -> argparse.ArgumentParser:
         description="Kiosk benchmarks. Each figure is one JSON object per line on "
         "stdout, with its same-run baseline and the ratio; progress goes to stderr.",
     )
-    parser.add_argument("which", choices=("startup", "issue", "memory", "all"))
+    parser.add_argument(
+        "which",
+        choices=(
+            "startup",
+            "issue",
+            "memory",
+            "all",
+            "print",
+            "central",
+            "sync",
+            "staff",
+        ),
+    )
     parser.add_argument(
         "--runs",
         type=_positive,
@@ -30,6 +44,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive,
         default=DEFAULT_TICKETS,
         help=f"issue, memory: tickets to issue (default {DEFAULT_TICKETS})",
+    )
+    parser.add_argument(
+        "--flow",
+        choices=FLOWS,
+        default=FLOWS[0],
+        help="issue, memory: how each ticket gets to the review screen: direct "
+        "(the default: draft set, review screen pushed from the welcome screen) "
+        "or keypad (every screen of the resident flow; twice as long per ticket)",
     )
     parser.add_argument(
         "--sample-every",
@@ -68,13 +90,29 @@ def main(argv: list[str] | None = None) -> int:
     if args.which in ("issue", "all"):
         from bench import issue
 
-        kiosk = issue.run(args.tickets, every)
+        kiosk = issue.run(args.tickets, every, args.flow)
     if args.which in ("memory", "all"):
         from bench import memory
 
         # "all" reads memory from the same kiosk run as "issue": one 500-ticket
         # run instead of two (the RSS samples are taken between tickets).
-        memory.run(args.tickets, every, kiosk)
+        memory.run(args.tickets, every, args.flow, kiosk)
+    if args.which == "print":
+        from bench import printing
+
+        printing.run()
+    if args.which == "central":
+        from bench import central
+
+        central.run()
+    if args.which == "sync":
+        from bench import sync
+
+        sync.run()
+    if args.which == "staff":
+        from bench import staff
+
+        staff.run()
     note(f"{args.which}: done in {time.perf_counter() - started:.0f} s")
     return 0
 

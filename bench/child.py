@@ -54,11 +54,12 @@ def run_child(job: dict[str, Any], scratch: Path) -> ChildResult:
         "bench.driver",
         json.dumps({**job, "out": str(out)}),
     ]
+    environment = child_environment(scratch)
     spawned_at = time.perf_counter()
     completed = subprocess.run(
         command,
         cwd=ROOT,
-        env=child_environment(scratch),
+        env=environment,
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
@@ -75,12 +76,20 @@ def run_child(job: dict[str, Any], scratch: Path) -> ChildResult:
     return ChildResult(spawned_at, data)
 
 
-def run_tickets_child(tickets: int, sample_every: int, scratch: Path) -> dict[str, Any]:
-    """The kiosk issuing ``tickets`` tickets headless (bench/flow.py)."""
+def run_tickets_child(
+    tickets: int, sample_every: int, flow: str, scratch: Path, *, baseline: bool
+) -> dict[str, Any]:
+    """The kiosk issuing ``tickets`` tickets headless (bench/flow.py).
+
+    With ``baseline``, a raw SQLite insert is timed before each ticket in the
+    same process (bench/baseline.py), outside the timed spans.
+    """
     job = {
         "mode": "tickets",
         "tickets": tickets,
         "sample_every": sample_every,
+        "flow": flow,
         "database": str(scratch / "kiosk-tickets.db"),
+        "baseline": str(scratch / "raw-in-kiosk.db") if baseline else "",
     }
     return run_child(job, scratch).data

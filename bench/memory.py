@@ -6,6 +6,10 @@ painted (median of HELLO_RUNS fresh processes); the kiosk on its welcome
 screen before the first ticket and then every ``sample_every`` tickets of the
 run in bench/flow.py. The growth figure is the least-squares slope over the
 last SLOPE_SAMPLES samples, in KiB per 100 tickets.
+
+``python -m bench all`` takes these samples from the kiosk run of the issue
+benchmark instead of a run of its own; that run also times a raw SQLite
+insert per ticket on a second, small database (a few hundred KiB at most).
 """
 
 from __future__ import annotations
@@ -30,15 +34,19 @@ def hello_rss_kib(scratch: Path) -> list[int]:
     return [int(run_child(job, scratch).data["rss_kib"]) for _ in range(HELLO_RUNS)]
 
 
-def run(tickets: int, sample_every: int, kiosk: dict[str, Any] | None = None) -> None:
+def run(
+    tickets: int, sample_every: int, flow: str, kiosk: dict[str, Any] | None = None
+) -> None:
     """Measure and report; ``kiosk`` reuses a ticket run made for bench/issue.py."""
     with TemporaryDirectory(prefix="kiosk-bench-memory-") as folder:
         scratch = Path(folder)
         note(f"memory: hello-world RSS, {HELLO_RUNS} runs")
         hello = hello_rss_kib(scratch)
         if kiosk is None:
-            note(f"memory: {tickets} tickets through the kiosk (about 0.5 s each)")
-            kiosk = run_tickets_child(tickets, sample_every, scratch)
+            note(f"memory: {tickets} tickets through the kiosk, {flow} flow")
+            kiosk = run_tickets_child(
+                tickets, sample_every, flow, scratch, baseline=False
+            )
     report(hello, kiosk)
 
 
@@ -68,6 +76,7 @@ def report(hello_samples: list[int], kiosk: dict[str, Any]) -> None:
         "kiosk_rss_at_welcome_kib",
         at_welcome,
         unit="KiB",
+        flow=kiosk["flow"],
         measures="kiosk on its welcome screen, before the first ticket",
         baseline="hello_rss_kib",
         baseline_value=hello,
@@ -80,6 +89,7 @@ def report(hello_samples: list[int], kiosk: dict[str, Any]) -> None:
         "kiosk_rss_kib",
         final,
         unit="KiB",
+        flow=kiosk["flow"],
         tickets=final_count,
         measures=f"kiosk after {final_count} tickets",
         baseline="hello_rss_kib",
@@ -93,6 +103,7 @@ def report(hello_samples: list[int], kiosk: dict[str, Any]) -> None:
         "kiosk_rss_samples_kib",
         values,
         unit="KiB",
+        flow=kiosk["flow"],
         tickets=counts,
         baseline="hello_rss_kib",
         baseline_value=hello,
@@ -106,6 +117,7 @@ def report(hello_samples: list[int], kiosk: dict[str, Any]) -> None:
         "kiosk_rss_slope_kib_per_100_tickets",
         per_100,
         unit="KiB/100 tickets",
+        flow=kiosk["flow"],
         over_tickets=[c for c, _ in tail],
         baseline="hello_rss_kib",
         baseline_value=hello,

@@ -8,9 +8,11 @@ from db.models import (
     DailyCounter,
     KeyValue,
     Outbox,
+    QueueCall,
     StaffUser,
     Ticket,
     TicketEvent,
+    TicketStatusCount,
     database,
 )
 
@@ -20,9 +22,11 @@ __all__ = [
     "DatabaseUnavailable",
     "KeyValue",
     "Outbox",
+    "QueueCall",
     "StaffUser",
     "Ticket",
     "TicketEvent",
+    "TicketStatusCount",
     "database",
     "open_database",
     "write_transaction",

@@ -94,6 +94,111 @@ MIGRATIONS: Sequence[Sequence[str]] = (
         "CREATE TABLE key_value (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
         "ALTER TABLE ticket ADD COLUMN language TEXT NOT NULL DEFAULT 'zh-CN'",
     ),
+    # 3: the staff terminal: board indexes, per-status counts, the search
+    # index (character bigrams, so two-character Chinese words are found),
+    # the queue calls shown on the kiosk's welcome screen.
+    (
+        "CREATE INDEX ticket_status_category ON ticket (status, category)",
+        "CREATE INDEX ticket_status_unit ON ticket (status, unit)",
+        "CREATE INDEX ticket_status_due ON ticket (status, due_at)",
+        "CREATE INDEX ticket_status_building ON ticket (status, building)",
+        "CREATE INDEX ticket_status_queue ON ticket (status, queue_no)",
+        "CREATE INDEX ticket_category ON ticket (category)",
+        "CREATE INDEX ticket_unit ON ticket (unit)",
+        "CREATE INDEX ticket_event_kind ON ticket_event (kind)",
+        # Tickets per status, kept by triggers so the board's tab counts cost
+        # nothing at a million rows.
+        """CREATE TABLE ticket_status_count (
+            status TEXT PRIMARY KEY,
+            count INTEGER NOT NULL DEFAULT 0
+        )""",
+        """INSERT INTO ticket_status_count (status, count)
+           SELECT status, count(*) FROM ticket GROUP BY status""",
+        """CREATE TRIGGER ticket_status_count_insert AFTER INSERT ON ticket
+           BEGIN
+             INSERT INTO ticket_status_count (status, count) VALUES (new.status, 1)
+             ON CONFLICT (status) DO UPDATE SET count = count + 1;
+           END""",
+        """CREATE TRIGGER ticket_status_count_update AFTER UPDATE OF status ON ticket
+           WHEN old.status IS NOT new.status
+           BEGIN
+             UPDATE ticket_status_count SET count = count - 1
+             WHERE status = old.status;
+             INSERT INTO ticket_status_count (status, count) VALUES (new.status, 1)
+             ON CONFLICT (status) DO UPDATE SET count = count + 1;
+           END""",
+        """CREATE TRIGGER ticket_status_count_delete AFTER DELETE ON ticket
+           BEGIN
+             UPDATE ticket_status_count SET count = count - 1
+             WHERE status = old.status;
+           END""",
+        # Search: every distinct character bigram of the lower-cased text,
+        # hex-encoded so any character (CJK, digits, punctuation) is one
+        # plain token. A 2-character word is one token lookup; longer words
+        # are the AND of their bigrams, checked against the text; one
+        # character is a prefix lookup (the text ends with a space so its
+        # last character starts a bigram too). Contentless, rowids only.
+        "CREATE TABLE search_seq (n INTEGER PRIMARY KEY)",
+        """INSERT INTO search_seq (n)
+           WITH RECURSIVE seq (n) AS (
+             SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < 1200
+           ) SELECT n FROM seq""",
+        """CREATE VIRTUAL TABLE ticket_search USING fts5 (
+            grams, content = '', detail = none, columnsize = 0,
+            tokenize = 'ascii'
+        )""",
+        """CREATE VIRTUAL TABLE note_search USING fts5 (
+            grams, content = '', detail = none, columnsize = 0,
+            tokenize = 'ascii'
+        )""",
+        """INSERT INTO ticket_search (rowid, grams)
+           SELECT t.id, (
+             SELECT group_concat(DISTINCT hex(substr(d.doc, s.n, 2)))
+             FROM (SELECT lower(t.ticket_no || ' ' || t.queue_no || ' '
+                   || t.building || ' ' || t.description || ' ') AS doc) AS d,
+                  search_seq AS s
+             WHERE s.n < length(d.doc)
+           ) FROM ticket AS t""",
+        """CREATE TRIGGER ticket_search_insert AFTER INSERT ON ticket
+           BEGIN
+             INSERT INTO ticket_search (rowid, grams)
+             SELECT new.id, group_concat(DISTINCT hex(substr(d.doc, s.n, 2)))
+             FROM (SELECT lower(new.ticket_no || ' ' || new.queue_no || ' '
+                   || new.building || ' ' || new.description || ' ') AS doc) AS d,
+                  search_seq AS s
+             WHERE s.n < length(d.doc);
+           END""",
+        """INSERT INTO note_search (rowid, grams)
+           SELECT e.id, (
+             SELECT group_concat(DISTINCT hex(substr(d.doc, s.n, 2)))
+             FROM (SELECT lower(json_extract(e.payload, '$.text') || ' ') AS doc)
+                  AS d, search_seq AS s
+             WHERE s.n < length(d.doc)
+           ) FROM ticket_event AS e
+           WHERE json_valid(e.payload)
+             AND json_type(e.payload, '$.text') = 'text'""",
+        """CREATE TRIGGER note_search_insert AFTER INSERT ON ticket_event
+           WHEN new.kind <> 'received' AND json_valid(new.payload)
+             AND json_type(new.payload, '$.text') = 'text'
+           BEGIN
+             INSERT INTO note_search (rowid, grams)
+             SELECT new.id, group_concat(DISTINCT hex(substr(d.doc, s.n, 2)))
+             FROM (SELECT lower(json_extract(new.payload, '$.text') || ' ')
+                   AS doc) AS d, search_seq AS s
+             WHERE s.n < length(d.doc);
+           END""",
+        # The desk's queue calls, newest last; the kiosk shows the latest.
+        """CREATE TABLE queue_call (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            day TEXT NOT NULL,
+            queue_no TEXT NOT NULL,
+            ticket_uuid TEXT NOT NULL REFERENCES ticket (uuid),
+            called_at TEXT NOT NULL,
+            called_by TEXT NOT NULL
+        )""",
+        "CREATE INDEX queue_call_day ON queue_call (day, id)",
+        "CREATE INDEX queue_call_ticket ON queue_call (ticket_uuid)",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

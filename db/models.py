@@ -117,3 +117,21 @@ class KeyValue(BaseModel):
 
     key = CharField(primary_key=True)
     value = TextField()
+
+
+class TicketStatusCount(BaseModel):
+    """Tickets per status, kept by triggers (migration 3)."""
+
+    status = CharField(primary_key=True)
+    count = IntegerField(default=0)
+
+
+class QueueCall(BaseModel):
+    """A queue number called at the front desk."""
+
+    id = AutoField()
+    day = CharField()
+    queue_no = CharField()
+    ticket = ForeignKeyField(Ticket, field=Ticket.uuid, column_name="ticket_uuid")
+    called_at = CharField()
+    called_by = CharField()

@@ -13,19 +13,20 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
 
 import assets
-from db import KeyValue, Outbox, database
+from db import database
 from kiosk.catalog import Catalog, load_catalog
 from kiosk.config import Settings
 from kiosk.i18n import other_language, translate
 from kiosk.tickets import IssuedTicket, TicketDraft
+from kiosk.tracking import Tracked, parse_scanned_link, track_by_token
 from screens.idle import IdleScreen
-from screens.messages import StationStatus
+from screens.messages import PrintFinished, StationStatus, SyncFinished, TrackFound
 from screens.widgets.chrome import KioskHeader
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,9 @@ LOCKED_KEYS = (
     "ctrl+q,ctrl+c,ctrl+z,ctrl+p,ctrl+s,ctrl+backslash,ctrl+d,ctrl+w,"
     "ctrl+x,ctrl+t,ctrl+l,f1,ctrl+f1"
 )
-ONLINE_WITHIN_SECONDS = 300
+SYNC_DEADLINE_SECONDS = 20.0  # one background pass gives way after this
+SCAN_LIMIT = 300  # characters: longer is not one of our links
+SCAN_PAUSE_SECONDS = 2.0  # a scan that stops without Enter is dropped
 WEEKDAYS = {
     "zh-CN": ("周一", "周二", "周三", "周四", "周五", "周六", "周日"),
     "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
@@ -73,6 +76,11 @@ class KioskApp(App[None], inherit_bindings=False):
         self.screen_since = clock()
         self.online = False
         self.pending_events = 0
+        self._scan_buffer: list[str] | None = None
+        self._scan_last = 0.0
+        self.track_wrong_answers = 0
+        self.track_locked_until = 0.0
+        self.sync_engine: Any = None  # a kiosk.sync.SyncEngine once syncing
 
     # -- time, text and frame ------------------------------------------------
 
@@ -103,21 +111,92 @@ class KioskApp(App[None], inherit_bindings=False):
         self.set_interval(1.0, self.tick, name="tick")
         self.set_interval(10.0, self.read_status, name="status")
         self.read_status()
+        self.start_sync()
 
     # -- input, idle reset and lockdown --------------------------------------
 
-    async def on_event(self, event: object) -> None:
-        from textual import events
-
+    async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key | events.MouseDown):
             self.last_input = self.clock()
-        await super().on_event(event)  # type: ignore[arg-type]
+        if isinstance(event, events.Key) and self._capture_scan(event):
+            return  # part of a scanned link: not a key press for the flow
+        await super().on_event(event)
+
+    def _capture_scan(self, event: events.Key) -> bool:
+        """Collect what a barcode scanner types: a link, then Enter.
+
+        The keypad never sends letters, so a letter on the welcome or track
+        screen starts a scan; until Enter (or a pause) every key is part of it.
+        """
+        from screens.track import TrackScreen
+        from screens.welcome import WelcomeScreen
+
+        character = event.character or ""
+        if self._scan_buffer is None:
+            if not (character.isascii() and character.isalpha()):
+                return False
+            if not isinstance(self.screen, WelcomeScreen | TrackScreen):
+                return False
+            self._scan_buffer = []
+        self._scan_last = self.clock()
+        if event.key == "enter":
+            scanned = "".join(self._scan_buffer)
+            self._scan_buffer = None
+            self._scanned(scanned)
+        elif character.isprintable() and len(self._scan_buffer) < SCAN_LIMIT:
+            self._scan_buffer.append(character)
+        else:
+            self._scan_buffer = None  # not a scanner: drop it
+        return True
+
+    def _scanned(self, text: str) -> None:
+        link = parse_scanned_link(self.settings, text)
+        if link is None:
+            log.info("scan ignored: not a tracking link")
+            return
+        self.look_up_scanned(*link)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="scan")
+    def look_up_scanned(self, ticket_no: str, token: str) -> None:
+        try:
+            with database.connection_context():
+                found = track_by_token(ticket_no, token)
+        except Exception:
+            log.exception("tracking look-up failed")
+            found = None
+        self.post_message(TrackFound(found))
+
+    @on(TrackFound)
+    def scanned_ticket_found(self, message: TrackFound) -> None:
+        from screens.track import TrackScreen
+
+        if message.ticket is not None:
+            self.show_tracked(message.ticket)
+            return
+        if not isinstance(self.screen, TrackScreen):
+            self.push_screen(TrackScreen())
+        self.call_after_refresh(self._show_not_found)
+
+    def _show_not_found(self) -> None:
+        from screens.track import TrackScreen
+
+        if isinstance(self.screen, TrackScreen):
+            self.screen.show_error("track.not_found")
+
+    def show_tracked(self, tracked: Tracked) -> None:
+        from screens.track_result import TrackResultScreen
+
+        self._pop_to_welcome()
+        self.screen_since = self.clock()
+        self.push_screen(TrackResultScreen(tracked))
 
     def action_locked(self) -> None:
         """Quit, suspend, palette and screenshot keys do nothing here."""
 
     def tick(self) -> None:
         now = self.clock()
+        if self._scan_buffer is not None and now - self._scan_last > SCAN_PAUSE_SECONDS:
+            self._scan_buffer = None
         screen = self.screen
         idle_for = now - self.last_input
         timeout = self.settings.kiosk.idle_timeout
@@ -128,9 +207,10 @@ class KioskApp(App[None], inherit_bindings=False):
                 screen.dismiss(False)
             return
         from screens.ticket import TicketScreen
+        from screens.track_result import TrackResultScreen
         from screens.welcome import WelcomeScreen
 
-        if isinstance(screen, TicketScreen):
+        if isinstance(screen, TicketScreen | TrackResultScreen):
             if now - self.screen_since >= self.settings.kiosk.ticket_screen_seconds:
                 self.reset_flow()
             elif idle_for < timeout:
@@ -177,6 +257,33 @@ class KioskApp(App[None], inherit_bindings=False):
         self.draft = TicketDraft(language=self.language)
         self.screen_since = self.clock()
         self.push_screen(TicketScreen(ticket))
+        if self.settings.printer.enabled:
+            self.print_ticket(ticket.ticket_no)
+
+    @work(thread=True, exit_on_error=False, group="print")
+    def print_ticket(self, ticket_no: str) -> None:
+        """Print off the UI thread; the outcome is stored on the ticket."""
+        from kiosk.printing import print_ticket  # Pillow: loaded when first needed
+
+        try:
+            with database.connection_context():
+                outcome = print_ticket(self.settings, ticket_no)
+        except Exception as error:  # the print state could not even be saved
+            log.exception("printing %s failed", ticket_no)
+            self.post_message(PrintFinished(ticket_no, False, str(error)))
+            return
+        self.post_message(PrintFinished(ticket_no, outcome.ok, outcome.detail))
+
+    @on(PrintFinished)
+    def print_finished(self, message: PrintFinished) -> None:
+        from screens.ticket import TicketScreen
+
+        screen = self.screen
+        if (
+            isinstance(screen, TicketScreen)
+            and screen.ticket.ticket_no == message.ticket_no
+        ):
+            screen.show_print_result(message.ok)
 
     def reset_flow(self) -> None:
         """Back to the welcome screen with nothing of the last resident kept."""
@@ -210,21 +317,17 @@ class KioskApp(App[None], inherit_bindings=False):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="status")
     def read_status(self) -> None:
+        from kiosk.sync import sync_status  # requests: loaded off the UI thread
+
         try:
-            with database.connection_context():
-                pending = Outbox.select().where(Outbox.sent_at.is_null()).count()
-                row = KeyValue.get_or_none(KeyValue.key == "last_sync_ok")
+            status = sync_status(self.settings, self.now())
         except Exception as error:  # status is best effort; the flow goes on
             log.warning("status not read: %s", error)
             return
-        online = False
-        if row is not None and self.settings.central.url:
-            try:
-                last = datetime.fromisoformat(row.value)
-                online = (self.now() - last).total_seconds() < ONLINE_WITHIN_SECONDS
-            except ValueError:
-                online = False
-        self.post_message(StationStatus(online=online, pending_events=pending))
+        online = status.online and bool(self.settings.central.url)
+        self.post_message(
+            StationStatus(online=online, pending_events=status.pending_events)
+        )
 
     @on(StationStatus)
     def station_status(self, message: StationStatus) -> None:
@@ -233,3 +336,39 @@ class KioskApp(App[None], inherit_bindings=False):
         self.pending_events = message.pending_events
         if changed:
             self.refresh_frame()
+
+    # -- background sync (when a central is configured) ----------------------
+
+    def start_sync(self) -> None:
+        if self.settings.central.url and self.settings.central.api_key:
+            self.run_sync()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="sync")
+    def run_sync(self) -> None:
+        """One sync pass off the UI thread; it never raises for network faults."""
+        from kiosk.sync import SyncEngine
+
+        try:
+            if self.sync_engine is None:
+                self.sync_engine = SyncEngine(self.settings)
+            result = self.sync_engine.run_once(deadline_seconds=SYNC_DEADLINE_SECONDS)
+        except Exception:
+            log.exception("sync pass failed")
+            self.post_message(
+                SyncFinished(retry_in=self.settings.central.sync_interval)
+            )
+            return
+        wait = result.retry_in or self.settings.central.sync_interval
+        self.post_message(SyncFinished(retry_in=wait))
+
+    @on(SyncFinished)
+    def sync_finished(self, message: SyncFinished) -> None:
+        self.read_status()
+        self.set_timer(max(1.0, message.retry_in), self.run_sync, name="sync")
+
+    async def action_quit(self) -> None:
+        """Only a signal or the service manager stops the kiosk; no key does."""
+
+    def on_unmount(self) -> None:
+        if self.sync_engine is not None:
+            self.sync_engine.close()

@@ -21,11 +21,16 @@ from kiosk.config import (
     config_path_from_env,
     load_settings,
 )
+from kiosk.fonts import FontError, find_cjk_font
 
 log = logging.getLogger("kiosk")
 
 # Modules adding command groups (see build_parser).
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = (
+    "kiosk.cli_staff",
+    "kiosk.cli_print",
+    "kiosk.cli_sync",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -111,6 +116,13 @@ def command_run(settings: Settings) -> int:
     from kiosk.app import KioskApp
 
     log.info("kiosk starting for station %s", settings.station.code)
+    if settings.printer.enabled:
+        try:
+            find_cjk_font(settings.printer.font)
+        except FontError as error:
+            # The kiosk still runs: tickets show their QR to photograph.
+            log.error("printing disabled in effect: %s", error)
+            print(f"kiosk: warning: {error}", file=sys.stderr)
     KioskApp(settings).run()
     return 0
 

@@ -23,6 +23,13 @@ LANGUAGES = ("zh-CN", "en")
 STATION_CODE = re.compile(r"^[A-Z][A-Z0-9]{1,7}$")
 
 
+# The tables (and keys) a config file may have at its top level.
+TOP_LEVEL_KEYS = frozenset(
+    {"station", "kiosk", "central", "printer", "staff", "database", "timezone"}
+)
+PRINTER_WIDTHS = (384, 576)  # dots: 58 mm and 80 mm thermal paper
+
+
 class ConfigError(Exception):
     """A bad configuration value; the message names the file and the key."""
 
@@ -66,6 +73,38 @@ class CentralSettings:
     api_key: str = ""
     public_base_url: str = "http://127.0.0.1:8311"
     ca_bundle: str = ""
+    # Sync (kiosk/sync.py): events per request, seconds for the TCP/TLS
+    # connect and for each read, and the retry backoff (full jitter, capped).
+    batch_size: int = 200
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+    backoff_base: float = 1.0
+    backoff_cap: float = 300.0
+    sync_interval: float = 30.0
+
+
+@dataclass(frozen=True)
+class PrinterSettings:
+    """Where tickets are printed: ``none``, ``file:DIR``, ``escpos:DEVICE``,
+    ``tcp://HOST:PORT`` or ``cups:QUEUE``; empty means PNG files in a folder
+    named ``printed`` beside the database."""
+
+    target: str = ""
+    width: int = 384
+    font: str = ""
+    timeout: float = 5.0
+
+    @property
+    def enabled(self) -> bool:
+        return self.target != "none"
+
+
+@dataclass(frozen=True)
+class StaffSettings:
+    """The front-desk terminal: PIN lockout and idle lock, in minutes."""
+
+    lockout_minutes: float = 5.0
+    idle_lock_minutes: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -73,6 +112,8 @@ class Settings:
     station: StationSettings
     kiosk: KioskSettings = field(default_factory=KioskSettings)
     central: CentralSettings = field(default_factory=CentralSettings)
+    printer: PrinterSettings = field(default_factory=PrinterSettings)
+    staff: StaffSettings = field(default_factory=StaffSettings)
     database_path: Path = field(
         default_factory=lambda: Path(platformdirs.user_data_dir(APP_NAME)) / "kiosk.db"
     )
@@ -197,10 +238,9 @@ class _Reader:
 
     def settings(self, raw: dict[str, Any]) -> Settings:
         for name in raw:
-            if name not in {"station", "kiosk", "central", "database", "timezone"}:
+            if name not in TOP_LEVEL_KEYS:
                 raise self.fail(
-                    name,
-                    "unknown key; allowed: station, kiosk, central, database, timezone",
+                    name, f"unknown key; allowed: {', '.join(sorted(TOP_LEVEL_KEYS))}"
                 )
         timezone = raw.get("timezone", "Asia/Shanghai")
         if not isinstance(timezone, str):
@@ -216,6 +256,8 @@ class _Reader:
             station=self.station(raw),
             kiosk=self.kiosk(raw),
             central=self.central(raw),
+            printer=self.printer(raw),
+            staff=self.staff(raw),
             database_path=self.database(raw),
             timezone=timezone,
             source=self.source,
@@ -321,7 +363,20 @@ class _Reader:
 
     def central(self, raw: dict[str, Any]) -> CentralSettings:
         table = self.table(
-            raw, "central", {"url", "api_key", "public_base_url", "ca_bundle"}
+            raw,
+            "central",
+            {
+                "url",
+                "api_key",
+                "public_base_url",
+                "ca_bundle",
+                "batch_size",
+                "connect_timeout",
+                "read_timeout",
+                "backoff_base",
+                "backoff_cap",
+                "sync_interval",
+            },
         )
         defaults = CentralSettings()
         url = self.text(table, "central", "url", "")
@@ -335,11 +390,90 @@ class _Reader:
                 "central.public_base_url",
                 f"{public!r} is not an http:// or https:// URL",
             )
+        ca_bundle = self.text(table, "central", "ca_bundle", "")
+        if ca_bundle:
+            bundle_path = Path(ca_bundle).expanduser()
+            if not bundle_path.is_absolute():
+                bundle_path = (self.source.parent / bundle_path).resolve()
+            if not bundle_path.is_file():
+                raise self.fail(
+                    "central.ca_bundle", f"{str(bundle_path)!r} is not a file"
+                )
+            ca_bundle = str(bundle_path)
+        batch_size = self.number(
+            table, "central", "batch_size", defaults.batch_size, 1, 5000
+        )
+        if batch_size != int(batch_size):
+            raise self.fail("central.batch_size", "must be a whole number")
+        backoff_base = self.number(
+            table, "central", "backoff_base", defaults.backoff_base, 0.01, 600
+        )
+        backoff_cap = self.number(
+            table, "central", "backoff_cap", defaults.backoff_cap, 0.01, 86400
+        )
+        if backoff_cap < backoff_base:
+            raise self.fail(
+                "central.backoff_cap",
+                f"{backoff_cap:g} is less than backoff_base ({backoff_base:g})",
+            )
         return CentralSettings(
             url=url.rstrip("/"),
             api_key=self.text(table, "central", "api_key", ""),
             public_base_url=public.rstrip("/"),
-            ca_bundle=self.text(table, "central", "ca_bundle", ""),
+            ca_bundle=ca_bundle,
+            batch_size=int(batch_size),
+            connect_timeout=self.number(
+                table, "central", "connect_timeout", defaults.connect_timeout, 0.1, 120
+            ),
+            read_timeout=self.number(
+                table, "central", "read_timeout", defaults.read_timeout, 0.1, 600
+            ),
+            backoff_base=backoff_base,
+            backoff_cap=backoff_cap,
+            sync_interval=self.number(
+                table, "central", "sync_interval", defaults.sync_interval, 0.1, 86400
+            ),
+        )
+
+    def printer(self, raw: dict[str, Any]) -> PrinterSettings:
+        table = self.table(raw, "printer", {"target", "width", "font", "timeout"})
+        defaults = PrinterSettings()
+        target = self.text(table, "printer", "target", defaults.target)
+        if (
+            target
+            and target != "none"
+            and not re.match(
+                r"^(file:.+|escpos:.+|cups:[^\s]+|tcp://[^\s:/]+:\d+)$", target
+            )
+        ):
+            raise self.fail(
+                "printer.target",
+                f"{target!r} is not allowed; use none, file:DIR, escpos:DEVICE, "
+                "tcp://HOST:PORT or cups:QUEUE",
+            )
+        width = table.get("width", defaults.width)
+        if isinstance(width, bool) or width not in PRINTER_WIDTHS:
+            raise self.fail(
+                "printer.width",
+                f"{width!r} is not allowed; allowed: 384 (58 mm paper), 576 (80 mm)",
+            )
+        return PrinterSettings(
+            target=target,
+            width=int(width),
+            font=self.text(table, "printer", "font", defaults.font),
+            timeout=self.number(table, "printer", "timeout", defaults.timeout, 0.5, 60),
+        )
+
+    def staff(self, raw: dict[str, Any]) -> StaffSettings:
+        table = self.table(raw, "staff", {"lockout_minutes", "idle_lock_minutes"})
+        defaults = StaffSettings()
+        return StaffSettings(
+            lockout_minutes=self.number(
+                table, "staff", "lockout_minutes", defaults.lockout_minutes, 1, 1440
+            ),
+            idle_lock_minutes=self.number(
+                table, "staff", "idle_lock_minutes", defaults.idle_lock_minutes, 1, 480
+            ),
         )
 
     def database(self, raw: dict[str, Any]) -> Path:

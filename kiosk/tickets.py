@@ -188,7 +188,7 @@ def issue_ticket(
                 token=secrets.token_urlsafe(TOKEN_BYTES),
                 consent_at=moment.isoformat() if draft.has_contact else None,
                 language=draft.language,
-                print_state="none",
+                print_state="pending" if settings.printer.enabled else "none",
                 **fields,
             )
             event = TicketEvent.create(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textual import events, on
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -12,18 +12,7 @@ from textual.widgets import Input, Label, Static
 from kiosk.text import NAME_LIMIT, clean_text
 from kiosk.tickets import TicketInputError, normalize_mobile
 from screens.base import KioskScreen
-
-
-class MobileInput(Input):
-    """Digits only; the keypad's minus, star and slash keys stay with the screen."""
-
-    def check_consume_key(self, key: str, character: str | None) -> bool:
-        return character is not None and character.isdigit()
-
-    async def _on_key(self, event: events.Key) -> None:
-        if event.is_printable and not (event.character or "").isdigit():
-            # Not ours: let the key bubble up to the screen's bindings.
-            event.prevent_default()
+from screens.widgets.inputs import DigitsInput
 
 
 class ContactScreen(KioskScreen):
@@ -42,7 +31,7 @@ class ContactScreen(KioskScreen):
         draft = self.kiosk.draft
         with Horizontal(classes="field"):
             yield Label(Content(self.t("contact.mobile")))
-            yield MobileInput(
+            yield DigitsInput(
                 value=draft.contact_mobile,
                 placeholder="13800000000",
                 max_length=11,

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
+from kiosk.staff import Called
 from kiosk.tickets import IssuedTicket
+from kiosk.tracking import Tracked
 
 
 @dataclass
@@ -37,3 +39,33 @@ class StationStatus(Message):
 
     online: bool
     pending_events: int
+
+
+@dataclass
+class PrintFinished(Message):
+    """The printer took the ticket, or could not."""
+
+    ticket_no: str
+    ok: bool
+    detail: str
+
+
+@dataclass
+class TrackFound(Message):
+    """The answer to a tracking look-up; None when nothing matched."""
+
+    ticket: Tracked | None
+
+
+@dataclass
+class SyncFinished(Message):
+    """A background sync pass ended; the next one is due in ``retry_in`` s."""
+
+    retry_in: float
+
+
+@dataclass
+class QueueCalls(Message):
+    """Today's latest queue calls at the desk, newest first."""
+
+    calls: list[Called]

@@ -9,6 +9,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from kiosk.tickets import IssuedTicket
+from kiosk.tracking import check_code
 from screens.base import KioskScreen
 from screens.widgets.bigtext import BigText
 from screens.widgets.qrcode import QRCode
@@ -27,12 +28,15 @@ class TicketScreen(KioskScreen):
     TicketScreen #ticket-no { text-style: bold; }
     TicketScreen #next-steps { margin-top: 1; height: auto; }
     TicketScreen #qr-caption { margin-top: 1; text-style: bold; color: $accent; }
+    TicketScreen #print-status { margin-top: 1; }
+    TicketScreen #print-status.-failed { color: $warning; text-style: bold; }
     """
 
     def __init__(self, ticket: IssuedTicket) -> None:
         super().__init__()
         self.ticket = ticket
         self.shown_at = 0.0
+        self.print_ok: bool | None = None
 
     def compose_body(self) -> ComposeResult:
         ticket = self.ticket
@@ -45,7 +49,13 @@ class TicketScreen(KioskScreen):
                 yield Static(Content(self.t("ticket.queue_label")), id="queue-label")
                 yield BigText(ticket.queue_no, id="queue-no")
                 yield Static(
-                    Content(self.t("ticket.ticket_no", ticket_no=ticket.ticket_no)),
+                    Content(
+                        self.t(
+                            "ticket.ticket_no",
+                            ticket_no=ticket.ticket_no,
+                            code=check_code(ticket.token),
+                        )
+                    ),
                     id="ticket-no",
                 )
                 yield Static(
@@ -60,7 +70,23 @@ class TicketScreen(KioskScreen):
                     id="next-steps",
                 )
                 yield Static(Content(self.t("ticket.scan")), id="qr-caption")
+                yield Static(Content(self.t(self.print_key())), id="print-status")
             yield QRCode(ticket.url, id="qr")
+
+    def print_key(self) -> str:
+        if not self.kiosk.settings.printer.enabled:
+            return "ticket.no_printer"
+        return {
+            None: "ticket.printing",
+            True: "ticket.printed",
+            False: "ticket.print_failed",
+        }[self.print_ok]
+
+    def show_print_result(self, ok: bool) -> None:
+        self.print_ok = ok
+        status = self.query_one("#print-status", Static)
+        status.set_class(not ok, "-failed")
+        status.update(Content(self.t(self.print_key())))
 
     def keypad_hints(self) -> list[tuple[str, str, str]]:
         return [

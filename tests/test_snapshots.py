@@ -6,14 +6,15 @@ the report before committing the new SVGs.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from kiosk.tickets import IssuedTicket
+from db import Ticket
+from kiosk.tickets import IssuedTicket, TicketDraft, issue_ticket, tracking_url
 from screens.category import CategoryScreen
 from screens.consent import ConsentScreen
 from screens.contact import ContactScreen
@@ -25,9 +26,10 @@ from screens.location import LocationScreen
 from screens.review import ReviewScreen
 from screens.ticket import TicketScreen
 from screens.track import TrackScreen
+from screens.track_result import TrackResultScreen
 from screens.welcome import WelcomeScreen
 from tests.conftest import FIXED_NOW
-from tests.helpers import wait_for, wait_screen
+from tests.helpers import screen_text, wait_for, wait_screen
 
 SIZES = [(80, 24), (120, 40)]
 HOSTILE = "[@click=app.quit]x[/] [link="
@@ -50,26 +52,38 @@ def keys(*pressed: str, then: type) -> Callable[[Pilot[object]], Awaitable[None]
     return run_before
 
 
-async def fixed_ticket(pilot: Pilot[object]) -> None:
-    await settle(pilot, WelcomeScreen)
-    token = "Zm9yLXNuYXBzaG90cy1vbmx5"
-    ticket = IssuedTicket(
-        uuid="00000000-0000-4000-8000-000000000001",
-        ticket_no="PHY3-261125-007",
-        queue_no="B007",
-        token=token,
+FIXED_TOKEN = "Zm9yLXNuYXBzaG90cy1vbmx5"
+
+
+def fixed_ticket_in_db(app) -> IssuedTicket:  # type: ignore[no-untyped-def]
+    """A real stored ticket with a fixed token, so the QR never changes."""
+    draft = TicketDraft(
         category="housing",
         item="roof-leak",
         building="第二网格（五巷银行小区） 五巷3号楼",
-        description="",
-        unit="property",
-        created_at=FIXED_NOW,
-        due_at=FIXED_NOW + timedelta(hours=48),
-        has_contact=False,
-        url=f"http://127.0.0.1:8311/t/PHY3-261125-007?k={token}",
     )
+    ticket = issue_ticket(app.settings, draft, now=FIXED_NOW)
+    Ticket.update(token=FIXED_TOKEN).where(Ticket.uuid == ticket.uuid).execute()
+    return dataclasses.replace(
+        ticket,
+        token=FIXED_TOKEN,
+        url=tracking_url(app.settings, ticket.ticket_no, FIXED_TOKEN),
+    )
+
+
+async def fixed_ticket(pilot: Pilot[object]) -> None:
+    await settle(pilot, WelcomeScreen)
+    ticket = fixed_ticket_in_db(pilot.app)
     pilot.app.show_ticket(ticket)  # type: ignore[attr-defined]
     await settle(pilot, TicketScreen)
+    await wait_for(pilot, lambda: "请取走小票" in screen_text(pilot.app))
+
+
+async def tracked_ticket(pilot: Pilot[object]) -> None:
+    await settle(pilot, WelcomeScreen)
+    ticket = fixed_ticket_in_db(pilot.app)
+    await pilot.press(*ticket.url, "enter")
+    await settle(pilot, TrackResultScreen)
 
 
 async def idle_countdown(pilot: Pilot[object]) -> None:
@@ -121,6 +135,7 @@ SCREENS: dict[str, Callable[[Pilot[object]], Awaitable[None]]] = {
     "review_hostile_text": review_hostile,
     "ticket": fixed_ticket,
     "track": keys("2", then=TrackScreen),
+    "track_result": tracked_ticket,
     "idle": idle_countdown,
 }
 

@@ -1,0 +1,177 @@
+"""``python -m bench staff``: the staff board on a million-ticket station.
+
+Builds (once, then reuses) a station database of BENCH_STAFF_TICKETS tickets
+(default 1,000,000) with ``kiosk demo load`` at BENCH_STAFF_DB (default in the
+user cache folder), then times, each on a fresh connection as the board's
+workers use: opening the board to its first page, every filter change, a
+two-character Chinese search, and how long a ticket issued by another process
+takes to show on the board's first page when polled as the board polls (1 s).
+Each figure is one JSON line with its budget and value/budget ratio.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import platformdirs
+
+from bench.stats import emit, note, percentile
+from db import database, open_database
+from kiosk.config import DEMO_STATION, Settings
+from kiosk.search import TABS, BoardQuery, board_page, change_marker, tab_counts
+
+BENCH = "staff"
+RUNS = 9
+BUDGETS_MS = {"board_open": 100.0, "filter_change": 50.0, "search_2char": 100.0}
+VISIBLE_BUDGET_S = 2.0
+POLL_INTERVAL = 1.0
+WORDS = ("电梯", "漏水", "噪音", "垃圾")
+
+
+def _settings() -> Settings:
+    default = Path(platformdirs.user_cache_dir("station-kiosk")) / "bench-staff.db"
+    path = Path(os.environ.get("BENCH_STAFF_DB", str(default)))
+    return Settings(station=DEMO_STATION, database_path=path)
+
+
+def _prepare(settings: Settings, wanted: int) -> int:
+    open_database(settings.database_path)
+    have = int(database.execute_sql("SELECT count(*) FROM ticket").fetchone()[0])
+    if have < wanted:
+        from kiosk.demo import load_demo
+
+        note(f"loading {wanted - have:,} demo tickets into {settings.database_path}")
+        load_demo(settings, wanted - have, seed=7, progress=sys.stderr)
+        have = wanted
+    return have
+
+
+def _timed(settings: Settings, query: BoardQuery, counts: bool = False) -> float:
+    """Milliseconds for one board read on a fresh connection."""
+    database.close()
+    started = time.perf_counter()
+    with database.connection_context():
+        board_page(query, datetime.now(settings.zone))
+        if counts:
+            tab_counts()
+            change_marker()
+    return (time.perf_counter() - started) * 1000
+
+
+def _report(figure: str, samples: list[float], budget: float, **extra: object) -> None:
+    value = statistics.median(samples)
+    worst = max(samples)
+    emit(
+        BENCH,
+        figure,
+        value,
+        unit="ms",
+        p95=percentile(samples, 95),
+        max=worst,
+        budget=budget,
+        ratio=round(worst / budget, 4),
+        within_budget=worst < budget,
+        **extra,
+    )
+
+
+def _visible_after_issue(settings: Settings) -> float:
+    """Seconds from a kiosk process committing a ticket to the board showing it."""
+    script = (
+        "import sys, time; from pathlib import Path; "
+        "from db import open_database; "
+        "from kiosk.config import DEMO_STATION, Settings; "
+        "from kiosk.tickets import TicketDraft, issue_ticket; "
+        "s = Settings(station=DEMO_STATION, database_path=Path(sys.argv[1])); "
+        "open_database(s.database_path); "
+        "t = issue_ticket(s, TicketDraft(category='housing', item='lift')); "
+        "print(t.ticket_no, time.time(), flush=True)"
+    )
+    database.close()
+    with database.connection_context():
+        marker = change_marker()
+    child = subprocess.Popen(
+        [sys.executable, "-c", script, str(settings.database_path)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    query = BoardQuery(tab="dispatch")
+    next_poll = time.monotonic()
+    seen_at = None
+    while seen_at is None:
+        time.sleep(max(0.0, next_poll - time.monotonic()))
+        next_poll += POLL_INTERVAL
+        with database.connection_context():
+            fresh = change_marker()
+            if fresh == marker:
+                continue
+            marker = fresh
+            page = board_page(query, datetime.now(settings.zone))
+        if child.poll() is not None:
+            numbers = {row.ticket_no for row in page.rows}
+            out = child.stdout.read() if child.stdout else ""
+            ticket_no, committed = out.split()
+            if ticket_no in numbers:
+                seen_at = time.time()
+                return seen_at - float(committed)
+    raise AssertionError("unreachable")
+
+
+def run() -> None:
+    settings = _settings()
+    wanted = int(os.environ.get("BENCH_STAFF_TICKETS", "1000000"))
+    tickets = _prepare(settings, wanted)
+    note(f"staff: {tickets:,} tickets in {settings.database_path}")
+    for _ in range(2):  # warm the OS page cache as a running terminal has it
+        _timed(settings, BoardQuery(tab="dispatch"), counts=True)
+    _report(
+        "board_open",
+        [
+            _timed(settings, BoardQuery(tab="dispatch"), counts=True)
+            for _ in range(RUNS)
+        ],
+        BUDGETS_MS["board_open"],
+        tickets=tickets,
+    )
+    filters = [BoardQuery(tab=tab_id) for tab_id, _, _ in TABS]
+    filters += [
+        BoardQuery(tab="all", category="housing"),
+        BoardQuery(tab="in_hand", unit="police"),
+        BoardQuery(tab="dispatch", category="sanitation"),
+        BoardQuery(tab="all", overdue=True),
+        BoardQuery(tab="in_hand", overdue=True),
+        BoardQuery(tab="closed", page=3),
+    ]
+    for query in filters:
+        _timed(settings, query)
+    samples = [_timed(settings, query) for query in filters for _ in range(3)]
+    _report("filter_change", samples, BUDGETS_MS["filter_change"], filters=len(filters))
+    for word in WORDS:
+        _timed(settings, BoardQuery(tab="all", text=word))
+        found = board_page(
+            BoardQuery(tab="all", text=word), datetime.now(settings.zone)
+        )
+        _report(
+            f"search_2char:{word}",
+            [_timed(settings, BoardQuery(tab="all", text=word)) for _ in range(RUNS)],
+            BUDGETS_MS["search_2char"],
+            matches=found.matches,
+        )
+    visible = [_visible_after_issue(settings) for _ in range(3)]
+    emit(
+        BENCH,
+        "new_ticket_visible",
+        statistics.median(visible),
+        unit="s",
+        max=max(visible),
+        budget=VISIBLE_BUDGET_S,
+        ratio=round(max(visible) / VISIBLE_BUDGET_S, 4),
+        within_budget=max(visible) < VISIBLE_BUDGET_S,
+        poll_interval=POLL_INTERVAL,
+    )

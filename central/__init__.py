@@ -1,0 +1,1 @@
+"""The subdistrict's central endpoint: sync API, Open311, tracking page."""

@@ -1,0 +1,294 @@
+"""The central HTTP service: sync API, Open311, tracking page, health check.
+
+Stateless: everything lives in the database, so any number of instances can
+serve one PostgreSQL behind a load balancer.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from central import store
+from central.db import CentralDatabase
+from central.schemas import (
+    ErrorBody,
+    FieldError,
+    PullResult,
+    PushBatch,
+    PushResult,
+    field_errors,
+    field_name,
+)
+
+DEFAULT_MAX_BODY = 1024 * 1024
+DEFAULT_MAX_BATCH = 500
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    max_body: int = DEFAULT_MAX_BODY
+    max_batch: int = DEFAULT_MAX_BATCH
+    public_base_url: str = ""  # empty: the URL the request came in on
+
+
+def error_response(
+    status: int,
+    detail: str,
+    errors: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body = ErrorBody(detail=detail, errors=errors or [])
+    return JSONResponse(body.model_dump(), status_code=status, headers=headers)
+
+
+class BodyLimit:
+    """Answer 413 to any body over the limit before the app reads it."""
+
+    def __init__(self, app: ASGIApp, max_body: int) -> None:
+        self.app = app
+        self.max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        too_big = error_response(
+            413, f"the body is larger than {self.max_body} bytes; send less at once"
+        )
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    declared = -1
+                if declared > self.max_body:
+                    await too_big(scope, receive, send)
+                    return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body:
+                await too_big(scope, receive, send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+def _bearer_key(header: str | None) -> str | None:
+    if not header:
+        return None
+    scheme, _, key = header.partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        return None
+    return key.strip()
+
+
+def create_app(db: CentralDatabase, settings: ServerSettings | None = None) -> FastAPI:
+    settings = settings or ServerSettings()
+    app = FastAPI(
+        title="Station kiosk central",
+        version="1",
+        description=(
+            "Sync API for community service stations (docs/sync-protocol.md), "
+            "Open311 GeoReport v2 at /open311/v2, ticket tracking at /t/{ticket_no}."
+        ),
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.db = db
+    app.state.settings = settings
+
+    def authenticated_station(request: Request) -> str:
+        key = _bearer_key(request.headers.get("authorization"))
+        if key is None:
+            raise store.Rejected(
+                401, "send the station's API key as Authorization: Bearer <key>"
+            )
+        station = store.run_read(db, lambda: store.station_for_key(db, key))
+        if station is None:
+            raise store.Rejected(401, "the API key is not valid")
+        return station
+
+    @app.exception_handler(store.Rejected)
+    async def rejected(request: Request, error: store.Rejected) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+        return error_response(error.status, error.detail, error.errors, headers)
+
+    @app.exception_handler(store.StoreUnavailable)
+    async def unavailable(
+        request: Request, error: store.StoreUnavailable
+    ) -> JSONResponse:
+        return error_response(503, str(error), headers={"Retry-After": "5"})
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        errors = []
+        for entry in error.errors():
+            location = tuple(entry.get("loc", ()))
+            if location and location[0] in ("query", "path", "header", "body"):
+                location = location[1:]
+            errors.append(
+                FieldError(field=field_name(location), message=str(entry.get("msg")))
+            )
+        return error_response(422, "the request is not valid", errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(
+        request: Request, error: StarletteHTTPException
+    ) -> JSONResponse:
+        return error_response(
+            error.status_code, str(error.detail), headers=error.headers
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception) -> JSONResponse:
+        return error_response(500, "internal error; the central's log has the details")
+
+    error_responses: dict[int | str, dict[str, Any]] = {
+        401: {"model": ErrorBody, "description": "No key, or a wrong key"},
+        422: {"model": ErrorBody, "description": "Malformed data; the field is named"},
+        503: {"model": ErrorBody, "description": "The database is not answering"},
+    }
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> JSONResponse:
+        """For load balancers: 200 when this instance and its database answer."""
+        store.ping(db)
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+    @app.post(
+        "/api/v1/events",
+        tags=["sync"],
+        response_model=PushResult,
+        responses={
+            **error_responses,
+            403: {"model": ErrorBody, "description": "Another station's ticket"},
+            413: {"model": ErrorBody, "description": "Too many events or bytes"},
+        },
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {"$ref": "#/components/schemas/PushBatch"}
+                    }
+                },
+            }
+        },
+    )
+    async def push(request: Request) -> JSONResponse:
+        """Push a batch of events; each event is stored once (idempotent by uuid)."""
+        body = await request.body()
+
+        def authenticated_push() -> dict[str, Any]:
+            # One trip to a worker thread: the key first (401 before 422).
+            station = authenticated_station(request)
+            batch = _parse_batch(body, settings.max_batch)
+            return store.push_events(db, station, batch)
+
+        return JSONResponse(await run_in_threadpool(authenticated_push))
+
+    @app.get(
+        "/api/v1/events",
+        tags=["sync"],
+        response_model=PullResult,
+        responses=error_responses,
+    )
+    def pull(
+        station: str = Depends(authenticated_station),
+        since: str | None = Query(
+            None, max_length=64, description="The cursor of the previous answer"
+        ),
+        limit: int = Query(100, ge=1, le=500),
+    ) -> JSONResponse:
+        """Events made centrally on this station's tickets, after the cursor."""
+        return JSONResponse(store.pull_events(db, station, since, limit))
+
+    from central import open311, tracking
+
+    app.include_router(open311.router)
+    app.include_router(tracking.router)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+        )
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        batch_schema = PushBatch.model_json_schema(
+            ref_template="#/components/schemas/{model}"
+        )
+        components.update(batch_schema.pop("$defs", {}))
+        components["PushBatch"] = batch_schema
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    app.add_middleware(BodyLimit, max_body=settings.max_body)
+    return app
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not allowed in JSON")
+
+
+def _parse_batch(body: bytes, max_batch: int) -> PushBatch:
+    try:
+        data = json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise store.Rejected(
+            422,
+            "the body is not valid JSON",
+            [FieldError(field="body", message=f"not valid UTF-8 JSON: {error}"[:200])],
+        ) from error
+    if isinstance(data, dict) and isinstance(data.get("events"), list):
+        if len(data["events"]) > max_batch:
+            raise store.Rejected(
+                413,
+                f"{len(data['events'])} events in one batch; at most {max_batch} "
+                "are taken at once",
+            )
+    try:
+        return PushBatch.model_validate(data)
+    except ValidationError as error:
+        raise store.Rejected(
+            422, "some events are not valid", field_errors(error)
+        ) from error
+    except RecursionError as error:
+        raise store.Rejected(
+            422,
+            "the body is nested too deeply",
+            [FieldError(field="body", message="nested too deeply")],
+        ) from error

@@ -1,0 +1,225 @@
+"""``kiosk-central``: serve the central, manage stations, author ticket events."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any
+
+from central.db import CentralDatabase, DatabaseError, parse_target
+from kiosk.states import RATINGS, WITHDRAW_REASONS, TransitionError
+
+DB_ENV = "KIOSK_CENTRAL_DB"
+DEFAULT_PORT = 8311
+
+
+def _database_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db",
+        default=argparse.SUPPRESS,
+        help="postgresql://user@host:port/name, sqlite:///path or a file path "
+        f"(default: ${DB_ENV}, else a SQLite file in the user data folder)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kiosk-central",
+        description="The subdistrict's central endpoint for station kiosks.",
+    )
+    _database_option(parser)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the HTTP service")
+    _database_option(serve)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT)
+    serve.add_argument(
+        "--max-body", type=int, default=1024 * 1024, help="largest body in bytes"
+    )
+    serve.add_argument(
+        "--max-batch", type=int, default=500, help="most events in one push"
+    )
+    serve.add_argument(
+        "--public-base-url",
+        default="",
+        help="the URL residents reach this service at (for tracking links)",
+    )
+    serve.add_argument("--log-level", default="warning")
+
+    station = commands.add_parser("station", help="register and list stations")
+    station_commands = station.add_subparsers(dest="station_command", required=True)
+    add = station_commands.add_parser(
+        "add", help="register a station; prints its API key as the last line"
+    )
+    _database_option(add)
+    add.add_argument("code", help="station code, e.g. PHY3")
+    add.add_argument("--name", required=True, help="the station's name")
+    listing = station_commands.add_parser("list", help="list the stations")
+    _database_option(listing)
+    listing.add_argument("--json", action="store_true")
+
+    stats = commands.add_parser("stats", help="count stations, tickets and events")
+    _database_option(stats)
+    stats.add_argument("--json", action="store_true")
+
+    ticket = commands.add_parser("ticket", help="act on a ticket centrally")
+    ticket_commands = ticket.add_subparsers(dest="ticket_command", required=True)
+    update = ticket_commands.add_parser(
+        "update", help="record a central event; it reaches the station on its pull"
+    )
+    _database_option(update)
+    update.add_argument("ticket_no")
+    update.add_argument(
+        "--kind",
+        required=True,
+        choices=(
+            "dispatched",
+            "acknowledged",
+            "resolved",
+            "escalated",
+            "note",
+            "callback",
+            "withdrawn",
+        ),
+    )
+    update.add_argument("--text", default="", help="a note for the station")
+    update.add_argument("--unit", default="", help="dispatched: the unit's code")
+    update.add_argument("--rating", choices=RATINGS, help="callback: the rating")
+    update.add_argument(
+        "--reason", choices=WITHDRAW_REASONS, help="withdrawn: the reason"
+    )
+    update.add_argument("--actor", default="subdistrict", help="who made the change")
+    update.add_argument("--json", action="store_true")
+    return parser
+
+
+def _open(args: argparse.Namespace) -> CentralDatabase:
+    url = getattr(args, "db", None) or os.environ.get(DB_ENV) or None
+    db = CentralDatabase(parse_target(url))
+    db.open()
+    return db
+
+
+def _fail(message: str) -> int:
+    print(f"kiosk-central: {message}", file=sys.stderr)
+    return 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        db = _open(args)
+    except DatabaseError as error:
+        return _fail(str(error))
+    try:
+        return _run(args, db)
+    finally:
+        db.close()
+
+
+def _run(args: argparse.Namespace, db: CentralDatabase) -> int:
+    from central import store
+
+    try:
+        if args.command == "serve":
+            return _serve(args, db)
+        if args.command == "station" and args.station_command == "add":
+            key = store.add_station(db, args.code, args.name)
+            print(f"station {args.code} ({args.name.strip()}) added; its API key:")
+            print(key)
+            return 0
+        if args.command == "station" and args.station_command == "list":
+            stations = store.list_stations(db)
+            if args.json:
+                print(json.dumps(stations, ensure_ascii=False))
+            for entry in [] if args.json else stations:
+                state = " (disabled)" if entry["disabled"] else ""
+                print(f"{entry['code']}\t{entry['name']}{state}")
+            return 0
+        if args.command == "stats":
+            counts = store.stats(db)
+            if args.json:
+                print(json.dumps(counts))
+            else:
+                for name, value in counts.items():
+                    print(f"{name}: {value}")
+            return 0
+        if args.command == "ticket":
+            return _update(args, db)
+    except store.Rejected as error:
+        return _fail(error.detail)
+    except store.StoreUnavailable as error:
+        return _fail(str(error))
+    return _fail("unknown command")
+
+
+def _update(args: argparse.Namespace, db: CentralDatabase) -> int:
+    from central import store
+
+    payload: dict[str, Any] = {}
+    if args.text:
+        payload["text"] = args.text
+    if args.unit:
+        from kiosk.catalog import load_catalog
+
+        if args.unit not in load_catalog().units:
+            units = ", ".join(load_catalog().units)
+            return _fail(f"--unit {args.unit!r}: use one of {units}")
+        payload["unit"] = args.unit
+    if args.rating:
+        payload["rating"] = args.rating
+    if args.reason:
+        payload["reason"] = args.reason
+    try:
+        event = store.record_central_event(
+            db, args.ticket_no, args.kind, payload, f"central:{args.actor}"
+        )
+    except LookupError:
+        return _fail(f"no ticket {args.ticket_no}")
+    except TransitionError as error:
+        return _fail(f"refused: {error.reason}")
+    if args.json:
+        print(json.dumps(event, ensure_ascii=False))
+    else:
+        print(f"{event['ticket_no']}: {args.kind} recorded; status {event['status']}")
+    return 0
+
+
+def _serve(args: argparse.Namespace, db: CentralDatabase) -> int:
+    import uvicorn
+
+    from central.app import ServerSettings, create_app
+
+    if not 0 < args.port < 65536:
+        return _fail(f"--port {args.port}: use 1-65535")
+    if args.max_body < 1024 or args.max_batch < 1:
+        return _fail("--max-body must be at least 1024 and --max-batch at least 1")
+    settings = ServerSettings(
+        max_body=args.max_body,
+        max_batch=args.max_batch,
+        public_base_url=args.public_base_url.rstrip("/"),
+    )
+    app = create_app(db, settings)
+    print(
+        f"kiosk-central: serving http://{args.host}:{args.port} "
+        f"({db.target.describe()})",
+        file=sys.stderr,
+        flush=True,
+    )
+    # No access log: request lines carry tracking tokens in their query.
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        access_log=False,
+        server_header=False,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,409 @@
+"""The central database: SQLite by default, PostgreSQL by URL; one schema.
+
+Connections come from peewee (one per thread); the few statements on the hot
+path are plain SQL written once with ``?`` placeholders and translated for
+PostgreSQL. Migrations run on start, under a lock, so several instances
+starting at once apply each step once.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+import platformdirs
+from peewee import Database, PeeweeException, PostgresqlDatabase, SqliteDatabase
+
+BUSY_TIMEOUT_MS = 10_000
+DEFAULT_DB_PATH = Path(platformdirs.user_data_dir("station-kiosk-central")) / (
+    "central.db"
+)
+MIGRATION_LOCK_KEY = 0x6B696F736B  # pg_advisory_xact_lock key for migrations
+
+
+class DatabaseError(Exception):
+    """The database cannot be opened or used; the message is for people."""
+
+
+class _MigrationStep:
+    def __init__(self, sqlite: Sequence[str], postgres: Sequence[str]) -> None:
+        self.sqlite = sqlite
+        self.postgres = postgres
+
+
+MIGRATIONS: Sequence[_MigrationStep] = (
+    # 1: stations, tickets, the append-only event log, Open311 numbering.
+    _MigrationStep(
+        sqlite=(
+            """CREATE TABLE station (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                code TEXT NOT NULL UNIQUE,
+                name TEXT NOT NULL,
+                key_hash TEXT NOT NULL UNIQUE,
+                created_at TEXT NOT NULL,
+                disabled INTEGER NOT NULL DEFAULT 0
+            )""",
+            """CREATE TABLE ticket (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                uuid TEXT NOT NULL UNIQUE,
+                ticket_no TEXT NOT NULL UNIQUE,
+                station TEXT NOT NULL,
+                queue_no TEXT NOT NULL DEFAULT '',
+                category TEXT NOT NULL,
+                item TEXT NOT NULL,
+                building TEXT NOT NULL DEFAULT '',
+                description TEXT NOT NULL DEFAULT '',
+                contact_name TEXT,
+                contact_mobile TEXT,
+                created_at TEXT NOT NULL,
+                created_utc TEXT NOT NULL,
+                unit TEXT NOT NULL,
+                due_at TEXT NOT NULL,
+                token TEXT NOT NULL,
+                language TEXT NOT NULL DEFAULT 'zh-CN',
+                status TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                source TEXT NOT NULL,
+                lat REAL,
+                lon REAL
+            )""",
+            "CREATE INDEX ticket_station ON ticket (station)",
+            "CREATE INDEX ticket_created_utc ON ticket (created_utc)",
+            """CREATE TABLE event (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                tx INTEGER NOT NULL DEFAULT 0,
+                uuid TEXT NOT NULL UNIQUE,
+                ticket_uuid TEXT NOT NULL REFERENCES ticket (uuid),
+                ticket_no TEXT NOT NULL,
+                station TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                actor TEXT NOT NULL,
+                at TEXT NOT NULL,
+                payload TEXT NOT NULL,
+                origin TEXT NOT NULL,
+                received_at TEXT NOT NULL
+            )""",
+            "CREATE INDEX event_pull ON event (station, origin, tx, id)",
+            "CREATE INDEX event_ticket ON event (ticket_uuid, id)",
+            """CREATE TABLE counter (
+                station TEXT NOT NULL,
+                day TEXT NOT NULL,
+                value INTEGER NOT NULL,
+                PRIMARY KEY (station, day)
+            )""",
+        ),
+        postgres=(
+            """CREATE TABLE station (
+                id BIGSERIAL PRIMARY KEY,
+                code TEXT NOT NULL UNIQUE,
+                name TEXT NOT NULL,
+                key_hash TEXT NOT NULL UNIQUE,
+                created_at TEXT NOT NULL,
+                disabled INTEGER NOT NULL DEFAULT 0
+            )""",
+            """CREATE TABLE ticket (
+                id BIGSERIAL PRIMARY KEY,
+                uuid TEXT NOT NULL UNIQUE,
+                ticket_no TEXT NOT NULL UNIQUE,
+                station TEXT NOT NULL,
+                queue_no TEXT NOT NULL DEFAULT '',
+                category TEXT NOT NULL,
+                item TEXT NOT NULL,
+                building TEXT NOT NULL DEFAULT '',
+                description TEXT NOT NULL DEFAULT '',
+                contact_name TEXT,
+                contact_mobile TEXT,
+                created_at TEXT NOT NULL,
+                created_utc TEXT NOT NULL,
+                unit TEXT NOT NULL,
+                due_at TEXT NOT NULL,
+                token TEXT NOT NULL,
+                language TEXT NOT NULL DEFAULT 'zh-CN',
+                status TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                source TEXT NOT NULL,
+                lat DOUBLE PRECISION,
+                lon DOUBLE PRECISION
+            )""",
+            "CREATE INDEX ticket_station ON ticket (station)",
+            "CREATE INDEX ticket_created_utc ON ticket (created_utc)",
+            # tx: the inserting transaction's id, for the pull cursor (see
+            # docs/sync-protocol.md, "Why the cursor cannot skip an event").
+            """CREATE TABLE event (
+                id BIGSERIAL PRIMARY KEY,
+                tx BIGINT NOT NULL DEFAULT (pg_current_xact_id()::text::bigint),
+                uuid TEXT NOT NULL UNIQUE,
+                ticket_uuid TEXT NOT NULL REFERENCES ticket (uuid),
+                ticket_no TEXT NOT NULL,
+                station TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                actor TEXT NOT NULL,
+                at TEXT NOT NULL,
+                payload TEXT NOT NULL,
+                origin TEXT NOT NULL,
+                received_at TEXT NOT NULL
+            )""",
+            "CREATE INDEX event_pull ON event (station, origin, tx, id)",
+            "CREATE INDEX event_ticket ON event (ticket_uuid, id)",
+            """CREATE TABLE counter (
+                station TEXT NOT NULL,
+                day TEXT NOT NULL,
+                value BIGINT NOT NULL,
+                PRIMARY KEY (station, day)
+            )""",
+        ),
+    ),
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+@dataclass(frozen=True)
+class DatabaseTarget:
+    """Where the data lives, parsed from ``--db``."""
+
+    kind: str  # "sqlite" or "postgresql"
+    path: Path | None = None
+    dsn: dict[str, Any] | None = None
+
+    def describe(self) -> str:
+        """For messages: the target without any password."""
+        if self.kind == "sqlite":
+            return f"sqlite:{self.path}"
+        dsn = self.dsn or {}
+        return (
+            f"postgresql://{dsn.get('user') or ''}@{dsn.get('host') or ''}:"
+            f"{dsn.get('port') or 5432}/{dsn.get('database')}"
+        )
+
+
+def parse_target(url: str | None) -> DatabaseTarget:
+    """``postgresql://user@host:port/db``, ``sqlite:///path`` or a file path."""
+    if not url:
+        return DatabaseTarget("sqlite", path=DEFAULT_DB_PATH)
+    if url.startswith(("postgresql://", "postgres://")):
+        parsed = urlparse(url)
+        name = unquote(parsed.path.lstrip("/"))
+        if not name:
+            raise DatabaseError(f"--db {url!r}: name the database after the host")
+        dsn: dict[str, Any] = {"database": name}
+        if parsed.hostname:
+            dsn["host"] = parsed.hostname
+        if parsed.port:
+            dsn["port"] = parsed.port
+        if parsed.username:
+            dsn["user"] = unquote(parsed.username)
+        if parsed.password:
+            dsn["password"] = unquote(parsed.password)
+        return DatabaseTarget("postgresql", dsn=dsn)
+    if url.startswith("sqlite:///"):
+        return DatabaseTarget("sqlite", path=Path(url.removeprefix("sqlite://")))
+    if "://" in url:
+        raise DatabaseError(
+            f"--db {url!r}: use postgresql://user@host:port/name, "
+            "sqlite:///path or a file path"
+        )
+    return DatabaseTarget("sqlite", path=Path(url))
+
+
+class _Job:
+    def __init__(self, work: Callable[[], Any]) -> None:
+        self.work = work
+        self.done = threading.Event()
+        self.result: Any = None
+        self.error: BaseException | None = None
+
+
+class GroupWriter:
+    """SQLite writes through one thread, many requests per commit (group commit).
+
+    Each request runs in its own savepoint, so one request's refusal rolls
+    back only its own writes; the commit (and its fsync, synchronous=FULL) is
+    shared by every request waiting at that moment. A caller returns only
+    after the commit that holds its writes: nothing is acknowledged before it
+    is durable.
+    """
+
+    MAX_GROUP = 64
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.pending: list[_Job] = []
+        self.condition = threading.Condition()
+        self.thread: threading.Thread | None = None
+
+    def run(self, work: Callable[[], Any]) -> Any:
+        job = _Job(work)
+        with self.condition:
+            self.pending.append(job)
+            if self.thread is None or not self.thread.is_alive():
+                self.thread = threading.Thread(
+                    target=self._loop, name="central-writer", daemon=True
+                )
+                self.thread.start()
+            self.condition.notify()
+        job.done.wait()
+        if job.error is not None:
+            raise job.error
+        return job.result
+
+    def _loop(self) -> None:
+        while True:
+            with self.condition:
+                while not self.pending:
+                    self.condition.wait()
+                group = self.pending[: self.MAX_GROUP]
+                del self.pending[: self.MAX_GROUP]
+            try:
+                with self.database.atomic("IMMEDIATE"):
+                    for job in group:
+                        try:
+                            with self.database.atomic():  # a savepoint
+                                job.result = job.work()
+                        except Exception as error:  # noqa: BLE001 - handed back
+                            job.error = error
+            except Exception as error:  # noqa: BLE001 - the commit failed
+                for job in group:
+                    job.error = error
+                    job.result = None
+                try:
+                    self.database.close()
+                except PeeweeException:
+                    pass
+            for job in group:
+                job.done.set()
+
+
+class CentralDatabase:
+    """One peewee database plus the dialect details the store needs."""
+
+    def __init__(self, target: DatabaseTarget) -> None:
+        self.target = target
+        self.is_postgres = target.kind == "postgresql"
+        # SQLite takes one writer at a time; waiting on an in-process lock is
+        # fairer and faster than SQLite's sleeping busy handler. Other
+        # processes on the same file still wait on the busy timeout.
+        self.write_lock = threading.Lock()
+        self.group_writer: GroupWriter | None = None
+        self.database: Database
+        if self.is_postgres:
+            dsn = dict(target.dsn or {})
+            self.database = PostgresqlDatabase(
+                dsn.pop("database"), autoconnect=True, connect_timeout=5, **dsn
+            )
+        else:
+            assert target.path is not None
+            self.database = SqliteDatabase(
+                str(target.path),
+                pragmas=[
+                    ("journal_mode", "wal"),
+                    ("synchronous", "full"),
+                    ("foreign_keys", 1),
+                    ("busy_timeout", BUSY_TIMEOUT_MS),
+                ],
+                timeout=BUSY_TIMEOUT_MS / 1000,
+                check_same_thread=False,
+            )
+            self.group_writer = GroupWriter(self.database)
+
+    def open(self) -> None:
+        """Connect and migrate; DatabaseError with a plain message on failure."""
+        try:
+            if not self.is_postgres:
+                assert self.target.path is not None
+                self.target.path.parent.mkdir(parents=True, exist_ok=True)
+            self.database.connect(reuse_if_open=True)
+            migrate(self)
+        except (PeeweeException, sqlite3.Error, OSError, RuntimeError) as error:
+            self.database.close()
+            raise DatabaseError(
+                f"cannot open the central database {self.target.describe()}: "
+                f"{_first_line(error)}"
+            ) from error
+
+    def sql(self, statement: str) -> str:
+        return statement.replace("?", "%s") if self.is_postgres else statement
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> Any:
+        return self.database.execute_sql(self.sql(statement), params)
+
+    def rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return list(self.execute(statement, params).fetchall())
+
+    def dict_rows(
+        self, statement: str, params: Sequence[Any] = ()
+    ) -> list[dict[str, Any]]:
+        cursor = self.execute(statement, params)
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    @contextmanager
+    def write(self) -> Iterator[None]:
+        """One write transaction (BEGIN IMMEDIATE on SQLite)."""
+        if self.is_postgres:
+            with self.database.atomic():
+                yield
+        else:
+            with self.write_lock, self.database.atomic("IMMEDIATE"):
+                yield
+
+    @contextmanager
+    def read(self) -> Iterator[None]:
+        """A consistent read: one transaction."""
+        with self.database.atomic():
+            yield
+
+    def recover(self) -> None:
+        """Drop this thread's connection after a connection-level failure."""
+        try:
+            self.database.close()
+        except PeeweeException:
+            pass
+
+    def close(self) -> None:
+        self.database.close()
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__
+
+
+def _schema_version(db: CentralDatabase) -> int:
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS central_meta "
+        "(key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+    )
+    row = db.rows("SELECT value FROM central_meta WHERE key = 'schema_version'")
+    return int(row[0][0]) if row else 0
+
+
+def migrate(db: CentralDatabase) -> int:
+    """Bring the schema up to date; returns the version it started from."""
+    with db.write():
+        if db.is_postgres:
+            db.execute("SELECT pg_advisory_xact_lock(?)", (MIGRATION_LOCK_KEY,))
+        start = _schema_version(db)
+        if start > SCHEMA_VERSION:
+            raise RuntimeError(
+                f"the database has schema version {start}, newer than this "
+                f"program's {SCHEMA_VERSION}: upgrade the program"
+            )
+        for version in range(start + 1, SCHEMA_VERSION + 1):
+            step = MIGRATIONS[version - 1]
+            for statement in step.postgres if db.is_postgres else step.sqlite:
+                db.execute(statement)
+        if start < SCHEMA_VERSION:
+            db.execute(
+                "DELETE FROM central_meta WHERE key = 'schema_version'",
+            )
+            db.execute(
+                "INSERT INTO central_meta (key, value) VALUES ('schema_version', ?)",
+                (str(SCHEMA_VERSION),),
+            )
+    return start

@@ -1,0 +1,555 @@
+"""Open311 GeoReport v2 at /open311/v2 (https://wiki.open311.org/GeoReport_v2/).
+
+The service list is the catalog (one service per category, its common items as
+a single-value-list attribute). ``service_request_id`` is the ticket number,
+``token`` the ticket's uuid. Contact details are taken on POST and handed to
+the owning station only; no answer here ever shows them.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import xml.etree.ElementTree as ElementTree
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from central import store
+from central.language import pick_language
+from central.schemas import TICKET_NO_PATTERN, UUID_PATTERN, check_text
+from kiosk.catalog import OTHER_ITEM, Catalog, load_catalog
+from kiosk.states import STATUS_NAMES, TERMINAL
+from kiosk.text import NAME_LIMIT, clean_text
+from kiosk.tickets import TicketInputError, normalize_mobile
+
+router = APIRouter(prefix="/open311/v2", tags=["open311"])
+
+SPEC_URL = "http://wiki.open311.org/GeoReport_v2"
+CHANGESET = "2026-11-25T00:00:00+08:00"
+DESCRIPTION_LIMIT = 4000
+MAX_RANGE = timedelta(days=90)
+MAX_PAGE_SIZE = 1000
+FORMATS = {"json": "application/json", "xml": "text/xml"}
+TICKET_NO = re.compile(TICKET_NO_PATTERN)
+UUID = re.compile(UUID_PATTERN)
+
+# XML element names of list items, by the list's name (as in the spec).
+ITEM_TAGS = {
+    "services": "service",
+    "service_requests": "request",
+    "attributes": "attribute",
+    "values": "value",
+    "endpoints": "endpoint",
+    "formats": "format",
+    "errors": "error",
+}
+
+
+class Open311Error(Exception):
+    def __init__(self, status: int, description: str) -> None:
+        super().__init__(description)
+        self.status = status
+        self.description = description
+
+
+def _xml_element(tag: str, value: Any) -> ElementTree.Element:
+    element = ElementTree.Element(tag)
+    if isinstance(value, dict):
+        for key, item in value.items():
+            element.append(_xml_element(key, item))
+    elif isinstance(value, list):
+        child_tag = ITEM_TAGS.get(tag, "item")
+        for item in value:
+            element.append(_xml_element(child_tag, item))
+    elif isinstance(value, bool):
+        element.text = "true" if value else "false"
+    elif value is not None:
+        element.text = str(value)
+    return element
+
+
+def render(fmt: str, root: str, value: Any, status: int = 200) -> Response:
+    """JSON as the value itself; XML under ``root`` with the spec's item tags."""
+    if fmt == "xml":
+        body = b'<?xml version="1.0" encoding="utf-8"?>\n' + ElementTree.tostring(
+            _xml_element(root, value), encoding="utf-8", xml_declaration=False
+        )
+        return Response(body, status, media_type="text/xml; charset=utf-8")
+    import json
+
+    return Response(
+        json.dumps(value, ensure_ascii=False),
+        status,
+        media_type="application/json; charset=utf-8",
+    )
+
+
+def error(fmt: str, status: int, description: str) -> Response:
+    return render(
+        fmt if fmt in FORMATS else "json",
+        "errors",
+        [{"code": status, "description": description}],
+        status,
+    )
+
+
+def _format(fmt: str) -> str:
+    if fmt not in FORMATS:
+        raise Open311Error(404, f"unknown format {fmt[:20]!r}; use .json or .xml")
+    return fmt
+
+
+def _language(request: Request) -> str:
+    return pick_language(
+        request.headers.get("accept-language"), request.query_params.get("locale")
+    )
+
+
+def _base_url(request: Request) -> str:
+    configured = request.app.state.settings.public_base_url
+    return (configured or str(request.base_url)).rstrip("/")
+
+
+async def _guard(fmt: str, work: Any) -> Response:
+    try:
+        return await work()
+    except Open311Error as problem:
+        return error(fmt, problem.status, problem.description)
+    except store.StoreUnavailable as problem:
+        return error(fmt, 503, str(problem))
+
+
+# ------------------------------------------------------------------ discovery
+
+
+@router.get("/discovery.{fmt}")
+async def discovery(fmt: str, request: Request) -> Response:
+    """Where the endpoints are and which formats they speak."""
+
+    async def work() -> Response:
+        chosen = _format(fmt)
+        return render(
+            chosen,
+            "discovery",
+            {
+                "changeset": CHANGESET,
+                "contact": "东铁匠营街道社区治理服务平台 "
+                "(Dongtiejiangying subdistrict service platform)",
+                "key_service": "API keys are issued to each community service "
+                "station by the subdistrict.",
+                "endpoints": [
+                    {
+                        "specification": SPEC_URL,
+                        "url": f"{_base_url(request)}/open311/v2",
+                        "changeset": CHANGESET,
+                        "type": "production",
+                        "formats": ["text/xml", "application/json"],
+                    }
+                ],
+            },
+        )
+
+    return await _guard(fmt, work)
+
+
+# ------------------------------------------------------------------ services
+
+
+def _service(catalog: Catalog, code: str, language: str) -> dict[str, Any]:
+    category = catalog.category(code)
+    unit = catalog.units[category.unit]
+    return {
+        "service_code": category.code,
+        "service_name": category.label(language),
+        "description": category.name_en if language != "en" else category.name,
+        "metadata": True,
+        "type": "realtime",
+        "keywords": ", ".join(item.label(language) for item in category.items),
+        "group": unit.label(language),
+    }
+
+
+@router.get("/services.{fmt}")
+async def services(fmt: str, request: Request) -> Response:
+    """The catalog's categories as Open311 services."""
+
+    async def work() -> Response:
+        chosen = _format(fmt)
+        catalog = load_catalog()
+        language = _language(request)
+        return render(
+            chosen,
+            "services",
+            [_service(catalog, c.code, language) for c in catalog.categories],
+        )
+
+    return await _guard(fmt, work)
+
+
+@router.get("/services/{code}.{fmt}")
+async def service_definition(code: str, fmt: str, request: Request) -> Response:
+    """One service's attributes: the category's common items."""
+
+    async def work() -> Response:
+        chosen = _format(fmt)
+        catalog = load_catalog()
+        language = _language(request)
+        try:
+            category = catalog.category(code)
+        except KeyError as missing:
+            raise Open311Error(
+                404, f"service_code {code[:40]!r} not found"
+            ) from missing
+        values = [
+            {"key": item.code, "name": item.label(language)} for item in category.items
+        ]
+        values.append(
+            {"key": OTHER_ITEM, "name": category.item(OTHER_ITEM).label(language)}
+        )
+        return render(
+            chosen,
+            "service_definition",
+            {
+                "service_code": category.code,
+                "attributes": [
+                    {
+                        "variable": True,
+                        "code": "item",
+                        "datatype": "singlevaluelist",
+                        "required": False,
+                        "datatype_description": "What the matter is",
+                        "order": 1,
+                        "description": "常见事项 / Common item"
+                        if language != "en"
+                        else "Common item",
+                        "values": values,
+                    }
+                ],
+            },
+        )
+
+    return await _guard(fmt, work)
+
+
+# ------------------------------------------------------------------ requests
+
+
+def public_request(
+    ticket: dict[str, Any], catalog: Catalog, language: str
+) -> dict[str, Any]:
+    """A ticket as an Open311 request: public fields only, never contacts."""
+    try:
+        category = catalog.category(ticket["category"])
+        service_name = category.label(language)
+    except KeyError:
+        service_name = ticket["category"]
+    unit = catalog.units.get(ticket["unit"])
+    status = ticket["status"]
+    names = STATUS_NAMES.get(status, (status, status))
+    return {
+        "service_request_id": ticket["ticket_no"],
+        "status": "closed" if status in TERMINAL else "open",
+        "status_notes": names[1] if language == "en" else names[0],
+        "service_name": service_name,
+        "service_code": ticket["category"],
+        "description": ticket["description"],
+        "agency_responsible": unit.label(language) if unit else ticket["unit"],
+        "service_notice": "",
+        "requested_datetime": ticket["created_at"],
+        "updated_datetime": ticket["updated_at"],
+        "expected_datetime": ticket["due_at"],
+        "address": ticket["building"],
+        "address_id": "",
+        "zipcode": "",
+        "lat": ticket["lat"],
+        "long": ticket["lon"],
+        "media_url": "",
+    }
+
+
+def _utc_param(name: str, value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError as bad:
+        raise Open311Error(
+            400, f"{name}: use a W3C date-time such as 2026-11-25T00:00:00+08:00"
+        ) from bad
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=store.ZONE)
+    return moment.astimezone(UTC)
+
+
+def _positive(name: str, value: str | None, default: int, most: int) -> int:
+    if value is None or value == "":
+        return default
+    if not value.isdigit() or not 1 <= int(value) <= most:
+        raise Open311Error(400, f"{name}: a whole number from 1 to {most}")
+    return int(value)
+
+
+def _request_query(request: Request) -> store.RequestQuery:
+    params = request.query_params
+    for value in params.values():
+        try:
+            check_text(value)
+        except ValueError as bad:
+            raise Open311Error(400, f"a parameter {bad}") from bad
+    page = _positive("page", params.get("page"), 1, 1_000_000)
+    page_size = _positive(
+        "page_size", params.get("page_size"), MAX_PAGE_SIZE, MAX_PAGE_SIZE
+    )
+    paging = {"offset": (page - 1) * page_size, "limit": page_size}
+    ids = params.get("service_request_id")
+    if ids:
+        ticket_nos = tuple(part.strip() for part in ids.split(",") if part.strip())
+        if len(ticket_nos) > MAX_PAGE_SIZE or not all(
+            TICKET_NO.match(no) for no in ticket_nos
+        ):
+            raise Open311Error(400, "service_request_id: a comma list of request ids")
+        return store.RequestQuery(ticket_nos=ticket_nos, **paging)
+    codes = tuple(
+        part.strip()
+        for part in params.get("service_code", "").split(",")
+        if part.strip()
+    )
+    statuses = tuple(
+        part.strip().lower()
+        for part in params.get("status", "").split(",")
+        if part.strip()
+    )
+    if any(status not in ("open", "closed") for status in statuses):
+        raise Open311Error(400, "status: open, closed or both (comma separated)")
+    start_text, end_text = params.get("start_date"), params.get("end_date")
+    now = datetime.now(UTC)
+    end = _utc_param("end_date", end_text) if end_text else None
+    start = _utc_param("start_date", start_text) if start_text else None
+    if start is None and end is None:
+        end, start = now, now - MAX_RANGE
+    elif start is None:
+        assert end is not None
+        start = end - MAX_RANGE
+    elif end is None:
+        end = max(now, start)
+    if end < start:
+        raise Open311Error(400, "end_date is before start_date")
+    if end - start > MAX_RANGE:
+        raise Open311Error(400, "start_date and end_date may be at most 90 days apart")
+    return store.RequestQuery(
+        categories=codes,
+        start_utc=start.strftime("%Y-%m-%dT%H:%M:%S"),
+        end_utc=end.strftime("%Y-%m-%dT%H:%M:%S"),
+        statuses=statuses,
+        **paging,
+    )
+
+
+@router.get("/requests.{fmt}")
+async def list_requests(fmt: str, request: Request) -> Response:
+    """Requests by id, service, date range and status (up to 1000)."""
+
+    async def work() -> Response:
+        chosen = _format(fmt)
+        query = _request_query(request)
+        db = request.app.state.db
+        tickets = await run_in_threadpool(store.find_requests, db, query)
+        catalog = load_catalog()
+        language = _language(request)
+        return render(
+            chosen,
+            "service_requests",
+            [public_request(ticket, catalog, language) for ticket in tickets],
+        )
+
+    return await _guard(fmt, work)
+
+
+@router.get("/requests/{request_id}.{fmt}")
+async def one_request(request_id: str, fmt: str, request: Request) -> Response:
+    """One request, as a list of one."""
+
+    async def work() -> Response:
+        chosen = _format(fmt)
+        ticket = None
+        if TICKET_NO.match(request_id):
+            ticket = await run_in_threadpool(
+                store.ticket_by_no, request.app.state.db, request_id
+            )
+        if ticket is None:
+            raise Open311Error(404, f"service_request_id {request_id[:40]!r} not found")
+        return render(
+            chosen,
+            "service_requests",
+            [public_request(ticket, load_catalog(), _language(request))],
+        )
+
+    return await _guard(fmt, work)
+
+
+@router.get("/tokens/{token}.{fmt}")
+async def token_lookup(token: str, fmt: str, request: Request) -> Response:
+    """The request id behind a token handed out by POST requests."""
+
+    async def work() -> Response:
+        chosen = _format(fmt)
+        ticket_no = None
+        if UUID.match(token):
+            ticket_no = await run_in_threadpool(
+                store.ticket_no_for_uuid, request.app.state.db, token
+            )
+        if ticket_no is None:
+            raise Open311Error(404, f"token {token[:40]!r} not found")
+        return render(
+            chosen,
+            "service_requests",
+            [{"service_request_id": ticket_no, "token": token.lower()}],
+        )
+
+    return await _guard(fmt, work)
+
+
+def _form(body: bytes, content_type: str) -> dict[str, str]:
+    if not content_type.lower().startswith("application/x-www-form-urlencoded"):
+        raise Open311Error(
+            400, "send the fields as application/x-www-form-urlencoded; charset=utf-8"
+        )
+    try:
+        pairs = parse_qsl(
+            body.decode("utf-8"),
+            keep_blank_values=True,
+            strict_parsing=False,
+            max_num_fields=200,
+            errors="strict",
+        )
+    except (UnicodeDecodeError, ValueError) as bad:
+        raise Open311Error(400, "the form is not valid UTF-8 form data") from bad
+    fields: dict[str, str] = {}
+    for name, value in pairs:
+        try:
+            check_text(name)
+            check_text(value)
+        except ValueError as bad:
+            raise Open311Error(400, f"{name[:40]}: {bad}") from bad
+        fields.setdefault(name, value)
+    return fields
+
+
+def _coordinate(fields: dict[str, str], name: str, limit: float) -> float | None:
+    text = fields.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError as bad:
+        raise Open311Error(400, f"{name}: not a number") from bad
+    if not math.isfinite(value) or abs(value) > limit:
+        raise Open311Error(400, f"{name}: must be between -{limit:g} and {limit:g}")
+    return value
+
+
+def _new_request(
+    station: str, fields: dict[str, str], catalog: Catalog
+) -> store.NewRequest:
+    code = fields.get("service_code", "").strip()
+    if not code:
+        raise Open311Error(400, "service_code: required")
+    try:
+        category = catalog.category(code)
+    except KeyError as missing:
+        raise Open311Error(400, f"service_code {code[:40]!r} not found") from missing
+    item = (fields.get("attribute[item]") or OTHER_ITEM).strip()
+    try:
+        category.item(item)
+    except KeyError as missing:
+        raise Open311Error(
+            400, f"attribute[item]: {item[:40]!r} is not a value of {code}"
+        ) from missing
+    lat = _coordinate(fields, "lat", 90)
+    lon = _coordinate(fields, "long", 180)
+    address = clean_text(fields.get("address_string", ""), 200)
+    address_id = clean_text(fields.get("address_id", ""), 60)
+    if (lat is None) != (lon is None):
+        raise Open311Error(400, "lat and long: send both or neither")
+    if lat is None and not address and not address_id:
+        raise Open311Error(
+            400, "a location is required: lat and long, address_string or address_id"
+        )
+    description = fields.get("description", "")
+    if len(description) > DESCRIPTION_LIMIT:
+        raise Open311Error(400, f"description: at most {DESCRIPTION_LIMIT} characters")
+    name = clean_text(
+        " ".join(
+            part.strip()
+            for part in (fields.get("last_name", ""), fields.get("first_name", ""))
+            if part.strip()
+        ),
+        NAME_LIMIT,
+    )
+    phone = fields.get("phone", "").strip()
+    mobile = None
+    if phone:
+        try:
+            mobile = normalize_mobile(phone)
+        except TicketInputError as bad:
+            raise Open311Error(
+                400, "phone: an 11-digit mainland mobile number"
+            ) from bad
+    return store.NewRequest(
+        station=station,
+        category=category.code,
+        item=item,
+        building=address or address_id,
+        description=clean_text(description, DESCRIPTION_LIMIT, multiline=True),
+        contact_name=name or None,
+        contact_mobile=mobile,
+        language=pick_language(None, fields.get("locale")),
+        lat=lat,
+        lon=lon,
+    )
+
+
+@router.post("/requests.{fmt}")
+async def create_request(fmt: str, request: Request) -> Response:
+    """File a request (form-encoded, with a station's ``api_key``)."""
+
+    async def work() -> Response:
+        chosen = _format(fmt)
+        fields = _form(await request.body(), request.headers.get("content-type", ""))
+        db = request.app.state.db
+        key = fields.get("api_key", "")
+        station = (
+            await run_in_threadpool(
+                store.run_read, db, lambda: store.station_for_key(db, key)
+            )
+            if key
+            else None
+        )
+        if station is None:
+            raise Open311Error(403, "api_key: missing or not valid")
+        new = _new_request(station, fields, load_catalog())
+        ticket = await run_in_threadpool(store.file_request, db, new)
+        url = f"{_base_url(request)}/t/{ticket['ticket_no']}?k={ticket['token']}"
+        notice = (
+            f"Passed to station {station}. Track it at {url}"
+            if _language(request) == "en"
+            else f"已转 {station} 服务站办理。查询进度：{url}"
+        )
+        return render(
+            chosen,
+            "service_requests",
+            [
+                {
+                    "service_request_id": ticket["ticket_no"],
+                    "token": ticket["uuid"],
+                    "service_notice": notice,
+                    "account_id": None,
+                }
+            ],
+            200,
+        )
+
+    return await _guard(fmt, work)

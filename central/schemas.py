@@ -1,0 +1,207 @@
+"""The sync API's bodies: what a push may carry and what the answers hold.
+
+Everything a station sends is data from outside: every string is checked to be
+storable text (no NUL, no lone surrogates), every size is bounded, and a
+rejected field is named in the answer.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
+
+from kiosk.states import EVENT_KINDS
+
+PAYLOAD_LIMIT = 16 * 1024
+UUID_PATTERN = (
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+)
+STATION_PATTERN = r"^[A-Z][A-Z0-9]{1,7}$"
+TICKET_NO_PATTERN = r"^[A-Z0-9][A-Z0-9-]{0,39}$"
+CODE_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,39}$"
+TOKEN_PATTERN = r"^[A-Za-z0-9_-]{16,128}$"
+MAX_DEPTH = 16
+
+
+def check_text(value: str) -> str:
+    """Text we can store anywhere: valid UTF-8 and no NUL character."""
+    if "\x00" in value:
+        raise ValueError("must not contain a NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise ValueError("is not valid Unicode text") from error
+    return value
+
+
+def check_timestamp(value: str) -> str:
+    """ISO 8601 with a UTC offset; kept as sent."""
+    if len(value) > 40:
+        raise ValueError("is too long for a timestamp")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as error:
+        raise ValueError(
+            "must be an ISO 8601 time, e.g. 2026-11-25T09:30:00+08:00"
+        ) from error
+    if moment.tzinfo is None:
+        raise ValueError("needs a UTC offset, e.g. +08:00")
+    return value
+
+
+def _check_json_value(value: Any, depth: int = 0) -> None:
+    if depth > MAX_DEPTH:
+        raise ValueError(f"is nested deeper than {MAX_DEPTH} levels")
+    if isinstance(value, str):
+        check_text(value)
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError("must not hold NaN or infinity")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            check_text(key)
+            _check_json_value(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _check_json_value(item, depth + 1)
+
+
+def check_payload(value: dict[str, Any]) -> dict[str, Any]:
+    _check_json_value(value)
+    size = len(json.dumps(value, ensure_ascii=False).encode("utf-8"))
+    if size > PAYLOAD_LIMIT:
+        raise ValueError(f"is {size} bytes; at most {PAYLOAD_LIMIT} are allowed")
+    return value
+
+
+def Text(max_length: int, min_length: int = 0) -> Any:  # noqa: N802
+    return Annotated[
+        str,
+        StringConstraints(min_length=min_length, max_length=max_length),
+        AfterValidator(check_text),
+    ]
+
+
+def Pattern(pattern: str) -> Any:  # noqa: N802
+    return Annotated[str, StringConstraints(pattern=pattern)]
+
+
+Timestamp = Annotated[str, AfterValidator(check_timestamp)]
+EventKind = Literal[EVENT_KINDS]  # type: ignore[valid-type]
+
+
+class EventIn(BaseModel):
+    """One event as a station pushes it."""
+
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+    uuid: Pattern(UUID_PATTERN)  # type: ignore[valid-type]
+    ticket_uuid: Pattern(UUID_PATTERN)  # type: ignore[valid-type]
+    ticket_no: Pattern(TICKET_NO_PATTERN)  # type: ignore[valid-type]
+    station: Pattern(STATION_PATTERN)  # type: ignore[valid-type]
+    kind: EventKind
+    actor: Text(100, 1)  # type: ignore[valid-type]
+    at: Timestamp
+    payload: Annotated[dict[str, Any], AfterValidator(check_payload)]
+
+
+class PushBatch(BaseModel):
+    """The body of ``POST /api/v1/events``."""
+
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+    events: list[EventIn] = Field(min_length=1)
+
+
+class TicketSnapshot(BaseModel):
+    """The payload of a ``received`` event: kiosk/tickets.py ``_snapshot()``."""
+
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+    ticket_no: Pattern(TICKET_NO_PATTERN)  # type: ignore[valid-type]
+    queue_no: Text(16)  # type: ignore[valid-type]
+    station: Pattern(STATION_PATTERN)  # type: ignore[valid-type]
+    category: Pattern(CODE_PATTERN)  # type: ignore[valid-type]
+    item: Pattern(CODE_PATTERN)  # type: ignore[valid-type]
+    building: Text(200)  # type: ignore[valid-type]
+    description: Text(4000)  # type: ignore[valid-type]
+    contact_name: Text(100) | None = None  # type: ignore[valid-type]
+    contact_mobile: Text(20) | None = None  # type: ignore[valid-type]
+    created_at: Timestamp
+    unit: Pattern(CODE_PATTERN)  # type: ignore[valid-type]
+    due_at: Timestamp
+    token: Pattern(TOKEN_PATTERN)  # type: ignore[valid-type]
+    language: Text(16, 2) = "zh-CN"  # type: ignore[valid-type]
+
+
+class PushResult(BaseModel):
+    stored: list[str]
+    duplicates: list[str]
+
+
+class EventOut(BaseModel):
+    uuid: str
+    ticket_uuid: str
+    ticket_no: str
+    station: str
+    kind: str
+    actor: str
+    at: str
+    payload: dict[str, Any]
+    origin: str
+
+
+class PullResult(BaseModel):
+    events: list[EventOut]
+    cursor: str
+    more: bool
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    detail: str
+    errors: list[FieldError] = []
+
+
+def field_name(location: tuple[int | str, ...]) -> str:
+    """``('events', 3, 'kind')`` as ``events[3].kind``."""
+    name = ""
+    for part in location:
+        if isinstance(part, int):
+            name += f"[{part}]"
+        else:
+            name += f".{part}" if name else str(part)
+    return name or "body"
+
+
+_FUNCTION_NAMES = re.compile(r"^(Value error|Assertion failed), ")
+
+
+def field_errors(
+    error: ValidationError, prefix: tuple[int | str, ...] = ()
+) -> list[FieldError]:
+    """pydantic's errors as named fields, without echoing the input back."""
+    found = []
+    for entry in error.errors(include_url=False, include_input=False):
+        location = tuple(
+            part for part in entry["loc"] if not str(part).startswith("function-")
+        )
+        message = _FUNCTION_NAMES.sub("", entry["msg"])
+        found.append(FieldError(field=field_name(prefix + location), message=message))
+    return found

@@ -1,0 +1,780 @@
+"""What the central does with its data: stations, pushes, pulls, central events.
+
+Every write is one transaction. The current status of a ticket is
+``kiosk.states`` folded over its events in the order the central stored them;
+an event the rules refuse is kept in the log but leaves the status alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+import uuid as uuid_module
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from peewee import IntegrityError, OperationalError, PeeweeException
+from pydantic import ValidationError
+
+from central.db import CentralDatabase
+from central.schemas import (
+    STATION_PATTERN,
+    EventIn,
+    FieldError,
+    PushBatch,
+    TicketSnapshot,
+    field_errors,
+)
+from kiosk.catalog import OTHER_ITEM, Catalog, load_catalog
+from kiosk.states import TERMINAL, TransitionError, next_status
+
+KEY_BYTES = 32  # 256-bit station keys
+TOKEN_BYTES = 16  # 128-bit tracking tokens, as on the station
+CURSOR_PREFIX = "c1"
+CENTRAL_ORIGIN = "central"
+STATION_ORIGIN = "station"
+DEADLOCK_RETRIES = 5
+ZONE = ZoneInfo("Asia/Shanghai")
+
+T = TypeVar("T")
+
+
+class Rejected(Exception):
+    """A request the central refuses; ``status`` is the HTTP status."""
+
+    def __init__(
+        self, status: int, detail: str, errors: list[FieldError] | None = None
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.errors = errors or []
+
+
+class StoreUnavailable(Exception):
+    """The database did not answer; the message is for people."""
+
+
+def now_local() -> datetime:
+    return datetime.now(ZONE).replace(microsecond=0)
+
+
+def utc_text(moment_text: str) -> str:
+    """An ISO time as UTC text, so times from any offset sort and compare."""
+    moment = datetime.fromisoformat(moment_text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZONE)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+# ---------------------------------------------------------------- stations
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def add_station(db: CentralDatabase, code: str, name: str) -> str:
+    """Register a station; returns its new API key (only its hash is kept)."""
+    import re
+
+    if not re.match(STATION_PATTERN, code):
+        raise Rejected(400, f"{code!r}: use 2-8 capital letters or digits, e.g. PHY3")
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise Rejected(400, "the station name must have 1-100 characters")
+    key = secrets.token_urlsafe(KEY_BYTES)
+    try:
+        with db.write():
+            db.execute(
+                "INSERT INTO station (code, name, key_hash, created_at) "
+                "VALUES (?, ?, ?, ?)",
+                (code, name, hash_key(key), now_local().isoformat()),
+            )
+    except IntegrityError as error:
+        raise Rejected(409, f"station {code} already exists") from error
+    return key
+
+
+def list_stations(db: CentralDatabase) -> list[dict[str, Any]]:
+    return db.dict_rows(
+        "SELECT code, name, created_at, disabled FROM station ORDER BY code"
+    )
+
+
+def station_for_key(db: CentralDatabase, key: str) -> str | None:
+    """The code of the station this key belongs to, or None."""
+    if not key or len(key) > 200:
+        return None
+    digest = hash_key(key)
+    rows = db.rows(
+        "SELECT code, key_hash FROM station WHERE key_hash = ? AND disabled = 0",
+        (digest,),
+    )
+    if rows and hmac.compare_digest(rows[0][1], digest):
+        return str(rows[0][0])
+    return None
+
+
+def stats(db: CentralDatabase) -> dict[str, int]:
+    counts = {}
+    for table, name in (("station", "stations"), ("ticket", "tickets")):
+        counts[name] = int(db.rows(f"SELECT COUNT(*) FROM {table}")[0][0])
+    counts["events"] = int(db.rows("SELECT COUNT(*) FROM event")[0][0])
+    return counts
+
+
+# ---------------------------------------------------------------- retries
+
+
+def _pgcode(error: BaseException) -> str | None:
+    seen: BaseException | None = error
+    for _ in range(4):
+        if seen is None:
+            return None
+        code = getattr(seen, "pgcode", None)
+        if code:
+            return str(code)
+        for arg in getattr(seen, "args", ()):
+            code = getattr(arg, "pgcode", None)
+            if code:
+                return str(code)
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def run_write(db: CentralDatabase, work: Callable[[], T]) -> T:
+    """Run ``work`` in one write transaction; retry deadlocks, never half-write."""
+    if db.group_writer is not None:
+        with guarded(db):
+            return db.group_writer.run(work)  # type: ignore[no-any-return]
+    for attempt in range(DEADLOCK_RETRIES):
+        try:
+            with guarded(db), db.write():
+                return work()
+        except StoreUnavailable as error:
+            if attempt + 1 < DEADLOCK_RETRIES and _pgcode(error) in ("40P01", "40001"):
+                time.sleep(0.005 * (attempt + 1))
+                continue
+            raise
+    raise StoreUnavailable("the database stayed busy; try again")
+
+
+@contextmanager
+def guarded(db: CentralDatabase) -> Iterator[None]:
+    """Turn database failures into StoreUnavailable (a 503), never a 500."""
+    try:
+        yield
+    except (Rejected, TransitionError, LookupError):
+        raise
+    except IntegrityError as error:
+        raise Rejected(409, "the request conflicts with data already stored") from error
+    except (OperationalError, PeeweeException, OSError) as error:
+        code = _pgcode(error)
+        if code not in ("40P01", "40001"):
+            db.recover()
+        raise StoreUnavailable("the central database is not answering") from error
+
+
+def run_read(db: CentralDatabase, work: Callable[[], T]) -> T:
+    with guarded(db), db.read():
+        return work()
+
+
+# ---------------------------------------------------------------- push
+
+
+@dataclass
+class _TicketState:
+    uuid: str
+    ticket_no: str
+    station: str
+    status: str
+    updated_at: str
+    changed: bool = False
+
+
+@dataclass
+class _Checked:
+    events: list[EventIn]
+    snapshots: dict[int, TicketSnapshot] = field(default_factory=dict)
+
+
+def _check_batch(station: str, batch: PushBatch) -> _Checked:
+    """The checks that need no database: ownership claims and snapshots."""
+    checked = _Checked(events=batch.events)
+    errors: list[FieldError] = []
+    for index, event in enumerate(batch.events):
+        if event.station != station:
+            raise Rejected(
+                403,
+                f"events[{index}]: this key belongs to station {station}, "
+                f"not {event.station}",
+            )
+        if not event.ticket_no.startswith(f"{station}-"):
+            errors.append(
+                FieldError(
+                    field=f"events[{index}].ticket_no",
+                    message=f"must start with the station code: {station}-",
+                )
+            )
+            continue
+        if event.kind != "received":
+            continue
+        try:
+            snapshot = TicketSnapshot.model_validate(event.payload)
+        except ValidationError as error:
+            errors.extend(field_errors(error, ("events", index, "payload")))
+            continue
+        if snapshot.station != station:
+            raise Rejected(
+                403,
+                f"events[{index}].payload.station: this key belongs to station "
+                f"{station}, not {snapshot.station}",
+            )
+        if snapshot.ticket_no != event.ticket_no:
+            errors.append(
+                FieldError(
+                    field=f"events[{index}].payload.ticket_no",
+                    message="must be the event's ticket_no",
+                )
+            )
+            continue
+        checked.snapshots[index] = snapshot
+    if errors:
+        raise Rejected(422, "some events are not valid", errors)
+    return checked
+
+
+def _ticket_values(
+    ticket_uuid: str, snapshot: TicketSnapshot, source: str, at: str
+) -> tuple[Any, ...]:
+    return (
+        ticket_uuid,
+        snapshot.ticket_no,
+        snapshot.station,
+        snapshot.queue_no,
+        snapshot.category,
+        snapshot.item,
+        snapshot.building,
+        snapshot.description,
+        snapshot.contact_name,
+        snapshot.contact_mobile,
+        snapshot.created_at,
+        utc_text(snapshot.created_at),
+        snapshot.unit,
+        snapshot.due_at,
+        snapshot.token,
+        snapshot.language,
+        "received",
+        at,
+        source,
+        None,
+        None,
+    )
+
+
+TICKET_COLUMNS = (
+    "uuid, ticket_no, station, queue_no, category, item, building, description, "
+    "contact_name, contact_mobile, created_at, created_utc, unit, due_at, token, "
+    "language, status, updated_at, source, lat, lon"
+)
+EVENT_COLUMNS = (
+    "uuid, ticket_uuid, ticket_no, station, kind, actor, at, payload, origin, "
+    "received_at"
+)
+
+
+def _placeholders(count: int) -> str:
+    return "(" + ", ".join("?" * count) + ")"
+
+
+def push_events(db: CentralDatabase, station: str, batch: PushBatch) -> dict[str, Any]:
+    """Store a station's batch, all or nothing; see docs/sync-protocol.md."""
+    checked = _check_batch(station, batch)
+    seen: set[str] = set()
+    fresh: list[tuple[int, EventIn]] = []
+    in_batch_duplicates: list[str] = []
+    for index, event in enumerate(checked.events):
+        key = event.uuid.lower()
+        if key in seen:
+            in_batch_duplicates.append(key)
+        else:
+            seen.add(key)
+            fresh.append((index, event))
+    received_at = now_local().isoformat()
+
+    def work() -> dict[str, Any]:
+        new_tickets: dict[str, tuple[Any, ...]] = {}
+        for index, snapshot in checked.snapshots.items():
+            event = checked.events[index]
+            ticket_uuid = event.ticket_uuid.lower()
+            new_tickets.setdefault(
+                ticket_uuid, _ticket_values(ticket_uuid, snapshot, "station", event.at)
+            )
+        # Lock order: always by ticket uuid, so two batches cannot deadlock
+        # on each other's tickets.
+        for ticket_uuid in sorted(new_tickets):
+            db.execute(
+                f"INSERT INTO ticket ({TICKET_COLUMNS}) VALUES "
+                f"{_placeholders(21)} ON CONFLICT DO NOTHING",
+                new_tickets[ticket_uuid],
+            )
+        ticket_uuids = sorted({event.ticket_uuid.lower() for _, event in fresh})
+        tickets = _lock_tickets(db, ticket_uuids)
+        for index, event in fresh:
+            ticket = tickets.get(event.ticket_uuid.lower())
+            if ticket is None:
+                if index in checked.snapshots:
+                    raise Rejected(
+                        422,
+                        f"events[{index}].ticket_no: {event.ticket_no} is already "
+                        "used by another ticket",
+                        [
+                            FieldError(
+                                field=f"events[{index}].ticket_no",
+                                message="already used by another ticket",
+                            )
+                        ],
+                    )
+                raise Rejected(
+                    422,
+                    f"events[{index}].ticket_uuid: unknown ticket; push its "
+                    "'received' event first",
+                    [
+                        FieldError(
+                            field=f"events[{index}].ticket_uuid",
+                            message="unknown ticket; push its 'received' event first",
+                        )
+                    ],
+                )
+            if ticket.station != station:
+                raise Rejected(
+                    403,
+                    f"events[{index}]: ticket {ticket.ticket_no} belongs to "
+                    f"another station",
+                )
+            if ticket.ticket_no != event.ticket_no:
+                raise Rejected(
+                    422,
+                    f"events[{index}].ticket_no: the ticket's number is "
+                    f"{ticket.ticket_no}",
+                    [
+                        FieldError(
+                            field=f"events[{index}].ticket_no",
+                            message=f"the ticket's number is {ticket.ticket_no}",
+                        )
+                    ],
+                )
+        stored = _insert_events(
+            db,
+            [
+                (
+                    event.uuid.lower(),
+                    event.ticket_uuid.lower(),
+                    event.ticket_no,
+                    station,
+                    event.kind,
+                    event.actor,
+                    event.at,
+                    json.dumps(event.payload, ensure_ascii=False),
+                    STATION_ORIGIN,
+                    received_at,
+                )
+                for _, event in fresh
+            ],
+        )
+        for _, event in fresh:
+            if event.uuid.lower() in stored:
+                _apply(
+                    tickets[event.ticket_uuid.lower()],
+                    event.kind,
+                    event.payload,
+                    event.at,
+                )
+        _save_statuses(db, tickets)
+        stored_list = [e.uuid.lower() for _, e in fresh if e.uuid.lower() in stored]
+        duplicates = [
+            e.uuid.lower() for _, e in fresh if e.uuid.lower() not in stored
+        ] + in_batch_duplicates
+        return {"stored": stored_list, "duplicates": duplicates}
+
+    return run_write(db, work)
+
+
+def _lock_tickets(
+    db: CentralDatabase, ticket_uuids: list[str]
+) -> dict[str, _TicketState]:
+    tickets: dict[str, _TicketState] = {}
+    lock = " FOR UPDATE" if db.is_postgres else ""
+    for start in range(0, len(ticket_uuids), 500):
+        chunk = ticket_uuids[start : start + 500]
+        rows = db.rows(
+            "SELECT uuid, ticket_no, station, status, updated_at FROM ticket "
+            f"WHERE uuid IN ({', '.join('?' * len(chunk))}) ORDER BY uuid{lock}",
+            chunk,
+        )
+        for row in rows:
+            tickets[row[0]] = _TicketState(*row)
+    return tickets
+
+
+def _insert_events(db: CentralDatabase, rows: list[tuple[Any, ...]]) -> set[str]:
+    """Insert-or-ignore by uuid; returns the uuids this call stored."""
+    stored: set[str] = set()
+    for start in range(0, len(rows), 200):
+        chunk = rows[start : start + 200]
+        values = ", ".join([_placeholders(10)] * len(chunk))
+        params = [value for row in chunk for value in row]
+        result = db.rows(
+            f"INSERT INTO event ({EVENT_COLUMNS}) VALUES {values} "
+            "ON CONFLICT (uuid) DO NOTHING RETURNING uuid",
+            params,
+        )
+        stored.update(str(row[0]) for row in result)
+    return stored
+
+
+def _apply(ticket: _TicketState, kind: str, payload: dict[str, Any], at: str) -> None:
+    try:
+        status = next_status(ticket.status, kind, payload)
+    except TransitionError:
+        return
+    ticket.status = status
+    ticket.updated_at = at
+    ticket.changed = True
+
+
+def _save_statuses(db: CentralDatabase, tickets: dict[str, _TicketState]) -> None:
+    for ticket in tickets.values():
+        if ticket.changed:
+            db.execute(
+                "UPDATE ticket SET status = ?, updated_at = ? WHERE uuid = ?",
+                (ticket.status, ticket.updated_at, ticket.uuid),
+            )
+
+
+# ---------------------------------------------------------------- pull
+
+
+def parse_cursor(text: str | None) -> tuple[int, int]:
+    if not text:
+        return (-1, 0)
+    parts = text.split(".")
+    if (
+        len(text) > 64
+        or len(parts) != 3
+        or parts[0] != CURSOR_PREFIX
+        or not all(part.isdigit() and len(part) <= 19 for part in parts[1:])
+    ):
+        raise Rejected(
+            422,
+            "since: not a cursor this central handed out",
+            [FieldError(field="since", message="not a cursor this central handed out")],
+        )
+    return int(parts[1]), int(parts[2])
+
+
+def pull_events(
+    db: CentralDatabase, station: str, since: str | None, limit: int
+) -> dict[str, Any]:
+    """Central events on this station's tickets after the cursor."""
+    tx, last_id = parse_cursor(since)
+    horizon = (
+        " AND tx < pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+        if db.is_postgres
+        else ""
+    )
+
+    def work() -> list[tuple[Any, ...]]:
+        return db.rows(
+            "SELECT tx, id, uuid, ticket_uuid, ticket_no, station, kind, actor, at, "
+            "payload, origin FROM event "
+            "WHERE station = ? AND origin = ? AND (tx > ? OR (tx = ? AND id > ?))"
+            f"{horizon} ORDER BY tx, id LIMIT ?",
+            (station, CENTRAL_ORIGIN, tx, tx, last_id, limit + 1),
+        )
+
+    rows = run_read(db, work)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    cursor = since or f"{CURSOR_PREFIX}.{max(tx, 0)}.{last_id}"
+    if rows:
+        cursor = f"{CURSOR_PREFIX}.{rows[-1][0]}.{rows[-1][1]}"
+    return {
+        "events": [
+            {
+                "uuid": row[2],
+                "ticket_uuid": row[3],
+                "ticket_no": row[4],
+                "station": row[5],
+                "kind": row[6],
+                "actor": row[7],
+                "at": row[8],
+                "payload": json.loads(row[9]),
+                "origin": row[10],
+            }
+            for row in rows
+        ],
+        "cursor": cursor,
+        "more": more,
+    }
+
+
+# ---------------------------------------------------------------- central events
+
+
+CENTRAL_KINDS = (
+    "dispatched",
+    "acknowledged",
+    "resolved",
+    "escalated",
+    "note",
+    "callback",
+    "withdrawn",
+)
+
+
+def record_central_event(
+    db: CentralDatabase,
+    ticket_no: str,
+    kind: str,
+    payload: dict[str, Any],
+    actor: str,
+) -> dict[str, Any]:
+    """Write one event made at the subdistrict; TransitionError if illegal."""
+    if kind not in CENTRAL_KINDS:
+        raise Rejected(400, f"kind must be one of {', '.join(CENTRAL_KINDS)}")
+    moment = now_local().isoformat()
+
+    def work() -> dict[str, Any]:
+        lock = " FOR UPDATE" if db.is_postgres else ""
+        rows = db.rows(
+            "SELECT uuid, ticket_no, station, status, updated_at FROM ticket "
+            f"WHERE ticket_no = ?{lock}",
+            (ticket_no,),
+        )
+        if not rows:
+            raise LookupError(f"no ticket {ticket_no}")
+        ticket = _TicketState(*rows[0])
+        status = next_status(ticket.status, kind, payload)
+        event = {
+            "uuid": str(uuid_module.uuid4()),
+            "ticket_uuid": ticket.uuid,
+            "ticket_no": ticket.ticket_no,
+            "station": ticket.station,
+            "kind": kind,
+            "actor": actor,
+            "at": moment,
+            "payload": payload,
+            "origin": CENTRAL_ORIGIN,
+        }
+        _insert_events(
+            db,
+            [
+                (
+                    event["uuid"],
+                    ticket.uuid,
+                    ticket.ticket_no,
+                    ticket.station,
+                    kind,
+                    actor,
+                    moment,
+                    json.dumps(payload, ensure_ascii=False),
+                    CENTRAL_ORIGIN,
+                    moment,
+                )
+            ],
+        )
+        db.execute(
+            "UPDATE ticket SET status = ?, updated_at = ? WHERE uuid = ?",
+            (status, moment, ticket.uuid),
+        )
+        event["status"] = status
+        return event
+
+    return run_write(db, work)
+
+
+# ---------------------------------------------------------------- Open311 intake
+
+
+@dataclass(frozen=True)
+class NewRequest:
+    station: str
+    category: str
+    item: str
+    building: str
+    description: str
+    contact_name: str | None
+    contact_mobile: str | None
+    language: str
+    lat: float | None
+    lon: float | None
+
+
+def file_request(
+    db: CentralDatabase, request: NewRequest, catalog: Catalog | None = None
+) -> dict[str, Any]:
+    """A ticket filed through Open311 for a station; reaches it on its next pull."""
+    catalog = catalog or load_catalog()
+    category = catalog.category(request.category)
+    category.item(request.item or OTHER_ITEM)
+    moment = now_local()
+    ticket_uuid = str(uuid_module.uuid4())
+
+    def work() -> dict[str, Any]:
+        serial = db.rows(
+            "INSERT INTO counter (station, day, value) VALUES (?, ?, 1) "
+            "ON CONFLICT (station, day) DO UPDATE SET value = counter.value + 1 "
+            "RETURNING value",
+            (request.station, moment.strftime("%Y-%m-%d")),
+        )[0][0]
+        snapshot = {
+            "ticket_no": f"{request.station}-{moment:%y%m%d}-W{int(serial):03d}",
+            "queue_no": "",
+            "station": request.station,
+            "category": category.code,
+            "item": request.item or OTHER_ITEM,
+            "building": request.building,
+            "description": request.description,
+            "contact_name": request.contact_name,
+            "contact_mobile": request.contact_mobile,
+            "created_at": moment.isoformat(),
+            "unit": category.unit,
+            "due_at": (moment + timedelta(hours=category.resolution_hours)).isoformat(),
+            "token": secrets.token_urlsafe(TOKEN_BYTES),
+            "language": request.language,
+        }
+        values = list(
+            _ticket_values(
+                ticket_uuid,
+                TicketSnapshot.model_validate(snapshot),
+                "open311",
+                moment.isoformat(),
+            )
+        )
+        values[-2:] = [request.lat, request.lon]
+        db.execute(
+            f"INSERT INTO ticket ({TICKET_COLUMNS}) VALUES {_placeholders(21)}",
+            values,
+        )
+        _insert_events(
+            db,
+            [
+                (
+                    str(uuid_module.uuid4()),
+                    ticket_uuid,
+                    snapshot["ticket_no"],
+                    request.station,
+                    "received",
+                    f"open311:{request.station}",
+                    moment.isoformat(),
+                    json.dumps(snapshot, ensure_ascii=False),
+                    CENTRAL_ORIGIN,
+                    moment.isoformat(),
+                )
+            ],
+        )
+        return {"uuid": ticket_uuid, **snapshot}
+
+    return run_write(db, work)
+
+
+# ---------------------------------------------------------------- reading
+
+
+PUBLIC_TICKET_COLUMNS = (
+    "uuid, ticket_no, station, category, item, building, description, created_at, "
+    "unit, due_at, status, updated_at, lat, lon, token"
+)
+
+
+def ticket_by_no(db: CentralDatabase, ticket_no: str) -> dict[str, Any] | None:
+    rows = run_read(
+        db,
+        lambda: db.dict_rows(
+            f"SELECT {PUBLIC_TICKET_COLUMNS}, (SELECT name FROM station "
+            "WHERE station.code = ticket.station) AS station_name "
+            "FROM ticket WHERE ticket_no = ?",
+            (ticket_no,),
+        ),
+    )
+    return rows[0] if rows else None
+
+
+def ticket_events(db: CentralDatabase, ticket_uuid: str) -> list[dict[str, Any]]:
+    return run_read(
+        db,
+        lambda: db.dict_rows(
+            "SELECT kind, at, payload, origin FROM event WHERE ticket_uuid = ? "
+            "ORDER BY tx, id",
+            (ticket_uuid,),
+        ),
+    )
+
+
+def ticket_no_for_uuid(db: CentralDatabase, ticket_uuid: str) -> str | None:
+    rows = run_read(
+        db,
+        lambda: db.rows(
+            "SELECT ticket_no FROM ticket WHERE uuid = ?", (ticket_uuid.lower(),)
+        ),
+    )
+    return str(rows[0][0]) if rows else None
+
+
+@dataclass(frozen=True)
+class RequestQuery:
+    ticket_nos: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    start_utc: str | None = None
+    end_utc: str | None = None
+    statuses: tuple[str, ...] = ()  # open, closed
+    offset: int = 0
+    limit: int = 1000
+
+
+def find_requests(db: CentralDatabase, query: RequestQuery) -> list[dict[str, Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if query.ticket_nos:
+        clauses.append(f"ticket_no IN ({', '.join('?' * len(query.ticket_nos))})")
+        params.extend(query.ticket_nos)
+    else:
+        if query.categories:
+            clauses.append(f"category IN ({', '.join('?' * len(query.categories))})")
+            params.extend(query.categories)
+        if query.start_utc:
+            clauses.append("created_utc >= ?")
+            params.append(query.start_utc)
+        if query.end_utc:
+            clauses.append("created_utc <= ?")
+            params.append(query.end_utc)
+        if set(query.statuses) == {"open"}:
+            clauses.append(f"status NOT IN ({', '.join('?' * len(TERMINAL))})")
+            params.extend(sorted(TERMINAL))
+        elif set(query.statuses) == {"closed"}:
+            clauses.append(f"status IN ({', '.join('?' * len(TERMINAL))})")
+            params.extend(sorted(TERMINAL))
+    where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+    params.extend([query.limit, query.offset])
+    return run_read(
+        db,
+        lambda: db.dict_rows(
+            f"SELECT {PUBLIC_TICKET_COLUMNS} FROM ticket{where} "
+            "ORDER BY created_utc DESC, id DESC LIMIT ? OFFSET ?",
+            params,
+        ),
+    )
+
+
+def ping(db: CentralDatabase) -> None:
+    run_read(db, lambda: db.rows("SELECT 1"))

@@ -1,0 +1,554 @@
+"""Demo data: realistic tickets with their event histories, loaded in bulk.
+
+``kiosk demo load --tickets N`` spreads N tickets over the past months, with
+categories and items from the catalog, buildings from the station's grids,
+plausible Chinese descriptions, and every status of kiosk/states.py reached by
+a proper history of events. Their outbox entries are marked sent (or left
+pending with ``--pending``, a sync backlog), and the daily counters move past
+the demo numbers so the kiosk's next ticket never collides with one.
+
+Fast enough for a million tickets: rows are generated in batches and written
+with executemany, one immediate transaction per batch, with durability
+relaxed (``synchronous=OFF``) only on this connection and only for the load.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import random
+import secrets
+import sqlite3
+import threading
+import time
+import uuid as uuid_module
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import IO, Any
+
+from peewee import PeeweeException
+
+from db import database, write_transaction
+from db.connection import describe_database_error
+from kiosk.catalog import OTHER_ITEM, Catalog, Category, load_catalog
+from kiosk.config import Settings
+from kiosk.states import (
+    ACKNOWLEDGED,
+    CLOSED,
+    DISPATCHED,
+    ESCALATED,
+    RECEIVED,
+    RESOLVED,
+    STATUSES,
+    WITHDRAW_REASONS,
+    WITHDRAWN,
+)
+
+BATCH_TICKETS = 10_000
+STATUS_ORDER = (
+    RECEIVED,
+    DISPATCHED,
+    ACKNOWLEDGED,
+    RESOLVED,
+    CLOSED,
+    ESCALATED,
+    WITHDRAWN,
+)
+STAFF = ("王芳", "李建国", "张秀英", "刘洋", "陈静")
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗"
+GIVEN = ("秀英", "桂兰", "建华", "志强", "淑珍", "德明", "丽娟", "国庆", "玉兰", "海涛")
+DURATIONS = ("好几天了", "一个多星期了", "半个月了", "从昨天开始", "这两天")
+PLACES = ("单元门口", "楼道里", "楼下", "小区东门", "车棚旁边", "楼后空地")
+IMPACTS = (
+    "老人出入很不方便",
+    "晚上影响休息",
+    "存在安全隐患",
+    "邻居们意见很大",
+    "孩子上下学要经过",
+    "下雨天更严重",
+)
+ASKS = ("希望尽快处理。", "麻烦派人来看看。", "请社区帮忙协调。", "盼早日解决，谢谢！")
+RESOLVED_TEXTS = (
+    "已现场处置完毕",
+    "物业已维修完成",
+    "已清理完毕并加强巡查",
+    "已约谈商户并责令整改",
+    "已协调相关单位解决",
+)
+NOTE_TEXTS = (
+    "已电话联系居民，说明处理进度",
+    "网格员已到现场查看",
+    "居民补充：情况有所加重",
+    "已拍照留存",
+    "等待配件到货",
+)
+ESCALATE_TEXTS = (
+    "涉及多个部门，社区无法单独解决",
+    "需街道协调产权单位",
+    "超出社区处置权限",
+)
+RATINGS = ("satisfied", "basically_satisfied")
+RATING_WEIGHTS = (80, 15)
+
+_TICKET_SQL = (
+    "INSERT INTO ticket (uuid, ticket_no, queue_no, station, day, category, item, "
+    "building, description, contact_name, contact_mobile, consent_at, created_at, "
+    "status, unit, due_at, token, print_state, language) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_EVENT_SQL = (
+    "INSERT INTO ticket_event (uuid, ticket_uuid, kind, actor, at, payload, origin) "
+    "VALUES (?, ?, ?, ?, ?, ?, 'station')"
+)
+_OUTBOX_SQL = (
+    "INSERT INTO outbox (event_uuid, created_at, attempts, sent_at) VALUES (?, ?, ?, ?)"
+)
+_COUNTER_SQL = (
+    "INSERT INTO daily_counter (station, day, scope, value) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (station, day, scope) DO UPDATE SET "
+    "value = MAX(value, excluded.value)"
+)
+
+
+class DemoLoadError(Exception):
+    """The demo data could not be written; nothing of the failed batch was."""
+
+
+@dataclass(frozen=True)
+class DemoReport:
+    tickets: int
+    events: int
+    seconds: float
+
+    @property
+    def tickets_per_second(self) -> float:
+        return self.tickets / self.seconds if self.seconds > 0 else 0.0
+
+
+def load_demo(
+    settings: Settings,
+    tickets: int,
+    *,
+    pending: bool = False,
+    days: int = 180,
+    seed: int | None = None,
+    now: datetime | None = None,
+    progress: IO[str] | None = None,
+    batch_tickets: int = BATCH_TICKETS,
+    catalog: Catalog | None = None,
+) -> DemoReport:
+    """Write ``tickets`` demo tickets into the open station database."""
+    started = time.perf_counter()
+    moment = (now or datetime.now(settings.zone)).astimezone(settings.zone)
+    maker = _Maker(settings, catalog or load_catalog(), random.Random(seed), moment)
+    plan = maker.plan(tickets, days)
+    events_written = 0
+    written = 0
+    connection = database.connection()
+    connection.execute("PRAGMA synchronous = OFF")
+    connection.execute("PRAGMA cache_size = -262144")
+    connection.execute("PRAGMA temp_store = MEMORY")
+    counters = maker.read_counters(plan) if plan else {}
+    # Rows are made in a second thread while this one writes the previous
+    # batch (sqlite3 lets go of the GIL while it works).
+    produced: queue.Queue[_Rows | BaseException | None] = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for chunk in _batches(plan, batch_tickets):
+                if stop.is_set():
+                    return
+                produced.put(maker.rows(chunk, counters, pending))
+            produced.put(None)
+        except BaseException as error:  # handed to the writing thread
+            produced.put(error)
+
+    producer = threading.Thread(target=produce, name="demo-rows", daemon=True)
+    producer.start()
+    try:
+        while (rows := produced.get()) is not None:
+            if isinstance(rows, BaseException):
+                raise rows
+            with write_transaction():
+                maker.check_counters(rows.expected)
+                connection.executemany(_TICKET_SQL, rows.tickets)
+                connection.executemany(_EVENT_SQL, rows.events)
+                connection.executemany(_OUTBOX_SQL, rows.outbox)
+                connection.executemany(_COUNTER_SQL, rows.counters)
+            written += len(rows.tickets)
+            events_written += len(rows.events)
+            if progress is not None:
+                elapsed = time.perf_counter() - started
+                print(
+                    f"demo: {written:,}/{tickets:,} tickets, {events_written:,} "
+                    f"events ({written / elapsed:,.0f} tickets/s)",
+                    file=progress,
+                    flush=True,
+                )
+    except (PeeweeException, sqlite3.Error) as error:
+        raise DemoLoadError(
+            describe_database_error(error, settings.database_path)
+        ) from error
+    finally:
+        stop.set()
+        while producer.is_alive():  # unblock a producer waiting on a full queue
+            try:
+                produced.get(timeout=0.1)
+            except queue.Empty:
+                continue
+        connection.execute("PRAGMA synchronous = FULL")
+        connection.execute("PRAGMA cache_size = -2000")
+    try:
+        # The load ran without fsyncs: make it durable now, in one go.
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    except sqlite3.Error as error:
+        raise DemoLoadError(
+            describe_database_error(error, settings.database_path)
+        ) from error
+    return DemoReport(written, events_written, time.perf_counter() - started)
+
+
+def _batches(plan: list[_Planned], size: int) -> Iterator[list[_Planned]]:
+    for start in range(0, len(plan), size):
+        yield plan[start : start + size]
+
+
+@dataclass(frozen=True)
+class _Planned:
+    created_at: datetime
+    status: str
+
+
+@dataclass
+class _Rows:
+    tickets: list[tuple[Any, ...]]
+    events: list[tuple[Any, ...]]
+    outbox: list[tuple[Any, ...]]
+    counters: list[tuple[Any, ...]]
+    # Counter values this batch was numbered from: checked at write time.
+    expected: dict[tuple[str, str], int]
+
+
+class _Maker:
+    """Generates plausible rows; one instance per load."""
+
+    def __init__(
+        self, settings: Settings, catalog: Catalog, rng: random.Random, now: datetime
+    ) -> None:
+        self.settings = settings
+        self.station = settings.station.code
+        self.catalog = catalog
+        self.rng = rng
+        self.now = now
+        self.categories = catalog.categories
+        # Repairs and sanitation come up more often than certificates.
+        self.category_weights = [
+            {"housing": 24, "sanitation": 18, "property": 14}.get(c.code, 8)
+            for c in catalog.categories
+        ]
+        buildings = [b for grid in settings.station.grids for b in grid.buildings]
+        self.buildings = buildings or ["社区公共区域"]
+
+    def plan(self, tickets: int, days: int) -> list[_Planned]:
+        """Creation times (oldest first) and the status each ticket reaches."""
+        rng = self.rng
+        today = self.now.replace(hour=0, minute=0, second=0, microsecond=0)
+        # Weekdays are busier than weekends. Today is left to the kiosk.
+        offsets = list(range(days, 0, -1))
+        weights = [
+            0.5 if (today - timedelta(days=o)).weekday() >= 5 else 1.0 for o in offsets
+        ]
+        per_day = Counter(rng.choices(offsets, weights, k=tickets))
+        plan: list[_Planned] = []
+        for offset in offsets:
+            count = per_day.get(offset, 0)
+            if not count:
+                continue
+            start = today - timedelta(days=offset) + timedelta(hours=8)
+            seconds = sorted(rng.randrange(10 * 3600) for _ in range(count))
+            for second in seconds:
+                created = start + timedelta(seconds=second)
+                if created > self.now:
+                    created = self.now
+                plan.append(_Planned(created, self._status_for(offset)))
+        # Make sure every status appears at least once.
+        if len(plan) >= len(STATUSES):
+            for index, status in enumerate(STATUSES):
+                target = rng.randrange(len(plan))
+                if index < len(plan):
+                    target = (len(plan) * index) // len(STATUSES)
+                plan[target] = _Planned(plan[target].created_at, status)
+        return plan
+
+    def _status_for(self, age_days: int) -> str:
+        """Older tickets are mostly closed; recent ones still open."""
+        # Weights in the order of STATUS_ORDER.
+        if age_days > 30:
+            weights = (2, 2, 3, 8, 74, 4, 7)
+        elif age_days > 7:
+            weights = (5, 7, 10, 20, 45, 7, 6)
+        else:
+            weights = (25, 23, 20, 15, 8, 5, 4)
+        return self.rng.choices(STATUS_ORDER, weights)[0]
+
+    def read_counters(self, chunk: list[_Planned]) -> dict[tuple[str, str], int]:
+        first = chunk[0].created_at.strftime("%Y-%m-%d")
+        last = chunk[-1].created_at.strftime("%Y-%m-%d")
+        rows = database.execute_sql(
+            "SELECT day, scope, value FROM daily_counter "
+            "WHERE station = ? AND day BETWEEN ? AND ?",
+            (self.station, first, last),
+        ).fetchall()
+        return {(day, scope): int(value) for day, scope, value in rows}
+
+    def check_counters(self, expected: dict[tuple[str, str], int]) -> None:
+        """Refuse to write if someone numbered tickets on these days meanwhile."""
+        if not expected:
+            return
+        days = sorted({day for day, _ in expected})
+        now_values = {
+            (day, scope): int(value)
+            for day, scope, value in database.execute_sql(
+                "SELECT day, scope, value FROM daily_counter "
+                "WHERE station = ? AND day BETWEEN ? AND ?",
+                (self.station, days[0], days[-1]),
+            ).fetchall()
+        }
+        for key, value in expected.items():
+            if now_values.get(key, 0) != value:
+                raise DemoLoadError(
+                    f"tickets were numbered for {key[0]} while the demo loaded; "
+                    "run it again"
+                )
+
+    def rows(
+        self,
+        chunk: list[_Planned],
+        counters: dict[tuple[str, str], int],
+        pending: bool,
+    ) -> _Rows:
+        rng = self.rng
+        rows = _Rows([], [], [], [], {})
+        touched: set[tuple[str, str]] = set()
+        uuids = _uuid4s(len(chunk) * 7)
+        next_uuid = iter(uuids).__next__
+        for planned in chunk:
+            created = planned.created_at
+            day = created.strftime("%Y-%m-%d")
+            category = rng.choices(self.categories, self.category_weights)[0]
+            queue_scope = f"queue:{category.letter}"
+            for key in ((day, "ticket"), (day, queue_scope)):
+                if key not in touched:
+                    touched.add(key)
+                    rows.expected[key] = counters.get(key, 0)
+            serial = counters.get((day, "ticket"), 0) + 1
+            counters[(day, "ticket")] = serial
+            queue_serial = counters.get((day, queue_scope), 0) + 1
+            counters[(day, queue_scope)] = queue_serial
+            ticket_uuid = next_uuid()
+            ticket = self._ticket(
+                ticket_uuid,
+                f"{self.station}-{created:%y%m%d}-{serial:03d}",
+                f"{category.letter}{queue_serial:03d}",
+                day,
+                category,
+                created,
+                planned.status,
+            )
+            rows.tickets.append(ticket)
+            for kind, actor, at, payload in self._history(
+                ticket, category, created, planned.status
+            ):
+                try:
+                    event_uuid = next_uuid()
+                except StopIteration:
+                    event_uuid = str(uuid_module.uuid4())
+                at_text = at.isoformat()
+                rows.events.append(
+                    (event_uuid, ticket_uuid, kind, actor, at_text, payload)
+                )
+                if pending:
+                    rows.outbox.append((event_uuid, at_text, 0, None))
+                else:
+                    sent = min(at + timedelta(seconds=rng.randint(2, 90)), self.now)
+                    rows.outbox.append((event_uuid, at_text, 1, sent.isoformat()))
+        rows.counters = [
+            (self.station, day, scope, counters[(day, scope)])
+            for day, scope in sorted(touched)
+        ]
+        return rows
+
+    def _ticket(
+        self,
+        ticket_uuid: str,
+        ticket_no: str,
+        queue_no: str,
+        day: str,
+        category: Category,
+        created: datetime,
+        status: str,
+    ) -> tuple[Any, ...]:
+        rng = self.rng
+        choices = [item.code for item in category.items]
+        item_code = OTHER_ITEM if rng.random() < 0.08 else rng.choice(choices)
+        item_name = category.item(item_code).name
+        building = rng.choice(self.buildings)
+        description = self._description(item_name, building)
+        contact_name = contact_mobile = consent_at = None
+        if rng.random() < 0.45:
+            contact_name = rng.choice(SURNAMES) + rng.choice(GIVEN)
+            if rng.random() < 0.3:
+                contact_name = contact_name[0] + rng.choice(("阿姨", "师傅"))
+            contact_mobile = f"1{rng.choice('3578')}{rng.randrange(10**9):09d}"
+            consent_at = created.isoformat()
+        due_at = created + timedelta(hours=category.resolution_hours)
+        return (
+            ticket_uuid,
+            ticket_no,
+            queue_no,
+            self.station,
+            day,
+            category.code,
+            item_code,
+            building,
+            description,
+            contact_name,
+            contact_mobile,
+            consent_at,
+            created.isoformat(),
+            status,
+            category.unit,
+            due_at.isoformat(),
+            secrets.token_urlsafe(16),
+            "printed",
+            "en" if rng.random() < 0.04 else "zh-CN",
+        )
+
+    def _description(self, item_name: str, building: str) -> str:
+        rng = self.rng
+        unit_no = rng.randint(1, 4)
+        parts = [
+            f"{building}{unit_no}单元{rng.choice(PLACES)}{item_name}",
+            rng.choice(DURATIONS),
+        ]
+        if rng.random() < 0.7:
+            parts.append(rng.choice(IMPACTS))
+        return "，".join(parts) + "，" + rng.choice(ASKS)
+
+    def _history(
+        self,
+        ticket: tuple[Any, ...],
+        category: Category,
+        created: datetime,
+        status: str,
+    ) -> Iterator[tuple[str, str, datetime, str]]:
+        """The events that take a new ticket to ``status``, in time order."""
+        rng = self.rng
+        clock = _Clock(created, self.now, rng)
+        snapshot = {
+            "ticket_no": ticket[1],
+            "queue_no": ticket[2],
+            "station": ticket[3],
+            "category": ticket[5],
+            "item": ticket[6],
+            "building": ticket[7],
+            "description": ticket[8],
+            "contact_name": ticket[9],
+            "contact_mobile": ticket[10],
+            "created_at": ticket[12],
+            "unit": ticket[14],
+            "due_at": ticket[15],
+            "token": ticket[16],
+            "language": ticket[18],
+        }
+        yield "received", f"kiosk:{self.station}", created, _dumps(snapshot)
+        staff = f"staff:{rng.choice(STAFF)}"
+        unit = {"unit": category.unit}
+        if status == RECEIVED:
+            return
+        if status == WITHDRAWN and rng.random() < 0.5:
+            yield "withdrawn", staff, clock.after(0.2, 8), _dumps(self._withdrawal())
+            return
+        yield "dispatched", staff, clock.after(0.2, 6), _dumps(unit)
+        if rng.random() < 0.2:
+            yield "note", staff, clock.after(0.5, 24), _dumps(self._note())
+        if status == DISPATCHED:
+            return
+        if status == WITHDRAWN:
+            yield "withdrawn", staff, clock.after(1, 48), _dumps(self._withdrawal())
+            return
+        if status == ESCALATED:
+            if rng.random() < 0.5:
+                yield "acknowledged", staff, clock.after(0.5, 12), _dumps(unit)
+            yield "escalated", staff, clock.after(2, 72), _dumps(self._escalation())
+            return
+        yield "acknowledged", staff, clock.after(0.5, 12), _dumps(unit)
+        if status == ACKNOWLEDGED:
+            return
+        resolve_hours = max(1.0, category.resolution_hours * 0.9)
+        yield "resolved", staff, clock.after(1, resolve_hours), _dumps(self._resolved())
+        if status == RESOLVED:
+            return
+        if rng.random() < 0.06:
+            # 不满意 reopens the case; it goes round once more.
+            text = {"rating": "dissatisfied", "text": "问题没有彻底解决"}
+            yield "callback", staff, clock.after(12, 72), _dumps(text)
+            yield "acknowledged", staff, clock.after(0.5, 12), _dumps(unit)
+            yield (
+                "resolved",
+                staff,
+                clock.after(1, resolve_hours),
+                _dumps(self._resolved()),
+            )
+        rating = rng.choices(RATINGS, RATING_WEIGHTS)[0]
+        yield "callback", staff, clock.after(12, 72), _dumps({"rating": rating})
+        if rng.random() < 0.3:
+            rated = {"unit": category.unit, "rating": rating}
+            yield "unit_rated", staff, clock.after(0.1, 2), _dumps(rated)
+
+    def _withdrawal(self) -> dict[str, object]:
+        return {"reason": self.rng.choice(WITHDRAW_REASONS)}
+
+    def _note(self) -> dict[str, object]:
+        return {"text": self.rng.choice(NOTE_TEXTS)}
+
+    def _escalation(self) -> dict[str, object]:
+        return {"text": self.rng.choice(ESCALATE_TEXTS)}
+
+    def _resolved(self) -> dict[str, object]:
+        return {"text": self.rng.choice(RESOLVED_TEXTS)}
+
+
+class _Clock:
+    """Event times after a ticket's creation, never past now, never backwards."""
+
+    def __init__(self, start: datetime, now: datetime, rng: random.Random) -> None:
+        self.current = start
+        self.now = now
+        self.rng = rng
+
+    def after(self, low_hours: float, high_hours: float) -> datetime:
+        step = timedelta(seconds=self.rng.uniform(low_hours, high_hours) * 3600)
+        self.current = min(self.current + step, self.now)
+        self.current = self.current.replace(microsecond=0)
+        return self.current
+
+
+def _uuid4s(count: int) -> list[str]:
+    """``count`` random version-4 UUIDs, made in bulk from os.urandom."""
+    raw = os.urandom(16 * count).hex()
+    variant = "89ab"
+    return [
+        f"{raw[i : i + 8]}-{raw[i + 8 : i + 12]}-4{raw[i + 13 : i + 16]}-"
+        f"{variant[int(raw[i + 16], 16) & 3]}{raw[i + 17 : i + 20]}-"
+        f"{raw[i + 20 : i + 32]}"
+        for i in range(0, 32 * count, 32)
+    ]
+
+
+def _dumps(payload: Mapping[str, object]) -> str:
+    return json.dumps(payload, ensure_ascii=False)

@@ -1,0 +1,372 @@
+"""Reading tickets for the front desk: the board's pages, search and detail.
+
+Built for a million tickets: a page is at most ``PAGE_SIZE`` rows read
+through an index in the order shown; a state tab of several statuses is a
+UNION ALL of one index range per status. Search uses the bigram index of
+migration 3 (``ticket_search`` and ``note_search``): a two-character word is
+one token lookup, longer words the AND of their bigrams checked against the
+text, one character a prefix lookup.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from db import Ticket, TicketEvent, database
+from kiosk.states import (
+    ACKNOWLEDGED,
+    CLOSED,
+    DISPATCHED,
+    ESCALATED,
+    RECEIVED,
+    RESOLVED,
+    STATUSES,
+    WITHDRAWN,
+)
+
+PAGE_SIZE = 50
+SEARCH_CAP = 1000
+
+# The board's state tabs: (id, label, statuses).
+TABS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("dispatch", "待派单", (RECEIVED,)),
+    ("in_hand", "处理中", (DISPATCHED, ACKNOWLEDGED)),
+    ("escalated", "已上报", (ESCALATED,)),
+    ("callback", "待回访", (RESOLVED,)),
+    ("closed", "已结束", (CLOSED, WITHDRAWN)),
+    ("all", "全部", STATUSES),
+)
+TAB_STATUSES = {tab_id: statuses for tab_id, _, statuses in TABS}
+# Statuses whose SLA clock runs: only these can be overdue.
+RUNNING = (RECEIVED, DISPATCHED, ACKNOWLEDGED, ESCALATED)
+
+# Sortable columns: id -> SQL expression.
+SORT_COLUMNS = {
+    "queue": "queue_no",
+    "created": "id",
+    "category": "category",
+    "building": "building",
+    "status": "status",
+    "unit": "unit",
+    "due": "due_at",
+}
+ROW_COLUMNS = (
+    "id, ticket_no, queue_no, created_at, category, building, status, unit, due_at"
+)
+TICKET_DOC = (
+    "lower(t.ticket_no || ' ' || t.queue_no || ' ' || t.building || ' ' "
+    "|| t.description || ' ')"
+)
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    id: int
+    ticket_no: str
+    queue_no: str
+    created_at: str
+    category: str
+    building: str
+    status: str
+    unit: str
+    due_at: str
+
+
+@dataclass(frozen=True)
+class BoardQuery:
+    tab: str = "all"
+    category: str = ""
+    unit: str = ""
+    overdue: bool = False
+    text: str = ""
+    sort: str = "created"
+    descending: bool = True
+    page: int = 0
+    page_size: int = PAGE_SIZE
+
+
+@dataclass(frozen=True)
+class BoardPage:
+    query: BoardQuery
+    rows: tuple[BoardRow, ...]
+    has_more: bool
+    # Matches of a search (capped at SEARCH_CAP), None for a plain board.
+    matches: int | None = None
+
+
+def _statuses(query: BoardQuery) -> tuple[str, ...]:
+    statuses = TAB_STATUSES.get(query.tab, STATUSES)
+    if query.overdue:
+        statuses = tuple(s for s in statuses if s in RUNNING)
+    return statuses
+
+
+def _filters(query: BoardQuery, now: datetime, alias: str = "") -> tuple[str, list]:
+    prefix = f"{alias}." if alias else ""
+    clauses: list[str] = []
+    params: list[object] = []
+    if query.category:
+        clauses.append(f"{prefix}category = ?")
+        params.append(query.category)
+    if query.unit:
+        clauses.append(f"{prefix}unit = ?")
+        params.append(query.unit)
+    if query.overdue:
+        # Sorted by time, walk the status index newest first and check the
+        # deadline on the way (most old open tickets are overdue); sorted by
+        # deadline, the (status, due_at) index answers directly.
+        unary = "" if query.sort == "due" else "+"
+        clauses.append(f"{unary}{prefix}due_at < ?")
+        params.append(now.replace(microsecond=0).isoformat())
+    return " AND ".join(clauses), params
+
+
+def _order(query: BoardQuery) -> str:
+    column = SORT_COLUMNS.get(query.sort, "id")
+    direction = "DESC" if query.descending else "ASC"
+    if column == "id":
+        return f"id {direction}"
+    return f"{column} {direction}, id {direction}"
+
+
+def board_page(query: BoardQuery, now: datetime) -> BoardPage:
+    """One page of the board, as the query asks."""
+    if query.text.strip():
+        return _search_page(query, now)
+    statuses = _statuses(query)
+    extra, params = _filters(query, now)
+    order = _order(query)
+    wanted = (query.page + 1) * query.page_size + 1
+    if not statuses:
+        rows: list[tuple] = []
+    elif set(statuses) == set(STATUSES) and query.sort == "created":
+        where = f"WHERE {extra}" if extra else ""
+        sql = (
+            f"SELECT {ROW_COLUMNS} FROM ticket {where} ORDER BY {order} "
+            "LIMIT ? OFFSET ?"
+        )
+        rows = database.execute_sql(
+            sql, [*params, query.page_size + 1, query.page * query.page_size]
+        ).fetchall()
+    else:
+        # One index range per status, each cut to what the page needs.
+        parts = []
+        all_params: list[object] = []
+        for status in statuses:
+            condition = "status = ?" + (f" AND {extra}" if extra else "")
+            parts.append(
+                f"SELECT * FROM (SELECT {ROW_COLUMNS} FROM ticket "
+                f"WHERE {condition} ORDER BY {order} LIMIT ?)"
+            )
+            all_params += [status, *params, wanted]
+        sql = " UNION ALL ".join(parts) + f" ORDER BY {order} LIMIT ? OFFSET ?"
+        rows = database.execute_sql(
+            sql, [*all_params, query.page_size + 1, query.page * query.page_size]
+        ).fetchall()
+    board_rows = tuple(BoardRow(*row) for row in rows[: query.page_size])
+    return BoardPage(query, board_rows, len(rows) > query.page_size)
+
+
+# -- search -------------------------------------------------------------------
+
+
+def fold(text: str) -> str:
+    """Lower-case ASCII only, as SQLite's lower() does."""
+    return "".join(c.lower() if c.isascii() else c for c in text)
+
+
+def _gram(text: str) -> str:
+    return text.encode("utf-8").hex().upper()
+
+
+def match_expression(term: str) -> str:
+    """The FTS5 query for one search term over the bigram index."""
+    term = fold(term)
+    if len(term) == 1:
+        return f"{_gram(term)}*"
+    grams = sorted({_gram(term[i : i + 2]) for i in range(len(term) - 1)})
+    return " AND ".join(grams)
+
+
+def search_ids(query: BoardQuery, now: datetime, cap: int = SEARCH_CAP) -> list[int]:
+    """Ids of tickets matching every term of ``query.text`` (in the ticket's
+    number, queue number, building or description, or in one of its notes),
+    newest first, at most ``cap``, with the board filters applied."""
+    terms = [fold(term) for term in query.text.split() if term]
+    if not terms:
+        return []
+    expression = " AND ".join(f"({match_expression(term)})" for term in terms)
+    statuses = _statuses(query)
+    if not statuses:
+        return []
+    extra, params = _filters(query, now, "t")
+    status_marks = ",".join("?" for _ in statuses)
+    conditions = [f"t.status IN ({status_marks})"]
+    if extra:
+        conditions.append(extra)
+    filter_sql = " AND ".join(conditions)
+    filter_params: list[object] = [*statuses, *params]
+    # Bigram lookups can match text that only holds the bigrams apart: check
+    # the term itself for anything longer than two characters.
+    long_terms = [term for term in terms if len(term) > 2]
+    ticket_checks = "".join(f" AND instr({TICKET_DOC}, ?) > 0" for _ in long_terms)
+    ticket_sql = (
+        "SELECT t.id FROM ticket_search AS s JOIN ticket AS t ON t.id = s.rowid "
+        f"WHERE ticket_search MATCH ? AND {filter_sql}{ticket_checks} "
+        "ORDER BY s.rowid DESC LIMIT ?"
+    )
+    found = [
+        row[0]
+        for row in database.execute_sql(
+            ticket_sql, [expression, *filter_params, *long_terms, cap]
+        )
+    ]
+    note_doc = "lower(json_extract(e.payload, '$.text') || ' ')"
+    note_checks = "".join(f" AND instr({note_doc}, ?) > 0" for _ in long_terms)
+    note_sql = (
+        "SELECT DISTINCT t.id FROM note_search AS n "
+        "JOIN ticket_event AS e ON e.id = n.rowid "
+        "JOIN ticket AS t ON t.uuid = e.ticket_uuid "
+        f"WHERE note_search MATCH ? AND {filter_sql}{note_checks} "
+        "ORDER BY t.id DESC LIMIT ?"
+    )
+    found += [
+        row[0]
+        for row in database.execute_sql(
+            note_sql, [expression, *filter_params, *long_terms, cap]
+        )
+    ]
+    return sorted(set(found), reverse=True)[:cap]
+
+
+def _search_page(query: BoardQuery, now: datetime) -> BoardPage:
+    ids = search_ids(query, now)
+    if not ids:
+        return BoardPage(query, (), False, 0)
+    marks = ",".join("?" for _ in ids)
+    sql = (
+        f"SELECT {ROW_COLUMNS} FROM ticket WHERE id IN ({marks}) "
+        f"ORDER BY {_order(query)} LIMIT ? OFFSET ?"
+    )
+    rows = database.execute_sql(
+        sql, [*ids, query.page_size + 1, query.page * query.page_size]
+    ).fetchall()
+    board_rows = tuple(BoardRow(*row) for row in rows[: query.page_size])
+    return BoardPage(query, board_rows, len(rows) > query.page_size, len(ids))
+
+
+# -- counts, change marker, detail ----------------------------------------------
+
+
+def tab_counts() -> dict[str, int]:
+    """Tickets per tab, from the trigger-kept per-status counts."""
+    per_status = dict(
+        database.execute_sql("SELECT status, count FROM ticket_status_count")
+    )
+    return {
+        tab_id: sum(int(per_status.get(status, 0)) for status in statuses)
+        for tab_id, _, statuses in TABS
+    }
+
+
+def change_marker() -> tuple[int, int]:
+    """(last ticket id, last event id): changes whenever a ticket is issued
+    or any event is recorded, by any process."""
+    row = database.execute_sql(
+        "SELECT (SELECT max(id) FROM ticket), (SELECT max(id) FROM ticket_event)"
+    ).fetchone()
+    return int(row[0] or 0), int(row[1] or 0)
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    kind: str
+    actor: str
+    at: str
+    payload: dict[str, object]
+    origin: str
+
+
+@dataclass(frozen=True)
+class TicketDetail:
+    id: int
+    uuid: str
+    ticket_no: str
+    queue_no: str
+    category: str
+    item: str
+    building: str
+    description: str
+    contact_name: str
+    contact_mobile: str
+    created_at: str
+    status: str
+    unit: str
+    due_at: str
+    print_state: str
+    language: str
+    timeline: tuple[TimelineEntry, ...] = field(default_factory=tuple)
+
+
+def ticket_detail(ticket_no: str) -> TicketDetail | None:
+    ticket = Ticket.get_or_none(Ticket.ticket_no == ticket_no)
+    if ticket is None:
+        return None
+    timeline = []
+    for event in (
+        TicketEvent.select()
+        .where(TicketEvent.ticket == ticket.uuid)
+        .order_by(TicketEvent.at, TicketEvent.id)
+    ):
+        try:
+            payload = json.loads(event.payload)
+        except ValueError:
+            payload = {}
+        timeline.append(
+            TimelineEntry(
+                event.kind,
+                event.actor,
+                event.at,
+                payload if isinstance(payload, dict) else {},
+                event.origin,
+            )
+        )
+    return TicketDetail(
+        id=ticket.id,
+        uuid=ticket.uuid,
+        ticket_no=ticket.ticket_no,
+        queue_no=ticket.queue_no,
+        category=ticket.category,
+        item=ticket.item,
+        building=ticket.building,
+        description=ticket.description,
+        contact_name=ticket.contact_name or "",
+        contact_mobile=ticket.contact_mobile or "",
+        created_at=ticket.created_at,
+        status=ticket.status,
+        unit=ticket.unit,
+        due_at=ticket.due_at,
+        print_state=ticket.print_state,
+        language=ticket.language,
+        timeline=tuple(timeline),
+    )
+
+
+def time_left(due_at: str, status: str, now: datetime) -> tuple[str, bool]:
+    """(text, overdue) for the SLA column: '3h12m', '-1d2h' when overdue."""
+    if status not in RUNNING:
+        return "—", False
+    seconds = int((datetime.fromisoformat(due_at) - now).total_seconds())
+    overdue = seconds < 0
+    minutes = abs(seconds) // 60
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        text = f"{days}d{hours}h"
+    elif hours:
+        text = f"{hours}h{mins:02d}m"
+    else:
+        text = f"{mins}m"
+    return ("-" + text if overdue else text), overdue

@@ -1,0 +1,1052 @@
+"""Sync with the central platform: push the outbox, pull events made centrally.
+
+One engine serves the ``kiosk sync`` daemon, ``kiosk sync --once`` and the
+kiosk app's background worker. It never holds a database lock while it waits
+on the network, and every network or server failure comes back as a one-line
+reason in a SyncResult, never as an exception.
+
+Push: outbox rows are claimed in order (attempts + 1, a lease in
+``next_attempt_at``) and sent in batches; each event's uuid is its idempotency
+key, the same on every retry, so the central stores it once however often it
+arrives. Several pushers at once (app, daemon, staff terminal) are harmless:
+the lease keeps them mostly apart and a resend is only a duplicate.
+
+Pull: events authored elsewhere since the station's cursor are merged into
+the local event log (origin 'central', never into the outbox), the ticket
+status is derived again, and the cursor moves, all in one transaction.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import fcntl
+import json
+import logging
+import random
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import IO, Any
+
+import requests
+from peewee import PeeweeException
+
+from db import KeyValue, database, write_transaction
+from db.connection import describe_database_error
+from kiosk import __version__
+from kiosk.config import Settings
+from kiosk.states import TransitionError, next_status
+
+log = logging.getLogger("kiosk.sync")
+
+PUSH_PATH = "/api/v1/events"
+PULL_PATH = "/api/v1/events"
+CURSOR_KEY = "pull_cursor"
+LAST_OK_KEY = "last_sync_ok"
+LAST_ERROR_KEY = "last_sync_error"
+LAST_ERROR_AT_KEY = "last_sync_error_at"
+# When the next sync may go to the network after a failure (backoff,
+# Retry-After); shared by every process on the station.
+RETRY_AT_KEY = "sync_retry_at"
+# Request limits of the central (docs/sync-protocol.md): events per pull and
+# body bytes per push (its default is 1 MiB; keep well under it).
+PULL_LIMIT = 500
+# Refused events parked one by one in a run before it stops and backs off.
+MAX_REJECTED_PER_RUN = 10
+MAX_BODY_BYTES = 900_000
+# Longest Retry-After the engine honours; a larger one is read as this.
+RETRY_AFTER_LIMIT = 3600.0
+# Rows per IN (...) list: well under SQLite's bound-parameter limit.
+SQL_CHUNK = 500
+
+_PENDING_SQL = """
+SELECT o.id, e.uuid, e.ticket_uuid, t.ticket_no, t.station, e.kind, e.actor,
+       e.at, e.payload
+FROM outbox AS o
+JOIN ticket_event AS e ON e.uuid = o.event_uuid
+JOIN ticket AS t ON t.uuid = e.ticket_uuid
+WHERE o.sent_at IS NULL AND o.id > ?
+  AND (? OR o.next_attempt_at IS NULL OR o.next_attempt_at <= ?)
+ORDER BY o.id
+LIMIT ?
+"""
+
+
+class SyncError(Exception):
+    """A sync step failed; the message is one line for people.
+
+    ``transient`` failures (network, timeouts, 5xx, 429) are retried with
+    backoff; the others (401, 403, 413, 422) need a person or a smaller batch.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        transient: bool = True,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.transient = transient
+        self.status = status
+        self.retry_after = retry_after
+
+
+@dataclass
+class SyncResult:
+    """What one ``run_once`` did; ``retry_in`` says when to call it again."""
+
+    pushed: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    pulled: int = 0
+    skipped: int = 0
+    pending: int = 0
+    error: str | None = None
+    rejected_reason: str = ""
+    retry_after: float | None = None
+    retry_in: float = 0.0
+    complete: bool = False
+    busy: bool = False  # another process was syncing; nothing done
+    waiting: bool = False  # a failure's retry time has not come yet
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def summary(self) -> str:
+        text = (
+            f"pushed {self.pushed} events ({self.duplicates} already there), "
+            f"pulled {self.pulled}, {self.pending} pending"
+        )
+        if self.rejected:
+            text += f", {self.rejected} refused by the central"
+        if self.skipped:
+            text += f", {self.skipped} pulled events skipped"
+        return text
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    """What the kiosk shows: from the database only, never the network."""
+
+    online: bool
+    pending_events: int
+    last_sync_ok: str | None
+    last_sync_error: str | None
+    last_sync_error_at: str | None
+
+
+@dataclass
+class _PushOutcome:
+    pushed: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    rejected_reason: str = ""
+    complete: bool = False
+
+
+@dataclass
+class _PullOutcome:
+    pulled: int = 0
+    skipped: int = 0
+    complete: bool = False
+
+
+@dataclass
+class _Row:
+    outbox_id: int
+    uuid: str
+    body: str  # the event as JSON, payload embedded as stored
+
+
+@dataclass
+class _Batch:
+    rows: list[_Row] = field(default_factory=list)
+
+    def body(self) -> bytes:
+        inner = ",".join(row.body for row in self.rows)
+        return ('{"events":[' + inner + "]}").encode("utf-8")
+
+
+def backoff_delay(
+    failures: int, base: float, cap: float, rng: random.Random | None = None
+) -> float:
+    """Exponential backoff with full jitter: uniform(0, min(cap, base * 2**n))."""
+    chooser = rng or random
+    ceiling = min(cap, base * (2 ** min(max(failures - 1, 0), 30)))
+    return chooser.uniform(0, ceiling)
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return min(float(value), RETRY_AFTER_LIMIT)
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment is None:
+        return None
+    seconds = moment.timestamp() - (time.time() if now is None else now)
+    return min(max(seconds, 0.0), RETRY_AFTER_LIMIT)
+
+
+class CentralClient:
+    """The HTTP side: a requests.Session with timeouts, TLS verified, bearer key.
+
+    Every failure becomes a SyncError whose message never holds the API key.
+    """
+
+    def __init__(self, settings: Settings, session: requests.Session | None = None):
+        central = settings.central
+        self.base_url = central.url.rstrip("/")
+        self.api_key = central.api_key
+        self.timeout = (central.connect_timeout, central.read_timeout)
+        self.session = session or requests.Session()
+        # Certificate verification is always on; a CA bundle only adds trust.
+        self.session.verify = central.ca_bundle or True
+        self.session.trust_env = False
+        self.session.headers.update(
+            {
+                "Authorization": f"Bearer {self.api_key}",
+                "User-Agent": f"station-kiosk/{__version__}",
+                "Accept": "application/json",
+            }
+        )
+
+    def close(self) -> None:
+        self.session.close()
+
+    def push(self, body: bytes) -> dict[str, Any]:
+        return self._request(
+            "POST",
+            PUSH_PATH,
+            data=body,
+            headers={"Content-Type": "application/json; charset=utf-8"},
+        )
+
+    def pull(self, cursor: str | None, limit: int) -> dict[str, Any]:
+        params: dict[str, str | int] = {"limit": limit}
+        if cursor:
+            params["since"] = cursor
+        return self._request("GET", PULL_PATH, params=params)
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        url = self.base_url + path
+        where = _display_url(self.base_url)
+        try:
+            response = self.session.request(method, url, timeout=self.timeout, **kwargs)
+            content = response.content  # read fully: a cut body fails here
+        except requests.exceptions.SSLError as error:
+            raise SyncError(
+                self._clean(f"TLS certificate check failed for {where}: {error}")
+            ) from None
+        except requests.exceptions.ConnectTimeout:
+            raise SyncError(
+                f"the central at {where} did not accept a connection within "
+                f"{self.timeout[0]:g} s"
+            ) from None
+        except requests.exceptions.ReadTimeout:
+            raise SyncError(
+                f"the central at {where} did not answer within {self.timeout[1]:g} s"
+            ) from None
+        except requests.exceptions.ConnectionError as error:
+            raise SyncError(
+                f"cannot reach the central at {where} ({_reason(error)})"
+            ) from None
+        except requests.exceptions.RequestException as error:
+            raise SyncError(
+                f"the connection to the central at {where} failed ({_reason(error)})"
+            ) from None
+        status = response.status_code
+        if status >= 400:
+            raise self._status_error(response, content, where)
+        try:
+            parsed = json.loads(content)
+        except ValueError:
+            raise SyncError(
+                f"the central at {where} sent an answer that is not JSON "
+                f"(HTTP {status}, {len(content)} bytes)"
+            ) from None
+        if not isinstance(parsed, dict):
+            raise SyncError(f"the central at {where} sent an unexpected answer")
+        return parsed
+
+    def _status_error(
+        self, response: requests.Response, content: bytes, where: str
+    ) -> SyncError:
+        status = response.status_code
+        detail = _error_detail(content)
+        suffix = f": {detail}" if detail else ""
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        if status == 401:
+            return SyncError(
+                f"the central at {where} refused this station's API key (401)",
+                transient=False,
+                status=status,
+            )
+        if status == 403:
+            return SyncError(
+                self._clean(f"the central refused an event (403){suffix}"),
+                transient=False,
+                status=status,
+            )
+        if status == 413:
+            return SyncError(
+                "the central found the batch too big (413)",
+                transient=False,
+                status=status,
+            )
+        if status == 422:
+            return SyncError(
+                self._clean(f"the central refused a malformed batch (422){suffix}"),
+                transient=False,
+                status=status,
+            )
+        if status == 429 or status >= 500:
+            waited = f", retry after {retry_after:g} s" if retry_after else ""
+            return SyncError(
+                f"the central at {where} is unavailable (HTTP {status}{waited})",
+                status=status,
+                retry_after=retry_after,
+            )
+        return SyncError(
+            self._clean(f"the central at {where} answered HTTP {status}{suffix}"),
+            transient=False,
+            status=status,
+        )
+
+    def _clean(self, text: str) -> str:
+        return redact(text, self.api_key)
+
+
+def redact(text: str, secret: str) -> str:
+    """``text`` with the secret (and any bearer token) blanked out."""
+    if secret:
+        text = text.replace(secret, "***")
+    return re.sub(r"(?i)(bearer\s+)\S+", r"\1***", " ".join(text.split()))
+
+
+def _display_url(url: str) -> str:
+    """The URL without any user:password part."""
+    return re.sub(r"^(\w+://)[^/@]*@", r"\1", url)
+
+
+def _reason(error: BaseException) -> str:
+    """The innermost useful words of a requests/urllib3 error."""
+    text = str(error)
+    for pattern, words in (
+        (r"Connection refused", "connection refused"),
+        (
+            r"Name or service not known|getaddrinfo failed|Temporary failure in name",
+            "name not found",
+        ),
+        (r"Network is unreachable", "network unreachable"),
+        (r"No route to host", "no route to host"),
+        (
+            r"RemoteDisconnected|Connection aborted|closed connection",
+            "the connection was closed before an answer",
+        ),
+        (r"Connection reset", "the connection was reset"),
+        (
+            r"IncompleteRead|ProtocolError|InvalidChunkLength|Response ended",
+            "the answer was cut off",
+        ),
+        (r"timed out", "timed out"),
+    ):
+        if re.search(pattern, text):
+            return words
+    return type(error).__name__
+
+
+def _error_detail(content: bytes) -> str:
+    try:
+        parsed = json.loads(content)
+    except ValueError:
+        return ""
+    if not isinstance(parsed, dict):
+        return ""
+    detail = parsed.get("detail")
+    text = detail if isinstance(detail, str) else ""
+    errors = parsed.get("errors")
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        first = errors[0]
+        text += f" ({first.get('field', '?')}: {first.get('message', '')})"
+    return text.strip()[:300]
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="microseconds")
+
+
+def _chunks(items: Sequence[Any], size: int = SQL_CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _event_json(row: Sequence[Any]) -> str:
+    _, uuid, ticket_uuid, ticket_no, station, kind, actor, at, payload = row
+    payload_text = payload if payload and payload.strip() else "{}"
+    head = json.dumps(
+        {
+            "uuid": uuid,
+            "ticket_uuid": ticket_uuid,
+            "ticket_no": ticket_no,
+            "station": station,
+            "kind": kind,
+            "actor": actor,
+            "at": at,
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    # The payload is JSON already (written by json.dumps): embed it as stored.
+    return head[:-1] + ',"payload":' + payload_text + "}"
+
+
+class SyncEngine:
+    """Push and pull for one station.
+
+    ``SyncEngine(settings).run_once(deadline_seconds=20)`` returns a
+    SyncResult; ``result.retry_in`` is the wait before the next call (the
+    sync interval after success, a jittered backoff after a failure).
+    One run at a time per station database: an OS lock on a file beside it
+    (released by the kernel even on SIGKILL) keeps the outbox order.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        session: requests.Session | None = None,
+        rng: random.Random | None = None,
+        now: Callable[[], datetime] | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.settings = settings
+        self.central = settings.central
+        self.client = CentralClient(settings, session)
+        self.rng = rng or random.Random()
+        self._now = now or (lambda: datetime.now(settings.zone))
+        self._monotonic = monotonic
+        self.failures = 0
+        self.batch_size = self.central.batch_size
+        self._lock = threading.Lock()
+        self.lock_path = settings.database_path.with_name(
+            settings.database_path.name + ".sync-lock"
+        )
+
+    def close(self) -> None:
+        self.client.close()
+
+    def now(self) -> datetime:
+        return self._now().astimezone(self.settings.zone)
+
+    # The one entry point -------------------------------------------------
+
+    def run_once(
+        self,
+        deadline_seconds: float | None = None,
+        *,
+        respect_schedule: bool = True,
+        wait_for_lock: bool = False,
+    ) -> SyncResult:
+        """Push every due outbox event, then pull until the central has no more.
+
+        Stops at the first failure or when ``deadline_seconds`` have passed.
+        With ``respect_schedule`` (the default) nothing is sent before the
+        retry time a failure set (backoff, Retry-After) nor a refused event
+        before its own; False is an explicit "sync now". When another process
+        is syncing this database the call returns at once (``busy``), or
+        waits for it with ``wait_for_lock``.
+        """
+        started = self._monotonic()
+        result = SyncResult()
+        if not self.central.url:
+            result.error = "no central endpoint is configured ([central] url)"
+            result.retry_in = self.central.sync_interval
+            return result
+        deadline = None if deadline_seconds is None else started + deadline_seconds
+        with self._lock, self._connection(), _FileLock(self.lock_path) as lock:
+            if not lock.acquire(wait_for_lock):
+                result.busy = True
+                result.retry_in = self.central.sync_interval
+                result.pending = self._safe_pending()
+                result.seconds = self._monotonic() - started
+                return result
+            self._run_locked(result, deadline, respect_schedule)
+            result.pending = self._safe_pending()
+        if result.ok and result.rejected:
+            result.error = (
+                f"{result.rejected} events were refused by the central and wait "
+                f"in the outbox: {result.rejected_reason}"
+            )
+        result.seconds = self._monotonic() - started
+        if result.error:
+            log.warning("sync failed: %s", redact(result.error, self.central.api_key))
+        elif result.pushed or result.pulled:
+            log.info("sync: %s", result.summary())
+        return result
+
+    def _run_locked(
+        self, result: SyncResult, deadline: float | None, respect_schedule: bool
+    ) -> None:
+        push = _PushOutcome()
+        pulled = _PullOutcome()
+        try:
+            if respect_schedule:
+                waiting = self._seconds_until_retry()
+                if waiting > 0:
+                    result.retry_in = waiting
+                    result.waiting = True
+                    return
+            try:
+                self._push_all(push, deadline, respect_schedule)
+                if push.complete:
+                    self._pull_all(pulled, deadline)
+            finally:
+                # What was done before a failure counts too.
+                result.pushed = push.pushed
+                result.duplicates = push.duplicates
+                result.rejected = push.rejected
+                result.rejected_reason = push.rejected_reason
+                result.pulled = pulled.pulled
+                result.skipped = pulled.skipped
+                result.complete = push.complete and pulled.complete
+            self._record_success()
+            self.failures = 0
+            result.retry_in = self.central.sync_interval if result.complete else 0.0
+        except SyncError as error:
+            delay = self._retry_delay(error)
+            self.failures += 1
+            result.error = error.message
+            result.retry_after = error.retry_after
+            result.retry_in = delay
+            self._record_failure(error, delay)
+        except (PeeweeException, sqlite3.Error) as error:
+            result.error = describe_database_error(error, self.settings.database_path)
+            result.retry_in = self._retry_delay(None)
+            self.failures += 1
+
+    def run_forever(self, stop: threading.Event) -> None:
+        """The daemon loop: sync, then wait ``retry_in`` (or until ``stop``)."""
+        log.info("sync daemon started for %s", _display_url(self.central.url))
+        while not stop.is_set():
+            result = self.run_once(
+                self.central.connect_timeout + self.central.read_timeout * 4
+            )
+            if stop.wait(result.retry_in):
+                break
+        log.info("sync daemon stopped")
+
+    # Push ----------------------------------------------------------------
+
+    def _push_all(
+        self, outcome: _PushOutcome, deadline: float | None, respect_schedule: bool
+    ) -> None:
+        after_id = 0  # walk the outbox once per run, oldest first
+        while True:
+            if deadline is not None and self._monotonic() >= deadline:
+                return
+            batch = self._claim(after_id, respect_schedule)
+            if not batch.rows:
+                outcome.complete = True
+                return
+            after_id = batch.rows[-1].outbox_id
+            self._send(batch, outcome)
+
+    def _claim(self, after_id: int, respect_schedule: bool) -> _Batch:
+        """The next events to send, oldest first; counts the attempt."""
+        moment = _iso(self.now())
+        with write_transaction():
+            rows = database.execute_sql(
+                _PENDING_SQL,
+                (after_id, 0 if respect_schedule else 1, moment, self.batch_size),
+            ).fetchall()
+            batch = _Batch()
+            size = 0
+            for row in rows:
+                body = _event_json(row)
+                size += len(body.encode("utf-8")) + 1
+                if batch.rows and size > MAX_BODY_BYTES:
+                    break
+                batch.rows.append(_Row(row[0], row[1], body))
+            ids = [row.outbox_id for row in batch.rows]
+            for chunk in _chunks(ids):
+                database.execute_sql(
+                    "UPDATE outbox SET attempts = attempts + 1 "
+                    f"WHERE id IN ({','.join('?' * len(chunk))})",
+                    tuple(chunk),
+                )
+        return batch
+
+    def _send(self, batch: _Batch, outcome: _PushOutcome) -> None:
+        """Send a batch; split it on 413/422/403 to find the events at fault."""
+        try:
+            reply = self.client.push(batch.body())
+        except SyncError as error:
+            if error.transient or error.status in (401, 403):
+                # 403: a misconfigured station; keep the batch, back off.
+                raise _BatchFailed(error, batch.rows) from None
+            if outcome.rejected >= MAX_REJECTED_PER_RUN:
+                raise _BatchFailed(error, batch.rows) from None
+            if len(batch.rows) > 1:
+                if error.status == 413:
+                    self.batch_size = max(1, len(batch.rows) // 2)
+                middle = len(batch.rows) // 2
+                self._send(_Batch(batch.rows[:middle]), outcome)
+                self._send(_Batch(batch.rows[middle:]), outcome)
+                return
+            # One event the central will not take: park it for the longest
+            # backoff, report it, and carry on with the rest.
+            self._reschedule(batch.rows, error.message, self.central.backoff_cap)
+            outcome.rejected += 1
+            outcome.rejected_reason = error.message
+            log.warning(
+                "event %s refused: %s",
+                batch.rows[0].uuid,
+                redact(error.message, self.central.api_key),
+            )
+            return
+        stored = _uuid_list(reply, "stored")
+        duplicates = _uuid_list(reply, "duplicates")
+        # After a 200 the central holds every event of the batch.
+        self._mark_sent(batch.rows)
+        outcome.pushed += len(batch.rows)
+        outcome.duplicates += len(duplicates - stored)
+
+    def _mark_sent(self, rows: Sequence[_Row]) -> None:
+        if not rows:
+            return
+        moment = _iso(self.now())
+        ids = [row.outbox_id for row in rows]
+        with write_transaction():
+            for chunk in _chunks(ids):
+                database.execute_sql(
+                    "UPDATE outbox SET sent_at = ?, next_attempt_at = NULL, "
+                    "last_error = NULL WHERE sent_at IS NULL AND id IN "
+                    f"({','.join('?' * len(chunk))})",
+                    (moment, *chunk),
+                )
+
+    def _reschedule(self, rows: Sequence[_Row], message: str, delay: float) -> None:
+        when = _iso(self.now() + timedelta(seconds=delay))
+        text = redact(message, self.central.api_key)
+        ids = [row.outbox_id for row in rows]
+        with write_transaction():
+            for chunk in _chunks(ids):
+                database.execute_sql(
+                    "UPDATE outbox SET next_attempt_at = ?, last_error = ? "
+                    f"WHERE sent_at IS NULL AND id IN ({','.join('?' * len(chunk))})",
+                    (when, text, *chunk),
+                )
+
+    # Pull ----------------------------------------------------------------
+
+    def _pull_all(self, outcome: _PullOutcome, deadline: float | None) -> None:
+        limit = max(1, min(self.central.batch_size, PULL_LIMIT))
+        while True:
+            if deadline is not None and self._monotonic() >= deadline:
+                return
+            cursor = _get_value(CURSOR_KEY)
+            reply = self.client.pull(cursor, limit)
+            events = reply.get("events")
+            next_cursor = reply.get("cursor")
+            if not isinstance(events, list) or not (
+                next_cursor is None or isinstance(next_cursor, str)
+            ):
+                raise SyncError("the central sent a pull answer of an unexpected shape")
+            applied = apply_pulled_events(
+                self.settings,
+                [event for event in events if isinstance(event, dict)],
+                next_cursor,
+            )
+            outcome.pulled += applied.pulled
+            outcome.skipped += applied.skipped + sum(
+                1 for event in events if not isinstance(event, dict)
+            )
+            if not reply.get("more") or not events:
+                outcome.complete = True
+                return
+
+    # State kept in the database -------------------------------------------
+
+    def pending_count(self) -> int:
+        row = database.execute_sql(
+            "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL"
+        ).fetchone()
+        return int(row[0])
+
+    def _safe_pending(self) -> int:
+        try:
+            return self.pending_count()
+        except (PeeweeException, sqlite3.Error):
+            return -1
+
+    def _seconds_until_retry(self) -> float:
+        value = _get_value(RETRY_AT_KEY)
+        if not value:
+            return 0.0
+        try:
+            moment = _parse_time(value, self.settings)
+        except ValueError:
+            return 0.0
+        return max(0.0, (moment - self.now()).total_seconds())
+
+    def _record_success(self) -> None:
+        with write_transaction():
+            _set_value(LAST_OK_KEY, _iso(self.now()))
+            KeyValue.delete().where(
+                KeyValue.key.in_([LAST_ERROR_KEY, LAST_ERROR_AT_KEY, RETRY_AT_KEY])
+            ).execute()
+
+    def _record_failure(self, error: SyncError, delay: float) -> None:
+        """Note the failure and when to try again, for every process to see."""
+        moment = self.now()
+        retry_at = _iso(moment + timedelta(seconds=delay))
+        message = redact(error.message, self.central.api_key)
+        rows = error.rows if isinstance(error, _BatchFailed) else []
+        try:
+            with write_transaction():
+                _set_value(LAST_ERROR_KEY, message)
+                _set_value(LAST_ERROR_AT_KEY, _iso(moment))
+                _set_value(RETRY_AT_KEY, retry_at)
+                ids = [row.outbox_id for row in rows]
+                for chunk in _chunks(ids):
+                    database.execute_sql(
+                        "UPDATE outbox SET next_attempt_at = ?, last_error = ? "
+                        "WHERE sent_at IS NULL AND id IN "
+                        f"({','.join('?' * len(chunk))})",
+                        (retry_at, message, *chunk),
+                    )
+        except (PeeweeException, sqlite3.Error) as db_error:
+            log.warning("cannot record the sync failure: %s", db_error)
+
+    def _retry_delay(self, error: SyncError | None) -> float:
+        """The wait after a failure; counts the failure being handled."""
+        delay = backoff_delay(
+            self.failures + 1,
+            self.central.backoff_base,
+            self.central.backoff_cap,
+            self.rng,
+        )
+        if error is not None and error.retry_after is not None:
+            delay = max(delay, error.retry_after)
+        return delay
+
+    @staticmethod
+    def _connection() -> Any:
+        """The thread's own connection: opened (and closed) here if needed."""
+        if database.is_closed():
+            return database.connection_context()
+        return nullcontext()
+
+
+class _BatchFailed(SyncError):
+    """A transient failure while sending these rows."""
+
+    def __init__(self, error: SyncError, rows: Sequence[_Row]) -> None:
+        super().__init__(
+            error.message,
+            transient=error.transient,
+            status=error.status,
+            retry_after=error.retry_after,
+        )
+        self.rows = list(rows)
+
+
+class _FileLock:
+    """An exclusive flock on a file beside the database, one run at a time."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.handle: IO[bytes] | None = None
+
+    def __enter__(self) -> _FileLock:
+        return self
+
+    def acquire(self, wait: bool) -> bool:
+        self.handle = open(self.path, "ab")  # closed in __exit__
+        flags = fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB
+        try:
+            fcntl.flock(self.handle.fileno(), flags)
+        except BlockingIOError:
+            return False
+        return True
+
+    def __exit__(self, *exc: object) -> None:
+        if self.handle is not None:
+            self.handle.close()  # closing the file releases the lock
+            self.handle = None
+
+
+def _uuid_list(reply: dict[str, Any], key: str) -> set[str]:
+    value = reply.get(key, [])
+    if not isinstance(value, list):
+        raise SyncError(f"the central's push answer has no list {key!r}")
+    return {str(item) for item in value}
+
+
+def _get_value(key: str) -> str | None:
+    row = KeyValue.get_or_none(KeyValue.key == key)
+    return row.value if row else None
+
+
+def _set_value(key: str, value: str) -> None:
+    KeyValue.insert(key=key, value=value).on_conflict(
+        conflict_target=[KeyValue.key], update={KeyValue.value: value}
+    ).execute()
+
+
+# Merging pulled events -----------------------------------------------------
+
+
+@dataclass
+class AppliedPull:
+    pulled: int = 0
+    skipped: int = 0
+    tickets_created: int = 0
+
+
+_SNAPSHOT_TEXT = (
+    "ticket_no",
+    "queue_no",
+    "station",
+    "category",
+    "created_at",
+    "unit",
+    "due_at",
+    "token",
+)
+
+
+def apply_pulled_events(
+    settings: Settings, events: Sequence[dict[str, Any]], cursor: str | None
+) -> AppliedPull:
+    """Merge central events into the local log and move the cursor, atomically.
+
+    An event already known (by uuid) is skipped; a 'received' event for an
+    unknown ticket creates it from the snapshot in its payload; an event for
+    a ticket this station does not have is skipped and logged. Each event
+    moves its ticket's status by ``kiosk.states.next_status``; one the rules
+    refuse is kept in the log but leaves the status as it is.
+    """
+    applied = AppliedPull()
+    statuses: dict[str, str] = {}
+    with write_transaction():
+        for event in events:
+            if _apply_one(settings, event, statuses, applied):
+                applied.pulled += 1
+            else:
+                applied.skipped += 1
+        for ticket_uuid, status in statuses.items():
+            database.execute_sql(
+                "UPDATE ticket SET status = ? WHERE uuid = ? AND status != ?",
+                (status, ticket_uuid, status),
+            )
+        if cursor is not None:
+            _set_value(CURSOR_KEY, cursor)
+    return applied
+
+
+def _apply_one(
+    settings: Settings,
+    event: dict[str, Any],
+    statuses: dict[str, str],
+    applied: AppliedPull,
+) -> bool:
+    uuid = event.get("uuid")
+    ticket_uuid = event.get("ticket_uuid")
+    kind = event.get("kind")
+    payload = event.get("payload") or {}
+    if not (
+        isinstance(uuid, str)
+        and isinstance(ticket_uuid, str)
+        and isinstance(kind, str)
+        and isinstance(payload, dict)
+    ):
+        log.warning("pulled event skipped: malformed %r", str(event)[:200])
+        return False
+    known = database.execute_sql(
+        "SELECT 1 FROM ticket_event WHERE uuid = ?", (uuid,)
+    ).fetchone()
+    if known:
+        return False
+    ticket_row = database.execute_sql(
+        "SELECT status FROM ticket WHERE uuid = ?", (ticket_uuid,)
+    ).fetchone()
+    status: str | None = statuses.get(ticket_uuid) or (
+        ticket_row[0] if ticket_row else None
+    )
+    if not ticket_row:
+        if kind != "received" or not _create_ticket(settings, ticket_uuid, payload):
+            log.warning(
+                "pulled event %s skipped: ticket %s is not at this station",
+                uuid,
+                event.get("ticket_no") or ticket_uuid,
+            )
+            return False
+        applied.tickets_created += 1
+    at = str(event.get("at") or _iso(datetime.now(settings.zone)))
+    database.execute_sql(
+        "INSERT INTO ticket_event (uuid, ticket_uuid, kind, actor, at, payload, "
+        "origin) VALUES (?, ?, ?, ?, ?, ?, 'central')",
+        (
+            uuid,
+            ticket_uuid,
+            kind,
+            str(event.get("actor") or "central"),
+            at,
+            json.dumps(payload, ensure_ascii=False),
+        ),
+    )
+    try:
+        statuses[ticket_uuid] = next_status(status, kind, payload)
+    except TransitionError as refused:
+        log.info("pulled %s on %s kept, status unchanged: %s", kind, uuid, refused)
+        if status is not None:
+            statuses[ticket_uuid] = status
+    return True
+
+
+def _create_ticket(
+    settings: Settings, ticket_uuid: str, snapshot: dict[str, Any]
+) -> bool:
+    """A ticket filed centrally (e.g. through Open311), from its snapshot."""
+    if not all(isinstance(snapshot.get(key), str) for key in _SNAPSHOT_TEXT):
+        return False
+    if snapshot["station"] != settings.station.code:
+        return False
+    clash = database.execute_sql(
+        "SELECT uuid FROM ticket WHERE ticket_no = ?", (snapshot["ticket_no"],)
+    ).fetchone()
+    if clash:
+        log.warning(
+            "central ticket %s has a number already used here",
+            snapshot["ticket_no"],
+        )
+        return False
+    created_at = snapshot["created_at"]
+    try:
+        day = _parse_time(created_at, settings).strftime("%Y-%m-%d")
+    except ValueError:
+        return False
+
+    def text(key: str, default: str = "") -> str:
+        value = snapshot.get(key)
+        return value if isinstance(value, str) else default
+
+    def optional(key: str) -> str | None:
+        value = snapshot.get(key)
+        return value if isinstance(value, str) and value else None
+
+    contact_name, contact_mobile = optional("contact_name"), optional("contact_mobile")
+    database.execute_sql(
+        "INSERT INTO ticket (uuid, ticket_no, queue_no, station, day, category, "
+        "item, building, description, contact_name, contact_mobile, consent_at, "
+        "created_at, status, unit, due_at, token, print_state, language) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', ?, ?, ?, "
+        "'none', ?)",
+        (
+            ticket_uuid,
+            snapshot["ticket_no"],
+            snapshot["queue_no"],
+            snapshot["station"],
+            day,
+            snapshot["category"],
+            text("item", "other"),
+            text("building"),
+            text("description"),
+            contact_name,
+            contact_mobile,
+            created_at if (contact_name or contact_mobile) else None,
+            created_at,
+            snapshot["unit"],
+            snapshot["due_at"],
+            snapshot["token"],
+            text("language", "zh-CN"),
+        ),
+    )
+    _reserve_numbers(settings, snapshot["ticket_no"], snapshot["queue_no"], day)
+    return True
+
+
+def _reserve_numbers(
+    settings: Settings, ticket_no: str, queue_no: str, day: str
+) -> None:
+    """Keep the day's counters past a number the central gave out."""
+    station = settings.station.code
+    match = re.fullmatch(re.escape(station) + r"-\d{6}-(\d+)", ticket_no)
+    reservations = []
+    if match:
+        reservations.append(("ticket", int(match.group(1))))
+    queue = re.fullmatch(r"([A-Z])(\d+)", queue_no)
+    if queue:
+        reservations.append((f"queue:{queue.group(1)}", int(queue.group(2))))
+    for scope, value in reservations:
+        database.execute_sql(
+            "INSERT INTO daily_counter (station, day, scope, value) "
+            "VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (station, day, scope) DO UPDATE SET "
+            "value = MAX(value, excluded.value)",
+            (station, day, scope, value),
+        )
+
+
+def _parse_time(text: str, settings: Settings) -> datetime:
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=settings.zone)
+    return moment.astimezone(settings.zone)
+
+
+# What the UI reads ---------------------------------------------------------
+
+
+def sync_status(settings: Settings, now: datetime | None = None) -> SyncStatus:
+    """The online dot and pending count, from the database alone.
+
+    Online means the last sync attempt succeeded and was recent (within
+    three sync intervals, at least two minutes).
+    """
+    moment = (now or datetime.now(settings.zone)).astimezone(settings.zone)
+    with SyncEngine._connection():
+        pending = int(
+            database.execute_sql(
+                "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL"
+            ).fetchone()[0]
+        )
+        values = dict(
+            database.execute_sql(
+                "SELECT key, value FROM key_value WHERE key IN (?, ?, ?)",
+                (LAST_OK_KEY, LAST_ERROR_KEY, LAST_ERROR_AT_KEY),
+            ).fetchall()
+        )
+    last_ok = values.get(LAST_OK_KEY)
+    online = False
+    if last_ok and LAST_ERROR_KEY not in values:
+        try:
+            age = (moment - _parse_time(last_ok, settings)).total_seconds()
+        except ValueError:
+            age = float("inf")
+        online = age <= max(3 * settings.central.sync_interval, 120.0)
+    return SyncStatus(
+        online=online,
+        pending_events=pending,
+        last_sync_ok=last_ok,
+        last_sync_error=values.get(LAST_ERROR_KEY),
+        last_sync_error_at=values.get(LAST_ERROR_AT_KEY),
+    )

@@ -1,0 +1,1 @@
+"""The front-desk staff terminal (``kiosk staff``)."""

@@ -1,0 +1,165 @@
+"""The front-desk staff terminal: login, the board, ticket detail and actions."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from textual import on, work
+from textual.app import App
+from textual.binding import Binding
+
+from db import database
+from kiosk.catalog import Catalog, load_catalog
+from kiosk.config import Settings
+from kiosk.staff import StaffSession, recent_calls, record_lock
+from screens.staff.commands import StaffCommands
+from screens.staff.login import LoginScreen, UnlockScreen
+from screens.staff.messages import LoadFailed, ServingLoaded
+from screens.staff.widgets import StaffHeader
+
+log = logging.getLogger(__name__)
+
+
+class StaffApp(App[None]):
+    """``kiosk staff``: one person logged in at a time, locked when idle."""
+
+    TITLE = "前台工作台"
+    COMMANDS = App.COMMANDS | {StaffCommands}
+    BINDINGS = [
+        Binding("ctrl+l", "lock", "锁屏", id="lock"),
+        Binding("ctrl+q", "quit", "退出", id="quit", show=False),
+    ]
+    CSS = """
+    Screen { background: $background; }
+    Footer { background: $panel; }
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], datetime] | None = None,
+        catalog: Catalog | None = None,
+        poll_interval: float = 1.0,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.catalog = catalog or load_catalog()
+        self.clock = clock
+        self._now = now
+        self.poll_interval = poll_interval
+        self.session: StaffSession | None = None
+        self.locked = True
+        self.last_input = clock()
+        self.serving = ""
+
+    def now(self) -> datetime:
+        return self._now() if self._now else datetime.now(self.settings.zone)
+
+    @property
+    def actor_label(self) -> str:
+        if self.session is None:
+            return ""
+        role = "站长" if self.session.is_head else "工作人员"
+        return f"{self.session.name}（{role}）"
+
+    def on_mount(self) -> None:
+        self.push_screen(LoginScreen(), self.logged_in)
+        self.set_interval(1.0, self.tick, name="tick")
+
+    def logged_in(self, session: StaffSession | None) -> None:
+        if session is None:
+            return
+        from screens.staff.board import BoardScreen
+
+        self.session = session
+        self.locked = False
+        self.last_input = self.clock()
+        if not any(isinstance(screen, BoardScreen) for screen in self.screen_stack):
+            self.push_screen(BoardScreen())
+        self.refresh_header()
+        self.read_calls()
+
+    # -- idle lock --------------------------------------------------------------
+
+    async def on_event(self, event: Any) -> None:
+        from textual import events
+
+        if isinstance(event, events.Key | events.MouseDown):
+            self.last_input = self.clock()
+        await super().on_event(event)
+
+    def tick(self) -> None:
+        idle_limit = self.settings.staff.idle_lock_minutes * 60
+        if not self.locked and self.clock() - self.last_input >= idle_limit:
+            minutes = f"{self.settings.staff.idle_lock_minutes:g}"
+            self.lock(
+                f"闲置超过 {minutes} 分钟，已自动锁屏。请重新输入 PIN。", "idle_lock"
+            )
+            return
+        self.refresh_header()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "lock":
+            return not self.locked
+        return True
+
+    def action_lock(self) -> None:
+        """Lock the terminal now (the next person logs in)."""
+        if not self.locked:
+            self.lock("已锁屏。请输入 PIN 继续。", "lock")
+
+    def lock(self, notice: str, reason: str) -> None:
+        session = self.session
+        self.locked = True
+        if session is not None:
+            self.record(session, reason)
+        if session is None:
+            self.push_screen(LoginScreen(notice=notice), self.logged_in)
+        else:
+            screen = UnlockScreen(name=session.name, notice=notice)
+            self.push_screen(screen, self.logged_in)
+
+    def session_ended(self, reason: str) -> None:
+        """The account was disabled mid-session: back to the login screen."""
+        self.session = None
+        self.locked = True
+        self.push_screen(LoginScreen(notice=reason), self.logged_in)
+
+    @work(thread=True, exit_on_error=False, group="audit")
+    def record(self, session: StaffSession, reason: str) -> None:
+        with database.connection_context():
+            record_lock(self.settings, session, reason, now=self.now())
+
+    # -- header: who, now serving, clock ----------------------------------------
+
+    def refresh_header(self) -> None:
+        moment = self.now()
+        for header in self.screen.query(StaffHeader):
+            header.show(self.actor_label, self.serving, moment)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="calls")
+    def read_calls(self) -> None:
+        day = self.now().strftime("%Y-%m-%d")
+        try:
+            with database.connection_context():
+                calls = recent_calls(day, 1)
+        except Exception as error:  # the header is best effort
+            self.post_message(LoadFailed(str(error)))
+            return
+        self.post_message(ServingLoaded(calls[0].queue_no if calls else ""))
+
+    @on(ServingLoaded)
+    def serving_loaded(self, message: ServingLoaded) -> None:
+        self.serving = message.queue_no
+        self.refresh_header()
+
+    @on(LoadFailed)
+    def load_failed(self, message: LoadFailed) -> None:
+        log.warning("staff terminal: %s", message.reason)
+        self.notify(message.reason, title="读取失败", severity="error")

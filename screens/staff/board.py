@@ -1,0 +1,432 @@
+"""The board: every ticket, newest first, by state tab, filters and search."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from typing import TYPE_CHECKING, cast
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import (
+    Checkbox,
+    DataTable,
+    Footer,
+    Input,
+    Select,
+    Static,
+    Tab,
+    Tabs,
+)
+
+from db import database
+from db.connection import describe_database_error
+from kiosk.search import (
+    SORT_COLUMNS,
+    TABS,
+    BoardPage,
+    BoardQuery,
+    board_page,
+    change_marker,
+    tab_counts,
+    time_left,
+)
+from kiosk.staff import StaffError, call_next
+from kiosk.states import STATUS_NAMES
+from screens.staff.messages import (
+    ActionDone,
+    ActionRefused,
+    BoardLoaded,
+    CountsLoaded,
+    DataChanged,
+    LoadFailed,
+)
+from screens.staff.widgets import StaffHeader
+
+if TYPE_CHECKING:
+    from screens.staff.app import StaffApp
+
+# Columns: (key, label, width).
+COLUMNS = (
+    ("queue", "排队号", 6),
+    ("created", "时间", 11),
+    ("category", "类别", 12),
+    ("building", "楼栋/位置", 24),
+    ("status", "状态", 12),
+    ("unit", "责任单位", 14),
+    ("due", "剩余时限", 9),
+)
+SORT_ORDER = tuple(key for key, _, _ in COLUMNS)
+
+
+class BoardScreen(Screen[None]):
+    """The ticket board; refreshes itself when any process writes."""
+
+    DEFAULT_CSS = """
+    BoardScreen #filters { height: 3; padding: 0 1; }
+    BoardScreen #filters Select { width: 24; }
+    BoardScreen #filters Checkbox { width: auto; }
+    BoardScreen #search { width: 1fr; }
+    BoardScreen #board { height: 1fr; }
+    BoardScreen #board-status { height: 1; padding: 0 1; color: $text-muted; }
+    """
+    BINDINGS = [
+        Binding("enter", "open", "详情", id="open", show=False),
+        Binding("n", "call_next", "叫号", id="call-next"),
+        Binding("slash", "focus_search", "搜索", id="search"),
+        Binding("s", "cycle_sort", "排序", id="sort"),
+        Binding("S", "reverse_sort", "倒序", id="reverse-sort", show=False),
+        Binding("o", "toggle_overdue", "仅超时", id="overdue"),
+        Binding("right_square_bracket", "next_page", "下一页", id="next-page"),
+        Binding("left_square_bracket", "previous_page", "上一页", id="previous-page"),
+        Binding("f5", "reload", "刷新", id="reload", show=False),
+        Binding("escape", "clear_search", "清除搜索", id="clear-search", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.board_query = BoardQuery(tab="dispatch")
+        self.marker: tuple[int, int] = (-1, -1)
+        self.page: BoardPage | None = None
+        self.loading_since = 0.0
+
+    @property
+    def staff_app(self) -> StaffApp:
+        return cast("StaffApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        app = self.staff_app
+        yield StaffHeader(app.settings.station.name)
+        yield Tabs(
+            *(Tab(label, id=f"tab-{tab_id}") for tab_id, label, _ in TABS),
+            active="tab-dispatch",
+            id="tabs",
+        )
+        catalog = app.catalog
+        with Horizontal(id="filters"):
+            yield Select(
+                [(Content(c.name), c.code) for c in catalog.categories],
+                prompt="全部类别",
+                id="filter-category",
+            )
+            yield Select(
+                [(Content(u.name), code) for code, u in catalog.units.items()],
+                prompt="全部单位",
+                id="filter-unit",
+            )
+            yield Checkbox("仅超时", id="filter-overdue")
+            yield Input(placeholder="搜索 工单号 / 描述 / 楼栋 / 备注", id="search")
+        table: DataTable[object] = DataTable(
+            id="board", cursor_type="row", zebra_stripes=True
+        )
+        for key, label, width in COLUMNS:
+            table.add_column(label, key=key, width=width)
+        table.add_column("工单号", key="ticket_no", width=16)
+        yield table
+        yield Static(id="board-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#board", DataTable).focus()
+        self.staff_app.refresh_header()
+        self.reload()
+        self.set_interval(self.staff_app.poll_interval, self.poll, name="poll")
+
+    def on_screen_resume(self) -> None:
+        self.staff_app.refresh_header()
+
+    # -- loading ------------------------------------------------------------------
+
+    def reload(self) -> None:
+        self.show_status("正在读取…")
+        self.load(self.board_query, self.staff_app.now())
+        self.load_counts()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="board")
+    def load(self, query: BoardQuery, now: datetime) -> None:
+        try:
+            with database.connection_context():
+                page = board_page(query, now)
+                marker = change_marker()
+        except Exception as error:
+            self.post_message(LoadFailed(describe_database_error(error)))
+            return
+        self.post_message(BoardLoaded(page, marker))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="counts")
+    def load_counts(self) -> None:
+        try:
+            with database.connection_context():
+                counts = tab_counts()
+        except Exception as error:
+            self.post_message(LoadFailed(describe_database_error(error)))
+            return
+        self.post_message(CountsLoaded(counts))
+
+    def poll(self) -> None:
+        if self.app.screen is self or self in self.app.screen_stack:
+            self.check_changes()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="poll")
+    def check_changes(self) -> None:
+        try:
+            with database.connection_context():
+                marker = change_marker()
+        except Exception:  # the next poll tries again
+            return
+        self.post_message(DataChanged(marker))
+
+    @on(DataChanged)
+    def data_changed(self, message: DataChanged) -> None:
+        if message.marker != self.marker and self.marker != (-1, -1):
+            self.marker = message.marker
+            self.load(self.board_query, self.staff_app.now())
+            self.load_counts()
+            self.staff_app.read_calls()
+
+    @on(BoardLoaded)
+    def board_loaded(self, message: BoardLoaded) -> None:
+        if message.page.query != self.board_query:
+            return  # an older query answered late
+        self.marker = message.marker
+        self.page = message.page
+        self.fill(message.page)
+
+    @on(CountsLoaded)
+    def counts_loaded(self, message: CountsLoaded) -> None:
+        tabs = self.query_one("#tabs", Tabs)
+        for tab_id, label, _ in TABS:
+            tab = tabs.query_one(f"#tab-{tab_id}", Tab)
+            tab.label = Content(f"{label} {message.counts.get(tab_id, 0)}")
+
+    def fill(self, page: BoardPage) -> None:
+        table = self.query_one("#board", DataTable)
+        selected = self.selected_ticket()
+        now = self.staff_app.now()
+        catalog = self.staff_app.catalog
+        table.clear()
+        for row in page.rows:
+            left, overdue = time_left(row.due_at, row.status, now)
+            try:
+                category = catalog.category(row.category).name
+            except KeyError:
+                category = row.category
+            unit = (
+                catalog.units[row.unit].name if row.unit in catalog.units else row.unit
+            )
+            created = datetime.fromisoformat(row.created_at).astimezone(
+                self.staff_app.settings.zone
+            )
+            table.add_row(
+                Text(row.queue_no, style="bold"),
+                Text(f"{created:%m-%d %H:%M}"),
+                Text(category),
+                Text(row.building),
+                Text(STATUS_NAMES.get(row.status, (row.status,))[0]),
+                Text(unit),
+                Text(left, style="bold red" if overdue else ""),
+                Text(row.ticket_no),
+                key=row.ticket_no,
+            )
+        if selected is not None:
+            try:
+                table.move_cursor(row=table.get_row_index(selected), animate=False)
+            except Exception:  # the ticket left this page
+                pass
+        self.show_status(self.describe(page))
+
+    def describe(self, page: BoardPage) -> str:
+        query = page.query
+        parts = [f"第 {query.page + 1} 页"]
+        first = query.page * query.page_size
+        if page.rows:
+            parts.append(f"第 {first + 1}-{first + len(page.rows)} 条")
+        else:
+            parts.append("没有工单")
+        if page.matches is not None:
+            more = "+" if page.matches >= 1000 else ""
+            parts.append(f"搜索“{query.text.strip()}”：{page.matches}{more} 条")
+        label = dict((key, label) for key, label, _ in COLUMNS)[
+            query.sort if query.sort in SORT_COLUMNS else "created"
+        ]
+        parts.append(f"按{label}{'倒序' if query.descending else '顺序'}")
+        if page.has_more:
+            parts.append("] 下一页")
+        if query.page:
+            parts.append("[ 上一页")
+        return " · ".join(parts)
+
+    def show_status(self, text: str) -> None:
+        self.query_one("#board-status", Static).update(Content(text))
+
+    def requery(self, **changes: object) -> None:
+        changes.setdefault("page", 0)
+        self.board_query = dataclasses.replace(self.board_query, **changes)  # type: ignore[arg-type]
+        self.show_status("正在读取…")
+        self.load(self.board_query, self.staff_app.now())
+
+    def selected_ticket(self) -> str | None:
+        table = self.query_one("#board", DataTable)
+        if table.row_count == 0:
+            return None
+        try:
+            row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+        except Exception:
+            return None
+        return str(row_key.value) if row_key.value is not None else None
+
+    # -- filters ------------------------------------------------------------------
+
+    @on(Tabs.TabActivated, "#tabs")
+    def tab_activated(self, message: Tabs.TabActivated) -> None:
+        tab_id = (message.tab.id or "tab-all").removeprefix("tab-")
+        if tab_id != self.board_query.tab:
+            self.requery(tab=tab_id)
+
+    @on(Select.Changed, "#filter-category")
+    def category_changed(self, message: Select.Changed) -> None:
+        value = "" if message.value is Select.NULL else str(message.value)
+        if value != self.board_query.category:
+            self.requery(category=value)
+
+    @on(Select.Changed, "#filter-unit")
+    def unit_changed(self, message: Select.Changed) -> None:
+        value = "" if message.value is Select.NULL else str(message.value)
+        if value != self.board_query.unit:
+            self.requery(unit=value)
+
+    @on(Checkbox.Changed, "#filter-overdue")
+    def overdue_changed(self, message: Checkbox.Changed) -> None:
+        if message.value != self.board_query.overdue:
+            self.requery(overdue=message.value)
+
+    @on(Input.Changed, "#search")
+    def search_changed(self, message: Input.Changed) -> None:
+        if message.value.strip() != self.board_query.text.strip():
+            self.requery(text=message.value)
+
+    @on(Input.Submitted, "#search")
+    def search_submitted(self) -> None:
+        self.query_one("#board", DataTable).focus()
+
+    @on(DataTable.HeaderSelected, "#board")
+    def header_selected(self, message: DataTable.HeaderSelected) -> None:
+        key = str(message.column_key.value)
+        if key not in SORT_COLUMNS:
+            return
+        if key == self.board_query.sort:
+            self.requery(descending=not self.board_query.descending)
+        else:
+            self.requery(sort=key, descending=key == "created")
+
+    @on(DataTable.RowSelected, "#board")
+    def row_selected(self, message: DataTable.RowSelected) -> None:
+        self.open_ticket(str(message.row_key.value))
+
+    # -- actions ------------------------------------------------------------------
+
+    def open_ticket(self, ticket_no: str) -> None:
+        from screens.staff.detail import TicketScreen
+
+        self.app.push_screen(TicketScreen(ticket_no))
+
+    def action_open(self) -> None:
+        """Open the selected ticket."""
+        ticket_no = self.selected_ticket()
+        if ticket_no:
+            self.open_ticket(ticket_no)
+
+    def action_tab(self, tab_id: str) -> None:
+        self.query_one("#tabs", Tabs).active = f"tab-{tab_id}"
+
+    def action_focus_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def action_clear_search(self) -> None:
+        search = self.query_one("#search", Input)
+        if search.value:
+            search.value = ""
+        self.query_one("#board", DataTable).focus()
+
+    def action_cycle_sort(self) -> None:
+        """Sort by the next column."""
+        current = self.board_query.sort
+        index = SORT_ORDER.index(current) if current in SORT_ORDER else 0
+        key = SORT_ORDER[(index + 1) % len(SORT_ORDER)]
+        self.requery(sort=key, descending=key == "created")
+
+    def action_reverse_sort(self) -> None:
+        self.requery(descending=not self.board_query.descending)
+
+    def action_toggle_overdue(self) -> None:
+        checkbox = self.query_one("#filter-overdue", Checkbox)
+        checkbox.value = not checkbox.value
+
+    def action_next_page(self) -> None:
+        if self.page is not None and self.page.has_more:
+            self.requery(page=self.board_query.page + 1)
+
+    def action_previous_page(self) -> None:
+        if self.board_query.page > 0:
+            self.requery(page=self.board_query.page - 1)
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    def action_call_next(self) -> None:
+        """Call the next queue number to the desk."""
+        self.call_next_number()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="action")
+    def call_next_number(self) -> None:
+        app = self.staff_app
+        session = app.session
+        if session is None:
+            return
+        try:
+            with database.connection_context():
+                called = call_next(app.settings, session, now=app.now())
+        except StaffError as error:
+            self.post_message(ActionRefused(str(error)))
+            return
+        except Exception as error:
+            self.post_message(ActionRefused(describe_database_error(error)))
+            return
+        if called is None:
+            self.post_message(ActionRefused("今天没有待叫的号"))
+        else:
+            self.post_message(
+                ActionDone(f"请 {called.queue_no} 号到前台（{called.ticket_no}）")
+            )
+
+    @on(ActionDone)
+    def action_done(self, message: ActionDone) -> None:
+        self.app.notify(message.notice, title="叫号")
+        self.staff_app.read_calls()
+
+    @on(ActionRefused)
+    def action_refused(self, message: ActionRefused) -> None:
+        self.app.notify(message.reason, severity="warning")
+
+    def palette_commands(self) -> list[tuple[str, str, str]]:
+        commands = [
+            ("叫号：下一位", "叫今天的下一个排队号", "call_next"),
+            ("搜索工单", "按工单号、描述、楼栋、备注搜索", "focus_search"),
+            ("打开选中工单", "查看详情和时间线", "open"),
+            ("只看超时 开/关", "只显示已超出时限的工单", "toggle_overdue"),
+            ("换排序列", "按下一列排序", "cycle_sort"),
+            ("倒序/顺序", "反转排序方向", "reverse_sort"),
+            ("下一页", "", "next_page"),
+            ("上一页", "", "previous_page"),
+            ("刷新", "重新读取看板", "reload"),
+        ]
+        commands += [
+            (f"标签：{label}", "切换状态标签", f"tab('{tab_id}')")
+            for tab_id, label, _ in TABS
+        ]
+        return commands

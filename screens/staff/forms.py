@@ -1,0 +1,163 @@
+"""Small modal forms for the ticket actions: pick one, type a text, confirm."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+FORM_CSS = """
+    {name} {{ align: center middle; }}
+    {name} > Vertical {{
+        width: 70;
+        height: auto;
+        max-height: 90%;
+        border: round $accent;
+        background: $surface;
+        padding: 1 2;
+    }}
+    {name} .form-title {{ text-style: bold; color: $accent; margin-bottom: 1; }}
+    {name} .form-hint {{ color: $text-muted; margin-top: 1; }}
+    {name} .form-error {{ color: $error; height: auto; }}
+    {name} OptionList {{ height: auto; max-height: 12; }}
+"""
+
+
+class ChoiceForm(ModalScreen[str | None]):
+    """Pick one of a few options; Enter chooses, Esc cancels."""
+
+    DEFAULT_CSS = FORM_CSS.format(name="ChoiceForm")
+    BINDINGS = [Binding("escape", "cancel", "取消", id="cancel")]
+
+    def __init__(
+        self, title: str, options: list[tuple[str, str]], selected: str = ""
+    ) -> None:
+        super().__init__()
+        self.form_title = title
+        self.options = options
+        self.selected = selected
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Content(self.form_title), classes="form-title")
+            yield OptionList(
+                *(
+                    Option(Content(f"{index}. {label}"), id=value)
+                    for index, (value, label) in enumerate(self.options, start=1)
+                ),
+                id="choices",
+            )
+            yield Static(
+                Content("↑↓ 或数字选择 · Enter 确定 · Esc 取消"), classes="form-hint"
+            )
+        yield Footer()
+
+    def on_mount(self) -> None:
+        choices = self.query_one("#choices", OptionList)
+        values = [value for value, _ in self.options]
+        choices.highlighted = (
+            values.index(self.selected) if self.selected in values else 0
+        )
+        choices.focus()
+
+    def on_key(self, event: object) -> None:
+        key = getattr(event, "character", None) or ""
+        if key.isdigit() and 1 <= int(key) <= len(self.options):
+            self.dismiss(self.options[int(key) - 1][0])
+
+    @on(OptionList.OptionSelected, "#choices")
+    def chosen(self, message: OptionList.OptionSelected) -> None:
+        self.dismiss(message.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class TextForm(ModalScreen[str | None]):
+    """One line of text; Enter saves (refused while empty if required)."""
+
+    DEFAULT_CSS = FORM_CSS.format(name="TextForm")
+    BINDINGS = [Binding("escape", "cancel", "取消", id="cancel")]
+
+    def __init__(
+        self, title: str, placeholder: str, *, required: bool = True, what: str = ""
+    ) -> None:
+        super().__init__()
+        self.form_title = title
+        self.placeholder = placeholder
+        self.required = required
+        self.what = what or placeholder
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Content(self.form_title), classes="form-title")
+            yield Input(placeholder=self.placeholder, id="text", max_length=500)
+            yield Static(classes="form-error", id="form-error")
+            hint = "Enter 保存 · Esc 取消" + ("" if self.required else " · 可留空")
+            yield Static(Content(hint), classes="form-hint")
+        yield Footer()
+
+    @on(Input.Submitted, "#text")
+    def submitted(self, message: Input.Submitted) -> None:
+        text = message.value.strip()
+        if self.required and not text:
+            self.query_one("#form-error", Static).update(Content(f"请填写{self.what}"))
+            return
+        self.dismiss(text)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ConfirmForm(ModalScreen[bool]):
+    """A question; Enter or y confirms, Esc or n cancels."""
+
+    DEFAULT_CSS = FORM_CSS.format(name="ConfirmForm")
+    BINDINGS = [
+        Binding("enter,y", "answer(True)", "确定", id="confirm"),
+        Binding("escape,n", "answer(False)", "取消", id="cancel"),
+    ]
+
+    def __init__(self, title: str, question: str) -> None:
+        super().__init__()
+        self.form_title = title
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Content(self.form_title), classes="form-title")
+            yield Static(Content(self.question))
+            yield Static(Content("Enter 确定 · Esc 取消"), classes="form-hint")
+        yield Footer()
+
+    def action_answer(self, answer: bool) -> None:
+        self.dismiss(answer)
+
+
+class InfoForm(ModalScreen[None]):
+    """Something to read (the revealed mobile number); any key closes it."""
+
+    DEFAULT_CSS = FORM_CSS.format(name="InfoForm")
+    BINDINGS = [Binding("escape,enter", "close", "关闭", id="close")]
+
+    def __init__(self, title: str, text: str, hint: str = "") -> None:
+        super().__init__()
+        self.form_title = title
+        self.text = text
+        self.hint = hint
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Content(self.form_title), classes="form-title")
+            yield Static(Content(self.text), id="info-text")
+            if self.hint:
+                yield Static(Content(self.hint), classes="form-hint")
+        yield Footer()
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,44 @@
+"""Widgets shared by the staff terminal's screens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.widgets import Static
+
+
+class StaffHeader(Horizontal):
+    """Station name, the person logged in, the number being served, the clock."""
+
+    DEFAULT_CSS = """
+    StaffHeader {
+        height: 1;
+        dock: top;
+        background: $primary;
+        color: $text;
+    }
+    StaffHeader Static { width: auto; padding: 0 1; }
+    StaffHeader #header-station { width: 1fr; text-style: bold; }
+    StaffHeader #header-serving { color: $text; text-style: bold; }
+    """
+
+    def __init__(self, station_name: str) -> None:
+        super().__init__()
+        self.station_name = station_name
+
+    def compose(self) -> ComposeResult:
+        yield Static(Content(f"{self.station_name} · 前台"), id="header-station")
+        yield Static(id="header-serving")
+        yield Static(id="header-user")
+        yield Static(id="header-clock")
+
+    def show(self, user: str, serving: str, moment: datetime) -> None:
+        for static in self.query("#header-user").results(Static):
+            static.update(Content(user))
+        for static in self.query("#header-serving").results(Static):
+            static.update(Content(f"叫号 {serving}" if serving else ""))
+        for static in self.query("#header-clock").results(Static):
+            static.update(Content(f"{moment:%Y-%m-%d %H:%M}"))

@@ -1,0 +1,279 @@
+"""Pilot tests of the staff terminal: login, lockout, idle lock, the board,
+every action by keyboard and every refusal as the person at the desk sees it."""
+
+from __future__ import annotations
+
+import json
+
+from textual.widgets import DataTable, Input
+
+from db import AuditLog, Ticket, TicketEvent
+from kiosk import staff
+from screens.staff.board import BoardScreen
+from screens.staff.detail import TicketScreen
+from screens.staff.forms import ChoiceForm, ConfirmForm, InfoForm, TextForm
+from screens.staff.login import LoginScreen
+from tests.conftest import FIXED_NOW
+from tests.helpers import wait_for, wait_screen
+from tests.staff.conftest import HEAD_PIN, STAFF_PIN, issue
+
+SIZE = (120, 40)
+HOSTILE = "[@click=app.quit]x[/] [link="
+
+
+def login_error(app) -> str:
+    return str(app.screen.query_one("#login-error").render())
+
+
+def notices(app) -> str:
+    return " ".join(str(n.message) for n in app._notifications)
+
+
+async def log_in(pilot, name: str = "wang", pin: str = HEAD_PIN) -> None:
+    await wait_screen(pilot, LoginScreen)
+    name_input = pilot.app.screen.query_one("#login-name", Input)
+    name_input.value = name
+    pilot.app.screen.query_one("#login-pin", Input).focus()
+    await pilot.press(*pin, "enter")
+
+
+async def board_rows(pilot, count: int) -> DataTable:
+    await wait_screen(pilot, BoardScreen)
+    table = pilot.app.screen.query_one("#board", DataTable)
+    await wait_for(pilot, lambda: table.row_count == count)
+    return table
+
+
+def status(ticket_no: str) -> str:
+    return Ticket.get(Ticket.ticket_no == ticket_no).status
+
+
+async def test_wrong_pin_then_right_pin(make_staff_app, settings):
+    issue(settings)
+    app = make_staff_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, pin="000000")
+        await wait_for(pilot, lambda: "还可尝试 4 次" in login_error(app))
+        assert isinstance(app.screen, LoginScreen)
+        assert app.screen.query_one("#login-pin", Input).value == ""
+        await pilot.press(*HEAD_PIN, "enter")
+        await board_rows(pilot, 1)
+        assert app.session is not None and app.session.name == "wang"
+
+
+async def test_lockout_and_disabled_messages(make_staff_app, settings):
+    staff.disable_user(settings, "li")
+    app = make_staff_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "li", STAFF_PIN)
+        await wait_for(pilot, lambda: "已停用" in login_error(app))
+        for _ in range(5):
+            app.screen.query_one("#login-name", Input).value = "wang"
+            app.screen.query_one("#login-pin", Input).focus()
+            await pilot.press(*"999999", "enter")
+            await wait_for(pilot, lambda: not app.screen.busy)
+        assert "锁定至" in login_error(app)
+        await pilot.press(*HEAD_PIN, "enter")
+        await wait_for(pilot, lambda: not app.screen.busy)
+        assert "锁定至" in login_error(app)
+        assert isinstance(app.screen, LoginScreen)
+
+
+async def test_idle_terminal_locks_itself(make_staff_app, settings, clock):
+    app = make_staff_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot)
+        await board_rows(pilot, 0)
+        clock.advance(settings.staff.idle_lock_minutes * 60 + 1)
+        await wait_screen(pilot, LoginScreen)
+        assert "已自动锁屏" in str(app.screen.query_one("#login-notice").render())
+        assert app.screen.query_one("#login-name", Input).value == "wang"
+        await wait_for(
+            pilot,
+            lambda: (
+                AuditLog.select().where(AuditLog.action == "idle_lock").count() == 1
+            ),
+        )
+        await pilot.press(*HEAD_PIN, "enter")
+        await wait_screen(pilot, BoardScreen)
+
+
+async def test_a_new_kiosk_ticket_appears_without_a_key(make_staff_app, settings):
+    issue(settings)
+    app = make_staff_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot)
+        table = await board_rows(pilot, 1)
+        fresh = issue(settings, description=HOSTILE)
+        # Polled every second: visible well within 2 s, no key pressed.
+        await wait_for(pilot, lambda: table.row_count == 2, timeout=2.0)
+        assert table.coordinate_to_cell_key((0, 0)).row_key.value == fresh.ticket_no
+        assert "待派单 2" in str(app.screen.query_one("#tab-dispatch").label)
+
+
+async def test_filters_and_search_on_the_board(make_staff_app, settings, head):
+    lift = issue(settings, description="电梯坏了").ticket_no
+    issue(settings, category="sanitation", item="rubbish", description="垃圾")
+    staff.dispatch(settings, head, lift, "property")
+    app = make_staff_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot)
+        await board_rows(pilot, 1)  # the "to dispatch" tab
+        app.screen.query_one("#tabs").active = "tab-all"
+        table = await board_rows(pilot, 2)
+        await pilot.press("slash", *"电梯")
+        await wait_for(pilot, lambda: table.row_count == 1)
+        assert table.coordinate_to_cell_key((0, 0)).row_key.value == lift
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: table.row_count == 2)
+        await pilot.press("o")  # overdue only
+        await wait_for(pilot, lambda: table.row_count == 0)
+
+
+async def press_in_form(pilot, form_type, *keys: str) -> None:
+    await wait_screen(pilot, form_type)
+    await pilot.pause()
+    await pilot.press(*keys)
+
+
+async def open_ticket(pilot, ticket_no: str) -> TicketScreen:
+    await wait_screen(pilot, BoardScreen)
+    pilot.app.screen.open_ticket(ticket_no)
+    await wait_screen(pilot, TicketScreen)
+    screen = pilot.app.screen
+    await wait_for(pilot, lambda: screen.detail is not None)
+    return screen
+
+
+def kinds(ticket_no: str) -> list[str]:
+    ticket = Ticket.get(Ticket.ticket_no == ticket_no)
+    return [
+        e.kind
+        for e in TicketEvent.select()
+        .where(TicketEvent.ticket == ticket.uuid)
+        .order_by(TicketEvent.id)
+    ]
+
+
+async def test_every_action_by_keyboard(make_staff_app, settings):
+    number = issue(settings, description=HOSTILE, mobile="13812345678").ticket_no
+    original = issue(settings).ticket_no
+    app = make_staff_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot)
+        await board_rows(pilot, 2)
+        screen = await open_ticket(pilot, number)
+        text = str(screen.query_one("#field-description").render())
+        assert HOSTILE in text  # shown literally, not as markup
+        assert "138****5678" in str(screen.query_one("#field-contact").render())
+
+        async def settled(kind: str) -> None:
+            await wait_for(pilot, lambda: kinds(number)[-1] == kind)
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+
+        # Dispatch: the category's unit (property) is preselected.
+        await pilot.press("d")
+        await press_in_form(pilot, ChoiceForm, "enter")
+        await settled("dispatched")
+        assert Ticket.get(Ticket.ticket_no == number).unit == "property"
+        await pilot.press("a")
+        await settled("acknowledged")
+        await pilot.press("m")
+        await press_in_form(pilot, TextForm, *"物业已上门", "enter")
+        await settled("note")
+        await pilot.press("e")
+        await press_in_form(pilot, TextForm, *"需街道协调", "enter")
+        await settled("escalated")
+        # Resolve: an empty resolution is refused in the form.
+        await pilot.press("r")
+        await press_in_form(pilot, TextForm, "enter")
+        assert "请填写办结情况" in str(app.screen.query_one("#form-error").render())
+        await pilot.press(*"已修好", "enter")
+        await settled("resolved")
+        await pilot.press("c")
+        await press_in_form(pilot, ChoiceForm, "3")  # 不满意
+        await press_in_form(pilot, TextForm, "enter")
+        await settled("callback")
+        assert status(number) == "dispatched"
+        await pilot.press("u")  # the head rates the unit
+        await press_in_form(pilot, ChoiceForm, "1")
+        await settled("unit_rated")
+        await pilot.press("v")
+        await press_in_form(pilot, ConfirmForm, "enter")
+        await wait_screen(pilot, InfoForm)
+        assert "13812345678" in str(app.screen.query_one("#info-text").render())
+        await pilot.press("escape")
+        await wait_screen(pilot, TicketScreen)
+        await pilot.press("p")
+        await press_in_form(pilot, ConfirmForm, "enter")
+        await wait_for(
+            pilot,
+            lambda: Ticket.get(Ticket.ticket_no == number).print_state == "printed",
+        )
+        await pilot.press("w")
+        await press_in_form(pilot, ChoiceForm, "1")  # duplicate
+        await press_in_form(pilot, TextForm, *original, "enter")
+        await settled("withdrawn")
+        assert status(number) == "withdrawn"
+        timeline = screen.query_one("#timeline", DataTable)
+        await wait_for(pilot, lambda: timeline.row_count == len(kinds(number)))
+        actions = {a.action for a in AuditLog.select().where(AuditLog.target == number)}
+        assert {"dispatched", "reveal_mobile", "reprint", "withdrawn"} <= actions
+        payload = json.loads(
+            TicketEvent.select().order_by(TicketEvent.id.desc()).first().payload
+        )
+        assert payload == {"reason": "duplicate", "original": original}
+
+
+async def test_refusals_are_shown_and_change_nothing(make_staff_app, settings):
+    number = issue(settings).ticket_no
+    app = make_staff_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "li", STAFF_PIN)
+        await board_rows(pilot, 1)
+        await open_ticket(pilot, number)
+        await pilot.press("a")  # check-in before any dispatch
+        await wait_for(pilot, lambda: "不能记录报到" in notices(app))
+        await pilot.press("u")  # staff may not rate units
+        await wait_for(pilot, lambda: "只有站长" in notices(app))
+        await pilot.press("v")  # no mobile was left
+        await press_in_form(pilot, ConfirmForm, "enter")
+        await wait_for(pilot, lambda: "未留手机号" in notices(app))
+        assert kinds(number) == ["received"] and status(number) == "received"
+
+
+async def test_a_disabled_account_is_sent_back_to_login(make_staff_app, settings):
+    number = issue(settings).ticket_no
+    app = make_staff_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "li", STAFF_PIN)
+        await board_rows(pilot, 1)
+        await open_ticket(pilot, number)
+        staff.disable_user(settings, "li")
+        await pilot.press("a")
+        await wait_screen(pilot, LoginScreen)
+        assert "已停用" in str(app.screen.query_one("#login-notice").render())
+        assert kinds(number) == ["received"]
+
+
+async def test_call_next_from_the_board_and_the_palette(make_staff_app, settings):
+    first = issue(settings)
+    second = issue(settings, category="sanitation", item="rubbish")
+    app = make_staff_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot)
+        await board_rows(pilot, 2)
+        await pilot.press("n")
+        await wait_for(pilot, lambda: app.serving == first.queue_no)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"叫号")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.serving == second.queue_no)
+        day = FIXED_NOW.strftime("%Y-%m-%d")
+        assert [c.queue_no for c in staff.recent_calls(day)] == [
+            second.queue_no,
+            first.queue_no,
+        ]

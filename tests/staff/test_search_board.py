@@ -1,0 +1,178 @@
+"""The board's queries and the bigram search, on a real database file."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from kiosk import cli, staff
+from kiosk.search import BoardQuery, board_page, change_marker, tab_counts
+from tests.conftest import FIXED_NOW
+from tests.staff.conftest import issue
+
+TEXTS = [
+    "3号楼电梯坏了",
+    "楼上漏水到我家",
+    "晚上噪音太大",
+    "电梯里有噪音",
+    "楼道灯不亮",
+    "地下室漏水，电梯井进水",
+    "梯电",  # the bigrams of 电梯 reversed: must not match 电梯
+]
+
+
+@pytest.fixture
+def texts(settings, station_db):
+    return [
+        issue(settings, description=text, building="五巷").ticket_no for text in TEXTS
+    ]
+
+
+def found(text: str, **options: object) -> set[str]:
+    page = board_page(BoardQuery(text=text, page_size=100, **options), FIXED_NOW)  # type: ignore[arg-type]
+    return {row.ticket_no for row in page.rows}
+
+
+@pytest.mark.parametrize("word", ["电梯", "漏水", "噪音", "楼道", "号楼"])
+def test_two_character_words_find_every_ticket_holding_them(texts, word):
+    expected = {
+        number for number, text in zip(texts, TEXTS, strict=True) if word in text
+    }
+    assert expected and found(word) == expected
+
+
+@pytest.mark.parametrize("word", ["电梯坏", "电梯井进水", "灯", "3号楼", "梯"])
+def test_longer_and_one_character_words(texts, word):
+    expected = {
+        number for number, text in zip(texts, TEXTS, strict=True) if word in text
+    }
+    assert found(word) == expected
+
+
+def test_bigrams_apart_do_not_match(texts):
+    # "漏水电梯" shares all bigrams but one with ticket 6 and is not in it.
+    assert found("漏水电梯") == set()
+    assert found("电梯井") == {texts[5]}
+
+
+def test_search_covers_numbers_buildings_and_notes(settings, head, texts):
+    assert found(texts[2]) == {texts[2]}
+    assert found("phy3") == set(texts)  # ASCII case folded
+    assert found("五巷") == set(texts)
+    staff.add_note(settings, head, texts[4], "住户反映有烟味", now=FIXED_NOW)
+    assert found("烟味") == {texts[4]}
+    assert found("电梯 噪音") == {texts[3]}  # every term must match
+
+
+def test_search_honours_the_state_filter(settings, head, texts):
+    staff.dispatch(settings, head, texts[0], "property")
+    assert found("电梯", tab="in_hand") == {texts[0]}
+    assert found("电梯", tab="dispatch") == {texts[3], texts[5]}
+
+
+def test_tabs_filters_sorting_and_pages(settings, head):
+    # Issue order is board order (newest first): the oldest comes first.
+    late = issue(
+        settings,
+        category="sanitation",
+        item="rubbish",
+        at=FIXED_NOW - timedelta(days=5),
+    ).ticket_no
+    numbers = [
+        issue(settings, at=FIXED_NOW - timedelta(hours=i)).ticket_no
+        for i in range(6, -1, -1)
+    ][::-1]
+    staff.dispatch(settings, head, numbers[0], "police")
+    staff.dispatch(settings, head, numbers[1], "property")
+    staff.acknowledge(settings, head, numbers[1])
+    staff.withdraw(settings, head, numbers[2], "out_of_scope")
+
+    def page(**options: object) -> list[str]:
+        result = board_page(BoardQuery(**options), FIXED_NOW)  # type: ignore[arg-type]
+        return [row.ticket_no for row in result.rows]
+
+    assert page(tab="in_hand") == [numbers[0], numbers[1]]
+    assert page(tab="closed") == [numbers[2]]
+    assert page(tab="dispatch") == numbers[3:] + [late]
+    assert page(unit="police") == [numbers[0]]
+    assert page(category="sanitation") == [late]
+    assert page(overdue=True) == [late]
+    assert page(tab="closed", overdue=True) == []
+    assert page(sort="due", descending=False)[0] == late
+    assert page(sort="created", descending=False)[0] == late
+    first = board_page(BoardQuery(page_size=3), FIXED_NOW)
+    second = board_page(BoardQuery(page_size=3, page=1), FIXED_NOW)
+    third = board_page(BoardQuery(page_size=3, page=2), FIXED_NOW)
+    assert first.has_more and second.has_more and not third.has_more
+    shown = [r.ticket_no for p in (first, second, third) for r in p.rows]
+    assert shown == numbers + [late]
+    assert tab_counts() == {
+        "dispatch": 5,
+        "in_hand": 2,
+        "escalated": 0,
+        "callback": 0,
+        "closed": 1,
+        "all": 8,
+    }
+
+
+def test_the_change_marker_moves_on_every_write(settings, head):
+    start = change_marker()
+    number = issue(settings).ticket_no
+    issued = change_marker()
+    staff.add_note(settings, head, number, "来电询问")
+    assert start < issued < change_marker()
+
+
+# -- the command line ----------------------------------------------------------
+
+
+@pytest.fixture
+def config(settings, tmp_path, monkeypatch):
+    path = tmp_path / "kiosk.toml"
+    path.write_text(f'[database]\npath = "{settings.database_path}"\n')
+    monkeypatch.setenv("KIOSK_CONFIG", str(path))
+    return path
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_users_commands(config, station_db, capsys, monkeypatch):
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("112233\n"))
+    assert run(capsys, "users", "add", "zhou", "--role", "head", "--pin-stdin")[0] == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO("12\n"))
+    code, _, err = run(capsys, "users", "add", "qian", "--pin-stdin")
+    assert code == 1 and "6 到 12 位数字" in err
+    assert run(capsys, "users", "disable", "zhou")[0] == 0
+    code, out, _ = run(capsys, "users", "list", "--json")
+    assert [(u["name"], u["disabled"]) for u in json.loads(out)] == [("zhou", True)]
+    monkeypatch.setattr("sys.stdin", io.StringIO("445566\n"))
+    assert run(capsys, "users", "reset-pin", "zhou", "--pin-stdin")[0] == 0
+    code, _, err = run(capsys, "users", "disable", "nobody")
+    assert code == 1 and "没有用户" in err
+
+
+def test_tickets_commands(config, settings, head, capsys):
+    number = issue(settings, description="电梯坏了", mobile="13812345678").ticket_no
+    staff.dispatch(settings, head, number, "property")
+    code, out, _ = run(capsys, "tickets", "list", "--json")
+    listed = json.loads(out)["tickets"]
+    assert code == 0 and [t["ticket_no"] for t in listed] == [number]
+    code, out, _ = run(capsys, "tickets", "search", "电梯", "--json")
+    assert [t["ticket_no"] for t in json.loads(out)["tickets"]] == [number]
+    code, out, _ = run(capsys, "tickets", "show", number, "--json")
+    shown = json.loads(out)
+    assert shown["contact_mobile"] == "138****5678"
+    assert [e["kind"] for e in shown["timeline"]] == ["received", "dispatched"]
+    code, out, _ = run(capsys, "tickets", "show", number)
+    assert "13812345678" not in out and "138****5678" in out
+    code, _, err = run(capsys, "tickets", "show", "PHY3-000000-000")
+    assert code == 1 and "no ticket" in err

@@ -1,0 +1,102 @@
+"""Snapshots of the staff terminal at 120x40: login, the board, a ticket.
+
+Update after an intended change with ``pytest tests/staff/test_snapshots.py
+--snapshot-update`` and look at the new SVGs before committing them.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from textual.widgets import DataTable, Input
+
+from kiosk import staff
+from screens.staff.board import BoardScreen
+from screens.staff.detail import TicketScreen
+from screens.staff.login import LoginScreen
+from tests.conftest import FIXED_NOW
+from tests.helpers import wait_for, wait_screen
+from tests.staff.conftest import HEAD_PIN, issue
+
+SIZE = (120, 40)
+HOSTILE = "[@click=app.quit]x[/] [link="
+
+
+@pytest.fixture
+def board_data(settings, head):
+    """A small, fixed board: every state, an overdue ticket, hostile text."""
+    at = FIXED_NOW - timedelta(days=4)
+    old = issue(settings, "sanitation", "rubbish", "垃圾三天没人清运", "1号楼", at=at)
+    lift = issue(
+        settings,
+        description="电梯困人，" + HOSTILE,
+        mobile="13812345678",
+        at=FIXED_NOW - timedelta(hours=5),
+    )
+    noise = issue(
+        settings, "property", "parking", "消防通道被占", "沿街商铺", at=FIXED_NOW
+    )
+    moment = FIXED_NOW - timedelta(hours=4)
+    staff.dispatch(settings, head, lift.ticket_no, "property", now=moment)
+    staff.acknowledge(settings, head, lift.ticket_no, now=moment + timedelta(hours=1))
+    staff.add_note(settings, head, lift.ticket_no, "物业已派人，" + HOSTILE, now=moment)
+    staff.dispatch(settings, head, old.ticket_no, "enforcement", now=moment)
+    return noise.ticket_no, lift.ticket_no
+
+
+async def settle(pilot, screen_type) -> None:
+    await wait_screen(pilot, screen_type)
+    for field in pilot.app.screen.query(Input):
+        field.cursor_blink = False
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def logged_in(pilot) -> None:
+    await settle(pilot, LoginScreen)
+    pilot.app.screen.query_one("#login-name", Input).value = "wang"
+    pilot.app.screen.query_one("#login-pin", Input).focus()
+    await pilot.press(*HEAD_PIN, "enter")
+    await wait_screen(pilot, BoardScreen)
+
+
+def test_login_screen(snap_compare, make_staff_app, board_data):
+    async def run_before(pilot) -> None:
+        await settle(pilot, LoginScreen)
+        pilot.app.screen.query_one("#login-name", Input).value = "wang"
+        pilot.app.screen.query_one("#login-pin", Input).focus()
+        await pilot.press(*"000000", "enter")
+        await wait_for(
+            pilot,
+            lambda: (
+                "还可尝试" in str(pilot.app.screen.query_one("#login-error").render())
+            ),
+        )
+        await settle(pilot, LoginScreen)
+
+    assert snap_compare(make_staff_app(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_board(snap_compare, make_staff_app, board_data):
+    async def run_before(pilot) -> None:
+        await logged_in(pilot)
+        pilot.app.screen.query_one("#tabs").active = "tab-all"
+        table = pilot.app.screen.query_one("#board", DataTable)
+        await wait_for(pilot, lambda: table.row_count == 3)
+        await settle(pilot, BoardScreen)
+
+    assert snap_compare(make_staff_app(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_ticket_detail(snap_compare, make_staff_app, board_data):
+    _, lift = board_data
+
+    async def run_before(pilot) -> None:
+        await logged_in(pilot)
+        pilot.app.screen.open_ticket(lift)
+        await wait_screen(pilot, TicketScreen)
+        await wait_for(pilot, lambda: pilot.app.screen.detail is not None)
+        await settle(pilot, TicketScreen)
+
+    assert snap_compare(make_staff_app(), terminal_size=SIZE, run_before=run_before)

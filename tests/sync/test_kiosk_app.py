@@ -1,0 +1,37 @@
+"""The resident kiosk syncs in the background and shows it in the header."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+
+from db import Ticket
+from kiosk.app import KioskApp
+from screens.ticket import TicketScreen
+from tests.helpers import screen_text, wait_for, wait_screen
+
+
+async def test_a_new_ticket_reaches_the_central_and_the_dot_turns_online(
+    central, settings, station_db, clock
+):
+    code = "K" + uuid.uuid4().hex[:5].upper()
+    key = central.add_station(code)
+    chosen = dataclasses.replace(
+        settings,
+        station=dataclasses.replace(settings.station, code=code),
+        central=dataclasses.replace(
+            settings.central, url=central.url, api_key=key, sync_interval=0.2
+        ),
+        printer=dataclasses.replace(settings.printer, target="none"),
+    )
+    app = KioskApp(chosen, clock=clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1", "6", "1", "enter", "enter")
+        await wait_screen(pilot, TicketScreen)
+        ticket = Ticket.get()
+        await wait_for(
+            pilot, lambda: ticket.uuid in central.station_tickets(code), timeout=30
+        )
+        app.read_status()
+        await wait_for(pilot, lambda: "在线" in screen_text(app), timeout=30)
+        assert app.pending_events == 0
