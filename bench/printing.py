@@ -34,7 +34,9 @@ def run(count: int = 200) -> None:
         image = render_ticket(ticket, width, font)  # warm the font cache
         face = font.load(width // 16)
 
-        def baseline(width: int = width, height: int = image.height) -> None:
+        def baseline(
+            width: int = width, height: int = image.height, face: object = face
+        ) -> None:
             canvas = Image.new("L", (width, height), 255)
             ImageDraw.Draw(canvas).text((8, 8), ticket.station_name, font=face, fill=0)
             canvas.convert("1").tobytes()

@@ -40,14 +40,23 @@ def test_dissatisfied_reopens_with_the_unit():
 
 @pytest.mark.parametrize(
     ("status", "kind"),
-    [(RECEIVED, "acknowledged"), (RECEIVED, "resolved"), (RECEIVED, "escalated"),
-     (RECEIVED, "callback"), (CLOSED, "dispatched"), (WITHDRAWN, "resolved"),
-     (RESOLVED, "escalated"), (CLOSED, "callback")],
+    [
+        (RECEIVED, "acknowledged"),
+        (RECEIVED, "resolved"),
+        (RECEIVED, "escalated"),
+        (RECEIVED, "callback"),
+        (CLOSED, "dispatched"),
+        (WITHDRAWN, "resolved"),
+        (RESOLVED, "escalated"),
+        (CLOSED, "callback"),
+    ],
 )
 def test_illegal_moves_are_refused_with_a_reason(status, kind):
     with pytest.raises(TransitionError) as caught:
         next_status(status, kind, {"rating": "satisfied", "reason": "duplicate"})
-    assert kind.replace("_", " ") in caught.value.reason and status in caught.value.reason
+    assert (
+        kind.replace("_", " ") in caught.value.reason and status in caught.value.reason
+    )
 
 
 def test_escalation_and_its_result():
