@@ -6,6 +6,7 @@ screens/ and talk to the domain through this app object.
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from db import database
 from kiosk.catalog import Catalog, load_catalog
 from kiosk.config import Settings
 from kiosk.i18n import other_language, translate
+from kiosk.qr import QRRows
 from kiosk.tickets import IssuedTicket, TicketDraft
 from kiosk.tracking import Tracked, parse_scanned_link, track_by_token
 from screens.idle import IdleScreen
@@ -37,6 +39,7 @@ LOCKED_KEYS = (
     "ctrl+q,ctrl+c,ctrl+z,ctrl+p,ctrl+s,ctrl+backslash,ctrl+d,ctrl+w,"
     "ctrl+x,ctrl+t,ctrl+l,f1,ctrl+f1"
 )
+TIDY_AFTER_SECONDS = 1.0  # after the flow is back at the welcome screen
 SYNC_DEADLINE_SECONDS = 20.0  # one background pass gives way after this
 SCAN_LIMIT = 300  # characters: longer is not one of our links
 SCAN_PAUSE_SECONDS = 2.0  # a scan that stops without Enter is dropped
@@ -110,8 +113,10 @@ class KioskApp(App[None], inherit_bindings=False):
         self.push_screen(WelcomeScreen())
         self.set_interval(1.0, self.tick, name="tick")
         self.set_interval(10.0, self.read_status, name="status")
-        self.read_status()
-        self.start_sync()
+        # Background work starts once the welcome screen is on screen.
+        self.call_after_refresh(self.read_status)
+        self.call_after_refresh(self.start_sync)
+        self.set_timer(TIDY_AFTER_SECONDS, self.tidy_memory, name="tidy")
 
     # -- input, idle reset and lockdown --------------------------------------
 
@@ -250,13 +255,13 @@ class KioskApp(App[None], inherit_bindings=False):
         self.draft = TicketDraft(language=self.language)
         self.push_screen(CategoryScreen())
 
-    def show_ticket(self, ticket: IssuedTicket) -> None:
+    def show_ticket(self, ticket: IssuedTicket, qr_rows: QRRows | None = None) -> None:
         from screens.ticket import TicketScreen
 
         self._pop_to_welcome()
         self.draft = TicketDraft(language=self.language)
         self.screen_since = self.clock()
-        self.push_screen(TicketScreen(ticket))
+        self.push_screen(TicketScreen(ticket, qr_rows))
         if self.settings.printer.enabled:
             self.print_ticket(ticket.ticket_no)
 
@@ -297,6 +302,20 @@ class KioskApp(App[None], inherit_bindings=False):
         welcome = self.screen_stack[-1]
         if changed and hasattr(welcome, "relabel"):
             welcome.relabel()
+        self.set_timer(TIDY_AFTER_SECONDS, self.tidy_memory, name="tidy")
+
+    def tidy_memory(self) -> None:
+        """A full garbage collection while nobody is at the kiosk, then freeze
+        what survives: the collections that happen during a resident's flow
+        then only walk new objects, so they stay short (a full one over
+        Textual's caches takes hundreds of ms)."""
+        from screens.welcome import WelcomeScreen
+
+        stack = self.screen_stack
+        if len(stack) == 2 and isinstance(stack[-1], WelcomeScreen):
+            gc.unfreeze()
+            gc.collect()
+            gc.freeze()
 
     def _pop_to_welcome(self) -> None:
         while len(self.screen_stack) > 2:

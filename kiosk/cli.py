@@ -21,7 +21,6 @@ from kiosk.config import (
     config_path_from_env,
     load_settings,
 )
-from kiosk.fonts import FontError, find_cjk_font
 
 log = logging.getLogger("kiosk")
 
@@ -117,6 +116,8 @@ def command_run(settings: Settings) -> int:
 
     log.info("kiosk starting for station %s", settings.station.code)
     if settings.printer.enabled:
+        from kiosk.fonts import FontError, find_cjk_font
+
         try:
             find_cjk_font(settings.printer.font)
         except FontError as error:

@@ -75,10 +75,13 @@ def _fc_match() -> FontSpec | None:
     return None
 
 
+@cache
 def find_cjk_font(configured: str = "") -> FontSpec:
     """The configured font if it draws Chinese, else one found by fontconfig.
 
     ``configured`` is a path, optionally with ``:index`` for a collection.
+    A font found is remembered for the life of the process; a failure is not,
+    so installing a font takes effect without a restart.
     """
     if configured:
         path, _, index = configured.rpartition(":")

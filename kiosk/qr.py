@@ -24,7 +24,15 @@ def qr_matrix(
     return [list(row) for row in code.get_matrix()]
 
 
-def half_block_rows(matrix: list[list[bool]]) -> list[list[tuple[bool, bool]]]:
+QRRows = list[list[tuple[bool, bool]]]
+
+
+def screen_rows(data: str) -> QRRows:
+    """The code for ``data`` as drawn on screen (a few ms: call it off the UI)."""
+    return half_block_rows(qr_matrix(data, error_correction=SCREEN))
+
+
+def half_block_rows(matrix: list[list[bool]]) -> QRRows:
     """Pairs of module rows as cells: (top dark, bottom dark) per character.
 
     One terminal cell is about twice as tall as wide, so two modules stacked

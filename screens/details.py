@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual.app import ComposeResult
 from textual.binding import Binding
 
 from kiosk.tickets import mask_mobile
@@ -16,6 +17,7 @@ class DetailsScreen(ChoiceScreen):
     DEFAULT_CSS = """
     DetailsScreen #tiles { grid-size: 1; }
     """
+    shown_options: list[tuple[str, str]] = []
 
     def options(self) -> list[tuple[str, str]]:
         draft = self.kiosk.draft
@@ -45,9 +47,13 @@ class DetailsScreen(ChoiceScreen):
         self.app.push_screen(screens[index]())
 
     def on_screen_resume(self) -> None:
-        # Values may have changed on a sub-screen: show them.
-        if self.app.screen is self:
+        # Back from a sub-screen: show what changed there (if anything).
+        if self.app.screen is self and self.shown_options != self.options():
             self.relabel()
+
+    def compose_body(self) -> ComposeResult:
+        self.shown_options = self.options()
+        yield from super().compose_body()
 
     def action_forward(self) -> None:
         from screens.review import ReviewScreen

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
+from kiosk.qr import QRRows
 from kiosk.staff import Called
 from kiosk.tickets import IssuedTicket
 from kiosk.tracking import Tracked
@@ -23,6 +24,7 @@ class TicketIssued(Message):
     """The ticket was stored: show it."""
 
     ticket: IssuedTicket
+    qr_rows: QRRows
 
 
 @dataclass

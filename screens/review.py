@@ -12,6 +12,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from db import database
+from kiosk.qr import screen_rows
 from kiosk.tickets import (
     TicketDraft,
     TicketInputError,
@@ -110,11 +111,11 @@ class ReviewScreen(KioskScreen):
             self.post_message(TicketFailed("error.save"))
         else:
             log.info("issued %s (%s)", ticket.ticket_no, ticket.queue_no)
-            self.post_message(TicketIssued(ticket))
+            self.post_message(TicketIssued(ticket, screen_rows(ticket.url)))
 
     @on(TicketIssued)
     def ticket_issued(self, message: TicketIssued) -> None:
-        self.kiosk.show_ticket(message.ticket)
+        self.kiosk.show_ticket(message.ticket, message.qr_rows)
 
     @on(TicketFailed)
     def ticket_failed(self, message: TicketFailed) -> None:

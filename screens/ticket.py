@@ -8,6 +8,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Static
 
+from kiosk.qr import QRRows
 from kiosk.tickets import IssuedTicket
 from kiosk.tracking import check_code
 from screens.base import KioskScreen
@@ -32,9 +33,10 @@ class TicketScreen(KioskScreen):
     TicketScreen #print-status.-failed { color: $warning; text-style: bold; }
     """
 
-    def __init__(self, ticket: IssuedTicket) -> None:
+    def __init__(self, ticket: IssuedTicket, qr_rows: QRRows | None = None) -> None:
         super().__init__()
         self.ticket = ticket
+        self.qr_rows = qr_rows
         self.shown_at = 0.0
         self.print_ok: bool | None = None
 
@@ -71,7 +73,7 @@ class TicketScreen(KioskScreen):
                 )
                 yield Static(Content(self.t("ticket.scan")), id="qr-caption")
                 yield Static(Content(self.t(self.print_key())), id="print-status")
-            yield QRCode(ticket.url, id="qr")
+            yield QRCode(ticket.url, self.qr_rows, id="qr")
 
     def print_key(self) -> str:
         if not self.kiosk.settings.printer.enabled:

@@ -8,7 +8,7 @@ from rich.style import Style
 from textual.strip import Strip
 from textual.widget import Widget
 
-from kiosk.qr import SCREEN, half_block_rows, qr_matrix
+from kiosk.qr import QRRows, screen_rows
 
 DARK = Color.from_rgb(0, 0, 0)
 LIGHT = Color.from_rgb(255, 255, 255)
@@ -25,10 +25,16 @@ class QRCode(Widget):
     }
     """
 
-    def __init__(self, data: str, *, id: str | None = None) -> None:  # noqa: A002
+    def __init__(
+        self,
+        data: str,
+        rows: QRRows | None = None,
+        *,
+        id: str | None = None,  # noqa: A002
+    ) -> None:
         super().__init__(id=id)
         self.data = data
-        self._rows = half_block_rows(qr_matrix(data, error_correction=SCREEN))
+        self._rows = rows if rows is not None else screen_rows(data)
 
     def get_content_width(self, container, viewport) -> int:  # type: ignore[no-untyped-def]
         return len(self._rows[0])

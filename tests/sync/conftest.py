@@ -346,6 +346,8 @@ class FaultProxy:
             if self.closing.is_set():
                 return False
         answer = self._forward(head, body)
+        if answer is None:
+            return False  # the central closed without answering: so does the proxy
         if fault == "hang":
             self.closing.wait()
             return False
@@ -356,7 +358,7 @@ class FaultProxy:
         client.sendall(answer)
         return True
 
-    def _forward(self, head: bytes, body: bytes) -> bytes:
+    def _forward(self, head: bytes, body: bytes) -> bytes | None:
         with socket.create_connection(self.upstream.split(":"), timeout=30) as up:
             lines = [
                 line
@@ -369,7 +371,9 @@ class FaultProxy:
             while data := up.recv(65536):
                 chunks.append(data)
         raw = b"".join(chunks)
-        head_end = raw.index(b"\r\n\r\n")
+        head_end = raw.find(b"\r\n\r\n")
+        if head_end < 0:
+            return None
         response_head = raw[:head_end].replace(b"connection: close", b"X-Was: close")
         return response_head + raw[head_end:]
 
