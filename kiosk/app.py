@@ -20,10 +20,11 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 import assets
-from db import database
+from db import Ticket, database, write_transaction
 from kiosk.catalog import Catalog, load_catalog
 from kiosk.config import Settings
 from kiosk.i18n import other_language, translate
+from kiosk.print_process import PrintProcess
 from kiosk.qr import QRRows
 from kiosk.tickets import IssuedTicket, TicketDraft
 from kiosk.tracking import Tracked, parse_scanned_link, track_by_token
@@ -84,6 +85,7 @@ class KioskApp(App[None], inherit_bindings=False):
         self.track_wrong_answers = 0
         self.track_locked_until = 0.0
         self.sync_engine: Any = None  # a kiosk.sync.SyncEngine once syncing
+        self.printer = PrintProcess()
 
     # -- time, text and frame ------------------------------------------------
 
@@ -116,6 +118,7 @@ class KioskApp(App[None], inherit_bindings=False):
         # Background work starts once the welcome screen is on screen.
         self.call_after_refresh(self.read_status)
         self.call_after_refresh(self.start_sync)
+        self.call_after_refresh(gc.freeze)
         self.set_timer(TIDY_AFTER_SECONDS, self.tidy_memory, name="tidy")
 
     # -- input, idle reset and lockdown --------------------------------------
@@ -268,11 +271,13 @@ class KioskApp(App[None], inherit_bindings=False):
     @work(thread=True, exit_on_error=False, group="print")
     def print_ticket(self, ticket_no: str) -> None:
         """Print off the UI thread; the outcome is stored on the ticket."""
-        from kiosk.printing import print_ticket  # Pillow: loaded when first needed
-
         try:
-            with database.connection_context():
-                outcome = print_ticket(self.settings, ticket_no)
+            outcome = self.printer.print(self.settings, ticket_no)
+            if not outcome.recorded:
+                with database.connection_context(), write_transaction():
+                    Ticket.update(print_state="failed").where(
+                        Ticket.ticket_no == ticket_no
+                    ).execute()
         except Exception as error:  # the print state could not even be saved
             log.exception("printing %s failed", ticket_no)
             self.post_message(PrintFinished(ticket_no, False, str(error)))
@@ -302,6 +307,9 @@ class KioskApp(App[None], inherit_bindings=False):
         welcome = self.screen_stack[-1]
         if changed and hasattr(welcome, "relabel"):
             welcome.relabel()
+        # What the last resident's screens left is settled: later collections
+        # need not walk it again (the idle tidy-up below reclaims it).
+        gc.freeze()
         self.set_timer(TIDY_AFTER_SECONDS, self.tidy_memory, name="tidy")
 
     def tidy_memory(self) -> None:
@@ -391,3 +399,4 @@ class KioskApp(App[None], inherit_bindings=False):
     def on_unmount(self) -> None:
         if self.sync_engine is not None:
             self.sync_engine.close()
+        self.printer.close()

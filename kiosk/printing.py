@@ -28,6 +28,7 @@ from kiosk.catalog import load_catalog
 from kiosk.config import Settings
 from kiosk.fonts import FontSpec, find_cjk_font
 from kiosk.i18n import translate
+from kiosk.print_process import PrintOutcome
 from kiosk.qr import PAPER, qr_matrix
 from kiosk.tickets import tracking_url
 from kiosk.tracking import check_code
@@ -333,12 +334,6 @@ def _to_cups(queue: str, image: Image.Image, name: str, timeout: float) -> str:
 
 
 # -- the service the kiosk and staff use --------------------------------------
-
-
-@dataclass(frozen=True)
-class PrintOutcome:
-    ok: bool
-    detail: str
 
 
 def print_ticket(

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-import qrcode
-from qrcode.constants import ERROR_CORRECT_L, ERROR_CORRECT_M
-
 QUIET_ZONE = 4  # modules of light border on every side, as the standard asks
 
 
 # On screen the code is never scuffed, so low error correction keeps it small
 # enough for an 80x24 terminal; paper uses medium.
-SCREEN = ERROR_CORRECT_L
-PAPER = ERROR_CORRECT_M
+# (qrcode.constants.ERROR_CORRECT_L and _M; qrcode, which pulls in Pillow, is
+# imported only when a code is first made, not when the kiosk starts.)
+SCREEN = 1
+PAPER = 0
 
 
 def qr_matrix(
     data: str, *, border: int = QUIET_ZONE, error_correction: int = PAPER
 ) -> list[list[bool]]:
     """The QR code for ``data`` as rows of modules, True for dark, with border."""
+    import qrcode
+
     code = qrcode.QRCode(error_correction=error_correction, border=border)
     code.add_data(data)
     code.make(fit=True)
