@@ -165,7 +165,9 @@ def create_app(db: CentralDatabase, settings: ServerSettings | None = None) -> F
         request: Request, error: StarletteHTTPException
     ) -> JSONResponse:
         return error_response(
-            error.status_code, str(error.detail), headers=error.headers
+            error.status_code,
+            str(error.detail),
+            headers=dict(error.headers) if error.headers else None,
         )
 
     @app.exception_handler(Exception)

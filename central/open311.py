@@ -311,7 +311,9 @@ def _request_query(request: Request) -> store.RequestQuery:
             TICKET_NO.match(no) for no in ticket_nos
         ):
             raise Open311Error(400, "service_request_id: a comma list of request ids")
-        return store.RequestQuery(ticket_nos=ticket_nos, **paging)
+        return store.RequestQuery(
+            ticket_nos=ticket_nos, offset=paging["offset"], limit=paging["limit"]
+        )
     codes = tuple(
         part.strip()
         for part in params.get("service_code", "").split(",")
@@ -344,7 +346,8 @@ def _request_query(request: Request) -> store.RequestQuery:
         start_utc=start.strftime("%Y-%m-%dT%H:%M:%S"),
         end_utc=end.strftime("%Y-%m-%dT%H:%M:%S"),
         statuses=statuses,
-        **paging,
+        offset=paging["offset"],
+        limit=paging["limit"],
     )
 
 

@@ -18,6 +18,7 @@ from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.timer import Timer
 
 import assets
 from db import Ticket, database, write_transaction
@@ -40,7 +41,7 @@ LOCKED_KEYS = (
     "ctrl+q,ctrl+c,ctrl+z,ctrl+p,ctrl+s,ctrl+backslash,ctrl+d,ctrl+w,"
     "ctrl+x,ctrl+t,ctrl+l,f1,ctrl+f1"
 )
-TIDY_AFTER_SECONDS = 1.0  # after the flow is back at the welcome screen
+TIDY_AFTER_SECONDS = 30.0  # of quiet at the welcome screen
 SYNC_DEADLINE_SECONDS = 20.0  # one background pass gives way after this
 SCAN_LIMIT = 300  # characters: longer is not one of our links
 SCAN_PAUSE_SECONDS = 2.0  # a scan that stops without Enter is dropped
@@ -86,6 +87,7 @@ class KioskApp(App[None], inherit_bindings=False):
         self.track_locked_until = 0.0
         self.sync_engine: Any = None  # a kiosk.sync.SyncEngine once syncing
         self.printer = PrintProcess()
+        self._tidy_timer: Timer | None = None
 
     # -- time, text and frame ------------------------------------------------
 
@@ -118,8 +120,8 @@ class KioskApp(App[None], inherit_bindings=False):
         # Background work starts once the welcome screen is on screen.
         self.call_after_refresh(self.read_status)
         self.call_after_refresh(self.start_sync)
-        self.call_after_refresh(gc.freeze)
-        self.set_timer(TIDY_AFTER_SECONDS, self.tidy_memory, name="tidy")
+        self.call_after_refresh(self.settle_memory)
+        self.schedule_tidy()
 
     # -- input, idle reset and lockdown --------------------------------------
 
@@ -307,20 +309,35 @@ class KioskApp(App[None], inherit_bindings=False):
         welcome = self.screen_stack[-1]
         if changed and hasattr(welcome, "relabel"):
             welcome.relabel()
-        # What the last resident's screens left is settled: later collections
-        # need not walk it again (the idle tidy-up below reclaims it).
-        gc.freeze()
-        self.set_timer(TIDY_AFTER_SECONDS, self.tidy_memory, name="tidy")
+        self.schedule_tidy()
 
-    def tidy_memory(self) -> None:
-        """A full garbage collection while nobody is at the kiosk, then freeze
-        what survives: the collections that happen during a resident's flow
-        then only walk new objects, so they stay short (a full one over
-        Textual's caches takes hundreds of ms)."""
+    def schedule_tidy(self) -> None:
+        if self._tidy_timer is not None:
+            self._tidy_timer.stop()
+        self._tidy_timer = self.set_timer(
+            TIDY_AFTER_SECONDS, self.tidy_memory, name="tidy"
+        )
+
+    def settle_memory(self) -> None:
+        """Once the welcome screen is up: collect, then freeze what start-up
+        made (modules, styles, the catalog). It lives as long as the process,
+        so every later collection can skip it."""
+        gc.collect()
+        gc.freeze()
+
+    def _at_welcome(self) -> bool:
         from screens.welcome import WelcomeScreen
 
         stack = self.screen_stack
-        if len(stack) == 2 and isinstance(stack[-1], WelcomeScreen):
+        return len(stack) == 2 and isinstance(stack[-1], WelcomeScreen)
+
+    def tidy_memory(self) -> None:
+        """After a quiet spell at the welcome screen: a collection over
+        everything (hundreds of ms over Textual's caches, so not while anyone
+        is using the kiosk), then freeze the survivors, so that the
+        collections Python makes during the next residents' flows walk only
+        what is new. What dies while frozen waits for the next tidy-up."""
+        if self._at_welcome():
             gc.unfreeze()
             gc.collect()
             gc.freeze()

@@ -97,11 +97,11 @@ def find_cjk_font(configured: str = "") -> FontSpec:
         if missing_glyphs(font, _PROBE_TEXT):
             raise FontError(f"printer.font {configured!r} has no Chinese glyphs")
         return spec
-    spec = _fc_match()
-    if spec is None:
+    found = _fc_match()
+    if found is None:
         raise FontError(
             "no Chinese (CJK) font found; install one with "
             f"`apt-get install {FONT_PACKAGES[0]}` (or {FONT_PACKAGES[1]}), "
             "or set printer.font to a font file"
         )
-    return spec
+    return found

@@ -35,6 +35,7 @@ class QRCode(Widget):
         super().__init__(id=id)
         self.data = data
         self._rows = rows if rows is not None else screen_rows(data)
+        self._strips = [_strip(cells) for cells in self._rows]
 
     def get_content_width(self, container, viewport) -> int:  # type: ignore[no-untyped-def]
         return len(self._rows[0])
@@ -43,16 +44,20 @@ class QRCode(Widget):
         return len(self._rows)
 
     def render_line(self, y: int) -> Strip:
-        if y >= len(self._rows):
+        if y >= len(self._strips):
             return Strip.blank(self.size.width)
-        segments = [
-            Segment(
-                UPPER_HALF,
-                Style(
-                    color=DARK if top else LIGHT,
-                    bgcolor=DARK if bottom else LIGHT,
-                ),
-            )
-            for top, bottom in self._rows[y]
-        ]
-        return Strip(segments).simplify()
+        return self._strips[y]
+
+
+_CELL_STYLES = {
+    (top, bottom): Style(
+        color=DARK if top else LIGHT, bgcolor=DARK if bottom else LIGHT
+    )
+    for top in (False, True)
+    for bottom in (False, True)
+}
+
+
+def _strip(cells: list[tuple[bool, bool]]) -> Strip:
+    """One row of cells; the code never changes, so each row is built once."""
+    return Strip([Segment(UPPER_HALF, _CELL_STYLES[cell]) for cell in cells]).simplify()
