@@ -18,7 +18,6 @@ from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.timer import Timer
 
 import assets
 from db import Ticket, database, write_transaction
@@ -41,7 +40,6 @@ LOCKED_KEYS = (
     "ctrl+q,ctrl+c,ctrl+z,ctrl+p,ctrl+s,ctrl+backslash,ctrl+d,ctrl+w,"
     "ctrl+x,ctrl+t,ctrl+l,f1,ctrl+f1"
 )
-TIDY_AFTER_SECONDS = 30.0  # of quiet at the welcome screen
 SYNC_DEADLINE_SECONDS = 20.0  # one background pass gives way after this
 SCAN_LIMIT = 300  # characters: longer is not one of our links
 SCAN_PAUSE_SECONDS = 2.0  # a scan that stops without Enter is dropped
@@ -87,7 +85,6 @@ class KioskApp(App[None], inherit_bindings=False):
         self.track_locked_until = 0.0
         self.sync_engine: Any = None  # a kiosk.sync.SyncEngine once syncing
         self.printer = PrintProcess()
-        self._tidy_timer: Timer | None = None
 
     # -- time, text and frame ------------------------------------------------
 
@@ -121,7 +118,6 @@ class KioskApp(App[None], inherit_bindings=False):
         self.call_after_refresh(self.read_status)
         self.call_after_refresh(self.start_sync)
         self.call_after_refresh(self.settle_memory)
-        self.schedule_tidy()
 
     # -- input, idle reset and lockdown --------------------------------------
 
@@ -309,38 +305,22 @@ class KioskApp(App[None], inherit_bindings=False):
         welcome = self.screen_stack[-1]
         if changed and hasattr(welcome, "relabel"):
             welcome.relabel()
-        self.schedule_tidy()
-
-    def schedule_tidy(self) -> None:
-        if self._tidy_timer is not None:
-            self._tidy_timer.stop()
-        self._tidy_timer = self.set_timer(
-            TIDY_AFTER_SECONDS, self.tidy_memory, name="tidy"
-        )
+        self.collect_garbage()
 
     def settle_memory(self) -> None:
         """Once the welcome screen is up: collect, then freeze what start-up
         made (modules, styles, the catalog). It lives as long as the process,
-        so every later collection can skip it."""
+        so no later collection needs to walk it."""
         gc.collect()
         gc.freeze()
 
-    def _at_welcome(self) -> bool:
-        from screens.welcome import WelcomeScreen
-
-        stack = self.screen_stack
-        return len(stack) == 2 and isinstance(stack[-1], WelcomeScreen)
-
-    def tidy_memory(self) -> None:
-        """After a quiet spell at the welcome screen: a collection over
-        everything (hundreds of ms over Textual's caches, so not while anyone
-        is using the kiosk), then freeze the survivors, so that the
-        collections Python makes during the next residents' flows walk only
-        what is new. What dies while frozen waits for the next tidy-up."""
-        if self._at_welcome():
-            gc.unfreeze()
-            gc.collect()
-            gc.freeze()
+    def collect_garbage(self) -> None:
+        """A full collection as a resident leaves (a few hundred ms over
+        Textual's caches, while the screen goes back to the welcome page).
+        Python then has no reason to start one of its own in the middle of
+        the next resident's flow, where it would hold up Submit; and nothing
+        is frozen that could die later."""
+        gc.collect()
 
     def _pop_to_welcome(self) -> None:
         while len(self.screen_stack) > 2:

@@ -162,4 +162,4 @@ class StaffApp(App[None]):
     @on(LoadFailed)
     def load_failed(self, message: LoadFailed) -> None:
         log.warning("staff terminal: %s", message.reason)
-        self.notify(message.reason, title="读取失败", severity="error")
+        self.notify(message.reason, title="读取失败", severity="error", markup=False)

@@ -406,12 +406,12 @@ class BoardScreen(Screen[None]):
 
     @on(ActionDone)
     def action_done(self, message: ActionDone) -> None:
-        self.app.notify(message.notice, title="叫号")
+        self.app.notify(message.notice, title="叫号", markup=False)
         self.staff_app.read_calls()
 
     @on(ActionRefused)
     def action_refused(self, message: ActionRefused) -> None:
-        self.app.notify(message.reason, severity="warning")
+        self.app.notify(message.reason, severity="warning", markup=False)
 
     def palette_commands(self) -> list[tuple[str, str, str]]:
         commands = [

@@ -264,12 +264,12 @@ class TicketScreen(Screen[None]):
                 )
             )
         else:
-            self.app.notify(message.notice, title=self.ticket_no)
+            self.app.notify(message.notice, title=self.ticket_no, markup=False)
         self.load()
 
     @on(ActionRefused)
     def action_refused(self, message: ActionRefused) -> None:
-        self.app.notify(message.reason, title="未执行", severity="error")
+        self.app.notify(message.reason, title="未执行", severity="error", markup=False)
         if message.session_ended:
             self.staff_app.session_ended(message.reason)
 
@@ -376,11 +376,16 @@ class TicketScreen(Screen[None]):
         session = self.staff_app.session
         if session is None or not session.is_head:
             self.app.notify(
-                "只有站长可以评价处置单位", title="未执行", severity="error"
+                "只有站长可以评价处置单位",
+                title="未执行",
+                severity="error",
+                markup=False,
             )
             return
         if not self.units:
-            self.app.notify("此工单尚未派单，没有可评价的单位", severity="error")
+            self.app.notify(
+                "此工单尚未派单，没有可评价的单位", severity="error", markup=False
+            )
             return
         unit = self.units[0]
         if len(self.units) > 1:
