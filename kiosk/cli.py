@@ -185,6 +185,32 @@ api_key = "{api_key}"
 # public_base_url = "https://track.example.gov.cn"
 # A CA bundle to verify the central's certificate, if not a public CA.
 # ca_bundle = "/etc/ssl/certs/subdistrict-ca.pem"
+# Sync: events per request (1-5000), timeouts in seconds, the backoff after a
+# failure (base and cap, seconds) and the pause between passes.
+# batch_size = 200
+# connect_timeout = 5
+# read_timeout = 30
+# backoff_base = 1
+# backoff_cap = 300
+# sync_interval = 30
+
+[printer]
+# Where tickets are printed: none, file:DIR (PNG files), escpos:/dev/usb/lp0,
+# tcp://HOST:9100 (ESC/POS network printer) or cups:QUEUE. Empty: PNG files
+# in a folder "printed" beside the database.
+target = ""
+# Paper width in dots: 384 (58 mm) or 576 (80 mm).
+width = 384
+# A font file with Chinese glyphs (path[:index]); empty: found by fontconfig.
+font = ""
+# Seconds to wait for the printer (0.5-60).
+timeout = 5
+
+[staff]
+# Minutes an account stays locked after five wrong PINs, and minutes of no
+# input before the staff terminal locks itself.
+lockout_minutes = 5
+idle_lock_minutes = 10
 
 [database]
 # The station's SQLite file (relative paths are relative to this file).
