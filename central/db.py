@@ -36,13 +36,37 @@ class _MigrationStep:
         self.sqlite = sqlite
         self.postgres = postgres
 
+    @classmethod
+    def from_template(cls, statements: Sequence[str]) -> _MigrationStep:
+        """One statement list for both dialects; ``{id}``, ``{real}``,
+        ``{bigint}`` and ``{tx}`` stand for the types that differ."""
+        return cls(
+            sqlite=tuple(statement.format(**_SQLITE) for statement in statements),
+            postgres=tuple(statement.format(**_POSTGRES) for statement in statements),
+        )
+
+
+_SQLITE = {
+    "id": "INTEGER PRIMARY KEY AUTOINCREMENT",
+    "real": "REAL",
+    "bigint": "INTEGER",
+    "tx": "INTEGER NOT NULL DEFAULT 0",
+}
+_POSTGRES = {
+    "id": "BIGSERIAL PRIMARY KEY",
+    "real": "DOUBLE PRECISION",
+    "bigint": "BIGINT",
+    # The inserting transaction's id, for the pull cursor (see
+    # docs/sync-protocol.md, "Why the cursor cannot skip an event").
+    "tx": "BIGINT NOT NULL DEFAULT (pg_current_xact_id()::text::bigint)",
+}
 
 MIGRATIONS: Sequence[_MigrationStep] = (
     # 1: stations, tickets, the append-only event log, Open311 numbering.
-    _MigrationStep(
-        sqlite=(
+    _MigrationStep.from_template(
+        (
             """CREATE TABLE station (
-                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                id {id},
                 code TEXT NOT NULL UNIQUE,
                 name TEXT NOT NULL,
                 key_hash TEXT NOT NULL UNIQUE,
@@ -50,7 +74,7 @@ MIGRATIONS: Sequence[_MigrationStep] = (
                 disabled INTEGER NOT NULL DEFAULT 0
             )""",
             """CREATE TABLE ticket (
-                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                id {id},
                 uuid TEXT NOT NULL UNIQUE,
                 ticket_no TEXT NOT NULL UNIQUE,
                 station TEXT NOT NULL,
@@ -70,14 +94,14 @@ MIGRATIONS: Sequence[_MigrationStep] = (
                 status TEXT NOT NULL,
                 updated_at TEXT NOT NULL,
                 source TEXT NOT NULL,
-                lat REAL,
-                lon REAL
+                lat {real},
+                lon {real}
             )""",
             "CREATE INDEX ticket_station ON ticket (station)",
             "CREATE INDEX ticket_created_utc ON ticket (created_utc)",
             """CREATE TABLE event (
-                id INTEGER PRIMARY KEY AUTOINCREMENT,
-                tx INTEGER NOT NULL DEFAULT 0,
+                id {id},
+                tx {tx},
                 uuid TEXT NOT NULL UNIQUE,
                 ticket_uuid TEXT NOT NULL REFERENCES ticket (uuid),
                 ticket_no TEXT NOT NULL,
@@ -94,70 +118,10 @@ MIGRATIONS: Sequence[_MigrationStep] = (
             """CREATE TABLE counter (
                 station TEXT NOT NULL,
                 day TEXT NOT NULL,
-                value INTEGER NOT NULL,
+                value {bigint} NOT NULL,
                 PRIMARY KEY (station, day)
             )""",
-        ),
-        postgres=(
-            """CREATE TABLE station (
-                id BIGSERIAL PRIMARY KEY,
-                code TEXT NOT NULL UNIQUE,
-                name TEXT NOT NULL,
-                key_hash TEXT NOT NULL UNIQUE,
-                created_at TEXT NOT NULL,
-                disabled INTEGER NOT NULL DEFAULT 0
-            )""",
-            """CREATE TABLE ticket (
-                id BIGSERIAL PRIMARY KEY,
-                uuid TEXT NOT NULL UNIQUE,
-                ticket_no TEXT NOT NULL UNIQUE,
-                station TEXT NOT NULL,
-                queue_no TEXT NOT NULL DEFAULT '',
-                category TEXT NOT NULL,
-                item TEXT NOT NULL,
-                building TEXT NOT NULL DEFAULT '',
-                description TEXT NOT NULL DEFAULT '',
-                contact_name TEXT,
-                contact_mobile TEXT,
-                created_at TEXT NOT NULL,
-                created_utc TEXT NOT NULL,
-                unit TEXT NOT NULL,
-                due_at TEXT NOT NULL,
-                token TEXT NOT NULL,
-                language TEXT NOT NULL DEFAULT 'zh-CN',
-                status TEXT NOT NULL,
-                updated_at TEXT NOT NULL,
-                source TEXT NOT NULL,
-                lat DOUBLE PRECISION,
-                lon DOUBLE PRECISION
-            )""",
-            "CREATE INDEX ticket_station ON ticket (station)",
-            "CREATE INDEX ticket_created_utc ON ticket (created_utc)",
-            # tx: the inserting transaction's id, for the pull cursor (see
-            # docs/sync-protocol.md, "Why the cursor cannot skip an event").
-            """CREATE TABLE event (
-                id BIGSERIAL PRIMARY KEY,
-                tx BIGINT NOT NULL DEFAULT (pg_current_xact_id()::text::bigint),
-                uuid TEXT NOT NULL UNIQUE,
-                ticket_uuid TEXT NOT NULL REFERENCES ticket (uuid),
-                ticket_no TEXT NOT NULL,
-                station TEXT NOT NULL,
-                kind TEXT NOT NULL,
-                actor TEXT NOT NULL,
-                at TEXT NOT NULL,
-                payload TEXT NOT NULL,
-                origin TEXT NOT NULL,
-                received_at TEXT NOT NULL
-            )""",
-            "CREATE INDEX event_pull ON event (station, origin, tx, id)",
-            "CREATE INDEX event_ticket ON event (ticket_uuid, id)",
-            """CREATE TABLE counter (
-                station TEXT NOT NULL,
-                day TEXT NOT NULL,
-                value BIGINT NOT NULL,
-                PRIMARY KEY (station, day)
-            )""",
-        ),
+        )
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -310,14 +310,12 @@ class TicketDetail:
     timeline: tuple[TimelineEntry, ...] = field(default_factory=tuple)
 
 
-def ticket_detail(ticket_no: str) -> TicketDetail | None:
-    ticket = Ticket.get_or_none(Ticket.ticket_no == ticket_no)
-    if ticket is None:
-        return None
+def ticket_timeline(ticket_uuid: str) -> tuple[TimelineEntry, ...]:
+    """A ticket's events in order, payloads decoded (a bad one reads as {})."""
     timeline = []
     for event in (
         TicketEvent.select()
-        .where(TicketEvent.ticket == ticket.uuid)
+        .where(TicketEvent.ticket == ticket_uuid)
         .order_by(TicketEvent.at, TicketEvent.id)
     ):
         try:
@@ -333,6 +331,13 @@ def ticket_detail(ticket_no: str) -> TicketDetail | None:
                 event.origin,
             )
         )
+    return tuple(timeline)
+
+
+def ticket_detail(ticket_no: str) -> TicketDetail | None:
+    ticket = Ticket.get_or_none(Ticket.ticket_no == ticket_no)
+    if ticket is None:
+        return None
     return TicketDetail(
         id=ticket.id,
         uuid=ticket.uuid,
@@ -350,7 +355,7 @@ def ticket_detail(ticket_no: str) -> TicketDetail | None:
         due_at=ticket.due_at,
         print_state=ticket.print_state,
         language=ticket.language,
-        timeline=tuple(timeline),
+        timeline=ticket_timeline(ticket.uuid),
     )
 
 

@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
-from db import Ticket, TicketEvent
+from db import Ticket
 from kiosk.catalog import load_catalog
 from kiosk.config import Settings
 from kiosk.i18n import LANGUAGES, translate
 from kiosk.states import STATUS_NAMES
+
+if TYPE_CHECKING:
+    from kiosk.search import TimelineEntry as StaffTimelineEntry
 
 CHECK_CODE_DIGITS = 6
 TICKET_NO = re.compile(r"^[A-Z][A-Z0-9]{1,7}-\d{6}-\d{3,}$")
@@ -103,7 +106,10 @@ def track_by_code(ticket_no: str, code: str) -> Tracked | None:
 
 
 def _in_every_language(ticket: Ticket) -> Tracked:
-    return {language: _tracked(ticket, language) for language in LANGUAGES}
+    from kiosk.search import ticket_timeline  # the staff queries: load on use
+
+    events = ticket_timeline(ticket.uuid)
+    return {language: _tracked(ticket, events, language) for language in LANGUAGES}
 
 
 def _event_text(kind: str, payload: dict[str, object], language: str) -> str | None:
@@ -121,19 +127,14 @@ def _event_text(kind: str, payload: dict[str, object], language: str) -> str | N
     return None
 
 
-def _tracked(ticket: Ticket, language: str) -> TrackedTicket:
+def _tracked(
+    ticket: Ticket, events: tuple[StaffTimelineEntry, ...], language: str
+) -> TrackedTicket:
     catalog = load_catalog()
     category = catalog.category(ticket.category)
     timeline = []
-    events = TicketEvent.select().where(TicketEvent.ticket == ticket.uuid)
-    for event in events.order_by(TicketEvent.at, TicketEvent.id):
-        try:
-            payload = json.loads(event.payload)
-        except ValueError:
-            payload = {}
-        text = _event_text(
-            event.kind, payload if isinstance(payload, dict) else {}, language
-        )
+    for event in events:
+        text = _event_text(event.kind, event.payload, language)
         if text:
             timeline.append(TimelineEntry(datetime.fromisoformat(event.at), text))
     names = STATUS_NAMES.get(ticket.status, (ticket.status, ticket.status))
