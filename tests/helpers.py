@@ -31,4 +31,11 @@ def screen_text(app: App[object]) -> str:
 
 
 async def wait_screen(pilot: Pilot[object], screen_type: type) -> None:
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, screen_type))
+    """Wait until a screen of ``screen_type`` is current and mounted (composed,
+    its mount handlers run), so its widgets can be queried."""
+
+    def shown() -> bool:
+        screen = pilot.app.screen
+        return isinstance(screen, screen_type) and screen.is_mounted
+
+    await wait_for(pilot, shown)

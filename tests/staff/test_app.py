@@ -105,10 +105,12 @@ async def test_a_new_kiosk_ticket_appears_without_a_key(make_staff_app, settings
         await log_in(pilot)
         table = await board_rows(pilot, 1)
         fresh = issue(settings, description=HOSTILE)
-        # Polled every second: visible well within 2 s, no key pressed.
-        await wait_for(pilot, lambda: table.row_count == 2, timeout=2.0)
+        # It comes without a key press (the board polls every second; the
+        # "within 2 s" figure is measured by `python -m bench staff`, not here).
+        await wait_for(pilot, lambda: table.row_count == 2)
         assert table.coordinate_to_cell_key((0, 0)).row_key.value == fresh.ticket_no
-        assert "待派单 2" in str(app.screen.query_one("#tab-dispatch").label)
+        tab = app.screen.query_one("#tab-dispatch")
+        await wait_for(pilot, lambda: "待派单 2" in str(tab.label))
 
 
 async def test_filters_and_search_on_the_board(make_staff_app, settings, head):
