@@ -10,9 +10,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from textual import events
 from textual._context import active_message_pump
@@ -21,9 +21,6 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Static
-
-if TYPE_CHECKING:
-    from kiosk.config import Settings
 
 SIZE = (100, 30)
 
@@ -48,31 +45,44 @@ def hello_target() -> Target:
     return Target(HelloApp(), lambda screen: True, "hello")
 
 
-def kiosk_settings(database_path: Path) -> Settings:
-    """The demo station's settings with the database in ``database_path``."""
-    from kiosk.config import default_settings
+def kiosk_config(database_path: Path) -> Path:
+    """A config file for the demo station with its database at ``database_path``
+    (written beside it), as ``kiosk init`` writes one."""
+    from kiosk.cli import render_config
+    from kiosk.config import DEMO_STATION
 
-    return replace(default_settings(), database_path=database_path)
+    path = database_path.with_suffix(".toml")
+    text = render_config(path, DEMO_STATION.code, "", "", "")
+    text = text.replace('path = "kiosk.db"', f'path = "{database_path}"')
+    path.write_text(text, encoding="utf-8")
+    return path
 
 
 def import_kiosk() -> None:
-    """Import what ``kiosk run`` imports to show the welcome screen."""
-    import db  # noqa: F401
+    """Import what the ``kiosk`` command imports to show the welcome screen.
+
+    The driver has already called ``kiosk.entry.prepare_process()``, as the
+    command's entry point does before anything else.
+    """
     import kiosk.app  # noqa: F401
+    import kiosk.cli  # noqa: F401
     import screens.welcome  # noqa: F401
 
 
 def kiosk_target(
     database_path: Path, clock: Callable[[], float] | None = None
 ) -> Target:
-    """Open the database and build the kiosk, as ``kiosk run`` does."""
-    from db import open_database
-    from kiosk.app import KioskApp
+    """Settings, log, database and the app: ``kiosk --config FILE`` up to
+    ``app.run()`` (kiosk.cli.start_resident), with a config for the demo
+    station that puts the database at ``database_path``."""
+    from kiosk.cli import start_resident
     from screens.welcome import WelcomeScreen
 
-    settings = kiosk_settings(database_path)
-    open_database(database_path)
-    app = KioskApp(settings) if clock is None else KioskApp(settings, clock=clock)
+    config = kiosk_config(database_path)
+    options: dict[str, Any] = {} if clock is None else {"clock": clock}
+    app = start_resident(str(config), **options)
+    if isinstance(app, int):
+        raise RuntimeError(f"the kiosk did not start (exit code {app})")
     return Target(
         app,
         lambda screen: isinstance(screen, WelcomeScreen),
@@ -97,6 +107,7 @@ class PaintProbe:
         self.marks: dict[str, float] = {}
         self.shown: Screen[object] | None = None
         self._shown_changed = asyncio.Event()
+        self._marked = asyncio.Event()
 
     def hook(self, message: Message) -> None:
         if self.watchers:
@@ -106,6 +117,23 @@ class PaintProbe:
 
     def mark(self, name: str) -> None:
         self.marks.setdefault(name, time.perf_counter())
+        self._marked.set()
+
+    async def wait_mark(self, name: str, timeout: float = 30.0) -> float:
+        """Wait, without polling, until ``name`` is marked; its time."""
+        deadline = time.perf_counter() + timeout
+        while name not in self.marks:
+            self._marked.clear()
+            if not self.app.is_running:
+                raise RuntimeError(f"the app stopped before {name!r}")
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0:
+                raise TimeoutError(f"{name!r} never happened")
+            try:
+                await asyncio.wait_for(self._marked.wait(), min(remaining, 0.5))
+            except TimeoutError:
+                continue
+        return self.marks[name]
 
     def after_paint(self, widget: Widget, callback: Callable[[], None]) -> None:
         """Call ``callback`` after the first refresh that shows ``widget``.
@@ -150,6 +178,23 @@ class PaintProbe:
             ):
                 self.mark(f"{name}_mounted")
                 self.after_paint(pump, lambda: self.mark(name))
+
+        self.watchers.append(watch)
+
+    def watch_screen_shown(
+        self, screen_type: type[Screen[Any]], widget_id: str, name: str
+    ) -> None:
+        """Mark ``name``_shown when a ``screen_type`` screen becomes current
+        (mounted anew or shown again), and ``name`` after the first refresh
+        that paints its widget ``widget_id``."""
+
+        def watch(message: Message, pump: object) -> None:
+            if isinstance(message, events.ScreenResume) and isinstance(
+                pump, screen_type
+            ):
+                self.mark(f"{name}_shown")
+                for widget in pump.query(f"#{widget_id}"):
+                    self.after_paint(widget, lambda: self.mark(name))
 
         self.watchers.append(watch)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 from bench.stats import emit, median, percentile, ratio
 from kiosk.config import default_settings
@@ -35,7 +35,9 @@ def run(count: int = 200) -> None:
         face = font.load(width // 16)
 
         def baseline(
-            width: int = width, height: int = image.height, face: object = face
+            width: int = width,
+            height: int = image.height,
+            face: ImageFont.FreeTypeFont = face,
         ) -> None:
             canvas = Image.new("L", (width, height), 255)
             ImageDraw.Draw(canvas).text((8, 8), ticket.station_name, font=face, fill=0)

@@ -1,5 +1,5 @@
 from __future__ import annotations
 
-from kiosk.cli import main
+from kiosk.entry import main
 
 raise SystemExit(main())

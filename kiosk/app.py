@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import events, on, work
 from textual.app import App
@@ -27,10 +27,13 @@ from kiosk.i18n import other_language, translate
 from kiosk.print_process import PrintProcess
 from kiosk.qr import QRRows
 from kiosk.tickets import IssuedTicket, TicketDraft
-from kiosk.tracking import Tracked, parse_scanned_link, track_by_token
 from screens.idle import IdleScreen
 from screens.messages import PrintFinished, StationStatus, SyncFinished, TrackFound
 from screens.widgets.chrome import KioskHeader
+
+if TYPE_CHECKING:
+    from kiosk.tracking import Tracked
+    from screens.ticket import TicketScreen
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +46,28 @@ LOCKED_KEYS = (
 SYNC_DEADLINE_SECONDS = 20.0  # one background pass gives way after this
 SCAN_LIMIT = 300  # characters: longer is not one of our links
 SCAN_PAUSE_SECONDS = 2.0  # a scan that stops without Enter is dropped
+PRINTER_WARMUP_SECONDS = 10.0
+TICKET_SCREEN = "ticket"  # the installed, reused ticket screen
 WEEKDAYS = {
     "zh-CN": ("周一", "周二", "周三", "周四", "周五", "周六", "周日"),
     "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
 }
+
+
+def release_render_caches() -> None:
+    """Let the widgets of closed screens go.
+
+    Textual 8.2.8 memoises ``StylesCache.get_inner_outer`` with an
+    ``lru_cache`` on the method, so the cache's keys hold up to 1,024 widgets'
+    ``StylesCache`` objects, each with every line it rendered: after ~30
+    residents that was ~30,000 strips and ~60 MB kept alive by dead screens.
+    Emptying it as a resident leaves costs the next screen a few colour sums.
+    """
+    from textual._styles_cache import StylesCache
+
+    cache_clear = getattr(StylesCache.get_inner_outer, "cache_clear", None)
+    if cache_clear is not None:  # gone in a Textual that fixed it
+        cache_clear()
 
 
 class KioskApp(App[None], inherit_bindings=False):
@@ -84,7 +105,8 @@ class KioskApp(App[None], inherit_bindings=False):
         self.track_wrong_answers = 0
         self.track_locked_until = 0.0
         self.sync_engine: Any = None  # a kiosk.sync.SyncEngine once syncing
-        self.printer = PrintProcess()
+        self.printer = PrintProcess()  # its process starts in start_printer
+        self._ticket_screen: TicketScreen | None = None
 
     # -- time, text and frame ------------------------------------------------
 
@@ -117,6 +139,9 @@ class KioskApp(App[None], inherit_bindings=False):
         # Background work starts once the welcome screen is on screen.
         self.call_after_refresh(self.read_status)
         self.call_after_refresh(self.start_sync)
+        # The print process starts once the kiosk has settled after boot,
+        # ready (font found, or the problem logged) before the first ticket.
+        self.set_timer(PRINTER_WARMUP_SECONDS, self.start_printer, name="printer")
         self.call_after_refresh(self.settle_memory)
 
     # -- input, idle reset and lockdown --------------------------------------
@@ -156,6 +181,8 @@ class KioskApp(App[None], inherit_bindings=False):
         return True
 
     def _scanned(self, text: str) -> None:
+        from kiosk.tracking import parse_scanned_link
+
         link = parse_scanned_link(self.settings, text)
         if link is None:
             log.info("scan ignored: not a tracking link")
@@ -164,6 +191,8 @@ class KioskApp(App[None], inherit_bindings=False):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="scan")
     def look_up_scanned(self, ticket_no: str, token: str) -> None:
+        from kiosk.tracking import track_by_token
+
         try:
             with database.connection_context():
                 found = track_by_token(ticket_no, token)
@@ -257,14 +286,40 @@ class KioskApp(App[None], inherit_bindings=False):
         self.push_screen(CategoryScreen())
 
     def show_ticket(self, ticket: IssuedTicket, qr_rows: QRRows | None = None) -> None:
+        """The ticket screen, as fast as it can be after Submit.
+
+        There is one ticket screen, composed for the first ticket and kept
+        (installed) for every later one, which only changes its texts and
+        QR code: composing, styling and laying out its twenty widgets anew
+        was half the time from Submit to the QR on screen. It is pushed over
+        the flow's screens, which go when the resident does (reset_flow):
+        popping them first would show the welcome screen for one frame, a
+        full repaint before the ticket's own.
+        """
         from screens.ticket import TicketScreen
 
-        self._pop_to_welcome()
         self.draft = TicketDraft(language=self.language)
         self.screen_since = self.clock()
-        self.push_screen(TicketScreen(ticket, qr_rows))
+        screen = self._ticket_screen
+        if screen is None:
+            screen = self._ticket_screen = TicketScreen(ticket, qr_rows)
+            self.install_screen(screen, TICKET_SCREEN)
+        screen.show(ticket, qr_rows)
+        self.push_screen(TICKET_SCREEN)
         if self.settings.printer.enabled:
             self.print_ticket(ticket.ticket_no)
+
+    @work(thread=True, exit_on_error=False, group="print")
+    def start_printer(self) -> None:
+        """Start the print process and let it find the font, while the
+        kiosk waits for its first resident; a problem goes to the log."""
+        if not self.settings.printer.enabled or self.printer.started:
+            return
+        problem = self.printer.check(self.settings)
+        if problem:
+            log.error("printing disabled in effect: %s", problem)
+        else:
+            log.info("print process ready")
 
     @work(thread=True, exit_on_error=False, group="print")
     def print_ticket(self, ticket_no: str) -> None:
@@ -310,16 +365,19 @@ class KioskApp(App[None], inherit_bindings=False):
     def settle_memory(self) -> None:
         """Once the welcome screen is up: collect, then freeze what start-up
         made (modules, styles, the catalog). It lives as long as the process,
-        so no later collection needs to walk it."""
+        so no later collection needs to walk it. The ``kiosk`` command starts
+        with the collector off (kiosk.entry.prepare_process); from here on it
+        runs as usual."""
         gc.collect()
         gc.freeze()
+        gc.enable()
 
     def collect_garbage(self) -> None:
-        """A full collection as a resident leaves (a few hundred ms over
-        Textual's caches, while the screen goes back to the welcome page).
-        Python then has no reason to start one of its own in the middle of
-        the next resident's flow, where it would hold up Submit; and nothing
-        is frozen that could die later."""
+        """A full collection as a resident leaves, while the screen goes back
+        to the welcome page. Python then has no reason to start one of its
+        own in the middle of the next resident's flow, where it would hold up
+        Submit; and nothing is frozen that could die later."""
+        release_render_caches()
         gc.collect()
 
     def _pop_to_welcome(self) -> None:

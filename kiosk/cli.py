@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import json
 import logging
@@ -10,6 +11,7 @@ import logging.handlers
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from db import DatabaseUnavailable, open_database
 from kiosk import __version__
@@ -21,6 +23,9 @@ from kiosk.config import (
     config_path_from_env,
     load_settings,
 )
+
+if TYPE_CHECKING:
+    from kiosk.app import KioskApp
 
 log = logging.getLogger("kiosk")
 
@@ -68,11 +73,59 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    resident = resident_start(arguments)
+    if resident is not None:
+        started = start_resident(resident.config)
+        if isinstance(started, int):
+            return started
+        started.run()
+        return 0
+    gc.enable()  # a tool, not the kiosk: see kiosk.entry.prepare_process
+    args = build_parser().parse_args(arguments)
     if args.command == "init":
         return command_init(args)
+    settings = settings_or_exit_code(args.config)
+    if isinstance(settings, int):
+        return settings
+    if args.command == "stats":
+        return command_stats(settings, as_json=args.json)
+    handler = getattr(args, "handler", None)
+    if handler is not None:
+        return int(handler(args, settings))
+    started = start_resident(args.config, settings)
+    if isinstance(started, int):
+        return started
+    started.run()
+    return 0
+
+
+class _Resident(argparse.Namespace):
+    config: str | None = None
+    command: str | None = None
+
+
+def resident_start(arguments: list[str]) -> _Resident | None:
+    """The arguments of a plain resident start (no command, or ``run``);
+    None for anything else, which goes through the full parser.
+
+    The resident kiosk then starts without importing the tools' command
+    modules (printing with Pillow, the staff board, sync) into its process.
+    """
+    quick = argparse.ArgumentParser(add_help=False, exit_on_error=False)
+    quick.add_argument("--config")
+    quick.add_argument("command", nargs="?", choices=["run"])
     try:
-        settings = load_settings(config_path_from_env(args.config))
+        parsed, unknown = quick.parse_known_args(arguments, namespace=_Resident())
+    except (argparse.ArgumentError, SystemExit):  # not a plain start
+        return None
+    return None if unknown else parsed
+
+
+def settings_or_exit_code(config: str | None) -> Settings | int:
+    """The settings, with logging and the database ready; or an exit code."""
+    try:
+        settings = load_settings(config_path_from_env(config))
     except ConfigError as error:
         print(f"kiosk: configuration error: {error}", file=sys.stderr)
         return 2
@@ -83,12 +136,25 @@ def main(argv: list[str] | None = None) -> int:
         log.error("database unavailable: %s", error)
         print(f"kiosk: {error}", file=sys.stderr)
         return 1
-    if args.command == "stats":
-        return command_stats(settings, as_json=args.json)
-    handler = getattr(args, "handler", None)
-    if handler is not None:
-        return int(handler(args, settings))
-    return command_run(settings)
+    return settings
+
+
+def start_resident(
+    config: str | None, settings: Settings | None = None, **options: Any
+) -> KioskApp | int:
+    """Everything ``kiosk`` does before the resident screen runs: settings,
+    log, database, the font check, the app. ``options`` go to KioskApp."""
+    from kiosk.app import KioskApp
+
+    if settings is None:
+        loaded = settings_or_exit_code(config)
+        if isinstance(loaded, int):
+            return loaded
+        settings = loaded
+    log.info("kiosk starting for station %s", settings.station.code)
+    # The printer's font is checked by the print process once the welcome
+    # screen is up (KioskApp.start_printer): Pillow stays out of this one.
+    return KioskApp(settings, **options)
 
 
 def setup_logging(settings: Settings) -> None:
@@ -109,23 +175,6 @@ def setup_logging(settings: Settings) -> None:
     )
     root.addHandler(handler)
     root.setLevel(logging.INFO)
-
-
-def command_run(settings: Settings) -> int:
-    from kiosk.app import KioskApp
-
-    log.info("kiosk starting for station %s", settings.station.code)
-    if settings.printer.enabled:
-        from kiosk.fonts import FontError, find_cjk_font
-
-        try:
-            find_cjk_font(settings.printer.font)
-        except FontError as error:
-            # The kiosk still runs: tickets show their QR to photograph.
-            log.error("printing disabled in effect: %s", error)
-            print(f"kiosk: warning: {error}", file=sys.stderr)
-    KioskApp(settings).run()
-    return 0
 
 
 def command_stats(settings: Settings, *, as_json: bool) -> int:

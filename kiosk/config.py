@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import platformdirs
-
 APP_NAME = "station-kiosk"
 CONFIG_ENV = "KIOSK_CONFIG"
 LANGUAGES = ("zh-CN", "en")
@@ -107,6 +105,17 @@ class StaffSettings:
     idle_lock_minutes: float = 10.0
 
 
+def user_data_dir() -> Path:
+    """Where the kiosk keeps its data by default: the XDG data folder.
+
+    The same folder ``platformdirs.user_data_dir(APP_NAME)`` names on Linux,
+    without importing platformdirs (and tempfile and shutil with it) into
+    every kiosk start.
+    """
+    base = os.environ.get("XDG_DATA_HOME", "").strip()
+    return Path(base or os.path.expanduser("~/.local/share")) / APP_NAME
+
+
 @dataclass(frozen=True)
 class Settings:
     station: StationSettings
@@ -114,9 +123,7 @@ class Settings:
     central: CentralSettings = field(default_factory=CentralSettings)
     printer: PrinterSettings = field(default_factory=PrinterSettings)
     staff: StaffSettings = field(default_factory=StaffSettings)
-    database_path: Path = field(
-        default_factory=lambda: Path(platformdirs.user_data_dir(APP_NAME)) / "kiosk.db"
-    )
+    database_path: Path = field(default_factory=lambda: user_data_dir() / "kiosk.db")
     timezone: str = "Asia/Shanghai"
     source: Path | None = None
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+import threading
+from types import ModuleType
+
 QUIET_ZONE = 4  # modules of light border on every side, as the standard asks
 
 
@@ -17,12 +21,37 @@ def qr_matrix(
     data: str, *, border: int = QUIET_ZONE, error_correction: int = PAPER
 ) -> list[list[bool]]:
     """The QR code for ``data`` as rows of modules, True for dark, with border."""
-    import qrcode
-
+    qrcode = _qrcode()
     code = qrcode.QRCode(error_correction=error_correction, border=border)
     code.add_data(data)
     code.make(fit=True)
     return [list(row) for row in code.get_matrix()]
+
+
+_IMPORT_LOCK = threading.Lock()
+
+
+def _qrcode() -> ModuleType:
+    """qrcode, imported without Pillow where Pillow is not loaded yet.
+
+    qrcode only needs Pillow to draw images; it imports its Pillow module
+    drawers "for backwards compatibility" and skips them when Pillow cannot
+    be imported. The resident screen's process only needs the module
+    matrix, and Pillow would cost it 5 MB for nothing (printing, which draws,
+    runs in its own process). Where Pillow is already loaded, qrcode is
+    imported as usual.
+    """
+    with _IMPORT_LOCK:
+        if "qrcode" in sys.modules or "PIL" in sys.modules:
+            import qrcode
+
+            return qrcode
+        sys.modules["PIL"] = None  # type: ignore[assignment]
+        try:
+            import qrcode
+        finally:
+            del sys.modules["PIL"]
+        return qrcode
 
 
 QRRows = list[list[tuple[bool, bool]]]

@@ -28,12 +28,13 @@ from db import (
     StaffUser,
     Ticket,
     TicketEvent,
-    database,
     write_transaction,
 )
 from db.connection import describe_database_error
 from kiosk.catalog import Catalog, load_catalog
 from kiosk.config import Settings
+from kiosk.queue_calls import Called
+from kiosk.queue_calls import recent_calls as recent_calls  # the desk calls them
 from kiosk.states import (
     ALLOWED_FROM,
     RATINGS,
@@ -590,13 +591,6 @@ def reprint(
 # -- the queue ----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Called:
-    queue_no: str
-    ticket_no: str
-    called_at: str
-
-
 def call_next(
     settings: Settings, session: StaffSession, *, now: datetime | None = None
 ) -> Called | None:
@@ -632,14 +626,3 @@ def call_next(
             moment, session.actor, "call_next", ticket.ticket_no, queue=ticket.queue_no
         )
     return Called(ticket.queue_no, ticket.ticket_no, moment.isoformat())
-
-
-def recent_calls(day: str, limit: int = 5) -> list[Called]:
-    """Today's calls, newest first: the first one is being served now."""
-    rows = database.execute_sql(
-        "SELECT q.queue_no, t.ticket_no, q.called_at FROM queue_call AS q "
-        "JOIN ticket AS t ON t.uuid = q.ticket_uuid "
-        "WHERE q.day = ? ORDER BY q.id DESC LIMIT ?",
-        (day, limit),
-    ).fetchall()
-    return [Called(str(q), str(t), str(at)) for q, t, at in rows]

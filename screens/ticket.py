@@ -42,38 +42,57 @@ class TicketScreen(KioskScreen):
 
     def compose_body(self) -> ComposeResult:
         ticket = self.ticket
-        kiosk = self.kiosk
-        language = kiosk.language
-        category = kiosk.catalog.category(ticket.category)
-        unit = kiosk.catalog.units[ticket.unit].label(language)
         with Horizontal(id="ticket-layout"):
             with Vertical(id="ticket-info"):
                 yield Static(Content(self.t("ticket.queue_label")), id="queue-label")
                 yield BigText(ticket.queue_no, id="queue-no")
-                yield Static(
-                    Content(
-                        self.t(
-                            "ticket.ticket_no",
-                            ticket_no=ticket.ticket_no,
-                            code=check_code(ticket.token),
-                        )
-                    ),
-                    id="ticket-no",
-                )
-                yield Static(
-                    Content(
-                        self.t(
-                            "ticket.next_steps",
-                            category=category.label(language),
-                            unit=unit,
-                            due=f"{ticket.due_at:%m-%d %H:%M}",
-                        )
-                    ),
-                    id="next-steps",
-                )
+                yield Static(self.ticket_no_line(), id="ticket-no")
+                yield Static(self.next_steps(), id="next-steps")
                 yield Static(Content(self.t("ticket.scan")), id="qr-caption")
                 yield Static(Content(self.t(self.print_key())), id="print-status")
             yield QRCode(ticket.url, self.qr_rows, id="qr")
+
+    def ticket_no_line(self) -> Content:
+        ticket = self.ticket
+        return Content(
+            self.t(
+                "ticket.ticket_no",
+                ticket_no=ticket.ticket_no,
+                code=check_code(ticket.token),
+            )
+        )
+
+    def next_steps(self) -> Content:
+        ticket = self.ticket
+        catalog = self.kiosk.catalog
+        language = self.kiosk.language
+        return Content(
+            self.t(
+                "ticket.next_steps",
+                category=catalog.category(ticket.category).label(language),
+                unit=catalog.units[ticket.unit].label(language),
+                due=f"{ticket.due_at:%m-%d %H:%M}",
+            )
+        )
+
+    def show(self, ticket: IssuedTicket, qr_rows: QRRows | None = None) -> None:
+        """The next ticket, on this same screen (composed once, see
+        KioskApp.show_ticket); it is not on screen while this runs."""
+        self.ticket = ticket
+        self.qr_rows = qr_rows
+        self.print_ok = None
+        self.shown_at = self.kiosk.clock()
+        if not self.is_mounted:
+            return
+        # (In another language than last time, it composes again as it is
+        # shown: KioskScreen.on_screen_resume.)
+        self.query_one("#queue-no", BigText).update(ticket.queue_no)
+        self.query_one("#ticket-no", Static).update(self.ticket_no_line())
+        self.query_one("#next-steps", Static).update(self.next_steps())
+        status = self.query_one("#print-status", Static)
+        status.remove_class("-failed")
+        status.update(Content(self.t(self.print_key())))
+        self.query_one("#qr", QRCode).update(ticket.url, qr_rows)
 
     def print_key(self) -> str:
         if not self.kiosk.settings.printer.enabled:

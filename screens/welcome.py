@@ -10,7 +10,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from db import database
-from kiosk.staff import Called, recent_calls
+from kiosk.queue_calls import Called, recent_calls
 from screens.choice import ChoiceScreen
 from screens.messages import QueueCalls
 
@@ -81,7 +81,7 @@ class WelcomeScreen(ChoiceScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self.set_interval(CALLS_INTERVAL, self.read_calls, name="calls")
-        self.read_calls()
+        self.call_after_refresh(self.read_calls)  # the tiles come first
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="calls")
     def read_calls(self) -> None:

@@ -72,3 +72,40 @@ async def test_qr_on_screen_decodes_to_the_tracking_url(make_app):
     assert re.fullmatch(r"[A-Za-z0-9_-]{22,}", ticket.token)
     # No personal data in what the QR holds.
     assert "138" not in results[0].text
+
+
+async def test_the_next_ticket_shows_its_own_number_code_and_language(make_app, clock):
+    """The ticket screen is composed once and reused: each ticket must still
+    show its own queue number, ticket number and QR code, in the language
+    the resident chose."""
+    from screens.welcome import WelcomeScreen
+    from screens.widgets.bigtext import BigText
+    from tests.helpers import screen_text, wait_for
+
+    app = make_app()
+    screens = set()
+    async with app.run_test(size=(80, 24)) as pilot:
+        for number, english in ((1, False), (2, False), (3, True)):
+            await wait_screen(pilot, WelcomeScreen)
+            if english:
+                await pilot.press("asterisk")
+                await wait_for(pilot, lambda: "Make a request" in screen_text(app))
+            await pilot.press("1", "2", "1", "enter", "enter")
+            await wait_screen(pilot, TicketScreen)
+            if english:
+                await wait_for(pilot, lambda: "Your queue number" in screen_text(app))
+            screens.add(id(app.screen))
+            ticket = Ticket.select().order_by(Ticket.id.desc()).get()
+            assert ticket.queue_no == f"B{number:03d}"
+            assert app.screen.query_one(BigText).text == ticket.queue_no
+            text = screen_text(app)
+            assert ticket.ticket_no in text
+            assert ticket.ticket_no[:-3] + f"{number - 1:03d}" not in text
+            image = drawn_qr_image(app.screen.query_one(QRCode))
+            results = zxingcpp.read_barcodes(image)
+            assert [r.text for r in results] == [
+                f"http://127.0.0.1:8311/t/{ticket.ticket_no}?k={ticket.token}"
+            ]
+            clock.advance(3)
+            await pilot.press("enter")
+    assert len(screens) == 1  # one screen, shown three times

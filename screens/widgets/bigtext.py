@@ -72,6 +72,12 @@ class BigText(Widget):
         self.text = text
         self._rows = big_rows(text)
 
+    def update(self, text: str) -> None:
+        if text != self.text:
+            self.text = text
+            self._rows = big_rows(text)
+            self.refresh(layout=True)
+
     def get_content_width(self, container, viewport) -> int:  # type: ignore[no-untyped-def]
         return len(self._rows[0])
 

@@ -37,7 +37,9 @@ class KioskHeader(Horizontal):
         yield Static(id="clock")
 
     def show_status(self, online: bool, label: str) -> None:
-        dot = Content.styled("●", "green" if online else "grey50")
+        # Offline: the header's own colour ("grey50" is not a Textual colour;
+        # it was dropped after a failed parse on every start).
+        dot = Content.styled("●", "green") if online else Content("●")
         for status in self.query("#status").results(Static):
             status.update(Content.assemble(dot, " ", label))
 

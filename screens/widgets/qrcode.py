@@ -37,6 +37,15 @@ class QRCode(Widget):
         self._rows = rows if rows is not None else screen_rows(data)
         self._strips = [_strip(cells) for cells in self._rows]
 
+    def update(self, data: str, rows: QRRows | None = None) -> None:
+        """Show the code of ``data`` instead (the same size when it is the
+        same kind of link, as every ticket's is)."""
+        size = (len(self._rows[0]), len(self._rows))
+        self.data = data
+        self._rows = rows if rows is not None else screen_rows(data)
+        self._strips = [_strip(cells) for cells in self._rows]
+        self.refresh(layout=size != (len(self._rows[0]), len(self._rows)))
+
     def get_content_width(self, container, viewport) -> int:  # type: ignore[no-untyped-def]
         return len(self._rows[0])
 

@@ -1,0 +1,133 @@
+"""The resident process carries only what the screen needs, and lets go of
+what closed screens used."""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kiosk.cli import render_config, resident_start
+from kiosk.entry import UNUSED_DRIVERS, skip_unused_database_drivers
+from screens.category import CategoryScreen
+from screens.details import DetailsScreen
+from screens.item import ItemScreen
+from screens.review import ReviewScreen
+from screens.ticket import TicketScreen
+from screens.welcome import WelcomeScreen
+from tests.helpers import wait_screen
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _config(tmp_path: Path) -> Path:
+    path = tmp_path / "kiosk.toml"
+    text = render_config(path, "PHY3", "", "", "")
+    text = text.replace('path = "kiosk.db"', f'path = "{tmp_path / "kiosk.db"}"')
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _python(*args: str) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    environment.pop("KIOSK_CONFIG", None)
+    return subprocess.run(
+        [sys.executable, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        env=environment,
+        check=False,
+    )
+
+
+def test_tool_commands_run_with_the_collector_on(tmp_path):
+    config = _config(tmp_path)
+    script = (
+        "import gc, sys; from kiosk.entry import main; "
+        "code = main(['--config', sys.argv[1], 'stats', '--json']); "
+        "print(gc.isenabled(), code)"
+    )
+    done = _python("-c", script, str(config))
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert json.loads(lines[0])["tickets"] == 0
+    assert lines[-1] == "True 0"
+
+
+@pytest.mark.parametrize(
+    ("arguments", "config"),
+    [
+        ([], None),
+        (["run"], None),
+        (["--config", "a.toml"], "a.toml"),
+        (["--config", "a.toml", "run"], "a.toml"),
+        (["run", "--config", "a.toml"], "a.toml"),
+    ],
+)
+def test_a_plain_start_is_recognised_without_the_full_parser(arguments, config):
+    resident = resident_start(arguments)
+    assert resident is not None and resident.config == config
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["stats"],
+        ["--help"],
+        ["--version"],
+        ["users", "list"],
+        ["--config"],
+        ["run", "extra"],
+        ["sync", "--once"],
+    ],
+)
+def test_anything_else_goes_to_the_full_parser(arguments):
+    assert resident_start(arguments) is None
+
+
+def test_skipping_drivers_leaves_an_imported_peewee_alone():
+    import peewee  # noqa: F401
+
+    before = {name: sys.modules.get(name, "absent") for name in UNUSED_DRIVERS}
+    skip_unused_database_drivers()
+    after = {name: sys.modules.get(name, "absent") for name in UNUSED_DRIVERS}
+    assert after == before
+
+
+async def test_closed_screens_leave_no_rendered_lines_behind(make_app, clock):
+    """Each widget has one StylesCache holding every line it rendered; once
+    its screen is closed, both must go. (Textual 8.2.8 kept up to 1,024 of
+    them alive through an lru_cache; see kiosk.app.release_render_caches.)"""
+    from textual._styles_cache import StylesCache
+    from textual.widget import Widget
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_screen(pilot, WelcomeScreen)
+        for _ in range(3):
+            await pilot.press("1")
+            await wait_screen(pilot, CategoryScreen)
+            await pilot.press("2")
+            await wait_screen(pilot, ItemScreen)
+            await pilot.press("1")
+            await wait_screen(pilot, DetailsScreen)
+            await pilot.press("enter")
+            await wait_screen(pilot, ReviewScreen)
+            await pilot.press("enter")
+            await wait_screen(pilot, TicketScreen)
+            clock.advance(3)
+            await pilot.press("enter")
+            await wait_screen(pilot, WelcomeScreen)
+            await pilot.pause()
+        gc.collect()
+        live = gc.get_objects()
+        caches = sum(1 for item in live if isinstance(item, StylesCache))
+        widgets = sum(1 for item in live if isinstance(item, Widget))
+        assert caches <= widgets, f"{caches} render caches for {widgets} widgets"
