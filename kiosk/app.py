@@ -26,6 +26,8 @@ from kiosk.config import Settings
 from kiosk.i18n import other_language, translate
 from kiosk.print_process import PrintProcess
 from kiosk.qr import QRRows
+from kiosk.sync_process import SyncProcess
+from kiosk.sync_state import sync_status
 from kiosk.tickets import IssuedTicket, TicketDraft
 from screens.idle import IdleScreen
 from screens.messages import PrintFinished, StationStatus, SyncFinished, TrackFound
@@ -104,7 +106,7 @@ class KioskApp(App[None], inherit_bindings=False):
         self._scan_last = 0.0
         self.track_wrong_answers = 0
         self.track_locked_until = 0.0
-        self.sync_engine: Any = None  # a kiosk.sync.SyncEngine once syncing
+        self.sync_process = SyncProcess()  # started by the first pass
         self.printer = PrintProcess()  # its process starts in start_printer
         self._ticket_screen: TicketScreen | None = None
 
@@ -399,8 +401,6 @@ class KioskApp(App[None], inherit_bindings=False):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="status")
     def read_status(self) -> None:
-        from kiosk.sync import sync_status  # requests: loaded off the UI thread
-
         try:
             status = sync_status(self.settings, self.now())
         except Exception as error:  # status is best effort; the flow goes on
@@ -427,21 +427,10 @@ class KioskApp(App[None], inherit_bindings=False):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="sync")
     def run_sync(self) -> None:
-        """One sync pass off the UI thread; it never raises for network faults."""
-        from kiosk.sync import SyncEngine
-
-        try:
-            if self.sync_engine is None:
-                self.sync_engine = SyncEngine(self.settings)
-            result = self.sync_engine.run_once(deadline_seconds=SYNC_DEADLINE_SECONDS)
-        except Exception:
-            log.exception("sync pass failed")
-            self.post_message(
-                SyncFinished(retry_in=self.settings.central.sync_interval)
-            )
-            return
-        wait = result.retry_in or self.settings.central.sync_interval
-        self.post_message(SyncFinished(retry_in=wait))
+        """One sync pass, in the sync process; it never raises for network
+        faults (kiosk/sync_process.py)."""
+        retry_in = self.sync_process.run_pass(self.settings, SYNC_DEADLINE_SECONDS)
+        self.post_message(SyncFinished(retry_in=retry_in))
 
     @on(SyncFinished)
     def sync_finished(self, message: SyncFinished) -> None:
@@ -452,6 +441,5 @@ class KioskApp(App[None], inherit_bindings=False):
         """Only a signal or the service manager stops the kiosk; no key does."""
 
     def on_unmount(self) -> None:
-        if self.sync_engine is not None:
-            self.sync_engine.close()
+        self.sync_process.close()
         self.printer.close()

@@ -24,6 +24,31 @@ from tests.helpers import wait_screen
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# Started in a fresh interpreter exactly as the ``kiosk`` command starts,
+# up to the welcome screen painted and start-up's memory settled.
+PROBE = """
+import asyncio, gc, json, sys
+from kiosk.entry import prepare_process
+prepare_process()
+collector_at_start = gc.isenabled()
+from kiosk.cli import start_resident
+from screens.welcome import WelcomeScreen
+app = start_resident(sys.argv[1])
+
+async def main():
+    async with app.run_test(size=(80, 24)) as pilot:
+        while not (isinstance(app.screen, WelcomeScreen) and gc.isenabled()):
+            await pilot.pause()
+        heavy = ("psycopg2", "PIL", "requests", "qrcode", "kiosk.staff",
+                 "kiosk.sync", "kiosk.printing", "kiosk.search", "multiprocessing")
+        loaded = [name for name in heavy if sys.modules.get(name) is not None]
+        print(json.dumps({"collector_at_start": collector_at_start,
+                          "collector_after_paint": gc.isenabled(),
+                          "loaded": loaded}))
+
+asyncio.run(main())
+"""
+
 
 def _config(tmp_path: Path) -> Path:
     path = tmp_path / "kiosk.toml"
@@ -45,6 +70,20 @@ def _python(*args: str) -> subprocess.CompletedProcess[str]:
         env=environment,
         check=False,
     )
+
+
+def test_the_resident_process_starts_without_the_tools_heavy_modules(tmp_path):
+    done = _python("-c", PROBE, str(_config(tmp_path)))
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    # Printing (Pillow), sync (requests), the staff desk and PostgreSQL's
+    # driver stay out; the collector is off during start-up and back on
+    # once the welcome screen is up.
+    assert report == {
+        "collector_at_start": False,
+        "collector_after_paint": True,
+        "loaded": [],
+    }
 
 
 def test_tool_commands_run_with_the_collector_on(tmp_path):
