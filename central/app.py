@@ -22,6 +22,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from central import store
 from central.db import CentralDatabase
 from central.schemas import (
+    DEFAULT_MAX_BATCH,
+    DEFAULT_MAX_BODY,
     ErrorBody,
     FieldError,
     PullResult,
@@ -30,9 +32,6 @@ from central.schemas import (
     field_errors,
     field_name,
 )
-
-DEFAULT_MAX_BODY = 1024 * 1024
-DEFAULT_MAX_BATCH = 500
 
 
 @dataclass(frozen=True)

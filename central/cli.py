@@ -9,6 +9,7 @@ import sys
 from typing import Any
 
 from central.db import CentralDatabase, DatabaseError, parse_target
+from central.schemas import DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY
 from kiosk.states import RATINGS, WITHDRAW_REASONS, TransitionError
 
 DB_ENV = "KIOSK_CENTRAL_DB"
@@ -37,10 +38,16 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=DEFAULT_PORT)
     serve.add_argument(
-        "--max-body", type=int, default=1024 * 1024, help="largest body in bytes"
+        "--max-body",
+        type=int,
+        default=DEFAULT_MAX_BODY,
+        help=f"largest body in bytes (default {DEFAULT_MAX_BODY})",
     )
     serve.add_argument(
-        "--max-batch", type=int, default=500, help="most events in one push"
+        "--max-batch",
+        type=int,
+        default=DEFAULT_MAX_BATCH,
+        help=f"most events in one push (default {DEFAULT_MAX_BATCH})",
     )
     serve.add_argument(
         "--public-base-url",

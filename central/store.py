@@ -28,6 +28,7 @@ from central.schemas import (
     STATION_PATTERN,
     EventIn,
     FieldError,
+    Payload,
     PushBatch,
     TicketSnapshot,
     field_errors,
@@ -254,8 +255,13 @@ def _check_batch(station: str, batch: PushBatch) -> _Checked:
 
 
 def _ticket_values(
-    ticket_uuid: str, snapshot: TicketSnapshot, source: str, at: str
+    ticket_uuid: str,
+    snapshot: TicketSnapshot,
+    source: str,
+    at: str,
+    status: str = "received",
 ) -> tuple[Any, ...]:
+    """A ticket row; ``at`` and ``status`` are its updated_at and status."""
     return (
         ticket_uuid,
         snapshot.ticket_no,
@@ -273,7 +279,7 @@ def _ticket_values(
         snapshot.due_at,
         snapshot.token,
         snapshot.language,
-        "received",
+        status,
         at,
         source,
         None,
@@ -290,123 +296,260 @@ EVENT_COLUMNS = (
     "uuid, ticket_uuid, ticket_no, station, kind, actor, at, payload, origin, "
     "received_at"
 )
+TICKET_WIDTH = len(TICKET_COLUMNS.split(","))
+EVENT_WIDTH = len(EVENT_COLUMNS.split(","))
 
 
 def _placeholders(count: int) -> str:
     return "(" + ", ".join("?" * count) + ")"
 
 
+@dataclass
+class _Fresh:
+    """An event of the batch not seen earlier in it; its keys lower-cased once."""
+
+    index: int
+    event: EventIn
+    uuid: str
+    ticket_uuid: str
+
+
+@dataclass
+class _NewTicket:
+    """A ticket whose ``received`` is in the batch, and the status its events
+    in the batch give it, so that its row is written once, complete."""
+
+    snapshot: TicketSnapshot
+    received_at: str  # the ``at`` of its received event
+    state: _TicketState
+
+    def initial(self) -> _TicketState:
+        return _TicketState(
+            self.state.uuid,
+            self.snapshot.ticket_no,
+            self.snapshot.station,
+            "received",
+            self.received_at,
+        )
+
+
 def push_events(db: CentralDatabase, station: str, batch: PushBatch) -> dict[str, Any]:
     """Store a station's batch, all or nothing; see docs/sync-protocol.md."""
     checked = _check_batch(station, batch)
-    seen: set[str] = set()
-    fresh: list[tuple[int, EventIn]] = []
-    in_batch_duplicates: list[str] = []
-    for index, event in enumerate(checked.events):
-        key = event.uuid.lower()
-        if key in seen:
-            in_batch_duplicates.append(key)
-        else:
-            seen.add(key)
-            fresh.append((index, event))
+    fresh, in_batch_duplicates = _first_occurrences(checked.events)
     received_at = now_local().isoformat()
 
     def work() -> dict[str, Any]:
-        new_tickets: dict[str, tuple[Any, ...]] = {}
-        for index, snapshot in checked.snapshots.items():
-            event = checked.events[index]
-            ticket_uuid = event.ticket_uuid.lower()
-            new_tickets.setdefault(
-                ticket_uuid, _ticket_values(ticket_uuid, snapshot, "station", event.at)
-            )
+        new = _new_tickets(checked, fresh)
         # Lock order: always by ticket uuid, so two batches cannot deadlock
-        # on each other's tickets.
-        for ticket_uuid in sorted(new_tickets):
-            db.execute(
-                f"INSERT INTO ticket ({TICKET_COLUMNS}) VALUES "
-                f"{_placeholders(21)} ON CONFLICT DO NOTHING",
-                new_tickets[ticket_uuid],
+        # on each other's tickets. A ticket another request wrote first is
+        # not written again here; it is locked and updated below.
+        written = _insert_tickets(
+            db,
+            [
+                _ticket_values(
+                    key,
+                    new[key].snapshot,
+                    "station",
+                    new[key].state.updated_at,
+                    new[key].state.status,
+                )
+                for key in sorted(new)
+            ],
+        )
+        tickets = {key: new[key].state for key in written}
+        tickets.update(
+            _lock_tickets(db, sorted({item.ticket_uuid for item in fresh} - written))
+        )
+        _check_tickets(station, fresh, tickets, checked.snapshots)
+        stored = _insert_events(
+            db, [_event_values(item, station, received_at) for item in fresh]
+        )
+        _save_statuses(db, _fold_stored(fresh, stored, tickets, new, written))
+        return {
+            "stored": [item.uuid for item in fresh if item.uuid in stored],
+            "duplicates": [item.uuid for item in fresh if item.uuid not in stored]
+            + in_batch_duplicates,
+        }
+
+    return run_write(db, work)
+
+
+def _first_occurrences(events: list[EventIn]) -> tuple[list[_Fresh], list[str]]:
+    """The batch's events the first time each uuid appears, and the repeats."""
+    seen: set[str] = set()
+    fresh: list[_Fresh] = []
+    repeats: list[str] = []
+    for index, event in enumerate(events):
+        key = event.uuid.lower()
+        if key in seen:
+            repeats.append(key)
+        else:
+            seen.add(key)
+            fresh.append(_Fresh(index, event, key, event.ticket_uuid.lower()))
+    return fresh, repeats
+
+
+def _new_tickets(checked: _Checked, fresh: list[_Fresh]) -> dict[str, _NewTicket]:
+    """The tickets the batch creates, each folded over its events in the batch."""
+    new: dict[str, _NewTicket] = {}
+    for index, snapshot in checked.snapshots.items():
+        event = checked.events[index]
+        ticket_uuid = event.ticket_uuid.lower()
+        if ticket_uuid not in new:
+            state = _TicketState(
+                ticket_uuid, snapshot.ticket_no, snapshot.station, "received", event.at
             )
-        ticket_uuids = sorted({event.ticket_uuid.lower() for _, event in fresh})
-        tickets = _lock_tickets(db, ticket_uuids)
-        for index, event in fresh:
-            ticket = tickets.get(event.ticket_uuid.lower())
-            if ticket is None:
-                if index in checked.snapshots:
-                    raise Rejected(
-                        422,
-                        f"events[{index}].ticket_no: {event.ticket_no} is already "
-                        "used by another ticket",
-                        [
-                            FieldError(
-                                field=f"events[{index}].ticket_no",
-                                message="already used by another ticket",
-                            )
-                        ],
-                    )
+            new[ticket_uuid] = _NewTicket(snapshot, event.at, state)
+    for item in fresh:
+        ticket = new.get(item.ticket_uuid)
+        if ticket is not None:
+            _apply(ticket.state, item.event.kind, item.event.payload, item.event.at)
+    return new
+
+
+def _check_tickets(
+    station: str,
+    fresh: list[_Fresh],
+    tickets: dict[str, _TicketState],
+    snapshots: dict[int, TicketSnapshot],
+) -> None:
+    """Every event's ticket exists, is the caller's and has the event's number."""
+    for item in fresh:
+        index, event = item.index, item.event
+        ticket = tickets.get(item.ticket_uuid)
+        if ticket is None:
+            if index in snapshots:
                 raise Rejected(
                     422,
-                    f"events[{index}].ticket_uuid: unknown ticket; push its "
-                    "'received' event first",
-                    [
-                        FieldError(
-                            field=f"events[{index}].ticket_uuid",
-                            message="unknown ticket; push its 'received' event first",
-                        )
-                    ],
-                )
-            if ticket.station != station:
-                raise Rejected(
-                    403,
-                    f"events[{index}]: ticket {ticket.ticket_no} belongs to "
-                    f"another station",
-                )
-            if ticket.ticket_no != event.ticket_no:
-                raise Rejected(
-                    422,
-                    f"events[{index}].ticket_no: the ticket's number is "
-                    f"{ticket.ticket_no}",
+                    f"events[{index}].ticket_no: {event.ticket_no} is already "
+                    "used by another ticket",
                     [
                         FieldError(
                             field=f"events[{index}].ticket_no",
-                            message=f"the ticket's number is {ticket.ticket_no}",
+                            message="already used by another ticket",
                         )
                     ],
                 )
-        stored = _insert_events(
-            db,
-            [
-                (
-                    event.uuid.lower(),
-                    event.ticket_uuid.lower(),
-                    event.ticket_no,
-                    station,
-                    event.kind,
-                    event.actor,
-                    event.at,
-                    json.dumps(event.payload, ensure_ascii=False),
-                    STATION_ORIGIN,
-                    received_at,
-                )
-                for _, event in fresh
-            ],
-        )
-        for _, event in fresh:
-            if event.uuid.lower() in stored:
-                _apply(
-                    tickets[event.ticket_uuid.lower()],
-                    event.kind,
-                    event.payload,
-                    event.at,
-                )
-        _save_statuses(db, tickets)
-        stored_list = [e.uuid.lower() for _, e in fresh if e.uuid.lower() in stored]
-        duplicates = [
-            e.uuid.lower() for _, e in fresh if e.uuid.lower() not in stored
-        ] + in_batch_duplicates
-        return {"stored": stored_list, "duplicates": duplicates}
+            raise Rejected(
+                422,
+                f"events[{index}].ticket_uuid: unknown ticket; push its "
+                "'received' event first",
+                [
+                    FieldError(
+                        field=f"events[{index}].ticket_uuid",
+                        message="unknown ticket; push its 'received' event first",
+                    )
+                ],
+            )
+        if ticket.station != station:
+            raise Rejected(
+                403,
+                f"events[{index}]: ticket {ticket.ticket_no} belongs to "
+                f"another station",
+            )
+        if ticket.ticket_no != event.ticket_no:
+            raise Rejected(
+                422,
+                f"events[{index}].ticket_no: the ticket's number is {ticket.ticket_no}",
+                [
+                    FieldError(
+                        field=f"events[{index}].ticket_no",
+                        message=f"the ticket's number is {ticket.ticket_no}",
+                    )
+                ],
+            )
 
-    return run_write(db, work)
+
+def _event_values(item: _Fresh, station: str, received_at: str) -> tuple[Any, ...]:
+    event = item.event
+    return (
+        item.uuid,
+        item.ticket_uuid,
+        event.ticket_no,
+        station,
+        event.kind,
+        event.actor,
+        event.at,
+        _payload_text(event.payload),
+        STATION_ORIGIN,
+        received_at,
+    )
+
+
+def _fold_stored(
+    fresh: list[_Fresh],
+    stored: set[str],
+    tickets: dict[str, _TicketState],
+    new: dict[str, _NewTicket],
+    written: set[str],
+) -> dict[str, _TicketState]:
+    """The tickets whose status row must change: the stored events folded over
+    the tickets that existed, in the batch's order.
+
+    A ticket written by this batch already holds the fold of its events;
+    only if one of them was not stored after all (its uuid was taken, e.g. by
+    another ticket's event) is it folded again from the events that were.
+    """
+    changed: dict[str, _TicketState] = {}
+    refold: set[str] = set()
+    for item in fresh:
+        if item.ticket_uuid in written:
+            if item.uuid not in stored:
+                refold.add(item.ticket_uuid)
+        elif item.uuid in stored:
+            ticket = tickets[item.ticket_uuid]
+            _apply(ticket, item.event.kind, item.event.payload, item.event.at)
+            changed[ticket.uuid] = ticket
+    for ticket_uuid in refold:
+        ticket = new[ticket_uuid].initial()
+        for item in fresh:
+            if item.ticket_uuid == ticket_uuid and item.uuid in stored:
+                _apply(ticket, item.event.kind, item.event.payload, item.event.at)
+        ticket.changed = True
+        changed[ticket_uuid] = ticket
+    return changed
+
+
+# Bound parameters per statement: far below SQLite's 32766 and PostgreSQL's
+# 65535, and few statements (round trips) for the largest batch.
+PARAMETERS_PER_STATEMENT = 10_000
+
+
+def _chunks(rows: list[T], width: int) -> Iterator[list[T]]:
+    """``rows`` in slices that bind at most PARAMETERS_PER_STATEMENT values."""
+    size = max(1, PARAMETERS_PER_STATEMENT // width)
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+def _values_list(rows: list[tuple[Any, ...]], width: int) -> str:
+    return ", ".join([_placeholders(width)] * len(rows))
+
+
+def _flat(rows: list[tuple[Any, ...]]) -> list[Any]:
+    return [value for row in rows for value in row]
+
+
+def _payload_text(payload: dict[str, Any]) -> str:
+    """The payload as stored: the text its check made, else dumped now."""
+    if isinstance(payload, Payload):
+        return payload.text
+    return json.dumps(payload, ensure_ascii=False)
+
+
+def _insert_tickets(db: CentralDatabase, rows: list[tuple[Any, ...]]) -> set[str]:
+    """Insert-or-ignore new tickets; returns the uuids this call wrote."""
+    written: set[str] = set()
+    for chunk in _chunks(rows, TICKET_WIDTH):
+        result = db.rows(
+            f"INSERT INTO ticket ({TICKET_COLUMNS}) VALUES "
+            f"{_values_list(chunk, TICKET_WIDTH)} ON CONFLICT DO NOTHING "
+            "RETURNING uuid",
+            _flat(chunk),
+        )
+        written.update(str(row[0]) for row in result)
+    return written
 
 
 def _lock_tickets(
@@ -414,8 +557,8 @@ def _lock_tickets(
 ) -> dict[str, _TicketState]:
     tickets: dict[str, _TicketState] = {}
     lock = " FOR UPDATE" if db.is_postgres else ""
-    for start in range(0, len(ticket_uuids), 500):
-        chunk = ticket_uuids[start : start + 500]
+    for start in range(0, len(ticket_uuids), 1000):
+        chunk = ticket_uuids[start : start + 1000]
         rows = db.rows(
             "SELECT uuid, ticket_no, station, status, updated_at FROM ticket "
             f"WHERE uuid IN ({', '.join('?' * len(chunk))}) ORDER BY uuid{lock}",
@@ -429,14 +572,12 @@ def _lock_tickets(
 def _insert_events(db: CentralDatabase, rows: list[tuple[Any, ...]]) -> set[str]:
     """Insert-or-ignore by uuid; returns the uuids this call stored."""
     stored: set[str] = set()
-    for start in range(0, len(rows), 200):
-        chunk = rows[start : start + 200]
-        values = ", ".join([_placeholders(10)] * len(chunk))
-        params = [value for row in chunk for value in row]
+    for chunk in _chunks(rows, EVENT_WIDTH):
         result = db.rows(
-            f"INSERT INTO event ({EVENT_COLUMNS}) VALUES {values} "
+            f"INSERT INTO event ({EVENT_COLUMNS}) "
+            f"VALUES {_values_list(chunk, EVENT_WIDTH)} "
             "ON CONFLICT (uuid) DO NOTHING RETURNING uuid",
-            params,
+            _flat(chunk),
         )
         stored.update(str(row[0]) for row in result)
     return stored
@@ -453,12 +594,21 @@ def _apply(ticket: _TicketState, kind: str, payload: dict[str, Any], at: str) ->
 
 
 def _save_statuses(db: CentralDatabase, tickets: dict[str, _TicketState]) -> None:
-    for ticket in tickets.values():
-        if ticket.changed:
-            db.execute(
-                "UPDATE ticket SET status = ?, updated_at = ? WHERE uuid = ?",
-                (ticket.status, ticket.updated_at, ticket.uuid),
-            )
+    """Write every changed status, many tickets per UPDATE (one code path for
+    both dialects: a VALUES list's columns are column1, column2, ... in each)."""
+    changed = [
+        (ticket.uuid, ticket.status, ticket.updated_at)
+        for _, ticket in sorted(tickets.items())
+        if ticket.changed
+    ]
+    for chunk in _chunks(changed, 3):
+        db.execute(
+            "UPDATE ticket SET status = changed.column2, "
+            "updated_at = changed.column3 "
+            f"FROM (VALUES {_values_list(chunk, 3)}) AS changed "
+            "WHERE ticket.uuid = changed.column1",
+            _flat(chunk),
+        )
 
 
 # ---------------------------------------------------------------- pull
@@ -663,7 +813,8 @@ def file_request(
         )
         values[-2:] = [request.lat, request.lon]
         db.execute(
-            f"INSERT INTO ticket ({TICKET_COLUMNS}) VALUES {_placeholders(21)}",
+            f"INSERT INTO ticket ({TICKET_COLUMNS}) "
+            f"VALUES {_placeholders(TICKET_WIDTH)}",
             values,
         )
         _insert_events(
@@ -710,13 +861,14 @@ def ticket_by_no(db: CentralDatabase, ticket_no: str) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
-def ticket_events(db: CentralDatabase, ticket_uuid: str) -> list[dict[str, Any]]:
+def ticket_events(db: CentralDatabase, ticket_no: str) -> list[dict[str, Any]]:
+    """A ticket's events in the order the central stored them."""
     return run_read(
         db,
         lambda: db.dict_rows(
-            "SELECT kind, at, payload, origin FROM event WHERE ticket_uuid = ? "
+            "SELECT kind, at, payload, origin FROM event WHERE ticket_no = ? "
             "ORDER BY tx, id",
-            (ticket_uuid,),
+            (ticket_no,),
         ),
     )
 

@@ -260,6 +260,6 @@ def tracking_page(
         )
     ):
         return _not_found(language)
-    steps = timeline(store.ticket_events(db, ticket["uuid"]))
+    steps = timeline(store.ticket_events(db, ticket["ticket_no"]))
     html = render_ticket(ticket, steps, language, k)
     return HTMLResponse(html, headers={**HEADERS, "Content-Language": language})

@@ -65,11 +65,16 @@ def release_render_caches() -> None:
     residents that was ~30,000 strips and ~60 MB kept alive by dead screens.
     Emptying it as a resident leaves costs the next screen a few colour sums.
     """
+    from rich.cells import cached_cell_len
     from textual._styles_cache import StylesCache
 
     cache_clear = getattr(StylesCache.get_inner_outer, "cache_clear", None)
     if cache_clear is not None:  # gone in a Textual that fixed it
         cache_clear()
+    # Rich remembers the width of the last 4,096 strings it measured: among
+    # them what the resident typed and their ticket's numbers. Nothing of a
+    # resident is kept once they have gone, and the cache stops growing.
+    cached_cell_len.cache_clear()
 
 
 class KioskApp(App[None], inherit_bindings=False):

@@ -236,7 +236,7 @@ api_key = "{api_key}"
 # ca_bundle = "/etc/ssl/certs/subdistrict-ca.pem"
 # Sync: events per request (1-5000), timeouts in seconds, the backoff after a
 # failure (base and cap, seconds) and the pause between passes.
-# batch_size = 200
+# batch_size = 2000
 # connect_timeout = 5
 # read_timeout = 30
 # backoff_base = 1

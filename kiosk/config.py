@@ -73,7 +73,7 @@ class CentralSettings:
     ca_bundle: str = ""
     # Sync (kiosk/sync.py): events per request, seconds for the TCP/TLS
     # connect and for each read, and the retry backoff (full jitter, capped).
-    batch_size: int = 200
+    batch_size: int = 2000  # the central's default limit (docs/sync-protocol.md)
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
     backoff_base: float = 1.0

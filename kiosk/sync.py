@@ -1,15 +1,20 @@
 """Sync with the central platform: push the outbox, pull events made centrally.
 
 One engine serves the ``kiosk sync`` daemon, ``kiosk sync --once`` and the
-kiosk app's background worker. It never holds a database lock while it waits
-on the network, and every network or server failure comes back as a one-line
-reason in a SyncResult, never as an exception.
+kiosk app's background passes (in its sync process, kiosk/sync_process.py).
+It never holds a database lock while it waits on the network, and every
+network or server failure comes back as a one-line reason in a SyncResult,
+never as an exception.
 
-Push: outbox rows are claimed in order (attempts + 1, a lease in
-``next_attempt_at``) and sent in batches; each event's uuid is its idempotency
-key, the same on every retry, so the central stores it once however often it
-arrives. Several pushers at once (app, daemon, staff terminal) are harmless:
-the lease keeps them mostly apart and a resend is only a duplicate.
+Push: outbox rows are read in order and sent in batches (``attempts`` counts
+each send); each event's uuid is its idempotency key, the same on every retry,
+so the central stores it once however often it arrives. Each ticket belongs
+to one of PUSH_STREAMS streams that push side by side, each one batch at a
+time, so a ticket's events reach the central in the order they were made.
+While a batch is in flight the engine marks the one before it sent and reads
+the next, so the station's own work hides behind the network wait. One run at
+a time per station database (a file lock): the app, the daemon and the staff
+terminal never push at once.
 
 Pull: events authored elsewhere since the station's cursor are merged into
 the local event log (origin 'central', never into the outbox), the ticket
@@ -28,7 +33,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import nullcontext
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -42,28 +47,33 @@ from db.connection import describe_database_error
 from kiosk import __version__
 from kiosk.config import Settings
 from kiosk.states import TransitionError, next_status
+from kiosk.sync_state import (
+    LAST_ERROR_AT_KEY,
+    LAST_ERROR_KEY,
+    LAST_OK_KEY,
+    RETRY_AT_KEY,
+    parse_time,
+    thread_connection,
+)
 
 log = logging.getLogger("kiosk.sync")
 
 PUSH_PATH = "/api/v1/events"
 PULL_PATH = "/api/v1/events"
 CURSOR_KEY = "pull_cursor"
-LAST_OK_KEY = "last_sync_ok"
-LAST_ERROR_KEY = "last_sync_error"
-LAST_ERROR_AT_KEY = "last_sync_error_at"
-# When the next sync may go to the network after a failure (backoff,
-# Retry-After); shared by every process on the station.
-RETRY_AT_KEY = "sync_retry_at"
 # Request limits of the central (docs/sync-protocol.md): events per pull and
-# body bytes per push (its default is 1 MiB; keep well under it).
+# body bytes per push (its default is 4 MiB; keep well under it; a central
+# with a lower limit answers 413 and the batch is halved).
 PULL_LIMIT = 500
 # Refused events parked one by one in a run before it stops and backs off.
 MAX_REJECTED_PER_RUN = 10
-MAX_BODY_BYTES = 900_000
+MAX_BODY_BYTES = 3_600_000
 # Longest Retry-After the engine honours; a larger one is read as this.
 RETRY_AFTER_LIMIT = 3600.0
 # Rows per IN (...) list: well under SQLite's bound-parameter limit.
 SQL_CHUNK = 500
+# Batches in flight at once, each stream with its own tickets (see _push_all).
+PUSH_STREAMS = 2
 
 _PENDING_SQL = """
 SELECT o.id, e.uuid, e.ticket_uuid, t.ticket_no, t.station, e.kind, e.actor,
@@ -73,6 +83,7 @@ JOIN ticket_event AS e ON e.uuid = o.event_uuid
 JOIN ticket AS t ON t.uuid = e.ticket_uuid
 WHERE o.sent_at IS NULL AND o.id > ?
   AND (? OR o.next_attempt_at IS NULL OR o.next_attempt_at <= ?)
+  AND t.id % ? = ?
 ORDER BY o.id
 LIMIT ?
 """
@@ -135,17 +146,6 @@ class SyncResult:
         return text
 
 
-@dataclass(frozen=True)
-class SyncStatus:
-    """What the kiosk shows: from the database only, never the network."""
-
-    online: bool
-    pending_events: int
-    last_sync_ok: str | None
-    last_sync_error: str | None
-    last_sync_error_at: str | None
-
-
 @dataclass
 class _PushOutcome:
     pushed: int = 0
@@ -176,6 +176,18 @@ class _Batch:
     def body(self) -> bytes:
         inner = ",".join(row.body for row in self.rows)
         return ('{"events":[' + inner + "]}").encode("utf-8")
+
+
+@dataclass
+class _Stream:
+    """One push stream: the tickets whose ``id % PUSH_STREAMS`` is ``index``."""
+
+    index: int
+    client: CentralClient
+    upcoming: _Batch = field(default_factory=_Batch)  # read, not sent yet
+    sending: _Batch | None = None
+    in_flight: Future[dict[str, Any]] | None = None
+    answered: _Batch | None = None  # accepted by the central, not marked yet
 
 
 def backoff_delay(
@@ -397,24 +409,32 @@ def _chunks(items: Sequence[Any], size: int = SQL_CHUNK) -> Iterator[Sequence[An
         yield items[start : start + size]
 
 
+_EVENT_TEMPLATE = (
+    '{{"uuid":{},"ticket_uuid":{},"ticket_no":{},"station":{},"kind":{},'
+    '"actor":{},"at":{},"payload":{}}}'
+)
+_EVENT_FIELDS = ("uuid", "ticket_uuid", "ticket_no", "station", "kind", "actor", "at")
+# A JSON string literal, exactly as json.dumps(..., ensure_ascii=False) writes it.
+_json_string: Callable[[str], str] = json.encoder.encode_basestring  # type: ignore[attr-defined]
+
+
 def _event_json(row: Sequence[Any]) -> str:
+    """One outbox row as the JSON of a pushed event (compact, UTF-8 as is)."""
     _, uuid, ticket_uuid, ticket_no, station, kind, actor, at, payload = row
     payload_text = payload if payload and payload.strip() else "{}"
-    head = json.dumps(
-        {
-            "uuid": uuid,
-            "ticket_uuid": ticket_uuid,
-            "ticket_no": ticket_no,
-            "station": station,
-            "kind": kind,
-            "actor": actor,
-            "at": at,
-        },
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
+    fields = (uuid, ticket_uuid, ticket_no, station, kind, actor, at)
     # The payload is JSON already (written by json.dumps): embed it as stored.
-    return head[:-1] + ',"payload":' + payload_text + "}"
+    try:
+        # Every field a string (always, from the schema): quoted exactly as
+        # json.dumps(..., ensure_ascii=False) quotes it, without the dict.
+        return _EVENT_TEMPLATE.format(*map(_json_string, fields), payload_text)
+    except TypeError:
+        head = json.dumps(
+            dict(zip(_EVENT_FIELDS, fields, strict=True)),
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+        return head[:-1] + ',"payload":' + payload_text + "}"
 
 
 class SyncEngine:
@@ -439,6 +459,11 @@ class SyncEngine:
         self.settings = settings
         self.central = settings.central
         self.client = CentralClient(settings, session)
+        # One client (HTTP session) per push stream: a session is not shared
+        # between threads.
+        self.clients = [self.client] + [
+            CentralClient(settings) for _ in range(PUSH_STREAMS - 1)
+        ]
         self.rng = rng or random.Random()
         self._now = now or (lambda: datetime.now(settings.zone))
         self._monotonic = monotonic
@@ -450,7 +475,8 @@ class SyncEngine:
         )
 
     def close(self) -> None:
-        self.client.close()
+        for client in self.clients:
+            client.close()
 
     def now(self) -> datetime:
         return self._now().astimezone(self.settings.zone)
@@ -480,7 +506,7 @@ class SyncEngine:
             result.retry_in = self.central.sync_interval
             return result
         deadline = None if deadline_seconds is None else started + deadline_seconds
-        with self._lock, self._connection(), _FileLock(self.lock_path) as lock:
+        with self._lock, thread_connection(), _FileLock(self.lock_path) as lock:
             if not lock.acquire(wait_for_lock):
                 result.busy = True
                 result.retry_in = self.central.sync_interval
@@ -557,90 +583,197 @@ class SyncEngine:
     def _push_all(
         self, outcome: _PushOutcome, deadline: float | None, respect_schedule: bool
     ) -> None:
-        after_id = 0  # walk the outbox once per run, oldest first
-        while True:
-            if deadline is not None and self._monotonic() >= deadline:
-                return
-            batch = self._claim(after_id, respect_schedule)
-            if not batch.rows:
-                outcome.complete = True
-                return
-            after_id = batch.rows[-1].outbox_id
-            self._send(batch, outcome)
+        """Send the due outbox, oldest first, in PUSH_STREAMS parallel streams.
 
-    def _claim(self, after_id: int, respect_schedule: bool) -> _Batch:
-        """The next events to send, oldest first; counts the attempt."""
+        The central needs each ticket's events in the order they were made,
+        and nothing about two tickets' events: so each ticket belongs to one
+        stream (by its id), and a stream sends its batches one at a time, the
+        next only after the last was answered. The streams run side by side
+        (the central's database work for one overlaps the other's parsing),
+        but only after a first batch got through, so a central that fails
+        sees one request, not one per stream. The station's own work overlaps
+        the waits: when a batch goes out, the stream's last answered batch
+        is marked sent and the new one's attempt counted (one transaction),
+        then its next batch is read. The run never returns with a request
+        still in flight.
+        """
+        streams = [_Stream(index, client) for index, client in enumerate(self.clients)]
+        failure: _BatchFailed | None = None
+        stopped = False
+        probing = True  # one request at a time until a first batch got through
+        with ThreadPoolExecutor(len(streams), thread_name_prefix="kiosk-sync") as pool:
+            try:
+                for stream in streams:
+                    stream.upcoming = self._read_batch(stream, 0, respect_schedule)
+                while True:
+                    if deadline is not None and self._monotonic() >= deadline:
+                        stopped = True
+                    for stream in [] if stopped else streams:
+                        if probing and any(s.in_flight for s in streams):
+                            break
+                        if stream.in_flight is None and stream.upcoming.rows:
+                            self._start(stream, pool, respect_schedule)
+                    waiting = [s.in_flight for s in streams if s.in_flight is not None]
+                    if not waiting:
+                        break
+                    wait(waiting, return_when=FIRST_COMPLETED)
+                    for stream in streams:
+                        if stream.in_flight is None or not stream.in_flight.done():
+                            continue
+                        try:
+                            if self._settle(stream, outcome):
+                                probing = False
+                        except _BatchFailed as error:
+                            failure = failure or error
+                            stopped = True
+                if failure is not None:
+                    raise failure
+                outcome.complete = not stopped
+            finally:
+                self._mark_sent(
+                    [row for s in streams if s.answered for row in s.answered.rows]
+                )
+
+    def _start(
+        self, stream: _Stream, pool: ThreadPoolExecutor, respect_schedule: bool
+    ) -> None:
+        """Put the stream's next batch on the wire, then read the one after."""
+        batch = stream.upcoming
+        stream.sending = batch
+        stream.in_flight = pool.submit(stream.client.push, batch.body())
+        self._record_progress(stream.answered, batch)
+        stream.answered = None
+        stream.upcoming = self._read_batch(
+            stream, batch.rows[-1].outbox_id, respect_schedule
+        )
+
+    def _settle(self, stream: _Stream, outcome: _PushOutcome) -> bool:
+        """Handle the answer to the stream's batch; True when it was a 200."""
+        assert stream.in_flight is not None and stream.sending is not None
+        batch, in_flight = stream.sending, stream.in_flight
+        stream.sending = stream.in_flight = None
+        try:
+            reply = in_flight.result()
+        except SyncError as error:
+            self._refused(batch, error, outcome, stream.client)
+            return False
+        self._accepted(batch, reply, outcome)
+        stream.answered = batch
+        return True
+
+    def _read_batch(
+        self, stream: _Stream, after_id: int, respect_schedule: bool
+    ) -> _Batch:
+        """The stream's next events to send after ``after_id``, oldest first.
+
+        Only one sync runs per station database (the file lock), so reading
+        outside a write transaction cannot race another pusher.
+        """
+        moment = _iso(self.now())
+        rows = database.execute_sql(
+            _PENDING_SQL,
+            (
+                after_id,
+                0 if respect_schedule else 1,
+                moment,
+                len(self.clients),
+                stream.index,
+                self.batch_size,
+            ),
+        ).fetchall()
+        batch = _Batch()
+        size = 0
+        for row in rows:
+            body = _event_json(row)
+            size += len(body.encode("utf-8")) + 1
+            if batch.rows and size > MAX_BODY_BYTES:
+                break
+            batch.rows.append(_Row(row[0], row[1], body))
+        return batch
+
+    def _record_progress(self, answered: _Batch | None, sending: _Batch) -> None:
+        """Mark the answered batch sent and count the attempt of the one being
+        sent, in one transaction."""
         moment = _iso(self.now())
         with write_transaction():
-            rows = database.execute_sql(
-                _PENDING_SQL,
-                (after_id, 0 if respect_schedule else 1, moment, self.batch_size),
-            ).fetchall()
-            batch = _Batch()
-            size = 0
-            for row in rows:
-                body = _event_json(row)
-                size += len(body.encode("utf-8")) + 1
-                if batch.rows and size > MAX_BODY_BYTES:
-                    break
-                batch.rows.append(_Row(row[0], row[1], body))
-            ids = [row.outbox_id for row in batch.rows]
-            for chunk in _chunks(ids):
+            if answered is not None:
+                self._update_sent(answered.rows, moment)
+            for chunk in _chunks([row.outbox_id for row in sending.rows]):
                 database.execute_sql(
                     "UPDATE outbox SET attempts = attempts + 1 "
                     f"WHERE id IN ({','.join('?' * len(chunk))})",
                     tuple(chunk),
                 )
-        return batch
 
-    def _send(self, batch: _Batch, outcome: _PushOutcome) -> None:
-        """Send a batch; split it on 413/422/403 to find the events at fault."""
+    def _send(
+        self, batch: _Batch, outcome: _PushOutcome, client: CentralClient
+    ) -> None:
+        """Send a batch now and settle it (the slow path, for split batches)."""
         try:
-            reply = self.client.push(batch.body())
+            reply = client.push(batch.body())
         except SyncError as error:
-            if error.transient or error.status in (401, 403):
-                # 403: a misconfigured station; keep the batch, back off.
-                raise _BatchFailed(error, batch.rows) from None
-            if outcome.rejected >= MAX_REJECTED_PER_RUN:
-                raise _BatchFailed(error, batch.rows) from None
-            if len(batch.rows) > 1:
-                if error.status == 413:
-                    self.batch_size = max(1, len(batch.rows) // 2)
-                middle = len(batch.rows) // 2
-                self._send(_Batch(batch.rows[:middle]), outcome)
-                self._send(_Batch(batch.rows[middle:]), outcome)
-                return
-            # One event the central will not take: park it for the longest
-            # backoff, report it, and carry on with the rest.
-            self._reschedule(batch.rows, error.message, self.central.backoff_cap)
-            outcome.rejected += 1
-            outcome.rejected_reason = error.message
-            log.warning(
-                "event %s refused: %s",
-                batch.rows[0].uuid,
-                redact(error.message, self.central.api_key),
-            )
+            self._refused(batch, error, outcome, client)
             return
+        self._accepted(batch, reply, outcome)
+        self._mark_sent(batch.rows)
+
+    def _accepted(
+        self, batch: _Batch, reply: dict[str, Any], outcome: _PushOutcome
+    ) -> None:
+        """Count a 200; the caller marks the batch sent."""
         stored = _uuid_list(reply, "stored")
         duplicates = _uuid_list(reply, "duplicates")
         # After a 200 the central holds every event of the batch.
-        self._mark_sent(batch.rows)
         outcome.pushed += len(batch.rows)
         outcome.duplicates += len(duplicates - stored)
+
+    def _refused(
+        self,
+        batch: _Batch,
+        error: SyncError,
+        outcome: _PushOutcome,
+        client: CentralClient,
+    ) -> None:
+        """A failed batch: raise to stop the run, or split it on 413/422/403
+        to find the events at fault (through the stream's own client)."""
+        if error.transient or error.status in (401, 403):
+            # 403: a misconfigured station; keep the batch, back off.
+            raise _BatchFailed(error, batch.rows) from None
+        if outcome.rejected >= MAX_REJECTED_PER_RUN:
+            raise _BatchFailed(error, batch.rows) from None
+        if len(batch.rows) > 1:
+            if error.status == 413:
+                self.batch_size = max(1, len(batch.rows) // 2)
+            middle = len(batch.rows) // 2
+            self._send(_Batch(batch.rows[:middle]), outcome, client)
+            self._send(_Batch(batch.rows[middle:]), outcome, client)
+            return
+        # One event the central will not take: park it for the longest
+        # backoff, report it, and carry on with the rest.
+        self._reschedule(batch.rows, error.message, self.central.backoff_cap)
+        outcome.rejected += 1
+        outcome.rejected_reason = error.message
+        log.warning(
+            "event %s refused: %s",
+            batch.rows[0].uuid,
+            redact(error.message, self.central.api_key),
+        )
 
     def _mark_sent(self, rows: Sequence[_Row]) -> None:
         if not rows:
             return
-        moment = _iso(self.now())
-        ids = [row.outbox_id for row in rows]
         with write_transaction():
-            for chunk in _chunks(ids):
-                database.execute_sql(
-                    "UPDATE outbox SET sent_at = ?, next_attempt_at = NULL, "
-                    "last_error = NULL WHERE sent_at IS NULL AND id IN "
-                    f"({','.join('?' * len(chunk))})",
-                    (moment, *chunk),
-                )
+            self._update_sent(rows, _iso(self.now()))
+
+    @staticmethod
+    def _update_sent(rows: Sequence[_Row], moment: str) -> None:
+        for chunk in _chunks([row.outbox_id for row in rows]):
+            database.execute_sql(
+                "UPDATE outbox SET sent_at = ?, next_attempt_at = NULL, "
+                "last_error = NULL WHERE sent_at IS NULL AND id IN "
+                f"({','.join('?' * len(chunk))})",
+                (moment, *chunk),
+            )
 
     def _reschedule(self, rows: Sequence[_Row], message: str, delay: float) -> None:
         when = _iso(self.now() + timedelta(seconds=delay))
@@ -701,7 +834,7 @@ class SyncEngine:
         if not value:
             return 0.0
         try:
-            moment = _parse_time(value, self.settings)
+            moment = parse_time(value, self.settings)
         except ValueError:
             return 0.0
         return max(0.0, (moment - self.now()).total_seconds())
@@ -746,13 +879,6 @@ class SyncEngine:
         if error is not None and error.retry_after is not None:
             delay = max(delay, error.retry_after)
         return delay
-
-    @staticmethod
-    def _connection() -> Any:
-        """The thread's own connection: opened (and closed) here if needed."""
-        if database.is_closed():
-            return database.connection_context()
-        return nullcontext()
 
 
 class _BatchFailed(SyncError):
@@ -941,7 +1067,7 @@ def _create_ticket(
         return False
     created_at = snapshot["created_at"]
     try:
-        day = _parse_time(created_at, settings).strftime("%Y-%m-%d")
+        day = parse_time(created_at, settings).strftime("%Y-%m-%d")
     except ValueError:
         return False
 
@@ -1004,49 +1130,3 @@ def _reserve_numbers(
             "value = MAX(value, excluded.value)",
             (station, day, scope, value),
         )
-
-
-def _parse_time(text: str, settings: Settings) -> datetime:
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=settings.zone)
-    return moment.astimezone(settings.zone)
-
-
-# What the UI reads ---------------------------------------------------------
-
-
-def sync_status(settings: Settings, now: datetime | None = None) -> SyncStatus:
-    """The online dot and pending count, from the database alone.
-
-    Online means the last sync attempt succeeded and was recent (within
-    three sync intervals, at least two minutes).
-    """
-    moment = (now or datetime.now(settings.zone)).astimezone(settings.zone)
-    with SyncEngine._connection():
-        pending = int(
-            database.execute_sql(
-                "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL"
-            ).fetchone()[0]
-        )
-        values = dict(
-            database.execute_sql(
-                "SELECT key, value FROM key_value WHERE key IN (?, ?, ?)",
-                (LAST_OK_KEY, LAST_ERROR_KEY, LAST_ERROR_AT_KEY),
-            ).fetchall()
-        )
-    last_ok = values.get(LAST_OK_KEY)
-    online = False
-    if last_ok and LAST_ERROR_KEY not in values:
-        try:
-            age = (moment - _parse_time(last_ok, settings)).total_seconds()
-        except ValueError:
-            age = float("inf")
-        online = age <= max(3 * settings.central.sync_interval, 120.0)
-    return SyncStatus(
-        online=online,
-        pending_events=pending,
-        last_sync_ok=last_ok,
-        last_sync_error=values.get(LAST_ERROR_KEY),
-        last_sync_error_at=values.get(LAST_ERROR_AT_KEY),
-    )

@@ -172,11 +172,15 @@ class Central:
 
     def count(self, table: str) -> int:
         """A row count read straight from the database, as a second opinion."""
+        assert table in ("station", "ticket", "event")
+        return int(self.rows(f"SELECT COUNT(*) FROM {table}")[0][0])
+
+    def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Rows read straight from the database (``?`` placeholders)."""
         if self._db is None:
             self._db = CentralDatabase(parse_target(self.db_url))
             self._db.database.connect(reuse_if_open=True)
-        assert table in ("station", "ticket", "event")
-        return int(self._db.rows(f"SELECT COUNT(*) FROM {table}")[0][0])
+        return self._db.rows(sql, params)
 
     def close(self) -> None:
         if self._db is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ElementTree
+from typing import Any
 
 import httpx
 import pytest
@@ -82,12 +83,12 @@ def test_a_filed_request_belongs_to_the_station_and_reaches_it(
     central: Central,
 ) -> None:
     with central.client("PHY3") as client:
-        page = {"more": True, "cursor": ""}
+        page: dict[str, Any] = {"more": True, "cursor": ""}
         while page["more"]:
             page = client.get(
-                "/api/v1/events", params={"since": page["cursor"], "limit": 500}
+                "/api/v1/events", params={"since": str(page["cursor"]), "limit": 500}
             ).json()
-        cursor = page["cursor"]
+        cursor = str(page["cursor"])
     answer = _file(central)
     assert answer.status_code == 200, answer.text
     [created] = answer.json()

@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
+from central.schemas import DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY
 from tests.central.conftest import Central, event, new_ticket, start_server
 
 
@@ -117,15 +118,17 @@ def test_an_event_on_a_foreign_ticket_uuid_is_403(central: Central) -> None:
 
 def test_oversized_bodies_and_batches_are_413(central: Central) -> None:
     received, _ = new_ticket()
-    many = [dict(received, uuid=str(uuid.uuid4())) for _ in range(501)]
-    huge = {"events": [received], "padding": "x" * (1024 * 1024 + 1)}
+    many = [
+        dict(received, uuid=str(uuid.uuid4())) for _ in range(DEFAULT_MAX_BATCH + 1)
+    ]
+    huge = {"events": [received], "padding": "x" * (DEFAULT_MAX_BODY + 1)}
     before = central.count("event")
     with central.client("PHY3") as client:
         too_many = client.post("/api/v1/events", json={"events": many})
         too_big = client.post("/api/v1/events", json=huge)
     assert too_many.status_code == 413, too_many.text
     assert too_big.status_code == 413, too_big.text
-    assert "1048576" in too_big.json()["detail"]
+    assert str(DEFAULT_MAX_BODY) in too_big.json()["detail"]
     assert central.count("event") == before
 
 

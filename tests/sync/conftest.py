@@ -274,6 +274,8 @@ class FaultProxy:
         self.faults: list[str] = []
         self.sticky: str | None = None
         self.seen: list[Seen] = []
+        self.in_flight = 0  # requests received and not answered yet
+        self.max_in_flight = 0
         self.lock = threading.Lock()
         self.released = threading.Semaphore(0)
         self.closing = threading.Event()
@@ -324,8 +326,14 @@ class FaultProxy:
                     self.seen.append(
                         Seen(time.monotonic(), method.decode(), path.decode(), fault)
                     )
-                if not self._answer(client, fault, head, body):
-                    return
+                    self.in_flight += 1
+                    self.max_in_flight = max(self.max_in_flight, self.in_flight)
+                try:
+                    if not self._answer(client, fault, head, body):
+                        return
+                finally:
+                    with self.lock:
+                        self.in_flight -= 1
 
     def _answer(
         self, client: socket.socket, fault: str, head: bytes, body: bytes
@@ -359,7 +367,8 @@ class FaultProxy:
         return True
 
     def _forward(self, head: bytes, body: bytes) -> bytes | None:
-        with socket.create_connection(self.upstream.split(":"), timeout=30) as up:
+        host, _, port = self.upstream.partition(":")
+        with socket.create_connection((host, int(port)), timeout=30) as up:
             lines = [
                 line
                 for line in head.split(b"\r\n")

@@ -9,11 +9,13 @@ from __future__ import annotations
 import json
 import random
 import signal
+import threading
 import time
 
 from db import database
 from kiosk.demo import load_demo
-from kiosk.sync import SyncEngine, sync_status
+from kiosk.sync import PUSH_STREAMS, SyncEngine
+from kiosk.sync_state import sync_status
 from kiosk.tickets import TicketDraft, issue_ticket
 from tests.sync.conftest import Central, FaultProxy, Station, free_port, wait_for
 
@@ -83,6 +85,75 @@ def test_500_then_recovery(station: Station, proxy: FaultProxy) -> None:
     station.assert_exactly_once()
 
 
+def _arrival_order_is_outbox_order(station: Station) -> None:
+    """Each ticket's events reached the central in the order they were made."""
+    made = station.local(
+        "SELECT e.ticket_uuid, e.uuid FROM outbox o "
+        "JOIN ticket_event e ON e.uuid = o.event_uuid ORDER BY o.id"
+    )
+    arrived = station.central.query(
+        "SELECT ticket_uuid, uuid FROM event WHERE station = ? ORDER BY id",
+        (station.code,),
+    )
+    for ticket in {row[0] for row in arrived}:
+        sent = [row[1] for row in arrived if row[0] == ticket]
+        assert sent == [row[1] for row in made if row[0] == ticket][: len(sent)]
+
+
+def test_push_streams_keep_each_tickets_order_and_a_failure_keeps_what_was_answered(
+    station: Station, proxy: FaultProxy
+) -> None:
+    _backlog(station, 30)
+    station.write_config(proxy.url)  # 20 events per batch
+    assert station.pending() > 100
+    proxy.faults = ["gate", "gate", "pass", "500"]
+    engine = SyncEngine(station.settings)
+    results = []
+    worker = threading.Thread(target=lambda: results.append(engine.run_once()))
+    worker.start()
+    try:
+        wait_for(lambda: len(proxy.seen) == 1, what="the first push")
+        # Until a first batch got through, one request at a time; while it is
+        # held, its attempt is counted and the next batches are read.
+        wait_for(
+            lambda: (
+                station.local("SELECT COUNT(*) FROM outbox WHERE attempts > 0")
+                == [(20,)]
+            ),
+            what="the first attempt to be counted",
+        )
+        assert len(proxy.seen) == 1
+        proxy.release()
+        # Then the streams run side by side: the second push is held while
+        # the other stream's push is answered and its next one refused.
+        wait_for(lambda: len(proxy.seen) == 4, what="the other stream's pushes")
+        assert proxy.max_in_flight == PUSH_STREAMS
+    finally:
+        proxy.release()
+        worker.join(60)
+    first = results[0]
+    assert first.error and "HTTP 500" in first.error
+    rows = station.local(
+        "SELECT sent_at IS NOT NULL, attempts, last_error IS NOT NULL FROM outbox"
+    )
+    # The three answered batches are marked sent; the refused one waits with
+    # its error; batches read ahead but never sent were never counted.
+    assert first.pushed == 60
+    assert rows.count((1, 1, 0)) == 60
+    assert rows.count((0, 1, 1)) == 20
+    assert rows.count((0, 0, 0)) == len(rows) - 80
+    assert len(station.central.station_events(station.code)) == 60
+    _arrival_order_is_outbox_order(station)
+
+    second = engine.run_once(respect_schedule=False)
+    assert second.ok, second.error
+    station.assert_exactly_once()
+    _arrival_order_is_outbox_order(station)
+    attempts = [row[0] for row in station.local("SELECT attempts FROM outbox")]
+    assert attempts.count(2) == 20
+    assert attempts.count(1) == len(attempts) - 20
+
+
 def test_503_retry_after_is_honoured(station: Station, proxy: FaultProxy) -> None:
     _backlog(station, 10)
     station.write_config(proxy.url)
@@ -131,10 +202,19 @@ def test_connection_cut_mid_answer(station: Station, proxy: FaultProxy) -> None:
     engine = SyncEngine(station.settings)
     first = engine.run_once()
     assert first.error and "cut off" in first.error
-    assert first.pushed == 20
+    # The cut batch was stored but not answered: not counted, not marked
+    # (the other push stream's batch, answered meanwhile, is both).
+    sent = station.local("SELECT COUNT(*) FROM outbox WHERE sent_at IS NOT NULL")
+    cut = station.local(
+        "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND last_error IS NOT NULL"
+    )[0][0]
+    assert first.pushed == sent[0][0] >= 20
+    assert cut > 0
+    at_central = station.central.station_events(station.code)
+    assert len(at_central) == first.pushed + cut
     second = engine.run_once(respect_schedule=False)
     assert second.ok, second.error
-    assert second.duplicates == 20
+    assert second.duplicates == cut
     station.assert_exactly_once()
 
 

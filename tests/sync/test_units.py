@@ -77,7 +77,7 @@ def test_init_writes_a_working_sync_config(tmp_path: Path) -> None:
     settings = load_settings(path)
     assert settings.central.url == "https://central.example"
     assert settings.central.api_key == "secret-key"
-    assert settings.central.batch_size == 200
+    assert settings.central.batch_size == 2000
     assert settings.central.connect_timeout == 5 and settings.central.read_timeout == 30
     bundle = tmp_path / "ca.pem"
     bundle.write_text("-----BEGIN CERTIFICATE-----\n")

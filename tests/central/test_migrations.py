@@ -1,0 +1,93 @@
+"""The central's schema moves forward on start, keeping the data."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from central import store
+from central.db import MIGRATIONS, SCHEMA_VERSION, CentralDatabase, parse_target
+from tests.central.conftest import PG_HOST, PG_PORT, _pg_admin
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield str(tmp_path / "central.db")
+        return
+    admin, user = _pg_admin()
+    name = f"kiosk_central_migrate_{secrets.token_hex(6)}"
+    with admin.cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql://{user}@{PG_HOST}:{PG_PORT}/{name}"
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+def _version_1(db: CentralDatabase) -> None:
+    """The database as the first schema left it, with one ticket's events."""
+    with db.write():
+        for statement in (
+            MIGRATIONS[0].postgres if db.is_postgres else MIGRATIONS[0].sqlite
+        ):
+            db.execute(statement)
+        db.execute(
+            "CREATE TABLE central_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+        )
+        db.execute("INSERT INTO central_meta VALUES ('schema_version', '1')")
+        db.execute(
+            "INSERT INTO ticket (uuid, ticket_no, station, category, item, "
+            "created_at, created_utc, unit, due_at, token, status, updated_at, "
+            "source) VALUES ('t1', 'PHY3-261125-001', 'PHY3', 'housing', 'lift', "
+            "'2026-11-25T09:30:00+08:00', '2026-11-25T01:30:00', 'property', "
+            "'2026-11-27T09:30:00+08:00', 'token', 'dispatched', "
+            "'2026-11-25T09:40:00+08:00', 'station')"
+        )
+        for number, kind in enumerate(("received", "dispatched")):
+            db.execute(
+                "INSERT INTO event (uuid, ticket_uuid, ticket_no, station, kind, "
+                "actor, at, payload, origin, received_at) VALUES "
+                "(?, 't1', 'PHY3-261125-001', 'PHY3', ?, 'kiosk:PHY3', "
+                "'2026-11-25T09:30:00+08:00', '{}', 'station', "
+                "'2026-11-25T09:30:00+08:00')",
+                (f"e{number}", kind),
+            )
+
+
+def _event_indexes(db: CentralDatabase) -> set[str]:
+    sql = (
+        "SELECT indexname FROM pg_indexes WHERE tablename = 'event'"
+        if db.is_postgres
+        else "SELECT name FROM sqlite_master WHERE type = 'index' "
+        "AND tbl_name = 'event'"
+    )
+    return {str(row[0]) for row in db.rows(sql)}
+
+
+def test_a_version_1_database_finds_events_by_ticket_number(
+    empty_db_url: str,
+) -> None:
+    old = CentralDatabase(parse_target(empty_db_url))
+    old.database.connect()
+    _version_1(old)
+    assert "event_ticket" in _event_indexes(old)
+    old.close()
+
+    db = CentralDatabase(parse_target(empty_db_url))
+    db.open()  # migrates
+    try:
+        indexes = _event_indexes(db)
+        assert "event_ticket_no" in indexes
+        assert "event_ticket" not in indexes
+        version = db.rows("SELECT value FROM central_meta")
+        assert version == [(str(SCHEMA_VERSION),)]
+        kinds = [row["kind"] for row in store.ticket_events(db, "PHY3-261125-001")]
+        assert kinds == ["received", "dispatched"]
+    finally:
+        db.close()
