@@ -127,9 +127,17 @@ class KioskApp(App[None], inherit_bindings=False):
         station = self.settings.station
         return station.name_en if self.language == "en" else station.name
 
+    def current_screen(self) -> Screen[Any] | None:
+        """The screen on top; None while the app starts or stops (a worker's
+        message can arrive then, when ``self.screen`` would raise)."""
+        stack = self.screen_stack
+        return stack[-1] if stack else None
+
     def refresh_frame(self, screen: Screen[Any] | None = None) -> None:
         """Clock and online dot in the header of the given (or current) screen."""
-        screen = screen or self.screen
+        screen = screen or self.current_screen()
+        if screen is None:
+            return
         for header in screen.query(KioskHeader):
             moment = self.now()
             header.show_time(moment, WEEKDAYS[self.language][moment.weekday()])
@@ -215,15 +223,19 @@ class KioskApp(App[None], inherit_bindings=False):
         if message.ticket is not None:
             self.show_tracked(message.ticket)
             return
-        if not isinstance(self.screen, TrackScreen):
+        screen = self.current_screen()
+        if screen is None:
+            return
+        if not isinstance(screen, TrackScreen):
             self.push_screen(TrackScreen())
         self.call_after_refresh(self._show_not_found)
 
     def _show_not_found(self) -> None:
         from screens.track import TrackScreen
 
-        if isinstance(self.screen, TrackScreen):
-            self.screen.show_error("track.not_found")
+        screen = self.current_screen()
+        if isinstance(screen, TrackScreen):
+            screen.show_error("track.not_found")
 
     def show_tracked(self, tracked: Tracked) -> None:
         from screens.track_result import TrackResultScreen
@@ -239,7 +251,9 @@ class KioskApp(App[None], inherit_bindings=False):
         now = self.clock()
         if self._scan_buffer is not None and now - self._scan_last > SCAN_PAUSE_SECONDS:
             self._scan_buffer = None
-        screen = self.screen
+        screen = self.current_screen()
+        if screen is None:
+            return
         idle_for = now - self.last_input
         timeout = self.settings.kiosk.idle_timeout
         if isinstance(screen, IdleScreen):
@@ -348,7 +362,7 @@ class KioskApp(App[None], inherit_bindings=False):
     def print_finished(self, message: PrintFinished) -> None:
         from screens.ticket import TicketScreen
 
-        screen = self.screen
+        screen = self.current_screen()
         if (
             isinstance(screen, TicketScreen)
             and screen.ticket.ticket_no == message.ticket_no

@@ -254,3 +254,17 @@ async def test_a_locked_database_shows_a_message_and_issues_nothing(make_app, se
     locker.close()
     assert Ticket.select().count() == 1
     assert Ticket.get().description == "water through ceiling"
+
+
+def test_worker_messages_after_the_screens_are_gone_do_nothing(make_app):
+    """A print or status result can arrive while the kiosk stops (its
+    screens already gone): it must be dropped, not raise."""
+    from screens.messages import PrintFinished, StationStatus, TrackFound
+
+    app = make_app()
+    assert app.current_screen() is None
+    app.print_finished(PrintFinished("PHY3-261125-001", True, "printed"))
+    app.station_status(StationStatus(online=True, pending_events=0))
+    app.scanned_ticket_found(TrackFound(None))
+    app.tick()
+    assert app.online is True
