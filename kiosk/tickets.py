@@ -68,6 +68,11 @@ class TicketDraft:
     contact_name: str = ""
     contact_mobile: str = ""
     consent: bool = False
+    # The ticket's tracking token, drawn with the draft so that the QR code
+    # can be made while the resident reads the review (ReviewScreen).
+    token: str = field(
+        default_factory=lambda: secrets.token_urlsafe(TOKEN_BYTES), repr=False
+    )
 
     @property
     def has_contact(self) -> bool:
@@ -93,6 +98,22 @@ class IssuedTicket:
 
 def tracking_url(settings: Settings, ticket_no: str, token: str) -> str:
     return f"{settings.central.public_base_url}/t/{ticket_no}?k={token}"
+
+
+def likely_ticket_no(settings: Settings, now: datetime | None = None) -> str:
+    """The number the next ticket will get unless another one comes first.
+
+    A guess for work done ahead (the QR code); never a promise.
+    """
+    moment = (now or datetime.now(settings.zone)).astimezone(settings.zone)
+    station = settings.station.code
+    counter = DailyCounter.get_or_none(
+        (DailyCounter.station == station)
+        & (DailyCounter.day == moment.strftime("%Y-%m-%d"))
+        & (DailyCounter.scope == "ticket")
+    )
+    serial = (int(counter.value) if counter else 0) + 1
+    return f"{station}-{moment:%y%m%d}-{serial:03d}"
 
 
 def _next_number(station: str, day: str, scope: str) -> int:
@@ -185,7 +206,7 @@ def issue_ticket(
                 due_at=(
                     moment + timedelta(hours=category.resolution_hours)
                 ).isoformat(),
-                token=secrets.token_urlsafe(TOKEN_BYTES),
+                token=draft.token,
                 consent_at=moment.isoformat() if draft.has_contact else None,
                 language=draft.language,
                 print_state="pending" if settings.printer.enabled else "none",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 from rich.cells import cell_len
 from textual import on, work
@@ -12,18 +13,53 @@ from textual.content import Content
 from textual.widgets import Static
 
 from db import database
-from kiosk.qr import screen_rows
+from kiosk.qr import QRRows, screen_rows
 from kiosk.tickets import (
     TicketDraft,
     TicketInputError,
     TicketSaveError,
     issue_ticket,
+    likely_ticket_no,
     mask_mobile,
+    tracking_url,
 )
 from screens.base import KioskScreen
 from screens.messages import TicketFailed, TicketIssued
 
 log = logging.getLogger(__name__)
+
+SAVING_NOTICE_SECONDS = 0.3
+QR_AHEAD_WAIT_SECONDS = 1.0
+
+
+class QRAhead:
+    """The QR code drawn ahead for the ticket the draft will likely become.
+
+    Its URL is known before its rows are: a Submit for the same URL waits
+    for them rather than drawing them twice; any other URL (another ticket
+    came first, the day changed) is drawn on the spot.
+    """
+
+    def __init__(self) -> None:
+        self._url = ""
+        self._rows: QRRows | None = None
+        self._done = threading.Event()
+
+    def draw(self, url: str) -> None:
+        self._url = url
+        try:
+            self._rows = screen_rows(url)
+        finally:
+            self._done.set()
+
+    def give_up(self) -> None:
+        self._done.set()
+
+    def rows_for(self, url: str) -> QRRows:
+        if url == self._url and self._done.wait(QR_AHEAD_WAIT_SECONDS):
+            if self._rows is not None:
+                return self._rows
+        return screen_rows(url)
 
 
 class ReviewScreen(KioskScreen):
@@ -43,6 +79,24 @@ class ReviewScreen(KioskScreen):
     def __init__(self) -> None:
         super().__init__()
         self.submitting = False
+        self._qr_ahead = QRAhead()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.draw_qr_ahead(self.kiosk.draft)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="qr-ahead")
+    def draw_qr_ahead(self, draft: TicketDraft) -> None:
+        """While the resident reads, the QR code of the likely ticket."""
+        settings = self.kiosk.settings
+        try:
+            with database.connection_context():
+                ticket_no = likely_ticket_no(settings)
+        except Exception as error:  # only a head start; Submit does it anyway
+            log.info("QR not drawn ahead: %s", error)
+            self._qr_ahead.give_up()
+            return
+        self._qr_ahead.draw(tracking_url(settings, ticket_no, draft.token))
 
     def compose_body(self) -> ComposeResult:
         yield Static(self.summary(), id="summary")
@@ -88,8 +142,18 @@ class ReviewScreen(KioskScreen):
         self.submitting = True
         status = self.query_one("#submit-status", Static)
         status.remove_class("-error")
-        status.update(Content(self.t("review.saving")))
+        status.update(Content(""))
+        # "Saving..." only if saving takes long enough to be seen (a busy
+        # database); the ticket usually comes first, and painting the notice
+        # would only hold it up.
+        self.set_timer(SAVING_NOTICE_SECONDS, self.show_saving, name="saving")
         self.issue(self.kiosk.draft)
+
+    def show_saving(self) -> None:
+        if self.submitting and self.is_current:
+            status = self.query_one("#submit-status", Static)
+            if not status.has_class("-error"):
+                status.update(Content(self.t("review.saving")))
 
     def action_back(self) -> None:
         if not self.submitting:
@@ -111,7 +175,7 @@ class ReviewScreen(KioskScreen):
             self.post_message(TicketFailed("error.save"))
         else:
             log.info("issued %s (%s)", ticket.ticket_no, ticket.queue_no)
-            self.post_message(TicketIssued(ticket, screen_rows(ticket.url)))
+            self.post_message(TicketIssued(ticket, self._qr_ahead.rows_for(ticket.url)))
 
     @on(TicketIssued)
     def ticket_issued(self, message: TicketIssued) -> None:

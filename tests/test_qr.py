@@ -109,3 +109,32 @@ async def test_the_next_ticket_shows_its_own_number_code_and_language(make_app, 
             clock.advance(3)
             await pilot.press("enter")
     assert len(screens) == 1  # one screen, shown three times
+
+
+async def test_a_ticket_taken_by_another_kiosk_meanwhile_still_gets_its_own_qr(
+    make_app, settings
+):
+    """The review screen draws the QR of the number the ticket will likely
+    get; when another process takes that number first, the resident's
+    ticket must still show the QR of the number it really got."""
+    from kiosk.tickets import TicketDraft, issue_ticket
+    from screens.review import ReviewScreen
+    from tests.helpers import wait_for
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1", "2", "1", "enter")
+        await wait_screen(pilot, ReviewScreen)
+        review = app.screen
+        await wait_for(pilot, lambda: review._qr_ahead._done.is_set())
+        taken = issue_ticket(settings, TicketDraft(category="fire", item="other"))
+        assert taken.ticket_no.endswith("-001")
+        await pilot.press("enter")
+        await wait_screen(pilot, TicketScreen)
+        mine = Ticket.get(Ticket.uuid == app.screen.ticket.uuid)
+        assert mine.ticket_no.endswith("-002")
+        image = drawn_qr_image(app.screen.query_one(QRCode))
+    results = zxingcpp.read_barcodes(image)
+    assert [r.text for r in results] == [
+        f"http://127.0.0.1:8311/t/{mine.ticket_no}?k={mine.token}"
+    ]

@@ -207,3 +207,17 @@ def test_two_processes_get_distinct_consecutive_numbers(settings, station_db, tm
         queue = sorted(int(t.queue_no[1:]) for t in tickets if t.queue_no[0] == letter)
         assert queue == list(range(1, count + 1))
     assert TicketEvent.select().count() == Outbox.select().count() == total
+
+
+def test_the_token_is_the_drafts_and_the_likely_number_is_the_next(
+    settings, station_db
+):
+    from kiosk.tickets import likely_ticket_no
+
+    first = draft()
+    assert first.token not in repr(first)  # never in a log line
+    assert likely_ticket_no(settings, FIXED_NOW) == "PHY3-261125-001"
+    ticket = issue_ticket(settings, first, now=FIXED_NOW)
+    assert ticket.token == first.token and ticket.ticket_no == "PHY3-261125-001"
+    assert likely_ticket_no(settings, FIXED_NOW) == "PHY3-261125-002"
+    assert draft().token != first.token
