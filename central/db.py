@@ -217,6 +217,8 @@ class GroupWriter:
         self.pending: list[_Job] = []
         self.condition = threading.Condition()
         self.thread: threading.Thread | None = None
+        self.checkpoint_due = threading.Event()
+        self.checkpointer: threading.Thread | None = None
 
     def run(self, work: Callable[[], Any]) -> Any:
         job = _Job(work)
@@ -261,25 +263,49 @@ class GroupWriter:
             self._checkpoint_if_due()
 
     def _checkpoint_if_due(self) -> None:
-        """Copy the WAL back into the database file, after the answers went out.
+        """Have the write-ahead log copied back into the database file once
+        enough rows were written since the last time.
 
         SQLite's automatic checkpoint runs inside the commit that crosses its
-        threshold, so every push of that group would wait for it. The writer
-        does it here instead, once enough rows were written since the last
-        time (``wal_autocheckpoint`` stays, raised, as a safety net). PASSIVE:
-        it never waits for readers, and a reader's snapshot only stops it early.
+        threshold, so every push of that group would wait for it; and one run
+        by the writer between two groups holds up the next group as long
+        (10-40 ms a push while a backlog drains, growing with the event uuid
+        index, every page of which a large push touches). So a checkpoint
+        thread does it, on its own connection, while the writer goes on: in
+        WAL mode a checkpoint runs beside a writer. ``wal_autocheckpoint``
+        stays, raised, as a safety net.
         """
         try:
             changes = self.database.connection().total_changes
-            if changes < self.checkpointed_at:  # a new connection
-                self.checkpointed_at = 0
-            if changes - self.checkpointed_at < self.CHECKPOINT_ROWS:
-                return
-            self.database.execute_sql("PRAGMA wal_checkpoint(PASSIVE)")
-            self.checkpointed_at = changes
         except (PeeweeException, sqlite3.Error):
-            # The next commit tries again; SQLite's own checkpoint still runs.
             return
+        if changes < self.checkpointed_at:  # a new connection
+            self.checkpointed_at = 0
+        if changes - self.checkpointed_at < self.CHECKPOINT_ROWS:
+            return
+        self.checkpointed_at = changes
+        if self.checkpointer is None or not self.checkpointer.is_alive():
+            self.checkpointer = threading.Thread(
+                target=self._checkpoint_loop, name="central-checkpoint", daemon=True
+            )
+            self.checkpointer.start()
+        self.checkpoint_due.set()
+
+    def _checkpoint_loop(self) -> None:
+        while True:
+            self.checkpoint_due.wait()
+            self.checkpoint_due.clear()
+            try:
+                # PASSIVE: never waits for a reader or the writer; frames
+                # committed meanwhile are left for the next time.
+                self.database.execute_sql("PRAGMA wal_checkpoint(PASSIVE)")
+            except (PeeweeException, sqlite3.Error):
+                # The next request tries again; SQLite's own checkpoint still
+                # runs. A broken connection is opened anew next time.
+                try:
+                    self.database.close()
+                except PeeweeException:
+                    pass
 
 
 class CentralDatabase:

@@ -338,33 +338,35 @@ def push_events(db: CentralDatabase, station: str, batch: PushBatch) -> dict[str
     checked = _check_batch(station, batch)
     fresh, in_batch_duplicates = _first_occurrences(checked.events)
     received_at = now_local().isoformat()
+    # Everything that needs no database is made here, in the request's own
+    # thread: on SQLite one writer thread runs every push's ``work`` in turn,
+    # and while a backlog drains that thread is the central's bottleneck.
+    # ``work`` only reads these (a PostgreSQL deadlock retry runs it again).
+    new = _new_tickets(checked, fresh)
+    ticket_rows = [
+        _ticket_values(
+            key,
+            new[key].snapshot,
+            "station",
+            new[key].state.updated_at,
+            new[key].state.status,
+        )
+        for key in sorted(new)
+    ]
+    event_rows = [_event_values(item, station, received_at) for item in fresh]
+    ticket_uuids = sorted({item.ticket_uuid for item in fresh})
 
     def work() -> dict[str, Any]:
-        new = _new_tickets(checked, fresh)
         # Lock order: always by ticket uuid, so two batches cannot deadlock
         # on each other's tickets. A ticket another request wrote first is
         # not written again here; it is locked and updated below.
-        written = _insert_tickets(
-            db,
-            [
-                _ticket_values(
-                    key,
-                    new[key].snapshot,
-                    "station",
-                    new[key].state.updated_at,
-                    new[key].state.status,
-                )
-                for key in sorted(new)
-            ],
-        )
+        written = _insert_tickets(db, ticket_rows)
         tickets = {key: new[key].state for key in written}
         tickets.update(
-            _lock_tickets(db, sorted({item.ticket_uuid for item in fresh} - written))
+            _lock_tickets(db, [key for key in ticket_uuids if key not in written])
         )
         _check_tickets(station, fresh, tickets, checked.snapshots)
-        stored = _insert_events(
-            db, [_event_values(item, station, received_at) for item in fresh]
-        )
+        stored = _insert_events(db, event_rows)
         _save_statuses(db, _fold_stored(fresh, stored, tickets, new, written))
         return {
             "stored": [item.uuid for item in fresh if item.uuid in stored],

@@ -53,6 +53,64 @@ def test_an_older_database_upgrades_on_start_up(tmp_path):
         database.close()
 
 
+def test_the_unsent_outbox_index_replaces_the_old_one_and_keeps_every_row(
+    tmp_path,
+):
+    from kiosk.sync import _PENDING_SQL
+
+    path = tmp_path / "v3.db"
+    old = sqlite3.connect(path)
+    for step in MIGRATIONS[:3]:
+        for statement in step:
+            old.execute(statement)
+    old.execute("PRAGMA user_version = 3")
+    old.execute(
+        "INSERT INTO ticket (uuid, ticket_no, queue_no, station, day, category, item,"
+        " created_at, status, unit, due_at, token) VALUES ('u1', 'PHY3-250101-001',"
+        " 'B001', 'PHY3', '2025-01-01', 'housing', 'lift', '2025-01-01T09:00:00+08:00',"
+        " 'received', 'property', '2025-01-03T09:00:00+08:00', 'tok')"
+    )
+    for number in range(1, 5):
+        old.execute(
+            "INSERT INTO ticket_event (uuid, ticket_uuid, kind, actor, at) "
+            f"VALUES ('e{number}', 'u1', 'note', 'desk', '2025-01-01T09:0{number}')"
+        )
+        old.execute(
+            "INSERT INTO outbox (event_uuid, created_at, sent_at) VALUES (?, ?, ?)",
+            (f"e{number}", "2025-01-01", "2025-01-02" if number % 2 else None),
+        )
+    old.commit()
+    old.close()
+    open_database(path)
+    try:
+        indexes = {
+            row[0]
+            for row in database.execute_sql(
+                "SELECT name FROM sqlite_master WHERE tbl_name = 'outbox' "
+                "AND type = 'index' AND sql IS NOT NULL"
+            )
+        }
+        assert indexes == {"outbox_unsent"}
+        pending = database.execute_sql(_PENDING_SQL, (0, 1, "", 1, 0, 10)).fetchall()
+        assert [row[1] for row in pending] == ["e2", "e4"]
+        plan = " ".join(
+            str(row[3])
+            for row in database.execute_sql(
+                "EXPLAIN QUERY PLAN " + _PENDING_SQL, (0, 1, "", 1, 0, 10)
+            )
+        )
+        assert "USING INDEX outbox_unsent" in plan
+        counted = database.execute_sql(
+            "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL"
+        ).fetchone()
+        assert counted == (2,)
+        database.execute_sql("UPDATE outbox SET sent_at = '2025-01-03' WHERE id = 2")
+        left = database.execute_sql(_PENDING_SQL, (0, 1, "", 1, 0, 10)).fetchall()
+        assert [row[1] for row in left] == ["e4"]
+    finally:
+        database.close()
+
+
 def test_a_newer_database_is_refused_with_a_message(tmp_path):
     path = tmp_path / "new.db"
     newer = sqlite3.connect(path)
