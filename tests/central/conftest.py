@@ -18,6 +18,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,16 +61,15 @@ def _pg_admin() -> tuple[Any, str]:
     )
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def backend(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    """The ``--db`` URL of a fresh, empty database."""
-    if request.param == "sqlite":
-        yield str(tmp_path_factory.mktemp("central") / "central.db")
+@contextmanager
+def scratch_database(kind: str, folder: Path, prefix: str) -> Iterator[str]:
+    """The ``--db`` URL of a fresh, empty database: a file in ``folder``, or
+    a uniquely named PostgreSQL database, dropped afterwards."""
+    if kind == "sqlite":
+        yield str(folder / "central.db")
         return
     admin, user = _pg_admin()
-    name = f"kiosk_central_test_{secrets.token_hex(6)}"
+    name = f"{prefix}_{secrets.token_hex(6)}"
     with admin.cursor() as cursor:
         cursor.execute(f'CREATE DATABASE "{name}"')
     try:
@@ -78,6 +78,16 @@ def backend(
         with admin.cursor() as cursor:
             cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def backend(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The ``--db`` URL of a fresh, empty database."""
+    folder = tmp_path_factory.mktemp("central")
+    with scratch_database(request.param, folder, "kiosk_central_test") as url:
+        yield url
 
 
 def free_port() -> int:

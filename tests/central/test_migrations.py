@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,24 +9,13 @@ import pytest
 
 from central import store
 from central.db import MIGRATIONS, SCHEMA_VERSION, CentralDatabase, parse_target
-from tests.central.conftest import PG_HOST, PG_PORT, _pg_admin
+from tests.central.conftest import scratch_database
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield str(tmp_path / "central.db")
-        return
-    admin, user = _pg_admin()
-    name = f"kiosk_central_migrate_{secrets.token_hex(6)}"
-    with admin.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql://{user}@{PG_HOST}:{PG_PORT}/{name}"
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+    with scratch_database(request.param, tmp_path, "kiosk_central_migrate") as url:
+        yield url
 
 
 def _version_1(db: CentralDatabase) -> None:
