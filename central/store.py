@@ -540,18 +540,29 @@ def _payload_text(payload: dict[str, Any]) -> str:
     return json.dumps(payload, ensure_ascii=False)
 
 
-def _insert_tickets(db: CentralDatabase, rows: list[tuple[Any, ...]]) -> set[str]:
-    """Insert-or-ignore new tickets; returns the uuids this call wrote."""
+def _insert_new(
+    db: CentralDatabase,
+    table: str,
+    columns: str,
+    width: int,
+    conflict: str,
+    rows: list[tuple[Any, ...]],
+) -> set[str]:
+    """Insert-or-ignore ``rows``; returns the uuids this call wrote."""
     written: set[str] = set()
-    for chunk in _chunks(rows, TICKET_WIDTH):
+    for chunk in _chunks(rows, width):
         result = db.rows(
-            f"INSERT INTO ticket ({TICKET_COLUMNS}) VALUES "
-            f"{_values_list(chunk, TICKET_WIDTH)} ON CONFLICT DO NOTHING "
-            "RETURNING uuid",
+            f"INSERT INTO {table} ({columns}) VALUES {_values_list(chunk, width)} "
+            f"ON CONFLICT {conflict}DO NOTHING RETURNING uuid",
             _flat(chunk),
         )
         written.update(str(row[0]) for row in result)
     return written
+
+
+def _insert_tickets(db: CentralDatabase, rows: list[tuple[Any, ...]]) -> set[str]:
+    """New tickets; one whose uuid or number is taken is left out."""
+    return _insert_new(db, "ticket", TICKET_COLUMNS, TICKET_WIDTH, "", rows)
 
 
 def _lock_tickets(
@@ -572,17 +583,8 @@ def _lock_tickets(
 
 
 def _insert_events(db: CentralDatabase, rows: list[tuple[Any, ...]]) -> set[str]:
-    """Insert-or-ignore by uuid; returns the uuids this call stored."""
-    stored: set[str] = set()
-    for chunk in _chunks(rows, EVENT_WIDTH):
-        result = db.rows(
-            f"INSERT INTO event ({EVENT_COLUMNS}) "
-            f"VALUES {_values_list(chunk, EVENT_WIDTH)} "
-            "ON CONFLICT (uuid) DO NOTHING RETURNING uuid",
-            _flat(chunk),
-        )
-        stored.update(str(row[0]) for row in result)
-    return stored
+    """Events, once each by uuid; returns the uuids this call stored."""
+    return _insert_new(db, "event", EVENT_COLUMNS, EVENT_WIDTH, "(uuid) ", rows)
 
 
 def _apply(ticket: _TicketState, kind: str, payload: dict[str, Any], at: str) -> None:
