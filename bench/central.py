@@ -20,16 +20,12 @@ import asyncio
 import json
 import random
 import secrets
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
+from bench.services import Unavailable, running_central, scratch_database
 from bench.stats import emit, note, percentile
 
 SATURATION_STATIONS = 200
@@ -208,70 +204,6 @@ def _summary(latencies: list[float], failures: int, wall: float) -> dict[str, fl
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@contextmanager
-def _server(db_url: str, log: Path) -> Iterator[int]:
-    import httpx
-
-    port = _free_port()
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "central",
-                "serve",
-                "--db",
-                db_url,
-                "--port",
-                str(port),
-            ],
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"kiosk-central exited: {log.read_text()}")
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("kiosk-central did not answer /healthz")
-            time.sleep(0.05)
-        yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
-
-
-@contextmanager
-def _postgres_database() -> Iterator[str]:
-    import psycopg2
-
-    admin = psycopg2.connect(
-        host="127.0.0.1", port=5432, user="postgres", dbname="test", connect_timeout=5
-    )
-    admin.autocommit = True
-    name = f"kiosk_central_bench_{secrets.token_hex(4)}"
-    with admin.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
-
-
 def _register(db_url: str, count: int) -> list[tuple[str, str]]:
     from central import store
     from central.db import CentralDatabase, parse_target
@@ -307,7 +239,8 @@ async def _measure(
 def _bench(database: str, db_url: str, workdir: Path) -> None:
     note(f"central/{database}: registering {DISTRICT_STATIONS} stations")
     keys = _register(db_url, DISTRICT_STATIONS)
-    with _server(db_url, workdir / f"central-{database}.log") as port:
+    with running_central(db_url, workdir / f"central-{database}.log") as url:
+        port = int(url.rsplit(":", 1)[1])
         note(
             f"central/{database}: {SATURATION_STATIONS} stations pushing at once "
             f"for {SATURATION_SECONDS:.0f} s, then {DISTRICT_STATIONS} stations "
@@ -348,14 +281,9 @@ def _bench(database: str, db_url: str, workdir: Path) -> None:
 def run() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-central-") as folder:
         workdir = Path(folder)
-        _bench("sqlite", str(workdir / "central.db"), workdir)
-        try:
-            postgres = _postgres_database()
-            db_url = postgres.__enter__()
-        except Exception as error:  # noqa: BLE001 - report and go on
-            note(f"central/postgresql: no PostgreSQL at 127.0.0.1:5432 ({error})")
-            return
-        try:
-            _bench("postgresql", db_url, workdir)
-        finally:
-            postgres.__exit__(None, None, None)
+        for database in ("sqlite", "postgresql"):
+            try:
+                with scratch_database(database, workdir, "kiosk_central_bench") as url:
+                    _bench(database, url, workdir)
+            except Unavailable as error:
+                note(f"central/{database}: skipped: {error}")

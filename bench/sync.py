@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -27,6 +25,7 @@ from tempfile import TemporaryDirectory
 
 import requests
 
+from bench.services import Unavailable, running_central, scratch_database
 from bench.stats import emit, note, ratio
 from central.schemas import DEFAULT_MAX_BATCH
 from kiosk.demo import DemoReport
@@ -35,7 +34,6 @@ BENCH = "sync"
 TICKETS = 10_000
 BATCH = DEFAULT_MAX_BATCH  # the central's default batch limit
 TARGETS = {"sqlite": 2.0, "postgresql": 3.0}
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 def run(tickets: int = TICKETS) -> None:
@@ -91,13 +89,9 @@ def run(tickets: int = TICKETS) -> None:
                         "another with requests.Session to a fresh central (the "
                         "central's floor for one stream)",
                     )
-            except _Unavailable as error:
+            except Unavailable as error:
                 note(f"sync: {backend} skipped: {error}")
                 emit(BENCH, f"{backend}_skipped", str(error))
-
-
-class _Unavailable(Exception):
-    pass
 
 
 def _measure(
@@ -198,62 +192,15 @@ def _add_station(db_url: str, code: str) -> str:
         timeout=60,
     )
     if done.returncode != 0:
-        raise _Unavailable(done.stderr.strip() or "station add failed")
+        raise Unavailable(done.stderr.strip() or "station add failed")
     return done.stdout.strip().splitlines()[-1]
 
 
 @contextmanager
 def _central(scratch: Path, backend: str) -> Iterator[tuple[str, str]]:
-    name = ""
-    if backend == "sqlite":
-        db_url = f"sqlite:///{scratch / f'central-{uuid.uuid4().hex[:6]}.db'}"
-    else:
-        try:
-            import psycopg2
-        except ImportError as error:
-            raise _Unavailable("psycopg2 is not installed") from error
-        name = f"kiosk_bench_sync_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-        try:
-            admin = psycopg2.connect(PG_ADMIN)
-        except psycopg2.Error as error:
-            raise _Unavailable(f"no PostgreSQL at 127.0.0.1:5432: {error}") from error
-        admin.autocommit = True
-        with admin.cursor() as cursor:
-            cursor.execute(f'CREATE DATABASE "{name}"')
-        admin.close()
-        db_url = f"postgresql://postgres@127.0.0.1:5432/{name}"
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "central", "--db", db_url, "serve"]
-        + ["--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        end = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise _Unavailable("kiosk-central exited at start")
-            try:
-                if requests.get(url + "/healthz", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if time.monotonic() > end:
-                raise _Unavailable("kiosk-central did not become healthy")
-            time.sleep(0.05)
+    """A fresh central on a fresh database: its URL and its ``--db``."""
+    with (
+        scratch_database(backend, scratch, "kiosk_bench_sync") as db_url,
+        running_central(db_url) as url,
+    ):
         yield url, db_url
-    finally:
-        process.terminate()
-        process.wait(15)
-        if name:
-            import psycopg2
-
-            admin = psycopg2.connect(PG_ADMIN)
-            admin.autocommit = True
-            with admin.cursor() as cursor:
-                cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.close()

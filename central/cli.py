@@ -10,6 +10,7 @@ from typing import Any
 
 from central.db import CentralDatabase, DatabaseError, parse_target
 from central.schemas import DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY
+from central.store import CENTRAL_KINDS
 from kiosk.states import RATINGS, WITHDRAW_REASONS, TransitionError
 
 DB_ENV = "KIOSK_CENTRAL_DB"
@@ -82,15 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     update.add_argument(
         "--kind",
         required=True,
-        choices=(
-            "dispatched",
-            "acknowledged",
-            "resolved",
-            "escalated",
-            "note",
-            "callback",
-            "withdrawn",
-        ),
+        choices=CENTRAL_KINDS,
     )
     update.add_argument("--text", default="", help="a note for the station")
     update.add_argument("--unit", default="", help="dispatched: the unit's code")

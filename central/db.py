@@ -20,6 +20,8 @@ from urllib.parse import unquote, urlparse
 import platformdirs
 from peewee import Database, PeeweeException, PostgresqlDatabase, SqliteDatabase
 
+from db.migrations import refuse_newer
+
 BUSY_TIMEOUT_MS = 10_000
 DEFAULT_DB_PATH = Path(platformdirs.user_data_dir("station-kiosk-central")) / (
     "central.db"
@@ -424,11 +426,7 @@ def migrate(db: CentralDatabase) -> int:
         if db.is_postgres:
             db.execute("SELECT pg_advisory_xact_lock(?)", (MIGRATION_LOCK_KEY,))
         start = _schema_version(db)
-        if start > SCHEMA_VERSION:
-            raise RuntimeError(
-                f"the database has schema version {start}, newer than this "
-                f"program's {SCHEMA_VERSION}: upgrade the program"
-            )
+        refuse_newer(start, SCHEMA_VERSION)
         for version in range(start + 1, SCHEMA_VERSION + 1):
             step = MIGRATIONS[version - 1]
             for statement in step.postgres if db.is_postgres else step.sqlite:

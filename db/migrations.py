@@ -218,6 +218,16 @@ def schema_version(database: SqliteDatabase) -> int:
     return int(database.execute_sql("PRAGMA user_version").fetchone()[0])
 
 
+def refuse_newer(found: int, supported: int) -> None:
+    """A schema newer than this program knows is not touched (station and
+    central alike): it stops start-up with what to do."""
+    if found > supported:
+        raise RuntimeError(
+            f"the database has schema version {found}, newer than this "
+            f"program's {supported}: upgrade the program"
+        )
+
+
 def migrate(database: SqliteDatabase, target: int = SCHEMA_VERSION) -> int:
     """Bring the schema up to ``target``; returns the version it started from.
 
@@ -226,11 +236,7 @@ def migrate(database: SqliteDatabase, target: int = SCHEMA_VERSION) -> int:
     """
     with database.atomic("IMMEDIATE"):
         start = schema_version(database)
-    if start > SCHEMA_VERSION:
-        raise RuntimeError(
-            f"the database has schema version {start}, newer than this "
-            f"program's {SCHEMA_VERSION}: upgrade the program"
-        )
+    refuse_newer(start, SCHEMA_VERSION)
     for version in range(start + 1, target + 1):
         with database.atomic("IMMEDIATE"):
             if schema_version(database) >= version:

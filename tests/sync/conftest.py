@@ -15,7 +15,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,10 +27,10 @@ import requests
 from db import database, open_database
 from kiosk.cli import render_config
 from kiosk.config import Settings, load_settings
+from tests.central.conftest import scratch_database
 
 PYTHON = sys.executable
 Completed = subprocess.CompletedProcess[str]
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 def free_port() -> int:
@@ -123,33 +122,18 @@ def central(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Central]:
     folder = tmp_path_factory.mktemp(f"central-{request.param}")
-    name = ""
-    if request.param == "sqlite":
-        db_url = f"sqlite:///{folder / 'central.db'}"
-    else:
-        name = f"kiosk_sync_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-        admin = psycopg2.connect(PG_ADMIN)
-        admin.autocommit = True
-        with admin.cursor() as cursor:
-            cursor.execute(f'CREATE DATABASE "{name}"')
-        admin.close()
-        db_url = f"postgresql://postgres@127.0.0.1:5432/{name}"
-    server = _start_central(request.param, db_url, folder)
-    try:
-        yield server
-    finally:
-        server.process.terminate()
+    with scratch_database(request.param, folder, "kiosk_sync") as target:
+        db_url = f"sqlite:///{target}" if request.param == "sqlite" else target
+        server = _start_central(request.param, db_url, folder)
         try:
-            server.process.wait(10)
-        except subprocess.TimeoutExpired:
-            server.process.kill()
-            server.process.wait()
-        if name:
-            admin = psycopg2.connect(PG_ADMIN)
-            admin.autocommit = True
-            with admin.cursor() as cursor:
-                cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.close()
+            yield server
+        finally:
+            server.process.terminate()
+            try:
+                server.process.wait(10)
+            except subprocess.TimeoutExpired:
+                server.process.kill()
+                server.process.wait()
 
 
 # Stations ------------------------------------------------------------------
