@@ -69,9 +69,12 @@ def running_central(db_url: str, log: Path | None = None) -> Iterator[str]:
             if process.poll() is not None:
                 raise Unavailable("kiosk-central exited at start")
             try:
-                if requests.get(url + "/healthz", timeout=1).status_code == 200:
+                # A central that has run for a while: its intake processes
+                # (central.intake) have started too.
+                health = requests.get(url + "/healthz", timeout=1)
+                if health.status_code == 200 and health.json()["intake"] != "starting":
                     break
-            except requests.RequestException:
+            except (requests.RequestException, ValueError, KeyError):
                 pass
             if time.monotonic() > deadline:
                 raise Unavailable("kiosk-central did not answer /healthz")

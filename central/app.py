@@ -6,7 +6,8 @@ serve one PostgreSQL behind a load balancer.
 
 from __future__ import annotations
 
-import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,13 +15,13 @@ from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from central import store
 from central.db import CentralDatabase
+from central.intake import Intake
 from central.schemas import (
     DEFAULT_MAX_BATCH,
     DEFAULT_MAX_BODY,
@@ -29,7 +30,6 @@ from central.schemas import (
     PullResult,
     PushBatch,
     PushResult,
-    field_errors,
     field_name,
 )
 
@@ -39,6 +39,8 @@ class ServerSettings:
     max_body: int = DEFAULT_MAX_BODY
     max_batch: int = DEFAULT_MAX_BATCH
     public_base_url: str = ""  # empty: the URL the request came in on
+    # Processes that prepare large pushes (central.intake); 0: none.
+    intake_processes: int = 0
 
 
 def error_response(
@@ -112,7 +114,18 @@ def _bearer_key(header: str | None) -> str | None:
 
 def create_app(db: CentralDatabase, settings: ServerSettings | None = None) -> FastAPI:
     settings = settings or ServerSettings()
+    intake = Intake(settings.max_batch, settings.intake_processes)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        intake.start()
+        try:
+            yield
+        finally:
+            intake.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Station kiosk central",
         version="1",
         description=(
@@ -124,6 +137,7 @@ def create_app(db: CentralDatabase, settings: ServerSettings | None = None) -> F
     )
     app.state.db = db
     app.state.settings = settings
+    app.state.intake = intake
 
     def authenticated_station(request: Request) -> str:
         key = _bearer_key(request.headers.get("authorization"))
@@ -181,9 +195,13 @@ def create_app(db: CentralDatabase, settings: ServerSettings | None = None) -> F
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> JSONResponse:
-        """For load balancers: 200 when this instance and its database answer."""
+        """For load balancers: 200 when this instance and its database answer.
+
+        ``intake`` says whether large pushes are prepared in intake processes
+        yet (``ready``), not yet (``starting``) or never here (``off``).
+        """
         store.ping(db)
-        return JSONResponse({"status": "ok", "database": "ok"})
+        return JSONResponse({"status": "ok", "database": "ok", "intake": intake.state})
 
     @app.post(
         "/api/v1/events",
@@ -212,8 +230,9 @@ def create_app(db: CentralDatabase, settings: ServerSettings | None = None) -> F
         def authenticated_push() -> dict[str, Any]:
             # One trip to a worker thread: the key first (401 before 422).
             station = authenticated_station(request)
-            batch = _parse_batch(body, settings.max_batch)
-            return store.push_events(db, station, batch)
+            received_at = store.now_local().isoformat()
+            prepared = intake.prepare(body, station, received_at)
+            return store.write_push(db, station, prepared)
 
         return JSONResponse(await run_in_threadpool(authenticated_push))
 
@@ -259,37 +278,3 @@ def create_app(db: CentralDatabase, settings: ServerSettings | None = None) -> F
     app.openapi = openapi  # type: ignore[method-assign]
     app.add_middleware(BodyLimit, max_body=settings.max_body)
     return app
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not allowed in JSON")
-
-
-def _parse_batch(body: bytes, max_batch: int) -> PushBatch:
-    try:
-        data = json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
-    except (UnicodeDecodeError, ValueError, RecursionError) as error:
-        raise store.Rejected(
-            422,
-            "the body is not valid JSON",
-            [FieldError(field="body", message=f"not valid UTF-8 JSON: {error}"[:200])],
-        ) from error
-    if isinstance(data, dict) and isinstance(data.get("events"), list):
-        if len(data["events"]) > max_batch:
-            raise store.Rejected(
-                413,
-                f"{len(data['events'])} events in one batch; at most {max_batch} "
-                "are taken at once",
-            )
-    try:
-        return PushBatch.model_validate(data)
-    except ValidationError as error:
-        raise store.Rejected(
-            422, "some events are not valid", field_errors(error)
-        ) from error
-    except RecursionError as error:
-        raise store.Rejected(
-            422,
-            "the body is nested too deeply",
-            [FieldError(field="body", message="nested too deeply")],
-        ) from error

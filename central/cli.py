@@ -9,6 +9,8 @@ import sys
 from typing import Any
 
 from central.db import CentralDatabase, DatabaseError, parse_target
+from central.intake import MOST_PROCESSES as MOST_INTAKE_PROCESSES
+from central.intake import default_processes
 from central.schemas import DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY
 from central.store import CENTRAL_KINDS
 from kiosk.states import RATINGS, WITHDRAW_REASONS, TransitionError
@@ -54,6 +56,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--public-base-url",
         default="",
         help="the URL residents reach this service at (for tracking links)",
+    )
+    serve.add_argument(
+        "--intake-processes",
+        type=int,
+        default=None,
+        metavar="N",
+        help="processes that parse and check large pushes beside the database "
+        "writer (default: one per core but one, at most "
+        f"{MOST_INTAKE_PROCESSES}; 0: parse in the request's thread)",
     )
     serve.add_argument("--log-level", default="warning")
 
@@ -197,10 +208,16 @@ def _serve(args: argparse.Namespace, db: CentralDatabase) -> int:
         return _fail(f"--port {args.port}: use 1-65535")
     if args.max_body < 1024 or args.max_batch < 1:
         return _fail("--max-body must be at least 1024 and --max-batch at least 1")
+    processes = args.intake_processes
+    if processes is None:
+        processes = default_processes()
+    if not 0 <= processes <= 64:
+        return _fail(f"--intake-processes {processes}: use 0-64")
     settings = ServerSettings(
         max_body=args.max_body,
         max_batch=args.max_batch,
         public_base_url=args.public_base_url.rstrip("/"),
+        intake_processes=processes,
     )
     app = create_app(db, settings)
     print(

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 from zoneinfo import ZoneInfo
 
 from peewee import IntegrityError, OperationalError, PeeweeException
@@ -57,6 +57,10 @@ class Rejected(Exception):
         self.status = status
         self.detail = detail
         self.errors = errors or []
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt whole when it comes back from an intake process.
+        return (type(self), (self.status, self.detail, self.errors))
 
 
 class StoreUnavailable(Exception):
@@ -304,127 +308,175 @@ def _placeholders(count: int) -> str:
     return "(" + ", ".join("?" * count) + ")"
 
 
-@dataclass
-class _Fresh:
-    """An event of the batch not seen earlier in it; its keys lower-cased once."""
+class _Fresh(NamedTuple):
+    """An event of the batch not seen earlier in it, as the writer needs it.
 
-    index: int
-    event: EventIn
-    uuid: str
+    Plain values only: a large push is prepared in an intake process and
+    crosses to the writer pickled. ``payload`` is the stored JSON text, the
+    very string in the event's row (pickle writes it once); the writer parses
+    it only for an event on a ticket that already existed.
+    """
+
+    position: int  # in the batch
+    uuid: str  # lower-cased, as are the ticket's
     ticket_uuid: str
+    ticket_no: str
+    kind: str
+    payload: str
+    at: str
+    creates: bool  # the ticket's ``received``, with its snapshot
+
+
+class _NewTicket(NamedTuple):
+    """A ticket whose ``received`` is in the batch."""
+
+    position: int  # of that ``received``
+    ticket_no: str
+    station: str
+    received_at: str  # that event's ``at``
+
+    def initial(self, ticket_uuid: str) -> _TicketState:
+        return _TicketState(
+            ticket_uuid, self.ticket_no, self.station, "received", self.received_at
+        )
 
 
 @dataclass
-class _NewTicket:
-    """A ticket whose ``received`` is in the batch, and the status its events
-    in the batch give it, so that its row is written once, complete."""
+class PreparedPush:
+    """A push checked and turned into rows: everything that needs no database.
 
-    snapshot: TicketSnapshot
-    received_at: str  # the ``at`` of its received event
-    state: _TicketState
+    Made by ``prepare_push`` (for a large push in an intake process, see
+    ``central.intake``) and stored by ``write_push``, which only reads it: a
+    PostgreSQL deadlock retry runs the write again.
+    """
 
-    def initial(self) -> _TicketState:
-        return _TicketState(
-            self.state.uuid,
-            self.snapshot.ticket_no,
-            self.snapshot.station,
-            "received",
-            self.received_at,
-        )
+    fresh: list[_Fresh]
+    in_batch_duplicates: list[str]
+    new: dict[str, _NewTicket]
+    ticket_rows: list[tuple[Any, ...]]  # a new ticket's row holds the status
+    event_rows: list[tuple[Any, ...]]  # its events in the batch give it
+    ticket_uuids: list[str]
 
 
-def push_events(db: CentralDatabase, station: str, batch: PushBatch) -> dict[str, Any]:
-    """Store a station's batch, all or nothing; see docs/sync-protocol.md."""
+def prepare_push(station: str, batch: PushBatch, received_at: str) -> PreparedPush:
+    """Check a station's batch and build its rows; Rejected if it cannot be."""
     checked = _check_batch(station, batch)
-    fresh, in_batch_duplicates = _first_occurrences(checked.events)
-    received_at = now_local().isoformat()
-    # Everything that needs no database is made here, in the request's own
-    # thread: on SQLite one writer thread runs every push's ``work`` in turn,
-    # and while a backlog drains that thread is the central's bottleneck.
-    # ``work`` only reads these (a PostgreSQL deadlock retry runs it again).
-    new = _new_tickets(checked, fresh)
-    ticket_rows = [
-        _ticket_values(
-            key,
-            new[key].snapshot,
-            "station",
-            new[key].state.updated_at,
-            new[key].state.status,
-        )
-        for key in sorted(new)
-    ]
-    event_rows = [_event_values(item, station, received_at) for item in fresh]
-    ticket_uuids = sorted({item.ticket_uuid for item in fresh})
+    fresh, in_batch_duplicates = _first_occurrences(checked)
+    new, folded = _new_tickets(checked, fresh)
+    return PreparedPush(
+        fresh=fresh,
+        in_batch_duplicates=in_batch_duplicates,
+        new=new,
+        ticket_rows=[
+            _ticket_values(
+                key,
+                checked.snapshots[new[key].position],
+                "station",
+                folded[key].updated_at,
+                folded[key].status,
+            )
+            for key in sorted(new)
+        ],
+        event_rows=[
+            _event_values(checked.events[item.position], item, station, received_at)
+            for item in fresh
+        ],
+        ticket_uuids=sorted({item.ticket_uuid for item in fresh}),
+    )
+
+
+def write_push(
+    db: CentralDatabase, station: str, prepared: PreparedPush
+) -> dict[str, Any]:
+    """Store a prepared push in one transaction; see docs/sync-protocol.md."""
+    fresh, new = prepared.fresh, prepared.new
 
     def work() -> dict[str, Any]:
         # Lock order: always by ticket uuid, so two batches cannot deadlock
         # on each other's tickets. A ticket another request wrote first is
         # not written again here; it is locked and updated below.
-        written = _insert_tickets(db, ticket_rows)
-        tickets = {key: new[key].state for key in written}
+        written = _insert_tickets(db, prepared.ticket_rows)
+        tickets = {key: new[key].initial(key) for key in written}
         tickets.update(
-            _lock_tickets(db, [key for key in ticket_uuids if key not in written])
+            _lock_tickets(
+                db, [key for key in prepared.ticket_uuids if key not in written]
+            )
         )
-        _check_tickets(station, fresh, tickets, checked.snapshots)
-        stored = _insert_events(db, event_rows)
+        _check_tickets(station, fresh, tickets)
+        stored = _insert_events(db, prepared.event_rows)
         _save_statuses(db, _fold_stored(fresh, stored, tickets, new, written))
         return {
             "stored": [item.uuid for item in fresh if item.uuid in stored],
             "duplicates": [item.uuid for item in fresh if item.uuid not in stored]
-            + in_batch_duplicates,
+            + prepared.in_batch_duplicates,
         }
 
     return run_write(db, work)
 
 
-def _first_occurrences(events: list[EventIn]) -> tuple[list[_Fresh], list[str]]:
+def _first_occurrences(checked: _Checked) -> tuple[list[_Fresh], list[str]]:
     """The batch's events the first time each uuid appears, and the repeats."""
     seen: set[str] = set()
     fresh: list[_Fresh] = []
     repeats: list[str] = []
-    for index, event in enumerate(events):
+    for index, event in enumerate(checked.events):
         key = event.uuid.lower()
         if key in seen:
             repeats.append(key)
         else:
             seen.add(key)
-            fresh.append(_Fresh(index, event, key, event.ticket_uuid.lower()))
+            fresh.append(
+                _Fresh(
+                    index,
+                    key,
+                    event.ticket_uuid.lower(),
+                    event.ticket_no,
+                    event.kind,
+                    _payload_text(event.payload),
+                    event.at,
+                    index in checked.snapshots,
+                )
+            )
     return fresh, repeats
 
 
-def _new_tickets(checked: _Checked, fresh: list[_Fresh]) -> dict[str, _NewTicket]:
-    """The tickets the batch creates, each folded over its events in the batch."""
+def _new_tickets(
+    checked: _Checked, fresh: list[_Fresh]
+) -> tuple[dict[str, _NewTicket], dict[str, _TicketState]]:
+    """The tickets the batch creates, and each one's state folded over its
+    events in the batch."""
     new: dict[str, _NewTicket] = {}
-    for index, snapshot in checked.snapshots.items():
-        event = checked.events[index]
-        ticket_uuid = event.ticket_uuid.lower()
-        if ticket_uuid not in new:
-            state = _TicketState(
-                ticket_uuid, snapshot.ticket_no, snapshot.station, "received", event.at
-            )
-            new[ticket_uuid] = _NewTicket(snapshot, event.at, state)
+    folded: dict[str, _TicketState] = {}
     for item in fresh:
-        ticket = new.get(item.ticket_uuid)
-        if ticket is not None:
-            _apply(ticket.state, item.event.kind, item.event.payload, item.event.at)
-    return new
+        if item.creates and item.ticket_uuid not in new:
+            snapshot = checked.snapshots[item.position]
+            ticket = _NewTicket(
+                item.position, snapshot.ticket_no, snapshot.station, item.at
+            )
+            new[item.ticket_uuid] = ticket
+            folded[item.ticket_uuid] = ticket.initial(item.ticket_uuid)
+    for item in fresh:
+        state = folded.get(item.ticket_uuid)
+        if state is not None:
+            payload = checked.events[item.position].payload
+            _apply(state, item.kind, payload, item.at)
+    return new, folded
 
 
 def _check_tickets(
     station: str,
     fresh: list[_Fresh],
     tickets: dict[str, _TicketState],
-    snapshots: dict[int, TicketSnapshot],
 ) -> None:
     """Every event's ticket exists, is the caller's and has the event's number."""
     for item in fresh:
-        index, event = item.index, item.event
+        index = item.position
         ticket = tickets.get(item.ticket_uuid)
         if ticket is None:
-            if index in snapshots:
+            if item.creates:
                 raise Rejected(
                     422,
-                    f"events[{index}].ticket_no: {event.ticket_no} is already "
+                    f"events[{index}].ticket_no: {item.ticket_no} is already "
                     "used by another ticket",
                     [
                         FieldError(
@@ -450,7 +502,7 @@ def _check_tickets(
                 f"events[{index}]: ticket {ticket.ticket_no} belongs to "
                 f"another station",
             )
-        if ticket.ticket_no != event.ticket_no:
+        if ticket.ticket_no != item.ticket_no:
             raise Rejected(
                 422,
                 f"events[{index}].ticket_no: the ticket's number is {ticket.ticket_no}",
@@ -463,8 +515,9 @@ def _check_tickets(
             )
 
 
-def _event_values(item: _Fresh, station: str, received_at: str) -> tuple[Any, ...]:
-    event = item.event
+def _event_values(
+    event: EventIn, item: _Fresh, station: str, received_at: str
+) -> tuple[Any, ...]:
     return (
         item.uuid,
         item.ticket_uuid,
@@ -473,7 +526,7 @@ def _event_values(item: _Fresh, station: str, received_at: str) -> tuple[Any, ..
         event.kind,
         event.actor,
         event.at,
-        _payload_text(event.payload),
+        item.payload,
         STATION_ORIGIN,
         received_at,
     )
@@ -501,13 +554,13 @@ def _fold_stored(
                 refold.add(item.ticket_uuid)
         elif item.uuid in stored:
             ticket = tickets[item.ticket_uuid]
-            _apply(ticket, item.event.kind, item.event.payload, item.event.at)
+            _apply(ticket, item.kind, json.loads(item.payload), item.at)
             changed[ticket.uuid] = ticket
     for ticket_uuid in refold:
-        ticket = new[ticket_uuid].initial()
+        ticket = new[ticket_uuid].initial(ticket_uuid)
         for item in fresh:
             if item.ticket_uuid == ticket_uuid and item.uuid in stored:
-                _apply(ticket, item.event.kind, item.event.payload, item.event.at)
+                _apply(ticket, item.kind, json.loads(item.payload), item.at)
         ticket.changed = True
         changed[ticket_uuid] = ticket
     return changed

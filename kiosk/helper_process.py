@@ -41,20 +41,48 @@ def _real_stderr() -> Iterator[None]:
 
 
 def prepare_child() -> None:
-    """First thing in a helper: the same lean start as the kiosk's own."""
+    """First thing in a helper: the same lean start as the kiosk's own, and
+    a watch on the parent."""
     from kiosk.entry import skip_unused_database_drivers
 
     skip_unused_database_drivers()
+    _exit_with_parent()
+
+
+def _exit_with_parent() -> None:
+    """End this helper when the process that started it ends, however it
+    ends (SIGKILL included).
+
+    A pool's worker would otherwise live on: it holds both ends of its own
+    task queue, so it never sees the end of its input. ``spawn`` hands every
+    child a pipe whose far end only the parent holds; it reads as closed the
+    moment the parent is gone, and a thread waits on exactly that.
+    """
+    import multiprocessing
+    import os
+
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        parent.join()  # returns when the parent's end of the pipe closes
+        os._exit(0)
+
+    threading.Thread(target=watch, name="helper-parent-watch", daemon=True).start()
 
 
 class HelperProcess:
-    """One spawned worker process; ``call`` runs a function in it.
+    """Spawned worker processes (one unless told); ``call`` runs a function
+    in one of them.
 
-    ``call`` blocks its (worker) thread; calls from several threads queue.
+    ``call`` blocks its (worker) thread; calls from more threads than there
+    are processes queue.
     """
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, processes: int = 1) -> None:
         self.name = name
+        self.processes = processes
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
 
@@ -65,13 +93,23 @@ class HelperProcess:
     def call(self, timeout: float, function: Callable[..., T], *args: Any) -> T:
         # multiprocessing is imported on the first call, off the UI thread,
         # rather than when the kiosk starts.
+        from concurrent.futures import CancelledError
         from concurrent.futures import TimeoutError as FutureTimeout
         from concurrent.futures.process import BrokenProcessPool
 
+        pool = None
         try:
             pool = self._ensure_pool()
             future = pool.submit(function, *args)
         except (OSError, ValueError, RuntimeError) as error:
+            # A pool whose process died is refused at submit (BrokenProcessPool
+            # is a RuntimeError) once it has noticed: replace it next time.
+            if pool is not None:
+                self._discard(pool)
+            if isinstance(error, BrokenProcessPool):
+                raise HelperFailed(
+                    f"the {self.name} process stopped unexpectedly"
+                ) from None
             raise HelperFailed(
                 f"the {self.name} process cannot start: {error}"
             ) from None
@@ -87,6 +125,8 @@ class HelperProcess:
             raise HelperFailed(
                 f"the {self.name} process stopped unexpectedly"
             ) from None
+        except CancelledError:  # another call's failure replaced the pool
+            raise HelperFailed(f"the {self.name} process was replaced") from None
 
     def _ensure_pool(self) -> ProcessPoolExecutor:
         import multiprocessing
@@ -98,7 +138,7 @@ class HelperProcess:
                 with _real_stderr():
                     resource_tracker.ensure_running()
                 self._pool = ProcessPoolExecutor(
-                    max_workers=1,
+                    max_workers=self.processes,
                     mp_context=multiprocessing.get_context("spawn"),
                     initializer=prepare_child,
                 )
@@ -110,8 +150,9 @@ class HelperProcess:
                 self._pool = None
         pool.shutdown(wait=False, cancel_futures=True)
 
-    def close(self) -> None:
+    def close(self, wait: bool = False) -> None:
+        """Stop the helpers; ``wait`` for a call under way to finish."""
         with self._lock:
             pool, self._pool = self._pool, None
         if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+            pool.shutdown(wait=wait, cancel_futures=True)

@@ -146,7 +146,10 @@ def start_server(db_url: str, log_dir: Path, *extra: str) -> Server:
             if process.poll() is not None:
                 raise AssertionError(f"kiosk-central serve exited: {server.log()}")
             try:
-                if client.get(f"{server.base_url}/healthz").status_code == 200:
+                # Up, and its intake processes too (central/intake.py), so
+                # that a large push takes the same path in every run.
+                health = client.get(f"{server.base_url}/healthz")
+                if health.status_code == 200 and health.json()["intake"] != "starting":
                     return server
             except httpx.TransportError:
                 pass

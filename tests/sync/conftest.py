@@ -109,8 +109,10 @@ def _start_central(backend: str, db_url: str, folder: Path) -> Central:
     def healthy() -> bool:
         assert process.poll() is None, "kiosk-central exited at start"
         try:
-            return requests.get(url + "/healthz", timeout=1).status_code == 200
-        except requests.RequestException:
+            health = requests.get(url + "/healthz", timeout=1)
+            # Its intake processes started too, as on a central long up.
+            return health.status_code == 200 and health.json()["intake"] != "starting"
+        except (requests.RequestException, ValueError, KeyError):
             return False
 
     wait_for(healthy, 60, "kiosk-central /healthz")
