@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -54,7 +55,7 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 def make_app(settings: Settings, station_db: Path, clock: ManualClock):  # type: ignore[no-untyped-def]
-    def build(**kiosk_overrides: object) -> KioskApp:
+    def build(**kiosk_overrides: Any) -> KioskApp:
         chosen = settings
         if kiosk_overrides:
             chosen = dataclasses.replace(

@@ -46,6 +46,7 @@ def drawn_qr_image(widget: QRCode) -> Image.Image:
 def quiet_zone_modules(image: Image.Image) -> int:
     """How many light modules surround the code on its left edge."""
     pixels = image.load()
+    assert pixels is not None
     for column in range(image.width // SCALE):
         for row in range(image.height // SCALE):
             if pixels[column * SCALE, row * SCALE] == 0:

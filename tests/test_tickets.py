@@ -25,7 +25,7 @@ from tests.conftest import FIXED_NOW, ZONE
 
 
 def draft(**fields: object) -> TicketDraft:
-    values = {"category": "housing", "item": "lift"}
+    values: dict[str, object] = {"category": "housing", "item": "lift"}
     values.update(fields)
     return TicketDraft(**values)  # type: ignore[arg-type]
 

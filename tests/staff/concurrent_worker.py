@@ -32,7 +32,7 @@ def main(role: str, path: str, count: int) -> dict[str, object]:
         return {"issued": numbers}
     if role == "staff":
         session = staff.login(settings, "wang", "246810")
-        events = []
+        events: list[object] = []
         deadline = time.monotonic() + 60
         while len(events) < count * 2 and time.monotonic() < deadline:
             now = datetime.now(settings.zone)
