@@ -1,9 +1,11 @@
-"""Helpers for pilot tests: waiting on conditions, reading what is on screen."""
+"""Helpers for tests: waiting on conditions, reading what is on screen."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
+from pathlib import Path
 
 from textual.app import App
 from textual.pilot import Pilot
@@ -39,3 +41,20 @@ async def wait_screen(pilot: Pilot[object], screen_type: type) -> None:
         return isinstance(screen, screen_type) and screen.is_mounted
 
     await wait_for(pilot, shown)
+
+
+def wait_until(condition: Callable[[], bool], seconds: float, what: str) -> None:
+    """Outside an app: return once ``condition`` holds; fail after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still waiting for {what}")
+        time.sleep(0.02)  # paces the checks of the condition
+
+
+def process_ended(pid: int) -> bool:
+    """The process has ended; perhaps a zombie still, waiting to be reaped."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
+    except FileNotFoundError:
+        return True

@@ -11,34 +11,18 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from kiosk.helper_process import HelperFailed, HelperProcess
-
-
-def wait_until(condition: Callable[[], bool], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still waiting for {what}")
-        time.sleep(0.02)  # paces the checks of the condition
+from tests.helpers import process_ended, wait_until
 
 
 def gone(pid: int) -> bool:
     """Ended and reaped: not even a zombie is left."""
     return not Path(f"/proc/{pid}").exists()
-
-
-def ended(pid: int) -> bool:
-    """Ended; perhaps a zombie still, waiting for whoever adopted it."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
-    except FileNotFoundError:
-        return True
 
 
 @pytest.fixture
@@ -81,17 +65,22 @@ def test_no_helper_outlives_its_parent(tmp_path: Path, ending: str) -> None:
         threading.Event().wait()
         """
     )
+    # Its stderr to a file: multiprocessing's resource tracker, which outlives
+    # a parent that ends abruptly, says so there.
+    errors = (tmp_path / "stderr.txt").open("wb")
     parent = subprocess.Popen(
         [sys.executable, "-c", script, ending],
         stdout=subprocess.PIPE,
+        stderr=errors,
         text=True,
         cwd=Path(__file__).resolve().parent.parent,
     )
+    errors.close()
     assert parent.stdout is not None
     child = int(parent.stdout.readline())
-    assert not ended(child)
+    assert not process_ended(child)
     if ending != "exit":
         parent.send_signal(getattr(signal, ending))
     parent.wait(30)
     parent.stdout.close()
-    wait_until(lambda: ended(child), 10, "the helper to end with its parent")
+    wait_until(lambda: process_ended(child), 10, "the helper to end with its parent")

@@ -11,7 +11,6 @@ import json
 import os
 import signal
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,24 +22,9 @@ from central import store
 from central.intake import HELPER_MIN_BODY, Intake, prepare
 from central.schemas import DEFAULT_MAX_BATCH
 from tests.central.conftest import CENTRAL, Server, event, new_ticket, start_server
+from tests.helpers import process_ended, wait_until
 
 AT = "2026-11-26T09:00:00+08:00"
-
-
-def wait_until(condition: Callable[[], bool], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still waiting for {what}")
-        time.sleep(0.02)  # paces the checks of the condition
-
-
-def alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-            return stat.read().split()[2] != "Z"
-    except FileNotFoundError:
-        return False
 
 
 def children(pid: int) -> list[int]:
@@ -159,7 +143,7 @@ def test_a_killed_intake_process_is_replaced_and_no_push_fails(
     first = intake.helper.call(10, os.getpid) if intake.helper else 0
     assert first != os.getpid()
     os.kill(first, signal.SIGKILL)
-    wait_until(lambda: not alive(first), 10, "the intake process to die")
+    wait_until(lambda: process_ended(first), 10, "the intake process to die")
 
     body = body_of(mixed_batch(80))
     in_place = intake.in_place
@@ -198,7 +182,7 @@ def _serve(tmp_path: Path) -> tuple[Server, list[int]]:
 def test_intake_processes_stop_with_the_central(tmp_path: Path) -> None:
     server, pids = _serve(tmp_path)
     server.stop()  # SIGTERM: a clean stop
-    wait_until(lambda: not any(map(alive, pids)), 10, "the intake process to end")
+    wait_until(lambda: all(map(process_ended, pids)), 10, "the intake process to end")
     assert "Traceback" not in server.log()
     assert "leaked" not in server.log()
 
@@ -207,7 +191,7 @@ def test_intake_processes_end_when_the_central_is_killed(tmp_path: Path) -> None
     server, pids = _serve(tmp_path)
     server.process.send_signal(signal.SIGKILL)
     server.process.wait()
-    wait_until(lambda: not any(map(alive, pids)), 10, "the intake process to end")
+    wait_until(lambda: all(map(process_ended, pids)), 10, "the intake process to end")
 
 
 def test_a_central_without_intake_processes_says_so(tmp_path: Path) -> None:
