@@ -258,37 +258,56 @@ def _check_batch(station: str, batch: PushBatch) -> _Checked:
     return checked
 
 
+def _as_is(value: str) -> str:
+    return value
+
+
 def _ticket_values(
     ticket_uuid: str,
     snapshot: TicketSnapshot,
     source: str,
     at: str,
     status: str = "received",
+    same: Callable[[str], str] = _as_is,
 ) -> tuple[Any, ...]:
-    """A ticket row; ``at`` and ``status`` are its updated_at and status."""
+    """A ticket row; ``at`` and ``status`` are its updated_at and status.
+
+    ``same`` gives the one string object kept for a value that recurs from
+    ticket to ticket (see ``_Shared``).
+    """
     return (
         ticket_uuid,
-        snapshot.ticket_no,
-        snapshot.station,
+        same(snapshot.ticket_no),
+        same(snapshot.station),
         snapshot.queue_no,
-        snapshot.category,
-        snapshot.item,
-        snapshot.building,
+        same(snapshot.category),
+        same(snapshot.item),
+        same(snapshot.building),
         snapshot.description,
         snapshot.contact_name,
         snapshot.contact_mobile,
         snapshot.created_at,
         utc_text(snapshot.created_at),
-        snapshot.unit,
+        same(snapshot.unit),
         snapshot.due_at,
         snapshot.token,
-        snapshot.language,
+        same(snapshot.language),
         status,
         at,
         source,
         None,
         None,
     )
+
+
+class _Shared(dict[str, str]):
+    """One string object for each value that recurs in a push's rows (a
+    ticket's keys, kinds, actors, categories): the rows hold it many times,
+    and pickle, bringing a prepared push from an intake process, sends and
+    rebuilds it once."""
+
+    def __call__(self, value: str) -> str:
+        return self.setdefault(value, value)
 
 
 TICKET_COLUMNS = (
@@ -361,7 +380,8 @@ class PreparedPush:
 def prepare_push(station: str, batch: PushBatch, received_at: str) -> PreparedPush:
     """Check a station's batch and build its rows; Rejected if it cannot be."""
     checked = _check_batch(station, batch)
-    fresh, in_batch_duplicates = _first_occurrences(checked)
+    same = _Shared()
+    fresh, in_batch_duplicates = _first_occurrences(checked, same)
     new, folded = _new_tickets(checked, fresh)
     return PreparedPush(
         fresh=fresh,
@@ -374,11 +394,14 @@ def prepare_push(station: str, batch: PushBatch, received_at: str) -> PreparedPu
                 "station",
                 folded[key].updated_at,
                 folded[key].status,
+                same,
             )
             for key in sorted(new)
         ],
         event_rows=[
-            _event_values(checked.events[item.position], item, station, received_at)
+            _event_values(
+                item, same(checked.events[item.position].actor), station, received_at
+            )
             for item in fresh
         ],
         ticket_uuids=sorted({item.ticket_uuid for item in fresh}),
@@ -414,7 +437,9 @@ def write_push(
     return run_write(db, work)
 
 
-def _first_occurrences(checked: _Checked) -> tuple[list[_Fresh], list[str]]:
+def _first_occurrences(
+    checked: _Checked, same: _Shared
+) -> tuple[list[_Fresh], list[str]]:
     """The batch's events the first time each uuid appears, and the repeats."""
     seen: set[str] = set()
     fresh: list[_Fresh] = []
@@ -425,13 +450,14 @@ def _first_occurrences(checked: _Checked) -> tuple[list[_Fresh], list[str]]:
             repeats.append(key)
         else:
             seen.add(key)
+            ticket_uuid = event.ticket_uuid.lower()
             fresh.append(
                 _Fresh(
                     index,
                     key,
-                    event.ticket_uuid.lower(),
-                    event.ticket_no,
-                    event.kind,
+                    same(ticket_uuid),
+                    same(event.ticket_no),
+                    same(event.kind),
                     _payload_text(event.payload),
                     event.at,
                     index in checked.snapshots,
@@ -516,16 +542,16 @@ def _check_tickets(
 
 
 def _event_values(
-    event: EventIn, item: _Fresh, station: str, received_at: str
+    item: _Fresh, actor: str, station: str, received_at: str
 ) -> tuple[Any, ...]:
     return (
         item.uuid,
         item.ticket_uuid,
-        event.ticket_no,
+        item.ticket_no,
         station,
-        event.kind,
-        event.actor,
-        event.at,
+        item.kind,
+        actor,
+        item.at,
         item.payload,
         STATION_ORIGIN,
         received_at,
