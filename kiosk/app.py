@@ -441,7 +441,8 @@ class KioskApp(App[None], inherit_bindings=False):
     # -- background sync (when a central is configured) ----------------------
 
     def start_sync(self) -> None:
-        if self.settings.central.url and self.settings.central.api_key:
+        central = self.settings.central
+        if central.url and central.api_key and central.background_sync:
             self.run_sync()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="sync")

@@ -242,6 +242,9 @@ api_key = "{api_key}"
 # backoff_base = 1
 # backoff_cap = 300
 # sync_interval = 30
+# The resident kiosk syncs in the background by itself; set false where the
+# kiosk-sync daemon runs (deploy/kiosk-sync.service): one syncing is enough.
+# background_sync = true
 
 [printer]
 # Where tickets are printed: none, file:DIR (PNG files), escpos:/dev/usb/lp0,

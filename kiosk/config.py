@@ -79,6 +79,9 @@ class CentralSettings:
     backoff_base: float = 1.0
     backoff_cap: float = 300.0
     sync_interval: float = 30.0
+    # The resident kiosk syncs in a helper process of its own; false where
+    # the kiosk-sync daemon runs (deploy/kiosk-sync.service) and does it.
+    background_sync: bool = True
 
 
 @dataclass(frozen=True)
@@ -383,6 +386,7 @@ class _Reader:
                 "backoff_base",
                 "backoff_cap",
                 "sync_interval",
+                "background_sync",
             },
         )
         defaults = CentralSettings()
@@ -439,6 +443,9 @@ class _Reader:
             backoff_cap=backoff_cap,
             sync_interval=self.number(
                 table, "central", "sync_interval", defaults.sync_interval, 0.1, 86400
+            ),
+            background_sync=self.flag(
+                table, "central", "background_sync", defaults.background_sync
             ),
         )
 

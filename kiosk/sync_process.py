@@ -39,6 +39,11 @@ class SyncProcess:
     def __init__(self) -> None:
         self._helper = HelperProcess("sync")
 
+    @property
+    def started(self) -> bool:
+        """Whether its process was ever asked for (and is still there)."""
+        return self._helper.started
+
     def run_pass(self, settings: Settings, deadline_seconds: float) -> float:
         """One push-and-pull pass; the seconds until the next one is due.
 

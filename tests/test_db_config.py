@@ -165,6 +165,11 @@ def test_defaults_need_no_file():
         ('[station]\ncode = "phy 3"\nname = "x"\n', "station.code", "capital letters"),
         ("[kiosk]\nidle_timout = 30\n", "kiosk.idle_timout", "allowed: "),
         ('[central]\nurl = "ftp://x"\n', "central.url", "http"),
+        (
+            '[central]\nbackground_sync = "no"\n',
+            "central.background_sync",
+            "true or false",
+        ),
         ('timezone = "Mars/Olympus"\n', "timezone", "time zone"),
         ("[kiosk\n", "(file)", "not valid TOML"),
     ],

@@ -7,6 +7,7 @@ import uuid
 
 from db import Ticket
 from kiosk.app import KioskApp
+from kiosk.sync import SyncEngine
 from screens.ticket import TicketScreen
 from tests.helpers import screen_text, wait_for, wait_screen
 
@@ -35,3 +36,44 @@ async def test_a_new_ticket_reaches_the_central_and_the_dot_turns_online(
         app.read_status()
         await wait_for(pilot, lambda: "在线" in screen_text(app), timeout=30)
         assert app.pending_events == 0
+
+
+async def test_with_the_daemon_syncing_the_kiosk_starts_no_sync_of_its_own(
+    central, settings, station_db, clock
+):
+    """``background_sync = false``: the kiosk-sync daemon does the syncing
+    (here its engine, run once); the kiosk's header still follows it."""
+    code = "K" + uuid.uuid4().hex[:5].upper()
+    key = central.add_station(code)
+    chosen = dataclasses.replace(
+        settings,
+        station=dataclasses.replace(settings.station, code=code),
+        central=dataclasses.replace(
+            settings.central,
+            url=central.url,
+            api_key=key,
+            sync_interval=0.2,
+            background_sync=False,
+        ),
+        printer=dataclasses.replace(settings.printer, target="none"),
+    )
+    app = KioskApp(chosen, clock=clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1", "6", "1", "enter", "enter")
+        await wait_screen(pilot, TicketScreen)
+        ticket = Ticket.get()
+        app.read_status()
+        await wait_for(pilot, lambda: app.pending_events > 0, timeout=10)
+        assert "离线" in screen_text(app)
+
+        engine = SyncEngine(chosen)  # what the daemon runs
+        try:
+            result = engine.run_once(respect_schedule=False)
+        finally:
+            engine.close()
+        assert result.ok and result.pending == 0
+        assert ticket.uuid in central.station_tickets(code)
+        app.read_status()
+        await wait_for(pilot, lambda: "在线" in screen_text(app), timeout=30)
+        assert app.pending_events == 0
+        assert not app.sync_process.started  # no process of its own
