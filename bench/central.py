@@ -11,7 +11,13 @@ measuring costs the 2-core machine as little as possible):
   latency of a push when every station pushes at once;
 - district: 300 stations each run a sync round (one push, one pull) every
   ``ROUND_SECONDS`` at a random phase: the p99 a station sees at a load well
-  above a real district's (goal: under 200 ms).
+  above a real district's (goal: under 200 ms);
+- catch-up: the same district while one more station, back after a long
+  outage, pushes a backlog of ``BACKLOG_TICKETS`` tickets in full batches on
+  two streams (as kiosk/sync.py does): the district's p99 meanwhile, and how
+  long the backlog takes. The baseline, in the same run, is a second central
+  with no intake process (``--intake-processes 0``), which parses every push
+  in the process that writes.
 """
 
 from __future__ import annotations
@@ -26,7 +32,8 @@ import uuid
 from pathlib import Path
 
 from bench.services import Unavailable, running_central, scratch_database
-from bench.stats import emit, note, percentile
+from bench.stats import emit, note, percentile, ratio
+from central.schemas import DEFAULT_MAX_BATCH
 
 SATURATION_STATIONS = 200
 SATURATION_SECONDS = 15.0
@@ -35,6 +42,9 @@ DISTRICT_SECONDS = 20.0
 ROUND_SECONDS = 5.0  # a station's sync interval
 EVENTS_PER_PUSH = 5
 GOAL_P99_MS = 200.0
+BACKLOG_TICKETS = 10_000
+BACKLOG_STREAMS = 2  # as kiosk/sync.py's PUSH_STREAMS
+CATCH_UP_STATION = "R0001"
 
 
 class Connection:
@@ -84,9 +94,17 @@ class Connection:
             self.writer.close()
 
 
-def _batch(station: str, serial: int) -> bytes:
+def _batch(station: str, serial: int, tickets: int = 1) -> bytes:
+    """A push: ``tickets`` new tickets, each with EVENTS_PER_PUSH events."""
+    return json.dumps(
+        {"events": [e for n in range(tickets) for e in _events(station, serial + n)]},
+        ensure_ascii=False,
+    ).encode()
+
+
+def _events(station: str, serial: int) -> list[dict[str, object]]:
     ticket_uuid = str(uuid.uuid4())
-    number = f"{station}-261125-{serial:03d}"
+    number = f"{station}-261125-{serial:05d}"
     snapshot = {
         "ticket_no": number,
         "queue_no": f"B{serial % 1000:03d}",
@@ -106,24 +124,19 @@ def _batch(station: str, serial: int) -> bytes:
     events = [("received", snapshot)] + [
         ("note", {"text": f"跟进 {n}"}) for n in range(EVENTS_PER_PUSH - 1)
     ]
-    return json.dumps(
+    return [
         {
-            "events": [
-                {
-                    "uuid": str(uuid.uuid4()),
-                    "ticket_uuid": ticket_uuid,
-                    "ticket_no": number,
-                    "station": station,
-                    "kind": kind,
-                    "actor": f"kiosk:{station}",
-                    "at": "2026-11-25T09:30:00+08:00",
-                    "payload": payload,
-                }
-                for kind, payload in events
-            ]
-        },
-        ensure_ascii=False,
-    ).encode()
+            "uuid": str(uuid.uuid4()),
+            "ticket_uuid": ticket_uuid,
+            "ticket_no": number,
+            "station": station,
+            "kind": kind,
+            "actor": f"kiosk:{station}",
+            "at": "2026-11-25T09:30:00+08:00",
+            "payload": payload,
+        }
+        for kind, payload in events
+    ]
 
 
 class Station:
@@ -192,6 +205,94 @@ async def _district(
     return summary
 
 
+def _backlog(station: str) -> list[bytes]:
+    """BACKLOG_TICKETS tickets with all their events, in full batches."""
+    per_push = DEFAULT_MAX_BATCH // EVENTS_PER_PUSH
+    return [
+        _batch(station, start + 1, per_push)
+        for start in range(0, BACKLOG_TICKETS, per_push)
+    ]
+
+
+async def _catch_up(
+    stations: list[Station], port: int, key: str, backlog: list[bytes]
+) -> dict[str, float]:
+    """The district's rounds, and one station's backlog pushed in the middle:
+    the district's push latencies while the backlog goes in."""
+    window: list[float] = []
+    failures = 0
+    draining = asyncio.Event()
+    drained = asyncio.Event()
+    result: dict[str, float] = {}
+
+    async def rounds(station: Station) -> None:
+        nonlocal failures
+        await asyncio.sleep(random.uniform(0, ROUND_SECONDS))
+        while not drained.is_set():
+            counts = draining.is_set()
+            elapsed, status = await station.push()
+            if counts and not drained.is_set():
+                window.append(elapsed)
+            failures += status != 200
+            try:
+                await asyncio.wait_for(drained.wait(), ROUND_SECONDS)
+            except TimeoutError:
+                pass
+
+    async def stream(connection: Connection, bodies: list[bytes]) -> None:
+        nonlocal failures
+        for body in bodies:
+            failures += await connection.request("POST", "/api/v1/events", body) != 200
+
+    async def catch_up() -> None:
+        # The district first settles into its rounds.
+        await asyncio.sleep(ROUND_SECONDS * 1.5)
+        connections = [Connection(port, key) for _ in range(BACKLOG_STREAMS)]
+        draining.set()
+        started = time.perf_counter()
+        await asyncio.gather(
+            *(
+                stream(connection, backlog[index::BACKLOG_STREAMS])
+                for index, connection in enumerate(connections)
+            )
+        )
+        result["backlog_s"] = time.perf_counter() - started
+        drained.set()
+        for connection in connections:
+            connection.close()
+
+    await asyncio.gather(catch_up(), *(rounds(station) for station in stations))
+    for station in stations:
+        station.connection.close()
+    result.update(
+        pushes=len(window),
+        failures=failures,
+        p50_ms=percentile(window, 50) * 1000,
+        p99_ms=percentile(window, 99) * 1000,
+        max_ms=max(window) * 1000,
+    )
+    return result
+
+
+def _catch_up_bench(
+    database: str, workdir: Path, backlog: list[bytes], intake: bool
+) -> dict[str, float]:
+    label = "with" if intake else "without"
+    with scratch_database(database, workdir, "kiosk_central_bench") as db_url:
+        keys = _register(db_url, DISTRICT_STATIONS + 1, CATCH_UP_STATION)
+        options = () if intake else ("--intake-processes", "0")
+        log = workdir / f"central-{database}-catch-up-{label}.log"
+        with running_central(db_url, log, *options) as url:
+            port = int(url.rsplit(":", 1)[1])
+            note(
+                f"central/{database}: {DISTRICT_STATIONS} stations syncing while "
+                f"{CATCH_UP_STATION} pushes {BACKLOG_TICKETS:,} tickets, "
+                f"{label} an intake process"
+            )
+            stations = [Station(code, key, port) for code, key in keys[:-1]]
+            return asyncio.run(_catch_up(stations, port, keys[-1][1], backlog))
+
+
 def _summary(latencies: list[float], failures: int, wall: float) -> dict[str, float]:
     return {
         "pushes": len(latencies),
@@ -204,17 +305,19 @@ def _summary(latencies: list[float], failures: int, wall: float) -> dict[str, fl
     }
 
 
-def _register(db_url: str, count: int) -> list[tuple[str, str]]:
+def _register(db_url: str, count: int, last: str = "") -> list[tuple[str, str]]:
+    """``count`` stations and their keys; the last one named ``last`` if given."""
     from central import store
     from central.db import CentralDatabase, parse_target
 
+    codes = [f"S{n:04d}" for n in range(count)]
+    if last:
+        codes[-1] = last
     db = CentralDatabase(parse_target(db_url))
     db.open()
     try:
         return [
-            (code, store.add_station(db, code, f"模拟服务站 {n}"))
-            for n in range(count)
-            for code in [f"S{n:04d}"]
+            (code, store.add_station(db, code, f"模拟服务站 {code}")) for code in codes
         ]
     finally:
         db.close()
@@ -278,6 +381,33 @@ def _bench(database: str, db_url: str, workdir: Path) -> None:
     )
 
 
+def _catch_up_figures(database: str, workdir: Path) -> None:
+    backlog = _backlog(CATCH_UP_STATION)
+    baseline = _catch_up_bench(database, workdir, backlog, intake=False)
+    measured = _catch_up_bench(database, workdir, backlog, intake=True)
+    events = BACKLOG_TICKETS * EVENTS_PER_PUSH
+    emit(
+        "central",
+        "catch_up_district_push_p99_ms",
+        measured["p99_ms"],
+        database=database,
+        stations=DISTRICT_STATIONS,
+        backlog_events=events,
+        backlog_s=measured["backlog_s"],
+        pushes_in_window=measured["pushes"],
+        push_p50_ms=measured["p50_ms"],
+        push_max_ms=measured["max_ms"],
+        failures=measured["failures"] + baseline["failures"],
+        baseline="the same with no intake process (--intake-processes 0)",
+        baseline_value=baseline["p99_ms"],
+        baseline_backlog_s=baseline["backlog_s"],
+        baseline_pushes_in_window=baseline["pushes"],
+        ratio=ratio(measured["p99_ms"], baseline["p99_ms"]),
+        goal_ms=GOAL_P99_MS,
+        meets_goal=measured["p99_ms"] < GOAL_P99_MS and measured["failures"] == 0,
+    )
+
+
 def run() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-central-") as folder:
         workdir = Path(folder)
@@ -285,5 +415,6 @@ def run() -> None:
             try:
                 with scratch_database(database, workdir, "kiosk_central_bench") as url:
                     _bench(database, url, workdir)
+                _catch_up_figures(database, workdir)
             except Unavailable as error:
                 note(f"central/{database}: skipped: {error}")

@@ -50,7 +50,9 @@ def scratch_database(backend: str, folder: Path, prefix: str) -> Iterator[str]:
 
 
 @contextmanager
-def running_central(db_url: str, log: Path | None = None) -> Iterator[str]:
+def running_central(
+    db_url: str, log: Path | None = None, *options: str
+) -> Iterator[str]:
     """``kiosk-central serve`` on a free port, once /healthz answers: its URL."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -58,7 +60,7 @@ def running_central(db_url: str, log: Path | None = None) -> Iterator[str]:
     output = log.open("wb") if log is not None else subprocess.DEVNULL
     process = subprocess.Popen(
         [sys.executable, "-m", "central", "--db", db_url, "serve"]
-        + ["--host", "127.0.0.1", "--port", str(port)],
+        + ["--host", "127.0.0.1", "--port", str(port), *options],
         stdout=output,
         stderr=subprocess.STDOUT,
     )
