@@ -191,8 +191,9 @@ def parse_target(url: str | None) -> DatabaseTarget:
 
 
 class _Job:
-    def __init__(self, work: Callable[[], Any]) -> None:
+    def __init__(self, work: Callable[[], Any], rows: int) -> None:
         self.work = work
+        self.rows = rows
         self.done = threading.Event()
         self.result: Any = None
         self.error: BaseException | None = None
@@ -212,18 +213,27 @@ class GroupWriter:
     # Rows written between two checkpoints: about as often as SQLite's own
     # default (1000 WAL pages) for the pushes a central sees.
     CHECKPOINT_ROWS = 1000
+    # A job of this many rows or more is large: a backlog's batch, tens of
+    # milliseconds of writing. Small jobs waiting behind one go first, in a
+    # group of their own, so that one station catching up does not add its
+    # batches' time to every other station's push; but only once in a row,
+    # so that a stream of small jobs cannot hold a large one back for good.
+    LARGE_JOB_ROWS = 500
 
     def __init__(self, database: Database) -> None:
         self.database = database
         self.checkpointed_at = 0
         self.pending: list[_Job] = []
+        self.jumped = False  # the last group went ahead of a large job
         self.condition = threading.Condition()
         self.thread: threading.Thread | None = None
         self.checkpoint_due = threading.Event()
         self.checkpointer: threading.Thread | None = None
 
-    def run(self, work: Callable[[], Any]) -> Any:
-        job = _Job(work)
+    def run(self, work: Callable[[], Any], rows: int = 1) -> Any:
+        """Run ``work`` in the next group; ``rows`` is about how many rows it
+        writes (see LARGE_JOB_ROWS)."""
+        job = _Job(work, rows)
         with self.condition:
             self.pending.append(job)
             if self.thread is None or not self.thread.is_alive():
@@ -242,8 +252,7 @@ class GroupWriter:
             with self.condition:
                 while not self.pending:
                     self.condition.wait()
-                group = self.pending[: self.MAX_GROUP]
-                del self.pending[: self.MAX_GROUP]
+                group = self._next_group()
             try:
                 with self.database.atomic("IMMEDIATE"):
                     for job in group:
@@ -263,6 +272,20 @@ class GroupWriter:
             for job in group:
                 job.done.set()
             self._checkpoint_if_due()
+
+    def _next_group(self) -> list[_Job]:
+        """Take the next group off ``pending`` (under the condition's lock)."""
+        small = [job for job in self.pending if job.rows < self.LARGE_JOB_ROWS]
+        if not self.jumped and small and len(small) < len(self.pending):
+            group = small[: self.MAX_GROUP]
+            taken = set(map(id, group))
+            self.pending = [job for job in self.pending if id(job) not in taken]
+            self.jumped = True
+            return group
+        group = self.pending[: self.MAX_GROUP]
+        del self.pending[: self.MAX_GROUP]
+        self.jumped = False
+        return group
 
     def _checkpoint_if_due(self) -> None:
         """Have the write-ahead log copied back into the database file once

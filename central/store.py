@@ -155,11 +155,15 @@ def _pgcode(error: BaseException) -> str | None:
     return None
 
 
-def run_write(db: CentralDatabase, work: Callable[[], T]) -> T:
-    """Run ``work`` in one write transaction; retry deadlocks, never half-write."""
+def run_write(db: CentralDatabase, work: Callable[[], T], rows: int = 1) -> T:
+    """Run ``work`` in one write transaction; retry deadlocks, never half-write.
+
+    ``rows``: about how many rows it writes (the SQLite writer lets small
+    writes go ahead of a large one).
+    """
     if db.group_writer is not None:
         with guarded(db):
-            return db.group_writer.run(work)  # type: ignore[no-any-return]
+            return db.group_writer.run(work, rows)  # type: ignore[no-any-return]
     for attempt in range(DEADLOCK_RETRIES):
         try:
             with guarded(db), db.write():
@@ -434,7 +438,7 @@ def write_push(
             + prepared.in_batch_duplicates,
         }
 
-    return run_write(db, work)
+    return run_write(db, work, len(prepared.event_rows) + len(prepared.ticket_rows))
 
 
 def _first_occurrences(
