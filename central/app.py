@@ -43,13 +43,25 @@ class ServerSettings:
     intake_processes: int = 0
 
 
+# Field errors listed in one answer: a batch of 2,000 bad events can have
+# tens of thousands, and a station (and its log) needs the first few.
+MAX_LISTED_ERRORS = 50
+
+
 def error_response(
     status: int,
     detail: str,
     errors: list[FieldError] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
-    body = ErrorBody(detail=detail, errors=errors or [])
+    errors = errors or []
+    if len(errors) > MAX_LISTED_ERRORS:
+        detail = (
+            f"{detail} ({len(errors)} problems; the first {MAX_LISTED_ERRORS} "
+            "are listed)"
+        )
+        errors = errors[:MAX_LISTED_ERRORS]
+    body = ErrorBody(detail=detail, errors=errors)
     return JSONResponse(body.model_dump(), status_code=status, headers=headers)
 
 

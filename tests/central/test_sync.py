@@ -167,6 +167,25 @@ def test_malformed_data_is_422_with_the_field_named(central: Central) -> None:
     assert open311.status_code == 404  # the valid first event was not kept either
 
 
+def test_a_batch_of_many_bad_events_lists_the_first_problems(
+    central: Central,
+) -> None:
+    events = []
+    for _ in range(300):
+        received, _ = new_ticket()
+        events.append(dict(received, at="yesterday"))
+    before = central.count("event")
+    with central.client("PHY3") as client:
+        answer = client.post("/api/v1/events", json={"events": events})
+    assert answer.status_code == 422
+    body = answer.json()
+    assert [e["field"] for e in body["errors"]] == [
+        f"events[{index}].at" for index in range(50)
+    ]
+    assert "300 problems; the first 50 are listed" in body["detail"]
+    assert central.count("event") == before
+
+
 def test_central_changes_reach_the_station_and_its_own_events_do_not(
     central: Central,
 ) -> None:
