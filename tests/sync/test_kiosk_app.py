@@ -12,26 +12,37 @@ from screens.ticket import TicketScreen
 from tests.helpers import screen_text, wait_for, wait_screen
 
 
-async def test_a_new_ticket_reaches_the_central_and_the_dot_turns_online(
-    central, settings, station_db, clock
-):
+def _new_station(central, settings, **central_settings):
+    """Settings for a station new to the central, syncing every 0.2 s."""
     code = "K" + uuid.uuid4().hex[:5].upper()
     key = central.add_station(code)
-    chosen = dataclasses.replace(
+    return dataclasses.replace(
         settings,
         station=dataclasses.replace(settings.station, code=code),
         central=dataclasses.replace(
-            settings.central, url=central.url, api_key=key, sync_interval=0.2
+            settings.central,
+            url=central.url,
+            api_key=key,
+            sync_interval=0.2,
+            **central_settings,
         ),
         printer=dataclasses.replace(settings.printer, target="none"),
     )
+
+
+async def test_a_new_ticket_reaches_the_central_and_the_dot_turns_online(
+    central, settings, station_db, clock
+):
+    chosen = _new_station(central, settings)
     app = KioskApp(chosen, clock=clock)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("1", "6", "1", "enter", "enter")
         await wait_screen(pilot, TicketScreen)
         ticket = Ticket.get()
         await wait_for(
-            pilot, lambda: ticket.uuid in central.station_tickets(code), timeout=30
+            pilot,
+            lambda: ticket.uuid in central.station_tickets(chosen.station.code),
+            timeout=30,
         )
         app.read_status()
         await wait_for(pilot, lambda: "在线" in screen_text(app), timeout=30)
@@ -43,20 +54,8 @@ async def test_with_the_daemon_syncing_the_kiosk_starts_no_sync_of_its_own(
 ):
     """``background_sync = false``: the kiosk-sync daemon does the syncing
     (here its engine, run once); the kiosk's header still follows it."""
-    code = "K" + uuid.uuid4().hex[:5].upper()
-    key = central.add_station(code)
-    chosen = dataclasses.replace(
-        settings,
-        station=dataclasses.replace(settings.station, code=code),
-        central=dataclasses.replace(
-            settings.central,
-            url=central.url,
-            api_key=key,
-            sync_interval=0.2,
-            background_sync=False,
-        ),
-        printer=dataclasses.replace(settings.printer, target="none"),
-    )
+    chosen = _new_station(central, settings, background_sync=False)
+    code = chosen.station.code
     app = KioskApp(chosen, clock=clock)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("1", "6", "1", "enter", "enter")
