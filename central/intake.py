@@ -29,7 +29,7 @@ from central import store
 from central.schemas import FieldError, PushBatch, field_errors
 from kiosk.helper_process import HelperFailed, HelperProcess
 
-# Bodies from this size up go to an intake process: about 150 events.
+# Bodies from this size up go to an intake process: about 200 real events.
 HELPER_MIN_BODY = 64 * 1024
 # A 4 MiB body is prepared in about 0.1 s; far longer means a stuck process.
 PREPARE_TIMEOUT = 30.0
