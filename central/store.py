@@ -493,6 +493,15 @@ def _new_tickets(
     return new, folded
 
 
+def _invalid(field: str, message: str, detail: str = "") -> Rejected:
+    """A 422 naming one field; ``detail`` defaults to ``field: message``."""
+    return Rejected(
+        422,
+        detail or f"{field}: {message}",
+        [FieldError(field=field, message=message)],
+    )
+
+
 def _check_tickets(
     station: str,
     fresh: list[_Fresh],
@@ -504,27 +513,15 @@ def _check_tickets(
         ticket = tickets.get(item.ticket_uuid)
         if ticket is None:
             if item.creates:
-                raise Rejected(
-                    422,
-                    f"events[{index}].ticket_no: {item.ticket_no} is already "
-                    "used by another ticket",
-                    [
-                        FieldError(
-                            field=f"events[{index}].ticket_no",
-                            message="already used by another ticket",
-                        )
-                    ],
+                field = f"events[{index}].ticket_no"
+                raise _invalid(
+                    field,
+                    "already used by another ticket",
+                    f"{field}: {item.ticket_no} is already used by another ticket",
                 )
-            raise Rejected(
-                422,
-                f"events[{index}].ticket_uuid: unknown ticket; push its "
-                "'received' event first",
-                [
-                    FieldError(
-                        field=f"events[{index}].ticket_uuid",
-                        message="unknown ticket; push its 'received' event first",
-                    )
-                ],
+            raise _invalid(
+                f"events[{index}].ticket_uuid",
+                "unknown ticket; push its 'received' event first",
             )
         if ticket.station != station:
             raise Rejected(
@@ -533,15 +530,9 @@ def _check_tickets(
                 f"another station",
             )
         if ticket.ticket_no != item.ticket_no:
-            raise Rejected(
-                422,
-                f"events[{index}].ticket_no: the ticket's number is {ticket.ticket_no}",
-                [
-                    FieldError(
-                        field=f"events[{index}].ticket_no",
-                        message=f"the ticket's number is {ticket.ticket_no}",
-                    )
-                ],
+            raise _invalid(
+                f"events[{index}].ticket_no",
+                f"the ticket's number is {ticket.ticket_no}",
             )
 
 
