@@ -48,8 +48,7 @@ def hello_target() -> Target:
 def kiosk_config(database_path: Path) -> Path:
     """A config file for the demo station with its database at ``database_path``
     (written beside it), as ``kiosk init`` writes one."""
-    from kiosk.cli import render_config
-    from kiosk.config import DEMO_STATION
+    from kiosk.config import DEMO_STATION, render_config
 
     path = database_path.with_suffix(".toml")
     text = render_config(path, DEMO_STATION.code, "", "", "")
@@ -61,12 +60,12 @@ def kiosk_config(database_path: Path) -> Path:
 def import_kiosk() -> None:
     """Import what the ``kiosk`` command imports to show the welcome screen.
 
-    The driver has already called ``kiosk.entry.prepare_process()``, as the
+    The driver has already called ``kiosk.lean.prepare_process()``, as the
     command's entry point does before anything else.
     """
-    import kiosk.app  # noqa: F401
     import kiosk.cli  # noqa: F401
-    import screens.welcome  # noqa: F401
+    import screens.resident.app  # noqa: F401
+    import screens.resident.welcome  # noqa: F401
 
 
 def kiosk_target(
@@ -76,7 +75,7 @@ def kiosk_target(
     ``app.run()`` (kiosk.cli.start_resident), with a config for the demo
     station that puts the database at ``database_path``."""
     from kiosk.cli import start_resident
-    from screens.welcome import WelcomeScreen
+    from screens.resident.welcome import WelcomeScreen
 
     config = kiosk_config(database_path)
     options: dict[str, Any] = {} if clock is None else {"clock": clock}

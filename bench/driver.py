@@ -44,7 +44,7 @@ def rss_kib() -> int:
 
 def prepare_kiosk_process() -> None:
     """What the ``kiosk`` command's entry point does before any import."""
-    from kiosk.entry import prepare_process
+    from kiosk.lean import prepare_process
 
     prepare_process()
 

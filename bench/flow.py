@@ -132,13 +132,13 @@ class TicketRun:
 
     async def run(self, count: int, sample_every: int) -> str | None:
         """Issue the tickets; the error that stopped the run, if any."""
-        from screens.messages import TicketIssued
-        from screens.ticket import TicketScreen
+        from screens.resident.issued_ticket import IssuedTicketScreen
+        from screens.resident.messages import TicketIssued
 
         probe = self.probe
         probe.watch_screens()
         probe.watch_message(TicketIssued, "issued")
-        probe.watch_screen_shown(TicketScreen, "qr", "qr")
+        probe.watch_screen_shown(IssuedTicketScreen, "qr", "qr")
 
         def keep_issued(message: Message, pump: object) -> None:
             if isinstance(message, TicketIssued):
@@ -165,12 +165,12 @@ class TicketRun:
 
     async def tickets(self, pilot: Pilot[Any], count: int, sample_every: int) -> None:
         from kiosk.tickets import TicketDraft
-        from screens.category import CategoryScreen
-        from screens.details import DetailsScreen
-        from screens.item import ItemScreen
-        from screens.review import ReviewScreen
-        from screens.ticket import TicketScreen
-        from screens.welcome import WelcomeScreen
+        from screens.resident.category import CategoryScreen
+        from screens.resident.details import DetailsScreen
+        from screens.resident.issued_ticket import IssuedTicketScreen
+        from screens.resident.item import ItemScreen
+        from screens.resident.review import ReviewScreen
+        from screens.resident.welcome import WelcomeScreen
         from screens.widgets.qrcode import QRCode
 
         app = self.app
@@ -211,7 +211,7 @@ class TicketRun:
             self.submit_to_qr_seen_ms.append((time.perf_counter() - t_press) * 1000)
             screen = app.screen
             if not (
-                isinstance(screen, TicketScreen)
+                isinstance(screen, IssuedTicketScreen)
                 and screen.query_one("#qr", QRCode).data == self.issued_url
             ):
                 raise RuntimeError("the QR code painted is not the new ticket's")

@@ -13,8 +13,9 @@ from PIL import Image, ImageDraw, ImageFont
 
 from bench.stats import emit, median, percentile, ratio
 from kiosk.config import default_settings
-from kiosk.fonts import find_cjk_font
-from kiosk.printing import escpos_bytes, render_ticket, sample_ticket
+from kiosk.printing.escpos import escpos_bytes
+from kiosk.printing.fonts import find_cjk_font
+from kiosk.printing.ticket_image import render_ticket, sample_ticket
 
 
 def _timed(action: Callable[[], object], count: int) -> list[float]:

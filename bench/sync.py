@@ -174,7 +174,7 @@ def _raw_post(url: str, db_url: str, bodies: list[bytes]) -> float:
 def _station_config(
     folder: Path, database: Path, code: str, url: str, key: str
 ) -> Path:
-    from kiosk.cli import render_config
+    from kiosk.config import render_config
 
     path = folder / f"{code}-{database.stem}.toml"
     text = render_config(path, code, "", url, key)

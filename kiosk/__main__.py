@@ -1,5 +1,5 @@
 from __future__ import annotations
 
-from kiosk.entry import main
+from kiosk.cli import main
 
 raise SystemExit(main())

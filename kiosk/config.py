@@ -7,6 +7,7 @@ is allowed.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tomllib
@@ -500,3 +501,108 @@ class _Reader:
         if not path.is_absolute():
             path = (self.source.parent / path).resolve()
         return path
+
+
+CONFIG_TEMPLATE = """\
+# Station kiosk configuration (TOML).
+# Start the kiosk with:  kiosk --config {path}   (or set KIOSK_CONFIG)
+
+# Time zone of the station: dates, daily ticket numbers and SLAs follow it.
+timezone = "Asia/Shanghai"
+
+[station]
+# 2-8 capital letters or digits, starting with a letter; ticket numbers
+# begin with it (PHY3-261125-001).
+code = "{code}"
+name = "{name}"
+name_en = "{name_en}"
+subdistrict = "{subdistrict}"
+subdistrict_en = "{subdistrict_en}"
+
+# The grids of the community and their buildings, as residents know them.
+# Residents pick one with the number keys; add as many as you need.
+{grids}
+[kiosk]
+# zh-CN or en: the language each new resident starts in.
+language = "zh-CN"
+# Seconds without input before the kiosk asks "do you need more time?" (5-3600),
+# and seconds of that countdown before the form is cleared (3-300).
+idle_timeout = 60
+idle_countdown = 15
+# Seconds the ticket stays on screen before the kiosk starts over (5-600).
+ticket_screen_seconds = 45
+# Start in large-text, high-contrast mode.
+large_text = false
+
+[central]
+# The subdistrict's central endpoint; leave empty to run offline only.
+url = "{central}"
+# This station's API key (keep this file readable by its owner only).
+api_key = "{api_key}"
+# Base of the tracking link in the QR code; defaults to url.
+# public_base_url = "https://track.example.gov.cn"
+# A CA bundle to verify the central's certificate, if not a public CA.
+# ca_bundle = "/etc/ssl/certs/subdistrict-ca.pem"
+# Sync: events per request (1-5000), timeouts in seconds, the backoff after a
+# failure (base and cap, seconds) and the pause between passes.
+# batch_size = 2000
+# connect_timeout = 5
+# read_timeout = 30
+# backoff_base = 1
+# backoff_cap = 300
+# sync_interval = 30
+# The resident kiosk syncs in the background by itself; set false where the
+# kiosk-sync daemon runs (deploy/kiosk-sync.service): one syncing is enough.
+# background_sync = true
+
+[printer]
+# Where tickets are printed: none, file:DIR (PNG files), escpos:/dev/usb/lp0,
+# tcp://HOST:9100 (ESC/POS network printer) or cups:QUEUE. Empty: PNG files
+# in a folder "printed" beside the database.
+target = ""
+# Paper width in dots: 384 (58 mm) or 576 (80 mm).
+width = 384
+# A font file with Chinese glyphs (path[:index]); empty: found by fontconfig.
+font = ""
+# Seconds to wait for the printer (0.5-60).
+timeout = 5
+
+[staff]
+# Minutes an account stays locked after five wrong PINs, and minutes of no
+# input before the staff terminal locks itself.
+lockout_minutes = 5
+idle_lock_minutes = 10
+
+[database]
+# The station's SQLite file (relative paths are relative to this file).
+path = "kiosk.db"
+"""
+
+
+def _toml_string(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)[1:-1]
+
+
+def render_config(path: Path, code: str, name: str, central: str, api_key: str) -> str:
+    demo = DEMO_STATION
+    grids = "".join(
+        "[[station.grids]]\n"
+        f'name = "{_toml_string(grid.name)}"\n'
+        f'name_en = "{_toml_string(grid.name_en)}"\n'
+        "buildings = ["
+        + ", ".join(f'"{_toml_string(b)}"' for b in grid.buildings)
+        + "]\n\n"
+        for grid in demo.grids
+    )
+    is_demo = code == demo.code and not name
+    return CONFIG_TEMPLATE.format(
+        path=path,
+        code=code,
+        name=_toml_string(name or demo.name),
+        name_en=_toml_string(demo.name_en if is_demo else (name or demo.name_en)),
+        subdistrict=_toml_string(demo.subdistrict),
+        subdistrict_en=_toml_string(demo.subdistrict_en),
+        grids=grids,
+        central=_toml_string(central),
+        api_key=_toml_string(api_key),
+    )

@@ -43,7 +43,7 @@ def _real_stderr() -> Iterator[None]:
 def prepare_child() -> None:
     """First thing in a helper: the same lean start as the kiosk's own, and
     a watch on the parent."""
-    from kiosk.entry import skip_unused_database_drivers
+    from kiosk.lean import skip_unused_database_drivers
 
     skip_unused_database_drivers()
     _exit_with_parent()

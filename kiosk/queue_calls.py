@@ -1,6 +1,6 @@
 """The desk's queue calls as the waiting room sees them ("now serving").
 
-Apart from kiosk.staff (which makes the calls) so that the resident screen
+Apart from kiosk.desk (which makes the calls) so that the resident screen
 can show them without loading the front desk's domain.
 """
 

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from db import database, open_database
-from kiosk.app import KioskApp
 from kiosk.config import DEMO_STATION, KioskSettings, Settings
+from screens.resident.app import KioskApp
 
 ZONE = ZoneInfo("Asia/Shanghai")
 FIXED_NOW = datetime(2026, 11, 25, 9, 30, tzinfo=ZONE)

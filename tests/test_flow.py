@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from db import Outbox, Ticket, TicketEvent
-from screens.category import CategoryScreen
-from screens.consent import ConsentScreen
-from screens.contact import ContactScreen
-from screens.description import DescriptionScreen
-from screens.details import DetailsScreen
-from screens.item import ItemScreen
-from screens.location import LocationScreen
-from screens.review import ReviewScreen
-from screens.ticket import TicketScreen
-from screens.welcome import WelcomeScreen
+from screens.resident.category import CategoryScreen
+from screens.resident.consent import ConsentScreen
+from screens.resident.contact import ContactScreen
+from screens.resident.description import DescriptionScreen
+from screens.resident.details import DetailsScreen
+from screens.resident.issued_ticket import IssuedTicketScreen
+from screens.resident.item import ItemScreen
+from screens.resident.location import LocationScreen
+from screens.resident.review import ReviewScreen
+from screens.resident.welcome import WelcomeScreen
 from screens.widgets.bigtext import BigText
 from tests.helpers import screen_text, wait_for, wait_screen
 
@@ -36,7 +36,7 @@ async def test_keypad_only_flow_issues_a_ticket(make_app, clock):
         assert "屋顶漏水" in screen_text(app)
         assert "匿名" in screen_text(app)
         await pilot.press("enter")
-        await wait_screen(pilot, TicketScreen)
+        await wait_screen(pilot, IssuedTicketScreen)
         ticket = Ticket.get()
         assert (ticket.category, ticket.item, ticket.status) == (
             "housing",
@@ -57,7 +57,7 @@ async def test_keypad_only_flow_issues_a_ticket(make_app, clock):
         assert Outbox.get().event_uuid == event.uuid
         # Enter finishes; the kiosk is ready for the next resident.
         await pilot.press("enter")  # too soon after Submit: a double tap
-        assert isinstance(app.screen, TicketScreen)
+        assert isinstance(app.screen, IssuedTicketScreen)
         clock.advance(3)
         await pilot.press("enter")
         await wait_screen(pilot, WelcomeScreen)
@@ -98,7 +98,7 @@ async def test_english_flow_with_place_description_and_contact(make_app):
         assert "Blocked fire lane" in review and "Fire Brigade" in review
         assert "13800138000" not in review  # masked, even to the resident
         await pilot.press("enter")
-        await wait_screen(pilot, TicketScreen)
+        await wait_screen(pilot, IssuedTicketScreen)
         assert "Your queue number" in screen_text(app)
     ticket = Ticket.get()
     assert ticket.category == "fire" and ticket.item == "fire-lane"
@@ -123,7 +123,7 @@ async def test_touch_only_flow(make_app):
         await pilot.click("KeyHint")  # "Enter: next" is the first hint
         await wait_screen(pilot, ReviewScreen)
         await pilot.click("KeyHint")  # "Enter: submit"
-        await wait_screen(pilot, TicketScreen)
+        await wait_screen(pilot, IssuedTicketScreen)
     assert Ticket.get().item == "expired-food"
 
 
@@ -166,7 +166,7 @@ async def test_hostile_text_is_shown_literally_and_does_nothing(make_app):
         await pilot.click("#summary", offset=(10, 4))  # on the text itself
         assert app.is_running
         await pilot.press("enter")
-        await wait_screen(pilot, TicketScreen)
+        await wait_screen(pilot, IssuedTicketScreen)
     assert Ticket.get().description == HOSTILE
 
 
@@ -203,7 +203,7 @@ async def test_declining_consent_drops_the_contact(make_app):
         await pilot.press("2")
         await wait_screen(pilot, DetailsScreen)
         await pilot.press("enter", "enter")
-        await wait_screen(pilot, TicketScreen)
+        await wait_screen(pilot, IssuedTicketScreen)
     ticket = Ticket.get()
     assert ticket.contact_mobile is None and ticket.contact_name is None
 
@@ -214,7 +214,7 @@ async def test_two_submits_give_one_ticket(make_app):
         await pilot.press("1", "1", "1", "enter")
         await wait_screen(pilot, ReviewScreen)
         await pilot.press("enter", "enter", "1")
-        await wait_screen(pilot, TicketScreen)
+        await wait_screen(pilot, IssuedTicketScreen)
         await app.workers.wait_for_complete()
     assert Ticket.select().count() == 1
     assert TicketEvent.select().count() == 1
@@ -224,7 +224,7 @@ async def test_ticket_screen_returns_to_welcome_by_itself(make_app, clock):
     app = make_app(ticket_screen_seconds=30)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("1", "1", "1", "enter", "enter")
-        await wait_screen(pilot, TicketScreen)
+        await wait_screen(pilot, IssuedTicketScreen)
         clock.advance(31)
         await wait_screen(pilot, WelcomeScreen)
 
@@ -250,7 +250,7 @@ async def test_a_locked_database_shows_a_message_and_issues_nothing(make_app, se
         assert "water through ceiling" in screen_text(app)
         locker.rollback()
         await pilot.press("enter")  # try again once it is free
-        await wait_screen(pilot, TicketScreen)
+        await wait_screen(pilot, IssuedTicketScreen)
     locker.close()
     assert Ticket.select().count() == 1
     assert Ticket.get().description == "water through ceiling"
@@ -259,7 +259,7 @@ async def test_a_locked_database_shows_a_message_and_issues_nothing(make_app, se
 def test_worker_messages_after_the_screens_are_gone_do_nothing(make_app):
     """A print or status result can arrive while the kiosk stops (its
     screens already gone): it must be dropped, not raise."""
-    from screens.messages import PrintFinished, StationStatus, TrackFound
+    from screens.resident.messages import PrintFinished, StationStatus, TrackFound
 
     app = make_app()
     assert app.current_screen() is None

@@ -12,14 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.cli import render_config, resident_start
-from kiosk.entry import UNUSED_DRIVERS, skip_unused_database_drivers
-from screens.category import CategoryScreen
-from screens.details import DetailsScreen
-from screens.item import ItemScreen
-from screens.review import ReviewScreen
-from screens.ticket import TicketScreen
-from screens.welcome import WelcomeScreen
+from kiosk.cli import resident_start
+from kiosk.config import render_config
+from kiosk.lean import UNUSED_DRIVERS, skip_unused_database_drivers
+from screens.resident.category import CategoryScreen
+from screens.resident.details import DetailsScreen
+from screens.resident.issued_ticket import IssuedTicketScreen
+from screens.resident.item import ItemScreen
+from screens.resident.review import ReviewScreen
+from screens.resident.welcome import WelcomeScreen
 from tests.helpers import wait_screen
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,19 +29,21 @@ ROOT = Path(__file__).resolve().parent.parent
 # up to the welcome screen painted and start-up's memory settled.
 PROBE = """
 import asyncio, gc, json, sys
-from kiosk.entry import prepare_process
+from kiosk.lean import prepare_process
 prepare_process()
 collector_at_start = gc.isenabled()
 from kiosk.cli import start_resident
-from screens.welcome import WelcomeScreen
+from screens.resident.welcome import WelcomeScreen
 app = start_resident(sys.argv[1])
 
 async def main():
     async with app.run_test(size=(80, 24)) as pilot:
         while not (isinstance(app.screen, WelcomeScreen) and gc.isenabled()):
             await pilot.pause()
-        heavy = ("psycopg2", "PIL", "requests", "qrcode", "kiosk.staff",
-                 "kiosk.sync", "kiosk.printing", "kiosk.search", "multiprocessing")
+        heavy = ("psycopg2", "PIL", "requests", "qrcode", "kiosk.accounts",
+                 "kiosk.desk", "kiosk.sync", "kiosk.printing.ticket_image",
+                 "kiosk.printing.printer", "kiosk.printing.backends",
+                 "kiosk.search", "multiprocessing")
         loaded = [name for name in heavy if sys.modules.get(name) is not None]
         print(json.dumps({"collector_at_start": collector_at_start,
                           "collector_after_paint": gc.isenabled(),
@@ -89,7 +92,7 @@ def test_the_resident_process_starts_without_the_tools_heavy_modules(tmp_path):
 def test_tool_commands_run_with_the_collector_on(tmp_path):
     config = _config(tmp_path)
     script = (
-        "import gc, sys; from kiosk.entry import main; "
+        "import gc, sys; from kiosk.cli import main; "
         "code = main(['--config', sys.argv[1], 'stats', '--json']); "
         "print(gc.isenabled(), code)"
     )
@@ -143,7 +146,7 @@ def test_skipping_drivers_leaves_an_imported_peewee_alone():
 async def test_closed_screens_leave_no_rendered_lines_behind(make_app, clock):
     """Each widget has one StylesCache holding every line it rendered; once
     its screen is closed, both must go. (Textual 8.2.8 kept up to 1,024 of
-    them alive through an lru_cache; see kiosk.app.release_render_caches.)"""
+    them alive through an lru_cache; see screens.resident.app.release_render_caches.)"""
     from textual._styles_cache import StylesCache
     from textual.widget import Widget
 
@@ -160,7 +163,7 @@ async def test_closed_screens_leave_no_rendered_lines_behind(make_app, clock):
             await pilot.press("enter")
             await wait_screen(pilot, ReviewScreen)
             await pilot.press("enter")
-            await wait_screen(pilot, TicketScreen)
+            await wait_screen(pilot, IssuedTicketScreen)
             clock.advance(3)
             await pilot.press("enter")
             await wait_screen(pilot, WelcomeScreen)

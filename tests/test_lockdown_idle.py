@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from textual.command import CommandPalette
 
-from screens.contact import ContactScreen
-from screens.description import DescriptionScreen
-from screens.details import DetailsScreen
-from screens.idle import IdleScreen
-from screens.welcome import WelcomeScreen
+from screens.resident.contact import ContactScreen
+from screens.resident.description import DescriptionScreen
+from screens.resident.details import DetailsScreen
+from screens.resident.idle import IdleScreen
+from screens.resident.welcome import WelcomeScreen
 from tests.helpers import screen_text, wait_for, wait_screen
 
 ESCAPE_KEYS = [

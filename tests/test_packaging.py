@@ -57,12 +57,13 @@ def test_the_wheel_carries_the_assets(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     for needed in (
         "assets/catalog.toml",
-        "assets/kiosk.tcss",
+        "screens/resident/resident.tcss",
         "assets/i18n/zh-CN.toml",
         "assets/i18n/en.toml",
-        "kiosk/app.py",
-        "screens/welcome.py",
+        "screens/resident/app.py",
+        "screens/resident/welcome.py",
         "screens/widgets/qrcode.py",
         "db/migrations.py",
     ):
         assert needed in names
+    assert not any(name.startswith(("bench/", "tests/")) for name in names)

@@ -14,19 +14,15 @@ import zxingcpp
 from PIL import Image
 
 from db import Ticket
-from kiosk.fonts import FontError, find_cjk_font, missing_glyphs
 from kiosk.i18n import translate
-from kiosk.printing import (
-    escpos_bytes,
-    print_ticket,
-    printable,
-    render_ticket,
-    sample_ticket,
-)
+from kiosk.printing.escpos import escpos_bytes
+from kiosk.printing.fonts import FontError, find_cjk_font, missing_glyphs
+from kiosk.printing.printer import print_ticket
+from kiosk.printing.ticket_image import printable, render_ticket, sample_ticket
 from kiosk.tickets import TicketDraft, issue_ticket
 from kiosk.tracking import check_code
-from screens.ticket import TicketScreen
-from screens.welcome import WelcomeScreen
+from screens.resident.issued_ticket import IssuedTicketScreen
+from screens.resident.welcome import WelcomeScreen
 from tests.escpos import escpos_to_image
 from tests.helpers import screen_text, wait_for, wait_screen
 
@@ -204,7 +200,7 @@ async def test_kiosk_with_a_dead_printer_tells_the_resident_and_goes_back(
     app.settings = with_printer(settings, f"escpos:{tmp_path / 'gone'}")
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("1", "2", "1", "enter", "enter")
-        await wait_screen(pilot, TicketScreen)
+        await wait_screen(pilot, IssuedTicketScreen)
         await wait_for(pilot, lambda: "拍下二维码" in screen_text(app))
         assert Ticket.get().print_state == "failed"
         clock.advance(app.settings.kiosk.ticket_screen_seconds + 1)

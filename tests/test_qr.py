@@ -8,7 +8,7 @@ import zxingcpp
 from PIL import Image
 
 from db import Ticket
-from screens.ticket import TicketScreen
+from screens.resident.issued_ticket import IssuedTicketScreen
 from screens.widgets.qrcode import UPPER_HALF, QRCode
 from tests.helpers import wait_screen
 
@@ -58,7 +58,7 @@ async def test_qr_on_screen_decodes_to_the_tracking_url(make_app):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("1", "2", "1", "enter", "enter")
-        await wait_screen(pilot, TicketScreen)
+        await wait_screen(pilot, IssuedTicketScreen)
         widget = app.screen.query_one(QRCode)
         # The whole code is on screen at the smallest supported size.
         assert widget.region.bottom <= 24 and widget.region.right <= 80
@@ -79,7 +79,7 @@ async def test_the_next_ticket_shows_its_own_number_code_and_language(make_app, 
     """The ticket screen is composed once and reused: each ticket must still
     show its own queue number, ticket number and QR code, in the language
     the resident chose."""
-    from screens.welcome import WelcomeScreen
+    from screens.resident.welcome import WelcomeScreen
     from screens.widgets.bigtext import BigText
     from tests.helpers import screen_text, wait_for
 
@@ -92,7 +92,7 @@ async def test_the_next_ticket_shows_its_own_number_code_and_language(make_app, 
                 await pilot.press("asterisk")
                 await wait_for(pilot, lambda: "Make a request" in screen_text(app))
             await pilot.press("1", "2", "1", "enter", "enter")
-            await wait_screen(pilot, TicketScreen)
+            await wait_screen(pilot, IssuedTicketScreen)
             if english:
                 await wait_for(pilot, lambda: "Your queue number" in screen_text(app))
             screens.add(id(app.screen))
@@ -119,7 +119,7 @@ async def test_a_ticket_taken_by_another_kiosk_meanwhile_still_gets_its_own_qr(
     get; when another process takes that number first, the resident's
     ticket must still show the QR of the number it really got."""
     from kiosk.tickets import TicketDraft, issue_ticket
-    from screens.review import ReviewScreen
+    from screens.resident.review import ReviewScreen
     from tests.helpers import wait_for
 
     app = make_app()
@@ -131,7 +131,7 @@ async def test_a_ticket_taken_by_another_kiosk_meanwhile_still_gets_its_own_qr(
         taken = issue_ticket(settings, TicketDraft(category="fire", item="other"))
         assert taken.ticket_no.endswith("-001")
         await pilot.press("enter")
-        await wait_screen(pilot, TicketScreen)
+        await wait_screen(pilot, IssuedTicketScreen)
         mine = Ticket.get(Ticket.uuid == app.screen.ticket.uuid)
         assert mine.ticket_no.endswith("-002")
         image = drawn_qr_image(app.screen.query_one(QRCode))

@@ -15,19 +15,19 @@ from textual.widgets import Input
 
 from db import Ticket
 from kiosk.tickets import IssuedTicket, TicketDraft, issue_ticket, tracking_url
-from screens.category import CategoryScreen
-from screens.consent import ConsentScreen
-from screens.contact import ContactScreen
-from screens.description import DescriptionScreen
-from screens.details import DetailsScreen
-from screens.idle import IdleScreen
-from screens.item import ItemScreen
-from screens.location import LocationScreen
-from screens.review import ReviewScreen
-from screens.ticket import TicketScreen
-from screens.track import TrackScreen
-from screens.track_result import TrackResultScreen
-from screens.welcome import WelcomeScreen
+from screens.resident.category import CategoryScreen
+from screens.resident.consent import ConsentScreen
+from screens.resident.contact import ContactScreen
+from screens.resident.description import DescriptionScreen
+from screens.resident.details import DetailsScreen
+from screens.resident.idle import IdleScreen
+from screens.resident.issued_ticket import IssuedTicketScreen
+from screens.resident.item import ItemScreen
+from screens.resident.location import LocationScreen
+from screens.resident.review import ReviewScreen
+from screens.resident.track import TrackScreen
+from screens.resident.track_result import TrackResultScreen
+from screens.resident.welcome import WelcomeScreen
 from tests.conftest import FIXED_NOW
 from tests.helpers import screen_text, wait_for, wait_screen
 
@@ -75,7 +75,7 @@ async def fixed_ticket(pilot: Pilot[object]) -> None:
     await settle(pilot, WelcomeScreen)
     ticket = fixed_ticket_in_db(pilot.app)
     pilot.app.show_ticket(ticket)  # type: ignore[attr-defined]
-    await settle(pilot, TicketScreen)
+    await settle(pilot, IssuedTicketScreen)
     await wait_for(pilot, lambda: "请取走小票" in screen_text(pilot.app))
 
 

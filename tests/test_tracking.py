@@ -10,9 +10,9 @@ import pytest
 from db import Ticket, TicketEvent
 from kiosk.tickets import TicketDraft, issue_ticket
 from kiosk.tracking import check_code, parse_scanned_link, ticket_no_from_digits
-from screens.track import TrackScreen
-from screens.track_result import TrackResultScreen
-from screens.welcome import WelcomeScreen
+from screens.resident.track import TrackScreen
+from screens.resident.track_result import TrackResultScreen
+from screens.resident.welcome import WelcomeScreen
 from tests.helpers import screen_text, wait_for, wait_screen
 
 

@@ -13,9 +13,10 @@ from textual.app import App
 from textual.binding import Binding
 
 from db import database
+from kiosk.accounts import StaffSession, record_lock
 from kiosk.catalog import Catalog, load_catalog
 from kiosk.config import Settings
-from kiosk.staff import StaffSession, recent_calls, record_lock
+from kiosk.desk import recent_calls
 from screens.staff.commands import StaffCommands
 from screens.staff.login import LoginScreen, UnlockScreen
 from screens.staff.messages import LoadFailed, ServingLoaded

@@ -26,6 +26,8 @@ from textual.widgets import (
 
 from db import database
 from db.connection import describe_database_error
+from kiosk.accounts import StaffError
+from kiosk.desk import call_next
 from kiosk.search import (
     SORT_COLUMNS,
     TABS,
@@ -36,7 +38,6 @@ from kiosk.search import (
     tab_counts,
     time_left,
 )
-from kiosk.staff import StaffError, call_next
 from kiosk.states import STATUS_NAMES
 from screens.staff.messages import (
     ActionDone,
@@ -331,9 +332,9 @@ class BoardScreen(Screen[None]):
     # -- actions ------------------------------------------------------------------
 
     def open_ticket(self, ticket_no: str) -> None:
-        from screens.staff.detail import TicketScreen
+        from screens.staff.ticket_detail import TicketDetailScreen
 
-        self.app.push_screen(TicketScreen(ticket_no))
+        self.app.push_screen(TicketDetailScreen(ticket_no))
 
     def action_open(self) -> None:
         """Open the selected ticket."""

@@ -14,7 +14,7 @@ from textual.widgets import Footer, Input, Static
 
 from db import database
 from db.connection import describe_database_error
-from kiosk.staff import StaffError, StaffSession, login
+from kiosk.accounts import StaffError, StaffSession, login
 from screens.staff.messages import LoggedIn, LoginRefused
 
 if TYPE_CHECKING:

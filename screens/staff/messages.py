@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
+from kiosk.accounts import StaffSession
 from kiosk.search import BoardPage, TicketDetail
-from kiosk.staff import StaffSession
 
 
 @dataclass

@@ -7,9 +7,8 @@ from datetime import datetime
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.content import Content
+from textual.message import Message
 from textual.widgets import Static
-
-from screens.messages import TileChosen
 
 
 class KioskHeader(Horizontal):
@@ -79,8 +78,15 @@ class Tile(Static):
         super().__init__(content, id=id)
         self.key = key
 
+    class Chosen(Message):
+        """A numbered tile was clicked or tapped."""
+
+        def __init__(self, key: str) -> None:
+            super().__init__()
+            self.key = key
+
     def on_click(self) -> None:
-        self.post_message(TileChosen(self.key))
+        self.post_message(self.Chosen(self.key))
 
 
 class KeyHint(Static):

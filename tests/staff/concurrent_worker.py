@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from db import Outbox, open_database, write_transaction
-from kiosk import staff
+from kiosk import accounts, desk
 from kiosk.config import DEMO_STATION, Settings
 from kiosk.search import BoardQuery, board_page
 from kiosk.tickets import TicketDraft, issue_ticket
@@ -31,16 +31,16 @@ def main(role: str, path: str, count: int) -> dict[str, object]:
             numbers.append(issue_ticket(settings, draft).ticket_no)
         return {"issued": numbers}
     if role == "staff":
-        session = staff.login(settings, "wang", "246810")
+        session = accounts.login(settings, "wang", "246810")
         events: list[object] = []
         deadline = time.monotonic() + 60
         while len(events) < count * 2 and time.monotonic() < deadline:
             now = datetime.now(settings.zone)
             page = board_page(BoardQuery(tab="dispatch", page_size=5), now)
             for row in page.rows:
-                result = staff.dispatch(settings, session, row.ticket_no, "property")
+                result = desk.dispatch(settings, session, row.ticket_no, "property")
                 events.append(result.event_uuid)
-                note = staff.add_note(settings, session, row.ticket_no, "已派单")
+                note = desk.add_note(settings, session, row.ticket_no, "已派单")
                 events.append(note.event_uuid)
         return {"events": events}
     sent = 0

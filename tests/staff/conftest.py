@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk import staff
+from kiosk import accounts
 from kiosk.config import Settings
 from kiosk.tickets import IssuedTicket, TicketDraft, issue_ticket
 from screens.staff.app import StaffApp
@@ -40,24 +40,24 @@ def issue(
 
 
 @pytest.fixture
-def accounts(settings: Settings, station_db: Path) -> None:
-    staff.add_user(settings, "wang", "head", HEAD_PIN, now=FIXED_NOW)
-    staff.add_user(settings, "li", "staff", STAFF_PIN, now=FIXED_NOW)
+def staff_accounts(settings: Settings, station_db: Path) -> None:
+    accounts.add_user(settings, "wang", "head", HEAD_PIN, now=FIXED_NOW)
+    accounts.add_user(settings, "li", "staff", STAFF_PIN, now=FIXED_NOW)
 
 
 @pytest.fixture
-def head(settings: Settings, accounts: None) -> staff.StaffSession:
-    return staff.login(settings, "wang", HEAD_PIN, now=FIXED_NOW)
+def head(settings: Settings, staff_accounts: None) -> accounts.StaffSession:
+    return accounts.login(settings, "wang", HEAD_PIN, now=FIXED_NOW)
 
 
 @pytest.fixture
-def clerk(settings: Settings, accounts: None) -> staff.StaffSession:
-    return staff.login(settings, "li", STAFF_PIN, now=FIXED_NOW)
+def clerk(settings: Settings, staff_accounts: None) -> accounts.StaffSession:
+    return accounts.login(settings, "li", STAFF_PIN, now=FIXED_NOW)
 
 
 @pytest.fixture
 def make_staff_app(
-    settings: Settings, accounts: None, clock: ManualClock
+    settings: Settings, staff_accounts: None, clock: ManualClock
 ) -> Callable[..., StaffApp]:
     def build(**options: object) -> StaffApp:
         return StaffApp(settings, clock=clock, now=lambda: FIXED_NOW, **options)  # type: ignore[arg-type]

@@ -8,11 +8,11 @@ import json
 from textual.widgets import DataTable, Input
 
 from db import AuditLog, Ticket, TicketEvent
-from kiosk import staff
+from kiosk import accounts, desk
 from screens.staff.board import BoardScreen
-from screens.staff.detail import TicketScreen
 from screens.staff.forms import ChoiceForm, ConfirmForm, InfoForm, TextForm
 from screens.staff.login import LoginScreen
+from screens.staff.ticket_detail import TicketDetailScreen
 from tests.conftest import FIXED_NOW
 from tests.helpers import wait_for, wait_screen
 from tests.staff.conftest import HEAD_PIN, STAFF_PIN, issue
@@ -62,7 +62,7 @@ async def test_wrong_pin_then_right_pin(make_staff_app, settings):
 
 
 async def test_lockout_and_disabled_messages(make_staff_app, settings):
-    staff.disable_user(settings, "li")
+    accounts.disable_user(settings, "li")
     app = make_staff_app()
     async with app.run_test(size=SIZE) as pilot:
         await log_in(pilot, "li", STAFF_PIN)
@@ -116,7 +116,7 @@ async def test_a_new_kiosk_ticket_appears_without_a_key(make_staff_app, settings
 async def test_filters_and_search_on_the_board(make_staff_app, settings, head):
     lift = issue(settings, description="电梯坏了").ticket_no
     issue(settings, category="sanitation", item="rubbish", description="垃圾")
-    staff.dispatch(settings, head, lift, "property")
+    desk.dispatch(settings, head, lift, "property")
     app = make_staff_app()
     async with app.run_test(size=SIZE) as pilot:
         await log_in(pilot)
@@ -138,10 +138,10 @@ async def press_in_form(pilot, form_type, *keys: str) -> None:
     await pilot.press(*keys)
 
 
-async def open_ticket(pilot, ticket_no: str) -> TicketScreen:
+async def open_ticket(pilot, ticket_no: str) -> TicketDetailScreen:
     await wait_screen(pilot, BoardScreen)
     pilot.app.screen.open_ticket(ticket_no)
-    await wait_screen(pilot, TicketScreen)
+    await wait_screen(pilot, TicketDetailScreen)
     screen = pilot.app.screen
     await wait_for(pilot, lambda: screen.detail is not None)
     return screen
@@ -206,7 +206,7 @@ async def test_every_action_by_keyboard(make_staff_app, settings):
         await wait_screen(pilot, InfoForm)
         assert "13812345678" in str(app.screen.query_one("#info-text").render())
         await pilot.press("escape")
-        await wait_screen(pilot, TicketScreen)
+        await wait_screen(pilot, TicketDetailScreen)
         await pilot.press("p")
         await press_in_form(pilot, ConfirmForm, "enter")
         await wait_for(
@@ -252,7 +252,7 @@ async def test_a_disabled_account_is_sent_back_to_login(make_staff_app, settings
         await log_in(pilot, "li", STAFF_PIN)
         await board_rows(pilot, 1)
         await open_ticket(pilot, number)
-        staff.disable_user(settings, "li")
+        accounts.disable_user(settings, "li")
         await pilot.press("a")
         await wait_screen(pilot, LoginScreen)
         assert "已停用" in str(app.screen.query_one("#login-notice").render())
@@ -275,7 +275,7 @@ async def test_call_next_from_the_board_and_the_palette(make_staff_app, settings
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.serving == second.queue_no)
         day = FIXED_NOW.strftime("%Y-%m-%d")
-        assert [c.queue_no for c in staff.recent_calls(day)] == [
+        assert [c.queue_no for c in desk.recent_calls(day)] == [
             second.queue_no,
             first.queue_no,
         ]

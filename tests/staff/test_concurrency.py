@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 TICKETS = 40
 
 
-def test_kiosk_staff_and_sync_at_once(settings, accounts):
+def test_kiosk_staff_and_sync_at_once(settings, staff_accounts):
     path = str(settings.database_path)
     processes = {
         role: subprocess.Popen(

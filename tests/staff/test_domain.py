@@ -10,8 +10,9 @@ import pytest
 from peewee import IntegrityError, OperationalError
 
 from db import AuditLog, Outbox, StaffUser, Ticket, TicketEvent, database, open_database
-from kiosk import staff
-from kiosk.staff import ActionError, LoginError, SessionError, StaffError
+from kiosk import accounts, desk
+from kiosk.accounts import LoginError, SessionError, StaffError
+from kiosk.desk import ActionError
 from tests.conftest import FIXED_NOW
 from tests.staff.conftest import HEAD_PIN, STAFF_PIN, issue
 
@@ -31,12 +32,12 @@ def status(ticket_no: str) -> str:
 # -- PINs, accounts, login ------------------------------------------------------
 
 
-def test_pins_are_stored_as_salted_scrypt_hashes(settings, accounts):
+def test_pins_are_stored_as_salted_scrypt_hashes(settings, staff_accounts):
     stored = StaffUser.get(StaffUser.name == "wang").pin_hash
     assert HEAD_PIN not in stored and stored.startswith("scrypt$")
-    assert staff.verify_pin(HEAD_PIN, stored)
-    assert not staff.verify_pin("000000", stored)
-    assert staff.hash_pin(HEAD_PIN) != staff.hash_pin(HEAD_PIN)  # salted
+    assert accounts.verify_pin(HEAD_PIN, stored)
+    assert not accounts.verify_pin("000000", stored)
+    assert accounts.hash_pin(HEAD_PIN) != accounts.hash_pin(HEAD_PIN)  # salted
     audit_text = " ".join(a.detail + a.target for a in AuditLog.select())
     assert HEAD_PIN not in audit_text
 
@@ -44,41 +45,41 @@ def test_pins_are_stored_as_salted_scrypt_hashes(settings, accounts):
 @pytest.mark.parametrize("pin", ["12345", "abcdef", "1234567890123", ""])
 def test_short_or_non_digit_pins_are_refused(settings, station_db, pin):
     with pytest.raises(StaffError, match="6 到 12 位数字"):
-        staff.add_user(settings, "zhao", "staff", pin)
+        accounts.add_user(settings, "zhao", "staff", pin)
     assert StaffUser.select().count() == 0
 
 
-def test_duplicate_name_and_bad_role_are_refused(settings, accounts):
+def test_duplicate_name_and_bad_role_are_refused(settings, staff_accounts):
     with pytest.raises(StaffError, match="已存在"):
-        staff.add_user(settings, "wang", "staff", "123456")
+        accounts.add_user(settings, "wang", "staff", "123456")
     with pytest.raises(StaffError, match="角色"):
-        staff.add_user(settings, "zhao", "boss", "123456")
+        accounts.add_user(settings, "zhao", "boss", "123456")
 
 
-def test_login_with_the_right_pin_is_audited(settings, accounts):
-    session = staff.login(settings, "li", STAFF_PIN, now=FIXED_NOW)
+def test_login_with_the_right_pin_is_audited(settings, staff_accounts):
+    session = accounts.login(settings, "li", STAFF_PIN, now=FIXED_NOW)
     assert (session.name, session.role, session.actor) == ("li", "staff", "staff:li")
     last = AuditLog.select().order_by(AuditLog.id.desc()).first()
     assert (last.actor, last.action) == ("staff:li", "login")
 
 
-def test_unknown_name_gets_the_same_message_as_a_wrong_pin(settings, accounts):
+def test_unknown_name_gets_the_same_message_as_a_wrong_pin(settings, staff_accounts):
     with pytest.raises(LoginError, match="用户名或 PIN 不正确"):
-        staff.login(settings, "nobody", "123456", now=FIXED_NOW)
+        accounts.login(settings, "nobody", "123456", now=FIXED_NOW)
 
 
-def test_five_wrong_pins_lock_the_account_across_restarts(settings, accounts):
+def test_five_wrong_pins_lock_the_account_across_restarts(settings, staff_accounts):
     for attempt in range(1, 5):
         with pytest.raises(LoginError, match=f"还可尝试 {5 - attempt} 次"):
-            staff.login(settings, "li", "000000", now=FIXED_NOW)
+            accounts.login(settings, "li", "000000", now=FIXED_NOW)
     with pytest.raises(LoginError, match="锁定至 09:35:00"):
-        staff.login(settings, "li", "000000", now=FIXED_NOW)
+        accounts.login(settings, "li", "000000", now=FIXED_NOW)
     # A restart: a fresh connection reads the lock from the file.
     database.close()
     open_database(settings.database_path)
     with pytest.raises(LoginError, match="锁定"):
-        staff.login(settings, "li", STAFF_PIN, now=FIXED_NOW + timedelta(minutes=4))
-    session = staff.login(
+        accounts.login(settings, "li", STAFF_PIN, now=FIXED_NOW + timedelta(minutes=4))
+    session = accounts.login(
         settings, "li", STAFF_PIN, now=FIXED_NOW + timedelta(minutes=5, seconds=1)
     )
     assert session.name == "li"
@@ -86,38 +87,38 @@ def test_five_wrong_pins_lock_the_account_across_restarts(settings, accounts):
     assert actions.count("login_failed") == 4 and "login_locked" in actions
 
 
-def test_lockout_time_follows_the_config(settings, accounts):
+def test_lockout_time_follows_the_config(settings, staff_accounts):
     longer = dataclasses.replace(
         settings, staff=dataclasses.replace(settings.staff, lockout_minutes=30)
     )
     for _ in range(5):
         with pytest.raises(LoginError):
-            staff.login(longer, "li", "000000", now=FIXED_NOW)
+            accounts.login(longer, "li", "000000", now=FIXED_NOW)
     with pytest.raises(LoginError, match="锁定至 10:00:00"):
-        staff.login(longer, "li", STAFF_PIN, now=FIXED_NOW + timedelta(minutes=29))
+        accounts.login(longer, "li", STAFF_PIN, now=FIXED_NOW + timedelta(minutes=29))
 
 
-def test_reset_pin_clears_a_lockout(settings, accounts):
+def test_reset_pin_clears_a_lockout(settings, staff_accounts):
     for _ in range(5):
         with pytest.raises(LoginError):
-            staff.login(settings, "li", "000000", now=FIXED_NOW)
-    staff.reset_pin(settings, "li", "777777", now=FIXED_NOW)
-    assert staff.login(settings, "li", "777777", now=FIXED_NOW).name == "li"
+            accounts.login(settings, "li", "000000", now=FIXED_NOW)
+    accounts.reset_pin(settings, "li", "777777", now=FIXED_NOW)
+    assert accounts.login(settings, "li", "777777", now=FIXED_NOW).name == "li"
 
 
-def test_a_disabled_account_cannot_log_in_or_act(settings, accounts, clerk):
+def test_a_disabled_account_cannot_log_in_or_act(settings, staff_accounts, clerk):
     ticket = issue(settings)
-    staff.disable_user(settings, "li", now=FIXED_NOW)
+    accounts.disable_user(settings, "li", now=FIXED_NOW)
     with pytest.raises(LoginError, match="已停用"):
-        staff.login(settings, "li", STAFF_PIN, now=FIXED_NOW)
+        accounts.login(settings, "li", STAFF_PIN, now=FIXED_NOW)
     before = counts()
     with pytest.raises(SessionError, match="已停用"):
-        staff.dispatch(settings, clerk, ticket.ticket_no, "property", now=FIXED_NOW)
+        desk.dispatch(settings, clerk, ticket.ticket_no, "property", now=FIXED_NOW)
     assert counts() == before
     assert status(ticket.ticket_no) == "received"
 
 
-def test_the_audit_log_cannot_be_edited(settings, accounts):
+def test_the_audit_log_cannot_be_edited(settings, staff_accounts):
     with pytest.raises((IntegrityError, OperationalError), match="append-only"):
         AuditLog.update(actor="someone").execute()
     with pytest.raises((IntegrityError, OperationalError), match="append-only"):
@@ -140,7 +141,7 @@ def last_event(ticket_no: str) -> TicketEvent:
 def test_an_action_writes_event_outbox_status_and_audit_together(settings, head):
     ticket = issue(settings)
     before = counts()
-    result = staff.dispatch(settings, head, ticket.ticket_no, "police", now=FIXED_NOW)
+    result = desk.dispatch(settings, head, ticket.ticket_no, "police", now=FIXED_NOW)
     assert counts() == (before[0] + 1, before[1] + 1, before[2] + 1)
     row = Ticket.get(Ticket.ticket_no == ticket.ticket_no)
     assert (row.status, row.unit) == ("dispatched", "police")
@@ -160,21 +161,21 @@ def test_an_action_writes_event_outbox_status_and_audit_together(settings, head)
 
 def test_the_whole_life_of_a_ticket(settings, head):
     number = issue(settings, mobile="13812345678").ticket_no
-    staff.dispatch(settings, head, number, "property", now=FIXED_NOW)
-    staff.acknowledge(settings, head, number, now=FIXED_NOW)
+    desk.dispatch(settings, head, number, "property", now=FIXED_NOW)
+    desk.acknowledge(settings, head, number, now=FIXED_NOW)
     assert status(number) == "acknowledged"
-    staff.add_note(settings, head, number, "物业已上门", now=FIXED_NOW)
+    desk.add_note(settings, head, number, "物业已上门", now=FIXED_NOW)
     assert status(number) == "acknowledged"
-    staff.escalate(settings, head, number, "需要街道协调", now=FIXED_NOW)
+    desk.escalate(settings, head, number, "需要街道协调", now=FIXED_NOW)
     assert status(number) == "escalated"
-    staff.resolve(settings, head, number, "已更换水管", now=FIXED_NOW)
+    desk.resolve(settings, head, number, "已更换水管", now=FIXED_NOW)
     assert status(number) == "resolved"
-    staff.call_back(settings, head, number, "dissatisfied", "还在漏", now=FIXED_NOW)
+    desk.call_back(settings, head, number, "dissatisfied", "还在漏", now=FIXED_NOW)
     assert status(number) == "dispatched"  # 不满意 reopens
-    staff.resolve(settings, head, number, "再次维修", now=FIXED_NOW)
-    staff.call_back(settings, head, number, "satisfied", now=FIXED_NOW)
+    desk.resolve(settings, head, number, "再次维修", now=FIXED_NOW)
+    desk.call_back(settings, head, number, "satisfied", now=FIXED_NOW)
     assert status(number) == "closed"
-    staff.rate_unit(settings, head, number, "property", "satisfied", now=FIXED_NOW)
+    desk.rate_unit(settings, head, number, "property", "satisfied", now=FIXED_NOW)
     assert last_event(number).kind == "unit_rated"
     kinds = [
         e.kind
@@ -200,11 +201,11 @@ def test_the_whole_life_of_a_ticket(settings, head):
 @pytest.mark.parametrize(
     ("act", "message"),
     [
-        (lambda s, u, n: staff.acknowledge(s, u, n), "只有「已吹哨派单」"),
-        (lambda s, u, n: staff.resolve(s, u, n, "修好了"), "不能办结"),
-        (lambda s, u, n: staff.escalate(s, u, n, "太难"), "不能上报街道"),
-        (lambda s, u, n: staff.call_back(s, u, n, "satisfied"), "不能回访"),
-        (lambda s, u, n: staff.rate_unit(s, u, n, "property", "satisfied"), "未派过"),
+        (lambda s, u, n: desk.acknowledge(s, u, n), "只有「已吹哨派单」"),
+        (lambda s, u, n: desk.resolve(s, u, n, "修好了"), "不能办结"),
+        (lambda s, u, n: desk.escalate(s, u, n, "太难"), "不能上报街道"),
+        (lambda s, u, n: desk.call_back(s, u, n, "satisfied"), "不能回访"),
+        (lambda s, u, n: desk.rate_unit(s, u, n, "property", "satisfied"), "未派过"),
     ],
 )
 def test_illegal_moves_are_refused_with_the_reason_and_write_nothing(
@@ -220,11 +221,11 @@ def test_illegal_moves_are_refused_with_the_reason_and_write_nothing(
 
 def test_a_closed_ticket_takes_no_more_moves(settings, head):
     number = issue(settings).ticket_no
-    staff.withdraw(settings, head, number, "out_of_scope", now=FIXED_NOW)
+    desk.withdraw(settings, head, number, "out_of_scope", now=FIXED_NOW)
     before = counts()
     for act in (
-        lambda: staff.dispatch(settings, head, number, "police"),
-        lambda: staff.withdraw(settings, head, number, "resident_withdrew"),
+        lambda: desk.dispatch(settings, head, number, "police"),
+        lambda: desk.withdraw(settings, head, number, "resident_withdrew"),
     ):
         with pytest.raises(ActionError, match="「已撤销」"):
             act()
@@ -234,31 +235,31 @@ def test_a_closed_ticket_takes_no_more_moves(settings, head):
 @pytest.mark.parametrize(
     ("act", "message"),
     [
-        (lambda s, u, n: staff.resolve(s, u, n, "  "), "请填写办结情况"),
-        (lambda s, u, n: staff.escalate(s, u, n, ""), "请填写上报原因"),
-        (lambda s, u, n: staff.add_note(s, u, n, "\x1b[2J"), "请填写备注内容"),
-        (lambda s, u, n: staff.call_back(s, u, n, "great"), "请选择回访评价"),
-        (lambda s, u, n: staff.withdraw(s, u, n, "bored"), "请选择撤销原因"),
-        (lambda s, u, n: staff.withdraw(s, u, n, "duplicate"), "须填写原工单号"),
+        (lambda s, u, n: desk.resolve(s, u, n, "  "), "请填写办结情况"),
+        (lambda s, u, n: desk.escalate(s, u, n, ""), "请填写上报原因"),
+        (lambda s, u, n: desk.add_note(s, u, n, "\x1b[2J"), "请填写备注内容"),
+        (lambda s, u, n: desk.call_back(s, u, n, "great"), "请选择回访评价"),
+        (lambda s, u, n: desk.withdraw(s, u, n, "bored"), "请选择撤销原因"),
+        (lambda s, u, n: desk.withdraw(s, u, n, "duplicate"), "须填写原工单号"),
         (
-            lambda s, u, n: staff.withdraw(s, u, n, "duplicate", original_no=n),
+            lambda s, u, n: desk.withdraw(s, u, n, "duplicate", original_no=n),
             "不能是本工单",
         ),
         (
-            lambda s, u, n: staff.withdraw(
+            lambda s, u, n: desk.withdraw(
                 s, u, n, "duplicate", original_no="PHY3-000000-999"
             ),
             "没有原工单",
         ),
-        (lambda s, u, n: staff.dispatch(s, u, n, "army"), "未知单位"),
-        (lambda s, u, n: staff.reveal_mobile(s, u, n), "未留手机号"),
-        (lambda s, u, n: staff.add_note(s, u, "PHY3-000000-999", "x"), "没有工单"),
+        (lambda s, u, n: desk.dispatch(s, u, n, "army"), "未知单位"),
+        (lambda s, u, n: desk.reveal_mobile(s, u, n), "未留手机号"),
+        (lambda s, u, n: desk.add_note(s, u, "PHY3-000000-999", "x"), "没有工单"),
     ],
 )
 def test_bad_input_is_refused_and_writes_nothing(settings, head, act, message):
     number = issue(settings).ticket_no
-    staff.dispatch(settings, head, number, "property", now=FIXED_NOW)
-    staff.resolve(settings, head, number, "好了", now=FIXED_NOW)
+    desk.dispatch(settings, head, number, "property", now=FIXED_NOW)
+    desk.resolve(settings, head, number, "好了", now=FIXED_NOW)
     before = counts()
     with pytest.raises(ActionError, match=message):
         act(settings, head, number)
@@ -268,7 +269,7 @@ def test_bad_input_is_refused_and_writes_nothing(settings, head, act, message):
 def test_a_duplicate_is_linked_to_its_original(settings, head):
     original = issue(settings, description="电梯困人").ticket_no
     duplicate = issue(settings, description="电梯困人了").ticket_no
-    staff.withdraw(settings, head, duplicate, "duplicate", original_no=original)
+    desk.withdraw(settings, head, duplicate, "duplicate", original_no=original)
     assert status(duplicate) == "withdrawn"
     assert json.loads(last_event(duplicate).payload) == {
         "reason": "duplicate",
@@ -278,10 +279,10 @@ def test_a_duplicate_is_linked_to_its_original(settings, head):
 
 def test_only_the_head_rates_units(settings, head, clerk):
     number = issue(settings).ticket_no
-    staff.dispatch(settings, head, number, "property", now=FIXED_NOW)
+    desk.dispatch(settings, head, number, "property", now=FIXED_NOW)
     with pytest.raises(ActionError, match="只有站长"):
-        staff.rate_unit(settings, clerk, number, "property", "satisfied")
-    staff.rate_unit(settings, head, number, "property", "basically_satisfied")
+        desk.rate_unit(settings, clerk, number, "property", "satisfied")
+    desk.rate_unit(settings, head, number, "property", "basically_satisfied")
     assert json.loads(last_event(number).payload) == {
         "unit": "property",
         "rating": "basically_satisfied",
@@ -290,7 +291,7 @@ def test_only_the_head_rates_units(settings, head, clerk):
 
 def test_revealing_the_mobile_is_audited(settings, clerk):
     number = issue(settings, mobile="13812345678").ticket_no
-    assert staff.reveal_mobile(settings, clerk, number, now=FIXED_NOW) == "13812345678"
+    assert desk.reveal_mobile(settings, clerk, number, now=FIXED_NOW) == "13812345678"
     audit = AuditLog.select().order_by(AuditLog.id.desc()).first()
     assert (audit.actor, audit.action, audit.target, audit.at) == (
         "staff:li",
@@ -303,7 +304,7 @@ def test_revealing_the_mobile_is_audited(settings, clerk):
 
 def test_reprint_prints_the_ticket_again(settings, clerk):
     number = issue(settings).ticket_no
-    staff.reprint(settings, clerk, number, now=FIXED_NOW)
+    desk.reprint(settings, clerk, number, now=FIXED_NOW)
     assert Ticket.get(Ticket.ticket_no == number).print_state == "printed"
     assert (settings.database_path.parent / "printed" / f"{number}.png").exists()
     assert AuditLog.select().where(AuditLog.action == "reprint").count() == 1
@@ -315,8 +316,8 @@ def test_a_failed_reprint_says_why_and_is_still_audited(settings, clerk, tmp_pat
         settings,
         printer=dataclasses.replace(settings.printer, target=f"escpos:{tmp_path}/x"),
     )
-    with pytest.raises(staff.ActionError, match="补打失败"):
-        staff.reprint(dead, clerk, number, now=FIXED_NOW)
+    with pytest.raises(desk.ActionError, match="补打失败"):
+        desk.reprint(dead, clerk, number, now=FIXED_NOW)
     assert Ticket.get(Ticket.ticket_no == number).print_state == "failed"
     assert AuditLog.select().where(AuditLog.action == "reprint").count() == 1
 
@@ -326,14 +327,14 @@ def test_call_next_goes_through_todays_queue_in_order(settings, clerk, head):
     first = issue(settings, at=FIXED_NOW - timedelta(minutes=30))
     withdrawn = issue(settings, at=FIXED_NOW - timedelta(minutes=20))
     last = issue(settings, category="sanitation", item="rubbish")
-    staff.withdraw(settings, head, withdrawn.ticket_no, "resident_withdrew")
-    called = [staff.call_next(settings, clerk, now=FIXED_NOW) for _ in range(3)]
+    desk.withdraw(settings, head, withdrawn.ticket_no, "resident_withdrew")
+    called = [desk.call_next(settings, clerk, now=FIXED_NOW) for _ in range(3)]
     assert [c.queue_no if c else None for c in called] == [
         first.queue_no,
         last.queue_no,
         None,
     ]
-    recent = staff.recent_calls(FIXED_NOW.strftime("%Y-%m-%d"))
+    recent = desk.recent_calls(FIXED_NOW.strftime("%Y-%m-%d"))
     assert [c.queue_no for c in recent] == [last.queue_no, first.queue_no]
     assert yesterday.queue_no not in [c.queue_no for c in recent] or (
         yesterday.ticket_no not in [c.ticket_no for c in recent]

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from kiosk import cli, staff
+from kiosk import cli, desk
 from kiosk.search import BoardQuery, board_page, change_marker, tab_counts
 from tests.conftest import FIXED_NOW
 from tests.staff.conftest import issue
@@ -61,13 +61,13 @@ def test_search_covers_numbers_buildings_and_notes(settings, head, texts):
     assert found(texts[2]) == {texts[2]}
     assert found("phy3") == set(texts)  # ASCII case folded
     assert found("五巷") == set(texts)
-    staff.add_note(settings, head, texts[4], "住户反映有烟味", now=FIXED_NOW)
+    desk.add_note(settings, head, texts[4], "住户反映有烟味", now=FIXED_NOW)
     assert found("烟味") == {texts[4]}
     assert found("电梯 噪音") == {texts[3]}  # every term must match
 
 
 def test_search_honours_the_state_filter(settings, head, texts):
-    staff.dispatch(settings, head, texts[0], "property")
+    desk.dispatch(settings, head, texts[0], "property")
     assert found("电梯", tab="in_hand") == {texts[0]}
     assert found("电梯", tab="dispatch") == {texts[3], texts[5]}
 
@@ -84,10 +84,10 @@ def test_tabs_filters_sorting_and_pages(settings, head):
         issue(settings, at=FIXED_NOW - timedelta(hours=i)).ticket_no
         for i in range(6, -1, -1)
     ][::-1]
-    staff.dispatch(settings, head, numbers[0], "police")
-    staff.dispatch(settings, head, numbers[1], "property")
-    staff.acknowledge(settings, head, numbers[1])
-    staff.withdraw(settings, head, numbers[2], "out_of_scope")
+    desk.dispatch(settings, head, numbers[0], "police")
+    desk.dispatch(settings, head, numbers[1], "property")
+    desk.acknowledge(settings, head, numbers[1])
+    desk.withdraw(settings, head, numbers[2], "out_of_scope")
 
     def page(**options: object) -> list[str]:
         result = board_page(BoardQuery(**options), FIXED_NOW)  # type: ignore[arg-type]
@@ -122,7 +122,7 @@ def test_the_change_marker_moves_on_every_write(settings, head):
     start = change_marker()
     number = issue(settings).ticket_no
     issued = change_marker()
-    staff.add_note(settings, head, number, "来电询问")
+    desk.add_note(settings, head, number, "来电询问")
     assert start < issued < change_marker()
 
 
@@ -162,7 +162,7 @@ def test_users_commands(config, station_db, capsys, monkeypatch):
 
 def test_tickets_commands(config, settings, head, capsys):
     number = issue(settings, description="电梯坏了", mobile="13812345678").ticket_no
-    staff.dispatch(settings, head, number, "property")
+    desk.dispatch(settings, head, number, "property")
     code, out, _ = run(capsys, "tickets", "list", "--json")
     listed = json.loads(out)["tickets"]
     assert code == 0 and [t["ticket_no"] for t in listed] == [number]

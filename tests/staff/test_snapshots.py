@@ -11,10 +11,10 @@ from datetime import timedelta
 import pytest
 from textual.widgets import DataTable, Input
 
-from kiosk import staff
+from kiosk import desk
 from screens.staff.board import BoardScreen
-from screens.staff.detail import TicketScreen
 from screens.staff.login import LoginScreen
+from screens.staff.ticket_detail import TicketDetailScreen
 from tests.conftest import FIXED_NOW
 from tests.helpers import wait_for, wait_screen
 from tests.staff.conftest import HEAD_PIN, issue
@@ -38,10 +38,10 @@ def board_data(settings, head):
         settings, "property", "parking", "消防通道被占", "沿街商铺", at=FIXED_NOW
     )
     moment = FIXED_NOW - timedelta(hours=4)
-    staff.dispatch(settings, head, lift.ticket_no, "property", now=moment)
-    staff.acknowledge(settings, head, lift.ticket_no, now=moment + timedelta(hours=1))
-    staff.add_note(settings, head, lift.ticket_no, "物业已派人，" + HOSTILE, now=moment)
-    staff.dispatch(settings, head, old.ticket_no, "enforcement", now=moment)
+    desk.dispatch(settings, head, lift.ticket_no, "property", now=moment)
+    desk.acknowledge(settings, head, lift.ticket_no, now=moment + timedelta(hours=1))
+    desk.add_note(settings, head, lift.ticket_no, "物业已派人，" + HOSTILE, now=moment)
+    desk.dispatch(settings, head, old.ticket_no, "enforcement", now=moment)
     return noise.ticket_no, lift.ticket_no
 
 
@@ -95,8 +95,8 @@ def test_ticket_detail(snap_compare, make_staff_app, board_data):
     async def run_before(pilot) -> None:
         await logged_in(pilot)
         pilot.app.screen.open_ticket(lift)
-        await wait_screen(pilot, TicketScreen)
+        await wait_screen(pilot, TicketDetailScreen)
         await wait_for(pilot, lambda: pilot.app.screen.detail is not None)
-        await settle(pilot, TicketScreen)
+        await settle(pilot, TicketDetailScreen)
 
     assert snap_compare(make_staff_app(), terminal_size=SIZE, run_before=run_before)

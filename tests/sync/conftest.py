@@ -25,8 +25,7 @@ import pytest
 import requests
 
 from db import database, open_database
-from kiosk.cli import render_config
-from kiosk.config import Settings, load_settings
+from kiosk.config import Settings, load_settings, render_config
 from tests.central.conftest import scratch_database
 
 PYTHON = sys.executable

@@ -6,9 +6,9 @@ import dataclasses
 import uuid
 
 from db import Ticket
-from kiosk.app import KioskApp
 from kiosk.sync import SyncEngine
-from screens.ticket import TicketScreen
+from screens.resident.app import KioskApp
+from screens.resident.issued_ticket import IssuedTicketScreen
 from tests.helpers import screen_text, wait_for, wait_screen
 
 
@@ -37,7 +37,7 @@ async def test_a_new_ticket_reaches_the_central_and_the_dot_turns_online(
     app = KioskApp(chosen, clock=clock)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("1", "6", "1", "enter", "enter")
-        await wait_screen(pilot, TicketScreen)
+        await wait_screen(pilot, IssuedTicketScreen)
         ticket = Ticket.get()
         await wait_for(
             pilot,
@@ -59,7 +59,7 @@ async def test_with_the_daemon_syncing_the_kiosk_starts_no_sync_of_its_own(
     app = KioskApp(chosen, clock=clock)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("1", "6", "1", "enter", "enter")
-        await wait_screen(pilot, TicketScreen)
+        await wait_screen(pilot, IssuedTicketScreen)
         ticket = Ticket.get()
         app.read_status()
         await wait_for(pilot, lambda: app.pending_events > 0, timeout=10)

@@ -15,8 +15,7 @@ import pytest
 
 from db import database
 from kiosk.catalog import load_catalog
-from kiosk.cli import render_config
-from kiosk.config import ConfigError, Settings, load_settings
+from kiosk.config import ConfigError, Settings, load_settings, render_config
 from kiosk.demo import load_demo
 from kiosk.states import STATUSES, Event, derive_status
 from kiosk.sync import apply_pulled_events, backoff_delay, parse_retry_after, redact

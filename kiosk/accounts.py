@@ -1,0 +1,260 @@
+"""Staff accounts: PINs, login, lockout, sessions, and the audit log's writer.
+
+PINs are stored only as salted scrypt hashes. Five wrong PINs lock an account
+for ``[staff] lockout_minutes``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from db import (
+    AuditLog,
+    StaffUser,
+    write_transaction,
+)
+from db.connection import describe_database_error
+from kiosk.config import Settings
+from kiosk.queue_calls import recent_calls as recent_calls  # the desk calls them
+
+ROLES = ("staff", "head")
+PIN_PATTERN = re.compile(r"^\d{6,12}$")
+NAME_PATTERN = re.compile(r"^[\w.-]{2,32}$")
+MAX_FAILED_ATTEMPTS = 5
+# scrypt cost: about 50 ms per check on the station box, 16 MiB of memory.
+SCRYPT_N = 2**14
+SCRYPT_R = 8
+SCRYPT_P = 1
+SALT_BYTES = 16
+
+
+class StaffError(Exception):
+    """An action or login was refused; the message is for the person at the desk."""
+
+
+class LoginError(StaffError):
+    """Wrong name or PIN, a locked or a disabled account."""
+
+
+class SessionError(StaffError):
+    """The session is no longer valid (account disabled or removed)."""
+
+
+# -- PINs -------------------------------------------------------------------
+
+
+def check_pin_format(pin: str) -> None:
+    if not PIN_PATTERN.match(pin):
+        raise StaffError("PIN 须为 6 到 12 位数字")
+
+
+def hash_pin(pin: str) -> str:
+    """A salted scrypt hash of the PIN, as one self-describing string."""
+    check_pin_format(pin)
+    salt = secrets.token_bytes(SALT_BYTES)
+    digest = hashlib.scrypt(
+        pin.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32
+    )
+    encode = base64.b64encode
+    return (
+        f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}$"
+        f"{encode(salt).decode()}${encode(digest).decode()}"
+    )
+
+
+def verify_pin(pin: str, stored: str) -> bool:
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        expected = base64.b64decode(digest)
+        actual = hashlib.scrypt(
+            pin.encode(),
+            salt=base64.b64decode(salt),
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            dklen=len(expected),
+        )
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(actual, expected)
+
+
+# -- sessions and accounts --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StaffSession:
+    name: str
+    role: str
+    started_at: datetime
+
+    @property
+    def actor(self) -> str:
+        return f"staff:{self.name}"
+
+    @property
+    def is_head(self) -> bool:
+        return self.role == "head"
+
+
+def station_now(settings: Settings, now: datetime | None) -> datetime:
+    moment = now or datetime.now(settings.zone)
+    return moment.astimezone(settings.zone).replace(microsecond=0)
+
+
+def write_audit(
+    moment: datetime, actor: str, action: str, target: str, **detail: object
+):
+    AuditLog.create(
+        at=moment.isoformat(),
+        actor=actor,
+        action=action,
+        target=target,
+        detail=json.dumps(detail, ensure_ascii=False) if detail else "",
+    )
+
+
+def database_error(settings: Settings, error: BaseException) -> StaffError:
+    return StaffError(describe_database_error(error, settings.database_path))
+
+
+def add_user(
+    settings: Settings,
+    name: str,
+    role: str,
+    pin: str,
+    *,
+    actor: str = "admin",
+    now: datetime | None = None,
+) -> None:
+    if not NAME_PATTERN.match(name):
+        raise StaffError("用户名须为 2-32 个字母、数字、下划线、点或连字符")
+    if role not in ROLES:
+        raise StaffError(f"角色须为 {' / '.join(ROLES)}")
+    pin_hash = hash_pin(pin)
+    moment = station_now(settings, now)
+    with write_transaction():
+        if StaffUser.get_or_none(StaffUser.name == name) is not None:
+            raise StaffError(f"用户 {name} 已存在")
+        StaffUser.create(
+            name=name, role=role, pin_hash=pin_hash, created_at=moment.isoformat()
+        )
+        write_audit(moment, actor, "user_add", name, role=role)
+
+
+def disable_user(
+    settings: Settings, name: str, *, actor: str = "admin", now: datetime | None = None
+) -> None:
+    moment = station_now(settings, now)
+    with write_transaction():
+        user = StaffUser.get_or_none(StaffUser.name == name)
+        if user is None:
+            raise StaffError(f"没有用户 {name}")
+        StaffUser.update(disabled=True).where(StaffUser.id == user.id).execute()
+        write_audit(moment, actor, "user_disable", name)
+
+
+def reset_pin(
+    settings: Settings,
+    name: str,
+    pin: str,
+    *,
+    actor: str = "admin",
+    now: datetime | None = None,
+) -> None:
+    """A new PIN; also clears a lockout."""
+    pin_hash = hash_pin(pin)
+    moment = station_now(settings, now)
+    with write_transaction():
+        user = StaffUser.get_or_none(StaffUser.name == name)
+        if user is None:
+            raise StaffError(f"没有用户 {name}")
+        StaffUser.update(pin_hash=pin_hash, failed_attempts=0, locked_until=None).where(
+            StaffUser.id == user.id
+        ).execute()
+        write_audit(moment, actor, "user_reset_pin", name)
+
+
+def list_users() -> list[dict[str, object]]:
+    return [
+        {
+            "name": user.name,
+            "role": user.role,
+            "disabled": bool(user.disabled),
+            "locked_until": user.locked_until,
+            "created_at": user.created_at,
+        }
+        for user in StaffUser.select().order_by(StaffUser.name)
+    ]
+
+
+def login(
+    settings: Settings, name: str, pin: str, *, now: datetime | None = None
+) -> StaffSession:
+    """Check a PIN; five wrong ones lock the account for the configured time."""
+    moment = station_now(settings, now)
+    name = name.strip()
+    user = StaffUser.get_or_none(StaffUser.name == name)
+    if user is None:
+        with write_transaction():
+            write_audit(moment, f"login:{name[:32]}", "login_failed", name[:32])
+        raise LoginError("用户名或 PIN 不正确")
+    if user.disabled:
+        with write_transaction():
+            write_audit(
+                moment, f"staff:{name}", "login_refused", name, reason="disabled"
+            )
+        raise LoginError(f"账号 {name} 已停用，请联系站长")
+    if user.locked_until and datetime.fromisoformat(user.locked_until) > moment:
+        until = datetime.fromisoformat(user.locked_until).astimezone(settings.zone)
+        raise LoginError(f"PIN 错误次数过多，账号锁定至 {until:%H:%M:%S}")
+    # The slow hash runs outside the write lock.
+    correct = verify_pin(pin, user.pin_hash)
+    with write_transaction():
+        if correct:
+            StaffUser.update(failed_attempts=0, locked_until=None).where(
+                StaffUser.id == user.id
+            ).execute()
+            write_audit(moment, f"staff:{name}", "login", name)
+            return StaffSession(name=name, role=user.role, started_at=moment)
+        StaffUser.update(failed_attempts=StaffUser.failed_attempts + 1).where(
+            StaffUser.id == user.id
+        ).execute()
+        failed = StaffUser.get_by_id(user.id).failed_attempts
+        if failed >= MAX_FAILED_ATTEMPTS:
+            until = moment + timedelta(minutes=settings.staff.lockout_minutes)
+            StaffUser.update(failed_attempts=0, locked_until=until.isoformat()).where(
+                StaffUser.id == user.id
+            ).execute()
+            write_audit(
+                moment, f"staff:{name}", "login_locked", name, until=until.isoformat()
+            )
+            message = f"PIN 错误次数过多，账号锁定至 {until:%H:%M:%S}"
+        else:
+            write_audit(moment, f"staff:{name}", "login_failed", name, attempt=failed)
+            left = MAX_FAILED_ATTEMPTS - failed
+            message = f"PIN 不正确，还可尝试 {left} 次"
+    raise LoginError(message)
+
+
+def check_session(session: StaffSession) -> None:
+    user = StaffUser.get_or_none(StaffUser.name == session.name)
+    if user is None or user.disabled:
+        raise SessionError(f"账号 {session.name} 已停用，会话已结束，请重新登录")
+
+
+def record_lock(
+    settings: Settings, session: StaffSession, reason: str, now: datetime | None = None
+) -> None:
+    """The terminal locked itself (idle) or the person locked/logged out."""
+    with write_transaction():
+        write_audit(station_now(settings, now), session.actor, reason, session.name)

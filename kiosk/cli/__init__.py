@@ -1,0 +1,168 @@
+"""The ``kiosk`` command: the resident kiosk and the station's tools.
+
+``main`` is the console script. A plain start (no command, or ``run``) takes
+the fast path: settings, log, database and the resident app, without the
+tools' command modules (printing with Pillow, the staff board, sync). Any
+other command goes through the full parser, whose groups live one per module
+in this package, each with a ``register(commands)`` function.
+
+Every command's failure is raised as a CommandError (or a ConfigError, or a
+DatabaseUnavailable) and printed in one place, ``main``.
+
+The resident start keeps its process lean (kiosk/lean.py): nothing
+that imports peewee is imported at this module's top.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import importlib
+import logging
+import logging.handlers
+import sys
+from typing import TYPE_CHECKING, Any
+
+from kiosk import __version__
+from kiosk.cli.errors import CommandError
+from kiosk.config import ConfigError, Settings, config_path_from_env, load_settings
+from kiosk.lean import prepare_process
+
+if TYPE_CHECKING:
+    from screens.resident.app import KioskApp
+
+log = logging.getLogger("kiosk")
+
+# Modules adding command groups (see build_parser).
+COMMAND_MODULES: tuple[str, ...] = (
+    "kiosk.cli.station",
+    "kiosk.cli.staff",
+    "kiosk.cli.tickets",
+    "kiosk.cli.printing",
+    "kiosk.cli.sync",
+    "kiosk.cli.demo",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kiosk",
+        description="Station kiosk: walk-in requests in, QR-coded tickets out. "
+        "With no command, starts the resident kiosk.",
+    )
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="TOML config file (default: $KIOSK_CONFIG, else the demo station)",
+    )
+    parser.add_argument("--version", action="version", version=f"kiosk {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser("run", help="start the resident kiosk (the default)")
+    # Each command group's parsers set_defaults(handler=...), a callable
+    # (args, settings) -> exit code, run with the database open; a handler
+    # that needs no settings (init) also sets needs_settings=False and is
+    # called as (args, None).
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).register(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    prepare_process()
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _run(arguments)
+    except CommandError as error:
+        print(f"kiosk: {error}", file=sys.stderr)
+        return error.exit_code
+    except ConfigError as error:
+        print(f"kiosk: configuration error: {error}", file=sys.stderr)
+        return 2
+
+
+def _run(arguments: list[str]) -> int:
+    resident = resident_start(arguments)
+    if resident is not None:
+        start_resident(resident.config).run()
+        return 0
+    gc.enable()  # a tool, not the kiosk: see prepare_process
+    args = build_parser().parse_args(arguments)
+    handler = getattr(args, "handler", None)
+    if handler is None:  # ``run`` with other options
+        start_resident(args.config).run()
+        return 0
+    if not getattr(args, "needs_settings", True):
+        return int(handler(args, None))
+    return int(handler(args, open_settings(args.config)))
+
+
+class _Resident(argparse.Namespace):
+    config: str | None = None
+    command: str | None = None
+
+
+def resident_start(arguments: list[str]) -> _Resident | None:
+    """The arguments of a plain resident start (no command, or ``run``);
+    None for anything else, which goes through the full parser."""
+    quick = argparse.ArgumentParser(add_help=False, exit_on_error=False)
+    quick.add_argument("--config")
+    quick.add_argument("command", nargs="?", choices=["run"])
+    try:
+        parsed, unknown = quick.parse_known_args(arguments, namespace=_Resident())
+    except (argparse.ArgumentError, SystemExit):  # not a plain start
+        return None
+    return None if unknown else parsed
+
+
+def open_settings(config: str | None) -> Settings:
+    """The settings, with logging and the database ready.
+
+    Raises ConfigError or CommandError (the database cannot be opened).
+    """
+    # db imports peewee: only now, after prepare_process hid the drivers.
+    from db import DatabaseUnavailable, open_database
+
+    settings = load_settings(config_path_from_env(config))
+    setup_logging(settings)
+    try:
+        open_database(settings.database_path)
+    except DatabaseUnavailable as error:
+        log.error("database unavailable: %s", error)
+        raise CommandError(str(error)) from error
+    return settings
+
+
+def start_resident(
+    config: str | None, settings: Settings | None = None, **options: Any
+) -> KioskApp:
+    """Everything ``kiosk`` does before the resident screen runs: settings,
+    log, database, the app. ``options`` go to KioskApp."""
+    # Textual and the resident screens load only for the resident kiosk.
+    from screens.resident.app import KioskApp
+
+    if settings is None:
+        settings = open_settings(config)
+    log.info("kiosk starting for station %s", settings.station.code)
+    # The printer's font is checked by the print process once the welcome
+    # screen is up (KioskApp.start_printer): Pillow stays out of this one.
+    return KioskApp(settings, **options)
+
+
+def setup_logging(settings: Settings) -> None:
+    """Log to kiosk.log beside the database; never to the kiosk's screen."""
+    root = logging.getLogger()
+    if any(isinstance(h, logging.handlers.RotatingFileHandler) for h in root.handlers):
+        return
+    path = settings.database_path.parent / "kiosk.log"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.handlers.RotatingFileHandler(
+            path, maxBytes=2_000_000, backupCount=3, encoding="utf-8"
+        )
+    except OSError:
+        handler = logging.NullHandler()
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s")
+    )
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)

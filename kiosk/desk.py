@@ -1,0 +1,397 @@
+"""The front desk's actions on tickets: dispatch, check-in, notes, resolve,
+escalate, call-back, withdraw, unit ratings, reveals, reprints, queue calls.
+
+Every action is one immediate transaction that checks the session, checks the
+move against the state machine (kiosk.states), appends the ticket event and
+its outbox entry, updates the ticket and appends an audit row: all of it is
+written or none of it is.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid as uuid_module
+from dataclasses import dataclass
+from datetime import datetime
+
+from peewee import PeeweeException
+
+from db import (
+    Outbox,
+    QueueCall,
+    Ticket,
+    TicketEvent,
+    write_transaction,
+)
+from kiosk.accounts import (
+    StaffError,
+    StaffSession,
+    check_session,
+    database_error,
+    station_now,
+    write_audit,
+)
+from kiosk.catalog import Catalog, load_catalog
+from kiosk.config import Settings
+from kiosk.queue_calls import Called
+from kiosk.queue_calls import recent_calls as recent_calls  # the desk calls them
+from kiosk.states import (
+    ALLOWED_FROM,
+    RATINGS,
+    STATUS_NAMES,
+    STATUSES,
+    WITHDRAW_REASONS,
+    WITHDRAWN,
+    TransitionError,
+    next_status,
+)
+from kiosk.text import clean_text
+
+NOTE_LIMIT = 500
+
+
+class ActionError(StaffError):
+    """An action was refused: bad input, an illegal move, no permission."""
+
+
+ACTION_NAMES = {
+    "dispatched": "派单",
+    "acknowledged": "记录报到",
+    "resolved": "办结",
+    "escalated": "上报街道",
+    "callback": "回访",
+    "withdrawn": "撤销",
+    "note": "添加备注",
+    "unit_rated": "评价单位",
+}
+
+
+def refusal(kind: str, status: str, error: TransitionError) -> str:
+    """Why a move is refused, in words for the desk."""
+    action = ACTION_NAMES.get(kind, kind)
+    allowed = ALLOWED_FROM.get(kind, frozenset())
+    if status in STATUS_NAMES and status not in allowed:
+        names = "、".join(f"「{STATUS_NAMES[s][0]}」" for s in STATUSES if s in allowed)
+        return (
+            f"不能{action}：工单现为「{STATUS_NAMES[status][0]}」，"
+            f"只有{names}的工单可以{action}"
+        )
+    return f"不能{action}：{error.reason}"
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    ticket_no: str
+    kind: str
+    status_before: str
+    status_after: str
+    event_uuid: str
+
+
+def _ticket(ticket_no: str) -> Ticket:
+    ticket = Ticket.get_or_none(Ticket.ticket_no == ticket_no)
+    if ticket is None:
+        raise ActionError(f"没有工单 {ticket_no}")
+    return ticket
+
+
+def _required_text(text: str, what: str) -> str:
+    cleaned = clean_text(text, NOTE_LIMIT, multiline=True)
+    if not cleaned:
+        raise ActionError(f"请填写{what}")
+    return cleaned
+
+
+def _apply(
+    settings: Settings,
+    session: StaffSession,
+    ticket_no: str,
+    kind: str,
+    payload: dict[str, object],
+    *,
+    now: datetime | None = None,
+    updates: dict[str, object] | None = None,
+) -> ActionResult:
+    moment = station_now(settings, now)
+    try:
+        with write_transaction():
+            check_session(session)
+            ticket = _ticket(ticket_no)
+            before = ticket.status
+            try:
+                after = next_status(before, kind, payload)
+            except TransitionError as error:
+                raise ActionError(refusal(kind, before, error)) from error
+            event = TicketEvent.create(
+                uuid=str(uuid_module.uuid4()),
+                ticket=ticket.uuid,
+                kind=kind,
+                actor=session.actor,
+                at=moment.isoformat(),
+                payload=json.dumps(payload, ensure_ascii=False),
+            )
+            Outbox.create(event=event.uuid, created_at=moment.isoformat())
+            changes: dict[str, object] = dict(updates or {})
+            if after != before:
+                changes["status"] = after
+            if changes:
+                Ticket.update(**changes).where(Ticket.id == ticket.id).execute()
+            write_audit(
+                moment,
+                session.actor,
+                kind,
+                ticket.ticket_no,
+                event=event.uuid,
+                status=f"{before}->{after}",
+            )
+    except (PeeweeException, sqlite3.Error) as error:
+        raise database_error(settings, error) from error
+    return ActionResult(ticket.ticket_no, kind, before, after, event.uuid)
+
+
+def dispatch(
+    settings: Settings,
+    session: StaffSession,
+    ticket_no: str,
+    unit: str,
+    *,
+    now: datetime | None = None,
+    catalog: Catalog | None = None,
+) -> ActionResult:
+    """Blow the whistle: hand the ticket to a unit."""
+    catalog = catalog or load_catalog()
+    if unit not in catalog.units:
+        raise ActionError(f"未知单位 {unit}")
+    return _apply(
+        settings,
+        session,
+        ticket_no,
+        "dispatched",
+        {"unit": unit},
+        now=now,
+        updates={"unit": unit},
+    )
+
+
+def acknowledge(
+    settings: Settings,
+    session: StaffSession,
+    ticket_no: str,
+    *,
+    now: datetime | None = None,
+) -> ActionResult:
+    """The unit reported in (报到) and is on it."""
+    unit = _ticket(ticket_no).unit
+    return _apply(settings, session, ticket_no, "acknowledged", {"unit": unit}, now=now)
+
+
+def add_note(
+    settings: Settings,
+    session: StaffSession,
+    ticket_no: str,
+    text: str,
+    *,
+    now: datetime | None = None,
+) -> ActionResult:
+    payload: dict[str, object] = {"text": _required_text(text, "备注内容")}
+    return _apply(settings, session, ticket_no, "note", payload, now=now)
+
+
+def resolve(
+    settings: Settings,
+    session: StaffSession,
+    ticket_no: str,
+    text: str,
+    *,
+    now: datetime | None = None,
+) -> ActionResult:
+    payload: dict[str, object] = {"text": _required_text(text, "办结情况")}
+    return _apply(settings, session, ticket_no, "resolved", payload, now=now)
+
+
+def escalate(
+    settings: Settings,
+    session: StaffSession,
+    ticket_no: str,
+    text: str,
+    *,
+    now: datetime | None = None,
+) -> ActionResult:
+    payload: dict[str, object] = {"text": _required_text(text, "上报原因")}
+    return _apply(settings, session, ticket_no, "escalated", payload, now=now)
+
+
+def call_back(
+    settings: Settings,
+    session: StaffSession,
+    ticket_no: str,
+    rating: str,
+    text: str = "",
+    *,
+    now: datetime | None = None,
+) -> ActionResult:
+    """The call-back: 满意 / 基本满意 close the ticket, 不满意 reopens it."""
+    if rating not in RATINGS:
+        raise ActionError("请选择回访评价：满意 / 基本满意 / 不满意")
+    payload: dict[str, object] = {"rating": rating}
+    cleaned = clean_text(text, NOTE_LIMIT, multiline=True)
+    if cleaned:
+        payload["text"] = cleaned
+    return _apply(settings, session, ticket_no, "callback", payload, now=now)
+
+
+def withdraw(
+    settings: Settings,
+    session: StaffSession,
+    ticket_no: str,
+    reason: str,
+    *,
+    original_no: str = "",
+    now: datetime | None = None,
+) -> ActionResult:
+    """Withdraw: a duplicate (linked to the original), out of scope, or by the
+    resident."""
+    if reason not in WITHDRAW_REASONS:
+        raise ActionError("请选择撤销原因：重复 / 不属受理范围 / 居民撤回")
+    payload: dict[str, object] = {"reason": reason}
+    if reason == "duplicate":
+        original_no = original_no.strip()
+        if not original_no:
+            raise ActionError("重复工单须填写原工单号")
+        if original_no == ticket_no:
+            raise ActionError("原工单不能是本工单")
+        original = Ticket.get_or_none(Ticket.ticket_no == original_no)
+        if original is None:
+            raise ActionError(f"没有原工单 {original_no}")
+        if original.status == WITHDRAWN:
+            raise ActionError(f"原工单 {original_no} 已撤销，不能作为原工单")
+        payload["original"] = original_no
+    return _apply(settings, session, ticket_no, "withdrawn", payload, now=now)
+
+
+def rate_unit(
+    settings: Settings,
+    session: StaffSession,
+    ticket_no: str,
+    unit: str,
+    rating: str,
+    *,
+    now: datetime | None = None,
+) -> ActionResult:
+    """The station head rates a dispatched unit's handling (评价)."""
+    if not session.is_head:
+        raise ActionError("只有站长可以评价处置单位")
+    if rating not in RATINGS:
+        raise ActionError("请选择评价：满意 / 基本满意 / 不满意")
+    if unit not in dispatched_units(ticket_no):
+        raise ActionError(f"单位 {unit} 未派过此工单，不能评价")
+    return _apply(
+        settings,
+        session,
+        ticket_no,
+        "unit_rated",
+        {"unit": unit, "rating": rating},
+        now=now,
+    )
+
+
+def dispatched_units(ticket_no: str) -> list[str]:
+    """Units the ticket was dispatched to, in order, each once."""
+    ticket = _ticket(ticket_no)
+    units: list[str] = []
+    events = (
+        TicketEvent.select(TicketEvent.payload)
+        .where((TicketEvent.ticket == ticket.uuid) & (TicketEvent.kind == "dispatched"))
+        .order_by(TicketEvent.id)
+    )
+    for event in events:
+        try:
+            unit = json.loads(event.payload).get("unit")
+        except ValueError:
+            continue
+        if isinstance(unit, str) and unit not in units:
+            units.append(unit)
+    return units
+
+
+def reveal_mobile(
+    settings: Settings,
+    session: StaffSession,
+    ticket_no: str,
+    *,
+    now: datetime | None = None,
+) -> str:
+    """The resident's full mobile number for a call-back; always audited."""
+    moment = station_now(settings, now)
+    with write_transaction():
+        check_session(session)
+        ticket = _ticket(ticket_no)
+        if not ticket.contact_mobile:
+            raise ActionError("居民未留手机号")
+        write_audit(moment, session.actor, "reveal_mobile", ticket.ticket_no)
+        return str(ticket.contact_mobile)
+
+
+def reprint(
+    settings: Settings,
+    session: StaffSession,
+    ticket_no: str,
+    *,
+    now: datetime | None = None,
+) -> None:
+    """Print the ticket again on the station's printer (audited).
+
+    The audit row is written first, in its own transaction; printing happens
+    outside any transaction and records the outcome as the print state.
+    """
+    from kiosk.printing.printer import print_ticket
+
+    moment = station_now(settings, now)
+    with write_transaction():
+        check_session(session)
+        ticket = _ticket(ticket_no)
+        write_audit(moment, session.actor, "reprint", ticket.ticket_no)
+    outcome = print_ticket(settings, ticket.ticket_no)
+    if not outcome.ok:
+        raise ActionError(f"补打失败：{outcome.detail}")
+
+
+# -- the queue ----------------------------------------------------------------
+
+
+def call_next(
+    settings: Settings, session: StaffSession, *, now: datetime | None = None
+) -> Called | None:
+    """Call today's next queue number that was not called yet, or None."""
+    moment = station_now(settings, now)
+    day = moment.strftime("%Y-%m-%d")
+    start = moment.replace(hour=0, minute=0, second=0).isoformat()
+    with write_transaction():
+        check_session(session)
+        ticket = (
+            Ticket.select()
+            .where(
+                (Ticket.created_at >= start)
+                & (Ticket.day == day)
+                & (Ticket.status != WITHDRAWN)
+                & ~Ticket.uuid.in_(
+                    QueueCall.select(QueueCall.ticket).where(QueueCall.day == day)
+                )
+            )
+            .order_by(Ticket.id)
+            .first()
+        )
+        if ticket is None:
+            return None
+        QueueCall.create(
+            day=day,
+            queue_no=ticket.queue_no,
+            ticket=ticket.uuid,
+            called_at=moment.isoformat(),
+            called_by=session.actor,
+        )
+        write_audit(
+            moment, session.actor, "call_next", ticket.ticket_no, queue=ticket.queue_no
+        )
+    return Called(ticket.queue_no, ticket.ticket_no, moment.isoformat())

@@ -1,0 +1,468 @@
+"""The resident kiosk: a locked-down, full-screen Textual app.
+
+This is the only module of kiosk/ that imports Textual; screens live in
+screens/ and talk to the domain through this app object.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from textual import events, on, work
+from textual.app import App
+from textual.binding import Binding
+from textual.screen import Screen
+
+from db import Ticket, database, write_transaction
+from kiosk.catalog import Catalog, load_catalog
+from kiosk.config import Settings
+from kiosk.i18n import other_language, translate
+from kiosk.printing.process import PrintProcess
+from kiosk.qr import QRRows
+from kiosk.sync_process import SyncProcess
+from kiosk.sync_state import sync_status
+from kiosk.tickets import IssuedTicket, TicketDraft
+from screens.resident.idle import IdleScreen
+from screens.resident.messages import (
+    PrintFinished,
+    StationStatus,
+    SyncFinished,
+    TrackFound,
+)
+from screens.widgets.chrome import KioskHeader
+
+if TYPE_CHECKING:
+    from kiosk.tracking import Tracked
+    from screens.resident.issued_ticket import IssuedTicketScreen
+
+log = logging.getLogger(__name__)
+
+# Keys that would leave the flow in a stock Textual app (quit, suspend, the
+# command palette, screenshots, the help panel): bound first and inert here.
+LOCKED_KEYS = (
+    "ctrl+q,ctrl+c,ctrl+z,ctrl+p,ctrl+s,ctrl+backslash,ctrl+d,ctrl+w,"
+    "ctrl+x,ctrl+t,ctrl+l,f1,ctrl+f1"
+)
+SYNC_DEADLINE_SECONDS = 20.0  # one background pass gives way after this
+SCAN_LIMIT = 300  # characters: longer is not one of our links
+SCAN_PAUSE_SECONDS = 2.0  # a scan that stops without Enter is dropped
+PRINTER_WARMUP_SECONDS = 10.0
+TICKET_SCREEN = "ticket"  # the installed, reused ticket screen
+WEEKDAYS = {
+    "zh-CN": ("周一", "周二", "周三", "周四", "周五", "周六", "周日"),
+    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+}
+
+
+def release_render_caches() -> None:
+    """Let the widgets of closed screens go.
+
+    Textual 8.2.8 memoises ``StylesCache.get_inner_outer`` with an
+    ``lru_cache`` on the method, so the cache's keys hold up to 1,024 widgets'
+    ``StylesCache`` objects, each with every line it rendered: after ~30
+    residents that was ~30,000 strips and ~60 MB kept alive by dead screens.
+    Emptying it as a resident leaves costs the next screen a few colour sums.
+    """
+    from rich.cells import cached_cell_len
+    from textual._styles_cache import StylesCache
+
+    cache_clear = getattr(StylesCache.get_inner_outer, "cache_clear", None)
+    if cache_clear is not None:  # gone in a Textual that fixed it
+        cache_clear()
+    # Rich remembers the width of the last 4,096 strings it measured: among
+    # them what the resident typed and their ticket's numbers. Nothing of a
+    # resident is kept once they have gone, and the cache stops growing.
+    cached_cell_len.cache_clear()
+
+
+class KioskApp(App[None], inherit_bindings=False):
+    """The resident flow, and nothing else."""
+
+    CSS_PATH = "resident.tcss"
+    ENABLE_COMMAND_PALETTE = False
+    ESCAPE_TO_MINIMIZE = False
+    BINDINGS = [
+        Binding(LOCKED_KEYS, "locked", "Locked", id="locked", show=False, priority=True)
+    ]
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], datetime] | None = None,
+        catalog: Catalog | None = None,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.catalog = catalog or load_catalog()
+        self.clock = clock
+        self._now = now
+        self.language = settings.kiosk.language
+        self.large_text = settings.kiosk.large_text
+        self.draft = TicketDraft(language=self.language)
+        self.last_input = clock()
+        self.screen_since = clock()
+        self.online = False
+        self.pending_events = 0
+        self._scan_buffer: list[str] | None = None
+        self._scan_last = 0.0
+        self.track_wrong_answers = 0
+        self.track_locked_until = 0.0
+        self.sync_process = SyncProcess()  # started by the first pass
+        self.printer = PrintProcess()  # its process starts in start_printer
+        self._ticket_screen: IssuedTicketScreen | None = None
+
+    # -- time, text and frame ------------------------------------------------
+
+    def now(self) -> datetime:
+        return self._now() if self._now else datetime.now(self.settings.zone)
+
+    def t(self, key: str, **values: object) -> str:
+        return translate(self.language, key, **values)
+
+    def station_label(self) -> str:
+        station = self.settings.station
+        return station.name_en if self.language == "en" else station.name
+
+    def current_screen(self) -> Screen[Any] | None:
+        """The screen on top; None while the app starts or stops (a worker's
+        message can arrive then, when ``self.screen`` would raise)."""
+        stack = self.screen_stack
+        return stack[-1] if stack else None
+
+    def refresh_frame(self, screen: Screen[Any] | None = None) -> None:
+        """Clock and online dot in the header of the given (or current) screen."""
+        screen = screen or self.current_screen()
+        if screen is None:
+            return
+        for header in screen.query(KioskHeader):
+            moment = self.now()
+            header.show_time(moment, WEEKDAYS[self.language][moment.weekday()])
+            label = self.t("status.online" if self.online else "status.offline")
+            header.show_status(self.online, label)
+
+    def on_mount(self) -> None:
+        from screens.resident.welcome import WelcomeScreen
+
+        self.set_class(self.large_text, "-large")
+        self.push_screen(WelcomeScreen())
+        self.set_interval(1.0, self.tick, name="tick")
+        self.set_interval(10.0, self.read_status, name="status")
+        # Background work starts once the welcome screen is on screen.
+        self.call_after_refresh(self.read_status)
+        self.call_after_refresh(self.start_sync)
+        # The print process starts once the kiosk has settled after boot,
+        # ready (font found, or the problem logged) before the first ticket.
+        self.set_timer(PRINTER_WARMUP_SECONDS, self.start_printer, name="printer")
+        self.call_after_refresh(self.settle_memory)
+
+    # -- input, idle reset and lockdown --------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key | events.MouseDown):
+            self.last_input = self.clock()
+        if isinstance(event, events.Key) and self._capture_scan(event):
+            return  # part of a scanned link: not a key press for the flow
+        await super().on_event(event)
+
+    def _capture_scan(self, event: events.Key) -> bool:
+        """Collect what a barcode scanner types: a link, then Enter.
+
+        The keypad never sends letters, so a letter on the welcome or track
+        screen starts a scan; until Enter (or a pause) every key is part of it.
+        """
+        from screens.resident.track import TrackScreen
+        from screens.resident.welcome import WelcomeScreen
+
+        character = event.character or ""
+        if self._scan_buffer is None:
+            if not (character.isascii() and character.isalpha()):
+                return False
+            if not isinstance(self.screen, WelcomeScreen | TrackScreen):
+                return False
+            self._scan_buffer = []
+        self._scan_last = self.clock()
+        if event.key == "enter":
+            scanned = "".join(self._scan_buffer)
+            self._scan_buffer = None
+            self._scanned(scanned)
+        elif character.isprintable() and len(self._scan_buffer) < SCAN_LIMIT:
+            self._scan_buffer.append(character)
+        else:
+            self._scan_buffer = None  # not a scanner: drop it
+        return True
+
+    def _scanned(self, text: str) -> None:
+        from kiosk.tracking import parse_scanned_link
+
+        link = parse_scanned_link(self.settings, text)
+        if link is None:
+            log.info("scan ignored: not a tracking link")
+            return
+        self.look_up_scanned(*link)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="scan")
+    def look_up_scanned(self, ticket_no: str, token: str) -> None:
+        from kiosk.tracking import track_by_token
+
+        try:
+            with database.connection_context():
+                found = track_by_token(ticket_no, token)
+        except Exception:
+            log.exception("tracking look-up failed")
+            found = None
+        self.post_message(TrackFound(found))
+
+    @on(TrackFound)
+    def scanned_ticket_found(self, message: TrackFound) -> None:
+        from screens.resident.track import TrackScreen
+
+        if message.ticket is not None:
+            self.show_tracked(message.ticket)
+            return
+        screen = self.current_screen()
+        if screen is None:
+            return
+        if not isinstance(screen, TrackScreen):
+            self.push_screen(TrackScreen())
+        self.call_after_refresh(self._show_not_found)
+
+    def _show_not_found(self) -> None:
+        from screens.resident.track import TrackScreen
+
+        screen = self.current_screen()
+        if isinstance(screen, TrackScreen):
+            screen.show_error("track.not_found")
+
+    def show_tracked(self, tracked: Tracked) -> None:
+        from screens.resident.track_result import TrackResultScreen
+
+        self._pop_to_welcome()
+        self.screen_since = self.clock()
+        self.push_screen(TrackResultScreen(tracked))
+
+    def action_locked(self) -> None:
+        """Quit, suspend, palette and screenshot keys do nothing here."""
+
+    def tick(self) -> None:
+        now = self.clock()
+        if self._scan_buffer is not None and now - self._scan_last > SCAN_PAUSE_SECONDS:
+            self._scan_buffer = None
+        screen = self.current_screen()
+        if screen is None:
+            return
+        idle_for = now - self.last_input
+        timeout = self.settings.kiosk.idle_timeout
+        if isinstance(screen, IdleScreen):
+            remaining = self.settings.kiosk.idle_countdown - (now - self.screen_since)
+            screen.show_remaining(remaining)
+            if remaining <= 0:
+                screen.dismiss(False)
+            return
+        from screens.resident.issued_ticket import IssuedTicketScreen
+        from screens.resident.track_result import TrackResultScreen
+        from screens.resident.welcome import WelcomeScreen
+
+        if isinstance(screen, IssuedTicketScreen | TrackResultScreen):
+            if now - self.screen_since >= self.settings.kiosk.ticket_screen_seconds:
+                self.reset_flow()
+            elif idle_for < timeout:
+                self.refresh_frame()
+            return
+        if isinstance(screen, WelcomeScreen):
+            if idle_for >= timeout and self._changed_from_defaults():
+                self.reset_flow()
+            self.refresh_frame()
+            return
+        if idle_for >= timeout:
+            self.screen_since = now
+            self.push_screen(
+                IdleScreen(self.settings.kiosk.idle_countdown), self._idle_answer
+            )
+        else:
+            self.refresh_frame()
+
+    def _changed_from_defaults(self) -> bool:
+        return (
+            self.language != self.settings.kiosk.language
+            or self.large_text != self.settings.kiosk.large_text
+        )
+
+    def _idle_answer(self, more_time: bool | None) -> None:
+        if more_time:
+            self.last_input = self.clock()
+        else:
+            log.info("idle: flow reset")
+            self.reset_flow()
+
+    # -- the flow ------------------------------------------------------------
+
+    def start_request(self) -> None:
+        from screens.resident.category import CategoryScreen
+
+        self.draft = TicketDraft(language=self.language)
+        self.push_screen(CategoryScreen())
+
+    def show_ticket(self, ticket: IssuedTicket, qr_rows: QRRows | None = None) -> None:
+        """The ticket screen, as fast as it can be after Submit.
+
+        There is one ticket screen, composed for the first ticket and kept
+        (installed) for every later one, which only changes its texts and
+        QR code: composing, styling and laying out its twenty widgets anew
+        was half the time from Submit to the QR on screen. It is pushed over
+        the flow's screens, which go when the resident does (reset_flow):
+        popping them first would show the welcome screen for one frame, a
+        full repaint before the ticket's own.
+        """
+        from screens.resident.issued_ticket import IssuedTicketScreen
+
+        self.draft = TicketDraft(language=self.language)
+        self.screen_since = self.clock()
+        screen = self._ticket_screen
+        if screen is None:
+            screen = self._ticket_screen = IssuedTicketScreen(ticket, qr_rows)
+            self.install_screen(screen, TICKET_SCREEN)
+        screen.show(ticket, qr_rows)
+        self.push_screen(TICKET_SCREEN)
+        if self.settings.printer.enabled:
+            self.print_ticket(ticket.ticket_no)
+
+    @work(thread=True, exit_on_error=False, group="print")
+    def start_printer(self) -> None:
+        """Start the print process and let it find the font, while the
+        kiosk waits for its first resident; a problem goes to the log."""
+        if not self.settings.printer.enabled or self.printer.started:
+            return
+        problem = self.printer.check(self.settings)
+        if problem:
+            log.error("printing disabled in effect: %s", problem)
+        else:
+            log.info("print process ready")
+
+    @work(thread=True, exit_on_error=False, group="print")
+    def print_ticket(self, ticket_no: str) -> None:
+        """Print off the UI thread; the outcome is stored on the ticket."""
+        try:
+            outcome = self.printer.print(self.settings, ticket_no)
+            if not outcome.recorded:
+                with database.connection_context(), write_transaction():
+                    Ticket.update(print_state="failed").where(
+                        Ticket.ticket_no == ticket_no
+                    ).execute()
+        except Exception as error:  # the print state could not even be saved
+            log.exception("printing %s failed", ticket_no)
+            self.post_message(PrintFinished(ticket_no, False, str(error)))
+            return
+        self.post_message(PrintFinished(ticket_no, outcome.ok, outcome.detail))
+
+    @on(PrintFinished)
+    def print_finished(self, message: PrintFinished) -> None:
+        from screens.resident.issued_ticket import IssuedTicketScreen
+
+        screen = self.current_screen()
+        if (
+            isinstance(screen, IssuedTicketScreen)
+            and screen.ticket.ticket_no == message.ticket_no
+        ):
+            screen.show_print_result(message.ok)
+
+    def reset_flow(self) -> None:
+        """Back to the welcome screen with nothing of the last resident kept."""
+        self.draft = TicketDraft(language=self.settings.kiosk.language)
+        self._pop_to_welcome()
+        changed = self._changed_from_defaults()
+        self.language = self.settings.kiosk.language
+        self.large_text = self.settings.kiosk.large_text
+        self.set_class(self.large_text, "-large")
+        self.last_input = self.clock()
+        welcome = self.screen_stack[-1]
+        if changed and hasattr(welcome, "relabel"):
+            welcome.relabel()
+        self.collect_garbage()
+
+    def settle_memory(self) -> None:
+        """Once the welcome screen is up: collect, then freeze what start-up
+        made (modules, styles, the catalog). It lives as long as the process,
+        so no later collection needs to walk it. The ``kiosk`` command starts
+        with the collector off (kiosk.lean.prepare_process); from here on it
+        runs as usual."""
+        gc.collect()
+        gc.freeze()
+        gc.enable()
+
+    def collect_garbage(self) -> None:
+        """A full collection as a resident leaves, while the screen goes back
+        to the welcome page. Python then has no reason to start one of its
+        own in the middle of the next resident's flow, where it would hold up
+        Submit; and nothing is frozen that could die later."""
+        release_render_caches()
+        gc.collect()
+
+    def _pop_to_welcome(self) -> None:
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+
+    def action_toggle_language(self) -> None:
+        self.language = other_language(self.language)
+        self.draft.language = self.language
+        screen = self.screen
+        if hasattr(screen, "relabel"):
+            screen.relabel()
+
+    def action_toggle_large_text(self) -> None:
+        self.large_text = not self.large_text
+        self.set_class(self.large_text, "-large")
+
+    # -- station status (from the database, never the network) --------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="status")
+    def read_status(self) -> None:
+        try:
+            status = sync_status(self.settings, self.now())
+        except Exception as error:  # status is best effort; the flow goes on
+            log.warning("status not read: %s", error)
+            return
+        online = status.online and bool(self.settings.central.url)
+        self.post_message(
+            StationStatus(online=online, pending_events=status.pending_events)
+        )
+
+    @on(StationStatus)
+    def station_status(self, message: StationStatus) -> None:
+        changed = message.online != self.online
+        self.online = message.online
+        self.pending_events = message.pending_events
+        if changed:
+            self.refresh_frame()
+
+    # -- background sync (when a central is configured) ----------------------
+
+    def start_sync(self) -> None:
+        central = self.settings.central
+        if central.url and central.api_key and central.background_sync:
+            self.run_sync()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="sync")
+    def run_sync(self) -> None:
+        """One sync pass, in the sync process; it never raises for network
+        faults (kiosk/sync_process.py)."""
+        retry_in = self.sync_process.run_pass(self.settings, SYNC_DEADLINE_SECONDS)
+        self.post_message(SyncFinished(retry_in=retry_in))
+
+    @on(SyncFinished)
+    def sync_finished(self, message: SyncFinished) -> None:
+        self.read_status()
+        self.set_timer(max(1.0, message.retry_in), self.run_sync, name="sync")
+
+    async def action_quit(self) -> None:
+        """Only a signal or the service manager stops the kiosk; no key does."""
+
+    def on_unmount(self) -> None:
+        self.sync_process.close()
+        self.printer.close()

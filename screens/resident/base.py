@@ -1,0 +1,107 @@
+"""The base of every resident screen: frame, keypad keys, language switch."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Static
+
+from screens.widgets.chrome import KeypadBar, KioskHeader
+
+if TYPE_CHECKING:
+    from screens.resident.app import KioskApp
+
+
+class KioskScreen(Screen[None]):
+    """A resident screen: header, a titled body and the keypad bar."""
+
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="back", show=False),
+        Binding("minus", "back", "Back", id="back-minus", show=False),
+        Binding(
+            "asterisk", "app.toggle_language", "Language", id="language", show=False
+        ),
+        Binding(
+            "slash", "app.toggle_large_text", "Large text", id="large-text", show=False
+        ),
+    ]
+    ESCAPE_TO_MINIMIZE = False
+    TITLE_KEY = ""
+    HINT_KEY = ""
+    # Whether this screen offers "Enter" as a key of its own in the keypad bar.
+    ENTER_KEY = ""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._composed_language = ""
+
+    @property
+    def kiosk(self) -> KioskApp:
+        return cast("KioskApp", self.app)
+
+    def t(self, key: str, **values: object) -> str:
+        return self.kiosk.t(key, **values)
+
+    def compose(self) -> ComposeResult:
+        self._composed_language = self.kiosk.language
+        yield KioskHeader(self.kiosk.station_label())
+        with Vertical(id="body"):
+            if self.TITLE_KEY:
+                yield Static(
+                    Content(self.t(self.TITLE_KEY, **self.title_values())), id="title"
+                )
+            if self.HINT_KEY:
+                yield Static(Content(self.t(self.HINT_KEY)), id="hint")
+            yield from self.compose_body()
+        yield KeypadBar(self.keypad_hints())
+
+    def title_values(self) -> dict[str, object]:
+        return {}
+
+    def compose_body(self) -> ComposeResult:
+        yield from ()
+
+    def keypad_hints(self) -> list[tuple[str, str, str]]:
+        hints = []
+        if self.ENTER_KEY:
+            hints.append(("Enter", self.t(self.ENTER_KEY), "screen.forward"))
+        hints.append(("Esc/-", self.t("key.back"), "screen.back"))
+        hints.append(("*", self.t("key.language"), "app.toggle_language"))
+        hints.append(("/", self.t("key.large_text"), "app.toggle_large_text"))
+        return hints
+
+    def on_mount(self) -> None:
+        self.kiosk.refresh_frame(self)
+
+    def on_screen_resume(self) -> None:
+        if self.app.screen is not self or self not in self.app.screen_stack:
+            return  # passed through while the flow was reset to the start
+        if self._composed_language and self._composed_language != self.kiosk.language:
+            self.relabel()
+        else:
+            self.kiosk.refresh_frame(self)
+
+    def relabel(self) -> None:
+        """Compose again in the current language, keeping what was entered."""
+        self.save_inputs()
+        self.refresh(recompose=True)
+        self.call_after_refresh(self.after_relabel)
+
+    def after_relabel(self) -> None:
+        self.kiosk.refresh_frame(self)
+
+    def save_inputs(self) -> None:
+        """Copy typed fields into the draft (screens with inputs override)."""
+
+    def action_back(self) -> None:
+        self.save_inputs()
+        if len(self.app.screen_stack) > 2:
+            self.app.pop_screen()
+
+    def action_forward(self) -> None:
+        """Enter: go on (screens override)."""

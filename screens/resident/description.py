@@ -1,0 +1,49 @@
+"""An optional short description, typed on the kiosk's keyboard if it has one."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.content import Content
+from textual.widgets import Input, Static
+
+from kiosk.text import DESCRIPTION_LIMIT, clean_text
+from screens.resident.base import KioskScreen
+
+
+class DescriptionScreen(KioskScreen):
+    TITLE_KEY = "description.title"
+    HINT_KEY = "description.hint"
+    ENTER_KEY = "key.done"
+    BINDINGS = [Binding("enter", "forward", "Done", id="done", show=False)]
+
+    def compose_body(self) -> ComposeResult:
+        yield Input(
+            value=self.kiosk.draft.description,
+            placeholder=self.t("description.placeholder"),
+            max_length=DESCRIPTION_LIMIT,
+            id="description",
+        )
+        yield Static(id="counter")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#description", Input).focus()
+        self.show_count()
+
+    @on(Input.Changed, "#description")
+    def show_count(self) -> None:
+        used = len(self.query_one("#description", Input).value)
+        self.query_one("#counter", Static).update(
+            Content(self.t("description.count", used=used, limit=DESCRIPTION_LIMIT))
+        )
+
+    def save_inputs(self) -> None:
+        value = self.query_one("#description", Input).value
+        self.kiosk.draft.description = clean_text(value, DESCRIPTION_LIMIT)
+
+    @on(Input.Submitted, "#description")
+    def action_forward(self) -> None:
+        self.save_inputs()
+        self.app.pop_screen()

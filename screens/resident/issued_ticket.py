@@ -1,0 +1,131 @@
+"""The ticket: queue number in very large type, what happens next, the QR."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.widgets import Static
+
+from kiosk.qr import QRRows
+from kiosk.tickets import IssuedTicket
+from kiosk.tracking import check_code
+from screens.resident.base import KioskScreen
+from screens.widgets.bigtext import BigText
+from screens.widgets.qrcode import QRCode
+
+FINISH_GUARD_SECONDS = 2.0
+
+
+class IssuedTicketScreen(KioskScreen):
+    ENTER_KEY = "key.finish"
+    BINDINGS = [Binding("enter", "forward", "Finish", id="finish", show=False)]
+    DEFAULT_CSS = """
+    IssuedTicketScreen #ticket-layout { height: 1fr; }
+    IssuedTicketScreen #ticket-info { width: 1fr; height: auto; padding: 0 1; }
+    IssuedTicketScreen #queue-label { text-style: bold; }
+    IssuedTicketScreen #queue-no { margin: 1 0; color: $accent; }
+    IssuedTicketScreen #ticket-no { text-style: bold; }
+    IssuedTicketScreen #next-steps { margin-top: 1; height: auto; }
+    IssuedTicketScreen #qr-caption { margin-top: 1; text-style: bold; color: $accent; }
+    IssuedTicketScreen #print-status { margin-top: 1; }
+    IssuedTicketScreen #print-status.-failed { color: $warning; text-style: bold; }
+    """
+
+    def __init__(self, ticket: IssuedTicket, qr_rows: QRRows | None = None) -> None:
+        super().__init__()
+        self.ticket = ticket
+        self.qr_rows = qr_rows
+        self.shown_at = 0.0
+        self.print_ok: bool | None = None
+
+    def compose_body(self) -> ComposeResult:
+        ticket = self.ticket
+        with Horizontal(id="ticket-layout"):
+            with Vertical(id="ticket-info"):
+                yield Static(Content(self.t("ticket.queue_label")), id="queue-label")
+                yield BigText(ticket.queue_no, id="queue-no")
+                yield Static(self.ticket_no_line(), id="ticket-no")
+                yield Static(self.next_steps(), id="next-steps")
+                yield Static(Content(self.t("ticket.scan")), id="qr-caption")
+                yield Static(Content(self.t(self.print_key())), id="print-status")
+            yield QRCode(ticket.url, self.qr_rows, id="qr")
+
+    def ticket_no_line(self) -> Content:
+        ticket = self.ticket
+        return Content(
+            self.t(
+                "ticket.ticket_no",
+                ticket_no=ticket.ticket_no,
+                code=check_code(ticket.token),
+            )
+        )
+
+    def next_steps(self) -> Content:
+        ticket = self.ticket
+        catalog = self.kiosk.catalog
+        language = self.kiosk.language
+        return Content(
+            self.t(
+                "ticket.next_steps",
+                category=catalog.category(ticket.category).label(language),
+                unit=catalog.units[ticket.unit].label(language),
+                due=f"{ticket.due_at:%m-%d %H:%M}",
+            )
+        )
+
+    def show(self, ticket: IssuedTicket, qr_rows: QRRows | None = None) -> None:
+        """The next ticket, on this same screen (composed once, see
+        KioskApp.show_ticket); it is not on screen while this runs."""
+        self.ticket = ticket
+        self.qr_rows = qr_rows
+        self.print_ok = None
+        self.shown_at = self.kiosk.clock()
+        if not self.is_mounted:
+            return
+        # (In another language than last time, it composes again as it is
+        # shown: KioskScreen.on_screen_resume.)
+        self.query_one("#queue-no", BigText).update(ticket.queue_no)
+        self.query_one("#ticket-no", Static).update(self.ticket_no_line())
+        self.query_one("#next-steps", Static).update(self.next_steps())
+        status = self.query_one("#print-status", Static)
+        status.remove_class("-failed")
+        status.update(Content(self.t(self.print_key())))
+        self.query_one("#qr", QRCode).update(ticket.url, qr_rows)
+
+    def print_key(self) -> str:
+        if not self.kiosk.settings.printer.enabled:
+            return "ticket.no_printer"
+        return {
+            None: "ticket.printing",
+            True: "ticket.printed",
+            False: "ticket.print_failed",
+        }[self.print_ok]
+
+    def show_print_result(self, ok: bool) -> None:
+        self.print_ok = ok
+        status = self.query_one("#print-status", Static)
+        status.set_class(not ok, "-failed")
+        status.update(Content(self.t(self.print_key())))
+
+    def keypad_hints(self) -> list[tuple[str, str, str]]:
+        return [
+            ("Enter", self.t("key.finish"), "screen.forward"),
+            ("*", self.t("key.language"), "app.toggle_language"),
+        ]
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.shown_at = self.kiosk.clock()
+
+    def finish(self) -> None:
+        # A double tap on Submit must not also dismiss the ticket it produced.
+        if self.kiosk.clock() - self.shown_at >= FINISH_GUARD_SECONDS:
+            self.kiosk.reset_flow()
+
+    def action_forward(self) -> None:
+        self.finish()
+
+    def action_back(self) -> None:
+        self.finish()

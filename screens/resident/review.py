@@ -1,0 +1,189 @@
+"""Step 4: read it back, then submit. Submitting twice issues one ticket."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from rich.cells import cell_len
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.content import Content
+from textual.widgets import Static
+
+from db import database
+from kiosk.qr import QRRows, screen_rows
+from kiosk.tickets import (
+    TicketDraft,
+    TicketInputError,
+    TicketSaveError,
+    issue_ticket,
+    likely_ticket_no,
+    mask_mobile,
+    tracking_url,
+)
+from screens.resident.base import KioskScreen
+from screens.resident.messages import TicketFailed, TicketIssued
+
+log = logging.getLogger(__name__)
+
+SAVING_NOTICE_SECONDS = 0.3
+QR_AHEAD_WAIT_SECONDS = 1.0
+
+
+class QRAhead:
+    """The QR code drawn ahead for the ticket the draft will likely become.
+
+    Its URL is known before its rows are: a Submit for the same URL waits
+    for them rather than drawing them twice; any other URL (another ticket
+    came first, the day changed) is drawn on the spot.
+    """
+
+    def __init__(self) -> None:
+        self._url = ""
+        self._rows: QRRows | None = None
+        self._done = threading.Event()
+
+    def draw(self, url: str) -> None:
+        self._url = url
+        try:
+            self._rows = screen_rows(url)
+        finally:
+            self._done.set()
+
+    def give_up(self) -> None:
+        self._done.set()
+
+    def rows_for(self, url: str) -> QRRows:
+        if url == self._url and self._done.wait(QR_AHEAD_WAIT_SECONDS):
+            if self._rows is not None:
+                return self._rows
+        return screen_rows(url)
+
+
+class ReviewScreen(KioskScreen):
+    TITLE_KEY = "review.title"
+    HINT_KEY = "review.hint"
+    ENTER_KEY = "key.submit"
+    BINDINGS = [
+        Binding("enter", "forward", "Submit", id="submit", show=False),
+        Binding("1", "forward", "Submit", id="submit-1", show=False),
+    ]
+    DEFAULT_CSS = """
+    ReviewScreen #summary { height: auto; padding: 1 2; border: round $primary; }
+    ReviewScreen #submit-status { height: auto; padding: 0 2; text-style: bold; }
+    ReviewScreen #submit-status.-error { color: $error; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.submitting = False
+        self._qr_ahead = QRAhead()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.draw_qr_ahead(self.kiosk.draft)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="qr-ahead")
+    def draw_qr_ahead(self, draft: TicketDraft) -> None:
+        """While the resident reads, the QR code of the likely ticket."""
+        settings = self.kiosk.settings
+        try:
+            with database.connection_context():
+                ticket_no = likely_ticket_no(settings)
+        except Exception as error:  # only a head start; Submit does it anyway
+            log.info("QR not drawn ahead: %s", error)
+            self._qr_ahead.give_up()
+            return
+        self._qr_ahead.draw(tracking_url(settings, ticket_no, draft.token))
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(self.summary(), id="summary")
+        yield Static(id="submit-status")
+
+    def summary(self) -> Content:
+        kiosk = self.kiosk
+        draft = kiosk.draft
+        language = kiosk.language
+        category = kiosk.catalog.category(draft.category)
+        unit = kiosk.catalog.units[category.unit]
+        contact = (
+            " ".join(
+                p for p in (draft.contact_name, mask_mobile(draft.contact_mobile)) if p
+            )
+            if draft.contact_mobile
+            else self.t("details.anonymous")
+        )
+        rows = [
+            (self.t("review.category"), category.label(language)),
+            (
+                self.t("review.item"),
+                category.item(draft.item or "other").label(language),
+            ),
+            (self.t("review.where"), draft.building or self.t("details.not_given")),
+            (
+                self.t("review.description"),
+                draft.description or self.t("details.not_given"),
+            ),
+            (self.t("review.contact"), contact),
+            (self.t("review.unit"), unit.label(language)),
+        ]
+        width = max(cell_len(label) for label, _ in rows) + 2
+        lines = [
+            Content.assemble((label + " " * (width - cell_len(label)), "bold"), value)
+            for label, value in rows
+        ]
+        return Content("\n").join(lines)
+
+    def action_forward(self) -> None:
+        if self.submitting:
+            return
+        self.submitting = True
+        status = self.query_one("#submit-status", Static)
+        status.remove_class("-error")
+        status.update(Content(""))
+        # "Saving..." only if saving takes long enough to be seen (a busy
+        # database); the ticket usually comes first, and painting the notice
+        # would only hold it up.
+        self.set_timer(SAVING_NOTICE_SECONDS, self.show_saving, name="saving")
+        self.issue(self.kiosk.draft)
+
+    def show_saving(self) -> None:
+        if self.submitting and self.is_current:
+            status = self.query_one("#submit-status", Static)
+            if not status.has_class("-error"):
+                status.update(Content(self.t("review.saving")))
+
+    def action_back(self) -> None:
+        if not self.submitting:
+            super().action_back()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="issue")
+    def issue(self, draft: TicketDraft) -> None:
+        settings = self.kiosk.settings
+        try:
+            with database.connection_context():
+                ticket = issue_ticket(settings, draft)
+        except TicketInputError as error:
+            self.post_message(TicketFailed(error.message_key, error.field_name))
+        except TicketSaveError as error:
+            log.error("ticket not saved: %s", error)
+            self.post_message(TicketFailed("error.save"))
+        except Exception:  # the resident must never see a traceback
+            log.exception("ticket not saved")
+            self.post_message(TicketFailed("error.save"))
+        else:
+            log.info("issued %s (%s)", ticket.ticket_no, ticket.queue_no)
+            self.post_message(TicketIssued(ticket, self._qr_ahead.rows_for(ticket.url)))
+
+    @on(TicketIssued)
+    def ticket_issued(self, message: TicketIssued) -> None:
+        self.kiosk.show_ticket(message.ticket, message.qr_rows)
+
+    @on(TicketFailed)
+    def ticket_failed(self, message: TicketFailed) -> None:
+        self.submitting = False
+        status = self.query_one("#submit-status", Static)
+        status.add_class("-error")
+        status.update(Content(self.t(message.reason)))

@@ -1,0 +1,418 @@
+"""One ticket: its fields, the full timeline, and every action on it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, cast
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from db import database
+from db.connection import describe_database_error
+from kiosk import accounts, desk
+from kiosk.search import TicketDetail, ticket_detail, time_left
+from kiosk.states import RATING_NAMES, RATINGS, STATUS_NAMES, WITHDRAW_REASONS
+from kiosk.tickets import mask_mobile
+from screens.staff.forms import ChoiceForm, ConfirmForm, InfoForm, TextForm
+from screens.staff.messages import ActionDone, ActionRefused, DetailLoaded, LoadFailed
+from screens.staff.widgets import StaffHeader
+
+if TYPE_CHECKING:
+    from screens.staff.app import StaffApp
+
+EVENT_NAMES = {
+    "received": "受理",
+    "dispatched": "吹哨派单",
+    "acknowledged": "单位报到",
+    "resolved": "办结",
+    "escalated": "上报街道",
+    "callback": "回访",
+    "withdrawn": "撤销",
+    "note": "备注",
+    "unit_rated": "单位评价",
+}
+WITHDRAW_NAMES = {
+    "duplicate": "重复工单",
+    "out_of_scope": "不属受理范围",
+    "resident_withdrew": "居民撤回",
+}
+
+
+class TicketDetailScreen(Screen[None]):
+    """Detail view of one ticket; Esc goes back to the board."""
+
+    DEFAULT_CSS = """
+    TicketDetailScreen #ticket-head {
+        height: 1; padding: 0 1; text-style: bold; background: $boost;
+    }
+    TicketDetailScreen #ticket-fields { height: auto; padding: 1 1 0 1; }
+    TicketDetailScreen #ticket-fields Static { height: auto; }
+    TicketDetailScreen #timeline-title { padding: 1 1 0 1; text-style: bold; }
+    TicketDetailScreen #timeline { height: 1fr; margin: 0 1; }
+    """
+    BINDINGS = [
+        Binding("escape", "back", "返回", id="back"),
+        Binding("d", "dispatch", "派单", id="dispatch"),
+        Binding("a", "acknowledge", "报到", id="acknowledge"),
+        Binding("m", "note", "备注", id="note"),
+        Binding("r", "resolve", "办结", id="resolve"),
+        Binding("e", "escalate", "上报", id="escalate"),
+        Binding("c", "call_back", "回访", id="call-back"),
+        Binding("w", "withdraw", "撤销", id="withdraw"),
+        Binding("p", "reprint", "补打", id="reprint"),
+        Binding("v", "reveal", "看号码", id="reveal"),
+        Binding("u", "rate_unit", "评价单位", id="rate-unit"),
+    ]
+
+    def __init__(self, ticket_no: str) -> None:
+        super().__init__()
+        self.ticket_no = ticket_no
+        self.detail: TicketDetail | None = None
+        self.units: list[str] = []
+
+    @property
+    def staff_app(self) -> StaffApp:
+        return cast("StaffApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield StaffHeader(self.staff_app.settings.station.name)
+        yield Static(Content(f"{self.ticket_no}  正在读取…"), id="ticket-head")
+        with Vertical(id="ticket-fields"):
+            for key in ("what", "where", "description", "contact", "times"):
+                yield Static(id=f"field-{key}")
+        yield Static(Content("时间线"), id="timeline-title")
+        table: DataTable[object] = DataTable(id="timeline", cursor_type="row")
+        table.add_column("时间", key="at", width=16)
+        table.add_column("事件", key="kind", width=10)
+        table.add_column("操作人", key="actor", width=16)
+        table.add_column("内容", key="text")
+        yield table
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.staff_app.refresh_header()
+        self.query_one("#timeline", DataTable).focus()
+        self.load()
+
+    def on_screen_resume(self) -> None:
+        self.staff_app.refresh_header()
+
+    # -- loading ------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="detail")
+    def load(self) -> None:
+        try:
+            with database.connection_context():
+                detail = ticket_detail(self.ticket_no)
+                units = desk.dispatched_units(self.ticket_no) if detail else []
+        except Exception as error:
+            self.post_message(LoadFailed(describe_database_error(error)))
+            return
+        self.post_message(DetailLoaded(detail, units))
+
+    @on(DetailLoaded)
+    def detail_loaded(self, message: DetailLoaded) -> None:
+        detail = message.detail
+        if detail is None:
+            self.query_one("#ticket-head", Static).update(
+                Content(f"没有工单 {self.ticket_no}")
+            )
+            return
+        self.detail = detail
+        self.units = message.units
+        self.show(detail)
+
+    def unit_name(self, code: str) -> str:
+        unit = self.staff_app.catalog.units.get(code)
+        return unit.name if unit else code
+
+    def show(self, detail: TicketDetail) -> None:
+        app = self.staff_app
+        now = app.now()
+        left, overdue = time_left(detail.due_at, detail.status, now)
+        status = STATUS_NAMES.get(detail.status, (detail.status,))[0]
+        head = Content.assemble(
+            (detail.queue_no, "bold"),
+            "  ",
+            detail.ticket_no,
+            "  ",
+            (status, "bold"),
+            "  ",
+            self.unit_name(detail.unit),
+            "  剩余时限 ",
+            (left, "bold red" if overdue else ""),
+        )
+        self.query_one("#ticket-head", Static).update(head)
+        try:
+            category = app.catalog.category(detail.category)
+            what = f"{category.name} / {category.item(detail.item).name}"
+        except KeyError:
+            what = f"{detail.category} / {detail.item}"
+        mobile = mask_mobile(detail.contact_mobile) if detail.contact_mobile else "未留"
+        contact = detail.contact_name or "未留"
+        fields = {
+            "what": Content.assemble(("类别  ", "dim"), what),
+            "where": Content.assemble(("位置  ", "dim"), detail.building or "未填"),
+            "description": Content.assemble(
+                ("描述  ", "dim"), detail.description or "（无）"
+            ),
+            "contact": Content.assemble(
+                ("联系人 ", "dim"), contact, ("   手机 ", "dim"), mobile
+            ),
+            "times": Content.assemble(
+                ("受理  ", "dim"),
+                self.local(detail.created_at),
+                ("   时限 ", "dim"),
+                self.local(detail.due_at),
+            ),
+        }
+        for key, content in fields.items():
+            self.query_one(f"#field-{key}", Static).update(content)
+        table = self.query_one("#timeline", DataTable)
+        table.clear()
+        for entry in detail.timeline:
+            table.add_row(
+                Text(self.local(entry.at)),
+                Text(EVENT_NAMES.get(entry.kind, entry.kind)),
+                Text(entry.actor),
+                Text(self.summary(entry.kind, entry.payload)),
+            )
+        if table.row_count:
+            table.move_cursor(row=table.row_count - 1, animate=False)
+
+    def local(self, stamp: str) -> str:
+        moment = datetime.fromisoformat(stamp).astimezone(self.staff_app.settings.zone)
+        return f"{moment:%Y-%m-%d %H:%M}"
+
+    def summary(self, kind: str, payload: dict[str, object]) -> str:
+        text = str(payload.get("text", "") or "")
+        if kind in ("dispatched", "acknowledged"):
+            return self.unit_name(str(payload.get("unit", "")))
+        if kind == "callback":
+            rating = RATING_NAMES.get(str(payload.get("rating")), ("?",))[0]
+            return f"{rating} {text}".strip()
+        if kind == "withdrawn":
+            reason = WITHDRAW_NAMES.get(str(payload.get("reason")), "")
+            original = payload.get("original")
+            linked = f"，原工单 {original}" if original else ""
+            return f"{reason}{linked} {text}".strip()
+        if kind == "unit_rated":
+            rating = RATING_NAMES.get(str(payload.get("rating")), ("?",))[0]
+            return f"{self.unit_name(str(payload.get('unit', '')))}：{rating}"
+        if kind == "received":
+            return "居民在自助机提交"
+        return text
+
+    # -- running an action --------------------------------------------------------
+
+    def perform(
+        self, notice: str, action: Callable[..., Any], *args: object, **kwargs: object
+    ) -> None:
+        session = self.staff_app.session
+        if session is None:
+            return
+        self.run_action_worker(notice, action, session, args, kwargs)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="action")
+    def run_action_worker(
+        self,
+        notice: str,
+        action: Callable[..., Any],
+        session: accounts.StaffSession,
+        args: tuple[object, ...],
+        kwargs: dict[str, object],
+    ) -> None:
+        app = self.staff_app
+        try:
+            with database.connection_context():
+                result = action(
+                    app.settings,
+                    session,
+                    self.ticket_no,
+                    *args,
+                    now=app.now(),
+                    **kwargs,
+                )
+        except accounts.SessionError as error:
+            self.post_message(ActionRefused(str(error), session_ended=True))
+            return
+        except accounts.StaffError as error:
+            self.post_message(ActionRefused(str(error)))
+            return
+        except Exception as error:
+            self.post_message(ActionRefused(describe_database_error(error)))
+            return
+        reveal = result if isinstance(result, str) else ""
+        self.post_message(ActionDone(notice, reveal=reveal))
+
+    @on(ActionDone)
+    def action_done(self, message: ActionDone) -> None:
+        if message.reveal:
+            self.app.push_screen(
+                InfoForm(
+                    "居民手机号（已记入审计日志）",
+                    message.reveal,
+                    "仅用于回访，请勿外传 · Esc 关闭",
+                )
+            )
+        else:
+            self.app.notify(message.notice, title=self.ticket_no, markup=False)
+        self.load()
+
+    @on(ActionRefused)
+    def action_refused(self, message: ActionRefused) -> None:
+        self.app.notify(message.reason, title="未执行", severity="error", markup=False)
+        if message.session_ended:
+            self.staff_app.session_ended(message.reason)
+
+    # -- the actions ----------------------------------------------------------------
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    @work(exclusive=True, group="form")
+    async def action_dispatch(self) -> None:
+        """Blow the whistle: dispatch to a unit (the category's unit first)."""
+        catalog = self.staff_app.catalog
+        default = ""
+        if self.detail is not None:
+            try:
+                default = catalog.category(self.detail.category).unit
+            except KeyError:
+                default = self.detail.unit
+        options = [(code, unit.name) for code, unit in catalog.units.items()]
+        unit = await self.app.push_screen_wait(
+            ChoiceForm("吹哨派单：选择责任单位", options, selected=default)
+        )
+        if unit:
+            self.perform(f"已派单给 {self.unit_name(unit)}", desk.dispatch, unit)
+
+    def action_acknowledge(self) -> None:
+        """Record that the unit reported in (报到)."""
+        self.perform("已记录单位报到", desk.acknowledge)
+
+    @work(exclusive=True, group="form")
+    async def action_note(self) -> None:
+        text = await self.app.push_screen_wait(
+            TextForm("添加备注", "备注内容", what="备注内容")
+        )
+        if text is not None:
+            self.perform("已添加备注", desk.add_note, text)
+
+    @work(exclusive=True, group="form")
+    async def action_resolve(self) -> None:
+        text = await self.app.push_screen_wait(
+            TextForm("办结：填写办结情况", "办结情况（必填）", what="办结情况")
+        )
+        if text is not None:
+            self.perform("已办结", desk.resolve, text)
+
+    @work(exclusive=True, group="form")
+    async def action_escalate(self) -> None:
+        text = await self.app.push_screen_wait(
+            TextForm("上报街道：填写原因", "上报原因（必填）", what="上报原因")
+        )
+        if text is not None:
+            self.perform("已上报街道", desk.escalate, text)
+
+    @work(exclusive=True, group="form")
+    async def action_call_back(self) -> None:
+        """Call-back with the resident's rating; 不满意 reopens the ticket."""
+        options = [(rating, RATING_NAMES[rating][0]) for rating in RATINGS]
+        rating = await self.app.push_screen_wait(ChoiceForm("回访：居民评价", options))
+        if not rating:
+            return
+        text = await self.app.push_screen_wait(
+            TextForm("回访记录（可留空）", "居民意见", required=False)
+        )
+        if text is None:
+            return
+        self.perform(f"已回访：{RATING_NAMES[rating][0]}", desk.call_back, rating, text)
+
+    @work(exclusive=True, group="form")
+    async def action_withdraw(self) -> None:
+        options = [(reason, WITHDRAW_NAMES[reason]) for reason in WITHDRAW_REASONS]
+        reason = await self.app.push_screen_wait(ChoiceForm("撤销：选择原因", options))
+        if not reason:
+            return
+        original = ""
+        if reason == "duplicate":
+            original_no = await self.app.push_screen_wait(
+                TextForm("重复工单：填写原工单号", "原工单号，如 PHY3-261125-001")
+            )
+            if original_no is None:
+                return
+            original = original_no
+        self.perform("已撤销", desk.withdraw, reason, original_no=original)
+
+    @work(exclusive=True, group="form")
+    async def action_reprint(self) -> None:
+        if await self.app.push_screen_wait(
+            ConfirmForm("补打凭条", f"重新打印 {self.ticket_no} 的凭条？")
+        ):
+            self.perform("已送去补打", desk.reprint)
+
+    @work(exclusive=True, group="form")
+    async def action_reveal(self) -> None:
+        """Show the full mobile number for a call-back (audited)."""
+        if await self.app.push_screen_wait(
+            ConfirmForm("查看完整手机号", "查看将记入审计日志（谁、何时）。继续？")
+        ):
+            self.perform("", desk.reveal_mobile)
+
+    @work(exclusive=True, group="form")
+    async def action_rate_unit(self) -> None:
+        """The station head rates a dispatched unit's handling."""
+        session = self.staff_app.session
+        if session is None or not session.is_head:
+            self.app.notify(
+                "只有站长可以评价处置单位",
+                title="未执行",
+                severity="error",
+                markup=False,
+            )
+            return
+        if not self.units:
+            self.app.notify(
+                "此工单尚未派单，没有可评价的单位", severity="error", markup=False
+            )
+            return
+        unit = self.units[0]
+        if len(self.units) > 1:
+            choice = await self.app.push_screen_wait(
+                ChoiceForm(
+                    "评价：选择单位", [(u, self.unit_name(u)) for u in self.units]
+                )
+            )
+            if not choice:
+                return
+            unit = choice
+        options = [(rating, RATING_NAMES[rating][0]) for rating in RATINGS]
+        rating = await self.app.push_screen_wait(
+            ChoiceForm(f"评价 {self.unit_name(unit)} 的处置", options)
+        )
+        if rating:
+            self.perform("已评价", desk.rate_unit, unit, rating)
+
+    def palette_commands(self) -> list[tuple[str, str, str]]:
+        return [
+            ("派单（吹哨）", "派给责任单位", "dispatch"),
+            ("单位报到", "记录单位已报到处理", "acknowledge"),
+            ("添加备注", "", "note"),
+            ("办结", "填写办结情况", "resolve"),
+            ("上报街道", "填写上报原因", "escalate"),
+            ("回访", "满意 / 基本满意 / 不满意", "call_back"),
+            ("撤销工单", "重复 / 不属受理范围 / 居民撤回", "withdraw"),
+            ("补打凭条", "", "reprint"),
+            ("查看完整手机号", "记入审计日志", "reveal"),
+            ("评价处置单位（站长）", "", "rate_unit"),
+            ("返回看板", "", "back"),
+        ]
