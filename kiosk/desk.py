@@ -345,6 +345,7 @@ def reprint(
     The audit row is written first, in its own transaction; printing happens
     outside any transaction and records the outcome as the print state.
     """
+    # Pillow and the printer code load on a reprint only
     from kiosk.printing.printer import print_ticket
 
     moment = station_now(settings, now)

@@ -43,6 +43,7 @@ def _real_stderr() -> Iterator[None]:
 def prepare_child() -> None:
     """First thing in a helper: the same lean start as the kiosk's own, and
     a watch on the parent."""
+    # in the helper, before anything imports peewee
     from kiosk.lean import skip_unused_database_drivers
 
     skip_unused_database_drivers()
@@ -58,6 +59,7 @@ def _exit_with_parent() -> None:
     child a pipe whose far end only the parent holds; it reads as closed the
     moment the parent is gone, and a thread waits on exactly that.
     """
+    # only in a helper process, at its start
     import multiprocessing
     import os
 
@@ -129,6 +131,7 @@ class HelperProcess:
             raise HelperFailed(f"the {self.name} process was replaced") from None
 
     def _ensure_pool(self) -> ProcessPoolExecutor:
+        # multiprocessing loads with the first job, off the resident's start
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
         from multiprocessing import resource_tracker

@@ -43,11 +43,13 @@ def _qrcode() -> ModuleType:
     """
     with _IMPORT_LOCK:
         if "qrcode" in sys.modules or "PIL" in sys.modules:
+            # qrcode loads with the first ticket, off the resident's start
             import qrcode
 
             return qrcode
         sys.modules["PIL"] = None  # type: ignore[assignment]
         try:
+            # without Pillow: see the docstring
             import qrcode
         finally:
             del sys.modules["PIL"]

@@ -1,35 +1,21 @@
-"""Shared fixtures: a real SQLite file per test, fixed clocks, app helpers."""
+"""Shared fixtures: a real SQLite file per test, fixed clocks, the two apps,
+staff accounts. Constants and helpers live in tests/helpers.py."""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
-from datetime import datetime
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from db import database, open_database
+from kiosk import accounts
 from kiosk.config import DEMO_STATION, KioskSettings, Settings
 from screens.resident.app import KioskApp
-
-ZONE = ZoneInfo("Asia/Shanghai")
-FIXED_NOW = datetime(2026, 11, 25, 9, 30, tzinfo=ZONE)
-
-
-class ManualClock:
-    """A monotonic clock the test moves by hand (for idle and timeouts)."""
-
-    def __init__(self) -> None:
-        self.value = 1000.0
-
-    def __call__(self) -> float:
-        return self.value
-
-    def advance(self, seconds: float) -> None:
-        self.value += seconds
+from screens.staff.app import StaffApp
+from tests.helpers import FIXED_NOW, HEAD_PIN, STAFF_PIN, ManualClock
 
 
 @pytest.fixture
@@ -62,5 +48,31 @@ def make_app(settings: Settings, station_db: Path, clock: ManualClock):  # type:
                 settings, kiosk=dataclasses.replace(settings.kiosk, **kiosk_overrides)
             )
         return KioskApp(chosen, clock=clock, now=lambda: FIXED_NOW)
+
+    return build
+
+
+@pytest.fixture
+def staff_accounts(settings: Settings, station_db: Path) -> None:
+    accounts.add_user(settings, "wang", "head", HEAD_PIN, now=FIXED_NOW)
+    accounts.add_user(settings, "li", "staff", STAFF_PIN, now=FIXED_NOW)
+
+
+@pytest.fixture
+def head(settings: Settings, staff_accounts: None) -> accounts.StaffSession:
+    return accounts.login(settings, "wang", HEAD_PIN, now=FIXED_NOW)
+
+
+@pytest.fixture
+def clerk(settings: Settings, staff_accounts: None) -> accounts.StaffSession:
+    return accounts.login(settings, "li", STAFF_PIN, now=FIXED_NOW)
+
+
+@pytest.fixture
+def make_staff_app(
+    settings: Settings, staff_accounts: None, clock: ManualClock
+) -> Callable[..., StaffApp]:
+    def build(**options: object) -> StaffApp:
+        return StaffApp(settings, clock=clock, now=lambda: FIXED_NOW, **options)  # type: ignore[arg-type]
 
     return build

@@ -1,15 +1,68 @@
-"""Helpers for tests: waiting on conditions, reading what is on screen."""
+"""What the tests share: constants (the fixed clock, PINs, hostile text),
+making tickets, waiting on conditions, reading what is on screen."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Static
+
+from kiosk.config import Settings
+from kiosk.tickets import IssuedTicket, TicketDraft, issue_ticket
+
+ZONE = ZoneInfo("Asia/Shanghai")
+FIXED_NOW = datetime(2026, 11, 25, 9, 30, tzinfo=ZONE)
+
+
+class ManualClock:
+    """A monotonic clock the test moves by hand (for idle and timeouts)."""
+
+    def __init__(self) -> None:
+        self.value = 1000.0
+
+    def __call__(self) -> float:
+        return self.value
+
+    def advance(self, seconds: float) -> None:
+        self.value += seconds
+
+
+# Resident text that would be an action or a markup error if it were ever
+# parsed as Textual markup.
+HOSTILE_MARKUP = "[@click=app.quit]x[/] [link="
+
+HEAD_PIN = "246810"
+STAFF_PIN = "135790"
+
+
+def issue(
+    settings: Settings,
+    category: str = "housing",
+    item: str = "lift",
+    description: str = "",
+    building: str = "五巷3号楼",
+    mobile: str = "",
+    at: datetime | None = None,
+) -> IssuedTicket:
+    draft = TicketDraft(
+        category=category,
+        item=item,
+        building=building,
+        description=description,
+        contact_mobile=mobile,
+        contact_name="张" if mobile else "",
+        consent=bool(mobile),
+    )
+    return issue_ticket(settings, draft, now=at or FIXED_NOW - timedelta(hours=1))
 
 
 async def wait_for(
@@ -58,3 +111,11 @@ def process_ended(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
     except FileNotFoundError:
         return True
+
+
+def with_printer(settings: Settings, target: str, **changes: Any) -> Settings:
+    """The settings with another printer (and a short timeout)."""
+    printer = dataclasses.replace(
+        settings.printer, target=target, timeout=1.0, **changes
+    )
+    return dataclasses.replace(settings, printer=printer)

@@ -68,6 +68,7 @@ def release_render_caches() -> None:
     residents that was ~30,000 strips and ~60 MB kept alive by dead screens.
     Emptying it as a resident leaves costs the next screen a few colour sums.
     """
+    # only when a resident leaves; private Textual API, see the docstring
     from rich.cells import cached_cell_len
     from textual._styles_cache import StylesCache
 
@@ -148,6 +149,7 @@ class KioskApp(App[None], inherit_bindings=False):
             header.show_status(self.online, label)
 
     def on_mount(self) -> None:
+        # screens load on first use: start-up carries the welcome screen only
         from screens.resident.welcome import WelcomeScreen
 
         self.set_class(self.large_text, "-large")
@@ -177,6 +179,7 @@ class KioskApp(App[None], inherit_bindings=False):
         The keypad never sends letters, so a letter on the welcome or track
         screen starts a scan; until Enter (or a pause) every key is part of it.
         """
+        # screens load on first use (start-up)
         from screens.resident.track import TrackScreen
         from screens.resident.welcome import WelcomeScreen
 
@@ -199,6 +202,7 @@ class KioskApp(App[None], inherit_bindings=False):
         return True
 
     def _scanned(self, text: str) -> None:
+        # the tracking code loads on the first scan (start-up)
         from kiosk.tracking import parse_scanned_link
 
         link = parse_scanned_link(self.settings, text)
@@ -209,6 +213,7 @@ class KioskApp(App[None], inherit_bindings=False):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="scan")
     def look_up_scanned(self, ticket_no: str, token: str) -> None:
+        # the tracking code loads on the first scan (start-up)
         from kiosk.tracking import track_by_token
 
         try:
@@ -221,6 +226,7 @@ class KioskApp(App[None], inherit_bindings=False):
 
     @on(TrackFound)
     def scanned_ticket_found(self, message: TrackFound) -> None:
+        # screens load on first use (start-up)
         from screens.resident.track import TrackScreen
 
         if message.ticket is not None:
@@ -234,6 +240,7 @@ class KioskApp(App[None], inherit_bindings=False):
         self.call_after_refresh(self._show_not_found)
 
     def _show_not_found(self) -> None:
+        # screens load on first use (start-up)
         from screens.resident.track import TrackScreen
 
         screen = self.current_screen()
@@ -241,6 +248,7 @@ class KioskApp(App[None], inherit_bindings=False):
             screen.show_error("track.not_found")
 
     def show_tracked(self, tracked: Tracked) -> None:
+        # screens load on first use (start-up)
         from screens.resident.track_result import TrackResultScreen
 
         self._pop_to_welcome()
@@ -265,6 +273,7 @@ class KioskApp(App[None], inherit_bindings=False):
             if remaining <= 0:
                 screen.dismiss(False)
             return
+        # screens load on first use (start-up)
         from screens.resident.issued_ticket import IssuedTicketScreen
         from screens.resident.track_result import TrackResultScreen
         from screens.resident.welcome import WelcomeScreen
@@ -304,6 +313,7 @@ class KioskApp(App[None], inherit_bindings=False):
     # -- the flow ------------------------------------------------------------
 
     def start_request(self) -> None:
+        # screens load on first use (start-up)
         from screens.resident.category import CategoryScreen
 
         self.draft = TicketDraft(language=self.language)
@@ -320,6 +330,7 @@ class KioskApp(App[None], inherit_bindings=False):
         popping them first would show the welcome screen for one frame, a
         full repaint before the ticket's own.
         """
+        # screens load on first use (start-up)
         from screens.resident.issued_ticket import IssuedTicketScreen
 
         self.draft = TicketDraft(language=self.language)
@@ -363,6 +374,7 @@ class KioskApp(App[None], inherit_bindings=False):
 
     @on(PrintFinished)
     def print_finished(self, message: PrintFinished) -> None:
+        # screens load on first use (start-up)
         from screens.resident.issued_ticket import IssuedTicketScreen
 
         screen = self.current_screen()

@@ -26,6 +26,7 @@ class CategoryScreen(ChoiceScreen):
         if draft.category != category.code:
             draft.category = category.code
             draft.item = ""
+        # the next screen loads on first use (start-up)
         from screens.resident.item import ItemScreen
 
         self.app.push_screen(ItemScreen())

@@ -80,6 +80,7 @@ class ContactScreen(KioskScreen):
             self.show_error(error.message_key)
             return
         self.query_one("#mobile-error", Static).update("")
+        # the next screen loads on first use (start-up)
         from screens.resident.consent import ConsentScreen
 
         self.app.push_screen(ConsentScreen(), self.consent_given)

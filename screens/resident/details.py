@@ -39,6 +39,7 @@ class DetailsScreen(ChoiceScreen):
         ]
 
     def choose(self, index: int) -> None:
+        # the next screens load on first use (start-up)
         from screens.resident.contact import ContactScreen
         from screens.resident.description import DescriptionScreen
         from screens.resident.location import LocationScreen
@@ -56,6 +57,7 @@ class DetailsScreen(ChoiceScreen):
         yield from super().compose_body()
 
     def action_forward(self) -> None:
+        # the next screen loads on first use (start-up)
         from screens.resident.review import ReviewScreen
 
         self.app.push_screen(ReviewScreen())

@@ -24,6 +24,7 @@ class ItemScreen(ChoiceScreen):
         category = self.kiosk.catalog.category(self.kiosk.draft.category)
         items = category.items
         self.kiosk.draft.item = items[index].code if index < len(items) else "other"
+        # the next screen loads on first use (start-up)
         from screens.resident.details import DetailsScreen
 
         self.app.push_screen(DetailsScreen())

@@ -68,6 +68,7 @@ class WelcomeScreen(ChoiceScreen):
         if index == 0:
             self.kiosk.start_request()
         elif index == 1:
+            # the next screen loads on first use (start-up)
             from screens.resident.track import TrackScreen
 
             self.app.push_screen(TrackScreen())

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding
 
@@ -17,6 +17,7 @@ from kiosk.accounts import StaffSession, record_lock
 from kiosk.catalog import Catalog, load_catalog
 from kiosk.config import Settings
 from kiosk.desk import recent_calls
+from screens.staff.board import BoardScreen
 from screens.staff.commands import StaffCommands
 from screens.staff.login import LoginScreen, UnlockScreen
 from screens.staff.messages import LoadFailed, ServingLoaded
@@ -76,8 +77,6 @@ class StaffApp(App[None]):
     def logged_in(self, session: StaffSession | None) -> None:
         if session is None:
             return
-        from screens.staff.board import BoardScreen
-
         self.session = session
         self.locked = False
         self.last_input = self.clock()
@@ -89,8 +88,6 @@ class StaffApp(App[None]):
     # -- idle lock --------------------------------------------------------------
 
     async def on_event(self, event: Any) -> None:
-        from textual import events
-
         if isinstance(event, events.Key | events.MouseDown):
             self.last_input = self.clock()
         await super().on_event(event)

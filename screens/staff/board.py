@@ -47,6 +47,7 @@ from screens.staff.messages import (
     DataChanged,
     LoadFailed,
 )
+from screens.staff.ticket_detail import TicketDetailScreen
 from screens.staff.widgets import StaffHeader
 
 if TYPE_CHECKING:
@@ -332,8 +333,6 @@ class BoardScreen(Screen[None]):
     # -- actions ------------------------------------------------------------------
 
     def open_ticket(self, ticket_no: str) -> None:
-        from screens.staff.ticket_detail import TicketDetailScreen
-
         self.app.push_screen(TicketDetailScreen(ticket_no))
 
     def action_open(self) -> None:

@@ -21,7 +21,7 @@ from kiosk.tickets import (
     mask_mobile,
     normalize_mobile,
 )
-from tests.conftest import FIXED_NOW, ZONE
+from tests.helpers import FIXED_NOW, ZONE
 
 
 def draft(**fields: object) -> TicketDraft:

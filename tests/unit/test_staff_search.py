@@ -9,8 +9,7 @@ import pytest
 
 from kiosk import cli, desk
 from kiosk.search import BoardQuery, board_page, change_marker, tab_counts
-from tests.conftest import FIXED_NOW
-from tests.staff.conftest import issue
+from tests.helpers import FIXED_NOW, issue
 
 TEXTS = [
     "3号楼电梯坏了",

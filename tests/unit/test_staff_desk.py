@@ -13,8 +13,7 @@ from db import AuditLog, Outbox, StaffUser, Ticket, TicketEvent, database, open_
 from kiosk import accounts, desk
 from kiosk.accounts import LoginError, SessionError, StaffError
 from kiosk.desk import ActionError
-from tests.conftest import FIXED_NOW
-from tests.staff.conftest import HEAD_PIN, STAFF_PIN, issue
+from tests.helpers import FIXED_NOW, HEAD_PIN, STAFF_PIN, issue
 
 
 def counts() -> tuple[int, int, int]:

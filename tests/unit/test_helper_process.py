@@ -73,7 +73,7 @@ def test_no_helper_outlives_its_parent(tmp_path: Path, ending: str) -> None:
         stdout=subprocess.PIPE,
         stderr=errors,
         text=True,
-        cwd=Path(__file__).resolve().parent.parent,
+        cwd=Path(__file__).resolve().parents[2],
     )
     errors.close()
     assert parent.stdout is not None

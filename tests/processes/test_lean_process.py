@@ -23,7 +23,7 @@ from screens.resident.review import ReviewScreen
 from screens.resident.welcome import WelcomeScreen
 from tests.helpers import wait_screen
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 # Started in a fresh interpreter exactly as the ``kiosk`` command starts,
 # up to the welcome screen painted and start-up's memory settled.

@@ -28,11 +28,9 @@ from screens.resident.review import ReviewScreen
 from screens.resident.track import TrackScreen
 from screens.resident.track_result import TrackResultScreen
 from screens.resident.welcome import WelcomeScreen
-from tests.conftest import FIXED_NOW
-from tests.helpers import screen_text, wait_for, wait_screen
+from tests.helpers import FIXED_NOW, HOSTILE_MARKUP, screen_text, wait_for, wait_screen
 
 SIZES = [(80, 24), (120, 40)]
-HOSTILE = "[@click=app.quit]x[/] [link="
 
 
 async def settle(pilot: Pilot[object], screen_type: type) -> None:
@@ -115,7 +113,7 @@ async def review_hostile(pilot: Pilot[object]) -> None:
     await settle(pilot, DetailsScreen)
     await pilot.press("2")
     await settle(pilot, DescriptionScreen)
-    await pilot.press(*HOSTILE)
+    await pilot.press(*HOSTILE_MARKUP)
     await pilot.press("enter", "enter")
     await settle(pilot, ReviewScreen)
 

@@ -1,6 +1,6 @@
 """One of the three processes of test_concurrency (run as a module).
 
-``python -m tests.staff.concurrent_worker kiosk|staff|sync DB COUNT`` prints
+``python -m tests.processes.concurrent_worker kiosk|staff|sync DB COUNT`` prints
 one JSON line with what it wrote; any exception ends it with exit code 1.
 """
 

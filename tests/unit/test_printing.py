@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import socket
 import subprocess
 import sys
@@ -21,19 +20,10 @@ from kiosk.printing.printer import print_ticket
 from kiosk.printing.ticket_image import printable, render_ticket, sample_ticket
 from kiosk.tickets import TicketDraft, issue_ticket
 from kiosk.tracking import check_code
-from screens.resident.issued_ticket import IssuedTicketScreen
-from screens.resident.welcome import WelcomeScreen
 from tests.escpos import escpos_to_image
-from tests.helpers import screen_text, wait_for, wait_screen
+from tests.helpers import with_printer
 
 NON_CJK_FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
-
-
-def with_printer(settings, target: str, **changes: object):  # type: ignore[no-untyped-def]
-    printer = dataclasses.replace(
-        settings.printer, target=target, timeout=1.0, **changes
-    )
-    return dataclasses.replace(settings, printer=printer)
 
 
 def issued(settings, **fields: object):  # type: ignore[no-untyped-def]
@@ -191,21 +181,6 @@ def test_failing_printers_leave_the_ticket_issued_and_unprinted(
     assert not outcome.ok and reason in outcome.detail
     row = Ticket.get(Ticket.ticket_no == ticket.ticket_no)
     assert row.print_state == "failed" and row.status == "received"
-
-
-async def test_kiosk_with_a_dead_printer_tells_the_resident_and_goes_back(
-    make_app, settings, clock, tmp_path
-):
-    app = make_app()
-    app.settings = with_printer(settings, f"escpos:{tmp_path / 'gone'}")
-    async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("1", "2", "1", "enter", "enter")
-        await wait_screen(pilot, IssuedTicketScreen)
-        await wait_for(pilot, lambda: "拍下二维码" in screen_text(app))
-        assert Ticket.get().print_state == "failed"
-        clock.advance(app.settings.kiosk.ticket_screen_seconds + 1)
-        await wait_screen(pilot, WelcomeScreen)
-    assert Ticket.select().count() == 1
 
 
 def run_cli(*args: str, config: Path) -> subprocess.CompletedProcess[str]:

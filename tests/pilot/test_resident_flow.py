@@ -14,9 +14,7 @@ from screens.resident.location import LocationScreen
 from screens.resident.review import ReviewScreen
 from screens.resident.welcome import WelcomeScreen
 from screens.widgets.bigtext import BigText
-from tests.helpers import screen_text, wait_for, wait_screen
-
-HOSTILE = "[@click=app.quit]x[/] [link="
+from tests.helpers import HOSTILE_MARKUP, screen_text, wait_for, wait_screen
 
 
 async def test_keypad_only_flow_issues_a_ticket(make_app, clock):
@@ -156,18 +154,18 @@ async def test_hostile_text_is_shown_literally_and_does_nothing(make_app):
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("1", "9", "1", "2")
         await wait_screen(pilot, DescriptionScreen)
-        await pilot.press(*HOSTILE)
+        await pilot.press(*HOSTILE_MARKUP)
         await pilot.press("enter")
         await wait_screen(pilot, DetailsScreen)
         await wait_for(pilot, lambda: "[@click=app.quit]x" in screen_text(app))
         await pilot.press("enter")
         await wait_screen(pilot, ReviewScreen)
-        assert HOSTILE in screen_text(app)
+        assert HOSTILE_MARKUP in screen_text(app)
         await pilot.click("#summary", offset=(10, 4))  # on the text itself
         assert app.is_running
         await pilot.press("enter")
         await wait_screen(pilot, IssuedTicketScreen)
-    assert Ticket.get().description == HOSTILE
+    assert Ticket.get().description == HOSTILE_MARKUP
 
 
 async def test_wrong_mobile_is_flagged_at_the_field_and_nothing_is_lost(make_app):

@@ -22,7 +22,7 @@ def test_kiosk_staff_and_sync_at_once(settings, staff_accounts):
             [
                 sys.executable,
                 "-m",
-                "tests.staff.concurrent_worker",
+                "tests.processes.concurrent_worker",
                 role,
                 path,
                 str(TICKETS),

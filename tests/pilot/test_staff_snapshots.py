@@ -1,6 +1,6 @@
 """Snapshots of the staff terminal at 120x40: login, the board, a ticket.
 
-Update after an intended change with ``pytest tests/staff/test_snapshots.py
+Update after an intended change with ``pytest tests/pilot/test_staff_snapshots.py
 --snapshot-update`` and look at the new SVGs before committing them.
 """
 
@@ -15,12 +15,16 @@ from kiosk import desk
 from screens.staff.board import BoardScreen
 from screens.staff.login import LoginScreen
 from screens.staff.ticket_detail import TicketDetailScreen
-from tests.conftest import FIXED_NOW
-from tests.helpers import wait_for, wait_screen
-from tests.staff.conftest import HEAD_PIN, issue
+from tests.helpers import (
+    FIXED_NOW,
+    HEAD_PIN,
+    HOSTILE_MARKUP,
+    issue,
+    wait_for,
+    wait_screen,
+)
 
 SIZE = (120, 40)
-HOSTILE = "[@click=app.quit]x[/] [link="
 
 
 @pytest.fixture
@@ -30,7 +34,7 @@ def board_data(settings, head):
     old = issue(settings, "sanitation", "rubbish", "垃圾三天没人清运", "1号楼", at=at)
     lift = issue(
         settings,
-        description="电梯困人，" + HOSTILE,
+        description="电梯困人，" + HOSTILE_MARKUP,
         mobile="13812345678",
         at=FIXED_NOW - timedelta(hours=5),
     )
@@ -40,7 +44,9 @@ def board_data(settings, head):
     moment = FIXED_NOW - timedelta(hours=4)
     desk.dispatch(settings, head, lift.ticket_no, "property", now=moment)
     desk.acknowledge(settings, head, lift.ticket_no, now=moment + timedelta(hours=1))
-    desk.add_note(settings, head, lift.ticket_no, "物业已派人，" + HOSTILE, now=moment)
+    desk.add_note(
+        settings, head, lift.ticket_no, "物业已派人，" + HOSTILE_MARKUP, now=moment
+    )
     desk.dispatch(settings, head, old.ticket_no, "enforcement", now=moment)
     return noise.ticket_no, lift.ticket_no
 
