@@ -64,7 +64,7 @@ def _positive(text: str) -> int:
 
 
 def command_sync(args: argparse.Namespace, settings: Settings) -> int:
-    from kiosk.sync import SyncEngine
+    from kiosk.sync.engine import SyncEngine
 
     where = settings.source or "the built-in defaults"
     if not settings.central.url:

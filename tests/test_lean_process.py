@@ -40,7 +40,8 @@ async def main():
         while not (isinstance(app.screen, WelcomeScreen) and gc.isenabled()):
             await pilot.pause()
         heavy = ("psycopg2", "PIL", "requests", "qrcode", "kiosk.staff",
-                 "kiosk.sync", "kiosk.printing", "kiosk.search", "multiprocessing")
+                 "kiosk.sync.client", "kiosk.sync.engine", "kiosk.sync.apply",
+                 "kiosk.printing", "kiosk.search", "multiprocessing")
         loaded = [name for name in heavy if sys.modules.get(name) is not None]
         print(json.dumps({"collector_at_start": collector_at_start,
                           "collector_after_paint": gc.isenabled(),

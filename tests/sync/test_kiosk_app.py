@@ -7,7 +7,7 @@ import uuid
 
 from db import Ticket
 from kiosk.app import KioskApp
-from kiosk.sync import SyncEngine
+from kiosk.sync.engine import SyncEngine
 from screens.ticket import TicketScreen
 from tests.helpers import screen_text, wait_for, wait_screen
 
