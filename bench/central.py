@@ -14,10 +14,10 @@ measuring costs the 2-core machine as little as possible):
   above a real district's (goal: under 200 ms);
 - catch-up: the same district while one more station, back after a long
   outage, pushes a backlog of ``BACKLOG_TICKETS`` tickets in full batches on
-  two streams (as kiosk/sync.py does): the district's p99 meanwhile, and how
-  long the backlog takes. The baseline, in the same run, is a second central
-  with no intake process (``--intake-processes 0``), which parses every push
-  in the process that writes.
+  two streams (as kiosk/sync/engine.py does): the district's p99 meanwhile,
+  and how long the backlog takes. The baseline, in the same run, is a second
+  central with no intake process (``--intake-processes 0``), which parses
+  every push in the process that writes.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ ROUND_SECONDS = 5.0  # a station's sync interval
 EVENTS_PER_PUSH = 5
 GOAL_P99_MS = 200.0
 BACKLOG_TICKETS = 10_000
-BACKLOG_STREAMS = 2  # as kiosk/sync.py's PUSH_STREAMS
+BACKLOG_STREAMS = 2  # as kiosk/sync/engine.py's PUSH_STREAMS
 CATCH_UP_STATION = "R0001"
 
 

@@ -105,7 +105,7 @@ def _measure(
 ) -> None:
     from db import database, open_database
     from kiosk.config import load_settings
-    from kiosk.sync import SyncEngine
+    from kiosk.sync.engine import SyncEngine
 
     code = "PHY3"
     key = _add_station(db_url, code)
@@ -145,7 +145,7 @@ def _measure(
 
 
 def _raw_outbox_read(path: Path) -> tuple[float, list[bytes]]:
-    from kiosk.sync import _PENDING_SQL, _event_json
+    from kiosk.sync.engine import _PENDING_SQL, _event_json
 
     started = time.perf_counter()
     connection = sqlite3.connect(path)

@@ -72,7 +72,7 @@ class CentralSettings:
     api_key: str = ""
     public_base_url: str = "http://127.0.0.1:8311"
     ca_bundle: str = ""
-    # Sync (kiosk/sync.py): events per request, seconds for the TCP/TLS
+    # Sync (kiosk/sync/engine.py): events per request, seconds for the TCP/TLS
     # connect and for each read, and the retry backoff (full jitter, capped).
     batch_size: int = 2000  # the central's default limit (docs/sync-protocol.md)
     connect_timeout: float = 5.0

@@ -38,7 +38,7 @@ def register(commands: Any) -> None:
 
 def command_sync(args: argparse.Namespace, settings: Settings) -> int:
     # requests loads for `kiosk sync` only, not for every other command
-    from kiosk.sync import SyncEngine
+    from kiosk.sync.engine import SyncEngine
 
     where = settings.source or "the built-in defaults"
     if not settings.central.url:

@@ -24,8 +24,8 @@ from kiosk.config import Settings
 from kiosk.i18n import other_language, translate
 from kiosk.printing.process import PrintProcess
 from kiosk.qr import QRRows
-from kiosk.sync_process import SyncProcess
-from kiosk.sync_state import sync_status
+from kiosk.sync.process import SyncProcess
+from kiosk.sync.state import sync_status
 from kiosk.tickets import IssuedTicket, TicketDraft
 from screens.resident.idle import IdleScreen
 from screens.resident.messages import (
@@ -463,7 +463,7 @@ class KioskApp(App[None], inherit_bindings=False):
     @work(thread=True, exclusive=True, exit_on_error=False, group="sync")
     def run_sync(self) -> None:
         """One sync pass, in the sync process; it never raises for network
-        faults (kiosk/sync_process.py)."""
+        faults (kiosk/sync/process.py)."""
         retry_in = self.sync_process.run_pass(self.settings, SYNC_DEADLINE_SECONDS)
         self.post_message(SyncFinished(retry_in=retry_in))
 

@@ -41,7 +41,8 @@ async def main():
         while not (isinstance(app.screen, WelcomeScreen) and gc.isenabled()):
             await pilot.pause()
         heavy = ("psycopg2", "PIL", "requests", "qrcode", "kiosk.accounts",
-                 "kiosk.desk", "kiosk.sync", "kiosk.printing.ticket_image",
+                 "kiosk.desk", "kiosk.sync.client", "kiosk.sync.engine",
+                 "kiosk.sync.apply", "kiosk.printing.ticket_image",
                  "kiosk.printing.printer", "kiosk.printing.backends",
                  "kiosk.search", "multiprocessing")
         loaded = [name for name in heavy if sys.modules.get(name) is not None]

@@ -14,8 +14,8 @@ import time
 
 from db import database
 from kiosk.demo import load_demo
-from kiosk.sync import PUSH_STREAMS, SyncEngine
-from kiosk.sync_state import sync_status
+from kiosk.sync.engine import PUSH_STREAMS, SyncEngine
+from kiosk.sync.state import sync_status
 from kiosk.tickets import TicketDraft, issue_ticket
 from tests.sync.conftest import Central, FaultProxy, Station, free_port, wait_for
 

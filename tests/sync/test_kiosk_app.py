@@ -6,7 +6,7 @@ import dataclasses
 import uuid
 
 from db import Ticket
-from kiosk.sync import SyncEngine
+from kiosk.sync.engine import SyncEngine
 from screens.resident.app import KioskApp
 from screens.resident.issued_ticket import IssuedTicketScreen
 from tests.helpers import screen_text, wait_for, wait_screen

@@ -18,7 +18,8 @@ from kiosk.catalog import load_catalog
 from kiosk.config import ConfigError, Settings, load_settings, render_config
 from kiosk.demo import load_demo
 from kiosk.states import STATUSES, Event, derive_status
-from kiosk.sync import apply_pulled_events, backoff_delay, parse_retry_after, redact
+from kiosk.sync.apply import apply_pulled_events
+from kiosk.sync.client import backoff_delay, parse_retry_after, redact
 from kiosk.tickets import TicketDraft, issue_ticket
 
 

@@ -56,7 +56,7 @@ def test_an_older_database_upgrades_on_start_up(tmp_path):
 def test_the_unsent_outbox_index_replaces_the_old_one_and_keeps_every_row(
     tmp_path,
 ):
-    from kiosk.sync import _PENDING_SQL
+    from kiosk.sync.engine import _PENDING_SQL
 
     path = tmp_path / "v3.db"
     old = sqlite3.connect(path)

@@ -1,8 +1,8 @@
 """The resident kiosk's background sync, in a helper process.
 
-The same engine as ``kiosk sync`` (kiosk.sync.SyncEngine), run pass by pass
-in a process of its own (kiosk/helper_process.py): requests, TLS and the
-JSON of a week's backlog stay out of the resident screen's process, and a
+The same engine as ``kiosk sync`` (kiosk.sync.engine.SyncEngine), run pass
+by pass in a process of its own (kiosk/helper_process.py): requests, TLS and
+the JSON of a week's backlog stay out of the resident screen's process, and a
 pass that drains thousands of events never holds the screen's GIL.
 """
 
@@ -25,8 +25,10 @@ _engine: Any = None  # the helper's SyncEngine, kept from pass to pass
 def _pass_in_child(settings: Settings, deadline_seconds: float) -> float | None:
     """Runs in the sync process: one pass; seconds until the next, if told."""
     global _engine
+    # Imported in the child only: the resident process never loads the
+    # engine (and requests with it).
     from db import open_database
-    from kiosk.sync import SyncEngine
+    from kiosk.sync.engine import SyncEngine
 
     if _engine is None:
         open_database(settings.database_path)

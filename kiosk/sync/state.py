@@ -1,9 +1,10 @@
-"""What the station knows of its sync, read from its database alone.
+"""What the station knows of its sync, kept in its database alone.
 
-The keys the sync engine (kiosk.sync) records its last outcome under, and
-the status the kiosk's header shows: the online dot and the pending count.
-Apart from kiosk.sync so that reading it never loads the network stack
-(requests, TLS) into the resident screen's process.
+The keys the sync engine (kiosk.sync.engine) records its last outcome and
+the pull cursor under, and the status the kiosk's header shows: the online
+dot and the pending count. Apart from the engine and its client so that
+reading it never loads the network stack (requests, TLS) into the resident
+screen's process.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from db import database
+from db import KeyValue, database
 from kiosk.config import Settings
 
 LAST_OK_KEY = "last_sync_ok"
@@ -22,6 +23,8 @@ LAST_ERROR_AT_KEY = "last_sync_error_at"
 # When the next sync may go to the network after a failure (backoff,
 # Retry-After); shared by every process on the station.
 RETRY_AT_KEY = "sync_retry_at"
+# Where the next pull starts (the central's cursor); moved with the events.
+CURSOR_KEY = "pull_cursor"
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,22 @@ def parse_time(text: str, settings: Settings) -> datetime:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=settings.zone)
     return moment.astimezone(settings.zone)
+
+
+def iso_time(moment: datetime) -> str:
+    """A time as recorded (ISO 8601, to the microsecond)."""
+    return moment.isoformat(timespec="microseconds")
+
+
+def get_value(key: str) -> str | None:
+    row = KeyValue.get_or_none(KeyValue.key == key)
+    return row.value if row else None
+
+
+def set_value(key: str, value: str) -> None:
+    KeyValue.insert(key=key, value=value).on_conflict(
+        conflict_target=[KeyValue.key], update={KeyValue.value: value}
+    ).execute()
 
 
 def sync_status(settings: Settings, now: datetime | None = None) -> SyncStatus:

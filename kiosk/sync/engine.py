@@ -1,7 +1,7 @@
-"""Sync with the central platform: push the outbox, pull events made centrally.
+"""The sync engine: push the outbox, pull events made centrally.
 
 One engine serves the ``kiosk sync`` daemon, ``kiosk sync --once`` and the
-kiosk app's background passes (in its sync process, kiosk/sync_process.py).
+kiosk app's background passes (in its sync process, kiosk/sync/process.py).
 It never holds a database lock while it waits on the network, and every
 network or server failure comes back as a one-line reason in a SyncResult,
 never as an exception.
@@ -17,18 +17,17 @@ a time per station database (a file lock): the app, the daemon and the staff
 terminal never push at once.
 
 Pull: events authored elsewhere since the station's cursor are merged into
-the local event log (origin 'central', never into the outbox), the ticket
-status is derived again, and the cursor moves, all in one transaction.
+the local event log (kiosk/sync/apply.py: origin 'central', never into the
+outbox), the ticket status is derived again, and the cursor moves, all in one
+transaction.
 """
 
 from __future__ import annotations
 
-import email.utils
 import fcntl
 import json
 import logging
 import random
-import re
 import sqlite3
 import threading
 import time
@@ -44,23 +43,30 @@ from peewee import PeeweeException
 
 from db import KeyValue, database, write_transaction
 from db.connection import describe_database_error
-from kiosk import __version__
 from kiosk.config import Settings
-from kiosk.states import TransitionError, next_status
-from kiosk.sync_state import (
+from kiosk.sync.apply import apply_pulled_events
+from kiosk.sync.client import (
+    CentralClient,
+    SyncError,
+    backoff_delay,
+    display_url,
+    redact,
+)
+from kiosk.sync.state import (
+    CURSOR_KEY,
     LAST_ERROR_AT_KEY,
     LAST_ERROR_KEY,
     LAST_OK_KEY,
     RETRY_AT_KEY,
+    get_value,
+    iso_time,
     parse_time,
+    set_value,
     thread_connection,
 )
 
 log = logging.getLogger("kiosk.sync")
 
-PUSH_PATH = "/api/v1/events"
-PULL_PATH = "/api/v1/events"
-CURSOR_KEY = "pull_cursor"
 # Request limits of the central (docs/sync-protocol.md): events per pull and
 # body bytes per push (its default is 4 MiB; keep well under it; a central
 # with a lower limit answers 413 and the batch is halved).
@@ -68,8 +74,6 @@ PULL_LIMIT = 500
 # Refused events parked one by one in a run before it stops and backs off.
 MAX_REJECTED_PER_RUN = 10
 MAX_BODY_BYTES = 3_600_000
-# Longest Retry-After the engine honours; a larger one is read as this.
-RETRY_AFTER_LIMIT = 3600.0
 # Rows per IN (...) list: well under SQLite's bound-parameter limit.
 SQL_CHUNK = 500
 # Batches in flight at once, each stream with its own tickets (see _push_all).
@@ -87,28 +91,6 @@ WHERE o.sent_at IS NULL AND o.id > ?
 ORDER BY o.id
 LIMIT ?
 """
-
-
-class SyncError(Exception):
-    """A sync step failed; the message is one line for people.
-
-    ``transient`` failures (network, timeouts, 5xx, 429) are retried with
-    backoff; the others (401, 403, 413, 422) need a person or a smaller batch.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        transient: bool = True,
-        status: int | None = None,
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.transient = transient
-        self.status = status
-        self.retry_after = retry_after
 
 
 @dataclass
@@ -188,220 +170,6 @@ class _Stream:
     sending: _Batch | None = None
     in_flight: Future[dict[str, Any]] | None = None
     answered: _Batch | None = None  # accepted by the central, not marked yet
-
-
-def backoff_delay(
-    failures: int, base: float, cap: float, rng: random.Random | None = None
-) -> float:
-    """Exponential backoff with full jitter: uniform(0, min(cap, base * 2**n))."""
-    chooser = rng or random
-    ceiling = min(cap, base * (2 ** min(max(failures - 1, 0), 30)))
-    return chooser.uniform(0, ceiling)
-
-
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return min(float(value), RETRY_AFTER_LIMIT)
-    try:
-        moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if moment is None:
-        return None
-    seconds = moment.timestamp() - (time.time() if now is None else now)
-    return min(max(seconds, 0.0), RETRY_AFTER_LIMIT)
-
-
-class CentralClient:
-    """The HTTP side: a requests.Session with timeouts, TLS verified, bearer key.
-
-    Every failure becomes a SyncError whose message never holds the API key.
-    """
-
-    def __init__(self, settings: Settings, session: requests.Session | None = None):
-        central = settings.central
-        self.base_url = central.url.rstrip("/")
-        self.api_key = central.api_key
-        self.timeout = (central.connect_timeout, central.read_timeout)
-        self.session = session or requests.Session()
-        # Certificate verification is always on; a CA bundle only adds trust.
-        self.session.verify = central.ca_bundle or True
-        self.session.trust_env = False
-        self.session.headers.update(
-            {
-                "Authorization": f"Bearer {self.api_key}",
-                "User-Agent": f"station-kiosk/{__version__}",
-                "Accept": "application/json",
-            }
-        )
-
-    def close(self) -> None:
-        self.session.close()
-
-    def push(self, body: bytes) -> dict[str, Any]:
-        return self._request(
-            "POST",
-            PUSH_PATH,
-            data=body,
-            headers={"Content-Type": "application/json; charset=utf-8"},
-        )
-
-    def pull(self, cursor: str | None, limit: int) -> dict[str, Any]:
-        params: dict[str, str | int] = {"limit": limit}
-        if cursor:
-            params["since"] = cursor
-        return self._request("GET", PULL_PATH, params=params)
-
-    def _request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-        url = self.base_url + path
-        where = _display_url(self.base_url)
-        try:
-            response = self.session.request(method, url, timeout=self.timeout, **kwargs)
-            content = response.content  # read fully: a cut body fails here
-        except requests.exceptions.SSLError as error:
-            raise SyncError(
-                self._clean(f"TLS certificate check failed for {where}: {error}")
-            ) from None
-        except requests.exceptions.ConnectTimeout:
-            raise SyncError(
-                f"the central at {where} did not accept a connection within "
-                f"{self.timeout[0]:g} s"
-            ) from None
-        except requests.exceptions.ReadTimeout:
-            raise SyncError(
-                f"the central at {where} did not answer within {self.timeout[1]:g} s"
-            ) from None
-        except requests.exceptions.ConnectionError as error:
-            raise SyncError(
-                f"cannot reach the central at {where} ({_reason(error)})"
-            ) from None
-        except requests.exceptions.RequestException as error:
-            raise SyncError(
-                f"the connection to the central at {where} failed ({_reason(error)})"
-            ) from None
-        status = response.status_code
-        if status >= 400:
-            raise self._status_error(response, content, where)
-        try:
-            parsed = json.loads(content)
-        except ValueError:
-            raise SyncError(
-                f"the central at {where} sent an answer that is not JSON "
-                f"(HTTP {status}, {len(content)} bytes)"
-            ) from None
-        if not isinstance(parsed, dict):
-            raise SyncError(f"the central at {where} sent an unexpected answer")
-        return parsed
-
-    def _status_error(
-        self, response: requests.Response, content: bytes, where: str
-    ) -> SyncError:
-        status = response.status_code
-        detail = _error_detail(content)
-        suffix = f": {detail}" if detail else ""
-        retry_after = parse_retry_after(response.headers.get("Retry-After"))
-        if status == 401:
-            return SyncError(
-                f"the central at {where} refused this station's API key (401)",
-                transient=False,
-                status=status,
-            )
-        if status == 403:
-            return SyncError(
-                self._clean(f"the central refused an event (403){suffix}"),
-                transient=False,
-                status=status,
-            )
-        if status == 413:
-            return SyncError(
-                "the central found the batch too big (413)",
-                transient=False,
-                status=status,
-            )
-        if status == 422:
-            return SyncError(
-                self._clean(f"the central refused a malformed batch (422){suffix}"),
-                transient=False,
-                status=status,
-            )
-        if status == 429 or status >= 500:
-            waited = f", retry after {retry_after:g} s" if retry_after else ""
-            return SyncError(
-                f"the central at {where} is unavailable (HTTP {status}{waited})",
-                status=status,
-                retry_after=retry_after,
-            )
-        return SyncError(
-            self._clean(f"the central at {where} answered HTTP {status}{suffix}"),
-            transient=False,
-            status=status,
-        )
-
-    def _clean(self, text: str) -> str:
-        return redact(text, self.api_key)
-
-
-def redact(text: str, secret: str) -> str:
-    """``text`` with the secret (and any bearer token) blanked out."""
-    if secret:
-        text = text.replace(secret, "***")
-    return re.sub(r"(?i)(bearer\s+)\S+", r"\1***", " ".join(text.split()))
-
-
-def _display_url(url: str) -> str:
-    """The URL without any user:password part."""
-    return re.sub(r"^(\w+://)[^/@]*@", r"\1", url)
-
-
-def _reason(error: BaseException) -> str:
-    """The innermost useful words of a requests/urllib3 error."""
-    text = str(error)
-    for pattern, words in (
-        (r"Connection refused", "connection refused"),
-        (
-            r"Name or service not known|getaddrinfo failed|Temporary failure in name",
-            "name not found",
-        ),
-        (r"Network is unreachable", "network unreachable"),
-        (r"No route to host", "no route to host"),
-        (
-            r"RemoteDisconnected|Connection aborted|closed connection",
-            "the connection was closed before an answer",
-        ),
-        (r"Connection reset", "the connection was reset"),
-        (
-            r"IncompleteRead|ProtocolError|InvalidChunkLength|Response ended",
-            "the answer was cut off",
-        ),
-        (r"timed out", "timed out"),
-    ):
-        if re.search(pattern, text):
-            return words
-    return type(error).__name__
-
-
-def _error_detail(content: bytes) -> str:
-    try:
-        parsed = json.loads(content)
-    except ValueError:
-        return ""
-    if not isinstance(parsed, dict):
-        return ""
-    detail = parsed.get("detail")
-    text = detail if isinstance(detail, str) else ""
-    errors = parsed.get("errors")
-    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
-        first = errors[0]
-        text += f" ({first.get('field', '?')}: {first.get('message', '')})"
-    return text.strip()[:300]
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="microseconds")
 
 
 def _chunks(items: Sequence[Any], size: int = SQL_CHUNK) -> Iterator[Sequence[Any]]:
@@ -569,7 +337,7 @@ class SyncEngine:
 
     def run_forever(self, stop: threading.Event) -> None:
         """The daemon loop: sync, then wait ``retry_in`` (or until ``stop``)."""
-        log.info("sync daemon started for %s", _display_url(self.central.url))
+        log.info("sync daemon started for %s", display_url(self.central.url))
         while not stop.is_set():
             result = self.run_once(
                 self.central.connect_timeout + self.central.read_timeout * 4
@@ -669,7 +437,7 @@ class SyncEngine:
         Only one sync runs per station database (the file lock), so reading
         outside a write transaction cannot race another pusher.
         """
-        moment = _iso(self.now())
+        moment = iso_time(self.now())
         rows = database.execute_sql(
             _PENDING_SQL,
             (
@@ -694,7 +462,7 @@ class SyncEngine:
     def _record_progress(self, answered: _Batch | None, sending: _Batch) -> None:
         """Mark the answered batch sent and count the attempt of the one being
         sent, in one transaction."""
-        moment = _iso(self.now())
+        moment = iso_time(self.now())
         with write_transaction():
             if answered is not None:
                 self._update_sent(answered.rows, moment)
@@ -763,7 +531,7 @@ class SyncEngine:
         if not rows:
             return
         with write_transaction():
-            self._update_sent(rows, _iso(self.now()))
+            self._update_sent(rows, iso_time(self.now()))
 
     @staticmethod
     def _update_sent(rows: Sequence[_Row], moment: str) -> None:
@@ -776,7 +544,7 @@ class SyncEngine:
             )
 
     def _reschedule(self, rows: Sequence[_Row], message: str, delay: float) -> None:
-        when = _iso(self.now() + timedelta(seconds=delay))
+        when = iso_time(self.now() + timedelta(seconds=delay))
         text = redact(message, self.central.api_key)
         ids = [row.outbox_id for row in rows]
         with write_transaction():
@@ -794,7 +562,7 @@ class SyncEngine:
         while True:
             if deadline is not None and self._monotonic() >= deadline:
                 return
-            cursor = _get_value(CURSOR_KEY)
+            cursor = get_value(CURSOR_KEY)
             reply = self.client.pull(cursor, limit)
             events = reply.get("events")
             next_cursor = reply.get("cursor")
@@ -830,7 +598,7 @@ class SyncEngine:
             return -1
 
     def _seconds_until_retry(self) -> float:
-        value = _get_value(RETRY_AT_KEY)
+        value = get_value(RETRY_AT_KEY)
         if not value:
             return 0.0
         try:
@@ -841,7 +609,7 @@ class SyncEngine:
 
     def _record_success(self) -> None:
         with write_transaction():
-            _set_value(LAST_OK_KEY, _iso(self.now()))
+            set_value(LAST_OK_KEY, iso_time(self.now()))
             KeyValue.delete().where(
                 KeyValue.key.in_([LAST_ERROR_KEY, LAST_ERROR_AT_KEY, RETRY_AT_KEY])
             ).execute()
@@ -849,14 +617,14 @@ class SyncEngine:
     def _record_failure(self, error: SyncError, delay: float) -> None:
         """Note the failure and when to try again, for every process to see."""
         moment = self.now()
-        retry_at = _iso(moment + timedelta(seconds=delay))
+        retry_at = iso_time(moment + timedelta(seconds=delay))
         message = redact(error.message, self.central.api_key)
         rows = error.rows if isinstance(error, _BatchFailed) else []
         try:
             with write_transaction():
-                _set_value(LAST_ERROR_KEY, message)
-                _set_value(LAST_ERROR_AT_KEY, _iso(moment))
-                _set_value(RETRY_AT_KEY, retry_at)
+                set_value(LAST_ERROR_KEY, message)
+                set_value(LAST_ERROR_AT_KEY, iso_time(moment))
+                set_value(RETRY_AT_KEY, retry_at)
                 ids = [row.outbox_id for row in rows]
                 for chunk in _chunks(ids):
                     database.execute_sql(
@@ -924,209 +692,3 @@ def _uuid_list(reply: dict[str, Any], key: str) -> set[str]:
     if not isinstance(value, list):
         raise SyncError(f"the central's push answer has no list {key!r}")
     return {str(item) for item in value}
-
-
-def _get_value(key: str) -> str | None:
-    row = KeyValue.get_or_none(KeyValue.key == key)
-    return row.value if row else None
-
-
-def _set_value(key: str, value: str) -> None:
-    KeyValue.insert(key=key, value=value).on_conflict(
-        conflict_target=[KeyValue.key], update={KeyValue.value: value}
-    ).execute()
-
-
-# Merging pulled events -----------------------------------------------------
-
-
-@dataclass
-class AppliedPull:
-    pulled: int = 0
-    skipped: int = 0
-    tickets_created: int = 0
-
-
-_SNAPSHOT_TEXT = (
-    "ticket_no",
-    "queue_no",
-    "station",
-    "category",
-    "created_at",
-    "unit",
-    "due_at",
-    "token",
-)
-
-
-def apply_pulled_events(
-    settings: Settings, events: Sequence[dict[str, Any]], cursor: str | None
-) -> AppliedPull:
-    """Merge central events into the local log and move the cursor, atomically.
-
-    An event already known (by uuid) is skipped; a 'received' event for an
-    unknown ticket creates it from the snapshot in its payload; an event for
-    a ticket this station does not have is skipped and logged. Each event
-    moves its ticket's status by ``kiosk.states.next_status``; one the rules
-    refuse is kept in the log but leaves the status as it is.
-    """
-    applied = AppliedPull()
-    statuses: dict[str, str] = {}
-    with write_transaction():
-        for event in events:
-            if _apply_one(settings, event, statuses, applied):
-                applied.pulled += 1
-            else:
-                applied.skipped += 1
-        for ticket_uuid, status in statuses.items():
-            database.execute_sql(
-                "UPDATE ticket SET status = ? WHERE uuid = ? AND status != ?",
-                (status, ticket_uuid, status),
-            )
-        if cursor is not None:
-            _set_value(CURSOR_KEY, cursor)
-    return applied
-
-
-def _apply_one(
-    settings: Settings,
-    event: dict[str, Any],
-    statuses: dict[str, str],
-    applied: AppliedPull,
-) -> bool:
-    uuid = event.get("uuid")
-    ticket_uuid = event.get("ticket_uuid")
-    kind = event.get("kind")
-    payload = event.get("payload") or {}
-    if not (
-        isinstance(uuid, str)
-        and isinstance(ticket_uuid, str)
-        and isinstance(kind, str)
-        and isinstance(payload, dict)
-    ):
-        log.warning("pulled event skipped: malformed %r", str(event)[:200])
-        return False
-    known = database.execute_sql(
-        "SELECT 1 FROM ticket_event WHERE uuid = ?", (uuid,)
-    ).fetchone()
-    if known:
-        return False
-    ticket_row = database.execute_sql(
-        "SELECT status FROM ticket WHERE uuid = ?", (ticket_uuid,)
-    ).fetchone()
-    status: str | None = statuses.get(ticket_uuid) or (
-        ticket_row[0] if ticket_row else None
-    )
-    if not ticket_row:
-        if kind != "received" or not _create_ticket(settings, ticket_uuid, payload):
-            log.warning(
-                "pulled event %s skipped: ticket %s is not at this station",
-                uuid,
-                event.get("ticket_no") or ticket_uuid,
-            )
-            return False
-        applied.tickets_created += 1
-    at = str(event.get("at") or _iso(datetime.now(settings.zone)))
-    database.execute_sql(
-        "INSERT INTO ticket_event (uuid, ticket_uuid, kind, actor, at, payload, "
-        "origin) VALUES (?, ?, ?, ?, ?, ?, 'central')",
-        (
-            uuid,
-            ticket_uuid,
-            kind,
-            str(event.get("actor") or "central"),
-            at,
-            json.dumps(payload, ensure_ascii=False),
-        ),
-    )
-    try:
-        statuses[ticket_uuid] = next_status(status, kind, payload)
-    except TransitionError as refused:
-        log.info("pulled %s on %s kept, status unchanged: %s", kind, uuid, refused)
-        if status is not None:
-            statuses[ticket_uuid] = status
-    return True
-
-
-def _create_ticket(
-    settings: Settings, ticket_uuid: str, snapshot: dict[str, Any]
-) -> bool:
-    """A ticket filed centrally (e.g. through Open311), from its snapshot."""
-    if not all(isinstance(snapshot.get(key), str) for key in _SNAPSHOT_TEXT):
-        return False
-    if snapshot["station"] != settings.station.code:
-        return False
-    clash = database.execute_sql(
-        "SELECT uuid FROM ticket WHERE ticket_no = ?", (snapshot["ticket_no"],)
-    ).fetchone()
-    if clash:
-        log.warning(
-            "central ticket %s has a number already used here",
-            snapshot["ticket_no"],
-        )
-        return False
-    created_at = snapshot["created_at"]
-    try:
-        day = parse_time(created_at, settings).strftime("%Y-%m-%d")
-    except ValueError:
-        return False
-
-    def text(key: str, default: str = "") -> str:
-        value = snapshot.get(key)
-        return value if isinstance(value, str) else default
-
-    def optional(key: str) -> str | None:
-        value = snapshot.get(key)
-        return value if isinstance(value, str) and value else None
-
-    contact_name, contact_mobile = optional("contact_name"), optional("contact_mobile")
-    database.execute_sql(
-        "INSERT INTO ticket (uuid, ticket_no, queue_no, station, day, category, "
-        "item, building, description, contact_name, contact_mobile, consent_at, "
-        "created_at, status, unit, due_at, token, print_state, language) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', ?, ?, ?, "
-        "'none', ?)",
-        (
-            ticket_uuid,
-            snapshot["ticket_no"],
-            snapshot["queue_no"],
-            snapshot["station"],
-            day,
-            snapshot["category"],
-            text("item", "other"),
-            text("building"),
-            text("description"),
-            contact_name,
-            contact_mobile,
-            created_at if (contact_name or contact_mobile) else None,
-            created_at,
-            snapshot["unit"],
-            snapshot["due_at"],
-            snapshot["token"],
-            text("language", "zh-CN"),
-        ),
-    )
-    _reserve_numbers(settings, snapshot["ticket_no"], snapshot["queue_no"], day)
-    return True
-
-
-def _reserve_numbers(
-    settings: Settings, ticket_no: str, queue_no: str, day: str
-) -> None:
-    """Keep the day's counters past a number the central gave out."""
-    station = settings.station.code
-    match = re.fullmatch(re.escape(station) + r"-\d{6}-(\d+)", ticket_no)
-    reservations = []
-    if match:
-        reservations.append(("ticket", int(match.group(1))))
-    queue = re.fullmatch(r"([A-Z])(\d+)", queue_no)
-    if queue:
-        reservations.append((f"queue:{queue.group(1)}", int(queue.group(2))))
-    for scope, value in reservations:
-        database.execute_sql(
-            "INSERT INTO daily_counter (station, day, scope, value) "
-            "VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (station, day, scope) DO UPDATE SET "
-            "value = MAX(value, excluded.value)",
-            (station, day, scope, value),
-        )
