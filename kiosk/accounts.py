@@ -22,6 +22,7 @@ from db import (
 )
 from db.connection import describe_database_error
 from kiosk.config import Settings
+from kiosk.errors import Refused
 from kiosk.queue_calls import recent_calls as recent_calls  # the desk calls them
 
 ROLES = ("staff", "head")
@@ -35,7 +36,7 @@ SCRYPT_P = 1
 SALT_BYTES = 16
 
 
-class StaffError(Exception):
+class StaffError(Refused):
     """An action or login was refused; the message is for the person at the desk."""
 
 

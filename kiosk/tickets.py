@@ -21,13 +21,14 @@ from db import DailyCounter, KeyValue, Outbox, Ticket, TicketEvent, write_transa
 from db.connection import describe_database_error
 from kiosk.catalog import OTHER_ITEM, Catalog, Category, load_catalog
 from kiosk.config import Settings
+from kiosk.errors import Refused
 from kiosk.text import DESCRIPTION_LIMIT, NAME_LIMIT, clean_text
 
 MOBILE_PATTERN = re.compile(r"^1[3-9]\d{9}$")
 TOKEN_BYTES = 16  # 128 bits
 
 
-class TicketInputError(Exception):
+class TicketInputError(Refused):
     """A field a resident filled in is not acceptable."""
 
     def __init__(self, field_name: str, message_key: str) -> None:
@@ -36,7 +37,7 @@ class TicketInputError(Exception):
         self.message_key = message_key
 
 
-class TicketSaveError(Exception):
+class TicketSaveError(Refused):
     """The ticket could not be stored; nothing was issued."""
 
 

@@ -49,6 +49,7 @@ from screens.staff.messages import (
 )
 from screens.staff.ticket_detail import TicketDetailScreen
 from screens.staff.widgets import StaffHeader
+from screens.workers import database_worker
 
 if TYPE_CHECKING:
     from screens.staff.app import StaffApp
@@ -149,39 +150,23 @@ class BoardScreen(Screen[None]):
         self.load(self.board_query, self.staff_app.now())
         self.load_counts()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="board")
+    @database_worker(group="board", description="load a board page", failed=LoadFailed)
     def load(self, query: BoardQuery, now: datetime) -> None:
-        try:
-            with database.connection_context():
-                page = board_page(query, now)
-                marker = change_marker()
-        except Exception as error:
-            self.post_message(LoadFailed(describe_database_error(error)))
-            return
-        self.post_message(BoardLoaded(page, marker))
+        page = board_page(query, now)
+        self.post_message(BoardLoaded(page, change_marker()))
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="counts")
+    @database_worker(group="counts", description="count the tabs", failed=LoadFailed)
     def load_counts(self) -> None:
-        try:
-            with database.connection_context():
-                counts = tab_counts()
-        except Exception as error:
-            self.post_message(LoadFailed(describe_database_error(error)))
-            return
-        self.post_message(CountsLoaded(counts))
+        self.post_message(CountsLoaded(tab_counts()))
 
     def poll(self) -> None:
         if self.app.screen is self or self in self.app.screen_stack:
             self.check_changes()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="poll")
+    # No failure message: the next poll tries again.
+    @database_worker(group="poll", description="look for changes")
     def check_changes(self) -> None:
-        try:
-            with database.connection_context():
-                marker = change_marker()
-        except Exception:  # the next poll tries again
-            return
-        self.post_message(DataChanged(marker))
+        self.post_message(DataChanged(change_marker()))
 
     @on(DataChanged)
     def data_changed(self, message: DataChanged) -> None:

@@ -1,0 +1,72 @@
+"""Database work in thread workers, the one way both apps do it.
+
+A worker method decorated with ``database_worker`` runs in a Textual thread
+worker on that thread's own database connection. Whatever it raises is
+turned into a sentence for a person, logged when it was not a refusal the
+domain meant, and posted as the ``failed`` message: failures are handled
+here, not in each worker. Workers never touch widgets; they post messages.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sqlite3
+from collections.abc import Callable
+from typing import Any
+
+from peewee import OperationalError
+from textual import work
+from textual.message import Message
+from textual.message_pump import MessagePump
+
+from db import database
+from db.connection import describe_database_error
+from kiosk.errors import Refused
+
+log = logging.getLogger("screens.workers")
+
+
+def reason_for(error: BaseException) -> str:
+    """A sentence for a person about ``error``."""
+    if isinstance(error, Refused):
+        return str(error)
+    return describe_database_error(error)
+
+
+def database_worker(
+    *,
+    group: str,
+    description: str,
+    failed: Callable[[str], Message] | None = None,
+    exclusive: bool = True,
+) -> Callable[[Callable[..., None]], Callable[..., Any]]:
+    """Run the decorated method in a thread worker, inside a connection.
+
+    On an exception, ``failed(reason)`` is posted (nothing, when ``failed``
+    is None: a best-effort read that the next one replaces).
+    """
+
+    def decorate(method: Callable[..., None]) -> Callable[..., Any]:
+        @functools.wraps(method)
+        def run(self: MessagePump, *args: Any, **kwargs: Any) -> None:
+            try:
+                with database.connection_context():
+                    method(self, *args, **kwargs)
+            except Exception as error:  # nobody ever sees a traceback
+                if isinstance(error, OperationalError | sqlite3.OperationalError):
+                    log.warning("%s failed: %s", description, error)  # busy, full
+                elif not isinstance(error, Refused):
+                    log.exception("%s failed", description)
+                if failed is not None:
+                    self.post_message(failed(reason_for(error)))
+
+        return work(
+            thread=True,
+            exclusive=exclusive,
+            exit_on_error=False,
+            group=group,
+            description=description,
+        )(run)
+
+    return decorate
