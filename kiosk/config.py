@@ -1,8 +1,11 @@
 """The station's settings: one typed object, read from TOML and validated.
 
-``kiosk`` runs with no file at all on the embedded demo station. A value that
-is wrong stops start-up with a ConfigError naming the file, the key and what
-is allowed.
+``kiosk`` runs with no file at all on the embedded demo station. Each setting
+is declared once, below, with its default, its range or choices and its
+description; the reader, its error messages and the commented file that
+``kiosk init`` writes are all made from those declarations. A value that is
+wrong stops start-up with a ConfigError naming the file, the key and what is
+allowed. Unknown keys are refused.
 """
 
 from __future__ import annotations
@@ -11,20 +14,22 @@ import json
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from kiosk.i18n import LANGUAGES
+
 APP_NAME = "station-kiosk"
 CONFIG_ENV = "KIOSK_CONFIG"
-LANGUAGES = ("zh-CN", "en")
 STATION_CODE = re.compile(r"^[A-Z][A-Z0-9]{1,7}$")
-
-
-# The tables (and keys) a config file may have at its top level.
-TOP_LEVEL_KEYS = frozenset(
-    {"station", "kiosk", "central", "printer", "staff", "database", "timezone"}
+STATION_CODE_HINT = (
+    "use 2-8 capital letters or digits, starting with a letter (e.g. PHY3)"
+)
+HTTP_URL = re.compile(r"^https?://[^\s/]+")
+PRINTER_TARGET = re.compile(
+    r"^(none|file:.+|escpos:.+|cups:[^\s]+|tcp://[^\s:/]+:\d+)$"
 )
 PRINTER_WIDTHS = (384, 576)  # dots: 58 mm and 80 mm thermal paper
 
@@ -37,6 +42,49 @@ class ConfigError(Exception):
         self.key = key
         where = str(source) if source else "the built-in defaults"
         super().__init__(f"{where}: {key}: {message}")
+
+
+# -- declarations ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Spec:
+    """What one setting allows, and the words that describe it."""
+
+    doc: str
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[Any, ...] = ()
+    choice_names: str = ""  # how the choices read in a message, when not plain
+    pattern: re.Pattern[str] | None = None
+    pattern_hint: str = ""
+    whole: bool = False  # a number that must be whole
+    in_template: bool = True  # written live in the template; else commented out
+
+
+def setting(default: Any, doc: str, **limits: Any) -> Any:
+    """A dataclass field carrying its Spec."""
+    return field(default=default, metadata={"spec": Spec(doc, **limits)})
+
+
+def spec_of(section: type, name: str) -> Spec:
+    for item in fields(section):
+        if item.name == name:
+            return item.metadata["spec"]  # type: ignore[no-any-return]
+    raise KeyError(name)
+
+
+def allowed_text(spec: Spec) -> str:
+    """What a setting allows, as an error message and the template say it."""
+    if spec.choice_names:
+        return spec.choice_names
+    if spec.choices:
+        return ", ".join(str(choice) for choice in spec.choices)
+    if spec.low is not None and spec.high is not None:
+        return f"{spec.low:g} to {spec.high:g}"
+    if spec.pattern_hint:
+        return spec.pattern_hint
+    return ""
 
 
 @dataclass(frozen=True)
@@ -59,42 +107,116 @@ class StationSettings:
 
 @dataclass(frozen=True)
 class KioskSettings:
-    language: str = "zh-CN"
-    idle_timeout: float = 60.0
-    idle_countdown: float = 15.0
-    ticket_screen_seconds: float = 45.0
-    large_text: bool = False
+    """[kiosk]: the resident screen."""
+
+    language: str = setting(
+        "zh-CN", "The language each new resident starts in.", choices=LANGUAGES
+    )
+    idle_timeout: float = setting(
+        60.0,
+        'Seconds without input before the kiosk asks "do you need more time?".',
+        low=5,
+        high=3600,
+    )
+    idle_countdown: float = setting(
+        15.0, "Seconds of that countdown before the form is cleared.", low=3, high=300
+    )
+    ticket_screen_seconds: float = setting(
+        45.0,
+        "Seconds the ticket stays on screen before the kiosk starts over.",
+        low=5,
+        high=600,
+    )
+    large_text: bool = setting(False, "Start in large-text, high-contrast mode.")
 
 
 @dataclass(frozen=True)
 class CentralSettings:
-    url: str = ""
-    api_key: str = ""
-    public_base_url: str = "http://127.0.0.1:8311"
-    ca_bundle: str = ""
-    # Sync (kiosk/sync/engine.py): events per request, seconds for the TCP/TLS
-    # connect and for each read, and the retry backoff (full jitter, capped).
-    batch_size: int = 2000  # the central's default limit (docs/sync-protocol.md)
-    connect_timeout: float = 5.0
-    read_timeout: float = 30.0
-    backoff_base: float = 1.0
-    backoff_cap: float = 300.0
-    sync_interval: float = 30.0
-    # The resident kiosk syncs in a helper process of its own; false where
-    # the kiosk-sync daemon runs (deploy/kiosk-sync.service) and does it.
-    background_sync: bool = True
+    """[central]: the subdistrict's central endpoint, and sync."""
+
+    url: str = setting(
+        "",
+        "The subdistrict's central endpoint; leave empty to run offline only.",
+        pattern=HTTP_URL,
+        pattern_hint="an http:// or https:// URL",
+    )
+    api_key: str = setting(
+        "", "This station's API key (keep this file readable by its owner only)."
+    )
+    public_base_url: str = setting(
+        "http://127.0.0.1:8311",
+        "Base of the tracking link in the QR code; defaults to url.",
+        pattern=HTTP_URL,
+        pattern_hint="an http:// or https:// URL",
+        in_template=False,
+    )
+    ca_bundle: str = setting(
+        "",
+        "A CA bundle to verify the central's certificate, if not a public CA.",
+        in_template=False,
+    )
+    batch_size: int = setting(
+        2000,  # the central's default limit (docs/sync-protocol.md)
+        "Sync: events per request.",
+        low=1,
+        high=5000,
+        whole=True,
+        in_template=False,
+    )
+    connect_timeout: float = setting(
+        5.0, "Seconds for the TCP/TLS connect.", low=0.1, high=120, in_template=False
+    )
+    read_timeout: float = setting(
+        30.0, "Seconds for each read.", low=0.1, high=600, in_template=False
+    )
+    backoff_base: float = setting(
+        1.0,
+        "Seconds of the first wait after a failure (full jitter, doubling).",
+        low=0.01,
+        high=600,
+        in_template=False,
+    )
+    backoff_cap: float = setting(
+        300.0,
+        "The longest wait after failures, in seconds (at least backoff_base).",
+        low=0.01,
+        high=86400,
+        in_template=False,
+    )
+    sync_interval: float = setting(
+        30.0, "Seconds between sync passes.", low=0.1, high=86400, in_template=False
+    )
+    background_sync: bool = setting(
+        True,
+        "The resident kiosk syncs in the background by itself; set false where "
+        "the kiosk-sync daemon runs (deploy/kiosk-sync.service): one syncing is "
+        "enough.",
+        in_template=False,
+    )
 
 
 @dataclass(frozen=True)
 class PrinterSettings:
-    """Where tickets are printed: ``none``, ``file:DIR``, ``escpos:DEVICE``,
-    ``tcp://HOST:PORT`` or ``cups:QUEUE``; empty means PNG files in a folder
-    named ``printed`` beside the database."""
+    """[printer]: where tickets are printed."""
 
-    target: str = ""
-    width: int = 384
-    font: str = ""
-    timeout: float = 5.0
+    target: str = setting(
+        "",
+        "Where tickets are printed: none, file:DIR (PNG files), "
+        "escpos:/dev/usb/lp0, tcp://HOST:9100 (ESC/POS network printer) or "
+        'cups:QUEUE. Empty: PNG files in a folder "printed" beside the database.',
+        pattern=PRINTER_TARGET,
+        pattern_hint="none, file:DIR, escpos:DEVICE, tcp://HOST:PORT or cups:QUEUE",
+    )
+    width: int = setting(
+        384,
+        "Paper width in dots.",
+        choices=PRINTER_WIDTHS,
+        choice_names="384 (58 mm paper), 576 (80 mm)",
+    )
+    font: str = setting(
+        "", "A font file with Chinese glyphs (path[:index]); empty: fontconfig."
+    )
+    timeout: float = setting(5.0, "Seconds to wait for the printer.", low=0.5, high=60)
 
     @property
     def enabled(self) -> bool:
@@ -103,10 +225,29 @@ class PrinterSettings:
 
 @dataclass(frozen=True)
 class StaffSettings:
-    """The front-desk terminal: PIN lockout and idle lock, in minutes."""
+    """[staff]: the front-desk terminal."""
 
-    lockout_minutes: float = 5.0
-    idle_lock_minutes: float = 10.0
+    lockout_minutes: float = setting(
+        5.0, "Minutes an account stays locked after five wrong PINs.", low=1, high=1440
+    )
+    idle_lock_minutes: float = setting(
+        10.0,
+        "Minutes of no input before the staff terminal locks itself.",
+        low=1,
+        high=480,
+    )
+
+
+SECTIONS: dict[str, type] = {
+    "kiosk": KioskSettings,
+    "central": CentralSettings,
+    "printer": PrinterSettings,
+    "staff": StaffSettings,
+}
+STATION_KEYS = ("code", "name", "name_en", "subdistrict", "subdistrict_en", "grids")
+GRID_KEYS = ("name", "name_en", "buildings")
+TOP_LEVEL_KEYS = frozenset({"station", *SECTIONS, "database", "timezone"})
+DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 
 def user_data_dir() -> Path:
@@ -128,7 +269,7 @@ class Settings:
     printer: PrinterSettings = field(default_factory=PrinterSettings)
     staff: StaffSettings = field(default_factory=StaffSettings)
     database_path: Path = field(default_factory=lambda: user_data_dir() / "kiosk.db")
-    timezone: str = "Asia/Shanghai"
+    timezone: str = DEFAULT_TIMEZONE
     source: Path | None = None
 
     @property
@@ -193,6 +334,9 @@ def load_settings(path: Path | None) -> Settings:
     return _Reader(path).settings(raw)
 
 
+# -- reading ------------------------------------------------------------------
+
+
 class _Reader:
     """Walks the raw TOML table and builds Settings, naming keys on error."""
 
@@ -202,58 +346,77 @@ class _Reader:
     def fail(self, key: str, message: str) -> ConfigError:
         return ConfigError(self.source, key, message)
 
-    def table(self, raw: dict[str, Any], key: str, allowed: set[str]) -> dict[str, Any]:
+    def keys(self, table: dict[str, Any], prefix: str, allowed: Any) -> None:
+        for name in table:
+            if name not in allowed:
+                where = f"{prefix}.{name}" if prefix else name
+                raise self.fail(
+                    where, f"unknown key; allowed: {', '.join(sorted(allowed))}"
+                )
+
+    def table(self, raw: dict[str, Any], key: str, allowed: Any) -> dict[str, Any]:
         value = raw.get(key, {})
         if not isinstance(value, dict):
             raise self.fail(key, "must be a table ([" + key + "])")
-        for name in value:
-            if name not in allowed:
-                raise self.fail(
-                    f"{key}.{name}",
-                    f"unknown key; allowed: {', '.join(sorted(allowed))}",
-                )
+        self.keys(value, key, allowed)
         return value
 
-    def text(self, table: dict[str, Any], prefix: str, key: str, default: str) -> str:
-        value = table.get(key, default)
+    def text(self, table: dict[str, Any], key: str, name: str, default: str) -> str:
+        value = table.get(name, default)
         if not isinstance(value, str):
-            raise self.fail(f"{prefix}.{key}", "must be a string")
+            raise self.fail(key, "must be a string")
         return value.strip()
 
-    def number(
-        self,
-        table: dict[str, Any],
-        prefix: str,
-        key: str,
-        default: float,
-        low: float,
-        high: float,
-    ) -> float:
-        value = table.get(key, default)
+    def value(self, table: dict[str, Any], prefix: str, item: Any) -> Any:
+        """One declared setting, checked against its Spec."""
+        spec: Spec = item.metadata["spec"]
+        key = f"{prefix}.{item.name}"
+        if item.name not in table:
+            return item.default
+        value = table[item.name]
+        kind = item.type
+        if kind == "bool":
+            if not isinstance(value, bool):
+                raise self.fail(key, "must be true or false")
+            return value
+        if kind == "str":
+            if not isinstance(value, str):
+                raise self.fail(key, "must be a string")
+            value = value.strip()
+            if spec.choices and value not in spec.choices:
+                raise self.fail(
+                    key, f"{value!r} is not allowed; allowed: {allowed_text(spec)}"
+                )
+            if value and spec.pattern is not None and not spec.pattern.match(value):
+                raise self.fail(key, f"{value!r} is not {spec.pattern_hint}")
+            return value
+        # int and float
+        if spec.choices:
+            if isinstance(value, bool) or value not in spec.choices:
+                raise self.fail(
+                    key, f"{value!r} is not allowed; allowed: {allowed_text(spec)}"
+                )
+            return int(value) if kind == "int" else float(value)
         if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.fail(key, f"must be a number from {allowed_text(spec)}")
+        assert spec.low is not None and spec.high is not None
+        if not spec.low <= value <= spec.high:
             raise self.fail(
-                f"{prefix}.{key}", f"must be a number from {low:g} to {high:g}"
+                key, f"{value!r} is out of range; allowed: {allowed_text(spec)}"
             )
-        if not low <= value <= high:
-            raise self.fail(
-                f"{prefix}.{key}",
-                f"{value!r} is out of range; allowed: {low:g} to {high:g}",
-            )
-        return float(value)
+        if spec.whole and value != int(value):
+            raise self.fail(key, "must be a whole number")
+        return int(value) if kind == "int" else float(value)
 
-    def flag(self, table: dict[str, Any], prefix: str, key: str, default: bool) -> bool:
-        value = table.get(key, default)
-        if not isinstance(value, bool):
-            raise self.fail(f"{prefix}.{key}", "must be true or false")
-        return value
+    def section(self, raw: dict[str, Any], name: str) -> dict[str, Any]:
+        kind = SECTIONS[name]
+        declared = fields(kind)
+        table = self.table(raw, name, {item.name for item in declared})
+        return {item.name: self.value(table, name, item) for item in declared}
 
     def settings(self, raw: dict[str, Any]) -> Settings:
-        for name in raw:
-            if name not in TOP_LEVEL_KEYS:
-                raise self.fail(
-                    name, f"unknown key; allowed: {', '.join(sorted(TOP_LEVEL_KEYS))}"
-                )
-        timezone = raw.get("timezone", "Asia/Shanghai")
+        self.keys(raw, "", TOP_LEVEL_KEYS)
+        timezone = raw.get("timezone", DEFAULT_TIMEZONE)
         if not isinstance(timezone, str):
             raise self.fail("timezone", "must be a string such as Asia/Shanghai")
         try:
@@ -265,31 +428,25 @@ class _Reader:
             ) from error
         return Settings(
             station=self.station(raw),
-            kiosk=self.kiosk(raw),
+            kiosk=KioskSettings(**self.section(raw, "kiosk")),
             central=self.central(raw),
-            printer=self.printer(raw),
-            staff=self.staff(raw),
+            printer=PrinterSettings(**self.section(raw, "printer")),
+            staff=StaffSettings(**self.section(raw, "staff")),
             database_path=self.database(raw),
             timezone=timezone,
             source=self.source,
         )
 
     def station(self, raw: dict[str, Any]) -> StationSettings:
-        table = self.table(
-            raw,
-            "station",
-            {"code", "name", "name_en", "subdistrict", "subdistrict_en", "grids"},
-        )
+        table = self.table(raw, "station", STATION_KEYS)
         if not table:
             return DEMO_STATION
-        code = self.text(table, "station", "code", "")
+        code = self.text(table, "station.code", "code", "")
         if not STATION_CODE.match(code):
             raise self.fail(
-                "station.code",
-                f"{code!r} is not allowed; use 2-8 capital letters or digits, "
-                "starting with a letter (e.g. PHY3)",
+                "station.code", f"{code!r} is not allowed; use {STATION_CODE_HINT}"
             )
-        name = self.text(table, "station", "name", "")
+        name = self.text(table, "station.name", "name", "")
         if not name:
             raise self.fail("station.name", "must not be empty")
         grids_raw = table.get("grids", [])
@@ -302,13 +459,8 @@ class _Reader:
             prefix = f"station.grids[{index}]"
             if not isinstance(grid_raw, dict):
                 raise self.fail(prefix, "must be a table with name and buildings")
-            for key in grid_raw:
-                if key not in {"name", "name_en", "buildings"}:
-                    raise self.fail(
-                        f"{prefix}.{key}",
-                        "unknown key; allowed: buildings, name, name_en",
-                    )
-            grid_name = self.text(grid_raw, prefix, "name", "")
+            self.keys(grid_raw, prefix, GRID_KEYS)
+            grid_name = self.text(grid_raw, f"{prefix}.name", "name", "")
             if not grid_name:
                 raise self.fail(f"{prefix}.name", "must not be empty")
             buildings = grid_raw.get("buildings", [])
@@ -321,180 +473,52 @@ class _Reader:
             grids.append(
                 Grid(
                     grid_name,
-                    self.text(grid_raw, prefix, "name_en", grid_name),
+                    self.text(grid_raw, f"{prefix}.name_en", "name_en", grid_name),
                     tuple(b.strip() for b in buildings),
                 )
             )
         return StationSettings(
             code=code,
             name=name,
-            name_en=self.text(table, "station", "name_en", name),
-            subdistrict=self.text(table, "station", "subdistrict", ""),
-            subdistrict_en=self.text(table, "station", "subdistrict_en", ""),
+            name_en=self.text(table, "station.name_en", "name_en", name),
+            subdistrict=self.text(table, "station.subdistrict", "subdistrict", ""),
+            subdistrict_en=self.text(
+                table, "station.subdistrict_en", "subdistrict_en", ""
+            ),
             grids=tuple(grids),
             demo=False,
         )
 
-    def kiosk(self, raw: dict[str, Any]) -> KioskSettings:
-        table = self.table(
-            raw,
-            "kiosk",
-            {
-                "language",
-                "idle_timeout",
-                "idle_countdown",
-                "ticket_screen_seconds",
-                "large_text",
-            },
-        )
-        defaults = KioskSettings()
-        language = self.text(table, "kiosk", "language", defaults.language)
-        if language not in LANGUAGES:
-            raise self.fail(
-                "kiosk.language", f"{language!r} is not allowed; allowed: zh-CN, en"
-            )
-        return KioskSettings(
-            language=language,
-            idle_timeout=self.number(
-                table, "kiosk", "idle_timeout", defaults.idle_timeout, 5, 3600
-            ),
-            idle_countdown=self.number(
-                table, "kiosk", "idle_countdown", defaults.idle_countdown, 3, 300
-            ),
-            ticket_screen_seconds=self.number(
-                table,
-                "kiosk",
-                "ticket_screen_seconds",
-                defaults.ticket_screen_seconds,
-                5,
-                600,
-            ),
-            large_text=self.flag(table, "kiosk", "large_text", defaults.large_text),
-        )
-
     def central(self, raw: dict[str, Any]) -> CentralSettings:
-        table = self.table(
-            raw,
-            "central",
-            {
-                "url",
-                "api_key",
-                "public_base_url",
-                "ca_bundle",
-                "batch_size",
-                "connect_timeout",
-                "read_timeout",
-                "backoff_base",
-                "backoff_cap",
-                "sync_interval",
-                "background_sync",
-            },
-        )
-        defaults = CentralSettings()
-        url = self.text(table, "central", "url", "")
-        if url and not re.match(r"^https?://[^\s/]+", url):
-            raise self.fail("central.url", f"{url!r} is not an http:// or https:// URL")
-        public = self.text(
-            table, "central", "public_base_url", url or defaults.public_base_url
-        )
-        if not re.match(r"^https?://[^\s/]+", public):
-            raise self.fail(
-                "central.public_base_url",
-                f"{public!r} is not an http:// or https:// URL",
-            )
-        ca_bundle = self.text(table, "central", "ca_bundle", "")
-        if ca_bundle:
-            bundle_path = Path(ca_bundle).expanduser()
+        values = self.section(raw, "central")
+        table = raw.get("central", {})
+        url = values["url"].rstrip("/")
+        public = str(table.get("public_base_url", "")).strip() or url
+        values["url"] = url
+        values["public_base_url"] = (
+            public or CentralSettings().public_base_url
+        ).rstrip("/")
+        if values["ca_bundle"]:
+            bundle_path = Path(values["ca_bundle"]).expanduser()
             if not bundle_path.is_absolute():
                 bundle_path = (self.source.parent / bundle_path).resolve()
             if not bundle_path.is_file():
                 raise self.fail(
                     "central.ca_bundle", f"{str(bundle_path)!r} is not a file"
                 )
-            ca_bundle = str(bundle_path)
-        batch_size = self.number(
-            table, "central", "batch_size", defaults.batch_size, 1, 5000
-        )
-        if batch_size != int(batch_size):
-            raise self.fail("central.batch_size", "must be a whole number")
-        backoff_base = self.number(
-            table, "central", "backoff_base", defaults.backoff_base, 0.01, 600
-        )
-        backoff_cap = self.number(
-            table, "central", "backoff_cap", defaults.backoff_cap, 0.01, 86400
-        )
-        if backoff_cap < backoff_base:
+            values["ca_bundle"] = str(bundle_path)
+        if values["backoff_cap"] < values["backoff_base"]:
             raise self.fail(
                 "central.backoff_cap",
-                f"{backoff_cap:g} is less than backoff_base ({backoff_base:g})",
+                f"{values['backoff_cap']:g} is less than backoff_base "
+                f"({values['backoff_base']:g})",
             )
-        return CentralSettings(
-            url=url.rstrip("/"),
-            api_key=self.text(table, "central", "api_key", ""),
-            public_base_url=public.rstrip("/"),
-            ca_bundle=ca_bundle,
-            batch_size=int(batch_size),
-            connect_timeout=self.number(
-                table, "central", "connect_timeout", defaults.connect_timeout, 0.1, 120
-            ),
-            read_timeout=self.number(
-                table, "central", "read_timeout", defaults.read_timeout, 0.1, 600
-            ),
-            backoff_base=backoff_base,
-            backoff_cap=backoff_cap,
-            sync_interval=self.number(
-                table, "central", "sync_interval", defaults.sync_interval, 0.1, 86400
-            ),
-            background_sync=self.flag(
-                table, "central", "background_sync", defaults.background_sync
-            ),
-        )
-
-    def printer(self, raw: dict[str, Any]) -> PrinterSettings:
-        table = self.table(raw, "printer", {"target", "width", "font", "timeout"})
-        defaults = PrinterSettings()
-        target = self.text(table, "printer", "target", defaults.target)
-        if (
-            target
-            and target != "none"
-            and not re.match(
-                r"^(file:.+|escpos:.+|cups:[^\s]+|tcp://[^\s:/]+:\d+)$", target
-            )
-        ):
-            raise self.fail(
-                "printer.target",
-                f"{target!r} is not allowed; use none, file:DIR, escpos:DEVICE, "
-                "tcp://HOST:PORT or cups:QUEUE",
-            )
-        width = table.get("width", defaults.width)
-        if isinstance(width, bool) or width not in PRINTER_WIDTHS:
-            raise self.fail(
-                "printer.width",
-                f"{width!r} is not allowed; allowed: 384 (58 mm paper), 576 (80 mm)",
-            )
-        return PrinterSettings(
-            target=target,
-            width=int(width),
-            font=self.text(table, "printer", "font", defaults.font),
-            timeout=self.number(table, "printer", "timeout", defaults.timeout, 0.5, 60),
-        )
-
-    def staff(self, raw: dict[str, Any]) -> StaffSettings:
-        table = self.table(raw, "staff", {"lockout_minutes", "idle_lock_minutes"})
-        defaults = StaffSettings()
-        return StaffSettings(
-            lockout_minutes=self.number(
-                table, "staff", "lockout_minutes", defaults.lockout_minutes, 1, 1440
-            ),
-            idle_lock_minutes=self.number(
-                table, "staff", "idle_lock_minutes", defaults.idle_lock_minutes, 1, 480
-            ),
-        )
+        return CentralSettings(**values)
 
     def database(self, raw: dict[str, Any]) -> Path:
         table = self.table(raw, "database", {"path"})
         default = Settings(station=DEMO_STATION).database_path
-        value = self.text(table, "database", "path", str(default))
+        value = self.text(table, "database.path", "path", str(default))
         if not value:
             raise self.fail("database.path", "must not be empty")
         path = Path(value).expanduser()
@@ -503,106 +527,86 @@ class _Reader:
         return path
 
 
-CONFIG_TEMPLATE = """\
-# Station kiosk configuration (TOML).
-# Start the kiosk with:  kiosk --config {path}   (or set KIOSK_CONFIG)
-
-# Time zone of the station: dates, daily ticket numbers and SLAs follow it.
-timezone = "Asia/Shanghai"
-
-[station]
-# 2-8 capital letters or digits, starting with a letter; ticket numbers
-# begin with it (PHY3-261125-001).
-code = "{code}"
-name = "{name}"
-name_en = "{name_en}"
-subdistrict = "{subdistrict}"
-subdistrict_en = "{subdistrict_en}"
-
-# The grids of the community and their buildings, as residents know them.
-# Residents pick one with the number keys; add as many as you need.
-{grids}
-[kiosk]
-# zh-CN or en: the language each new resident starts in.
-language = "zh-CN"
-# Seconds without input before the kiosk asks "do you need more time?" (5-3600),
-# and seconds of that countdown before the form is cleared (3-300).
-idle_timeout = 60
-idle_countdown = 15
-# Seconds the ticket stays on screen before the kiosk starts over (5-600).
-ticket_screen_seconds = 45
-# Start in large-text, high-contrast mode.
-large_text = false
-
-[central]
-# The subdistrict's central endpoint; leave empty to run offline only.
-url = "{central}"
-# This station's API key (keep this file readable by its owner only).
-api_key = "{api_key}"
-# Base of the tracking link in the QR code; defaults to url.
-# public_base_url = "https://track.example.gov.cn"
-# A CA bundle to verify the central's certificate, if not a public CA.
-# ca_bundle = "/etc/ssl/certs/subdistrict-ca.pem"
-# Sync: events per request (1-5000), timeouts in seconds, the backoff after a
-# failure (base and cap, seconds) and the pause between passes.
-# batch_size = 2000
-# connect_timeout = 5
-# read_timeout = 30
-# backoff_base = 1
-# backoff_cap = 300
-# sync_interval = 30
-# The resident kiosk syncs in the background by itself; set false where the
-# kiosk-sync daemon runs (deploy/kiosk-sync.service): one syncing is enough.
-# background_sync = true
-
-[printer]
-# Where tickets are printed: none, file:DIR (PNG files), escpos:/dev/usb/lp0,
-# tcp://HOST:9100 (ESC/POS network printer) or cups:QUEUE. Empty: PNG files
-# in a folder "printed" beside the database.
-target = ""
-# Paper width in dots: 384 (58 mm) or 576 (80 mm).
-width = 384
-# A font file with Chinese glyphs (path[:index]); empty: found by fontconfig.
-font = ""
-# Seconds to wait for the printer (0.5-60).
-timeout = 5
-
-[staff]
-# Minutes an account stays locked after five wrong PINs, and minutes of no
-# input before the staff terminal locks itself.
-lockout_minutes = 5
-idle_lock_minutes = 10
-
-[database]
-# The station's SQLite file (relative paths are relative to this file).
-path = "kiosk.db"
-"""
+# -- the commented file that ``kiosk init`` writes ------------------------------
 
 
-def _toml_string(value: str) -> str:
-    return json.dumps(value, ensure_ascii=False)[1:-1]
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value == int(value):
+        return str(int(value))
+    if isinstance(value, int | float):
+        return repr(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _comment(text: str, width: int = 78) -> list[str]:
+    lines: list[str] = []
+    line = "#"
+    for word in text.split():
+        if len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = "#"
+        line += " " + word
+    lines.append(line)
+    return lines
+
+
+def _section_text(name: str, values: dict[str, Any]) -> list[str]:
+    kind = SECTIONS[name]
+    lines = [f"[{name}]"]
+    for item in fields(kind):
+        spec: Spec = item.metadata["spec"]
+        allowed = allowed_text(spec)
+        doc = spec.doc + (f" Allowed: {allowed}." if allowed else "")
+        lines += _comment(doc)
+        value = values.get(item.name, item.default)
+        live = spec.in_template or item.name in values
+        lines.append(("" if live else "# ") + f"{item.name} = {_toml(value)}")
+    return lines + [""]
 
 
 def render_config(path: Path, code: str, name: str, central: str, api_key: str) -> str:
+    """The commented TOML that ``kiosk init`` writes: every setting with its
+    description and what it allows, the optional ones commented out."""
     demo = DEMO_STATION
-    grids = "".join(
-        "[[station.grids]]\n"
-        f'name = "{_toml_string(grid.name)}"\n'
-        f'name_en = "{_toml_string(grid.name_en)}"\n'
-        "buildings = ["
-        + ", ".join(f'"{_toml_string(b)}"' for b in grid.buildings)
-        + "]\n\n"
-        for grid in demo.grids
-    )
     is_demo = code == demo.code and not name
-    return CONFIG_TEMPLATE.format(
-        path=path,
-        code=code,
-        name=_toml_string(name or demo.name),
-        name_en=_toml_string(demo.name_en if is_demo else (name or demo.name_en)),
-        subdistrict=_toml_string(demo.subdistrict),
-        subdistrict_en=_toml_string(demo.subdistrict_en),
-        grids=grids,
-        central=_toml_string(central),
-        api_key=_toml_string(api_key),
-    )
+    lines = [
+        "# Station kiosk configuration (TOML).",
+        f"# Start the kiosk with:  kiosk --config {path}   (or set {CONFIG_ENV})",
+        "",
+        "# Time zone of the station: dates, daily ticket numbers and SLAs follow it.",
+        f"timezone = {_toml(DEFAULT_TIMEZONE)}",
+        "",
+        "[station]",
+        *_comment(
+            f"{STATION_CODE_HINT}; ticket numbers begin with it (PHY3-261125-001)."
+        ),
+        f"code = {_toml(code)}",
+        f"name = {_toml(name or demo.name)}",
+        f"name_en = {_toml(demo.name_en if is_demo else (name or demo.name_en))}",
+        f"subdistrict = {_toml(demo.subdistrict)}",
+        f"subdistrict_en = {_toml(demo.subdistrict_en)}",
+        "",
+        "# The grids of the community and their buildings, as residents know them.",
+        "# Residents pick one with the number keys; add as many as you need.",
+    ]
+    for grid in demo.grids:
+        lines += [
+            "[[station.grids]]",
+            f"name = {_toml(grid.name)}",
+            f"name_en = {_toml(grid.name_en)}",
+            "buildings = [" + ", ".join(_toml(b) for b in grid.buildings) + "]",
+            "",
+        ]
+    lines += _section_text("kiosk", {})
+    lines += _section_text("central", {"url": central, "api_key": api_key})
+    lines += _section_text("printer", {})
+    lines += _section_text("staff", {})
+    lines += [
+        "[database]",
+        "# The station's SQLite file (relative paths are relative to this file).",
+        'path = "kiosk.db"',
+        "",
+    ]
+    return "\n".join(lines)

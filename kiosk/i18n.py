@@ -7,7 +7,7 @@ from functools import cache
 from importlib import resources
 
 DEFAULT_LANGUAGE = "zh-CN"
-LANGUAGES = ("zh-CN", "en")
+LANGUAGES = ("zh-CN", "en")  # the one list: kiosk.config and the central use it
 
 
 @cache

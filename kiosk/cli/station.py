@@ -12,6 +12,7 @@ from kiosk.cli.errors import CommandError
 from kiosk.config import (
     DEMO_STATION,
     STATION_CODE,
+    STATION_CODE_HINT,
     Settings,
     load_settings,
     render_config,
@@ -54,8 +55,7 @@ def command_init(args: argparse.Namespace, settings: None) -> int:
     code = args.station or DEMO_STATION.code
     if not STATION_CODE.match(code):
         raise CommandError(
-            f"--station {code!r} is not allowed; use 2-8 capital letters or "
-            "digits, starting with a letter (e.g. PHY3)",
+            f"--station {code!r} is not allowed; use {STATION_CODE_HINT}",
             exit_code=2,
         )
     if path.exists() and not args.force:
