@@ -20,7 +20,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from central.language import pick_language
-from central.schemas import TICKET_NO_PATTERN, UUID_PATTERN, check_text
+from central.schemas import TICKET_NO_PATTERN, UUID_PATTERN, check_text, check_year
 from central.store.base import ZONE, StoreUnavailable, run_read
 from central.store.filing import NewRequest, file_request
 from central.store.stations import station_for_key
@@ -287,15 +287,22 @@ def _utc_param(name: str, value: str) -> datetime:
         raise Open311Error(
             400, f"{name}: use a W3C date-time such as 2026-11-25T00:00:00+08:00"
         ) from bad
+    try:
+        check_year(moment)
+    except ValueError as bad:
+        raise Open311Error(400, f"{name}: {bad}") from bad
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=ZONE)
     return moment.astimezone(UTC)
 
 
+WHOLE_NUMBER = re.compile(r"^[0-9]{1,9}$")  # ASCII digits: int() takes others
+
+
 def _positive(name: str, value: str | None, default: int, most: int) -> int:
     if value is None or value == "":
         return default
-    if not value.isdigit() or not 1 <= int(value) <= most:
+    if not WHOLE_NUMBER.match(value) or not 1 <= int(value) <= most:
         raise Open311Error(400, f"{name}: a whole number from 1 to {most}")
     return int(value)
 

@@ -56,18 +56,38 @@ def check_text(value: str) -> str:
     return value
 
 
+# The years a time may fall in: any time in them converts to UTC and to
+# Beijing time without overflow, and sorts as text.
+EARLIEST_YEAR = 1970
+LATEST_YEAR = 2999
+# RFC 3339 (what a station sends, and what Open311 serves back): date, "T",
+# time to the minute or second (a fraction at most microseconds), an offset.
+TIMESTAMP = re.compile(
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
+    r"(Z|[+-][0-9]{2}:[0-9]{2})$"
+)
+
+
+def check_year(moment: datetime) -> datetime:
+    """``moment`` if its year is one the central keeps, else ValueError."""
+    if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+        raise ValueError(f"must be in the years {EARLIEST_YEAR} to {LATEST_YEAR}")
+    return moment
+
+
 def check_timestamp(value: str) -> str:
-    """ISO 8601 with a UTC offset; kept as sent."""
+    """RFC 3339 with a UTC offset, in a year the central keeps; kept as sent."""
     if len(value) > 40:
         raise ValueError("is too long for a timestamp")
+    if not TIMESTAMP.match(value):
+        raise ValueError("must be an RFC 3339 time, e.g. 2026-11-25T09:30:00+08:00")
     try:
         moment = datetime.fromisoformat(value)
     except ValueError as error:
         raise ValueError(
-            "must be an ISO 8601 time, e.g. 2026-11-25T09:30:00+08:00"
+            "must be an RFC 3339 time, e.g. 2026-11-25T09:30:00+08:00"
         ) from error
-    if moment.tzinfo is None:
-        raise ValueError("needs a UTC offset, e.g. +08:00")
+    check_year(moment)
     return value
 
 

@@ -3,32 +3,36 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from central.db import CentralDatabase
-from central.schemas import FieldError
-from central.store.base import Rejected, run_read
+from central.store.base import Rejected, invalid, run_read
 from central.store.rows import CENTRAL_ORIGIN
 
 CURSOR_PREFIX = "c1"
 
 
+CURSOR = re.compile(rf"^{CURSOR_PREFIX}\.([0-9]{{1,19}})\.([0-9]{{1,19}})$")
+LARGEST_ID = 2**63 - 1  # a signed 64-bit integer, in both databases
+START = (0, 0)  # the cursor of an answer with no events, before any was handed out
+
+
+def _not_handed_out() -> Rejected:
+    return invalid("since", "not a cursor this central handed out")
+
+
 def parse_cursor(text: str | None) -> tuple[int, int]:
+    """``(tx, id)`` of a cursor, ``(-1, 0)`` for none; 422 if it is not one."""
     if not text:
         return (-1, 0)
-    parts = text.split(".")
-    if (
-        len(text) > 64
-        or len(parts) != 3
-        or parts[0] != CURSOR_PREFIX
-        or not all(part.isdigit() and len(part) <= 19 for part in parts[1:])
-    ):
-        raise Rejected(
-            422,
-            "since: not a cursor this central handed out",
-            [FieldError(field="since", message="not a cursor this central handed out")],
-        )
-    return int(parts[1]), int(parts[2])
+    found = CURSOR.match(text)
+    if found is None:
+        raise _not_handed_out()
+    tx, last_id = int(found[1]), int(found[2])
+    if tx > LARGEST_ID or last_id > LARGEST_ID:
+        raise _not_handed_out()
+    return tx, last_id
 
 
 def pull_events(
@@ -43,6 +47,16 @@ def pull_events(
     )
 
     def work() -> list[tuple[Any, ...]]:
+        # A cursor is the (tx, id) of an event it handed this station (events
+        # are never deleted): one look in the pull index tells a made-up one.
+        if tx >= 0 and (tx, last_id) != START:
+            handed_out = db.rows(
+                "SELECT 1 FROM event WHERE station = ? AND origin = ? AND tx = ? "
+                "AND id = ?",
+                (station, CENTRAL_ORIGIN, tx, last_id),
+            )
+            if not handed_out:
+                raise _not_handed_out()
         return db.rows(
             "SELECT tx, id, uuid, ticket_uuid, ticket_no, station, kind, actor, at, "
             "payload, origin FROM event "
