@@ -194,8 +194,10 @@ def write_push(
             )
         )
         _check_tickets(station, fresh, tickets)
+        _check_order(fresh, new, written)
         stored = insert_events(db, prepared.event_rows)
-        _save_statuses(db, _fold_stored(fresh, stored, tickets, new, written))
+        _check_repeats(db, fresh, stored)
+        _save_statuses(db, _fold_stored(fresh, stored, tickets, written))
         return {
             "stored": [item.uuid for item in fresh if item.uuid in stored],
             "duplicates": [item.uuid for item in fresh if item.uuid not in stored]
@@ -209,16 +211,18 @@ def _first_occurrences(
     checked: _Checked, same: _Shared
 ) -> tuple[list[_Fresh], list[str]]:
     """The batch's events the first time each uuid appears, and the repeats."""
-    seen: set[str] = set()
+    seen: dict[str, str] = {}  # event uuid: its ticket's uuid
     fresh: list[_Fresh] = []
     repeats: list[str] = []
     for index, event in enumerate(checked.events):
         key = event.uuid.lower()
+        ticket_uuid = event.ticket_uuid.lower()
         if key in seen:
+            if seen[key] != ticket_uuid:
+                raise _uuid_taken(index)
             repeats.append(key)
         else:
-            seen.add(key)
-            ticket_uuid = event.ticket_uuid.lower()
+            seen[key] = ticket_uuid
             fresh.append(
                 _Fresh(
                     index,
@@ -291,6 +295,45 @@ def _check_tickets(
             )
 
 
+def _check_order(
+    fresh: list[_Fresh], new: dict[str, _NewTicket], written: set[str]
+) -> None:
+    """A ticket this batch creates has no event before its ``received``."""
+    for item in fresh:
+        ticket_uuid = item.ticket_uuid
+        if ticket_uuid in written and item.position < new[ticket_uuid].position:
+            raise invalid(
+                f"events[{item.position}].ticket_uuid",
+                "unknown ticket; push its 'received' event first",
+            )
+
+
+def _check_repeats(db: CentralDatabase, fresh: list[_Fresh], stored: set[str]) -> None:
+    """An event the central already had is a duplicate only if it is the same
+    ticket's event; a uuid another ticket's event holds (whichever station's)
+    is refused, so no ticket is left without its events."""
+    repeats = {item.uuid: item for item in fresh if item.uuid not in stored}
+    keys = sorted(repeats)
+    for start in range(0, len(keys), 1000):
+        chunk = keys[start : start + 1000]
+        rows = db.rows(
+            "SELECT uuid, ticket_uuid FROM event "
+            f"WHERE uuid IN ({', '.join('?' * len(chunk))})",
+            chunk,
+        )
+        for event_uuid, ticket_uuid in rows:
+            item = repeats[str(event_uuid)]
+            if str(ticket_uuid) != item.ticket_uuid:
+                raise _uuid_taken(item.position)
+
+
+def _uuid_taken(position: int) -> Rejected:
+    return invalid(
+        f"events[{position}].uuid",
+        "already used by another event; give this event a uuid of its own",
+    )
+
+
 def _event_values(
     item: _Fresh, actor: str, station: str, received_at: str
 ) -> tuple[Any, ...]:
@@ -312,33 +355,21 @@ def _fold_stored(
     fresh: list[_Fresh],
     stored: set[str],
     tickets: dict[str, TicketState],
-    new: dict[str, _NewTicket],
     written: set[str],
 ) -> dict[str, TicketState]:
     """The tickets whose status row must change: the stored events folded over
     the tickets that existed, in the batch's order.
 
-    A ticket written by this batch already holds the fold of its events;
-    only if one of them was not stored after all (its uuid was taken, e.g. by
-    another ticket's event) is it folded again from the events that were.
+    A ticket written by this batch already holds the fold of its events: each
+    of them was stored (``_check_repeats`` refuses a uuid another ticket's
+    event holds, and a ticket that did not exist has no events yet).
     """
     changed: dict[str, TicketState] = {}
-    refold: set[str] = set()
     for item in fresh:
-        if item.ticket_uuid in written:
-            if item.uuid not in stored:
-                refold.add(item.ticket_uuid)
-        elif item.uuid in stored:
+        if item.ticket_uuid not in written and item.uuid in stored:
             ticket = tickets[item.ticket_uuid]
             _apply(ticket, item.kind, json.loads(item.payload), item.at)
             changed[ticket.uuid] = ticket
-    for ticket_uuid in refold:
-        ticket = new[ticket_uuid].initial(ticket_uuid)
-        for item in fresh:
-            if item.ticket_uuid == ticket_uuid and item.uuid in stored:
-                _apply(ticket, item.kind, json.loads(item.payload), item.at)
-        ticket.changed = True
-        changed[ticket_uuid] = ticket
     return changed
 
 
