@@ -65,6 +65,11 @@ class Open311Error(Exception):
         self.description = description
 
 
+# What XML 1.0 cannot carry at all: C0 controls but tab and line breaks,
+# surrogates, U+FFFE and U+FFFF. Dropped from every text, whatever is stored.
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def _xml_element(tag: str, value: Any) -> ElementTree.Element:
     element = ElementTree.Element(tag)
     if isinstance(value, dict):
@@ -77,7 +82,7 @@ def _xml_element(tag: str, value: Any) -> ElementTree.Element:
     elif isinstance(value, bool):
         element.text = "true" if value else "false"
     elif value is not None:
-        element.text = str(value)
+        element.text = NOT_XML.sub("", str(value))
     return element
 
 

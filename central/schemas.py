@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from kiosk.states import EVENT_KINDS
+from kiosk.text import clean_text
 
 PAYLOAD_LIMIT = 16 * 1024
 # The push limits a central has unless told otherwise (serve --max-batch,
@@ -183,6 +184,20 @@ def Text(max_length: int, min_length: int = 0) -> Any:  # noqa: N802
     ]
 
 
+def CleanText(max_length: int, multiline: bool = False) -> Any:  # noqa: N802
+    """Text a person typed: checked, then cleaned by the kiosk's own rules
+    (``kiosk.text.clean_text``: no escape sequences or control, format or
+    unassigned characters), as the kiosk cleans it before it stores it."""
+    return Annotated[
+        str,
+        StringConstraints(max_length=max_length),
+        AfterValidator(check_text),
+        AfterValidator(
+            lambda value: clean_text(value, max_length, multiline=multiline)
+        ),
+    ]
+
+
 def Pattern(pattern: str) -> Any:  # noqa: N802
     return Annotated[str, StringConstraints(pattern=pattern)]
 
@@ -225,14 +240,14 @@ class TicketSnapshot(BaseModel):
     model_config = ConfigDict(extra="ignore", strict=True)
 
     ticket_no: Pattern(TICKET_NO_PATTERN)  # type: ignore[valid-type]
-    queue_no: Text(16)  # type: ignore[valid-type]
+    queue_no: CleanText(16)  # type: ignore[valid-type]
     station: Pattern(STATION_PATTERN)  # type: ignore[valid-type]
     category: Pattern(CODE_PATTERN)  # type: ignore[valid-type]
     item: Pattern(CODE_PATTERN)  # type: ignore[valid-type]
-    building: Text(200)  # type: ignore[valid-type]
-    description: Text(4000)  # type: ignore[valid-type]
-    contact_name: Text(100) | None = None  # type: ignore[valid-type]
-    contact_mobile: Text(20) | None = None  # type: ignore[valid-type]
+    building: CleanText(200)  # type: ignore[valid-type]
+    description: CleanText(4000, multiline=True)  # type: ignore[valid-type]
+    contact_name: CleanText(100) | None = None  # type: ignore[valid-type]
+    contact_mobile: CleanText(20) | None = None  # type: ignore[valid-type]
     created_at: Timestamp
     unit: Pattern(CODE_PATTERN)  # type: ignore[valid-type]
     due_at: Timestamp
