@@ -33,7 +33,9 @@ from pathlib import Path
 
 from bench.services import Unavailable, running_central, scratch_database
 from bench.stats import emit, note, percentile, ratio
+from central.db import CentralDatabase, parse_target
 from central.schemas import DEFAULT_MAX_BATCH
+from central.store.stations import add_station
 
 SATURATION_STATIONS = 200
 SATURATION_SECONDS = 15.0
@@ -307,18 +309,13 @@ def _summary(latencies: list[float], failures: int, wall: float) -> dict[str, fl
 
 def _register(db_url: str, count: int, last: str = "") -> list[tuple[str, str]]:
     """``count`` stations and their keys; the last one named ``last`` if given."""
-    from central import store
-    from central.db import CentralDatabase, parse_target
-
     codes = [f"S{n:04d}" for n in range(count)]
     if last:
         codes[-1] = last
     db = CentralDatabase(parse_target(db_url))
     db.open()
     try:
-        return [
-            (code, store.add_station(db, code, f"模拟服务站 {code}")) for code in codes
-        ]
+        return [(code, add_station(db, code, f"模拟服务站 {code}")) for code in codes]
     finally:
         db.close()
 

@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from central import store
+from central import open311, tracking_page
 from central.db import CentralDatabase
 from central.intake import Intake
 from central.schemas import (
@@ -32,6 +32,10 @@ from central.schemas import (
     PushResult,
     field_name,
 )
+from central.store.base import Rejected, StoreUnavailable, now_local, ping, run_read
+from central.store.pull import pull_events
+from central.store.push import write_push
+from central.store.stations import station_for_key
 
 
 @dataclass(frozen=True)
@@ -154,23 +158,21 @@ def create_app(db: CentralDatabase, settings: ServerSettings | None = None) -> F
     def authenticated_station(request: Request) -> str:
         key = _bearer_key(request.headers.get("authorization"))
         if key is None:
-            raise store.Rejected(
+            raise Rejected(
                 401, "send the station's API key as Authorization: Bearer <key>"
             )
-        station = store.run_read(db, lambda: store.station_for_key(db, key))
+        station = run_read(db, lambda: station_for_key(db, key))
         if station is None:
-            raise store.Rejected(401, "the API key is not valid")
+            raise Rejected(401, "the API key is not valid")
         return station
 
-    @app.exception_handler(store.Rejected)
-    async def rejected(request: Request, error: store.Rejected) -> JSONResponse:
+    @app.exception_handler(Rejected)
+    async def rejected(request: Request, error: Rejected) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
         return error_response(error.status, error.detail, error.errors, headers)
 
-    @app.exception_handler(store.StoreUnavailable)
-    async def unavailable(
-        request: Request, error: store.StoreUnavailable
-    ) -> JSONResponse:
+    @app.exception_handler(StoreUnavailable)
+    async def unavailable(request: Request, error: StoreUnavailable) -> JSONResponse:
         return error_response(503, str(error), headers={"Retry-After": "5"})
 
     @app.exception_handler(RequestValidationError)
@@ -212,7 +214,7 @@ def create_app(db: CentralDatabase, settings: ServerSettings | None = None) -> F
         ``intake`` says whether large pushes are prepared in intake processes
         yet (``ready``), not yet (``starting``) or never here (``off``).
         """
-        store.ping(db)
+        ping(db)
         return JSONResponse({"status": "ok", "database": "ok", "intake": intake.state})
 
     @app.post(
@@ -242,9 +244,9 @@ def create_app(db: CentralDatabase, settings: ServerSettings | None = None) -> F
         def authenticated_push() -> dict[str, Any]:
             # One trip to a worker thread: the key first (401 before 422).
             station = authenticated_station(request)
-            received_at = store.now_local().isoformat()
+            received_at = now_local().isoformat()
             prepared = intake.prepare(body, station, received_at)
-            return store.write_push(db, station, prepared)
+            return write_push(db, station, prepared)
 
         return JSONResponse(await run_in_threadpool(authenticated_push))
 
@@ -262,12 +264,10 @@ def create_app(db: CentralDatabase, settings: ServerSettings | None = None) -> F
         limit: int = Query(100, ge=1, le=500),
     ) -> JSONResponse:
         """Events made centrally on this station's tickets, after the cursor."""
-        return JSONResponse(store.pull_events(db, station, since, limit))
-
-    from central import open311, tracking
+        return JSONResponse(pull_events(db, station, since, limit))
 
     app.include_router(open311.router)
-    app.include_router(tracking.router)
+    app.include_router(tracking_page.router)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:

@@ -12,7 +12,9 @@ from central.db import CentralDatabase, DatabaseError, parse_target
 from central.intake import MOST_PROCESSES as MOST_INTAKE_PROCESSES
 from central.intake import default_processes
 from central.schemas import DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY
-from central.store import CENTRAL_KINDS
+from central.store.base import Rejected, StoreUnavailable
+from central.store.central_events import CENTRAL_KINDS, record_central_event
+from central.store.stations import add_station, list_stations, stats
 from kiosk.states import RATINGS, WITHDRAW_REASONS, TransitionError
 
 DB_ENV = "KIOSK_CENTRAL_DB"
@@ -80,9 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     _database_option(listing)
     listing.add_argument("--json", action="store_true")
 
-    stats = commands.add_parser("stats", help="count stations, tickets and events")
-    _database_option(stats)
-    stats.add_argument("--json", action="store_true")
+    counting = commands.add_parser("stats", help="count stations, tickets and events")
+    _database_option(counting)
+    counting.add_argument("--json", action="store_true")
 
     ticket = commands.add_parser("ticket", help="act on a ticket centrally")
     ticket_commands = ticket.add_subparsers(dest="ticket_command", required=True)
@@ -132,18 +134,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace, db: CentralDatabase) -> int:
-    from central import store
-
     try:
         if args.command == "serve":
             return _serve(args, db)
         if args.command == "station" and args.station_command == "add":
-            key = store.add_station(db, args.code, args.name)
+            key = add_station(db, args.code, args.name)
             print(f"station {args.code} ({args.name.strip()}) added; its API key:")
             print(key)
             return 0
         if args.command == "station" and args.station_command == "list":
-            stations = store.list_stations(db)
+            stations = list_stations(db)
             if args.json:
                 print(json.dumps(stations, ensure_ascii=False))
             for entry in [] if args.json else stations:
@@ -151,7 +151,7 @@ def _run(args: argparse.Namespace, db: CentralDatabase) -> int:
                 print(f"{entry['code']}\t{entry['name']}{state}")
             return 0
         if args.command == "stats":
-            counts = store.stats(db)
+            counts = stats(db)
             if args.json:
                 print(json.dumps(counts))
             else:
@@ -160,20 +160,19 @@ def _run(args: argparse.Namespace, db: CentralDatabase) -> int:
             return 0
         if args.command == "ticket":
             return _update(args, db)
-    except store.Rejected as error:
+    except Rejected as error:
         return _fail(error.detail)
-    except store.StoreUnavailable as error:
+    except StoreUnavailable as error:
         return _fail(str(error))
     return _fail("unknown command")
 
 
 def _update(args: argparse.Namespace, db: CentralDatabase) -> int:
-    from central import store
-
     payload: dict[str, Any] = {}
     if args.text:
         payload["text"] = args.text
     if args.unit:
+        # the catalog loads only for an update that names a unit
         from kiosk.catalog import load_catalog
 
         if args.unit not in load_catalog().units:
@@ -185,7 +184,7 @@ def _update(args: argparse.Namespace, db: CentralDatabase) -> int:
     if args.reason:
         payload["reason"] = args.reason
     try:
-        event = store.record_central_event(
+        event = record_central_event(
             db, args.ticket_no, args.kind, payload, f"central:{args.actor}"
         )
     except LookupError:
@@ -200,6 +199,7 @@ def _update(args: argparse.Namespace, db: CentralDatabase) -> int:
 
 
 def _serve(args: argparse.Namespace, db: CentralDatabase) -> int:
+    # the server (uvicorn, FastAPI) loads for `serve` only, not for the tools
     import uvicorn
 
     from central.app import ServerSettings, create_app

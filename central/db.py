@@ -131,7 +131,8 @@ MIGRATIONS: Sequence[_MigrationStep] = (
     # grow in order, so a push's new events land together at the end of the
     # index instead of on a random page each (uuids): on SQLite, where every
     # commit rewrites each page it touched, that was a third of a push's
-    # writes. An event's ticket_no is always its ticket's (store.py checks).
+    # writes. An event's ticket_no is always its ticket's (central/store/push.py
+    # checks).
     _MigrationStep.from_template(
         (
             "CREATE INDEX event_ticket_no ON event (ticket_no, id)",

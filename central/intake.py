@@ -25,8 +25,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from central import store
 from central.schemas import FieldError, PushBatch, field_errors
+from central.store.base import Rejected
+from central.store.push import PreparedPush, prepare_push
 from kiosk.helper_process import HelperFailed, HelperProcess
 
 # Bodies from this size up go to an intake process: about 200 real events.
@@ -54,14 +55,14 @@ def parse_batch(body: bytes, max_batch: int) -> PushBatch:
     try:
         data = json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
     except (UnicodeDecodeError, ValueError, RecursionError) as error:
-        raise store.Rejected(
+        raise Rejected(
             422,
             "the body is not valid JSON",
             [FieldError(field="body", message=f"not valid UTF-8 JSON: {error}"[:200])],
         ) from error
     if isinstance(data, dict) and isinstance(data.get("events"), list):
         if len(data["events"]) > max_batch:
-            raise store.Rejected(
+            raise Rejected(
                 413,
                 f"{len(data['events'])} events in one batch; at most {max_batch} "
                 "are taken at once",
@@ -69,11 +70,9 @@ def parse_batch(body: bytes, max_batch: int) -> PushBatch:
     try:
         return PushBatch.model_validate(data)
     except ValidationError as error:
-        raise store.Rejected(
-            422, "some events are not valid", field_errors(error)
-        ) from error
+        raise Rejected(422, "some events are not valid", field_errors(error)) from error
     except RecursionError as error:
-        raise store.Rejected(
+        raise Rejected(
             422,
             "the body is nested too deeply",
             [FieldError(field="body", message="nested too deeply")],
@@ -82,12 +81,13 @@ def parse_batch(body: bytes, max_batch: int) -> PushBatch:
 
 def prepare(
     body: bytes, max_batch: int, station: str, received_at: str
-) -> store.PreparedPush | store.Rejected:
-    """The push ready for ``store.write_push``, or why it is refused (handed
-    back, not raised, so that it crosses from a process as plain data)."""
+) -> PreparedPush | Rejected:
+    """The push ready for ``central.store.push.write_push``, or why it is
+    refused (handed back, not raised, so that it crosses from a process as
+    plain data)."""
     try:
-        return store.prepare_push(station, parse_batch(body, max_batch), received_at)
-    except store.Rejected as error:
+        return prepare_push(station, parse_batch(body, max_batch), received_at)
+    except Rejected as error:
         return error
 
 
@@ -155,11 +155,9 @@ class Intake:
         if not self._closed:
             self.ready.set()
 
-    def prepare(
-        self, body: bytes, station: str, received_at: str
-    ) -> store.PreparedPush:
+    def prepare(self, body: bytes, station: str, received_at: str) -> PreparedPush:
         """The push ready to write; raises Rejected for a refused one."""
-        outcome: store.PreparedPush | store.Rejected | None = None
+        outcome: PreparedPush | Rejected | None = None
         if self.helper is not None and self.ready.is_set():
             if len(body) >= HELPER_MIN_BODY:
                 try:
@@ -179,7 +177,7 @@ class Intake:
         if outcome is None:
             outcome = prepare(body, self.max_batch, station, received_at)
             self.in_place += 1
-        if isinstance(outcome, store.Rejected):
+        if isinstance(outcome, Rejected):
             raise outcome
         return outcome
 

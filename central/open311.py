@@ -8,6 +8,7 @@ the owning station only; no answer here ever shows them.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import xml.etree.ElementTree as ElementTree
@@ -19,9 +20,17 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from central import store
 from central.language import pick_language
-from central.schemas import TICKET_NO_PATTERN, UUID_PATTERN, check_text
+from central.schemas import TICKET_NO_PATTERN, UUID_PATTERN, check_text, check_year
+from central.store.base import ZONE, StoreUnavailable, run_read
+from central.store.filing import NewRequest, file_request
+from central.store.stations import station_for_key
+from central.store.tickets import (
+    RequestQuery,
+    find_requests,
+    ticket_by_no,
+    ticket_no_for_uuid,
+)
 from kiosk.catalog import OTHER_ITEM, Catalog, load_catalog
 from kiosk.states import STATUS_NAMES, TERMINAL
 from kiosk.text import NAME_LIMIT, clean_text
@@ -57,6 +66,11 @@ class Open311Error(Exception):
         self.description = description
 
 
+# What XML 1.0 cannot carry at all: C0 controls but tab and line breaks,
+# surrogates, U+FFFE and U+FFFF. Dropped from every text, whatever is stored.
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def _xml_element(tag: str, value: Any) -> ElementTree.Element:
     element = ElementTree.Element(tag)
     if isinstance(value, dict):
@@ -69,7 +83,7 @@ def _xml_element(tag: str, value: Any) -> ElementTree.Element:
     elif isinstance(value, bool):
         element.text = "true" if value else "false"
     elif value is not None:
-        element.text = str(value)
+        element.text = NOT_XML.sub("", str(value))
     return element
 
 
@@ -80,8 +94,6 @@ def render(fmt: str, root: str, value: Any, status: int = 200) -> Response:
             _xml_element(root, value), encoding="utf-8", xml_declaration=False
         )
         return Response(body, status, media_type="text/xml; charset=utf-8")
-    import json
-
     return Response(
         json.dumps(value, ensure_ascii=False),
         status,
@@ -120,7 +132,7 @@ async def _guard(fmt: str, work: Any) -> Response:
         return await work()
     except Open311Error as problem:
         return error(fmt, problem.status, problem.description)
-    except store.StoreUnavailable as problem:
+    except StoreUnavailable as problem:
         return error(fmt, 503, str(problem))
 
 
@@ -279,20 +291,27 @@ def _utc_param(name: str, value: str) -> datetime:
         raise Open311Error(
             400, f"{name}: use a W3C date-time such as 2026-11-25T00:00:00+08:00"
         ) from bad
+    try:
+        check_year(moment)
+    except ValueError as bad:
+        raise Open311Error(400, f"{name}: {bad}") from bad
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=store.ZONE)
+        moment = moment.replace(tzinfo=ZONE)
     return moment.astimezone(UTC)
+
+
+WHOLE_NUMBER = re.compile(r"^[0-9]{1,9}$")  # ASCII digits: int() takes others
 
 
 def _positive(name: str, value: str | None, default: int, most: int) -> int:
     if value is None or value == "":
         return default
-    if not value.isdigit() or not 1 <= int(value) <= most:
+    if not WHOLE_NUMBER.match(value) or not 1 <= int(value) <= most:
         raise Open311Error(400, f"{name}: a whole number from 1 to {most}")
     return int(value)
 
 
-def _request_query(request: Request) -> store.RequestQuery:
+def _request_query(request: Request) -> RequestQuery:
     params = request.query_params
     for value in params.values():
         try:
@@ -311,7 +330,7 @@ def _request_query(request: Request) -> store.RequestQuery:
             TICKET_NO.match(no) for no in ticket_nos
         ):
             raise Open311Error(400, "service_request_id: a comma list of request ids")
-        return store.RequestQuery(
+        return RequestQuery(
             ticket_nos=ticket_nos, offset=paging["offset"], limit=paging["limit"]
         )
     codes = tuple(
@@ -341,7 +360,7 @@ def _request_query(request: Request) -> store.RequestQuery:
         raise Open311Error(400, "end_date is before start_date")
     if end - start > MAX_RANGE:
         raise Open311Error(400, "start_date and end_date may be at most 90 days apart")
-    return store.RequestQuery(
+    return RequestQuery(
         categories=codes,
         start_utc=start.strftime("%Y-%m-%dT%H:%M:%S"),
         end_utc=end.strftime("%Y-%m-%dT%H:%M:%S"),
@@ -359,7 +378,7 @@ async def list_requests(fmt: str, request: Request) -> Response:
         chosen = _format(fmt)
         query = _request_query(request)
         db = request.app.state.db
-        tickets = await run_in_threadpool(store.find_requests, db, query)
+        tickets = await run_in_threadpool(find_requests, db, query)
         catalog = load_catalog()
         language = _language(request)
         return render(
@@ -380,7 +399,7 @@ async def one_request(request_id: str, fmt: str, request: Request) -> Response:
         ticket = None
         if TICKET_NO.match(request_id):
             ticket = await run_in_threadpool(
-                store.ticket_by_no, request.app.state.db, request_id
+                ticket_by_no, request.app.state.db, request_id
             )
         if ticket is None:
             raise Open311Error(404, f"service_request_id {request_id[:40]!r} not found")
@@ -402,7 +421,7 @@ async def token_lookup(token: str, fmt: str, request: Request) -> Response:
         ticket_no = None
         if UUID.match(token):
             ticket_no = await run_in_threadpool(
-                store.ticket_no_for_uuid, request.app.state.db, token
+                ticket_no_for_uuid, request.app.state.db, token
             )
         if ticket_no is None:
             raise Open311Error(404, f"token {token[:40]!r} not found")
@@ -454,9 +473,7 @@ def _coordinate(fields: dict[str, str], name: str, limit: float) -> float | None
     return value
 
 
-def _new_request(
-    station: str, fields: dict[str, str], catalog: Catalog
-) -> store.NewRequest:
+def _new_request(station: str, fields: dict[str, str], catalog: Catalog) -> NewRequest:
     code = fields.get("service_code", "").strip()
     if not code:
         raise Open311Error(400, "service_code: required")
@@ -501,7 +518,7 @@ def _new_request(
             raise Open311Error(
                 400, "phone: an 11-digit mainland mobile number"
             ) from bad
-    return store.NewRequest(
+    return NewRequest(
         station=station,
         category=category.code,
         item=item,
@@ -525,16 +542,14 @@ async def create_request(fmt: str, request: Request) -> Response:
         db = request.app.state.db
         key = fields.get("api_key", "")
         station = (
-            await run_in_threadpool(
-                store.run_read, db, lambda: store.station_for_key(db, key)
-            )
+            await run_in_threadpool(run_read, db, lambda: station_for_key(db, key))
             if key
             else None
         )
         if station is None:
             raise Open311Error(403, "api_key: missing or not valid")
         new = _new_request(station, fields, load_catalog())
-        ticket = await run_in_threadpool(store.file_request, db, new)
+        ticket = await run_in_threadpool(file_request, db, new)
         url = f"{_base_url(request)}/t/{ticket['ticket_no']}?k={ticket['token']}"
         notice = (
             f"Passed to station {station}. Track it at {url}"

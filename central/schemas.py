@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from kiosk.states import EVENT_KINDS
+from kiosk.text import clean_text
 
 PAYLOAD_LIMIT = 16 * 1024
 # The push limits a central has unless told otherwise (serve --max-batch,
@@ -56,18 +57,38 @@ def check_text(value: str) -> str:
     return value
 
 
+# The years a time may fall in: any time in them converts to UTC and to
+# Beijing time without overflow, and sorts as text.
+EARLIEST_YEAR = 1970
+LATEST_YEAR = 2999
+# RFC 3339 (what a station sends, and what Open311 serves back): date, "T",
+# time to the minute or second (a fraction at most microseconds), an offset.
+TIMESTAMP = re.compile(
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
+    r"(Z|[+-][0-9]{2}:[0-9]{2})$"
+)
+
+
+def check_year(moment: datetime) -> datetime:
+    """``moment`` if its year is one the central keeps, else ValueError."""
+    if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+        raise ValueError(f"must be in the years {EARLIEST_YEAR} to {LATEST_YEAR}")
+    return moment
+
+
 def check_timestamp(value: str) -> str:
-    """ISO 8601 with a UTC offset; kept as sent."""
+    """RFC 3339 with a UTC offset, in a year the central keeps; kept as sent."""
     if len(value) > 40:
         raise ValueError("is too long for a timestamp")
+    if not TIMESTAMP.match(value):
+        raise ValueError("must be an RFC 3339 time, e.g. 2026-11-25T09:30:00+08:00")
     try:
         moment = datetime.fromisoformat(value)
     except ValueError as error:
         raise ValueError(
-            "must be an ISO 8601 time, e.g. 2026-11-25T09:30:00+08:00"
+            "must be an RFC 3339 time, e.g. 2026-11-25T09:30:00+08:00"
         ) from error
-    if moment.tzinfo is None:
-        raise ValueError("needs a UTC offset, e.g. +08:00")
+    check_year(moment)
     return value
 
 
@@ -163,6 +184,20 @@ def Text(max_length: int, min_length: int = 0) -> Any:  # noqa: N802
     ]
 
 
+def CleanText(max_length: int, multiline: bool = False) -> Any:  # noqa: N802
+    """Text a person typed: checked, then cleaned by the kiosk's own rules
+    (``kiosk.text.clean_text``: no escape sequences or control, format or
+    unassigned characters), as the kiosk cleans it before it stores it."""
+    return Annotated[
+        str,
+        StringConstraints(max_length=max_length),
+        AfterValidator(check_text),
+        AfterValidator(
+            lambda value: clean_text(value, max_length, multiline=multiline)
+        ),
+    ]
+
+
 def Pattern(pattern: str) -> Any:  # noqa: N802
     return Annotated[str, StringConstraints(pattern=pattern)]
 
@@ -205,14 +240,14 @@ class TicketSnapshot(BaseModel):
     model_config = ConfigDict(extra="ignore", strict=True)
 
     ticket_no: Pattern(TICKET_NO_PATTERN)  # type: ignore[valid-type]
-    queue_no: Text(16)  # type: ignore[valid-type]
+    queue_no: CleanText(16)  # type: ignore[valid-type]
     station: Pattern(STATION_PATTERN)  # type: ignore[valid-type]
     category: Pattern(CODE_PATTERN)  # type: ignore[valid-type]
     item: Pattern(CODE_PATTERN)  # type: ignore[valid-type]
-    building: Text(200)  # type: ignore[valid-type]
-    description: Text(4000)  # type: ignore[valid-type]
-    contact_name: Text(100) | None = None  # type: ignore[valid-type]
-    contact_mobile: Text(20) | None = None  # type: ignore[valid-type]
+    building: CleanText(200)  # type: ignore[valid-type]
+    description: CleanText(4000, multiline=True)  # type: ignore[valid-type]
+    contact_name: CleanText(100) | None = None  # type: ignore[valid-type]
+    contact_mobile: CleanText(20) | None = None  # type: ignore[valid-type]
     created_at: Timestamp
     unit: Pattern(CODE_PATTERN)  # type: ignore[valid-type]
     due_at: Timestamp

@@ -218,6 +218,18 @@ def central(
     assert "Traceback" not in server.log(), server.log()
 
 
+def pull_all(client: httpx.Client, count: int, since: str = "") -> dict[str, Any]:
+    """Pull until ``count`` events have come (bounded): on PostgreSQL an event
+    becomes pullable once no older transaction is still open."""
+    deadline = time.monotonic() + 30
+    while True:
+        answer = client.get("/api/v1/events", params={"since": since, "limit": 500})
+        assert answer.status_code == 200, answer.text
+        body: dict[str, Any] = answer.json()
+        if len(body["events"]) >= count or time.monotonic() > deadline:
+            return body
+
+
 _serials = itertools.count(1)
 
 

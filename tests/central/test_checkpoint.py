@@ -6,8 +6,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from central import store
 from central.db import CentralDatabase, parse_target
+from central.store.base import run_write
 
 
 def test_checkpoints_run_in_their_own_thread_and_empty_the_log(
@@ -37,10 +37,10 @@ def test_checkpoints_run_in_their_own_thread_and_empty_the_log(
         )
 
     try:
-        store.run_write(db, lambda: count("2026-01-01"))  # the group writer
+        run_write(db, lambda: count("2026-01-01"))  # the group writer
         assert checkpointed.wait(60)
         assert callers and set(callers) == {"central-checkpoint"}
-        store.run_write(db, lambda: count("2026-01-02"))
+        run_write(db, lambda: count("2026-01-02"))
         # Every commit is there, for a new connection too.
         other = CentralDatabase(parse_target(str(tmp_path / "central.db")))
         other.open()

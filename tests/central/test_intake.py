@@ -18,9 +18,9 @@ from typing import Any
 import httpx
 import pytest
 
-from central import store
 from central.intake import HELPER_MIN_BODY, Intake, prepare
 from central.schemas import DEFAULT_MAX_BATCH
+from central.store.base import Rejected
 from tests.central.conftest import CENTRAL, Server, event, new_ticket, start_server
 from tests.helpers import process_ended, wait_until
 
@@ -125,11 +125,11 @@ def test_a_refused_large_push_says_why_as_in_place(
     change(events)
     body = body_of(events)
     before = intake.in_process
-    with pytest.raises(store.Rejected) as refused:
+    with pytest.raises(Rejected) as refused:
         intake.prepare(body, "PHY3", AT)
     assert intake.in_process == before + 1
     in_place = prepare(body, DEFAULT_MAX_BATCH, "PHY3", AT)
-    assert isinstance(in_place, store.Rejected)
+    assert isinstance(in_place, Rejected)
     assert refused.value.status == in_place.status == status
     assert refused.value.detail == in_place.detail
     assert refused.value.errors == in_place.errors

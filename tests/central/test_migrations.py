@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from central import store
 from central.db import MIGRATIONS, SCHEMA_VERSION, CentralDatabase, parse_target
+from central.store.tickets import ticket_events
 from tests.central.conftest import scratch_database
 
 
@@ -75,7 +75,7 @@ def test_a_version_1_database_finds_events_by_ticket_number(
         assert "event_ticket" not in indexes
         version = db.rows("SELECT value FROM central_meta")
         assert version == [(str(SCHEMA_VERSION),)]
-        kinds = [row["kind"] for row in store.ticket_events(db, "PHY3-261125-001")]
+        kinds = [row["kind"] for row in ticket_events(db, "PHY3-261125-001")]
         assert kinds == ["received", "dispatched"]
     finally:
         db.close()

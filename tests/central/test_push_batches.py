@@ -91,7 +91,7 @@ def test_a_batch_mixing_new_tickets_and_changes_sets_every_status(
     assert _ticket(central, withdrawn["ticket_no"]) == ("withdrawn", _at(8))
 
 
-def test_a_new_ticket_whose_event_uuid_is_taken_folds_only_what_was_stored(
+def test_a_new_ticket_whose_event_uuid_is_taken_is_refused_whole(
     central: Central,
 ) -> None:
     other, _ = new_ticket()
@@ -101,11 +101,12 @@ def test_a_new_ticket_whose_event_uuid_is_taken_folds_only_what_was_stored(
     dispatched = _step(received, "dispatched", 21)
     dispatched["uuid"] = other["uuid"]  # already stored, for another ticket
     acknowledged = _step(received, "acknowledged", 22)
-    result = _push(central, [received, dispatched, acknowledged])
-    assert result["stored"] == [received["uuid"], acknowledged["uuid"]]
-    assert result["duplicates"] == [other["uuid"]]
-    # Without its dispatch, the acknowledgement is refused: still received.
-    assert _ticket(central, received["ticket_no"]) == ("received", _at(20))
+    assert _rejected_field(central, [received, dispatched, acknowledged]) == [
+        "events[1].uuid"
+    ]
+    assert central.rows(
+        "SELECT COUNT(*) FROM ticket WHERE ticket_no = ?", (received["ticket_no"],)
+    ) == [(0,)]
 
 
 def test_a_full_batch_of_new_tickets_is_stored_whole(central: Central) -> None:

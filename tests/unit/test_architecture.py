@@ -58,7 +58,10 @@ def _function_level_imports(path: Path) -> list[int]:
             if "#" in lines[line]:
                 continue
             above = line - 1
-            while above >= 0 and lines[above].strip().startswith(("from ", "import ")):
+            while above >= 0 and (
+                not lines[above].strip()
+                or lines[above].strip().startswith(("from ", "import "))
+            ):
                 above -= 1
             if above >= 0 and lines[above].strip().startswith("#"):
                 continue

@@ -21,9 +21,9 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from central import store
 from central.language import pick_language
 from central.schemas import TICKET_NO_PATTERN
+from central.store.tickets import ticket_by_no, ticket_events
 from kiosk.catalog import load_catalog
 from kiosk.states import STATUS_NAMES, TransitionError, next_status
 
@@ -250,7 +250,7 @@ def tracking_page(
     """The ticket's status timeline and what happens next; no personal data."""
     language = pick_language(request.headers.get("accept-language"), lang[:10] or None)
     db = request.app.state.db
-    ticket = store.ticket_by_no(db, ticket_no) if TICKET_NO.match(ticket_no) else None
+    ticket = ticket_by_no(db, ticket_no) if TICKET_NO.match(ticket_no) else None
     if (
         ticket is None
         or not k
@@ -260,6 +260,6 @@ def tracking_page(
         )
     ):
         return _not_found(language)
-    steps = timeline(store.ticket_events(db, ticket["ticket_no"]))
+    steps = timeline(ticket_events(db, ticket["ticket_no"]))
     html = render_ticket(ticket, steps, language, k)
     return HTMLResponse(html, headers={**HEADERS, "Content-Language": language})
