@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-LANGUAGES = ("zh-CN", "en")
+from kiosk.i18n import LANGUAGES
+
+__all__ = ["LANGUAGES", "pick_language"]
 
 
 def pick_language(accept_language: str | None, explicit: str | None = None) -> str:

@@ -39,6 +39,28 @@ class ManualClock:
 # Resident text that would be an action or a markup error if it were ever
 # parsed as Textual markup.
 HOSTILE_MARKUP = "[@click=app.quit]x[/] [link="
+# Text from outside (a resident, a station, an Open311 client) that has broken
+# or could break something: markup, escapes, control and bidi characters,
+# lone surrogates, injection, paths, look-alike numbers, sheer length.
+HOSTILE_STRINGS = (
+    "",
+    HOSTILE_MARKUP,
+    "\x00",
+    "\x1b[31mRED\x1b[0m",
+    "\x07 \x0b \x0c \x7f \ufffe",
+    "\ud800",
+    "<script>alert(1)</script>",
+    "' OR 1=1 --",
+    "PHY3-261125-001",
+    "DTJ7",
+    "9" * 400,
+    "2026-11-25T09:30:00",
+    "2026-13-45T99:99:99+08:00",
+    "../../etc/passwd",
+    "\u202e\u200b",
+    "👨‍👩‍👧‍👦🏳️‍🌈",
+    "②²",
+)
 
 HEAD_PIN = "246810"
 STAFF_PIN = "135790"

@@ -19,25 +19,11 @@ from hypothesis import strategies as st
 
 from kiosk.states import EVENT_KINDS
 from tests.central.conftest import Central, new_ticket
+from tests.helpers import HOSTILE_STRINGS
 
 HOSTILE_TEXT = st.one_of(
     st.text(max_size=40),
-    st.sampled_from(
-        [
-            "",
-            "\x00",
-            "\ud800",
-            "<script>alert(1)</script>",
-            "' OR 1=1 --",
-            "PHY3-261125-001",
-            "DTJ7",
-            "9" * 400,
-            "2026-11-25T09:30:00",
-            "2026-13-45T99:99:99+08:00",
-            "../../etc/passwd",
-            "\u202e\u200b",
-        ]
-    ),
+    st.sampled_from(HOSTILE_STRINGS),
 )
 JSON_LEAF = st.one_of(
     st.none(),
