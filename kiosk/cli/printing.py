@@ -6,10 +6,10 @@ import argparse
 import os
 import shutil
 import socket
-import sys
 from pathlib import Path
 
 from db import Ticket
+from kiosk.cli.errors import CommandError
 from kiosk.config import Settings
 from kiosk.printing.backends import PrintError, default_target, send
 from kiosk.printing.fonts import FontError, find_cjk_font
@@ -47,8 +47,7 @@ def command_print_test(args: argparse.Namespace, settings: Settings) -> int:
         image = render_ticket(sample_ticket(settings), settings.printer.width, font)
         where = send(settings, target, image, "print-test")
     except (FontError, PrintError) as error:
-        print(f"kiosk: print-test failed: {error}", file=sys.stderr)
-        return 1
+        raise CommandError(f"print-test failed: {error}") from error
     print(f"printed a sample ticket to {where}")
     return 0
 
@@ -56,12 +55,10 @@ def command_print_test(args: argparse.Namespace, settings: Settings) -> int:
 def command_reprint(args: argparse.Namespace, settings: Settings) -> int:
     ticket_no, target = args.ticket_no, args.to
     if Ticket.get_or_none(Ticket.ticket_no == ticket_no) is None:
-        print(f"kiosk: no ticket {ticket_no}", file=sys.stderr)
-        return 1
+        raise CommandError(f"no ticket {ticket_no}")
     outcome = print_ticket(settings, ticket_no, chosen_target(settings, target))
     if not outcome.ok:
-        print(f"kiosk: {ticket_no} not printed: {outcome.detail}", file=sys.stderr)
-        return 1
+        raise CommandError(f"{ticket_no} not printed: {outcome.detail}")
     print(f"printed {ticket_no} to {outcome.detail}")
     return 0
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
-import sys
 import threading
 from types import FrameType
 from typing import Any
 
+from kiosk.cli.errors import CommandError
 from kiosk.config import Settings
 
 log = logging.getLogger("kiosk.sync")
@@ -42,17 +42,15 @@ def command_sync(args: argparse.Namespace, settings: Settings) -> int:
 
     where = settings.source or "the built-in defaults"
     if not settings.central.url:
-        print(
-            f"kiosk sync: no central endpoint configured ([central] url in {where})",
-            file=sys.stderr,
+        raise CommandError(
+            f"sync: no central endpoint configured ([central] url in {where})",
+            exit_code=2,
         )
-        return 2
     if not settings.central.api_key:
-        print(
-            f"kiosk sync: no API key configured ([central] api_key in {where})",
-            file=sys.stderr,
+        raise CommandError(
+            f"sync: no API key configured ([central] api_key in {where})",
+            exit_code=2,
         )
-        return 2
     engine = SyncEngine(settings)
     try:
         if args.once:
@@ -65,18 +63,12 @@ def command_sync(args: argparse.Namespace, settings: Settings) -> int:
 def _sync_once(engine: Any, deadline: float | None) -> int:
     result = engine.run_once(deadline, respect_schedule=False, wait_for_lock=True)
     if result.error:
-        print(
-            f"kiosk sync: {result.error} ({result.pending} events pending)",
-            file=sys.stderr,
-        )
-        return 1
+        raise CommandError(f"sync: {result.error} ({result.pending} events pending)")
     if not result.complete or result.pending:
-        print(
-            f"kiosk sync: stopped with {result.pending} events pending "
-            f"({'deadline reached' if not result.complete else 'see the outbox'})",
-            file=sys.stderr,
+        raise CommandError(
+            f"sync: stopped with {result.pending} events pending "
+            f"({'deadline reached' if not result.complete else 'see the outbox'})"
         )
-        return 1
     print(f"sync: {result.summary()}")
     return 0
 
