@@ -7,9 +7,11 @@ for ``[staff] lockout_minutes``.
 from __future__ import annotations
 
 import base64
+import getpass
 import hashlib
 import hmac
 import json
+import os
 import re
 import secrets
 from dataclasses import dataclass
@@ -251,6 +253,28 @@ def check_session(session: StaffSession) -> None:
     user = StaffUser.get_or_none(StaffUser.name == session.name)
     if user is None or user.disabled:
         raise SessionError(f"账号 {session.name} 已停用，会话已结束，请重新登录")
+
+
+def cli_actor() -> str:
+    """Who runs a command on the box, as the audit log names them."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no user name for this uid
+        return f"cli:uid{os.getuid()}"
+
+
+def record_read(
+    settings: Settings,
+    actor: str,
+    action: str,
+    target: str,
+    *,
+    now: datetime | None = None,
+    **detail: object,
+) -> None:
+    """Someone read personal data (a ticket through the CLI): one audit row."""
+    with write_transaction():
+        write_audit(station_now(settings, now), actor, action, target, **detail)
 
 
 def record_lock(
