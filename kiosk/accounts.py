@@ -200,52 +200,98 @@ def list_users() -> list[dict[str, object]]:
     ]
 
 
+WRONG_PIN = "用户名或 PIN 不正确，还可尝试 {left} 次"
+LOCKED = "PIN 错误次数过多，账号锁定至 {until:%H:%M:%S}，请稍后再试"
+# Checked against when the name is unknown, so that both answers take as long.
+_STAND_IN_HASH: list[str] = []
+
+
+def _stand_in_hash() -> str:
+    if not _STAND_IN_HASH:
+        _STAND_IN_HASH.append(hash_pin("000000"))
+    return _STAND_IN_HASH[0]
+
+
+def _unknown_name_state(name: str, moment: datetime) -> tuple[int, str | None]:
+    """(failed attempts, locked until) of a name with no account, read from
+    the audit log: an unknown name gets the same answers as a real one."""
+    failed = 0
+    rows = (
+        AuditLog.select(AuditLog.action, AuditLog.detail)
+        .where(
+            (AuditLog.target == name)
+            & (AuditLog.actor == f"login:{name}")
+            & AuditLog.action.in_(("login_failed", "login_locked"))
+        )
+        .order_by(AuditLog.id.desc())
+        .limit(MAX_FAILED_ATTEMPTS)
+    )
+    for row in rows:
+        if row.action == "login_locked":
+            until = json.loads(row.detail or "{}").get("until")
+            return failed, until
+        failed += 1
+    return failed, None
+
+
 def login(
     settings: Settings, name: str, pin: str, *, now: datetime | None = None
 ) -> StaffSession:
-    """Check a PIN; five wrong ones lock the account for the configured time."""
+    """Check a PIN; five wrong ones lock the account for the configured time.
+
+    A PIN of the wrong form is refused before anything is counted, so that
+    nobody can lock out a colleague by pressing Enter. The answers are the
+    same whether or not the name exists: an unknown name counts its wrong
+    PINs and locks in the audit log as an account does in its row, and a
+    disabled account says so only to the right PIN.
+    """
+    if not PIN_PATTERN.match(pin):
+        raise LoginError("PIN 须为 6 到 12 位数字")
     moment = station_now(settings, now)
-    name = name.strip()
+    name = name.strip()[:32]
     user = StaffUser.get_or_none(StaffUser.name == name)
-    if user is None:
+    actor = f"staff:{name}" if user is not None else f"login:{name}"
+    if user is not None:
+        failed, locked_until = int(user.failed_attempts), user.locked_until
+    else:
+        failed, locked_until = _unknown_name_state(name, moment)
+    if locked_until and datetime.fromisoformat(locked_until) > moment:
         with write_transaction():
-            write_audit(moment, f"login:{name[:32]}", "login_failed", name[:32])
-        raise LoginError("用户名或 PIN 不正确")
-    if user.disabled:
+            write_audit(moment, actor, "login_refused", name, reason="locked")
+        until = datetime.fromisoformat(locked_until).astimezone(settings.zone)
+        raise LoginError(LOCKED.format(until=until))
+    # The slow hash runs outside the write lock, for a name or none.
+    correct = verify_pin(pin, user.pin_hash if user else _stand_in_hash())
+    correct = correct and user is not None
+    if correct and user is not None and user.disabled:
         with write_transaction():
-            write_audit(
-                moment, f"staff:{name}", "login_refused", name, reason="disabled"
-            )
+            write_audit(moment, actor, "login_refused", name, reason="disabled")
         raise LoginError(f"账号 {name} 已停用，请联系站长")
-    if user.locked_until and datetime.fromisoformat(user.locked_until) > moment:
-        until = datetime.fromisoformat(user.locked_until).astimezone(settings.zone)
-        raise LoginError(f"PIN 错误次数过多，账号锁定至 {until:%H:%M:%S}")
-    # The slow hash runs outside the write lock.
-    correct = verify_pin(pin, user.pin_hash)
     with write_transaction():
-        if correct:
+        if correct and user is not None:
             StaffUser.update(failed_attempts=0, locked_until=None).where(
                 StaffUser.id == user.id
             ).execute()
-            write_audit(moment, f"staff:{name}", "login", name)
+            write_audit(moment, actor, "login", name)
             return StaffSession(name=name, role=user.role, started_at=moment)
-        StaffUser.update(failed_attempts=StaffUser.failed_attempts + 1).where(
-            StaffUser.id == user.id
-        ).execute()
-        failed = StaffUser.get_by_id(user.id).failed_attempts
-        if failed >= MAX_FAILED_ATTEMPTS:
-            until = moment + timedelta(minutes=settings.staff.lockout_minutes)
-            StaffUser.update(failed_attempts=0, locked_until=until.isoformat()).where(
+        if user is not None:
+            StaffUser.update(failed_attempts=StaffUser.failed_attempts + 1).where(
                 StaffUser.id == user.id
             ).execute()
-            write_audit(
-                moment, f"staff:{name}", "login_locked", name, until=until.isoformat()
-            )
-            message = f"PIN 错误次数过多，账号锁定至 {until:%H:%M:%S}"
+            failed = StaffUser.get_by_id(user.id).failed_attempts
         else:
-            write_audit(moment, f"staff:{name}", "login_failed", name, attempt=failed)
-            left = MAX_FAILED_ATTEMPTS - failed
-            message = f"PIN 不正确，还可尝试 {left} 次"
+            failed += 1
+        if failed >= MAX_FAILED_ATTEMPTS:
+            until = moment + timedelta(minutes=settings.staff.lockout_minutes)
+            if user is not None:
+                StaffUser.update(
+                    failed_attempts=0, locked_until=until.isoformat()
+                ).where(StaffUser.id == user.id).execute()
+            write_audit(moment, actor, "login_locked", name, until=until.isoformat())
+            message = LOCKED.format(until=until)
+        else:
+            write_audit(moment, actor, "login_failed", name, attempt=failed)
+            message = WRONG_PIN.format(left=MAX_FAILED_ATTEMPTS - failed)
     raise LoginError(message)
 
 
