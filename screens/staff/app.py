@@ -32,7 +32,8 @@ class StaffApp(App[None]):
     TITLE = "前台工作台"
     COMMANDS = App.COMMANDS | {StaffCommands}
     BINDINGS = [
-        Binding("ctrl+l", "lock", "锁屏", id="lock"),
+        # A priority binding: it locks from every screen, form and the palette.
+        Binding("ctrl+l", "lock", "锁屏", id="lock", priority=True),
         Binding("ctrl+q", "quit", "退出", id="quit", show=False),
     ]
     CSS = """
@@ -112,11 +113,20 @@ class StaffApp(App[None]):
         if not self.locked:
             self.lock("已锁屏。请输入 PIN 继续。", "lock")
 
+    def close_personal_views(self) -> None:
+        """Close every screen and dialog above the app's own: ticket views,
+        forms, a revealed number, the palette. The next person starts from a
+        clean board."""
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+
     def lock(self, notice: str, reason: str) -> None:
         session = self.session
         self.locked = True
+        self.session = None
         if session is not None:
             self.record(session, reason)
+        self.close_personal_views()
         if session is None:
             self.push_screen(LoginScreen(notice=notice), self.logged_in)
         else:
@@ -127,6 +137,7 @@ class StaffApp(App[None]):
         """The account was disabled mid-session: back to the login screen."""
         self.session = None
         self.locked = True
+        self.close_personal_views()
         self.push_screen(LoginScreen(notice=reason), self.logged_in)
 
     @work(thread=True, exit_on_error=False, group="audit")

@@ -284,3 +284,60 @@ async def test_call_next_from_the_board_and_the_palette(make_staff_app, settings
             second.queue_no,
             first.queue_no,
         ]
+
+
+def visible_text(app) -> str:
+    """Every Static and DataTable cell on every screen of the stack."""
+    parts = []
+    for screen in app.screen_stack:
+        for widget in screen.query("Static"):
+            parts.append(str(widget.render()))
+        for table in screen.query(DataTable):
+            for row in range(table.row_count):
+                parts.extend(str(cell) for cell in table.get_row_at(row))
+    return "\n".join(parts)
+
+
+async def test_locking_closes_every_view_of_personal_data(make_staff_app, settings):
+    number = issue(settings, mobile="13812345678").ticket_no
+    app = make_staff_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot)
+        await board_rows(pilot, 1)
+        await open_ticket(pilot, number)
+        await pilot.press("v")
+        await press_in_form(pilot, ConfirmForm, "enter")
+        await wait_screen(pilot, InfoForm)
+        await pilot.press("ctrl+l")  # from the dialog itself
+        await wait_screen(pilot, LoginScreen)
+        stack = [type(screen) for screen in app.screen_stack]
+        assert InfoForm not in stack and TicketDetailScreen not in stack
+        assert "13812345678" not in visible_text(app)
+        # Another person logs in: a clean board, nothing of zhao's view.
+        app.screen.query_one("#login-name", Input).value = "li"
+        app.screen.query_one("#login-pin", Input).focus()
+        await pilot.press(*STAFF_PIN, "enter")
+        await board_rows(pilot, 1)
+        assert [type(s) for s in app.screen_stack[1:]] == [BoardScreen]
+        assert app.session is not None and app.session.name == "li"
+
+
+async def test_ctrl_l_locks_from_every_form(make_staff_app, settings):
+    number = issue(settings).ticket_no
+    app = make_staff_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot)
+        await board_rows(pilot, 1)
+        await open_ticket(pilot, number)
+        for key, form in (("d", ChoiceForm), ("m", TextForm), ("p", ConfirmForm)):
+            await pilot.press(key)
+            await press_in_form(pilot, form, "ctrl+l")
+            await wait_screen(pilot, LoginScreen)
+            assert not any(isinstance(s, form) for s in app.screen_stack)
+            await pilot.press(*HEAD_PIN, "enter")
+            await board_rows(pilot, 1)
+            await open_ticket(pilot, number)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press("ctrl+l")  # from the command palette too
+        await wait_screen(pilot, LoginScreen)
