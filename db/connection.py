@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 from contextlib import AbstractContextManager
 from pathlib import Path
 
@@ -39,13 +41,21 @@ def open_database(
     """
     path = Path(path)
     try:
-        if create_dirs:
-            path.parent.mkdir(parents=True, exist_ok=True)
+        if create_dirs and not path.parent.is_dir():
+            path.parent.parent.mkdir(parents=True, exist_ok=True)
+            # The folder of the station's data is the owner's only.
+            path.parent.mkdir(mode=0o700, exist_ok=True)
         elif not path.parent.is_dir():
             raise DatabaseUnavailable(f"the folder {path.parent} does not exist")
     except OSError as error:
         raise DatabaseUnavailable(
             f"cannot create the folder {path.parent}: {error.strerror}"
+        ) from error
+    try:
+        make_owner_only(path)
+    except OSError as error:
+        raise DatabaseUnavailable(
+            f"cannot create the station database {path}: {error.strerror}"
         ) from error
     sqlite_database = SqliteDatabase(
         str(path),
@@ -61,6 +71,25 @@ def open_database(
         sqlite_database.close()
         raise DatabaseUnavailable(describe_database_error(error, path)) from error
     return sqlite_database
+
+
+def make_owner_only(path: Path) -> None:
+    """Create the database file owner-only (0600), and take group and other
+    rights from an existing one and its -wal and -shm files (ours only).
+
+    SQLite gives the -wal and -shm files it creates the database file's
+    rights, so they follow.
+    """
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    for suffix in ("", "-wal", "-shm"):
+        file = Path(f"{path}{suffix}")
+        try:
+            status = file.stat()
+        except FileNotFoundError:
+            continue
+        if status.st_uid == os.getuid() and stat.S_IMODE(status.st_mode) & 0o077:
+            file.chmod(stat.S_IMODE(status.st_mode) & 0o700)
 
 
 def write_transaction() -> AbstractContextManager[object]:
