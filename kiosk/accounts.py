@@ -187,6 +187,55 @@ def reset_pin(
         write_audit(moment, actor, "user_reset_pin", name)
 
 
+def enable_user(
+    settings: Settings, name: str, *, actor: str = "admin", now: datetime | None = None
+) -> None:
+    """Enable a disabled account again (its PIN is kept; a lockout is cleared)."""
+    moment = station_now(settings, now)
+    with write_transaction():
+        user = StaffUser.get_or_none(StaffUser.name == name)
+        if user is None:
+            raise StaffError(f"没有用户 {name}")
+        StaffUser.update(disabled=False, failed_attempts=0, locked_until=None).where(
+            StaffUser.id == user.id
+        ).execute()
+        write_audit(moment, actor, "user_enable", name)
+
+
+ADMIN_REFUSED = (
+    "管理账号须由站长核对 PIN（--head 站长用户名），或由本机管理员（root）执行"
+)
+
+
+def authorize_admin(
+    settings: Settings,
+    *,
+    box_admin: bool,
+    head: str = "",
+    head_pin: str = "",
+    first_account: bool = False,
+    now: datetime | None = None,
+) -> str:
+    """Who may change accounts, as the audit log will name them.
+
+    A head who gives their own PIN (checked as a login: counted, locked,
+    audited) is named ``staff:<head>``; the box's administrator (root) is
+    named by ``cli_actor``. Only while the station has no head at all may
+    anyone add an account (``first_account``), so a new box can be set up.
+    """
+    if head:
+        session = login(settings, head, head_pin, now=now)
+        if not session.is_head:
+            raise StaffError("只有站长可以管理账号")
+        return session.actor
+    if box_admin:
+        return cli_actor()
+    no_head = not StaffUser.select().where(StaffUser.role == "head").exists()
+    if first_account and no_head:
+        return cli_actor()
+    raise StaffError(ADMIN_REFUSED)
+
+
 def list_users() -> list[dict[str, object]]:
     return [
         {

@@ -71,3 +71,67 @@ def test_reading_a_ticket_through_the_cli_is_audited(
     last = AuditLog.select().order_by(AuditLog.id.desc()).first()
     assert last.action == "cli_show" and last.target == number
     assert last.actor.startswith("cli:")
+
+
+# -- account administration (issue 18, item 4) --------------------------------
+
+
+def as_user(monkeypatch, lines: str) -> None:
+    """Run the next command as an ordinary user of the box, with stdin."""
+    import io
+
+    monkeypatch.setattr("os.geteuid", lambda: 1000)
+    monkeypatch.setattr("sys.stdin", io.StringIO(lines))
+
+
+def test_administration_needs_a_heads_pin(
+    config, settings, staff_accounts, capsys, monkeypatch
+):
+    from db import StaffUser
+    from tests.helpers import HEAD_PIN, STAFF_PIN
+
+    as_user(monkeypatch, "777777\n")
+    code, _, err = run(capsys, "users", "reset-pin", "wang", "--pin-stdin")
+    assert code == 1 and "站长" in err
+    # A clerk's PIN is not enough.
+    as_user(monkeypatch, f"{STAFF_PIN}\n777777\n")
+    argv = ("users", "reset-pin", "wang", "--pin-stdin", "--head", "li")
+    code, _, err = run(capsys, *argv)
+    assert code == 1 and "只有站长" in err
+    # The head's PIN: done, and the audit names the head.
+    as_user(monkeypatch, f"{HEAD_PIN}\n{STAFF_PIN}\n")
+    argv = ("users", "disable", "li", "--pin-stdin", "--head", "wang")
+    assert run(capsys, *argv)[0] == 0
+    last = AuditLog.select().order_by(AuditLog.id.desc()).first()
+    assert (last.actor, last.action, last.target) == (
+        "staff:wang",
+        "user_disable",
+        "li",
+    )
+    assert StaffUser.get(StaffUser.name == "li").disabled
+    # A disabled account can be enabled again.
+    as_user(monkeypatch, f"{HEAD_PIN}\n")
+    argv = ("users", "enable", "li", "--pin-stdin", "--head", "wang")
+    assert run(capsys, *argv)[0] == 0
+    assert not StaffUser.get(StaffUser.name == "li").disabled
+    last = AuditLog.select().order_by(AuditLog.id.desc()).first()
+    assert (last.actor, last.action) == ("staff:wang", "user_enable")
+
+
+def test_the_box_administrator_and_the_first_head(
+    config, settings, station_db, capsys, monkeypatch
+):
+    import io
+
+    # A new station: anyone may add the first head.
+    as_user(monkeypatch, "246810\n")
+    assert run(capsys, "users", "add", "wang", "--role", "head", "--pin-stdin")[0] == 0
+    as_user(monkeypatch, "135790\n")
+    code, _, err = run(capsys, "users", "add", "li", "--pin-stdin")
+    assert code == 1 and "站长" in err
+    # root, the box's administrator, needs no PIN and is named in the audit.
+    monkeypatch.setattr("os.geteuid", lambda: 0)
+    monkeypatch.setattr("sys.stdin", io.StringIO("135790\n"))
+    assert run(capsys, "users", "add", "li", "--pin-stdin")[0] == 0
+    last = AuditLog.select().order_by(AuditLog.id.desc()).first()
+    assert last.action == "user_add" and last.actor.startswith("cli:")
