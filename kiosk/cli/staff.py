@@ -77,8 +77,14 @@ def command_staff(args: argparse.Namespace, settings: Settings) -> int:
     # Textual and the staff screens load only for the staff terminal.
     from screens.staff.app import StaffApp
 
-    StaffApp(settings).run()
-    return 0
+    return run_staff_app(StaffApp(settings))
+
+
+def run_staff_app(app: Any, *, headless: bool = False) -> int:
+    """Run the staff terminal; its exit code (non-zero after a crash)."""
+    app.run(headless=headless)
+    return_code = app.return_code
+    return 1 if return_code is None else int(return_code)
 
 
 def _read_pin(from_stdin: bool) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -65,9 +65,11 @@ class ChoiceForm(ModalScreen[str | None]):
         )
         choices.focus()
 
-    def on_key(self, event: object) -> None:
-        key = getattr(event, "character", None) or ""
-        if key.isdigit() and 1 <= int(key) <= len(self.options):
+    def on_key(self, event: events.Key) -> None:
+        # Only the ASCII digits choose: an IME's ② or a ² is ignored.
+        key = event.character or ""
+        if len(key) == 1 and "1" <= key <= "9" and int(key) <= len(self.options):
+            event.stop()
             self.dismiss(self.options[int(key) - 1][0])
 
     @on(OptionList.OptionSelected, "#choices")

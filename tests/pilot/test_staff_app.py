@@ -341,3 +341,34 @@ async def test_ctrl_l_locks_from_every_form(make_staff_app, settings):
         await pilot.pause()
         await pilot.press("ctrl+l")  # from the command palette too
         await wait_screen(pilot, LoginScreen)
+
+
+async def test_circled_digits_and_superscripts_in_a_choice_form(
+    make_staff_app, settings
+):
+    number = issue(settings).ticket_no
+    app = make_staff_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot)
+        await board_rows(pilot, 1)
+        await open_ticket(pilot, number)
+        await pilot.press("d")
+        await wait_screen(pilot, ChoiceForm)
+        for character in ("②", "²", "٣", "0", "9"):
+            await pilot.press(character)
+            await pilot.pause()
+            assert isinstance(app.screen, ChoiceForm), character
+        assert app.return_code is None
+        await pilot.press("1")
+        await wait_for(pilot, lambda: kinds(number)[-1] == "dispatched")
+
+
+def test_a_crash_of_the_staff_terminal_exits_non_zero(settings, staff_accounts):
+    from kiosk.cli.staff import run_staff_app
+    from screens.staff.app import StaffApp
+
+    class Broken(StaffApp):
+        def on_mount(self) -> None:
+            raise ValueError("a defect")
+
+    assert run_staff_app(Broken(settings), headless=True) != 0
