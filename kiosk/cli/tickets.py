@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 import json
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -62,6 +63,27 @@ def _usage(parser: argparse.ArgumentParser) -> int:
     return 2
 
 
+MAX_PAGE = 1_000_000
+MAX_LIMIT = 1000
+
+
+def bounded(lowest: int, highest: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``lowest`` to ``highest``."""
+
+    def number(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text}") from None
+        if not lowest <= value <= highest:
+            raise argparse.ArgumentTypeError(
+                f"must be from {lowest} to {highest}, not {text}"
+            )
+        return value
+
+    return number
+
+
 def _board_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--state", choices=[tab_id for tab_id, _, _ in TABS], default="all"
@@ -71,8 +93,8 @@ def _board_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--overdue", action="store_true")
     parser.add_argument("--sort", choices=sorted(SORT_COLUMNS), default="created")
     parser.add_argument("--ascending", action="store_true")
-    parser.add_argument("--page", type=int, default=0)
-    parser.add_argument("--limit", type=int, default=50)
+    parser.add_argument("--page", type=bounded(0, MAX_PAGE), default=0)
+    parser.add_argument("--limit", type=bounded(1, MAX_LIMIT), default=50)
     parser.add_argument("--json", action="store_true", help="one JSON object")
 
 

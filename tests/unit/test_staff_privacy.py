@@ -135,3 +135,46 @@ def test_the_box_administrator_and_the_first_head(
     assert run(capsys, "users", "add", "li", "--pin-stdin")[0] == 0
     last = AuditLog.select().order_by(AuditLog.id.desc()).first()
     assert last.action == "user_add" and last.actor.startswith("cli:")
+
+
+# -- the CLI never shows a traceback (issue 18, item 21) -----------------------
+
+
+def cli_process(config, *argv: str, **options):
+    import subprocess
+    import sys
+
+    return subprocess.Popen(
+        [sys.executable, "-m", "kiosk", "--config", str(config), *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        **options,
+    )
+
+
+def test_a_closed_pipe_ends_the_listing_quietly(config, settings, station_db):
+    for _ in range(60):
+        issue(settings)
+    process = cli_process(config, "tickets", "list", "--limit", "60")
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.readline()  # as `| head -1` does
+    process.stdout.close()
+    error = process.stderr.read().decode()
+    process.wait(timeout=30)
+    assert "Traceback" not in error and "BrokenPipe" not in error
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("tickets", "list", "--page", "99999999999999999999"),
+        ("tickets", "search", "电梯", "--page", "99999999999999999999"),
+        ("tickets", "list", "--limit", "99999999999999999999"),
+        ("tickets", "list", "--page", "-1"),
+    ],
+)
+def test_out_of_range_numbers_are_a_message(config, station_db, argv):
+    process = cli_process(config, *argv)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 2
+    assert b"Traceback" not in out + err and b"--" in err
