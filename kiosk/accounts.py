@@ -22,7 +22,7 @@ from db import (
     StaffUser,
     write_transaction,
 )
-from db.connection import describe_database_error
+from db.connection import describe_database_error, is_busy
 from kiosk.config import Settings
 from kiosk.errors import Refused
 from kiosk.queue_calls import recent_calls as recent_calls  # the desk calls them
@@ -127,7 +127,10 @@ def write_audit(
 
 
 def database_error(settings: Settings, error: BaseException) -> StaffError:
-    return StaffError(describe_database_error(error, settings.database_path))
+    """The failure in Chinese for the desk; a busy database is transient."""
+    return StaffError(
+        describe_database_error(error, language="zh-CN"), transient=is_busy(error)
+    )
 
 
 def add_user(

@@ -8,11 +8,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from textual import events, on, work
+from textual import events, on
 from textual.app import App
 from textual.binding import Binding
 
-from db import database
 from kiosk.accounts import StaffSession, record_lock
 from kiosk.catalog import Catalog, load_catalog
 from kiosk.config import Settings
@@ -22,6 +21,7 @@ from screens.staff.commands import StaffCommands
 from screens.staff.login import LoginScreen, UnlockScreen
 from screens.staff.messages import LoadFailed, ServingLoaded
 from screens.staff.widgets import StaffHeader
+from screens.workers import database_worker
 
 log = logging.getLogger(__name__)
 
@@ -140,10 +140,9 @@ class StaffApp(App[None]):
         self.close_personal_views()
         self.push_screen(LoginScreen(notice=reason), self.logged_in)
 
-    @work(thread=True, exit_on_error=False, group="audit")
+    @database_worker(group="audit", description="record a lock", exclusive=False)
     def record(self, session: StaffSession, reason: str) -> None:
-        with database.connection_context():
-            record_lock(self.settings, session, reason, now=self.now())
+        record_lock(self.settings, session, reason, now=self.now())
 
     # -- header: who, now serving, clock ----------------------------------------
 
@@ -152,15 +151,14 @@ class StaffApp(App[None]):
         for header in self.screen.query(StaffHeader):
             header.show(self.actor_label, self.serving, moment)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="calls")
+    @database_worker(
+        group="calls",
+        description="read the number being served",
+        failed=LoadFailed,
+        language="zh-CN",
+    )
     def read_calls(self) -> None:
-        day = self.now().strftime("%Y-%m-%d")
-        try:
-            with database.connection_context():
-                calls = recent_calls(day, 1)
-        except Exception as error:  # the header is best effort
-            self.post_message(LoadFailed(str(error)))
-            return
+        calls = recent_calls(self.now().strftime("%Y-%m-%d"), 1)
         self.post_message(ServingLoaded(calls[0].queue_no if calls else ""))
 
     @on(ServingLoaded)
@@ -172,3 +170,7 @@ class StaffApp(App[None]):
     def load_failed(self, message: LoadFailed) -> None:
         log.warning("staff terminal: %s", message.reason)
         self.notify(message.reason, title="读取失败", severity="error", markup=False)
+
+    def action_help_quit(self) -> None:
+        """Ctrl+C: say in Chinese how to quit (Textual's own words are English)."""
+        self.notify("按 Ctrl+Q 退出工作台", title="要退出吗？", markup=False)

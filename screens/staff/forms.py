@@ -87,19 +87,30 @@ class TextForm(ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "cancel", "取消", id="cancel")]
 
     def __init__(
-        self, title: str, placeholder: str, *, required: bool = True, what: str = ""
+        self,
+        title: str,
+        placeholder: str,
+        *,
+        required: bool = True,
+        what: str = "",
+        value: str = "",
+        error: str = "",
     ) -> None:
         super().__init__()
         self.form_title = title
         self.placeholder = placeholder
         self.required = required
         self.what = what or placeholder
+        self.value = value  # what was typed before (kept after a failed save)
+        self.error = error
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(Content(self.form_title), classes="form-title")
-            yield Input(placeholder=self.placeholder, id="text", max_length=500)
-            yield Static(classes="form-error", id="form-error")
+            yield Input(
+                self.value, placeholder=self.placeholder, id="text", max_length=500
+            )
+            yield Static(Content(self.error), classes="form-error", id="form-error")
             hint = "Enter 保存 · Esc 取消" + ("" if self.required else " · 可留空")
             yield Static(Content(hint), classes="form-hint")
         yield Footer()

@@ -372,3 +372,57 @@ def test_a_crash_of_the_staff_terminal_exits_non_zero(settings, staff_accounts):
             raise ValueError("a defect")
 
     assert run_staff_app(Broken(settings), headless=True) != 0
+
+
+async def test_a_note_typed_while_the_database_is_busy_is_kept(
+    make_staff_app, settings
+):
+    import sqlite3
+
+    from db import database, open_database
+
+    number = issue(settings).ticket_no
+    database.close()
+    open_database(settings.database_path, busy_timeout_ms=200)
+    app = make_staff_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot)
+        await board_rows(pilot, 1)
+        await open_ticket(pilot, number)
+        other = sqlite3.connect(settings.database_path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # another program holds the write lock
+        await pilot.press("m")
+        await press_in_form(pilot, TextForm, *"物业已上门", "enter")
+        # Refused in Chinese, and the form comes back with the note in it.
+        await wait_for(pilot, lambda: "数据库正忙" in notices(app))
+        assert "busy" not in notices(app)
+        await wait_screen(pilot, TextForm)
+        assert app.screen.query_one("#text", Input).value == "物业已上门"
+        other.execute("COMMIT")
+        other.close()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: kinds(number)[-1] == "note")
+
+
+async def test_messages_in_the_staff_terminal_are_chinese(make_staff_app, settings):
+    import socket
+
+    from tests.helpers import with_printer
+
+    number = issue(settings).ticket_no
+    with socket.socket() as probe:  # a port where no printer answers
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    app = make_staff_app()
+    app.settings = with_printer(settings, f"tcp://127.0.0.1:{port}")
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot)
+        await board_rows(pilot, 1)
+        await open_ticket(pilot, number)
+        await pilot.press("p")
+        await press_in_form(pilot, ConfirmForm, "enter")
+        await wait_for(pilot, lambda: "补打失败" in notices(app))
+        assert "打印机" in notices(app) and "printer" not in notices(app)
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        assert "quit" not in notices(app) and "退出" in notices(app)
