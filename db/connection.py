@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 from contextlib import AbstractContextManager
 from pathlib import Path
 
-from peewee import OperationalError, PeeweeException, SqliteDatabase
+from peewee import PeeweeException, SqliteDatabase
 
 from db.migrations import migrate
 from db.models import database
@@ -39,13 +41,21 @@ def open_database(
     """
     path = Path(path)
     try:
-        if create_dirs:
-            path.parent.mkdir(parents=True, exist_ok=True)
+        if create_dirs and not path.parent.is_dir():
+            path.parent.parent.mkdir(parents=True, exist_ok=True)
+            # The folder of the station's data is the owner's only.
+            path.parent.mkdir(mode=0o700, exist_ok=True)
         elif not path.parent.is_dir():
             raise DatabaseUnavailable(f"the folder {path.parent} does not exist")
     except OSError as error:
         raise DatabaseUnavailable(
             f"cannot create the folder {path.parent}: {error.strerror}"
+        ) from error
+    try:
+        make_owner_only(path)
+    except OSError as error:
+        raise DatabaseUnavailable(
+            f"cannot create the station database {path}: {error.strerror}"
         ) from error
     sqlite_database = SqliteDatabase(
         str(path),
@@ -63,6 +73,25 @@ def open_database(
     return sqlite_database
 
 
+def make_owner_only(path: Path) -> None:
+    """Create the database file owner-only (0600), and take group and other
+    rights from an existing one and its -wal and -shm files (ours only).
+
+    SQLite gives the -wal and -shm files it creates the database file's
+    rights, so they follow.
+    """
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    for suffix in ("", "-wal", "-shm"):
+        file = Path(f"{path}{suffix}")
+        try:
+            status = file.stat()
+        except FileNotFoundError:
+            continue
+        if status.st_uid == os.getuid() and stat.S_IMODE(status.st_mode) & 0o077:
+            file.chmod(stat.S_IMODE(status.st_mode) & 0o700)
+
+
 def write_transaction() -> AbstractContextManager[object]:
     """A write transaction that takes the write lock up front (BEGIN IMMEDIATE).
 
@@ -72,24 +101,55 @@ def write_transaction() -> AbstractContextManager[object]:
     return database.atomic("IMMEDIATE")
 
 
-def describe_database_error(
-    error: BaseException, path: Path | str | None = None
-) -> str:
-    """A sentence for a person about a database failure."""
+# (English, Chinese) for each kind of failure a person may meet.
+DATABASE_PROBLEMS: tuple[tuple[tuple[str, ...], str, str], ...] = (
+    (
+        ("locked", "busy"),
+        "the station database is busy in another program",
+        "数据库正忙（另一个程序正在写入），请稍后再试",
+    ),
+    (
+        ("disk is full", "database or disk is full"),
+        "the disk holding the station database is full",
+        "存放数据库的磁盘已满，请联系管理员",
+    ),
+    (
+        ("readonly", "read-only"),
+        "the station database is read-only",
+        "数据库只读，无法保存，请联系管理员",
+    ),
+    (
+        ("unable to open",),
+        "the station database cannot be opened",
+        "无法打开数据库，请联系管理员",
+    ),
+    (
+        ("not a database", "malformed"),
+        "the station database file is damaged",
+        "数据库文件已损坏，请联系管理员",
+    ),
+)
+
+
+def is_busy(error: BaseException) -> bool:
+    """The database was busy: trying again later may well work."""
     text = str(error).lower()
-    where = f" ({path})" if path else ""
-    if "locked" in text or "busy" in text:
-        return f"the station database is busy in another program{where}"
-    if "disk is full" in text or "database or disk is full" in text:
-        return f"the disk holding the station database is full{where}"
-    if "readonly" in text or "read-only" in text:
-        return f"the station database is read-only{where}"
-    if "unable to open" in text:
-        return f"the station database cannot be opened{where}"
-    if "not a database" in text or "malformed" in text:
-        return f"the station database file is damaged{where}"
-    if isinstance(error, RuntimeError):
+    return "locked" in text or "busy" in text
+
+
+def describe_database_error(
+    error: BaseException, path: Path | str | None = None, *, language: str = "en"
+) -> str:
+    """A sentence for a person about a database failure, in English or
+    (``language="zh-CN"``, the staff terminal) in Chinese."""
+    text = str(error).lower()
+    chinese = language.startswith("zh")
+    where = f"（{path}）" if chinese and path else f" ({path})" if path else ""
+    for needles, english, zh in DATABASE_PROBLEMS:
+        if any(needle in text for needle in needles):
+            return f"{zh if chinese else english}{where}"
+    if isinstance(error, RuntimeError) and not chinese:
         return str(error)
-    if isinstance(error, OperationalError | sqlite3.OperationalError):
-        return f"the station database failed: {error}{where}"
+    if chinese:
+        return f"数据库出错：{error}{where}"
     return f"the station database failed: {error}{where}"

@@ -7,9 +7,11 @@ for ``[staff] lockout_minutes``.
 from __future__ import annotations
 
 import base64
+import getpass
 import hashlib
 import hmac
 import json
+import os
 import re
 import secrets
 from dataclasses import dataclass
@@ -20,7 +22,7 @@ from db import (
     StaffUser,
     write_transaction,
 )
-from db.connection import describe_database_error
+from db.connection import describe_database_error, is_busy
 from kiosk.config import Settings
 from kiosk.errors import Refused
 from kiosk.queue_calls import recent_calls as recent_calls  # the desk calls them
@@ -125,7 +127,10 @@ def write_audit(
 
 
 def database_error(settings: Settings, error: BaseException) -> StaffError:
-    return StaffError(describe_database_error(error, settings.database_path))
+    """The failure in Chinese for the desk; a busy database is transient."""
+    return StaffError(
+        describe_database_error(error, language="zh-CN"), transient=is_busy(error)
+    )
 
 
 def add_user(
@@ -185,6 +190,55 @@ def reset_pin(
         write_audit(moment, actor, "user_reset_pin", name)
 
 
+def enable_user(
+    settings: Settings, name: str, *, actor: str = "admin", now: datetime | None = None
+) -> None:
+    """Enable a disabled account again (its PIN is kept; a lockout is cleared)."""
+    moment = station_now(settings, now)
+    with write_transaction():
+        user = StaffUser.get_or_none(StaffUser.name == name)
+        if user is None:
+            raise StaffError(f"没有用户 {name}")
+        StaffUser.update(disabled=False, failed_attempts=0, locked_until=None).where(
+            StaffUser.id == user.id
+        ).execute()
+        write_audit(moment, actor, "user_enable", name)
+
+
+ADMIN_REFUSED = (
+    "管理账号须由站长核对 PIN（--head 站长用户名），或由本机管理员（root）执行"
+)
+
+
+def authorize_admin(
+    settings: Settings,
+    *,
+    box_admin: bool,
+    head: str = "",
+    head_pin: str = "",
+    first_account: bool = False,
+    now: datetime | None = None,
+) -> str:
+    """Who may change accounts, as the audit log will name them.
+
+    A head who gives their own PIN (checked as a login: counted, locked,
+    audited) is named ``staff:<head>``; the box's administrator (root) is
+    named by ``cli_actor``. Only while the station has no head at all may
+    anyone add an account (``first_account``), so a new box can be set up.
+    """
+    if head:
+        session = login(settings, head, head_pin, now=now)
+        if not session.is_head:
+            raise StaffError("只有站长可以管理账号")
+        return session.actor
+    if box_admin:
+        return cli_actor()
+    no_head = not StaffUser.select().where(StaffUser.role == "head").exists()
+    if first_account and no_head:
+        return cli_actor()
+    raise StaffError(ADMIN_REFUSED)
+
+
 def list_users() -> list[dict[str, object]]:
     return [
         {
@@ -198,52 +252,98 @@ def list_users() -> list[dict[str, object]]:
     ]
 
 
+WRONG_PIN = "用户名或 PIN 不正确，还可尝试 {left} 次"
+LOCKED = "PIN 错误次数过多，账号锁定至 {until:%H:%M:%S}，请稍后再试"
+# Checked against when the name is unknown, so that both answers take as long.
+_STAND_IN_HASH: list[str] = []
+
+
+def _stand_in_hash() -> str:
+    if not _STAND_IN_HASH:
+        _STAND_IN_HASH.append(hash_pin("000000"))
+    return _STAND_IN_HASH[0]
+
+
+def _unknown_name_state(name: str, moment: datetime) -> tuple[int, str | None]:
+    """(failed attempts, locked until) of a name with no account, read from
+    the audit log: an unknown name gets the same answers as a real one."""
+    failed = 0
+    rows = (
+        AuditLog.select(AuditLog.action, AuditLog.detail)
+        .where(
+            (AuditLog.target == name)
+            & (AuditLog.actor == f"login:{name}")
+            & AuditLog.action.in_(("login_failed", "login_locked"))
+        )
+        .order_by(AuditLog.id.desc())
+        .limit(MAX_FAILED_ATTEMPTS)
+    )
+    for row in rows:
+        if row.action == "login_locked":
+            until = json.loads(row.detail or "{}").get("until")
+            return failed, until
+        failed += 1
+    return failed, None
+
+
 def login(
     settings: Settings, name: str, pin: str, *, now: datetime | None = None
 ) -> StaffSession:
-    """Check a PIN; five wrong ones lock the account for the configured time."""
+    """Check a PIN; five wrong ones lock the account for the configured time.
+
+    A PIN of the wrong form is refused before anything is counted, so that
+    nobody can lock out a colleague by pressing Enter. The answers are the
+    same whether or not the name exists: an unknown name counts its wrong
+    PINs and locks in the audit log as an account does in its row, and a
+    disabled account says so only to the right PIN.
+    """
+    if not PIN_PATTERN.match(pin):
+        raise LoginError("PIN 须为 6 到 12 位数字")
     moment = station_now(settings, now)
-    name = name.strip()
+    name = name.strip()[:32]
     user = StaffUser.get_or_none(StaffUser.name == name)
-    if user is None:
+    actor = f"staff:{name}" if user is not None else f"login:{name}"
+    if user is not None:
+        failed, locked_until = int(user.failed_attempts), user.locked_until
+    else:
+        failed, locked_until = _unknown_name_state(name, moment)
+    if locked_until and datetime.fromisoformat(locked_until) > moment:
         with write_transaction():
-            write_audit(moment, f"login:{name[:32]}", "login_failed", name[:32])
-        raise LoginError("用户名或 PIN 不正确")
-    if user.disabled:
+            write_audit(moment, actor, "login_refused", name, reason="locked")
+        until = datetime.fromisoformat(locked_until).astimezone(settings.zone)
+        raise LoginError(LOCKED.format(until=until))
+    # The slow hash runs outside the write lock, for a name or none.
+    correct = verify_pin(pin, user.pin_hash if user else _stand_in_hash())
+    correct = correct and user is not None
+    if correct and user is not None and user.disabled:
         with write_transaction():
-            write_audit(
-                moment, f"staff:{name}", "login_refused", name, reason="disabled"
-            )
+            write_audit(moment, actor, "login_refused", name, reason="disabled")
         raise LoginError(f"账号 {name} 已停用，请联系站长")
-    if user.locked_until and datetime.fromisoformat(user.locked_until) > moment:
-        until = datetime.fromisoformat(user.locked_until).astimezone(settings.zone)
-        raise LoginError(f"PIN 错误次数过多，账号锁定至 {until:%H:%M:%S}")
-    # The slow hash runs outside the write lock.
-    correct = verify_pin(pin, user.pin_hash)
     with write_transaction():
-        if correct:
+        if correct and user is not None:
             StaffUser.update(failed_attempts=0, locked_until=None).where(
                 StaffUser.id == user.id
             ).execute()
-            write_audit(moment, f"staff:{name}", "login", name)
+            write_audit(moment, actor, "login", name)
             return StaffSession(name=name, role=user.role, started_at=moment)
-        StaffUser.update(failed_attempts=StaffUser.failed_attempts + 1).where(
-            StaffUser.id == user.id
-        ).execute()
-        failed = StaffUser.get_by_id(user.id).failed_attempts
-        if failed >= MAX_FAILED_ATTEMPTS:
-            until = moment + timedelta(minutes=settings.staff.lockout_minutes)
-            StaffUser.update(failed_attempts=0, locked_until=until.isoformat()).where(
+        if user is not None:
+            StaffUser.update(failed_attempts=StaffUser.failed_attempts + 1).where(
                 StaffUser.id == user.id
             ).execute()
-            write_audit(
-                moment, f"staff:{name}", "login_locked", name, until=until.isoformat()
-            )
-            message = f"PIN 错误次数过多，账号锁定至 {until:%H:%M:%S}"
+            failed = StaffUser.get_by_id(user.id).failed_attempts
         else:
-            write_audit(moment, f"staff:{name}", "login_failed", name, attempt=failed)
-            left = MAX_FAILED_ATTEMPTS - failed
-            message = f"PIN 不正确，还可尝试 {left} 次"
+            failed += 1
+        if failed >= MAX_FAILED_ATTEMPTS:
+            until = moment + timedelta(minutes=settings.staff.lockout_minutes)
+            if user is not None:
+                StaffUser.update(
+                    failed_attempts=0, locked_until=until.isoformat()
+                ).where(StaffUser.id == user.id).execute()
+            write_audit(moment, actor, "login_locked", name, until=until.isoformat())
+            message = LOCKED.format(until=until)
+        else:
+            write_audit(moment, actor, "login_failed", name, attempt=failed)
+            message = WRONG_PIN.format(left=MAX_FAILED_ATTEMPTS - failed)
     raise LoginError(message)
 
 
@@ -251,6 +351,28 @@ def check_session(session: StaffSession) -> None:
     user = StaffUser.get_or_none(StaffUser.name == session.name)
     if user is None or user.disabled:
         raise SessionError(f"账号 {session.name} 已停用，会话已结束，请重新登录")
+
+
+def cli_actor() -> str:
+    """Who runs a command on the box, as the audit log names them."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no user name for this uid
+        return f"cli:uid{os.getuid()}"
+
+
+def record_read(
+    settings: Settings,
+    actor: str,
+    action: str,
+    target: str,
+    *,
+    now: datetime | None = None,
+    **detail: object,
+) -> None:
+    """Someone read personal data (a ticket through the CLI): one audit row."""
+    with write_transaction():
+        write_audit(station_now(settings, now), actor, action, target, **detail)
 
 
 def record_lock(

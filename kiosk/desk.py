@@ -10,6 +10,7 @@ written or none of it is.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import uuid as uuid_module
 from dataclasses import dataclass
@@ -355,7 +356,32 @@ def reprint(
         write_audit(moment, session.actor, "reprint", ticket.ticket_no)
     outcome = print_ticket(settings, ticket.ticket_no)
     if not outcome.ok:
-        raise ActionError(f"补打失败：{outcome.detail}")
+        raise ActionError(f"补打失败：{printer_problem(outcome.detail)}")
+
+
+# What the printing code reports, in words for the desk (the printing code
+# speaks English for logs and the CLI).
+PRINTER_PROBLEMS: tuple[tuple[str, str], ...] = (
+    (r"no printer answers at (\S+)", "打印机 {0} 无应答，请检查电源和网线"),
+    (r"closed the connection", "打印机断开了连接，请检查打印机"),
+    (r"out of paper", "打印机缺纸，请换纸"),
+    (r"did not take the ticket in time", "打印机超时未响应，可能已离线"),
+    (r"refused the ticket", "打印机拒绝打印，请检查打印机"),
+    (r"no printer at (\S+)", "找不到打印机 {0}，请检查连接"),
+    (r"no printer is configured", "本机未设置打印机"),
+    (r"cannot write to (\S+?):", "无法写入打印目录 {0}"),
+    (r"CUPS is not installed", "本机未安装 CUPS 打印服务"),
+    (r"no ticket (\S+)", "没有工单 {0}"),
+)
+
+
+def printer_problem(detail: str) -> str:
+    """A printing failure in Chinese; the original text when it is unknown."""
+    for pattern, wording in PRINTER_PROBLEMS:
+        found = re.search(pattern, detail)
+        if found:
+            return wording.format(*found.groups())
+    return f"打印出错（{detail}）"
 
 
 # -- the queue ----------------------------------------------------------------

@@ -10,4 +10,12 @@ from __future__ import annotations
 
 
 class Refused(Exception):
-    """A refusal the person can act on; ``str(error)`` says what to do."""
+    """A refusal the person can act on; ``str(error)`` says what to do.
+
+    ``transient``: nothing was wrong with the request, the station was busy;
+    the same request may work in a moment (a form keeps what was typed).
+    """
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient

@@ -359,6 +359,13 @@ def ticket_detail(ticket_no: str) -> TicketDetail | None:
     )
 
 
+def ticket_token(ticket_no: str) -> str:
+    """The ticket's tracking token ('' for no such ticket): what output must
+    hide, never show."""
+    ticket = Ticket.get_or_none(Ticket.ticket_no == ticket_no)
+    return str(ticket.token) if ticket is not None else ""
+
+
 def time_left(due_at: str, status: str, now: datetime) -> tuple[str, bool]:
     """(text, overdue) for the SLA column: '3h12m', '-1d2h' when overdue."""
     if status not in RUNNING:

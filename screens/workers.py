@@ -21,17 +21,26 @@ from textual.message import Message
 from textual.message_pump import MessagePump
 
 from db import database
-from db.connection import describe_database_error
+from db.connection import describe_database_error, is_busy
 from kiosk.errors import Refused
 
 log = logging.getLogger("screens.workers")
 
 
-def reason_for(error: BaseException) -> str:
+def reason_for(error: BaseException, language: str = "en") -> str:
     """A sentence for a person about ``error``."""
     if isinstance(error, Refused):
         return str(error)
-    return describe_database_error(error)
+    return describe_database_error(error, language=language)
+
+
+def is_transient(error: BaseException) -> bool:
+    """The request was fine and the station busy: it may work in a moment."""
+    if isinstance(error, Refused):
+        return error.transient
+    return isinstance(error, OperationalError | sqlite3.OperationalError) and (
+        is_busy(error)
+    )
 
 
 def database_worker(
@@ -39,12 +48,17 @@ def database_worker(
     group: str,
     description: str,
     failed: Callable[[str], Message] | None = None,
+    busy: Callable[[str], Message] | None = None,
     exclusive: bool = True,
+    language: str = "en",
 ) -> Callable[[Callable[..., None]], Callable[..., Any]]:
     """Run the decorated method in a thread worker, inside a connection.
 
     On an exception, ``failed(reason)`` is posted (nothing, when ``failed``
-    is None: a best-effort read that the next one replaces).
+    is None: a best-effort read that the next one replaces); when the
+    database was only busy and ``busy`` is given, ``busy(reason)`` instead,
+    so that the screen can keep what was typed and offer to try again.
+    Reasons are worded in ``language`` (the staff terminal: "zh-CN").
     """
 
     def decorate(method: Callable[..., None]) -> Callable[..., Any]:
@@ -58,8 +72,11 @@ def database_worker(
                     log.warning("%s failed: %s", description, error)  # busy, full
                 elif not isinstance(error, Refused):
                     log.exception("%s failed", description)
-                if failed is not None:
-                    self.post_message(failed(reason_for(error)))
+                reason = reason_for(error, language)
+                if busy is not None and is_transient(error):
+                    self.post_message(busy(reason))
+                elif failed is not None:
+                    self.post_message(failed(reason))
 
         return work(
             thread=True,

@@ -20,6 +20,7 @@ import gc
 import importlib
 import logging
 import logging.handlers
+import os
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -78,6 +79,21 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"kiosk: configuration error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader went away (`kiosk tickets list | head -1`): stop
+        # quietly, and keep Python from complaining as it flushes stdout.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:  # a defect: logged, never shown as a traceback
+        log.exception("kiosk %s failed", " ".join(arguments[:2]))
+        print(
+            f"kiosk: internal error ({type(error).__name__}); see kiosk.log",
+            file=sys.stderr,
+        )
+        return 1
 
 
 def _run(arguments: list[str]) -> int:

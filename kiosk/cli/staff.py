@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import os
 import sys
 from typing import Any
 
@@ -12,14 +13,20 @@ from kiosk.accounts import (
     ROLES,
     StaffError,
     add_user,
+    authorize_admin,
     disable_user,
+    enable_user,
     list_users,
     reset_pin,
 )
 from kiosk.cli.errors import CommandError
 from kiosk.config import Settings
 
-CLI_ACTOR = "cli"
+HEAD_HELP = (
+    "the head (站长) who authorizes this change; asks for their PIN "
+    "(with --pin-stdin: the head's PIN is the first line). Not needed when "
+    "run as root, the box's administrator"
+)
 
 
 def register(commands: Any) -> None:
@@ -35,10 +42,18 @@ def register(commands: Any) -> None:
     add.add_argument(
         "--pin-stdin", action="store_true", help="read the PIN from stdin (scripts)"
     )
+    add.add_argument("--head", default="", metavar="NAME", help=HEAD_HELP)
     add.set_defaults(handler=command_users_add)
     disable = user_commands.add_parser("disable", help="disable an account")
     disable.add_argument("name")
+    disable.add_argument("--head", default="", metavar="NAME", help=HEAD_HELP)
+    disable.add_argument("--pin-stdin", action="store_true", help="head's PIN on stdin")
     disable.set_defaults(handler=command_users_disable)
+    enable = user_commands.add_parser("enable", help="enable a disabled account")
+    enable.add_argument("name")
+    enable.add_argument("--head", default="", metavar="NAME", help=HEAD_HELP)
+    enable.add_argument("--pin-stdin", action="store_true", help="head's PIN on stdin")
+    enable.set_defaults(handler=command_users_enable)
     reset = user_commands.add_parser(
         "reset-pin", help="set a new PIN (asks for it) and clear a lockout"
     )
@@ -46,6 +61,7 @@ def register(commands: Any) -> None:
     reset.add_argument(
         "--pin-stdin", action="store_true", help="read the PIN from stdin"
     )
+    reset.add_argument("--head", default="", metavar="NAME", help=HEAD_HELP)
     reset.set_defaults(handler=command_users_reset_pin)
     listing = user_commands.add_parser("list", help="list accounts")
     listing.add_argument("--json", action="store_true")
@@ -61,8 +77,14 @@ def command_staff(args: argparse.Namespace, settings: Settings) -> int:
     # Textual and the staff screens load only for the staff terminal.
     from screens.staff.app import StaffApp
 
-    StaffApp(settings).run()
-    return 0
+    return run_staff_app(StaffApp(settings))
+
+
+def run_staff_app(app: Any, *, headless: bool = False) -> int:
+    """Run the staff terminal; its exit code (non-zero after a crash)."""
+    app.run(headless=headless)
+    return_code = app.return_code
+    return 1 if return_code is None else int(return_code)
 
 
 def _read_pin(from_stdin: bool) -> str:
@@ -75,6 +97,25 @@ def _read_pin(from_stdin: bool) -> str:
     return first
 
 
+def _admin(
+    args: argparse.Namespace, settings: Settings, *, first_account: bool = False
+) -> str:
+    """The actor of an account change: a head with their PIN, or root."""
+    head_pin = ""
+    if args.head:
+        if args.pin_stdin:
+            head_pin = sys.stdin.readline().strip()
+        else:
+            head_pin = getpass.getpass(f"PIN of head {args.head}: ")
+    return authorize_admin(
+        settings,
+        box_admin=os.geteuid() == 0,
+        head=args.head,
+        head_pin=head_pin,
+        first_account=first_account,
+    )
+
+
 def _run(action: Any) -> int:
     try:
         action()
@@ -85,9 +126,8 @@ def _run(action: Any) -> int:
 
 def command_users_add(args: argparse.Namespace, settings: Settings) -> int:
     def act() -> None:
-        add_user(
-            settings, args.name, args.role, _read_pin(args.pin_stdin), actor=CLI_ACTOR
-        )
+        actor = _admin(args, settings, first_account=True)
+        add_user(settings, args.name, args.role, _read_pin(args.pin_stdin), actor=actor)
         print(f"added {args.name} ({args.role})")
 
     return _run(act)
@@ -95,15 +135,24 @@ def command_users_add(args: argparse.Namespace, settings: Settings) -> int:
 
 def command_users_disable(args: argparse.Namespace, settings: Settings) -> int:
     def act() -> None:
-        disable_user(settings, args.name, actor=CLI_ACTOR)
+        disable_user(settings, args.name, actor=_admin(args, settings))
         print(f"disabled {args.name}")
+
+    return _run(act)
+
+
+def command_users_enable(args: argparse.Namespace, settings: Settings) -> int:
+    def act() -> None:
+        enable_user(settings, args.name, actor=_admin(args, settings))
+        print(f"enabled {args.name}")
 
     return _run(act)
 
 
 def command_users_reset_pin(args: argparse.Namespace, settings: Settings) -> int:
     def act() -> None:
-        reset_pin(settings, args.name, _read_pin(args.pin_stdin), actor=CLI_ACTOR)
+        actor = _admin(args, settings)
+        reset_pin(settings, args.name, _read_pin(args.pin_stdin), actor=actor)
         print(f"new PIN set for {args.name}")
 
     return _run(act)

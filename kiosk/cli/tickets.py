@@ -6,23 +6,26 @@ import argparse
 import dataclasses
 import json
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from kiosk.accounts import cli_actor, record_read
 from kiosk.catalog import load_catalog
 from kiosk.cli.errors import CommandError
 from kiosk.cli.printing import register_ticket_print
 from kiosk.config import Settings
+from kiosk.privacy import redact, redact_text
 from kiosk.search import (
     SORT_COLUMNS,
     TABS,
     BoardQuery,
     board_page,
     ticket_detail,
+    ticket_token,
     time_left,
 )
 from kiosk.states import RATING_NAMES, STATUS_NAMES
-from kiosk.tickets import mask_mobile
 
 
 def register(commands: Any) -> None:
@@ -45,9 +48,40 @@ def register(commands: Any) -> None:
     register_ticket_print(ticket_commands)
 
 
+def emit_json(document: object, secrets: tuple[str, ...] = ()) -> None:
+    """Print one JSON document, without tokens or full mobile numbers."""
+    print(json.dumps(redact(document, secrets), ensure_ascii=False))
+
+
+def emit_line(text: str, secrets: tuple[str, ...] = ()) -> None:
+    """Print one line of text, without tokens or full mobile numbers."""
+    print(redact_text(text, secrets))
+
+
 def _usage(parser: argparse.ArgumentParser) -> int:
     parser.print_help(sys.stderr)
     return 2
+
+
+MAX_PAGE = 1_000_000
+MAX_LIMIT = 1000
+
+
+def bounded(lowest: int, highest: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``lowest`` to ``highest``."""
+
+    def number(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text}") from None
+        if not lowest <= value <= highest:
+            raise argparse.ArgumentTypeError(
+                f"must be from {lowest} to {highest}, not {text}"
+            )
+        return value
+
+    return number
 
 
 def _board_arguments(parser: argparse.ArgumentParser) -> None:
@@ -59,8 +93,8 @@ def _board_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--overdue", action="store_true")
     parser.add_argument("--sort", choices=sorted(SORT_COLUMNS), default="created")
     parser.add_argument("--ascending", action="store_true")
-    parser.add_argument("--page", type=int, default=0)
-    parser.add_argument("--limit", type=int, default=50)
+    parser.add_argument("--page", type=bounded(0, MAX_PAGE), default=0)
+    parser.add_argument("--limit", type=bounded(1, MAX_LIMIT), default=50)
     parser.add_argument("--json", action="store_true", help="one JSON object")
 
 
@@ -87,24 +121,19 @@ def _print_page(args: argparse.Namespace, settings: Settings, text: str = "") ->
         left, overdue = time_left(row.due_at, row.status, now)
         rows.append({**dataclasses.asdict(row), "time_left": left, "overdue": overdue})
     if args.json:
-        print(
-            json.dumps(
-                {"tickets": rows, "has_more": page.has_more, "matches": page.matches},
-                ensure_ascii=False,
-            )
-        )
+        emit_json({"tickets": rows, "has_more": page.has_more, "matches": page.matches})
         return 0
     for item in rows:
         category = _category_name(catalog, str(item["category"]))
         unit_entry = catalog.units.get(str(item["unit"]))
         unit = unit_entry.name if unit_entry else ""
-        print(
+        emit_line(
             f"{item['queue_no']}\t{item['ticket_no']}\t{str(item['created_at'])[:16]}\t"
             f"{category}\t{item['building']}\t{STATUS_NAMES[str(item['status'])][0]}\t"
             f"{unit}\t{item['time_left']}"
         )
     if page.has_more:
-        print(f"(more: --page {page.query.page + 1})")
+        emit_line(f"(more: --page {page.query.page + 1})")
     return 0
 
 
@@ -129,14 +158,15 @@ def command_tickets_show(args: argparse.Namespace, settings: Settings) -> int:
     detail = ticket_detail(args.ticket_no)
     if detail is None:
         raise CommandError(f"no ticket {args.ticket_no}")
+    # Reading a ticket's personal data is audited, whoever runs the tool.
+    record_read(settings, cli_actor(), "cli_show", detail.ticket_no)
+    # The full number is shown only in the staff terminal, audited; the
+    # token never (see kiosk.privacy).
+    secrets = (detail.contact_mobile, ticket_token(detail.ticket_no))
     data = dataclasses.asdict(detail)
-    # The full number is shown only in the staff terminal, audited.
-    data["contact_mobile"] = (
-        mask_mobile(detail.contact_mobile) if detail.contact_mobile else ""
-    )
     data.pop("uuid")
     if args.json:
-        print(json.dumps(data, ensure_ascii=False))
+        emit_json(data, secrets)
         return 0
     for key in (
         "ticket_no",
@@ -155,7 +185,7 @@ def command_tickets_show(args: argparse.Namespace, settings: Settings) -> int:
         value = data[key]
         if key == "status":
             value = f"{value} {STATUS_NAMES[str(value)][0]}"
-        print(f"{key}: {value}")
+        emit_line(f"{key}: {value}", secrets)
     print("timeline:")
     for entry in detail.timeline:
         payload = dict(entry.payload)
@@ -164,5 +194,5 @@ def command_tickets_show(args: argparse.Namespace, settings: Settings) -> int:
         if "rating" in payload:
             payload["rating"] = RATING_NAMES.get(str(payload["rating"]), ("?",))[0]
         extra = json.dumps(payload, ensure_ascii=False) if payload else ""
-        print(f"  {entry.at}  {entry.kind}  {entry.actor}  {extra}")
+        emit_line(f"  {entry.at}  {entry.kind}  {entry.actor}  {extra}", secrets)
     return 0

@@ -8,11 +8,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from textual import events, on, work
+from textual import events, on
 from textual.app import App
 from textual.binding import Binding
 
-from db import database
 from kiosk.accounts import StaffSession, record_lock
 from kiosk.catalog import Catalog, load_catalog
 from kiosk.config import Settings
@@ -22,6 +21,7 @@ from screens.staff.commands import StaffCommands
 from screens.staff.login import LoginScreen, UnlockScreen
 from screens.staff.messages import LoadFailed, ServingLoaded
 from screens.staff.widgets import StaffHeader
+from screens.workers import database_worker
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,8 @@ class StaffApp(App[None]):
     TITLE = "前台工作台"
     COMMANDS = App.COMMANDS | {StaffCommands}
     BINDINGS = [
-        Binding("ctrl+l", "lock", "锁屏", id="lock"),
+        # A priority binding: it locks from every screen, form and the palette.
+        Binding("ctrl+l", "lock", "锁屏", id="lock", priority=True),
         Binding("ctrl+q", "quit", "退出", id="quit", show=False),
     ]
     CSS = """
@@ -112,11 +113,20 @@ class StaffApp(App[None]):
         if not self.locked:
             self.lock("已锁屏。请输入 PIN 继续。", "lock")
 
+    def close_personal_views(self) -> None:
+        """Close every screen and dialog above the app's own: ticket views,
+        forms, a revealed number, the palette. The next person starts from a
+        clean board."""
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+
     def lock(self, notice: str, reason: str) -> None:
         session = self.session
         self.locked = True
+        self.session = None
         if session is not None:
             self.record(session, reason)
+        self.close_personal_views()
         if session is None:
             self.push_screen(LoginScreen(notice=notice), self.logged_in)
         else:
@@ -127,12 +137,12 @@ class StaffApp(App[None]):
         """The account was disabled mid-session: back to the login screen."""
         self.session = None
         self.locked = True
+        self.close_personal_views()
         self.push_screen(LoginScreen(notice=reason), self.logged_in)
 
-    @work(thread=True, exit_on_error=False, group="audit")
+    @database_worker(group="audit", description="record a lock", exclusive=False)
     def record(self, session: StaffSession, reason: str) -> None:
-        with database.connection_context():
-            record_lock(self.settings, session, reason, now=self.now())
+        record_lock(self.settings, session, reason, now=self.now())
 
     # -- header: who, now serving, clock ----------------------------------------
 
@@ -141,15 +151,14 @@ class StaffApp(App[None]):
         for header in self.screen.query(StaffHeader):
             header.show(self.actor_label, self.serving, moment)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="calls")
+    @database_worker(
+        group="calls",
+        description="read the number being served",
+        failed=LoadFailed,
+        language="zh-CN",
+    )
     def read_calls(self) -> None:
-        day = self.now().strftime("%Y-%m-%d")
-        try:
-            with database.connection_context():
-                calls = recent_calls(day, 1)
-        except Exception as error:  # the header is best effort
-            self.post_message(LoadFailed(str(error)))
-            return
+        calls = recent_calls(self.now().strftime("%Y-%m-%d"), 1)
         self.post_message(ServingLoaded(calls[0].queue_no if calls else ""))
 
     @on(ServingLoaded)
@@ -161,3 +170,7 @@ class StaffApp(App[None]):
     def load_failed(self, message: LoadFailed) -> None:
         log.warning("staff terminal: %s", message.reason)
         self.notify(message.reason, title="读取失败", severity="error", markup=False)
+
+    def action_help_quit(self) -> None:
+        """Ctrl+C: say in Chinese how to quit (Textual's own words are English)."""
+        self.notify("按 Ctrl+Q 退出工作台", title="要退出吗？", markup=False)

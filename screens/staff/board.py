@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -24,9 +24,6 @@ from textual.widgets import (
     Tabs,
 )
 
-from db import database
-from db.connection import describe_database_error
-from kiosk.accounts import StaffError
 from kiosk.desk import call_next
 from kiosk.search import (
     SORT_COLUMNS,
@@ -150,12 +147,22 @@ class BoardScreen(Screen[None]):
         self.load(self.board_query, self.staff_app.now())
         self.load_counts()
 
-    @database_worker(group="board", description="load a board page", failed=LoadFailed)
+    @database_worker(
+        group="board",
+        description="load a board page",
+        failed=LoadFailed,
+        language="zh-CN",
+    )
     def load(self, query: BoardQuery, now: datetime) -> None:
         page = board_page(query, now)
         self.post_message(BoardLoaded(page, change_marker()))
 
-    @database_worker(group="counts", description="count the tabs", failed=LoadFailed)
+    @database_worker(
+        group="counts",
+        description="count the tabs",
+        failed=LoadFailed,
+        language="zh-CN",
+    )
     def load_counts(self) -> None:
         self.post_message(CountsLoaded(tab_counts()))
 
@@ -367,21 +374,18 @@ class BoardScreen(Screen[None]):
         """Call the next queue number to the desk."""
         self.call_next_number()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="action")
+    @database_worker(
+        group="action",
+        description="call the next number",
+        failed=ActionRefused,
+        language="zh-CN",
+    )
     def call_next_number(self) -> None:
         app = self.staff_app
         session = app.session
         if session is None:
             return
-        try:
-            with database.connection_context():
-                called = call_next(app.settings, session, now=app.now())
-        except StaffError as error:
-            self.post_message(ActionRefused(str(error)))
-            return
-        except Exception as error:
-            self.post_message(ActionRefused(describe_database_error(error)))
-            return
+        called = call_next(app.settings, session, now=app.now())
         if called is None:
             self.post_message(ActionRefused("今天没有待叫的号"))
         else:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -65,9 +65,11 @@ class ChoiceForm(ModalScreen[str | None]):
         )
         choices.focus()
 
-    def on_key(self, event: object) -> None:
-        key = getattr(event, "character", None) or ""
-        if key.isdigit() and 1 <= int(key) <= len(self.options):
+    def on_key(self, event: events.Key) -> None:
+        # Only the ASCII digits choose: an IME's ② or a ² is ignored.
+        key = event.character or ""
+        if len(key) == 1 and "1" <= key <= "9" and int(key) <= len(self.options):
+            event.stop()
             self.dismiss(self.options[int(key) - 1][0])
 
     @on(OptionList.OptionSelected, "#choices")
@@ -85,19 +87,30 @@ class TextForm(ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "cancel", "取消", id="cancel")]
 
     def __init__(
-        self, title: str, placeholder: str, *, required: bool = True, what: str = ""
+        self,
+        title: str,
+        placeholder: str,
+        *,
+        required: bool = True,
+        what: str = "",
+        value: str = "",
+        error: str = "",
     ) -> None:
         super().__init__()
         self.form_title = title
         self.placeholder = placeholder
         self.required = required
         self.what = what or placeholder
+        self.value = value  # what was typed before (kept after a failed save)
+        self.error = error
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(Content(self.form_title), classes="form-title")
-            yield Input(placeholder=self.placeholder, id="text", max_length=500)
-            yield Static(classes="form-error", id="form-error")
+            yield Input(
+                self.value, placeholder=self.placeholder, id="text", max_length=500
+            )
+            yield Static(Content(self.error), classes="form-error", id="form-error")
             hint = "Enter 保存 · Esc 取消" + ("" if self.required else " · 可留空")
             yield Static(Content(hint), classes="form-hint")
         yield Footer()

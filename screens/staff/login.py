@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -12,10 +12,9 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
-from db import database
-from db.connection import describe_database_error
-from kiosk.accounts import StaffError, StaffSession, login
+from kiosk.accounts import StaffSession, login
 from screens.staff.messages import LoggedIn, LoginRefused
+from screens.workers import database_worker
 
 if TYPE_CHECKING:
     from screens.staff.app import StaffApp
@@ -96,19 +95,15 @@ class LoginScreen(Screen[StaffSession]):
         self.show_error("正在核对…")
         self.check(name, pin)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="login")
+    @database_worker(
+        group="login",
+        description="check a PIN",
+        failed=LoginRefused,
+        language="zh-CN",
+    )
     def check(self, name: str, pin: str) -> None:
         app = self.staff_app
-        try:
-            with database.connection_context():
-                session = login(app.settings, name, pin, now=app.now())
-        except StaffError as error:
-            self.post_message(LoginRefused(str(error)))
-            return
-        except Exception as error:  # the database failed: say so, stay here
-            self.post_message(LoginRefused(describe_database_error(error)))
-            return
-        self.post_message(LoggedIn(session))
+        self.post_message(LoggedIn(login(app.settings, name, pin, now=app.now())))
 
     @on(LoginRefused)
     def refused(self, message: LoginRefused) -> None:

@@ -1,72 +1,108 @@
-"""Messages that the staff terminal's workers post to its screens."""
+"""Messages that the staff terminal's workers post to its screens.
+
+Plain Message subclasses with an ``__init__``, as the resident app's are
+(screens/resident/messages.py): one convention for both apps.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from kiosk.accounts import StaffSession
-from kiosk.search import BoardPage, TicketDetail
+if TYPE_CHECKING:
+    from kiosk.accounts import StaffSession
+    from kiosk.search import BoardPage, TicketDetail
 
 
-@dataclass
 class LoggedIn(Message):
-    session: StaffSession
+    """The PIN was right: the session to work in."""
+
+    def __init__(self, session: StaffSession) -> None:
+        super().__init__()
+        self.session = session
 
 
-@dataclass
 class LoginRefused(Message):
-    reason: str
+    """Wrong name or PIN, a locked or disabled account, a failed database."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason
 
 
-@dataclass
 class BoardLoaded(Message):
-    page: BoardPage
-    marker: tuple[int, int]
+    """A page of the board and the change marker it was read at."""
+
+    def __init__(self, page: BoardPage, marker: tuple[int, int]) -> None:
+        super().__init__()
+        self.page = page
+        self.marker = marker
 
 
-@dataclass
 class CountsLoaded(Message):
-    counts: dict[str, int]
+    """Tickets per tab."""
+
+    def __init__(self, counts: dict[str, int]) -> None:
+        super().__init__()
+        self.counts = counts
 
 
-@dataclass
 class DataChanged(Message):
     """Another process (or this one) wrote tickets or events."""
 
-    marker: tuple[int, int]
+    def __init__(self, marker: tuple[int, int]) -> None:
+        super().__init__()
+        self.marker = marker
 
 
-@dataclass
 class DetailLoaded(Message):
-    detail: TicketDetail | None
-    units: list[str]
+    """A ticket with its timeline (None: no such ticket), and its units."""
+
+    def __init__(self, detail: TicketDetail | None, units: list[str]) -> None:
+        super().__init__()
+        self.detail = detail
+        self.units = units
 
 
-@dataclass
 class ActionDone(Message):
     """An action was written; ``notice`` says what happened."""
 
-    notice: str
-    reveal: str = ""
+    def __init__(self, notice: str, reveal: str = "") -> None:
+        super().__init__()
+        self.notice = notice
+        self.reveal = reveal
 
 
-@dataclass
 class ActionRefused(Message):
     """An action was refused or failed; nothing was written."""
 
-    reason: str
-    session_ended: bool = False
+    def __init__(self, reason: str, session_ended: bool = False) -> None:
+        super().__init__()
+        self.reason = reason
+        self.session_ended = session_ended
 
 
-@dataclass
+class ActionBusy(Message):
+    """The database was busy: nothing was written, the same action may work
+    in a moment (a form comes back with what was typed)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason
+
+
 class LoadFailed(Message):
-    reason: str
+    """A read failed; the reason is for the person."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason
 
 
-@dataclass
 class ServingLoaded(Message):
     """The queue number being served now ('' when none was called today)."""
 
-    queue_no: str
+    def __init__(self, queue_no: str) -> None:
+        super().__init__()
+        self.queue_no = queue_no

@@ -15,15 +15,20 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from db import database
-from db.connection import describe_database_error
 from kiosk import accounts, desk
 from kiosk.search import TicketDetail, ticket_detail, time_left
 from kiosk.states import RATING_NAMES, RATINGS, STATUS_NAMES, WITHDRAW_REASONS
 from kiosk.tickets import mask_mobile
 from screens.staff.forms import ChoiceForm, ConfirmForm, InfoForm, TextForm
-from screens.staff.messages import ActionDone, ActionRefused, DetailLoaded, LoadFailed
+from screens.staff.messages import (
+    ActionBusy,
+    ActionDone,
+    ActionRefused,
+    DetailLoaded,
+    LoadFailed,
+)
 from screens.staff.widgets import StaffHeader
+from screens.workers import database_worker
 
 if TYPE_CHECKING:
     from screens.staff.app import StaffApp
@@ -44,6 +49,10 @@ WITHDRAW_NAMES = {
     "out_of_scope": "不属受理范围",
     "resident_withdrew": "居民撤回",
 }
+
+
+# A text action: (notice, action, form title, placeholder, what is asked).
+TextAction = tuple[str, Callable[..., Any], str, str, str]
 
 
 class TicketDetailScreen(Screen[None]):
@@ -77,6 +86,8 @@ class TicketDetailScreen(Screen[None]):
         self.ticket_no = ticket_no
         self.detail: TicketDetail | None = None
         self.units: list[str] = []
+        # The text action in flight and what was typed, kept until written.
+        self.retry: tuple[TextAction, str] | None = None
 
     @property
     def staff_app(self) -> StaffApp:
@@ -107,15 +118,15 @@ class TicketDetailScreen(Screen[None]):
 
     # -- loading ------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="detail")
+    @database_worker(
+        group="detail",
+        description="load a ticket",
+        failed=LoadFailed,
+        language="zh-CN",
+    )
     def load(self) -> None:
-        try:
-            with database.connection_context():
-                detail = ticket_detail(self.ticket_no)
-                units = desk.dispatched_units(self.ticket_no) if detail else []
-        except Exception as error:
-            self.post_message(LoadFailed(describe_database_error(error)))
-            return
+        detail = ticket_detail(self.ticket_no)
+        units = desk.dispatched_units(self.ticket_no) if detail else []
         self.post_message(DetailLoaded(detail, units))
 
     @on(DetailLoaded)
@@ -221,7 +232,13 @@ class TicketDetailScreen(Screen[None]):
             return
         self.run_action_worker(notice, action, session, args, kwargs)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="action")
+    @database_worker(
+        group="action",
+        description="a ticket action",
+        failed=ActionRefused,
+        busy=ActionBusy,
+        language="zh-CN",
+    )
     def run_action_worker(
         self,
         notice: str,
@@ -232,29 +249,18 @@ class TicketDetailScreen(Screen[None]):
     ) -> None:
         app = self.staff_app
         try:
-            with database.connection_context():
-                result = action(
-                    app.settings,
-                    session,
-                    self.ticket_no,
-                    *args,
-                    now=app.now(),
-                    **kwargs,
-                )
+            result = action(
+                app.settings, session, self.ticket_no, *args, now=app.now(), **kwargs
+            )
         except accounts.SessionError as error:
             self.post_message(ActionRefused(str(error), session_ended=True))
-            return
-        except accounts.StaffError as error:
-            self.post_message(ActionRefused(str(error)))
-            return
-        except Exception as error:
-            self.post_message(ActionRefused(describe_database_error(error)))
             return
         reveal = result if isinstance(result, str) else ""
         self.post_message(ActionDone(notice, reveal=reveal))
 
     @on(ActionDone)
     def action_done(self, message: ActionDone) -> None:
+        self.retry = None
         if message.reveal:
             self.app.push_screen(
                 InfoForm(
@@ -269,9 +275,19 @@ class TicketDetailScreen(Screen[None]):
 
     @on(ActionRefused)
     def action_refused(self, message: ActionRefused) -> None:
+        self.retry = None
         self.app.notify(message.reason, title="未执行", severity="error", markup=False)
         if message.session_ended:
             self.staff_app.session_ended(message.reason)
+
+    @on(ActionBusy)
+    def action_busy(self, message: ActionBusy) -> None:
+        """Nothing was written: a typed text comes back in its form."""
+        self.app.notify(message.reason, title="未保存", severity="error", markup=False)
+        retry, self.retry = self.retry, None
+        if retry is not None:
+            form, typed = retry
+            self.text_action(form, value=typed, error=message.reason)
 
     # -- the actions ----------------------------------------------------------------
 
@@ -300,28 +316,45 @@ class TicketDetailScreen(Screen[None]):
         self.perform("已记录单位报到", desk.acknowledge)
 
     @work(exclusive=True, group="form")
-    async def action_note(self) -> None:
+    async def text_action(
+        self, form: TextAction, *, value: str = "", error: str = ""
+    ) -> None:
+        """Ask for a text and run the action with it; if the database was
+        busy, the form comes back with the text (see action_busy)."""
+        notice, action, title, placeholder, what = form
         text = await self.app.push_screen_wait(
-            TextForm("添加备注", "备注内容", what="备注内容")
+            TextForm(title, placeholder, what=what, value=value, error=error)
         )
         if text is not None:
-            self.perform("已添加备注", desk.add_note, text)
+            self.retry = (form, text)
+            self.perform(notice, action, text)
 
-    @work(exclusive=True, group="form")
-    async def action_resolve(self) -> None:
-        text = await self.app.push_screen_wait(
-            TextForm("办结：填写办结情况", "办结情况（必填）", what="办结情况")
+    def action_note(self) -> None:
+        self.text_action(
+            ("已添加备注", desk.add_note, "添加备注", "备注内容", "备注内容")
         )
-        if text is not None:
-            self.perform("已办结", desk.resolve, text)
 
-    @work(exclusive=True, group="form")
-    async def action_escalate(self) -> None:
-        text = await self.app.push_screen_wait(
-            TextForm("上报街道：填写原因", "上报原因（必填）", what="上报原因")
+    def action_resolve(self) -> None:
+        self.text_action(
+            (
+                "已办结",
+                desk.resolve,
+                "办结：填写办结情况",
+                "办结情况（必填）",
+                "办结情况",
+            )
         )
-        if text is not None:
-            self.perform("已上报街道", desk.escalate, text)
+
+    def action_escalate(self) -> None:
+        self.text_action(
+            (
+                "已上报街道",
+                desk.escalate,
+                "上报街道：填写原因",
+                "上报原因（必填）",
+                "上报原因",
+            )
+        )
 
     @work(exclusive=True, group="form")
     async def action_call_back(self) -> None:

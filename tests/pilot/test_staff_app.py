@@ -284,3 +284,145 @@ async def test_call_next_from_the_board_and_the_palette(make_staff_app, settings
             second.queue_no,
             first.queue_no,
         ]
+
+
+def visible_text(app) -> str:
+    """Every Static and DataTable cell on every screen of the stack."""
+    parts = []
+    for screen in app.screen_stack:
+        for widget in screen.query("Static"):
+            parts.append(str(widget.render()))
+        for table in screen.query(DataTable):
+            for row in range(table.row_count):
+                parts.extend(str(cell) for cell in table.get_row_at(row))
+    return "\n".join(parts)
+
+
+async def test_locking_closes_every_view_of_personal_data(make_staff_app, settings):
+    number = issue(settings, mobile="13812345678").ticket_no
+    app = make_staff_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot)
+        await board_rows(pilot, 1)
+        await open_ticket(pilot, number)
+        await pilot.press("v")
+        await press_in_form(pilot, ConfirmForm, "enter")
+        await wait_screen(pilot, InfoForm)
+        await pilot.press("ctrl+l")  # from the dialog itself
+        await wait_screen(pilot, LoginScreen)
+        stack = [type(screen) for screen in app.screen_stack]
+        assert InfoForm not in stack and TicketDetailScreen not in stack
+        assert "13812345678" not in visible_text(app)
+        # Another person logs in: a clean board, nothing of zhao's view.
+        app.screen.query_one("#login-name", Input).value = "li"
+        app.screen.query_one("#login-pin", Input).focus()
+        await pilot.press(*STAFF_PIN, "enter")
+        await board_rows(pilot, 1)
+        assert [type(s) for s in app.screen_stack[1:]] == [BoardScreen]
+        assert app.session is not None and app.session.name == "li"
+
+
+async def test_ctrl_l_locks_from_every_form(make_staff_app, settings):
+    number = issue(settings).ticket_no
+    app = make_staff_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot)
+        await board_rows(pilot, 1)
+        await open_ticket(pilot, number)
+        for key, form in (("d", ChoiceForm), ("m", TextForm), ("p", ConfirmForm)):
+            await pilot.press(key)
+            await press_in_form(pilot, form, "ctrl+l")
+            await wait_screen(pilot, LoginScreen)
+            assert not any(isinstance(s, form) for s in app.screen_stack)
+            await pilot.press(*HEAD_PIN, "enter")
+            await board_rows(pilot, 1)
+            await open_ticket(pilot, number)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press("ctrl+l")  # from the command palette too
+        await wait_screen(pilot, LoginScreen)
+
+
+async def test_circled_digits_and_superscripts_in_a_choice_form(
+    make_staff_app, settings
+):
+    number = issue(settings).ticket_no
+    app = make_staff_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot)
+        await board_rows(pilot, 1)
+        await open_ticket(pilot, number)
+        await pilot.press("d")
+        await wait_screen(pilot, ChoiceForm)
+        for character in ("②", "²", "٣", "0", "9"):
+            await pilot.press(character)
+            await pilot.pause()
+            assert isinstance(app.screen, ChoiceForm), character
+        assert app.return_code is None
+        await pilot.press("1")
+        await wait_for(pilot, lambda: kinds(number)[-1] == "dispatched")
+
+
+def test_a_crash_of_the_staff_terminal_exits_non_zero(settings, staff_accounts):
+    from kiosk.cli.staff import run_staff_app
+    from screens.staff.app import StaffApp
+
+    class Broken(StaffApp):
+        def on_mount(self) -> None:
+            raise ValueError("a defect")
+
+    assert run_staff_app(Broken(settings), headless=True) != 0
+
+
+async def test_a_note_typed_while_the_database_is_busy_is_kept(
+    make_staff_app, settings
+):
+    import sqlite3
+
+    from db import database, open_database
+
+    number = issue(settings).ticket_no
+    database.close()
+    open_database(settings.database_path, busy_timeout_ms=200)
+    app = make_staff_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot)
+        await board_rows(pilot, 1)
+        await open_ticket(pilot, number)
+        other = sqlite3.connect(settings.database_path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # another program holds the write lock
+        await pilot.press("m")
+        await press_in_form(pilot, TextForm, *"物业已上门", "enter")
+        # Refused in Chinese, and the form comes back with the note in it.
+        await wait_for(pilot, lambda: "数据库正忙" in notices(app))
+        assert "busy" not in notices(app)
+        await wait_screen(pilot, TextForm)
+        assert app.screen.query_one("#text", Input).value == "物业已上门"
+        other.execute("COMMIT")
+        other.close()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: kinds(number)[-1] == "note")
+
+
+async def test_messages_in_the_staff_terminal_are_chinese(make_staff_app, settings):
+    import socket
+
+    from tests.helpers import with_printer
+
+    number = issue(settings).ticket_no
+    with socket.socket() as probe:  # a port where no printer answers
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    app = make_staff_app()
+    app.settings = with_printer(settings, f"tcp://127.0.0.1:{port}")
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot)
+        await board_rows(pilot, 1)
+        await open_ticket(pilot, number)
+        await pilot.press("p")
+        await press_in_form(pilot, ConfirmForm, "enter")
+        await wait_for(pilot, lambda: "补打失败" in notices(app))
+        assert "打印机" in notices(app) and "printer" not in notices(app)
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        assert "quit" not in notices(app) and "退出" in notices(app)

@@ -338,3 +338,57 @@ def test_call_next_goes_through_todays_queue_in_order(settings, clerk, head):
     assert yesterday.queue_no not in [c.queue_no for c in recent] or (
         yesterday.ticket_no not in [c.ticket_no for c in recent]
     )
+
+
+# -- login answers that protect accounts (issue 18, item 3) --------------------
+
+
+@pytest.mark.parametrize("pin", ["", "1", "12345"])
+def test_an_empty_or_short_pin_is_refused_without_counting(
+    settings, staff_accounts, pin
+):
+    for _ in range(accounts.MAX_FAILED_ATTEMPTS + 2):
+        with pytest.raises(LoginError, match="6 到 12 位数字"):
+            accounts.login(settings, "li", pin, now=FIXED_NOW)
+    assert StaffUser.get(StaffUser.name == "li").failed_attempts == 0
+    assert accounts.login(settings, "li", STAFF_PIN, now=FIXED_NOW).name == "li"
+
+
+def test_the_answers_are_the_same_whether_or_not_the_name_exists(
+    settings, staff_accounts
+):
+    def answers(name: str) -> list[str]:
+        said = []
+        for _ in range(accounts.MAX_FAILED_ATTEMPTS + 1):
+            with pytest.raises(LoginError) as refused:
+                accounts.login(settings, name, "000000", now=FIXED_NOW)
+            said.append(str(refused.value))
+        return said
+
+    assert answers("li") == answers("nobody")
+    later = FIXED_NOW + timedelta(minutes=6)
+    with pytest.raises(LoginError) as unknown:
+        accounts.login(settings, "nobody", "000000", now=later)
+    with pytest.raises(LoginError) as known:
+        accounts.login(settings, "li", "000000", now=later)
+    assert str(unknown.value) == str(known.value)
+
+
+def test_a_wrong_pin_on_a_disabled_account_says_nothing_of_it(settings, staff_accounts):
+    accounts.disable_user(settings, "li", now=FIXED_NOW)
+    with pytest.raises(LoginError) as disabled:
+        accounts.login(settings, "li", "000000", now=FIXED_NOW)
+    with pytest.raises(LoginError) as unknown:
+        accounts.login(settings, "nobody", "000000", now=FIXED_NOW)
+    assert str(disabled.value) == str(unknown.value)
+
+
+def test_attempts_on_a_locked_account_are_audited(settings, staff_accounts):
+    for _ in range(accounts.MAX_FAILED_ATTEMPTS):
+        with pytest.raises(LoginError):
+            accounts.login(settings, "li", "000000", now=FIXED_NOW)
+    with pytest.raises(LoginError, match="锁定"):
+        accounts.login(settings, "li", STAFF_PIN, now=FIXED_NOW)
+    last = AuditLog.select().order_by(AuditLog.id.desc()).first()
+    assert (last.action, last.target) == ("login_refused", "li")
+    assert json.loads(last.detail) == {"reason": "locked"}
