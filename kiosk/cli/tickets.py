@@ -15,7 +15,7 @@ from kiosk.catalog import load_catalog
 from kiosk.cli.errors import CommandError
 from kiosk.cli.printing import register_ticket_print
 from kiosk.config import Settings
-from kiosk.privacy import redact, redact_text
+from kiosk.redaction import redact, redact_text
 from kiosk.search import (
     SORT_COLUMNS,
     TABS,
@@ -161,7 +161,7 @@ def command_tickets_show(args: argparse.Namespace, settings: Settings) -> int:
     # Reading a ticket's personal data is audited, whoever runs the tool.
     record_read(settings, cli_actor(), "cli_show", detail.ticket_no)
     # The full number is shown only in the staff terminal, audited; the
-    # token never (see kiosk.privacy).
+    # token never (see kiosk.redaction).
     secrets = (detail.contact_mobile, ticket_token(detail.ticket_no))
     data = dataclasses.asdict(detail)
     data.pop("uuid")
