@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from textual import events
 from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Static
@@ -97,6 +98,15 @@ async def wait_for(
         if loop.time() > deadline:
             raise AssertionError("condition not met in time")
         await pilot.pause(0.01)
+
+
+async def paste(pilot: Pilot[object], text: str) -> None:
+    """What a terminal sends for a paste (bracketed paste), to the focused
+    field: the way text with the keypad's own keys (- * / + .) reaches it."""
+    focused = pilot.app.screen.focused
+    assert focused is not None, "nothing to paste into"
+    focused.post_message(events.Paste(text))
+    await pilot.pause()
 
 
 def screen_text(app: App[object]) -> str:

@@ -99,14 +99,12 @@ def main(argv: list[str] | None = None) -> int:
 def _run(arguments: list[str]) -> int:
     resident = resident_start(arguments)
     if resident is not None:
-        start_resident(resident.config).run()
-        return 0
+        return run_kiosk(start_resident(resident.config))
     gc.enable()  # a tool, not the kiosk: see prepare_process
     args = build_parser().parse_args(arguments)
     handler = getattr(args, "handler", None)
     if handler is None:  # ``run`` with other options
-        start_resident(args.config).run()
-        return 0
+        return run_kiosk(start_resident(args.config))
     if not getattr(args, "needs_settings", True):
         return int(handler(args, None))
     return int(handler(args, open_settings(args.config)))
@@ -162,6 +160,17 @@ def start_resident(
     # The printer's font is checked by the print process once the welcome
     # screen is up (KioskApp.start_printer): Pillow stays out of this one.
     return KioskApp(settings, **options)
+
+
+def run_kiosk(app: KioskApp, *, headless: bool = False) -> int:
+    """Run the resident app; its exit status: 1 after a crash (logged with
+    its traceback by the app), so that the service manager restarts it."""
+    app.run(headless=headless)
+    status = app.return_code or 0
+    if status:
+        log.error("kiosk stopped with exit status %d", status)
+        print("kiosk: stopped after an error; see kiosk.log", file=sys.stderr)
+    return status
 
 
 def setup_logging(settings: Settings) -> None:

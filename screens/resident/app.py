@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from textual import events, on, work
 from textual.app import App
+from textual.await_complete import AwaitComplete
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.timer import Timer
 
 from db import Ticket, database, write_transaction
 from kiosk.catalog import Catalog, load_catalog
@@ -27,7 +29,9 @@ from kiosk.qr import QRRows
 from kiosk.sync.process import SyncProcess
 from kiosk.sync.state import sync_status
 from kiosk.tickets import IssuedTicket, TicketDraft
+from screens.resident.driver import KioskDriver
 from screens.resident.idle import IdleScreen
+from screens.resident.keypad import keypad_key
 from screens.resident.messages import (
     PrintFinished,
     StationStatus,
@@ -51,6 +55,8 @@ LOCKED_KEYS = (
 SYNC_DEADLINE_SECONDS = 20.0  # one background pass gives way after this
 SCAN_LIMIT = 300  # characters: longer is not one of our links
 SCAN_PAUSE_SECONDS = 2.0  # a scan that stops without Enter is dropped
+SCAN_KEY_GAP = 0.03  # seconds between a scanner's keys; no hand is this fast
+SCAN_SCHEMES = ("http://", "https://")
 PRINTER_WARMUP_SECONDS = 10.0
 TICKET_SCREEN = "ticket"  # the installed, reused ticket screen
 WEEKDAYS = {
@@ -99,7 +105,7 @@ class KioskApp(App[None], inherit_bindings=False):
         now: Callable[[], datetime] | None = None,
         catalog: Catalog | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(driver_class=KioskDriver)
         self.settings = settings
         self.catalog = catalog or load_catalog()
         self.clock = clock
@@ -113,6 +119,9 @@ class KioskApp(App[None], inherit_bindings=False):
         self.pending_events = 0
         self._scan_buffer: list[str] | None = None
         self._scan_last = 0.0
+        self._held_keys: list[events.Key] = []
+        self._release_timer: Timer | None = None
+        self._screen_changed_at = 0.0
         self.track_wrong_answers = 0
         self.track_locked_until = 0.0
         self.sync_process = SyncProcess()  # started by the first pass
@@ -152,6 +161,7 @@ class KioskApp(App[None], inherit_bindings=False):
         # screens load on first use: start-up carries the welcome screen only
         from screens.resident.welcome import WelcomeScreen
 
+        self.screen_change_signal.subscribe(self, self._screen_changed)
         self.set_class(self.large_text, "-large")
         self.push_screen(WelcomeScreen())
         self.set_interval(1.0, self.tick, name="tick")
@@ -167,47 +177,112 @@ class KioskApp(App[None], inherit_bindings=False):
     # -- input, idle reset and lockdown --------------------------------------
 
     async def on_event(self, event: events.Event) -> None:
-        if isinstance(event, events.Key | events.MouseDown):
+        if isinstance(event, events.Key):
             self.last_input = self.clock()
-        if isinstance(event, events.Key) and self._capture_scan(event):
-            return  # part of a scanned link: not a key press for the flow
+            event = keypad_key(event)
+            if await self._capture_scan(event):
+                return  # part of a scanned link: not a key press for the flow
+            if event.time < self._screen_changed_at:
+                # Pressed while another screen was on top (a burst, a bounce,
+                # a pause of the box): it was meant for that screen.
+                log.info("key %s dropped: pressed for the screen before", event.key)
+                return
+        elif isinstance(event, events.MouseDown):
+            self.last_input = self.clock()
         await super().on_event(event)
 
-    def _capture_scan(self, event: events.Key) -> bool:
+    def _screen_changed(self, _screen: Screen[Any]) -> None:
+        # the clock of Message.time: keys pressed before this moment are stale
+        self._screen_changed_at = time.monotonic()
+
+    def pop_screen(self) -> AwaitComplete:
+        """Never below the welcome screen: the stack can not be emptied."""
+        if len(self.screen_stack) <= 2:
+            log.warning("pop refused: the welcome screen stays")
+            return AwaitComplete.nothing()
+        return super().pop_screen()
+
+    def _typing(self) -> bool:
+        """A text field has the focus: letters there may be a person's."""
+        screen = self.current_screen()
+        focused = screen.focused if screen is not None else None
+        return bool(getattr(focused, "takes_text", False))
+
+    async def _capture_scan(self, event: events.Key) -> bool:
         """Collect what a barcode scanner types: a link, then Enter.
 
-        The keypad never sends letters, so a letter on the welcome or track
-        screen starts a scan; until Enter (or a pause) every key is part of it.
+        On every screen. The keypad never sends letters, so where no text
+        field has the focus a letter starts a scan; in a text field only the
+        link's scheme (``http://``, ``https://``) typed faster than any hand
+        does. Until Enter (or a pause) every key is part of the scan.
         """
-        # screens load on first use (start-up)
-        from screens.resident.track import TrackScreen
-        from screens.resident.welcome import WelcomeScreen
-
         character = event.character or ""
-        if self._scan_buffer is None:
-            if not (character.isascii() and character.isalpha()):
-                return False
-            if not isinstance(self.screen, WelcomeScreen | TrackScreen):
-                return False
-            self._scan_buffer = []
+        if self._scan_buffer is not None:
+            self._scan_last = self.clock()
+            if event.key == "enter":
+                scanned = "".join(self._scan_buffer)
+                self._scan_buffer = None
+                self._scanned(scanned)
+            elif character.isprintable() and len(self._scan_buffer) < SCAN_LIMIT:
+                self._scan_buffer.append(character)
+            else:
+                self._scan_buffer = None  # not a scanner: drop it
+            return True
+        if self._held_keys:
+            return await self._hold_scheme(event)
+        if not (character.isascii() and character.isalpha()):
+            return False
+        if self._typing():
+            return await self._hold_scheme(event)
         self._scan_last = self.clock()
-        if event.key == "enter":
-            scanned = "".join(self._scan_buffer)
-            self._scan_buffer = None
-            self._scanned(scanned)
-        elif character.isprintable() and len(self._scan_buffer) < SCAN_LIMIT:
-            self._scan_buffer.append(character)
-        else:
-            self._scan_buffer = None  # not a scanner: drop it
+        self._scan_buffer = [character]
         return True
+
+    async def _hold_scheme(self, event: events.Key) -> bool:
+        """In a text field: hold keys while they spell a link's scheme, fast;
+        the scheme complete starts a scan, anything else lets them through."""
+        held = self._held_keys
+        fast = not held or event.time - held[-1].time <= SCAN_KEY_GAP
+        spelled = "".join(key.character or "" for key in held)
+        spelled += event.character or ""
+        if fast and any(s.startswith(spelled.lower()) for s in SCAN_SCHEMES):
+            held.append(event)
+            if spelled.lower() in SCAN_SCHEMES:
+                self._held_keys = []
+                self._scan_last = self.clock()
+                self._scan_buffer = list(spelled)
+            elif self._release_timer is None:
+                self._release_timer = self.set_timer(
+                    SCAN_KEY_GAP * 2, self._release_held, name="scan-release"
+                )
+            return True
+        await self._release_held()
+        return False
+
+    async def _release_held(self) -> None:
+        """The held keys were a person's: they act, in order."""
+        if self._release_timer is not None:
+            self._release_timer.stop()
+            self._release_timer = None
+        held, self._held_keys = self._held_keys, []
+        for key in held:
+            if key.time >= self._screen_changed_at:
+                await super().on_event(key)
 
     def _scanned(self, text: str) -> None:
         # the tracking code loads on the first scan (start-up)
         from kiosk.tracking import parse_scanned_link
 
+        # screens load on first use (start-up)
+        from screens.resident.track import TrackScreen
+        from screens.resident.welcome import WelcomeScreen
+
         link = parse_scanned_link(self.settings, text)
         if link is None:
             log.info("scan ignored: not a tracking link")
+            return
+        if not isinstance(self.current_screen(), WelcomeScreen | TrackScreen):
+            log.info("scan ignored: a request is under way")
             return
         self.look_up_scanned(*link)
 
@@ -471,6 +546,14 @@ class KioskApp(App[None], inherit_bindings=False):
     def sync_finished(self, message: SyncFinished) -> None:
         self.read_status()
         self.set_timer(max(1.0, message.retry_in), self.run_sync, name="sync")
+
+    def _handle_exception(self, error: Exception) -> None:
+        """A crash: written to kiosk.log with its traceback, and the kiosk
+        exits with status 1 so that systemd restarts it. The traceback is
+        never drawn on the resident's screen."""
+        log.critical("kiosk crashed: %r", error, exc_info=error)
+        super()._handle_exception(error)
+        self._exit_renderables.clear()  # Textual's traceback, shown at exit
 
     async def action_quit(self) -> None:
         """Only a signal or the service manager stops the kiosk; no key does."""

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, cast
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -98,10 +99,22 @@ class KioskScreen(Screen[None]):
     def save_inputs(self) -> None:
         """Copy typed fields into the draft (screens with inputs override)."""
 
+    def go_back(self) -> None:
+        """One screen back, if this screen is still the one on top: a key
+        or message meant for it never moves the screen that follows."""
+        if self.is_active:
+            self.app.pop_screen()
+
+    def go_to(
+        self, screen: Screen[Any], callback: Callable[[Any], None] | None = None
+    ) -> None:
+        """Open ``screen`` over this one, if this one is still on top."""
+        if self.is_active:
+            self.app.push_screen(screen, callback)
+
     def action_back(self) -> None:
         self.save_inputs()
-        if len(self.app.screen_stack) > 2:
-            self.app.pop_screen()
+        self.go_back()
 
     def action_forward(self) -> None:
         """Enter: go on (screens override)."""

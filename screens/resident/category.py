@@ -29,4 +29,4 @@ class CategoryScreen(ChoiceScreen):
         # the next screen loads on first use (start-up)
         from screens.resident.item import ItemScreen
 
-        self.app.push_screen(ItemScreen())
+        self.go_to(ItemScreen())

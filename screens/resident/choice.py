@@ -62,6 +62,8 @@ class ChoiceScreen(KioskScreen):
         return hints
 
     def action_pick(self, key: str) -> None:
+        if not self.is_active:
+            return  # a tap meant for this screen, arriving after it was left
         index = self.page * PAGE_SIZE + int(key) - 1
         if 0 <= index < len(self.options()) and int(key) <= PAGE_SIZE:
             self.choose(index)

@@ -12,7 +12,7 @@ from textual.widgets import Input, Label, Static
 from kiosk.text import NAME_LIMIT, clean_text
 from kiosk.tickets import TicketInputError, normalize_mobile
 from screens.resident.base import KioskScreen
-from screens.widgets.inputs import DigitsInput
+from screens.widgets.inputs import DigitsInput, KeypadTextInput
 
 
 class ContactScreen(KioskScreen):
@@ -41,7 +41,7 @@ class ContactScreen(KioskScreen):
         yield Static(id="mobile-error")
         with Horizontal(classes="field"):
             yield Label(Content(self.t("contact.name")))
-            yield Input(
+            yield KeypadTextInput(
                 value=draft.contact_name,
                 placeholder=self.t("contact.name_placeholder"),
                 max_length=NAME_LIMIT,
@@ -69,7 +69,7 @@ class ContactScreen(KioskScreen):
         draft = self.kiosk.draft
         if not draft.contact_mobile and not draft.contact_name:
             draft.consent = False
-            self.app.pop_screen()
+            self.go_back()
             return
         if not draft.contact_mobile:
             self.show_error("error.mobile_needed")
@@ -83,7 +83,7 @@ class ContactScreen(KioskScreen):
         # the next screen loads on first use (start-up)
         from screens.resident.consent import ConsentScreen
 
-        self.app.push_screen(ConsentScreen(), self.consent_given)
+        self.go_to(ConsentScreen(), self.consent_given)
 
     def consent_given(self, agreed: bool | None) -> None:
         draft = self.kiosk.draft
@@ -92,4 +92,4 @@ class ContactScreen(KioskScreen):
         else:
             draft.contact_name = draft.contact_mobile = ""
             draft.consent = False
-        self.app.pop_screen()
+        self.go_back()

@@ -10,6 +10,7 @@ from textual.widgets import Input, Static
 
 from kiosk.text import DESCRIPTION_LIMIT, clean_text
 from screens.resident.base import KioskScreen
+from screens.widgets.inputs import KeypadTextInput
 
 
 class DescriptionScreen(KioskScreen):
@@ -19,7 +20,7 @@ class DescriptionScreen(KioskScreen):
     BINDINGS = [Binding("enter", "forward", "Done", id="done", show=False)]
 
     def compose_body(self) -> ComposeResult:
-        yield Input(
+        yield KeypadTextInput(
             value=self.kiosk.draft.description,
             placeholder=self.t("description.placeholder"),
             max_length=DESCRIPTION_LIMIT,
@@ -45,5 +46,6 @@ class DescriptionScreen(KioskScreen):
 
     @on(Input.Submitted, "#description")
     def action_forward(self) -> None:
-        self.save_inputs()
-        self.app.pop_screen()
+        if self.is_active:
+            self.save_inputs()
+            self.go_back()

@@ -45,7 +45,7 @@ class DetailsScreen(ChoiceScreen):
         from screens.resident.location import LocationScreen
 
         screens = (LocationScreen, DescriptionScreen, ContactScreen)
-        self.app.push_screen(screens[index]())
+        self.go_to(screens[index]())
 
     def on_screen_resume(self) -> None:
         # Back from a sub-screen: show what changed there (if anything).
@@ -60,7 +60,7 @@ class DetailsScreen(ChoiceScreen):
         # the next screen loads on first use (start-up)
         from screens.resident.review import ReviewScreen
 
-        self.app.push_screen(ReviewScreen())
+        self.go_to(ReviewScreen())
 
 
 def _preview(text: str, limit: int = 24) -> str:

@@ -27,4 +27,4 @@ class ItemScreen(ChoiceScreen):
         # the next screen loads on first use (start-up)
         from screens.resident.details import DetailsScreen
 
-        self.app.push_screen(DetailsScreen())
+        self.go_to(DetailsScreen())

@@ -43,7 +43,7 @@ class LocationScreen(ChoiceScreen):
             self.kiosk.draft.building = f"{self.grid.name} {self.grid.buildings[index]}"
         else:
             self.kiosk.draft.building = self.grid.name
-        self.app.pop_screen()
+        self.go_back()
 
     def action_back(self) -> None:
         if self.grid is not None:
@@ -56,4 +56,4 @@ class LocationScreen(ChoiceScreen):
     def action_forward(self) -> None:
         """Enter: no place given (or clear the one given before)."""
         self.kiosk.draft.building = ""
-        self.app.pop_screen()
+        self.go_back()

@@ -68,7 +68,6 @@ class ReviewScreen(KioskScreen):
     ENTER_KEY = "key.submit"
     BINDINGS = [
         Binding("enter", "forward", "Submit", id="submit", show=False),
-        Binding("1", "forward", "Submit", id="submit-1", show=False),
     ]
     DEFAULT_CSS = """
     ReviewScreen #summary { height: auto; padding: 1 2; border: round $primary; }

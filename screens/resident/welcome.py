@@ -71,7 +71,7 @@ class WelcomeScreen(ChoiceScreen):
             # the next screen loads on first use (start-up)
             from screens.resident.track import TrackScreen
 
-            self.app.push_screen(TrackScreen())
+            self.go_to(TrackScreen())
         elif index == 2:
             self.kiosk.action_toggle_language()
         elif index == 3:

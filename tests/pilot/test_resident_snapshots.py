@@ -28,7 +28,14 @@ from screens.resident.review import ReviewScreen
 from screens.resident.track import TrackScreen
 from screens.resident.track_result import TrackResultScreen
 from screens.resident.welcome import WelcomeScreen
-from tests.helpers import FIXED_NOW, HOSTILE_MARKUP, screen_text, wait_for, wait_screen
+from tests.helpers import (
+    FIXED_NOW,
+    HOSTILE_MARKUP,
+    paste,
+    screen_text,
+    wait_for,
+    wait_screen,
+)
 
 SIZES = [(80, 24), (120, 40)]
 
@@ -113,7 +120,7 @@ async def review_hostile(pilot: Pilot[object]) -> None:
     await settle(pilot, DetailsScreen)
     await pilot.press("2")
     await settle(pilot, DescriptionScreen)
-    await pilot.press(*HOSTILE_MARKUP)
+    await paste(pilot, HOSTILE_MARKUP)  # / and - are keypad keys
     await pilot.press("enter", "enter")
     await settle(pilot, ReviewScreen)
 
