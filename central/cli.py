@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import os
 import sys
 from typing import Any
+from urllib.parse import urlparse
 
 from central.db import CentralDatabase, DatabaseError, parse_target
 from central.intake import MOST_PROCESSES as MOST_INTAKE_PROCESSES
@@ -197,6 +199,19 @@ def _update(args: argparse.Namespace, db: CentralDatabase) -> int:
     return 0
 
 
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
 def _serve(args: argparse.Namespace, db: CentralDatabase) -> int:
     import uvicorn
 
@@ -211,10 +226,26 @@ def _serve(args: argparse.Namespace, db: CentralDatabase) -> int:
         processes = default_processes()
     if not 0 <= processes <= 64:
         return _fail(f"--intake-processes {processes}: use 0-64")
+    public_base_url = args.public_base_url.rstrip("/")
+    if public_base_url:
+        parsed = urlparse(public_base_url)
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            return _fail(
+                f"--public-base-url {public_base_url!r}: use http(s)://host[/path]"
+            )
+    elif _loopback(args.host):
+        # Links are never written from a request's Host header.
+        public_base_url = f"http://{_url_host(args.host)}:{args.port}"
+    else:
+        return _fail(
+            f"--public-base-url is required when serving on {args.host}: the "
+            "tracking links and Open311 discovery use it (e.g. "
+            "https://central.example.gov.cn)"
+        )
     settings = ServerSettings(
         max_body=args.max_body,
         max_batch=args.max_batch,
-        public_base_url=args.public_base_url.rstrip("/"),
+        public_base_url=public_base_url,
         intake_processes=processes,
     )
     app = create_app(db, settings)

@@ -124,8 +124,13 @@ def _language(request: Request) -> str:
 
 
 def _base_url(request: Request) -> str:
-    configured = request.app.state.settings.public_base_url
-    return (configured or str(request.base_url)).rstrip("/")
+    """The configured public URL; never the request's Host header, which the
+    caller chooses. Without one, the address this server listens on."""
+    configured: str = request.app.state.settings.public_base_url
+    if configured:
+        return configured.rstrip("/")
+    host, port = request.scope.get("server") or ("127.0.0.1", 80)
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}"
 
 
 async def _guard(fmt: str, work: Any) -> Response:
