@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import ipaddress
 import json
 import os
@@ -14,9 +15,16 @@ from central.db import CentralDatabase, DatabaseError, parse_target
 from central.intake import MOST_PROCESSES as MOST_INTAKE_PROCESSES
 from central.intake import default_processes
 from central.schemas import DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY
+from central.store.audit import entries as audit_entries
 from central.store.base import Rejected, StoreUnavailable
 from central.store.central_events import CENTRAL_KINDS, record_central_event
-from central.store.stations import add_station, list_stations, stats
+from central.store.stations import (
+    add_station,
+    list_stations,
+    rotate_station_key,
+    set_station_disabled,
+    stats,
+)
 from kiosk.states import RATINGS, WITHDRAW_REASONS, TransitionError
 
 DB_ENV = "KIOSK_CENTRAL_DB"
@@ -29,6 +37,21 @@ def _database_option(parser: argparse.ArgumentParser) -> None:
         default=argparse.SUPPRESS,
         help="postgresql://user@host:port/name, sqlite:///path or a file path "
         f"(default: ${DB_ENV}, else a SQLite file in the user data folder)",
+    )
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name and no passwd entry
+        return "unknown"
+
+
+def _actor_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--actor",
+        default=_os_user(),
+        help="who makes the change, for the audit log (default: the OS user)",
     )
 
 
@@ -80,9 +103,23 @@ def build_parser() -> argparse.ArgumentParser:
     _database_option(add)
     add.add_argument("code", help="station code, e.g. PHY3")
     add.add_argument("--name", required=True, help="the station's name")
+    _actor_option(add)
     listing = station_commands.add_parser("list", help="list the stations")
     _database_option(listing)
     listing.add_argument("--json", action="store_true")
+    for command, text in (
+        ("disable", "refuse every request made with the station's key"),
+        ("enable", "take the station's key again"),
+        ("rotate-key", "a new key (printed as the last line); the old one stops"),
+    ):
+        change = station_commands.add_parser(command, help=text)
+        _database_option(change)
+        change.add_argument("code", help="station code, e.g. PHY3")
+        _actor_option(change)
+
+    audit = commands.add_parser("audit", help="who changed which key, and when")
+    _database_option(audit)
+    audit.add_argument("--json", action="store_true")
 
     counting = commands.add_parser("stats", help="count stations, tickets and events")
     _database_option(counting)
@@ -140,7 +177,7 @@ def _run(args: argparse.Namespace, db: CentralDatabase) -> int:
         if args.command == "serve":
             return _serve(args, db)
         if args.command == "station" and args.station_command == "add":
-            key = add_station(db, args.code, args.name)
+            key = add_station(db, args.code, args.name, args.actor)
             print(f"station {args.code} ({args.name.strip()}) added; its API key:")
             print(key)
             return 0
@@ -151,6 +188,29 @@ def _run(args: argparse.Namespace, db: CentralDatabase) -> int:
             for entry in [] if args.json else stations:
                 state = " (disabled)" if entry["disabled"] else ""
                 print(f"{entry['code']}\t{entry['name']}{state}")
+            return 0
+        if args.command == "station" and args.station_command in (
+            "disable",
+            "enable",
+        ):
+            disabled = args.station_command == "disable"
+            set_station_disabled(db, args.code, disabled, args.actor)
+            print(f"station {args.code} {args.station_command}d")
+            return 0
+        if args.command == "station" and args.station_command == "rotate-key":
+            key = rotate_station_key(db, args.code, args.actor)
+            print(f"station {args.code}: a new API key; the old one no longer works:")
+            print(key)
+            return 0
+        if args.command == "audit":
+            log = audit_entries(db)
+            if args.json:
+                print(json.dumps(log, ensure_ascii=False))
+            for entry in [] if args.json else log:
+                print(
+                    f"{entry['at']}\t{entry['actor']}\t{entry['action']}\t"
+                    f"{entry['subject']}\t{entry['detail']}"
+                )
             return 0
         if args.command == "stats":
             counts = stats(db)

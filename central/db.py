@@ -141,6 +141,19 @@ MIGRATIONS: Sequence[_MigrationStep] = (
             "DROP INDEX event_ticket",
         )
     ),
+    # 3: the audit log of what operators did to keys (central/store/audit.py).
+    _MigrationStep.from_template(
+        (
+            """CREATE TABLE audit (
+                id {id},
+                at TEXT NOT NULL,
+                actor TEXT NOT NULL,
+                action TEXT NOT NULL,
+                subject TEXT NOT NULL,
+                detail TEXT NOT NULL DEFAULT ''
+            )""",
+        )
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
