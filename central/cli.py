@@ -18,6 +18,12 @@ from central.schemas import DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY
 from central.store.audit import entries as audit_entries
 from central.store.base import Rejected, StoreUnavailable
 from central.store.central_events import CENTRAL_KINDS, record_central_event
+from central.store.open311_keys import (
+    add_open311_key,
+    list_open311_keys,
+    rotate_open311_key,
+    set_open311_key_disabled,
+)
 from central.store.stations import (
     add_station,
     list_stations,
@@ -117,6 +123,30 @@ def build_parser() -> argparse.ArgumentParser:
         change.add_argument("code", help="station code, e.g. PHY3")
         _actor_option(change)
 
+    keys = commands.add_parser(
+        "open311-key", help="Open311 clients' keys: each files for one station"
+    )
+    key_commands = keys.add_subparsers(dest="key_command", required=True)
+    key_add = key_commands.add_parser(
+        "add", help="a new key filing for a station; printed as the last line"
+    )
+    _database_option(key_add)
+    key_add.add_argument("station", help="station code, e.g. PHY3")
+    key_add.add_argument("--name", required=True, help="who the key is for")
+    _actor_option(key_add)
+    key_list = key_commands.add_parser("list", help="list the keys (never a key)")
+    _database_option(key_list)
+    key_list.add_argument("--json", action="store_true")
+    for command, text in (
+        ("disable", "revoke the key: it files nothing more"),
+        ("enable", "take the key again"),
+        ("rotate", "a new key (printed as the last line); the old one stops"),
+    ):
+        change = key_commands.add_parser(command, help=text)
+        _database_option(change)
+        change.add_argument("key_id", type=int, help="the key's id (see list)")
+        _actor_option(change)
+
     audit = commands.add_parser("audit", help="who changed which key, and when")
     _database_option(audit)
     audit.add_argument("--json", action="store_true")
@@ -202,6 +232,8 @@ def _run(args: argparse.Namespace, db: CentralDatabase) -> int:
             print(f"station {args.code}: a new API key; the old one no longer works:")
             print(key)
             return 0
+        if args.command == "open311-key":
+            return _open311_key(args, db)
         if args.command == "audit":
             log = audit_entries(db)
             if args.json:
@@ -227,6 +259,30 @@ def _run(args: argparse.Namespace, db: CentralDatabase) -> int:
     except StoreUnavailable as error:
         return _fail(str(error))
     return _fail("unknown command")
+
+
+def _open311_key(args: argparse.Namespace, db: CentralDatabase) -> int:
+    command = args.key_command
+    if command == "add":
+        key_id, key = add_open311_key(db, args.station, args.name, args.actor)
+        print(f"Open311 key {key_id} ({args.name.strip()}) files for {args.station}:")
+        print(key)
+    elif command == "list":
+        listed = list_open311_keys(db)
+        if args.json:
+            print(json.dumps(listed, ensure_ascii=False))
+        for entry in [] if args.json else listed:
+            state = " (disabled)" if entry["disabled"] else ""
+            print(f"{entry['id']}\t{entry['station']}\t{entry['name']}{state}")
+    elif command in ("disable", "enable"):
+        disabled = command == "disable"
+        set_open311_key_disabled(db, args.key_id, disabled, args.actor)
+        print(f"Open311 key {args.key_id} {command}d")
+    else:
+        key = rotate_open311_key(db, args.key_id, args.actor)
+        print(f"Open311 key {args.key_id}: a new key; the old one no longer works:")
+        print(key)
+    return 0
 
 
 def _update(args: argparse.Namespace, db: CentralDatabase) -> int:

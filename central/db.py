@@ -154,6 +154,20 @@ MIGRATIONS: Sequence[_MigrationStep] = (
             )""",
         )
     ),
+    # 4: Open311 clients' own keys, each filing for one station
+    # (central/store/open311_keys.py).
+    _MigrationStep.from_template(
+        (
+            """CREATE TABLE open311_key (
+                id {id},
+                station TEXT NOT NULL,
+                name TEXT NOT NULL,
+                key_hash TEXT NOT NULL UNIQUE,
+                created_at TEXT NOT NULL,
+                disabled INTEGER NOT NULL DEFAULT 0
+            )""",
+        )
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

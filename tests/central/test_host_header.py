@@ -11,7 +11,7 @@ EVIL = "evil.example"
 
 def test_open311_links_ignore_the_host_header(central: Central) -> None:
     form = {
-        "api_key": central.keys["PHY3"],
+        "api_key": central.open311_keys["PHY3"],
         "service_code": "housing",
         "address_string": "5号楼",
         "description": "楼道灯坏了",
