@@ -42,7 +42,7 @@ from central.store.stations import station_for_key
 class ServerSettings:
     max_body: int = DEFAULT_MAX_BODY
     max_batch: int = DEFAULT_MAX_BATCH
-    public_base_url: str = ""  # empty: the URL the request came in on
+    public_base_url: str = ""  # empty: the address the server listens on
     # Processes that prepare large pushes (central.intake); 0: none.
     intake_processes: int = 0
 

@@ -3,18 +3,34 @@
 from __future__ import annotations
 
 import argparse
+import getpass
+import ipaddress
 import json
 import os
 import sys
 from typing import Any
+from urllib.parse import urlparse
 
 from central.db import CentralDatabase, DatabaseError, parse_target
 from central.intake import MOST_PROCESSES as MOST_INTAKE_PROCESSES
 from central.intake import default_processes
 from central.schemas import DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY
+from central.store.audit import entries as audit_entries
 from central.store.base import Rejected, StoreUnavailable
 from central.store.central_events import CENTRAL_KINDS, record_central_event
-from central.store.stations import add_station, list_stations, stats
+from central.store.open311_keys import (
+    add_open311_key,
+    list_open311_keys,
+    rotate_open311_key,
+    set_open311_key_disabled,
+)
+from central.store.stations import (
+    add_station,
+    list_stations,
+    rotate_station_key,
+    set_station_disabled,
+    stats,
+)
 from kiosk.states import RATINGS, WITHDRAW_REASONS, TransitionError
 
 DB_ENV = "KIOSK_CENTRAL_DB"
@@ -27,6 +43,21 @@ def _database_option(parser: argparse.ArgumentParser) -> None:
         default=argparse.SUPPRESS,
         help="postgresql://user@host:port/name, sqlite:///path or a file path "
         f"(default: ${DB_ENV}, else a SQLite file in the user data folder)",
+    )
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name and no passwd entry
+        return "unknown"
+
+
+def _actor_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--actor",
+        default=_os_user(),
+        help="who makes the change, for the audit log (default: the OS user)",
     )
 
 
@@ -78,9 +109,47 @@ def build_parser() -> argparse.ArgumentParser:
     _database_option(add)
     add.add_argument("code", help="station code, e.g. PHY3")
     add.add_argument("--name", required=True, help="the station's name")
+    _actor_option(add)
     listing = station_commands.add_parser("list", help="list the stations")
     _database_option(listing)
     listing.add_argument("--json", action="store_true")
+    for command, text in (
+        ("disable", "refuse every request made with the station's key"),
+        ("enable", "take the station's key again"),
+        ("rotate-key", "a new key (printed as the last line); the old one stops"),
+    ):
+        change = station_commands.add_parser(command, help=text)
+        _database_option(change)
+        change.add_argument("code", help="station code, e.g. PHY3")
+        _actor_option(change)
+
+    keys = commands.add_parser(
+        "open311-key", help="Open311 clients' keys: each files for one station"
+    )
+    key_commands = keys.add_subparsers(dest="key_command", required=True)
+    key_add = key_commands.add_parser(
+        "add", help="a new key filing for a station; printed as the last line"
+    )
+    _database_option(key_add)
+    key_add.add_argument("station", help="station code, e.g. PHY3")
+    key_add.add_argument("--name", required=True, help="who the key is for")
+    _actor_option(key_add)
+    key_list = key_commands.add_parser("list", help="list the keys (never a key)")
+    _database_option(key_list)
+    key_list.add_argument("--json", action="store_true")
+    for command, text in (
+        ("disable", "revoke the key: it files nothing more"),
+        ("enable", "take the key again"),
+        ("rotate", "a new key (printed as the last line); the old one stops"),
+    ):
+        change = key_commands.add_parser(command, help=text)
+        _database_option(change)
+        change.add_argument("key_id", type=int, help="the key's id (see list)")
+        _actor_option(change)
+
+    audit = commands.add_parser("audit", help="who changed which key, and when")
+    _database_option(audit)
+    audit.add_argument("--json", action="store_true")
 
     counting = commands.add_parser("stats", help="count stations, tickets and events")
     _database_option(counting)
@@ -138,7 +207,7 @@ def _run(args: argparse.Namespace, db: CentralDatabase) -> int:
         if args.command == "serve":
             return _serve(args, db)
         if args.command == "station" and args.station_command == "add":
-            key = add_station(db, args.code, args.name)
+            key = add_station(db, args.code, args.name, args.actor)
             print(f"station {args.code} ({args.name.strip()}) added; its API key:")
             print(key)
             return 0
@@ -149,6 +218,31 @@ def _run(args: argparse.Namespace, db: CentralDatabase) -> int:
             for entry in [] if args.json else stations:
                 state = " (disabled)" if entry["disabled"] else ""
                 print(f"{entry['code']}\t{entry['name']}{state}")
+            return 0
+        if args.command == "station" and args.station_command in (
+            "disable",
+            "enable",
+        ):
+            disabled = args.station_command == "disable"
+            set_station_disabled(db, args.code, disabled, args.actor)
+            print(f"station {args.code} {args.station_command}d")
+            return 0
+        if args.command == "station" and args.station_command == "rotate-key":
+            key = rotate_station_key(db, args.code, args.actor)
+            print(f"station {args.code}: a new API key; the old one no longer works:")
+            print(key)
+            return 0
+        if args.command == "open311-key":
+            return _open311_key(args, db)
+        if args.command == "audit":
+            log = audit_entries(db)
+            if args.json:
+                print(json.dumps(log, ensure_ascii=False))
+            for entry in [] if args.json else log:
+                print(
+                    f"{entry['at']}\t{entry['actor']}\t{entry['action']}\t"
+                    f"{entry['subject']}\t{entry['detail']}"
+                )
             return 0
         if args.command == "stats":
             counts = stats(db)
@@ -165,6 +259,30 @@ def _run(args: argparse.Namespace, db: CentralDatabase) -> int:
     except StoreUnavailable as error:
         return _fail(str(error))
     return _fail("unknown command")
+
+
+def _open311_key(args: argparse.Namespace, db: CentralDatabase) -> int:
+    command = args.key_command
+    if command == "add":
+        key_id, key = add_open311_key(db, args.station, args.name, args.actor)
+        print(f"Open311 key {key_id} ({args.name.strip()}) files for {args.station}:")
+        print(key)
+    elif command == "list":
+        listed = list_open311_keys(db)
+        if args.json:
+            print(json.dumps(listed, ensure_ascii=False))
+        for entry in [] if args.json else listed:
+            state = " (disabled)" if entry["disabled"] else ""
+            print(f"{entry['id']}\t{entry['station']}\t{entry['name']}{state}")
+    elif command in ("disable", "enable"):
+        disabled = command == "disable"
+        set_open311_key_disabled(db, args.key_id, disabled, args.actor)
+        print(f"Open311 key {args.key_id} {command}d")
+    else:
+        key = rotate_open311_key(db, args.key_id, args.actor)
+        print(f"Open311 key {args.key_id}: a new key; the old one no longer works:")
+        print(key)
+    return 0
 
 
 def _update(args: argparse.Namespace, db: CentralDatabase) -> int:
@@ -198,6 +316,19 @@ def _update(args: argparse.Namespace, db: CentralDatabase) -> int:
     return 0
 
 
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
 def _serve(args: argparse.Namespace, db: CentralDatabase) -> int:
     # the server (uvicorn, FastAPI) loads for `serve` only, not for the tools
     import uvicorn
@@ -213,10 +344,26 @@ def _serve(args: argparse.Namespace, db: CentralDatabase) -> int:
         processes = default_processes()
     if not 0 <= processes <= 64:
         return _fail(f"--intake-processes {processes}: use 0-64")
+    public_base_url = args.public_base_url.rstrip("/")
+    if public_base_url:
+        parsed = urlparse(public_base_url)
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            return _fail(
+                f"--public-base-url {public_base_url!r}: use http(s)://host[/path]"
+            )
+    elif _loopback(args.host):
+        # Links are never written from a request's Host header.
+        public_base_url = f"http://{_url_host(args.host)}:{args.port}"
+    else:
+        return _fail(
+            f"--public-base-url is required when serving on {args.host}: the "
+            "tracking links and Open311 discovery use it (e.g. "
+            "https://central.example.gov.cn)"
+        )
     settings = ServerSettings(
         max_body=args.max_body,
         max_batch=args.max_batch,
-        public_base_url=args.public_base_url.rstrip("/"),
+        public_base_url=public_base_url,
         intake_processes=processes,
     )
     app = create_app(db, settings)

@@ -8,7 +8,9 @@ starting at once apply each step once.
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -137,6 +139,33 @@ MIGRATIONS: Sequence[_MigrationStep] = (
         (
             "CREATE INDEX event_ticket_no ON event (ticket_no, id)",
             "DROP INDEX event_ticket",
+        )
+    ),
+    # 3: the audit log of what operators did to keys (central/store/audit.py).
+    _MigrationStep.from_template(
+        (
+            """CREATE TABLE audit (
+                id {id},
+                at TEXT NOT NULL,
+                actor TEXT NOT NULL,
+                action TEXT NOT NULL,
+                subject TEXT NOT NULL,
+                detail TEXT NOT NULL DEFAULT ''
+            )""",
+        )
+    ),
+    # 4: Open311 clients' own keys, each filing for one station
+    # (central/store/open311_keys.py).
+    _MigrationStep.from_template(
+        (
+            """CREATE TABLE open311_key (
+                id {id},
+                station TEXT NOT NULL,
+                name TEXT NOT NULL,
+                key_hash TEXT NOT NULL UNIQUE,
+                created_at TEXT NOT NULL,
+                disabled INTEGER NOT NULL DEFAULT 0
+            )""",
         )
     ),
 )
@@ -377,7 +406,7 @@ class CentralDatabase:
         try:
             if not self.is_postgres:
                 assert self.target.path is not None
-                self.target.path.parent.mkdir(parents=True, exist_ok=True)
+                _owner_only(self.target.path)
             self.database.connect(reuse_if_open=True)
             migrate(self)
         except (PeeweeException, sqlite3.Error, OSError, RuntimeError) as error:
@@ -428,6 +457,24 @@ class CentralDatabase:
 
     def close(self) -> None:
         self.database.close()
+
+
+def _owner_only(path: Path) -> None:
+    """Make the SQLite file (it holds residents' contact details) readable by
+    its owner only, creating it and its folder so; SQLite gives the -wal and
+    -shm files the database file's mode. A file another user owns is left
+    as it is."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.close(descriptor)
+    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        try:
+            found = name.stat()
+        except FileNotFoundError:
+            continue
+        if found.st_uid == os.getuid() and found.st_mode & 0o077:
+            name.chmod(stat.S_IMODE(found.st_mode) & 0o700)
 
 
 def _first_line(error: BaseException) -> str:

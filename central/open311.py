@@ -24,7 +24,7 @@ from central.language import pick_language
 from central.schemas import TICKET_NO_PATTERN, UUID_PATTERN, check_text, check_year
 from central.store.base import ZONE, StoreUnavailable, run_read
 from central.store.filing import NewRequest, file_request
-from central.store.stations import station_for_key
+from central.store.open311_keys import station_for_open311_key
 from central.store.tickets import (
     RequestQuery,
     find_requests,
@@ -123,8 +123,13 @@ def _language(request: Request) -> str:
 
 
 def _base_url(request: Request) -> str:
-    configured = request.app.state.settings.public_base_url
-    return (configured or str(request.base_url)).rstrip("/")
+    """The configured public URL; never the request's Host header, which the
+    caller chooses. Without one, the address this server listens on."""
+    configured: str = request.app.state.settings.public_base_url
+    if configured:
+        return configured.rstrip("/")
+    host, port = request.scope.get("server") or ("127.0.0.1", 80)
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}"
 
 
 async def _guard(fmt: str, work: Any) -> Response:
@@ -534,7 +539,7 @@ def _new_request(station: str, fields: dict[str, str], catalog: Catalog) -> NewR
 
 @router.post("/requests.{fmt}")
 async def create_request(fmt: str, request: Request) -> Response:
-    """File a request (form-encoded, with a station's ``api_key``)."""
+    """File a request (form-encoded, with an Open311 ``api_key``)."""
 
     async def work() -> Response:
         chosen = _format(fmt)
@@ -542,7 +547,9 @@ async def create_request(fmt: str, request: Request) -> Response:
         db = request.app.state.db
         key = fields.get("api_key", "")
         station = (
-            await run_in_threadpool(run_read, db, lambda: station_for_key(db, key))
+            await run_in_threadpool(
+                run_read, db, lambda: station_for_open311_key(db, key)
+            )
             if key
             else None
         )

@@ -7,6 +7,8 @@ an event the rules refuse is kept in the log but leaves the status alone.
 - ``base``: Rejected, StoreUnavailable, the transaction runners, time helpers;
 - ``rows``: the ticket and event rows every writer shares;
 - ``stations``: station keys, registering and listing stations, counts;
+- ``audit``: the log of what operators did to keys;
+- ``open311_keys``: Open311 clients' keys, each filing for one station;
 - ``push``: checking and storing a station's batch of events;
 - ``pull``: cursors and the central events a station pulls;
 - ``central_events``: events made at the subdistrict;

@@ -12,6 +12,7 @@ from peewee import IntegrityError
 
 from central.db import CentralDatabase
 from central.schemas import STATION_PATTERN
+from central.store import audit
 from central.store.base import Rejected, now_local
 
 KEY_BYTES = 32  # 256-bit station keys
@@ -21,7 +22,7 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-def add_station(db: CentralDatabase, code: str, name: str) -> str:
+def add_station(db: CentralDatabase, code: str, name: str, actor: str = "") -> str:
     """Register a station; returns its new API key (only its hash is kept)."""
     if not re.match(STATION_PATTERN, code):
         raise Rejected(400, f"{code!r}: use 2-8 capital letters or digits, e.g. PHY3")
@@ -36,8 +37,42 @@ def add_station(db: CentralDatabase, code: str, name: str) -> str:
                 "VALUES (?, ?, ?, ?)",
                 (code, name, hash_key(key), now_local().isoformat()),
             )
+            audit.record(db, actor, "station.add", code, name)
     except IntegrityError as error:
         raise Rejected(409, f"station {code} already exists") from error
+    return key
+
+
+def _change_station(
+    db: CentralDatabase,
+    code: str,
+    actor: str,
+    action: str,
+    assignment: str,
+    value: Any,
+) -> None:
+    with db.write():
+        changed = db.rows(
+            f"UPDATE station SET {assignment} = ? WHERE code = ? RETURNING code",
+            (value, code),
+        )
+        if not changed:
+            raise Rejected(404, f"no station {code}")
+        audit.record(db, actor, action, code)
+
+
+def set_station_disabled(
+    db: CentralDatabase, code: str, disabled: bool, actor: str
+) -> None:
+    """Refuse (or take again) every request made with the station's key."""
+    action = "station.disable" if disabled else "station.enable"
+    _change_station(db, code, actor, action, "disabled", 1 if disabled else 0)
+
+
+def rotate_station_key(db: CentralDatabase, code: str, actor: str) -> str:
+    """A new key for the station; the old one stops working at once."""
+    key = secrets.token_urlsafe(KEY_BYTES)
+    _change_station(db, code, actor, "station.rotate-key", "key_hash", hash_key(key))
     return key
 
 

@@ -170,6 +170,7 @@ class Central:
     db_url: str
     keys: dict[str, str]
     log_dir: Path
+    open311_keys: dict[str, str] = field(default_factory=dict)
     _db: CentralDatabase | None = field(default=None, repr=False)
 
     @property
@@ -209,8 +210,10 @@ def central(
     for code, name in (("PHY3", "蒲黄榆第三社区"), ("DTJ7", "东铁营第七社区")):
         output = run_cli(backend, "station", "add", code, "--name", name).stdout
         keys[code] = output.strip().splitlines()[-1]
+    added = run_cli(backend, "open311-key", "add", "PHY3", "--name", "市民热线").stdout
+    open311_keys = {"PHY3": added.strip().splitlines()[-1]}
     server = start_server(backend, log_dir)
-    instance = Central(server, backend, keys, log_dir)
+    instance = Central(server, backend, keys, log_dir, open311_keys)
     yield instance
     instance.close()
     server.stop()

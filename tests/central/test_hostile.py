@@ -183,7 +183,7 @@ def test_hostile_open311_posts(
     central: Central, form: dict[str, str], with_key: bool, fmt: str
 ) -> None:
     if with_key:
-        form["api_key"] = central.keys["PHY3"]
+        form["api_key"] = central.open311_keys["PHY3"]
     before = _state(central)
     body = urlencode({k: _sendable(v) for k, v in form.items()}).encode()
     with httpx.Client(base_url=central.url, timeout=30) as client:

@@ -19,7 +19,7 @@ SECRET_MOBILE = "13812345678"
 
 def _file(central: Central, fmt: str = "json", **fields: str) -> httpx.Response:
     form = {
-        "api_key": central.keys["PHY3"],
+        "api_key": central.open311_keys["PHY3"],
         "service_code": "housing",
         "attribute[item]": "lift",
         "address_string": "5号楼",

@@ -324,7 +324,7 @@ def test_concurrent_central_writes_are_all_pulled_none_skipped(
             answer = writer.post(
                 "/open311/v2/requests.json",
                 data={
-                    "api_key": central.keys["PHY3"],
+                    "api_key": central.open311_keys["PHY3"],
                     "service_code": "sanitation",
                     "address_string": f"{number}号楼",
                     "description": "测试",
