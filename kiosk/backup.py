@@ -266,12 +266,14 @@ def _checked(
         )
     if connection.execute("PRAGMA foreign_key_check").fetchone() is not None:
         raise BackupError(f"{path} has events or outbox rows without their ticket")
-    stamped = dict(
-        connection.execute(
-            "SELECT key, value FROM key_value WHERE key IN (?, ?)",
-            (STATION_KEY, TAKEN_AT_KEY),
-        ).fetchall()
-    )
+    stamped: dict[str, str] = {}
+    if one("SELECT count(*) FROM sqlite_master WHERE name = 'key_value'"):
+        stamped = dict(
+            connection.execute(
+                "SELECT key, value FROM key_value WHERE key IN (?, ?)",
+                (STATION_KEY, TAKEN_AT_KEY),
+            ).fetchall()
+        )
     stations = {
         row[0] for row in connection.execute("SELECT DISTINCT station FROM ticket")
     }
