@@ -9,11 +9,24 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from db import DatabaseUnavailable, database, open_database, write_transaction
+from db import (
+    DatabaseUnavailable,
+    Ticket,
+    database,
+    open_database,
+    write_transaction,
+)
 from kiosk.accounts import write_audit
-from kiosk.backup import BackupError, make_backup
+from kiosk.backup import (
+    BackupError,
+    backup_folder,
+    backups_in,
+    make_backup,
+    second_folder,
+)
 from kiosk.cli.errors import CommandError
 from kiosk.config import Settings
+from kiosk.disk import DiskStatus, disk_status, rate_window_start
 from kiosk.restore import restore_backup
 
 
@@ -120,3 +133,25 @@ def command_restore(args: argparse.Namespace, settings: Settings) -> int:
             f"({result.replaced_unreadable}): check the ticket numbers of today"
         )
     return 0
+
+
+def disk_report(settings: Settings, now: datetime | None = None) -> DiskStatus:
+    """The disk of the station database, for ``kiosk doctor``."""
+    moment = (now or datetime.now(settings.zone)).astimezone(settings.zone)
+    since = rate_window_start(moment).isoformat()
+    first = Ticket.select(Ticket.created_at).order_by(Ticket.created_at).first()
+    folders = [backup_folder(settings), second_folder(settings)]
+    backups = [
+        path
+        for folder in folders
+        if folder is not None
+        for _, path in backups_in(folder, settings.station.code)
+    ]
+    return disk_status(
+        settings,
+        tickets=Ticket.select().count(),
+        tickets_since=Ticket.select().where(Ticket.created_at >= since).count(),
+        first_ticket_at=datetime.fromisoformat(first.created_at) if first else None,
+        backups=backups,
+        now=moment,
+    )
