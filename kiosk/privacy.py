@@ -7,9 +7,10 @@ ticket, the same two fields in its events' payloads (which are what the
 outbox sends), and any mobile number typed into its description or notes.
 Everything the reports count stays: tickets, their status, category, unit,
 building, times and events. The station database is purged and then every
-backup of the station (the backup folder, the second folder, and the files a
-restore replaced), each file in one transaction. SQLite's ``secure_delete``
-overwrites the erased bytes; the live database's WAL is checkpointed after.
+backup of the station (the backup folder, the second folder, the files a
+restore replaced and the copies taken before upgrades), each file in one
+transaction. SQLite's ``secure_delete`` overwrites the erased bytes; the live
+database's WAL is checkpointed after.
 
 The audit log records each purge with its counts and the limit, never the
 data. ``dry_run`` runs the same transactions and rolls them back: what it
@@ -139,7 +140,7 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 def _backup_files(settings: Settings) -> Iterator[Path]:
     """Every copy of the station's data beside it: backups, the second
-    folder's, and the databases a restore replaced."""
+    folder's, the databases a restore replaced, the copies an upgrade took."""
     station = settings.station.code
     folders = [backup_folder(settings), second_folder(settings)]
     for folder in folders:
@@ -147,9 +148,10 @@ def _backup_files(settings: Settings) -> Iterator[Path]:
             for _, path in backups_in(folder, station):
                 yield path
     database = settings.database_path
-    for path in sorted(database.parent.glob(database.name + ".replaced-*")):
-        if not path.name.endswith(("-wal", "-shm")):
-            yield path
+    for kind in (".replaced-*", ".before-v*"):  # restores' and upgrades' copies
+        for path in sorted(database.parent.glob(database.name + kind)):
+            if not path.name.endswith(("-wal", "-shm")):
+                yield path
 
 
 def _purge_file(

@@ -109,6 +109,14 @@ def test_purge_leaves_no_mobile_past_the_limit_anywhere(station, tmp_path):
     settings = station
     backup = make_backup(settings).check.path  # holds every number
     assert {OLD_CLOSED, IN_NOTE, IN_DESCRIPTION} <= _mobiles_in(backup)
+    # What a restore replaced and what an upgrade copied are purged too.
+    database_path = settings.database_path
+    others = [
+        database_path.with_name("kiosk.db.replaced-20261201T000000Z"),
+        database_path.with_name("kiosk.db.before-v3-20261201T000000"),
+    ]
+    for other in others:
+        database.execute_sql("VACUUM INTO ?", (str(other),))
     before = _figures()
     dry = purge(settings, dry_run=True, now=PURGE_AT)
     assert _figures() == before
@@ -122,7 +130,7 @@ def test_purge_leaves_no_mobile_past_the_limit_anywhere(station, tmp_path):
     # The description (ticket and first event), the note.
     assert report.database.texts == 3
     assert report.database.unsent_events == 2
-    assert report.backup_files == 1 and report.backups.tickets == 2
+    assert report.backup_files == 3 and report.backups.tickets == 2 * 3
     assert _figures() == before
 
     kept = {OPEN, RECENT}
@@ -130,6 +138,8 @@ def test_purge_leaves_no_mobile_past_the_limit_anywhere(station, tmp_path):
     assert _mobiles_in(settings.database_path) <= kept  # not even in free pages
     assert _mobiles_in_rows(backup) == kept
     assert _mobiles_in(backup) <= kept
+    for other in others:
+        assert _mobiles_in(other) <= kept
 
     (entry,) = AuditLog.select().where(AuditLog.action == "privacy_purge")
     detail = json.loads(entry.detail)
