@@ -17,10 +17,11 @@ import os
 import re
 import shutil
 import sqlite3
+import subprocess
 import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from db.migrations import SCHEMA_VERSION
@@ -28,7 +29,7 @@ from kiosk.config import BackupSettings, Settings
 from kiosk.errors import Refused
 
 BACKUP_NAME = re.compile(
-    r"^(?P<station>[A-Z][A-Z0-9]{1,7})-(?P<stamp>\d{8}T\d{6}Z)\.db$"
+    r"^(?P<station>[A-Z][A-Z0-9]{1,7})-(?P<stamp>\d{8}T\d{6}Z)\.db(?P<gpg>\.gpg)?$"
 )
 STAMP_FORMAT = "%Y%m%dT%H%M%SZ"
 STATION_KEY = "backup.station"
@@ -170,9 +171,17 @@ def make_backup(
     removed = rotate(folder, station, settings.backup, settings)
     copied_to = None
     second = second_folder(settings)
-    if second is not None:
+    if second is not None and settings.backup.encrypt_to:
+        copied_to = _encrypt_to_second_folder(final, second, settings.backup)
+        removed += rotate(second, station, settings.backup, settings, moment)
+    elif second is not None:
         copied_to = _copy_to_second_folder(final, second)
         removed += rotate(second, station, settings.backup, settings)
+    elif settings.backup.encrypt_to:
+        raise BackupError(
+            f"the backup {final} was made; [backup] encrypt_to applies to the "
+            "copy sent to [backup] copy_to, which is not set"
+        )
     return BackupResult(check, time.monotonic() - started, copied_to, removed)
 
 
@@ -220,6 +229,45 @@ def _copy_to_second_folder(source: Path, folder: Path) -> Path:
         raise BackupError(
             f"the backup {source.name} was made, but copying it to {folder} "
             f"failed: {_describe(error)}"
+        ) from error
+    return target
+
+
+def _encrypt_to_second_folder(
+    source: Path, folder: Path, settings: BackupSettings
+) -> Path:
+    """The copy for the second folder, encrypted with gpg to the recipient."""
+    _owner_only_folder(folder)
+    target = folder / f"{source.name}.gpg"
+    partial = folder / f".{target.name}.partial"
+    command = ["gpg", "--batch", "--yes", "--quiet", "--trust-model", "always"]
+    command += ["--recipient", settings.encrypt_to, "--output", str(partial)]
+    try:
+        partial.unlink(missing_ok=True)
+        done = subprocess.run(
+            [*command, "--encrypt", str(source)],
+            capture_output=True,
+            text=True,
+            timeout=3600,
+        )
+        if done.returncode != 0 or not partial.is_file():
+            why = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            raise BackupError(
+                f"the backup {source.name} was made, but gpg could not encrypt it "
+                f"for {settings.encrypt_to}: {why}"
+            )
+        os.chmod(partial, 0o600)
+        os.rename(partial, target)
+        _fsync_folder(folder)
+    except FileNotFoundError as error:
+        raise BackupError(
+            "[backup] encrypt_to is set but gpg is not installed "
+            "(apt-get install gnupg)"
+        ) from error
+    except (OSError, subprocess.SubprocessError) as error:
+        partial.unlink(missing_ok=True)
+        raise BackupError(
+            f"the backup {source.name} was made, but encrypting it failed: {error}"
         ) from error
     return target
 
@@ -347,11 +395,22 @@ def rotation_keeps(
 
 
 def rotate(
-    folder: Path, station: str, keep: BackupSettings, settings: Settings
+    folder: Path,
+    station: str,
+    keep: BackupSettings,
+    settings: Settings,
+    encrypted_at: datetime | None = None,
 ) -> tuple[Path, ...]:
-    """Delete the backups the rotation does not keep; returns them."""
+    """Delete the backups the rotation does not keep; returns them.
+
+    ``encrypted_at``: now, for a folder of encrypted copies, which the purge
+    cannot reach: those older than [privacy] retention_days go as well.
+    """
     found = backups_in(folder, station)
     kept = rotation_keeps([stamp for stamp, _ in found], keep, settings)
+    if encrypted_at is not None:
+        limit = encrypted_at - timedelta(days=settings.privacy.retention_days)
+        kept = {stamp for stamp in kept if stamp >= limit}
     removed = []
     for stamp, path in found:
         if stamp not in kept:

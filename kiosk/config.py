@@ -270,6 +270,14 @@ class BackupSettings:
         "keeps the same rotation. Empty: none.",
         in_template=False,
     )
+    encrypt_to: str = setting(
+        "",
+        "Encrypt the copy sent to copy_to with gpg for this recipient (a key id "
+        "or e-mail whose public key is in the kiosk user's keyring; keep the "
+        "private key off the box). Encrypted copies cannot be purged, so they "
+        "are deleted once older than [privacy] retention_days. Empty: plain.",
+        in_template=False,
+    )
 
 
 @dataclass(frozen=True)

@@ -146,7 +146,8 @@ def _backup_files(settings: Settings) -> Iterator[Path]:
     for folder in folders:
         if folder is not None:
             for _, path in backups_in(folder, station):
-                yield path
+                if path.suffix != ".gpg":  # encrypted: deleted by age instead
+                    yield path
     database = settings.database_path
     for kind in (".replaced-*", ".before-v*"):  # restores' and upgrades' copies
         for path in sorted(database.parent.glob(database.name + kind)):

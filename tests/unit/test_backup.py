@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 import sqlite3
 import stat
 import subprocess
@@ -152,3 +153,61 @@ def test_the_command_prints_json_and_failures_without_traceback(tmp_path):
     assert failed.returncode == 1
     assert "cannot use the backup folder" in failed.stderr
     assert "Traceback" not in failed.stderr
+
+
+@pytest.fixture
+def gnupg_home(tmp_path, monkeypatch):
+    """A keyring with one key, as the off-box key's public half would be."""
+    if shutil.which("gpg") is None:
+        pytest.skip("gpg is not installed")
+    home = tmp_path / "gnupg"
+    home.mkdir(mode=0o700)
+    monkeypatch.setenv("GNUPGHOME", str(home))
+    made = subprocess.run(
+        ["gpg", "--batch", "--passphrase", "", "--quick-generate-key"]
+        + ["backup@station.example", "default", "default", "never"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert made.returncode == 0, made.stderr
+    return home
+
+
+def test_the_second_copy_can_be_encrypted_with_gpg(
+    settings, station_db, tmp_path, gnupg_home
+):
+    issue(settings, mobile=MOBILE)
+    second = tmp_path / "offsite"
+    chosen = dataclasses.replace(
+        settings,
+        backup=BackupSettings(copy_to=str(second), encrypt_to="backup@station.example"),
+    )
+    old = second / "PHY3-20250101T000000Z.db.gpg"  # past retention_days
+    second.mkdir()
+    old.write_bytes(b"old")
+    result = make_backup(chosen, tmp_path / "first")
+    assert result.copied_to == second / f"{result.check.path.name}.gpg"
+    assert stat.S_IMODE(result.copied_to.stat().st_mode) == 0o600
+    assert MOBILE.encode() not in result.copied_to.read_bytes()
+    assert not old.exists() and old in result.removed
+    plain = tmp_path / "decrypted.db"
+    done = subprocess.run(
+        ["gpg", "--batch", "--output", str(plain), "--decrypt"]
+        + [str(result.copied_to)],
+        capture_output=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert check_backup(plain, "PHY3").tickets == 1
+
+
+def test_an_unknown_gpg_recipient_is_a_clear_failure(
+    settings, station_db, tmp_path, gnupg_home
+):
+    chosen = dataclasses.replace(
+        settings,
+        backup=BackupSettings(copy_to=str(tmp_path / "b"), encrypt_to="nobody@x"),
+    )
+    with pytest.raises(BackupError, match="gpg could not encrypt it for nobody@x"):
+        make_backup(chosen, tmp_path / "first")
