@@ -43,6 +43,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kiosk.cli.demo",
     "kiosk.cli.backup",
     "kiosk.cli.privacy",
+    "kiosk.cli.ledger",
 )
 
 
