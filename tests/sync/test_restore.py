@@ -100,3 +100,34 @@ def test_restore_refuses_to_lose_unsent_events(
     assert done.returncode == 0, done.stderr
     assert len(station.tickets()) == 1
     open_database(station.settings.database_path)
+
+
+def test_an_imported_ledger_reaches_the_central_only_when_asked(
+    station: Station, central: Central, tmp_path: Path
+) -> None:
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text(
+        "日期,类别,内容,状态,评价\n"
+        "2025-03-01,房屋设施报修,电梯停运,已办结,\n"
+        "2025-03-02,环境卫生,楼道堆物,已回访,满意\n",
+        encoding="utf-8",
+    )
+    _let_go(station)
+    kept = station.kiosk("import", str(ledger))
+    assert kept.returncode == 0, kept.stderr
+    _sync(station)
+    assert central.station_tickets(station.code) == []
+    sent = tmp_path / "sent.csv"
+    sent.write_text(
+        "日期,类别,内容,状态,评价\n2025-03-03,消防安全,消防通道被占,已回访,满意\n",
+        encoding="utf-8",
+    )
+    done = station.kiosk("import", str(sent), "--send")
+    assert done.returncode == 0, done.stderr
+    _sync(station)
+    assert len(central.station_tickets(station.code)) == 1
+    assert station.pending() == 0
+    # Its four events (received, dispatched, resolved, call-back), once each.
+    at_central = central.station_events(station.code)
+    assert len(at_central) == len(set(at_central)) == 4
+    open_database(station.settings.database_path)
