@@ -37,6 +37,7 @@ MOBILE_IN_TEXT = re.compile(r"(?<![0-9A-Za-z_-])1[3-9]\d{9}(?![0-9A-Za-z_])")
 MOBILE_ERASED = "***********"
 ELEVEN_DIGITS_GLOB = "*1[3-9]" + "[0-9]" * 9 + "*"
 BUSY_TIMEOUT_SECONDS = 30.0
+CHECKPOINT_WAIT_MS = 2000
 SEARCH_DOC = (
     "SELECT group_concat(DISTINCT hex(substr(d.doc, s.n, 2))) "
     "FROM (SELECT lower(?) AS doc) AS d, search_seq AS s "
@@ -108,6 +109,10 @@ def purge(
             connection, cutoff, dry_run, audit=(settings, files)
         )
         if not dry_run:
+            # The WAL's older frames still hold the erased values: empty it.
+            # While it waits for readers it holds writers back, so it waits
+            # briefly; the kiosk's writes wait on their own busy timeout.
+            connection.execute(f"PRAGMA busy_timeout = {CHECKPOINT_WAIT_MS}")
             connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     except sqlite3.Error as error:
         raise PurgeError(f"the purge failed and changed nothing: {error}") from error
