@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+import time
 from contextlib import AbstractContextManager
 from pathlib import Path
 
 from peewee import PeeweeException, SqliteDatabase
 
-from db.migrations import migrate
+from db.migrations import SCHEMA_VERSION, migrate, schema_version
 from db.models import database
 
 BUSY_TIMEOUT_MS = 10_000
@@ -66,7 +67,7 @@ def open_database(
     try:
         sqlite_database.connect(reuse_if_open=True)
         database.initialize(sqlite_database)
-        migrate(sqlite_database)
+        upgrade(sqlite_database, path)
     except (PeeweeException, sqlite3.Error, RuntimeError) as error:
         sqlite_database.close()
         raise DatabaseUnavailable(describe_database_error(error, path)) from error
@@ -90,6 +91,39 @@ def make_owner_only(path: Path) -> None:
             continue
         if status.st_uid == os.getuid() and stat.S_IMODE(status.st_mode) & 0o077:
             file.chmod(stat.S_IMODE(status.st_mode) & 0o700)
+
+
+def upgrade(sqlite_database: SqliteDatabase, path: Path) -> Path | None:
+    """Migrate, taking a copy first when a database with data is upgraded.
+
+    The copy (``<name>.before-v<N>-<time>``, owner-only, made with VACUUM INTO)
+    is taken under the write lock, so it is the database as the older program
+    left it. The migration itself is one transaction: if it fails, nothing
+    of it stays and the older program can run on. Returns the copy's path.
+    """
+    copy = None
+    with sqlite_database.atomic("IMMEDIATE"):
+        found = schema_version(sqlite_database)
+        if 1 <= found < SCHEMA_VERSION:
+            copy = _copy_before_upgrade(path, found)
+        migrate(sqlite_database)
+    return copy
+
+
+def _copy_before_upgrade(path: Path, version: int) -> Path:
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+    copy = path.with_name(f"{path.name}.before-v{version}-{stamp}")
+    # Owner-only from the first moment: it holds residents' data.
+    os.close(os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    reader = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
+    try:
+        reader.execute("VACUUM INTO ?", (str(copy),))
+    except sqlite3.Error:
+        copy.unlink(missing_ok=True)
+        raise
+    finally:
+        reader.close()
+    return copy
 
 
 def write_transaction() -> AbstractContextManager[object]:

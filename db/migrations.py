@@ -231,16 +231,18 @@ def refuse_newer(found: int, supported: int) -> None:
 def migrate(database: SqliteDatabase, target: int = SCHEMA_VERSION) -> int:
     """Bring the schema up to ``target``; returns the version it started from.
 
-    Each step runs in one immediate transaction together with its version
-    bump, so two processes starting at once cannot both apply it.
+    Every pending step runs in one immediate transaction together with the
+    version bump: two processes starting at once cannot both apply a step,
+    and a step that fails rolls them all back, leaving the database exactly
+    as the older program left it (and can still run it).
     """
     with database.atomic("IMMEDIATE"):
         start = schema_version(database)
     refuse_newer(start, SCHEMA_VERSION)
-    for version in range(start + 1, target + 1):
-        with database.atomic("IMMEDIATE"):
-            if schema_version(database) >= version:
-                continue
+    if start >= target:
+        return start
+    with database.atomic("IMMEDIATE"):
+        for version in range(schema_version(database) + 1, target + 1):
             for statement in MIGRATIONS[version - 1]:
                 database.execute_sql(statement)
             database.execute_sql(f"PRAGMA user_version = {version}")

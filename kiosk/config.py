@@ -238,11 +238,86 @@ class StaffSettings:
     )
 
 
+@dataclass(frozen=True)
+class BackupSettings:
+    """[backup]: nightly copies of the station database (kiosk backup)."""
+
+    folder: str = setting(
+        "",
+        "Where kiosk backup writes its copies (relative paths are relative to this "
+        'file). Empty: a folder "backups" beside the database.',
+    )
+    keep_daily: int = setting(
+        7, "Daily copies kept (the newest of each day).", low=0, high=366, whole=True
+    )
+    keep_weekly: int = setting(
+        4,
+        "Weekly copies kept (the newest of each ISO week).",
+        low=0,
+        high=260,
+        whole=True,
+    )
+    keep_monthly: int = setting(
+        6,
+        "Monthly copies kept (the newest of each month).",
+        low=0,
+        high=120,
+        whole=True,
+    )
+    copy_to: str = setting(
+        "",
+        "A second folder, on another disk, that receives each checked copy and "
+        "keeps the same rotation. Empty: none.",
+        in_template=False,
+    )
+    encrypt_to: str = setting(
+        "",
+        "Encrypt the copy sent to copy_to with gpg for this recipient (a key id "
+        "or e-mail whose public key is in the kiosk user's keyring; keep the "
+        "private key off the box). Encrypted copies cannot be purged, so they "
+        "are deleted once older than [privacy] retention_days. Empty: plain.",
+        in_template=False,
+    )
+
+
+@dataclass(frozen=True)
+class PrivacySettings:
+    """[privacy]: how long residents' contact details are kept."""
+
+    retention_days: int = setting(
+        180,
+        "Days after a ticket ends (closed or withdrawn) before kiosk privacy purge "
+        "erases its contact name and mobile number, here and in the backups.",
+        low=1,
+        high=3650,
+        whole=True,
+    )
+
+
+@dataclass(frozen=True)
+class DiskSettings:
+    """[disk]: the disk that holds the database."""
+
+    warn_percent: float = setting(
+        80.0, "kiosk doctor warns when the disk is this full (percent).", low=1, high=99
+    )
+    reserve_mb: float = setting(
+        64.0,
+        "Free megabytes kept in reserve: below this the kiosk refuses new tickets "
+        "with a clear message instead of failing in the middle of a write.",
+        low=1,
+        high=1_000_000,
+    )
+
+
 SECTIONS: dict[str, type] = {
     "kiosk": KioskSettings,
     "central": CentralSettings,
     "printer": PrinterSettings,
     "staff": StaffSettings,
+    "backup": BackupSettings,
+    "privacy": PrivacySettings,
+    "disk": DiskSettings,
 }
 STATION_KEYS = ("code", "name", "name_en", "subdistrict", "subdistrict_en", "grids")
 GRID_KEYS = ("name", "name_en", "buildings")
@@ -268,6 +343,9 @@ class Settings:
     central: CentralSettings = field(default_factory=CentralSettings)
     printer: PrinterSettings = field(default_factory=PrinterSettings)
     staff: StaffSettings = field(default_factory=StaffSettings)
+    backup: BackupSettings = field(default_factory=BackupSettings)
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
+    disk: DiskSettings = field(default_factory=DiskSettings)
     database_path: Path = field(default_factory=lambda: user_data_dir() / "kiosk.db")
     timezone: str = DEFAULT_TIMEZONE
     source: Path | None = None
@@ -432,6 +510,9 @@ class _Reader:
             central=self.central(raw),
             printer=PrinterSettings(**self.section(raw, "printer")),
             staff=StaffSettings(**self.section(raw, "staff")),
+            backup=BackupSettings(**self.section(raw, "backup")),
+            privacy=PrivacySettings(**self.section(raw, "privacy")),
+            disk=DiskSettings(**self.section(raw, "disk")),
             database_path=self.database(raw),
             timezone=timezone,
             source=self.source,
@@ -603,6 +684,9 @@ def render_config(path: Path, code: str, name: str, central: str, api_key: str) 
     lines += _section_text("central", {"url": central, "api_key": api_key})
     lines += _section_text("printer", {})
     lines += _section_text("staff", {})
+    lines += _section_text("backup", {})
+    lines += _section_text("privacy", {})
+    lines += _section_text("disk", {})
     lines += [
         "[database]",
         "# The station's SQLite file (relative paths are relative to this file).",

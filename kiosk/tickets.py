@@ -21,6 +21,7 @@ from db import DailyCounter, KeyValue, Outbox, Ticket, TicketEvent, write_transa
 from db.connection import describe_database_error
 from kiosk.catalog import OTHER_ITEM, Catalog, Category, load_catalog
 from kiosk.config import Settings
+from kiosk.disk import room_problem
 from kiosk.errors import Refused
 from kiosk.text import DESCRIPTION_LIMIT, NAME_LIMIT, clean_text
 
@@ -186,6 +187,9 @@ def issue_ticket(
     moment = (now or datetime.now(settings.zone)).astimezone(settings.zone)
     moment = moment.replace(microsecond=0)
     station = settings.station.code
+    no_room = room_problem(settings)
+    if no_room:
+        raise TicketSaveError(no_room)
     try:
         with write_transaction():
             existing = Ticket.get_or_none(Ticket.uuid == draft.draft_id)

@@ -42,6 +42,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kiosk.cli.printing",
     "kiosk.cli.sync",
     "kiosk.cli.demo",
+    "kiosk.cli.backup",
+    "kiosk.cli.privacy",
+    "kiosk.cli.ledger",
 )
 
 

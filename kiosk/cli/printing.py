@@ -9,6 +9,7 @@ import socket
 from pathlib import Path
 
 from db import Ticket
+from kiosk.cli.backup import disk_report
 from kiosk.cli.errors import CommandError
 from kiosk.config import Settings
 from kiosk.printing.backends import PrintError, default_target, send
@@ -119,4 +120,8 @@ def command_doctor(args: argparse.Namespace, settings: Settings) -> int:
         )
     else:
         report(True, "central", "not configured: offline only")
+    # The disk: use, days left, and whether new tickets are refused.
+    disk = disk_report(settings)
+    print(disk.doctor_line())
+    problems += disk.level == "FAIL"
     return 1 if problems else 0

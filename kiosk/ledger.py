@@ -1,0 +1,386 @@
+"""Bringing in a station's existing ledger (台账) of past requests from CSV.
+
+``read_ledger`` maps the file's columns to ticket fields (by the usual
+Chinese and English header names, or an explicit mapping), checks every row
+and returns the good ones and the refused ones with their line numbers.
+``import_rows`` writes the good rows, all in one transaction: each becomes a
+ticket with this station's number for its day, and the events that take it
+to its ledger status by the state machine's rules. Imported events have the
+origin ``import`` (that is how an imported ticket is told apart) and get no
+outbox entry, so they are never sent to the central unless ``send`` asks.
+A row already imported (the same values) is skipped, so a file can be
+imported again after fixing its bad rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import secrets
+import uuid as uuid_module
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from db import database, write_transaction
+from kiosk.catalog import OTHER_ITEM, Catalog, Category, load_catalog
+from kiosk.config import Settings
+from kiosk.errors import Refused
+from kiosk.states import RATING_NAMES, STATUS_NAMES, next_status
+from kiosk.text import DESCRIPTION_LIMIT, NAME_LIMIT, clean_text
+from kiosk.tickets import TOKEN_BYTES, TicketInputError, normalize_mobile
+
+FIELDS = (
+    "created_at",
+    "category",
+    "item",
+    "building",
+    "description",
+    "contact_name",
+    "contact_mobile",
+    "status",
+    "rating",
+)
+REQUIRED = ("created_at", "category")
+# Header names seen in station ledgers, per field (compared without spaces,
+# case-insensitively).
+HEADERS: dict[str, tuple[str, ...]] = {
+    "created_at": (
+        "日期",
+        "登记日期",
+        "受理日期",
+        "受理时间",
+        "时间",
+        "date",
+        "created_at",
+    ),
+    "category": ("类别", "分类", "事项类别", "诉求类别", "category"),
+    "item": ("事项", "具体事项", "item"),
+    "building": ("楼栋", "楼号", "地址", "位置", "building", "location"),
+    "description": ("内容", "诉求内容", "问题描述", "情况描述", "description"),
+    "contact_name": ("姓名", "联系人", "居民姓名", "name", "contact_name"),
+    "contact_mobile": ("电话", "手机", "联系电话", "手机号", "mobile", "phone"),
+    "status": ("状态", "办理状态", "status"),
+    "rating": ("评价", "回访评价", "满意度", "rating"),
+}
+IMPORT_NAMESPACE = uuid_module.UUID("6f2b8d1e-4c1a-5b7e-9d3f-0a1b2c3d4e5f")
+MAPPING_KEY = "import.mapping"
+EXCEL_EPOCH = datetime(1899, 12, 30)
+DATE_FORMATS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%Y/%m/%d",
+    "%Y.%m.%d",
+    "%Y年%m月%d日 %H:%M",
+    "%Y年%m月%d日",
+)
+IMPORT_NOTE = "台账导入"
+Step = tuple[str, dict[str, object]]  # an event: kind, payload
+
+
+class LedgerError(Refused):
+    """The ledger cannot be read at all; the message says why."""
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    line: int
+    values: dict[str, str]
+    created_at: datetime
+    category: Category
+    status: str
+    rating: str | None
+    mobile: str | None
+
+    @property
+    def key(self) -> str:
+        """The same row imported twice gets the same ticket uuid."""
+        text = json.dumps(self.values, ensure_ascii=False, sort_keys=True)
+        return str(uuid_module.uuid5(IMPORT_NAMESPACE, text))
+
+
+@dataclass
+class Ledger:
+    mapping: dict[str, str]  # field -> column header
+    rows: list[LedgerRow] = field(default_factory=list)
+    refused: list[tuple[int, str]] = field(default_factory=list)  # line, why
+    blank: int = 0
+
+
+def _plain(header: str) -> str:
+    return re.sub(r"\s+", "", header).lower()
+
+
+def _read_text(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise LedgerError(f"cannot read {path}: {error.strerror}") from error
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise LedgerError(f"{path} is neither UTF-8 nor GB18030 text")
+
+
+def _mapping(
+    headers: list[str], explicit: dict[str, str], saved: dict[str, str]
+) -> dict[str, str]:
+    plain = {_plain(header): header for header in headers if header}
+    mapping: dict[str, str] = {
+        name: plain[_plain(column)]
+        for name, column in saved.items()
+        if name in FIELDS and _plain(column) in plain
+    }
+    for name, column in explicit.items():
+        if name not in FIELDS:
+            raise LedgerError(f"unknown field {name!r}; fields: {', '.join(FIELDS)}")
+        if _plain(column) not in plain:
+            raise LedgerError(f"the file has no column {column!r}")
+        mapping[name] = plain[_plain(column)]
+    for name, aliases in HEADERS.items():
+        if name in mapping:
+            continue
+        for alias in aliases:
+            if _plain(alias) in plain:
+                mapping[name] = plain[_plain(alias)]
+                break
+    missing = [name for name in REQUIRED if name not in mapping]
+    if missing:
+        raise LedgerError(
+            f"no column for {', '.join(missing)}; map it with --map COLUMN=FIELD "
+            f"(the file's columns: {', '.join(h for h in headers if h)})"
+        )
+    return mapping
+
+
+def parse_date(text: str) -> datetime:
+    """A ledger date: text in the usual forms, or an Excel serial number."""
+    value = text.strip()
+    if re.fullmatch(r"\d{5}(\.\d+)?", value):
+        return EXCEL_EPOCH + timedelta(days=float(value))
+    for form in DATE_FORMATS:
+        try:
+            return datetime.strptime(value, form)
+        except ValueError:
+            continue
+    raise ValueError(f"date {value!r} not understood (e.g. 2025-03-01 or 2025/3/1)")
+
+
+def _lookup(names: dict[str, tuple[str, str]], text: str, what: str) -> str:
+    wanted = _plain(text)
+    for code, (name_zh, name_en) in names.items():
+        if wanted in (_plain(code), _plain(name_zh), _plain(name_en)):
+            return code
+    choices = ", ".join(zh for zh, _ in names.values())
+    raise ValueError(f"{what} {text!r} unknown; one of: {choices}")
+
+
+def _category(catalog: Catalog, text: str) -> Category:
+    names = {c.code: (c.name, c.name_en) for c in catalog.categories}
+    return catalog.category(_lookup(names, text, "category"))
+
+
+def _row(
+    settings: Settings, catalog: Catalog, line: int, values: dict[str, str]
+) -> LedgerRow:
+    created = parse_date(values["created_at"])
+    created_at = (
+        created.replace(tzinfo=settings.zone) if created.tzinfo is None else created
+    )
+    if not values["category"]:
+        raise ValueError("no category")
+    category = _category(catalog, values["category"])
+    status = "received"
+    if values.get("status"):
+        status = _lookup(STATUS_NAMES, values["status"], "status")
+    rating = None
+    if values.get("rating"):
+        rating = _lookup(RATING_NAMES, values["rating"], "rating")
+    if status == "closed" and rating is None:
+        raise ValueError("a call-back (已回访) needs its rating (评价)")
+    if status == "withdrawn":
+        raise ValueError("withdrawn (已撤销) tickets are not imported: no reason given")
+    mobile = None
+    if values.get("contact_mobile"):
+        try:
+            mobile = normalize_mobile(values["contact_mobile"])
+        except TicketInputError as error:
+            raise ValueError(
+                f"mobile {values['contact_mobile']!r} is not 11 digits"
+            ) from error
+    return LedgerRow(line, values, created_at, category, status, rating, mobile)
+
+
+def read_ledger(
+    settings: Settings,
+    path: Path,
+    explicit: dict[str, str] | None = None,
+    catalog: Catalog | None = None,
+    saved: dict[str, str] | None = None,
+) -> Ledger:
+    """The file's rows, checked; LedgerError when it cannot be read at all.
+
+    ``explicit``: field -> column, from the command line; ``saved``: the
+    mapping of the last import, used where the file has those columns.
+    """
+    catalog = catalog or load_catalog()
+    reader = csv.reader(io.StringIO(_read_text(path)))
+    try:
+        headers = [header.replace("\ufeff", "").strip() for header in next(reader)]
+    except StopIteration as error:
+        raise LedgerError(f"{path} is empty") from error
+    except csv.Error as error:
+        raise LedgerError(f"{path} is not CSV: {error}") from error
+    ledger = Ledger(_mapping(headers, explicit or {}, saved or {}))
+    columns = {name: headers.index(column) for name, column in ledger.mapping.items()}
+    try:
+        for cells in reader:
+            line = reader.line_num
+            if not any(cell.strip() for cell in cells):
+                ledger.blank += 1
+                continue
+            values = {
+                name: (cells[index].strip() if index < len(cells) else "")
+                for name, index in columns.items()
+            }
+            try:
+                ledger.rows.append(_row(settings, catalog, line, values))
+            except (ValueError, KeyError) as error:
+                ledger.refused.append((line, str(error).strip("'\"")))
+    except csv.Error as error:
+        raise LedgerError(f"{path} line {reader.line_num}: {error}") from error
+    return ledger
+
+
+def _chain(row: LedgerRow) -> list[tuple[str, dict[str, object]]]:
+    """The events after 'received' that take a ticket to the row's status."""
+    unit = row.category.unit
+    dispatched: Step = ("dispatched", {"unit": unit})
+    resolved: Step = ("resolved", {"text": IMPORT_NOTE})
+    chains: dict[str, list[Step]] = {
+        "received": [],
+        "dispatched": [dispatched],
+        "acknowledged": [dispatched, ("acknowledged", {"unit": unit})],
+        "resolved": [dispatched, resolved],
+        "escalated": [dispatched, ("escalated", {"text": IMPORT_NOTE})],
+        "closed": [dispatched, resolved, ("callback", {"rating": row.rating})],
+    }
+    return chains[row.status]
+
+
+NEXT_NUMBER_SQL = """INSERT INTO daily_counter (station, day, scope, value)
+    VALUES (?, ?, ?, 1)
+    ON CONFLICT (station, day, scope) DO UPDATE SET value = value + 1
+    RETURNING value"""
+TICKET_SQL = """INSERT INTO ticket (uuid, ticket_no, queue_no, station, day,
+    category, item, building, description, contact_name, contact_mobile,
+    consent_at, created_at, status, unit, due_at, token, print_state, language)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, 'none', 'zh-CN')"""
+EVENT_SQL = """INSERT INTO ticket_event (uuid, ticket_uuid, kind, actor, at,
+    payload, origin) VALUES (?, ?, ?, ?, ?, ?, 'import')"""
+
+
+def _next_number(station: str, day: str, scope: str) -> int:
+    cursor = database.execute_sql(NEXT_NUMBER_SQL, (station, day, scope))
+    return int(cursor.fetchone()[0])
+
+
+def import_rows(
+    settings: Settings, rows: list[LedgerRow], *, source: str, send: bool = False
+) -> tuple[int, int]:
+    """Write the rows as tickets; returns (imported, already there).
+
+    Plain SQL, one transaction: peewee's query building cost more than the
+    writes themselves.
+    """
+    station = settings.station.code
+    imported = skipped = 0
+    with write_transaction():
+        for row in rows:
+            known = database.execute_sql(
+                "SELECT 1 FROM ticket WHERE uuid = ?", (row.key,)
+            ).fetchone()
+            if known is not None:
+                skipped += 1
+                continue
+            _write(station, row, source, send)
+            imported += 1
+    return imported, skipped
+
+
+def _write(station: str, row: LedgerRow, source: str, send: bool) -> None:
+    moment = row.created_at
+    at = moment.isoformat()
+    day = moment.strftime("%Y-%m-%d")
+    serial = _next_number(station, day, "ticket")
+    queue = _next_number(station, day, f"queue:{row.category.letter}")
+    category = row.category
+    snapshot: dict[str, object] = {
+        "ticket_no": f"{station}-{moment:%y%m%d}-{serial:03d}",
+        "queue_no": f"{category.letter}{queue:03d}",
+        "station": station,
+        "category": category.code,
+        "item": row.values.get("item") or OTHER_ITEM,
+        "building": clean_text(row.values.get("building", ""), 60),
+        "description": clean_text(row.values.get("description", ""), DESCRIPTION_LIMIT),
+        "contact_name": clean_text(row.values.get("contact_name", ""), NAME_LIMIT)
+        or None,
+        "contact_mobile": row.mobile,
+        "created_at": at,
+        "unit": category.unit,
+        "due_at": (moment + timedelta(hours=category.resolution_hours)).isoformat(),
+        "token": secrets.token_urlsafe(TOKEN_BYTES),
+        "language": "zh-CN",
+        "imported_from": source,
+    }
+    events: list[Step] = [("received", snapshot), *_chain(row)]
+    status: str | None = None
+    for kind, payload in events:
+        status = next_status(status, kind, payload)
+    database.execute_sql(
+        TICKET_SQL,
+        (
+            row.key,
+            snapshot["ticket_no"],
+            snapshot["queue_no"],
+            station,
+            day,
+            category.code,
+            snapshot["item"],
+            snapshot["building"],
+            snapshot["description"],
+            snapshot["contact_name"],
+            row.mobile,
+            at,
+            status,
+            category.unit,
+            snapshot["due_at"],
+            snapshot["token"],
+        ),
+    )
+    actor = f"import:{source}:{row.line}"
+    for kind, payload in events:
+        event_uuid = str(uuid_module.uuid4())
+        database.execute_sql(
+            EVENT_SQL,
+            (
+                event_uuid,
+                row.key,
+                kind,
+                actor,
+                at,
+                json.dumps(payload, ensure_ascii=False),
+            ),
+        )
+        if send:
+            database.execute_sql(
+                "INSERT INTO outbox (event_uuid, created_at) VALUES (?, ?)",
+                (event_uuid, at),
+            )

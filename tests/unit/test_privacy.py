@@ -1,0 +1,187 @@
+"""``kiosk privacy purge``: no mobile number left past the limit, in any
+table, payload or backup; the report figures unchanged."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import sqlite3
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from db import AuditLog, database
+from kiosk import desk
+from kiosk.backup import make_backup
+from kiosk.config import PrivacySettings, render_config
+from kiosk.privacy import purge
+from kiosk.search import BoardQuery, search_ids
+from tests.helpers import FIXED_NOW, issue
+
+MOBILE = re.compile(rb"(?<!\d)1[3-9]\d{9}(?!\d)")  # 11 digits, no more
+# Ended long ago: all of these must go.
+OLD_CLOSED, OLD_WITHDRAWN = "13800000001", "13800000002"
+IN_DESCRIPTION, IN_NOTE = "13700000005", "13600000006"
+# Still needed: an open ticket, one ended within the limit.
+OPEN, RECENT = "13900000003", "13900000004"
+PURGE_AT = FIXED_NOW + timedelta(days=200)  # the limit: FIXED_NOW + 20 days
+
+
+def _figures() -> dict[str, object]:
+    """What the reports count."""
+
+    def rows(sql: str) -> list[tuple[object, ...]]:
+        return [tuple(row) for row in database.execute_sql(sql).fetchall()]
+
+    return {
+        "by_status_category_unit": rows(
+            "SELECT status, category, unit, building, day, count(*) FROM ticket "
+            "GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5"
+        ),
+        "status_counts": rows("SELECT * FROM ticket_status_count ORDER BY 1"),
+        "events": rows(
+            "SELECT kind, actor, at, count(*) FROM ticket_event GROUP BY 1, 2, 3 "
+            "ORDER BY 1, 2, 3"
+        ),
+        "outbox": rows("SELECT count(*), count(sent_at) FROM outbox"),
+        "ratings": rows(
+            "SELECT json_extract(payload, '$.rating'), count(*) FROM ticket_event "
+            "WHERE kind = 'callback' GROUP BY 1 ORDER BY 1"
+        ),
+    }
+
+
+def _mobiles_in(path: Path) -> set[str]:
+    """Every mobile number anywhere in a SQLite file (and its WAL), as bytes."""
+    found = set()
+    for name in (path, Path(f"{path}-wal")):
+        if name.exists():
+            found |= {match.decode() for match in MOBILE.findall(name.read_bytes())}
+    return found
+
+
+def _mobiles_in_rows(path: Path) -> set[str]:
+    """Every mobile number in any value of any table (the search index's
+    own tables included)."""
+    found: set[str] = set()
+    connection = sqlite3.connect(path)
+    try:
+        tables = connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' "
+            "AND sql NOT LIKE 'CREATE VIRTUAL TABLE%'"
+        ).fetchall()
+        for (table,) in tables:
+            for row in connection.execute(f'SELECT * FROM "{table}"'):
+                for value in row:
+                    raw = value if isinstance(value, bytes) else str(value).encode()
+                    found |= {match.decode() for match in MOBILE.findall(raw)}
+    finally:
+        connection.close()
+    return found
+
+
+@pytest.fixture
+def station(settings, station_db, head):
+    at = FIXED_NOW - timedelta(hours=2)
+    closed = issue(settings, mobile=OLD_CLOSED, at=at)
+    desk.dispatch(settings, head, closed.ticket_no, "property", now=FIXED_NOW)
+    desk.add_note(settings, head, closed.ticket_no, f"已联系 {IN_NOTE}", now=FIXED_NOW)
+    desk.resolve(settings, head, closed.ticket_no, "已修好", now=FIXED_NOW)
+    desk.call_back(settings, head, closed.ticket_no, "satisfied", now=FIXED_NOW)
+    withdrawn = issue(
+        settings, mobile=OLD_WITHDRAWN, description=f"请打{IN_DESCRIPTION}", at=at
+    )
+    desk.withdraw(
+        settings, head, withdrawn.ticket_no, "resident_withdrew", now=FIXED_NOW
+    )
+    issue(settings, mobile=OPEN, at=at)
+    recent = issue(settings, mobile=RECENT, at=at)
+    later = FIXED_NOW + timedelta(days=100)
+    desk.withdraw(settings, head, recent.ticket_no, "out_of_scope", now=later)
+    return settings
+
+
+def test_purge_leaves_no_mobile_past_the_limit_anywhere(station, tmp_path):
+    settings = station
+    backup = make_backup(settings).check.path  # holds every number
+    assert {OLD_CLOSED, IN_NOTE, IN_DESCRIPTION} <= _mobiles_in(backup)
+    # What a restore replaced and what an upgrade copied are purged too.
+    database_path = settings.database_path
+    others = [
+        database_path.with_name("kiosk.db.replaced-20261201T000000Z"),
+        database_path.with_name("kiosk.db.before-v3-20261201T000000"),
+    ]
+    for other in others:
+        database.execute_sql("VACUUM INTO ?", (str(other),))
+    before = _figures()
+    dry = purge(settings, dry_run=True, now=PURGE_AT)
+    assert _figures() == before
+    assert AuditLog.select().where(AuditLog.action == "privacy_purge").count() == 0
+    assert {OLD_CLOSED, IN_NOTE} <= _mobiles_in_rows(settings.database_path)
+
+    report = purge(settings, now=PURGE_AT)
+    assert report.database.as_dict() == dry.database.as_dict()
+    assert report.database.tickets == 2
+    assert report.database.events == 2  # the two "received" snapshots
+    # The description (ticket and first event), the note.
+    assert report.database.texts == 3
+    assert report.database.unsent_events == 2
+    assert report.backup_files == 3 and report.backups.tickets == 2 * 3
+    assert _figures() == before
+
+    kept = {OPEN, RECENT}
+    assert _mobiles_in_rows(settings.database_path) == kept
+    assert _mobiles_in(settings.database_path) <= kept  # not even in free pages
+    assert _mobiles_in_rows(backup) == kept
+    assert _mobiles_in(backup) <= kept
+    for other in others:
+        assert _mobiles_in(other) <= kept
+
+    (entry,) = AuditLog.select().where(AuditLog.action == "privacy_purge")
+    detail = json.loads(entry.detail)
+    assert detail["tickets"] == 2 and detail["retention_days"] == 180
+    assert not MOBILE.search(entry.detail.encode())
+
+    # The search index followed the notes: the rest of the note is found.
+    found = search_ids(BoardQuery(text="联系"), PURGE_AT)
+    assert len(found) == 1
+    assert search_ids(BoardQuery(text=IN_NOTE[:4]), PURGE_AT) == []
+
+    again = purge(settings, now=PURGE_AT)
+    assert again.database.as_dict() == {
+        "tickets": 0,
+        "events": 0,
+        "texts": 0,
+        "unsent_events": 0,
+    }
+
+
+def test_a_longer_limit_keeps_them(station):
+    settings = dataclasses.replace(station, privacy=PrivacySettings(retention_days=365))
+    report = purge(settings, now=PURGE_AT)
+    assert report.database.tickets == 0
+    assert OLD_CLOSED in _mobiles_in_rows(settings.database_path)
+
+
+def test_the_command_says_what_it_would_erase(tmp_path):
+    config = tmp_path / "kiosk.toml"
+    config.write_text(render_config(config, "PHY3", "", "", ""), "utf-8")
+
+    def kiosk(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "kiosk", "--config", str(config), *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    dry = kiosk("privacy", "purge", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "would erase the contact details of 0 tickets" in dry.stdout
+    done = kiosk("privacy", "purge", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["database"]["tickets"] == 0
