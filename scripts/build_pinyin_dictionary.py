@@ -123,10 +123,27 @@ def build() -> tuple[list[str], list[str]]:
         for c in (chr(code) for code in range(0x4E00, 0x9FA6))
         if unicodedata.category(c) == "Lo"
     ]
-    chars.sort(key=lambda c: -char_frequency.get(c, 0))
+    # jieba's own counts of lone characters are noisy (剅 above 漏): a
+    # character counts as often as it is used, alone or inside words.
+    used = dict(char_frequency)
+    for word, frequency in frequencies:
+        if len(word) > 1:
+            for char in word:
+                used[char] = used.get(char, 0) + frequency
+    chars.sort(key=lambda c: -used.get(c, 0))
+    # A character's readings: its first, and the others only where a word
+    # of the list reads it so (行 is hang in 银行; 方 is never wang).
+    word_readings: dict[str, set[str]] = {}
+    for line in lines:
+        word, _, reading = line.partition("\t")
+        if len(word) > 1:
+            for char, syllable in zip(word, reading.split(), strict=False):
+                word_readings.setdefault(char, set()).add(syllable)
     for char in chars[:CHAR_COUNT]:
-        for reading in pinyin(char, style=Style.NORMAL, heteronym=True)[0]:
-            add(char, toneless([reading]))
+        readings = pinyin(char, style=Style.NORMAL, heteronym=True)[0]
+        for position, reading in enumerate(readings):
+            if position == 0 or reading in word_readings.get(char, ()):
+                add(char, toneless([reading]))
     seen_en: set[str] = set()
     english = [w for w in ENGLISH_WORDS if not (w in seen_en or seen_en.add(w))]
     return lines, english
