@@ -216,4 +216,6 @@ class Composer:
             return "writing.rule_digits"
         if self.mode is Mode.CHOOSE:
             return "writing.rule_choose"
-        return "writing.rule_spell_en" if self.english else "writing.rule_spell"
+        if self.keys:
+            return "writing.rule_spelling"
+        return "writing.rule_spell" if self.phrases else "writing.rule_spell_plain"
