@@ -50,12 +50,6 @@ class Candidate:
     spelling: str
 
 
-def _spelled_exactly(keys: str) -> re.Pattern[bytes]:
-    """The keys are the whole spelling, syllables split anywhere (9426 is
-    xian and xi an)."""
-    return re.compile(b"\t" + b" ?".join(k.encode() for k in keys) + b"\n")
-
-
 def _spelled_in_part(keys: str) -> re.Pattern[bytes]:
     """Each key goes on in its syllable or begins the next one (57 is l… s…,
     loush is lou sh…), and the word may go on after the last key."""
@@ -82,12 +76,24 @@ class Lexicon:
     def __init__(self, lines: list[str]) -> None:
         by_letter: dict[str, list[str]] = {}
         by_digit: dict[str, list[str]] = {}
-        for line in lines:
-            first = line[line.find("\t") + 1 : line.find("\t") + 2]
-            by_letter.setdefault(first, []).append(line)
-            by_digit.setdefault(to_digits(first), []).append(line)
+        # Whole spellings (no spaces) -> their lines, best first, one string
+        # per spelling: what the keys spell exactly is a dictionary look-up.
+        exact_letters: dict[str, list[str]] = {}
+        exact_digits: dict[str, list[str]] = {}
+        text = "\n".join(lines)
+        in_digits = text.encode().translate(_TO_DIGITS).decode().split("\n")
+        for line, digit_line in zip(lines, in_digits, strict=True):
+            tab = line.find("\t")
+            letters = line[tab + 1 :].replace(" ", "")
+            digits = digit_line[tab + 1 :].replace(" ", "")
+            by_letter.setdefault(letters[:1], []).append(line)
+            by_digit.setdefault(digits[:1], []).append(line)
+            exact_letters.setdefault(letters, []).append(line)
+            exact_digits.setdefault(digits, []).append(line)
         self._letters = {key: _Bucket(part) for key, part in by_letter.items()}
         self._digits = {key: _Bucket(part) for key, part in by_digit.items()}
+        self._exact_letters = {k: "\n".join(v) for k, v in exact_letters.items()}
+        self._exact_digits = {k: "\n".join(v) for k, v in exact_digits.items()}
         self._count = len(lines)
 
     def __len__(self) -> int:
@@ -104,27 +110,33 @@ class Lexicon:
         if bucket is None:
             return []
         searched = bucket.letters if letters else bucket.digits
+        exact = self._exact_letters if letters else self._exact_digits
         found: list[Candidate] = []
-        seen: set[bytes] = set()
+        seen: set[str] = set()
 
-        def offer(pattern: re.Pattern[bytes], consumed: int) -> bool:
-            for match in pattern.finditer(searched):
-                start = match.start()
-                word = bucket.letters[bucket.letters.rfind(b"\n", 0, start) + 1 : start]
-                if word not in seen:
-                    seen.add(word)
-                    spelling = bucket.letters[start + 1 : match.end() - 1]
-                    found.append(Candidate(word.decode(), consumed, spelling.decode()))
-                    if len(found) >= MAX_CANDIDATES:
-                        return True
+        def take(word: str, consumed: int, spelling: str) -> bool:
+            if word not in seen:
+                seen.add(word)
+                found.append(Candidate(word, consumed, spelling))
+            return len(found) >= MAX_CANDIDATES
+
+        def offer_exact(keys: str) -> bool:
+            for line in exact.get(keys, "").splitlines():
+                word, _, spelling = line.partition("\t")
+                if take(word, len(keys), spelling):
+                    return True
             return False
 
-        if offer(_spelled_exactly(keys), len(keys)):
+        if offer_exact(keys):
             return found
-        if offer(_spelled_in_part(keys), len(keys)):
-            return found
+        for match in _spelled_in_part(keys).finditer(searched):
+            start = match.start()
+            word = bucket.letters[bucket.letters.rfind(b"\n", 0, start) + 1 : start]
+            spelling = bucket.letters[start + 1 : match.end() - 1]
+            if take(word.decode(), len(keys), spelling.decode()):
+                return found
         for end in range(len(keys) - 1, 0, -1):
-            if offer(_spelled_exactly(keys[:end]), end):
+            if offer_exact(keys[:end]):
                 break
         return found
 
