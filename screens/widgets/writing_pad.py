@@ -169,7 +169,14 @@ class WritingPad(Vertical):
     def on_mount(self) -> None:
         self.show()
         self.load()
-        self.call_after_refresh(self._show_focus)
+        self.call_after_refresh(self._take_focus)
+
+    def _take_focus(self) -> None:
+        """Composed again (a language switch) with nothing focused: the
+        keypad would reach nothing, so the field takes the focus."""
+        if self.is_attached and self.screen.focused is None:
+            self.input.focus()
+        self._show_focus()
 
     # The rule, the spelling and the keyboard show while the field has focus:
     # a class, not :focus-within, so that Textual restyles the children.
