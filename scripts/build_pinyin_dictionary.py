@@ -7,10 +7,12 @@ Sources (see assets/pinyin/README.md for their licences):
 - jieba's dict.txt: ~350,000 words with their frequencies;
 - pypinyin: the readings of characters (with heteronyms) and of phrases.
 
-Output, one entry a line, most likely first (the line number is the rank):
+Output:
 
-    assets/pinyin/zh.txt   word <TAB> pinyin syllables without tones, space-separated
-    assets/pinyin/en.txt   one English word a line
+    assets/pinyin/zh.txt   word <TAB> pinyin syllables without tones, space-separated;
+                           one section (## 2 … ## 9) per keypad digit of the
+                           first letter, each most likely first
+    assets/pinyin/en.txt   one English word a line, most useful first
 
 Words of the station's domain (DOMAIN_WORDS below) come first, so that they
 rank above every other word with the same keys; the rest follow jieba's
@@ -29,6 +31,8 @@ WORD_COUNT = 16_000  # words of 2-4 characters, after the domain words
 CHAR_COUNT = 7_000  # single characters
 HAN = re.compile(r"^[\u4e00-\u9fff]+$")
 ROOT = Path(__file__).resolve().parent.parent
+KEYPAD = {"2": "abc", "3": "def", "4": "ghi", "5": "jkl", "6": "mno", "7": "pqrs",
+          "8": "tuv", "9": "wxyz"}  # fmt: skip
 OUT = ROOT / "assets" / "pinyin"
 
 # What residents write about at a community service station: the catalog's
@@ -155,8 +159,23 @@ def main() -> None:
     args = parser.parse_args()
     lines, english = build()
     args.out.mkdir(parents=True, exist_ok=True)
-    header = "# built by scripts/build_pinyin_dictionary.py; see README.md\n"
-    (args.out / "zh.txt").write_text(header + "\n".join(lines) + "\n", "utf-8")
+    syllables = sorted({s for line in lines for s in line.partition("\t")[2].split()})
+    header = (
+        "# built by scripts/build_pinyin_dictionary.py; see README.md\n"
+        f"# syllables: {' '.join(syllables)}\n"
+    )
+    # One section per keypad digit of the spelling's first letter, each in
+    # rank order: the kiosk reads a section whole, with no work per line.
+    sections: dict[str, list[str]] = {}
+    for line in lines:
+        first = line.partition("\t")[2][:1]
+        digit = next(d for d, letters in KEYPAD.items() if first in letters)
+        sections.setdefault(digit, []).append(line)
+    body = "".join(
+        f"## {digit}\n" + "\n".join(sections[digit]) + "\n"
+        for digit in sorted(sections)
+    )
+    (args.out / "zh.txt").write_text(header + body, "utf-8")
     (args.out / "en.txt").write_text(header + "\n".join(english) + "\n", "utf-8")
     print(f"zh: {len(lines)} entries; en: {len(english)} words")
 

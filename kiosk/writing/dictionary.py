@@ -31,6 +31,7 @@ _TO_DIGITS = bytes.maketrans(
     "".join(d * len(letters) for d, letters in KEYPAD_LETTERS.items()).encode(),
 )
 MAX_CANDIDATES = 45  # five pages of nine
+ABBREVIATED_KEYS = 8  # longer runs of keys are not looked up as abbreviations
 KEYS = re.compile(r"[a-z2-9]{1,40}")
 _SYLLABLE_REST = b"[^ \t\n]*"  # what is left of a syllable begun by a key
 
@@ -58,43 +59,50 @@ def _spelled_in_part(keys: str) -> re.Pattern[bytes]:
 
 
 class _Bucket:
-    """The lines whose spelling begins with one key, in rank order, as UTF-8
-    (``word<TAB>spelling`` lines between newlines), and the same turned into
-    keypad digits: byte for byte, so a match in one is found in the other."""
+    """The entries whose spelling begins with one keypad digit, in rank order,
+    as UTF-8 ``word<TAB>spelling`` lines between newlines: in letters and in
+    digits (byte for byte, so a match in one is found in the other), each
+    with its spaces and without them (``lou shui`` and ``loushui``, so that
+    what the keys spell whole is a plain ``bytes.find``)."""
 
-    __slots__ = ("digits", "letters")
+    __slots__ = ("digits", "letters", "solid_digits", "solid_letters")
 
-    def __init__(self, lines: list[str]) -> None:
-        self.letters = ("\n" + "\n".join(lines) + "\n").encode()
+    def __init__(self, lines: str) -> None:
+        self.letters = ("\n" + lines.strip("\n") + "\n").encode()
         self.digits = self.letters.translate(_TO_DIGITS)
+        self.solid_letters = self.letters.replace(b" ", b"")
+        self.solid_digits = self.solid_letters.translate(_TO_DIGITS)
 
 
 class Lexicon:
-    """One language's words, in rank order: ``word<TAB>spelling`` lines,
-    split by the first key of their spelling (a letter, and its digit)."""
+    """One language's words: ``word<TAB>spelling`` lines in sections by the
+    first keypad digit of their spelling, each section in rank order."""
 
-    def __init__(self, lines: list[str]) -> None:
-        by_letter: dict[str, list[str]] = {}
-        by_digit: dict[str, list[str]] = {}
-        # Whole spellings (no spaces) -> their lines, best first, one string
-        # per spelling: what the keys spell exactly is a dictionary look-up.
-        exact_letters: dict[str, list[str]] = {}
-        exact_digits: dict[str, list[str]] = {}
-        text = "\n".join(lines)
-        in_digits = text.encode().translate(_TO_DIGITS).decode().split("\n")
-        for line, digit_line in zip(lines, in_digits, strict=True):
-            tab = line.find("\t")
-            letters = line[tab + 1 :].replace(" ", "")
-            digits = digit_line[tab + 1 :].replace(" ", "")
-            by_letter.setdefault(letters[:1], []).append(line)
-            by_digit.setdefault(digits[:1], []).append(line)
-            exact_letters.setdefault(letters, []).append(line)
-            exact_digits.setdefault(digits, []).append(line)
-        self._letters = {key: _Bucket(part) for key, part in by_letter.items()}
-        self._digits = {key: _Bucket(part) for key, part in by_digit.items()}
-        self._exact_letters = {k: "\n".join(v) for k, v in exact_letters.items()}
-        self._exact_digits = {k: "\n".join(v) for k, v in exact_digits.items()}
-        self._count = len(lines)
+    def __init__(
+        self, sections: dict[str, str], syllables: frozenset[str] = frozenset()
+    ) -> None:
+        self._buckets = {key: _Bucket(lines) for key, lines in sections.items()}
+        self._count = sum(lines.count("\t") for lines in sections.values())
+        self._syllables = syllables
+
+    def spaced(self, letters: str, count: int) -> str:
+        """``loushui`` as ``count`` syllables: ``lou shui`` (as it was if
+        it cannot be split so)."""
+        if count < 2 or not self._syllables:
+            return letters
+
+        def split(rest: str, left: int) -> list[str] | None:
+            if left == 1:
+                return [rest] if rest in self._syllables else None
+            for end in range(min(6, len(rest) - left + 1), 0, -1):
+                if rest[:end] in self._syllables:
+                    tail = split(rest[end:], left - 1)
+                    if tail is not None:
+                        return [rest[:end], *tail]
+            return None
+
+        parts = split(letters, count)
+        return " ".join(parts) if parts else letters
 
     def __len__(self) -> int:
         return self._count
@@ -106,37 +114,46 @@ class Lexicon:
         long run of keys can be chosen piece by piece)."""
         if not KEYS.fullmatch(keys):
             return []
-        bucket = (self._letters if letters else self._digits).get(keys[0])
+        bucket = self._buckets.get(to_digits(keys[0]))
         if bucket is None:
             return []
-        searched = bucket.letters if letters else bucket.digits
-        exact = self._exact_letters if letters else self._exact_digits
         found: list[Candidate] = []
-        seen: set[str] = set()
+        seen: set[bytes] = set()
 
-        def take(word: str, consumed: int, spelling: str) -> bool:
+        def take(text: bytes, start: int, end: int, consumed: int) -> bool:
+            """The entry whose spelling is text[start:end] (after its tab),
+            read from the letters at the same offsets (digits are 1:1)."""
+            source = bucket.solid_letters if text is solid else bucket.letters
+            word = source[source.rfind(b"\n", 0, start) + 1 : start - 1]
             if word not in seen:
                 seen.add(word)
-                found.append(Candidate(word, consumed, spelling))
+                text_of_word = word.decode()
+                spelling = source[start:end].decode()
+                if text is solid:
+                    spelling = self.spaced(spelling, len(text_of_word))
+                found.append(Candidate(text_of_word, consumed, spelling))
             return len(found) >= MAX_CANDIDATES
 
-        def offer_exact(keys: str) -> bool:
-            for line in exact.get(keys, "").splitlines():
-                word, _, spelling = line.partition("\t")
-                if take(word, len(keys), spelling):
+        solid = bucket.solid_letters if letters else bucket.solid_digits
+
+        def spelled_whole(part: str) -> bool:
+            needle = b"\t" + part.encode() + b"\n"
+            at = solid.find(needle)
+            while at >= 0:
+                if take(solid, at + 1, at + len(needle) - 1, len(part)):
                     return True
+                at = solid.find(needle, at + len(needle) - 1)
             return False
 
-        if offer_exact(keys):
+        if spelled_whole(keys):
             return found
-        for match in _spelled_in_part(keys).finditer(searched):
-            start = match.start()
-            word = bucket.letters[bucket.letters.rfind(b"\n", 0, start) + 1 : start]
-            spelling = bucket.letters[start + 1 : match.end() - 1]
-            if take(word.decode(), len(keys), spelling.decode()):
-                return found
+        if len(keys) <= ABBREVIATED_KEYS:
+            spaced = bucket.letters if letters else bucket.digits
+            for match in _spelled_in_part(keys).finditer(spaced):
+                if take(spaced, match.start() + 1, match.end() - 1, len(keys)):
+                    return found
         for end in range(len(keys) - 1, 0, -1):
-            if offer_exact(keys[:end]):
+            if spelled_whole(keys[:end]):
                 break
         return found
 
@@ -151,20 +168,28 @@ class WritingDictionary:
 
 
 def parse_chinese(text: str) -> Lexicon:
-    """``word<TAB>pin yin`` lines; ``#`` lines are comments."""
-    return Lexicon(
-        [line for line in text.splitlines() if line and not line.startswith("#")]
-    )
+    """Sections ``## <digit>`` of ``word<TAB>pin yin`` lines; before the
+    first, ``#`` comment lines, one of them ``# syllables: a ai an …``."""
+    head, *sections = ("\n" + text).split("\n## ")
+    syllables: frozenset[str] = frozenset()
+    for line in head.splitlines():
+        if line.startswith("# syllables:"):
+            syllables = frozenset(line.partition(":")[2].split())
+    by_key: dict[str, str] = {}
+    for section in sections:
+        key, _, lines = section.partition("\n")
+        by_key[key.strip()] = lines
+    return Lexicon(by_key, syllables)
 
 
 def parse_english(text: str) -> Lexicon:
     """One word a line; ``#`` lines are comments."""
-    words = [
-        line.strip().lower()
-        for line in text.splitlines()
-        if line.strip().isascii() and line.strip().isalpha()
-    ]
-    return Lexicon([f"{word}\t{word}" for word in words])
+    sections: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        word = line.strip().lower()
+        if word.isascii() and word.isalpha():
+            sections.setdefault(to_digits(word[0]), []).append(f"{word}\t{word}")
+    return Lexicon({key: "\n".join(lines) for key, lines in sections.items()})
 
 
 def _asset(name: str) -> str:

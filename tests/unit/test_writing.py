@@ -99,9 +99,12 @@ def test_english_spells_words(dictionary):
 
 
 def test_small_lexicons_parse():
-    chinese = parse_chinese("# comment\n漏水\tlou shui\n楼\tlou\n")
+    chinese = parse_chinese(
+        "# comment\n# syllables: lou shui\n## 5\n漏水\tlou shui\n楼\tlou\n"
+    )
     assert len(chinese) == 2
     assert texts(chinese.candidates("568")) == ["楼", "漏水"]
+    assert chinese.candidates("5687484")[0].spelling == "lou shui"
     english = parse_english("# c\nLeak\nroof\n3d\n")
     assert texts(english.candidates("5325")) == ["leak"]
 
@@ -109,17 +112,19 @@ def test_small_lexicons_parse():
 def test_lookup_is_fast(dictionary):
     keys = [LEAK[:n] for n in range(1, 8)] + ["9264948946"[:n] for n in range(1, 11)]
     lexicon = dictionary.chinese
+    slowest = 0.0
     for key in keys:
         lexicon.candidates(key)  # compile the patterns once
-    times = []
-    for key in keys * 5:
-        start = time.perf_counter()
-        lexicon.candidates(key)
-        times.append(time.perf_counter() - start)
-    times.sort()
-    # 5 ms is the target (bench input measures it); a shared test machine
-    # gets some slack, a quadratic search would still fail this.
-    assert times[int(len(times) * 0.95)] < 0.015
+        times = []
+        for _ in range(5):
+            start = time.perf_counter()
+            lexicon.candidates(key)
+            times.append(time.perf_counter() - start)
+        slowest = max(slowest, min(times))
+    # 5 ms is the target at p95 (bench input measures it, ~1 ms here); the
+    # best of five keeps a busy test machine's pauses out, a search that
+    # went through every entry in Python would still fail this.
+    assert slowest < 0.010
 
 
 # -- the composer ----------------------------------------------------------
@@ -239,3 +244,16 @@ def test_nothing_is_learned_across_residents(dictionary):
     writing.press("0")
     writing.press("9")
     assert texts(dictionary.chinese.candidates(to_digits("wang"))) == before
+
+
+def test_the_bench_phrases_are_thirty_real_items():
+    from bench.input import load_phrases
+    from kiosk.catalog import load_catalog
+
+    phrases = load_phrases()
+    assert len(phrases) == 30
+    catalog = load_catalog()
+    for item, text in phrases:
+        category, _, code = item.partition("/")
+        assert catalog.category(category).item(code).details
+        assert text and "\t" not in text
