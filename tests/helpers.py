@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from textual import events
 from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Static
@@ -97,6 +98,16 @@ async def wait_for(
         if loop.time() > deadline:
             raise AssertionError("condition not met in time")
         await pilot.pause(0.01)
+
+
+async def paste(pilot: Pilot[object], text: str) -> None:
+    """Text that arrives whole (a paste, as a scanner or a keyboard's paste
+    sends it) into the focused field: on a writing field, typed keys would
+    be the keypad's (digits spell, ``.`` deletes)."""
+    focused = pilot.app.focused
+    assert focused is not None
+    focused.post_message(events.Paste(text))
+    await pilot.pause()
 
 
 def screen_text(app: App[object]) -> str:

@@ -28,7 +28,14 @@ from screens.resident.review import ReviewScreen
 from screens.resident.track import TrackScreen
 from screens.resident.track_result import TrackResultScreen
 from screens.resident.welcome import WelcomeScreen
-from tests.helpers import FIXED_NOW, HOSTILE_MARKUP, screen_text, wait_for, wait_screen
+from tests.helpers import (
+    FIXED_NOW,
+    HOSTILE_MARKUP,
+    paste,
+    screen_text,
+    wait_for,
+    wait_screen,
+)
 
 SIZES = [(80, 24), (120, 40)]
 
@@ -113,7 +120,7 @@ async def review_hostile(pilot: Pilot[object]) -> None:
     await settle(pilot, DetailsScreen)
     await pilot.press("2")
     await settle(pilot, DescriptionScreen)
-    await pilot.press(*HOSTILE_MARKUP)
+    await paste(pilot, HOSTILE_MARKUP)  # typed, "." would be the keypad's
     await pilot.press("enter", "enter")
     await settle(pilot, ReviewScreen)
 
@@ -129,7 +136,9 @@ SCREENS: dict[str, Callable[[Pilot[object]], Awaitable[None]]] = {
     "location_buildings": keys("1", "2", "1", "1", "3", then=LocationScreen),
     "description": keys("1", "2", "1", "2", then=DescriptionScreen),
     "contact_error": contact_error,
-    "consent": keys("1", "2", "1", "3", *"13800138000", "enter", then=ConsentScreen),
+    "consent": keys(
+        "1", "2", "1", "3", *"13800138000", "enter", "enter", then=ConsentScreen
+    ),
     "review_hostile_text": review_hostile,
     "ticket": fixed_ticket,
     "track": keys("2", then=TrackScreen),
