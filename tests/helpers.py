@@ -19,6 +19,7 @@ from textual.widgets import Static
 
 from kiosk.config import Settings
 from kiosk.tickets import IssuedTicket, TicketDraft, issue_ticket
+from screens.widgets.writing_pad import KeyRow
 
 ZONE = ZoneInfo("Asia/Shanghai")
 FIXED_NOW = datetime(2026, 11, 25, 9, 30, tzinfo=ZONE)
@@ -98,6 +99,16 @@ async def wait_for(
         if loop.time() > deadline:
             raise AssertionError("condition not met in time")
         await pilot.pause(0.01)
+
+
+async def tap(pilot: Pilot[object], name: str) -> None:
+    """Tap the touch keyboard's key ``name`` (key-q, key-3, key-delete …)."""
+    for row in pilot.app.screen.query(KeyRow):
+        x = row.offset_of(name)
+        if x is not None:
+            assert await pilot.click(row, offset=(x, 0)), f"{name} is covered"
+            return
+    raise AssertionError(f"no key {name} on screen")
 
 
 async def paste(pilot: Pilot[object], text: str) -> None:

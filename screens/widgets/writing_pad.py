@@ -16,9 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from rich.cells import cell_len
 from textual import events, on, work
 from textual.app import ComposeResult
-from textual.containers import Grid, Horizontal, Vertical
+from textual.containers import Grid, Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.widgets import Input, Static
@@ -64,13 +65,58 @@ class PadKey(Static):
         self.value = value
 
     class Tapped(Message):
-        def __init__(self, key: PadKey) -> None:
+        """A key of the pad was tapped: its kind and value."""
+
+        def __init__(self, kind: str, value: str) -> None:
             super().__init__()
-            self.key = key
+            self.kind = kind
+            self.value = value
 
     def on_click(self, event: events.Click) -> None:
         event.stop()
-        self.post_message(self.Tapped(self))
+        self.post_message(self.Tapped(self.kind, self.value))
+
+
+class KeyRow(Static):
+    """One row of the touch keyboard, drawn as one widget (a keyboard of 44
+    widgets took most of the description screen's first opening): a tap
+    finds its key by where it landed."""
+
+    DEFAULT_CSS = """
+    KeyRow { height: 1; width: auto; }
+    """
+    GAP = 1
+
+    def __init__(self, keys: list[tuple[str, str, str, str]]) -> None:
+        # (label, kind, value, name); name is for tests and tools: "key-q"
+        self.keys = keys
+        self.spans: list[tuple[int, int]] = []
+        parts: list[Content | str] = []
+        at = 0
+        for label, *_ in keys:
+            width = max(5, cell_len(label) + 2)
+            pad = width - cell_len(label)
+            face = " " * (pad // 2) + label + " " * (pad - pad // 2)
+            parts.extend([Content.styled(face, "reverse"), " " * self.GAP])
+            self.spans.append((at, at + width))
+            at += width + self.GAP
+        super().__init__(Content.assemble(*parts))
+
+    def offset_of(self, name: str) -> int | None:
+        """The x of the key called ``name`` in this row, if it is here."""
+        for (start, _), (_, _, _, key_name) in zip(self.spans, self.keys, strict=True):
+            if key_name == name:
+                return start + 1
+        return None
+
+    def on_click(self, event: events.Click) -> None:
+        event.stop()
+        for (start, end), (_, kind, value, _) in zip(
+            self.spans, self.keys, strict=True
+        ):
+            if start <= event.x < end:
+                self.post_message(PadKey.Tapped(kind, value))
+                return
 
 
 class WritingInput(Input):
@@ -97,7 +143,6 @@ class WritingPad(Vertical):
     WritingPad > #writing-keyboard { height: auto; padding-top: 1; }
     WritingPad.-idle > #writing-rule, WritingPad.-idle > #writing-keyboard,
     WritingPad.-idle > #writing-spelling { display: none; }
-    WritingPad #writing-keyboard Horizontal { height: 1; margin-bottom: 0; }
     """
 
     class Loaded(Message):
@@ -150,21 +195,25 @@ class WritingPad(Vertical):
         yield Static(id="writing-rule")
         with Vertical(id="writing-keyboard"):
             for row in KEYBOARD_ROWS:
-                with Horizontal():
-                    for key in row:
-                        kind = "letter" if key.isalpha() else "insert"
-                        yield PadKey(key, kind, key, id=f"key-{key}")
-                    if row == KEYBOARD_ROWS[-1]:
-                        yield PadKey(
-                            self.t("writing.delete"), "delete", id="key-delete"
-                        )
-            with Horizontal():
-                marks = PUNCTUATION["en" if self.composer.english else "zh-CN"]
-                for number, mark in enumerate(marks):
-                    yield PadKey(mark, "insert", mark, id=f"key-mark-{number}")
-                yield PadKey(self.t("writing.space"), "insert", " ", id="key-space")
-                yield PadKey(self.t("writing.more"), "page", id="key-page")
-                yield PadKey(self.t("writing.done"), "enter", id="key-enter")
+                keys = [
+                    (key, "letter" if key.isalpha() else "insert", key, f"key-{key}")
+                    for key in row
+                ]
+                if row == KEYBOARD_ROWS[-1]:
+                    keys.append((self.t("writing.delete"), "delete", "", "key-delete"))
+                yield KeyRow(keys)
+            marks = PUNCTUATION["en" if self.composer.english else "zh-CN"]
+            yield KeyRow(
+                [
+                    *(
+                        (mark, "insert", mark, f"key-mark-{number}")
+                        for number, mark in enumerate(marks)
+                    ),
+                    (self.t("writing.space"), "insert", " ", "key-space"),
+                    (self.t("writing.more"), "page", "", "key-page"),
+                    (self.t("writing.done"), "enter", "", "key-enter"),
+                ]
+            )
 
     def on_mount(self) -> None:
         self.show()
@@ -228,7 +277,7 @@ class WritingPad(Vertical):
     @on(PadKey.Tapped)
     def tapped(self, message: PadKey.Tapped) -> None:
         message.stop()
-        key = message.key
+        key = message
         self._from_input()
         composer = self.composer
         if key.kind == "letter":
@@ -309,4 +358,4 @@ class WritingPad(Vertical):
         )
 
 
-__all__ = ["PAGE", "PadKey", "WritingInput", "WritingPad"]
+__all__ = ["PAGE", "KeyRow", "PadKey", "WritingInput", "WritingPad"]

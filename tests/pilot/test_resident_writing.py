@@ -18,7 +18,7 @@ from screens.resident.review import ReviewScreen
 from screens.resident.welcome import WelcomeScreen
 from screens.widgets.chrome import KeyHint
 from screens.widgets.writing_pad import WritingPad
-from tests.helpers import screen_text, wait_for, wait_screen
+from tests.helpers import screen_text, tap, wait_for, wait_screen
 
 # Each word as a resident spells it, in pinyin.
 LONG_TEXT = "3单元楼顶漏水已经三天"
@@ -54,7 +54,7 @@ async def choose_by_touch(pilot: Pilot[object], pad: WritingPad, word: str) -> N
     for _ in range(5):
         if word in shown(pad):
             break
-        await pilot.click("#key-page")
+        await tap(pilot, "key-page")
     await pilot.click(f"#candidate-{shown(pad).index(word) + 1}")
 
 
@@ -67,7 +67,7 @@ async def spell_by_keypad(pilot: Pilot[object], pad: WritingPad, words) -> None:
 async def spell_by_touch(pilot: Pilot[object], pad: WritingPad, words) -> None:  # type: ignore[no-untyped-def]
     for word, pinyin in words:
         for letter in pinyin:
-            await pilot.click(f"#key-{letter}")
+            await tap(pilot, f"key-{letter}")
         await choose_by_touch(pilot, pad, word)
 
 
@@ -151,15 +151,15 @@ async def test_touch_alone_writes_a_word_and_a_sentence(make_app):
     async with app.run_test(size=(80, 24)) as pilot:
         pad = await to_description_by_touch(pilot)
         for letter in "ls":  # by initials
-            await pilot.click(f"#key-{letter}")
+            await tap(pilot, f"key-{letter}")
         await choose_by_touch(pilot, pad, "漏水")
         assert value(pilot, "description") == "漏水"
         for _ in range(2):
-            await pilot.click("#key-delete")
-        await pilot.click("#key-3")  # digits are one tap away
+            await tap(pilot, "key-delete")
+        await tap(pilot, "key-3")  # digits are one tap away
         await spell_by_touch(pilot, pad, LONG_WORDS)
         assert value(pilot, "description") == LONG_TEXT
-        await pilot.click("#key-enter")
+        await tap(pilot, "key-enter")
         await wait_screen(pilot, DetailsScreen)
         assert app.draft.description == LONG_TEXT
 
@@ -195,7 +195,7 @@ async def test_deleting_keys_then_characters(make_app):
         assert pad.composer.keys == "9"
         await pilot.press("full_stop", "full_stop")
         assert (pad.composer.keys, value(pilot, "description")) == ("", "漏")
-        await pilot.click("#key-delete")
+        await tap(pilot, "key-delete")
         assert value(pilot, "description") == ""
         await pilot.press("full_stop")  # nothing left: nothing happens
         assert isinstance(app.screen, DescriptionScreen)

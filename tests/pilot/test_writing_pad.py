@@ -9,7 +9,7 @@ from textual.widgets import Input
 from kiosk.i18n import translate
 from kiosk.writing.dictionary import to_digits
 from screens.widgets.writing_pad import WritingPad
-from tests.helpers import wait_for
+from tests.helpers import tap, wait_for
 
 PHRASES = ("楼上漏下来", "已经好几天", "影响用电")
 
@@ -90,14 +90,14 @@ async def test_touch_letters_candidates_digits_and_punctuation():
     app = PadApp()
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
-        await pilot.click("#key-3")
+        await tap(pilot, "key-3")
         for letter in "ls":
-            await pilot.click(f"#key-{letter}")
+            await tap(pilot, f"key-{letter}")
         await pilot.click("#candidate-1")
-        await pilot.click("#key-mark-0")
+        await tap(pilot, "key-mark-0")
         assert value(app) == "3漏水，"
-        await pilot.click("#key-delete")
-        await pilot.click("#key-enter")
+        await tap(pilot, "key-delete")
+        await tap(pilot, "key-enter")
         await wait_for(pilot, lambda: app.submitted == ["3漏水"])
 
 
