@@ -8,6 +8,7 @@ from functools import cache
 from importlib import resources
 
 OTHER_ITEM = "other"
+DETAILS_RANGE = (6, 9)  # common details per item: one keypad digit each
 
 
 @dataclass(frozen=True)
@@ -25,9 +26,15 @@ class Item:
     code: str
     name: str
     name_en: str
+    # Common details, picked by number and combined (楼上漏下来, 已经好几天).
+    details: tuple[str, ...] = ()
+    details_en: tuple[str, ...] = ()
 
     def label(self, language: str) -> str:
         return self.name_en if language == "en" else self.name
+
+    def detail_phrases(self, language: str) -> tuple[str, ...]:
+        return self.details_en if language == "en" else self.details
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,7 @@ class Category:
     response_hours: int
     resolution_hours: int
     items: tuple[Item, ...]
+    other_details: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
 
     def label(self, language: str) -> str:
         return self.name_en if language == "en" else self.name
@@ -49,7 +57,7 @@ class Category:
             if item.code == code:
                 return item
         if code == OTHER_ITEM:
-            return Item(OTHER_ITEM, "其他", "Something else")
+            return Item(OTHER_ITEM, "其他", "Something else", *self.other_details)
         raise KeyError(code)
 
 
@@ -69,8 +77,21 @@ class CatalogError(Exception):
     """The catalog file is inconsistent."""
 
 
+def _details(where: str, entry: dict[str, list[str]]) -> tuple[tuple[str, ...], ...]:
+    """An item's details in zh-CN and en: as many in each, 6-9 of them."""
+    zh, en = tuple(entry.get("zh", ())), tuple(entry.get("en", ()))
+    low, high = DETAILS_RANGE
+    if not low <= len(zh) <= high or len(en) != len(zh):
+        raise CatalogError(f"{where}: needs {low}-{high} details in zh and in en")
+    if any(not isinstance(d, str) or not d.strip() for d in zh + en):
+        raise CatalogError(f"{where}: a detail is empty")
+    return zh, en
+
+
 def parse_catalog(text: str) -> Catalog:
     raw = tomllib.loads(text)
+    details = raw.get("details", {})
+    other_details = _details("other_item_details", raw.get("other_item_details", {}))
     units = {
         code: Unit(code, entry["name"], entry["name_en"])
         for code, entry in raw["units"].items()
@@ -87,7 +108,18 @@ def parse_catalog(text: str) -> Catalog:
                 f"category {entry['code']}: letter {entry['letter']} reused"
             )
         letters.add(entry["letter"])
-        items = tuple(Item(i["code"], i["name"], i["name_en"]) for i in entry["items"])
+        items = tuple(
+            Item(
+                i["code"],
+                i["name"],
+                i["name_en"],
+                *_details(
+                    f"item {entry['code']}.{i['code']}",
+                    details.get(entry["code"], {}).get(i["code"], {}),
+                ),
+            )
+            for i in entry["items"]
+        )
         if not 3 <= len(items) <= 6:
             raise CatalogError(f"category {entry['code']}: needs 3-6 common items")
         categories.append(
@@ -100,8 +132,16 @@ def parse_catalog(text: str) -> Catalog:
                 response_hours=int(entry["response_hours"]),
                 resolution_hours=int(entry["resolution_hours"]),
                 items=items,
+                other_details=(other_details[0], other_details[1]),
             )
         )
+    known = {(c.code, i.code) for c in categories for i in c.items}
+    for category_code, table in details.items():
+        for item_code in table:
+            if (category_code, item_code) not in known:
+                raise CatalogError(
+                    f"details for unknown item {category_code}.{item_code}"
+                )
     return Catalog(tuple(categories), units)
 
 

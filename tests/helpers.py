@@ -19,6 +19,7 @@ from textual.widgets import Static
 
 from kiosk.config import Settings
 from kiosk.tickets import IssuedTicket, TicketDraft, issue_ticket
+from screens.widgets.writing_pad import KeyRow
 
 ZONE = ZoneInfo("Asia/Shanghai")
 FIXED_NOW = datetime(2026, 11, 25, 9, 30, tzinfo=ZONE)
@@ -100,11 +101,22 @@ async def wait_for(
         await pilot.pause(0.01)
 
 
+async def tap(pilot: Pilot[object], name: str) -> None:
+    """Tap the touch keyboard's key ``name`` (key-q, key-3, key-delete …)."""
+    for row in pilot.app.screen.query(KeyRow):
+        x = row.offset_of(name)
+        if x is not None:
+            assert await pilot.click(row, offset=(x, 0)), f"{name} is covered"
+            return
+    raise AssertionError(f"no key {name} on screen")
+
+
 async def paste(pilot: Pilot[object], text: str) -> None:
-    """What a terminal sends for a paste (bracketed paste), to the focused
-    field: the way text with the keypad's own keys (- * / + .) reaches it."""
-    focused = pilot.app.screen.focused
-    assert focused is not None, "nothing to paste into"
+    """Text that arrives whole (a paste, as a scanner or a keyboard's paste
+    sends it) into the focused field: on a writing field, typed keys would
+    be the keypad's (digits spell, ``.`` deletes)."""
+    focused = pilot.app.focused
+    assert focused is not None
     focused.post_message(events.Paste(text))
     await pilot.pause()
 

@@ -12,7 +12,8 @@ from textual.widgets import Input, Label, Static
 from kiosk.text import NAME_LIMIT, clean_text
 from kiosk.tickets import TicketInputError, normalize_mobile
 from screens.resident.base import KioskScreen
-from screens.widgets.inputs import DigitsInput, KeypadTextInput
+from screens.widgets.inputs import DigitsInput
+from screens.widgets.writing_pad import WritingPad
 
 
 class ContactScreen(KioskScreen):
@@ -41,11 +42,13 @@ class ContactScreen(KioskScreen):
         yield Static(id="mobile-error")
         with Horizontal(classes="field"):
             yield Label(Content(self.t("contact.name")))
-            yield KeypadTextInput(
-                value=draft.contact_name,
+            yield WritingPad(
+                draft.contact_name,
+                limit=NAME_LIMIT,
+                language=self.kiosk.language,
+                translate=self.t,
                 placeholder=self.t("contact.name_placeholder"),
-                max_length=NAME_LIMIT,
-                id="name",
+                input_id="name",
             )
 
     def on_mount(self) -> None:
@@ -80,6 +83,9 @@ class ContactScreen(KioskScreen):
             self.show_error(error.message_key)
             return
         self.query_one("#mobile-error", Static).update("")
+        if self.focused is self.query_one("#mobile", Input) and not draft.contact_name:
+            self.query_one("#name", Input).focus()  # Enter goes on to the name
+            return
         # the next screen loads on first use (start-up)
         from screens.resident.consent import ConsentScreen
 

@@ -10,7 +10,7 @@ from textual.widgets import Input, Static
 
 from kiosk.text import DESCRIPTION_LIMIT, clean_text
 from screens.resident.base import KioskScreen
-from screens.widgets.inputs import KeypadTextInput
+from screens.widgets.writing_pad import WritingPad
 
 
 class DescriptionScreen(KioskScreen):
@@ -20,13 +20,25 @@ class DescriptionScreen(KioskScreen):
     BINDINGS = [Binding("enter", "forward", "Done", id="done", show=False)]
 
     def compose_body(self) -> ComposeResult:
-        yield KeypadTextInput(
-            value=self.kiosk.draft.description,
+        yield WritingPad(
+            self.kiosk.draft.description,
+            limit=DESCRIPTION_LIMIT,
+            language=self.kiosk.language,
+            translate=self.t,
+            phrases=self.common_details(),
             placeholder=self.t("description.placeholder"),
-            max_length=DESCRIPTION_LIMIT,
-            id="description",
+            input_id="description",
         )
         yield Static(id="counter")
+
+    def common_details(self) -> tuple[str, ...]:
+        """The chosen item's common details, offered as phrases (#12)."""
+        draft = self.kiosk.draft
+        try:
+            item = self.kiosk.catalog.category(draft.category).item(draft.item)
+        except KeyError:
+            return ()
+        return item.detail_phrases(self.kiosk.language)
 
     def on_mount(self) -> None:
         super().on_mount()

@@ -84,7 +84,7 @@ async def test_english_flow_with_place_description_and_contact(make_app):
         await pilot.press("3")
         await wait_screen(pilot, ContactScreen)
         await pilot.press(*"13800138000")
-        await pilot.press("enter")
+        await pilot.press("enter", "enter")  # on to the name, then done
         await wait_screen(pilot, ConsentScreen)
         assert "personal data" in screen_text(app)
         await pilot.press("1")
@@ -154,7 +154,7 @@ async def test_hostile_text_is_shown_literally_and_does_nothing(make_app):
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("1", "9", "1", "2")
         await wait_screen(pilot, DescriptionScreen)
-        await paste(pilot, HOSTILE_MARKUP)  # / and - are keypad keys
+        await paste(pilot, HOSTILE_MARKUP)  # typed, - / * . would be keypad keys
         await pilot.press("enter")
         await wait_screen(pilot, DetailsScreen)
         await wait_for(pilot, lambda: "[@click=app.quit]x" in screen_text(app))
@@ -196,7 +196,7 @@ async def test_declining_consent_drops_the_contact(make_app):
         await pilot.press("1", "5", "1", "3")
         await wait_screen(pilot, ContactScreen)
         await pilot.press(*"13912345678")
-        await pilot.press("enter")
+        await pilot.press("enter", "enter")  # on to the name, then done
         await wait_screen(pilot, ConsentScreen)
         await pilot.press("2")
         await wait_screen(pilot, DetailsScreen)

@@ -120,7 +120,7 @@ async def review_hostile(pilot: Pilot[object]) -> None:
     await settle(pilot, DetailsScreen)
     await pilot.press("2")
     await settle(pilot, DescriptionScreen)
-    await paste(pilot, HOSTILE_MARKUP)  # / and - are keypad keys
+    await paste(pilot, HOSTILE_MARKUP)  # typed, - / * . would be keypad keys
     await pilot.press("enter", "enter")
     await settle(pilot, ReviewScreen)
 
@@ -136,7 +136,9 @@ SCREENS: dict[str, Callable[[Pilot[object]], Awaitable[None]]] = {
     "location_buildings": keys("1", "2", "1", "1", "3", then=LocationScreen),
     "description": keys("1", "2", "1", "2", then=DescriptionScreen),
     "contact_error": contact_error,
-    "consent": keys("1", "2", "1", "3", *"13800138000", "enter", then=ConsentScreen),
+    "consent": keys(
+        "1", "2", "1", "3", *"13800138000", "enter", "enter", then=ConsentScreen
+    ),
     "review_hostile_text": review_hostile,
     "ticket": fixed_ticket,
     "track": keys("2", then=TrackScreen),

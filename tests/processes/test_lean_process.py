@@ -44,7 +44,8 @@ async def main():
                  "kiosk.desk", "kiosk.sync.client", "kiosk.sync.engine",
                  "kiosk.sync.apply", "kiosk.printing.ticket_image",
                  "kiosk.printing.printer", "kiosk.printing.backends",
-                 "kiosk.search", "multiprocessing")
+                 "kiosk.search", "multiprocessing", "kiosk.writing.dictionary",
+                 "screens.widgets.writing_pad")
         loaded = [name for name in heavy if sys.modules.get(name) is not None]
         print(json.dumps({"collector_at_start": collector_at_start,
                           "collector_after_paint": gc.isenabled(),

@@ -34,10 +34,12 @@ def test_the_wheel_carries_the_assets(tmp_path):
         "screens/resident/resident.tcss",
         "assets/i18n/zh-CN.toml",
         "assets/i18n/en.toml",
+        "assets/pinyin/zh.txt",
+        "assets/pinyin/en.txt",
         "screens/resident/app.py",
         "screens/resident/welcome.py",
         "screens/widgets/qrcode.py",
         "db/migrations.py",
     ):
         assert needed in names
-    assert not any(name.startswith(("bench/", "tests/")) for name in names)
+    assert not any(name.startswith(("bench/", "tests/", "scripts/")) for name in names)

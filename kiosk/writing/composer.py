@@ -1,0 +1,221 @@
+"""What one resident is writing: the text so far, the keys being spelled,
+and the candidates on offer. No Textual: the pad widget shows this state and
+passes keys and taps to it.
+
+The keypad's rule, shown on screen (see ``Composer.hint_key``):
+
+- *spelling* (拼音): 2-9 spell (2=abc … 9=wxyz), 1 writes "，", 0 switches to
+  choosing, Enter takes the first candidate (or, with nothing spelled,
+  finishes), ``.`` deletes;
+- *choosing* (选择): 1-9 take that candidate, 0 shows the next nine, ``.``
+  deletes the last key and goes back to spelling, Enter takes the first; with
+  nothing spelled, the candidates are the phrases (common details);
+- *digits* (数字): 0-9 are written as digits (楼号, 单元, 室); ``+`` switches
+  between spelling and digits.
+
+A touch keyboard types letters (``type_letter``), taps candidates, phrases,
+digits and punctuation (``choose``, ``insert``). Nothing here outlives the
+resident: the kiosk makes a new Composer for each screen it shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+
+from kiosk.writing.dictionary import Candidate, WritingDictionary
+
+PAGE = 9  # candidates numbered 1-9
+SPELLING_LIMIT = 24  # keys in one run of spelling
+
+
+class Mode(Enum):
+    SPELL = "spell"
+    CHOOSE = "choose"
+    DIGITS = "digits"
+
+
+class Outcome(Enum):
+    HANDLED = "handled"  # the key was the pad's
+    FINISH = "finish"  # Enter with nothing left to choose: the text is done
+    IGNORED = "ignored"  # not a key of the pad: let the screen have it
+
+
+@dataclass
+class Composer:
+    """The state of one writing field."""
+
+    limit: int
+    language: str = "zh-CN"
+    phrases: Sequence[str] = ()
+    text: str = ""
+    keys: str = ""
+    by_letters: bool = False  # the keys are letters (touch), not digits
+    mode: Mode = Mode.SPELL
+    page: int = 0
+    dictionary: WritingDictionary | None = None
+    _cached: tuple[tuple[str, bool, str, bool], list[Candidate]] | None = field(
+        default=None, repr=False
+    )
+
+    def __post_init__(self) -> None:
+        self.text = self.text[: self.limit]
+
+    # -- what is on offer -------------------------------------------------
+
+    @property
+    def english(self) -> bool:
+        return self.language == "en"
+
+    def candidates(self) -> list[Candidate]:
+        """Every candidate for the keys; the phrases when nothing is spelled."""
+        if not self.keys:
+            return [Candidate(phrase, 0, "") for phrase in self.phrases]
+        state = (self.keys, self.by_letters, self.language, self.dictionary is None)
+        if self._cached is not None and self._cached[0] == state:
+            return self._cached[1]
+        found: list[Candidate] = []
+        if self.dictionary is not None:
+            found = self.dictionary.lexicon(self.language).candidates(
+                self.keys, letters=self.by_letters
+            )
+        if self.by_letters and all(c.text != self.keys for c in found):
+            found = [*found, Candidate(self.keys, len(self.keys), self.keys)]
+        self._cached = (state, found)
+        return found
+
+    def page_count(self) -> int:
+        return max(1, -(-len(self.candidates()) // PAGE))
+
+    def shown(self) -> list[Candidate]:
+        """The nine candidates on the current page, numbered 1-9 on screen."""
+        start = self.page * PAGE
+        return self.candidates()[start : start + PAGE]
+
+    def spellings(self) -> list[str]:
+        """The spellings the keys may be (lou shui, kou qi …), for the pad to
+        show above the candidates."""
+        if self.by_letters or not self.keys:
+            return [self.keys] if self.keys else []
+        seen: list[str] = []
+        for candidate in self.candidates():
+            if candidate.consumed == len(self.keys) and candidate.spelling not in seen:
+                seen.append(candidate.spelling)
+            if len(seen) == 4:
+                break
+        return seen
+
+    # -- changing the text ------------------------------------------------
+
+    def insert(self, text: str) -> None:
+        """Write ``text`` where the resident is writing (cut at the limit)."""
+        self.text = (self.text + text)[: self.limit]
+
+    def choose(self, number: int) -> bool:
+        """Take candidate ``number`` (1-9) of the current page."""
+        shown = self.shown()
+        if not 1 <= number <= len(shown):
+            return False
+        candidate = shown[number - 1]
+        if not self.keys:  # a phrase: combined with what is there
+            if self.text and self.text[-1] not in "，。,. ":
+                self.insert(", " if self.english else "，")
+            self.insert(candidate.text)
+        else:
+            if self.english and self.text and self.text[-1].isalnum():
+                self.insert(" ")
+            self.insert(candidate.text)
+            self.keys = self.keys[candidate.consumed :]
+        self.mode = Mode.SPELL
+        self.page = 0
+        return True
+
+    def delete(self) -> None:
+        """``.`` or ⌫: the last key spelled, else the last character."""
+        if self.keys:
+            self.keys = self.keys[:-1]
+        else:
+            self.text = self.text[:-1]
+        self.page = 0
+        if self.mode is Mode.CHOOSE:
+            self.mode = Mode.SPELL
+
+    def type_letter(self, letter: str) -> None:
+        """A letter from the touch keyboard (or a real keyboard)."""
+        letter = letter.lower()
+        if not ("a" <= letter <= "z" and len(letter) == 1):
+            return
+        if self.keys and not self.by_letters:
+            self.keys = ""  # digits half spelled: the letters start anew
+        self.by_letters = True
+        self._spell(letter)
+
+    def _spell(self, key: str) -> None:
+        if len(self.keys) < SPELLING_LIMIT:
+            self.keys += key
+        self.mode = Mode.SPELL
+        self.page = 0
+
+    def switch_digits(self) -> None:
+        """``+``: digits as digits, or back to spelling."""
+        self.keys = ""
+        self.page = 0
+        self.mode = Mode.SPELL if self.mode is Mode.DIGITS else Mode.DIGITS
+
+    def clear(self) -> None:
+        self.text = self.keys = ""
+        self.mode = Mode.SPELL
+        self.page = 0
+
+    # -- the keypad -------------------------------------------------------
+
+    def press(self, key: str) -> Outcome:
+        """One keypad key: "0"-"9", "." (delete), "+" (digits) or "enter"."""
+        if key == "enter":
+            if self.keys and self.candidates():
+                self.choose(1)
+                return Outcome.HANDLED
+            if self.keys:  # nothing matches: drop the keys, keep the text
+                self.keys = ""
+                self.mode = Mode.SPELL
+                return Outcome.HANDLED
+            return Outcome.FINISH
+        if key == ".":
+            self.delete()
+            return Outcome.HANDLED
+        if key == "+":
+            self.switch_digits()
+            return Outcome.HANDLED
+        if not (len(key) == 1 and key.isdigit()):
+            return Outcome.IGNORED
+        if self.mode is Mode.DIGITS:
+            self.insert(key)
+        elif self.mode is Mode.CHOOSE:
+            if key == "0":
+                self.page = (self.page + 1) % self.page_count()
+            else:
+                self.choose(int(key))
+        elif key == "0":
+            if self.candidates():
+                self.mode = Mode.CHOOSE
+                self.page = 0
+        elif key == "1":
+            if not self.keys:
+                self.insert("," if self.english else "，")
+        else:
+            if self.keys and self.by_letters:
+                self.keys = ""  # letters half spelled: the digits start anew
+            self.by_letters = False
+            self._spell(key)
+        return Outcome.HANDLED
+
+    def hint_key(self) -> str:
+        """The translation key of the rule for the current mode."""
+        if self.mode is Mode.DIGITS:
+            return "writing.rule_digits"
+        if self.mode is Mode.CHOOSE:
+            return "writing.rule_choose"
+        if self.keys:
+            return "writing.rule_spelling"
+        return "writing.rule_spell" if self.phrases else "writing.rule_spell_plain"

@@ -1,0 +1,206 @@
+"""The writing dictionary (assets/pinyin/): keys typed -> candidate words.
+
+Two ways to type the same word: keypad digits (2=abc … 9=wxyz; 漏水 is
+568 7484, or 57 by its initials, or 568 7 …) and letters (loushui, ls,
+loush). The asset lists its entries most likely first, and is searched as
+it is: a regular expression over the text, once in letters and once turned
+into digits (split by the first key), so loading is a read and a split, the
+first match is the likeliest, and nothing is held per entry. Nothing here changes after
+loading: every resident is offered the same candidates in the same order.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+KEYPAD_LETTERS = {
+    "2": "abc",
+    "3": "def",
+    "4": "ghi",
+    "5": "jkl",
+    "6": "mno",
+    "7": "pqrs",
+    "8": "tuv",
+    "9": "wxyz",
+}
+_TO_DIGITS = bytes.maketrans(
+    "".join(KEYPAD_LETTERS.values()).encode(),
+    "".join(d * len(letters) for d, letters in KEYPAD_LETTERS.items()).encode(),
+)
+MAX_CANDIDATES = 45  # five pages of nine
+ABBREVIATED_KEYS = 8  # longer runs of keys are not looked up as abbreviations
+KEYS = re.compile(r"[a-z2-9]{1,40}")
+_SYLLABLE_REST = b"[^ \t\n]*"  # what is left of a syllable begun by a key
+
+
+def to_digits(letters: str) -> str:
+    """The keypad digits that spell ``letters`` (lou -> 568)."""
+    return letters.encode("ascii").translate(_TO_DIGITS).decode("ascii")
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A word on offer: its text, how many of the typed keys it uses up, and
+    its spelling (pinyin syllables, or the English word)."""
+
+    text: str
+    consumed: int
+    spelling: str
+
+
+def _spelled_in_part(keys: str) -> re.Pattern[bytes]:
+    """Each key goes on in its syllable or begins the next one (57 is l… s…,
+    loush is lou sh…), and the word may go on after the last key."""
+    between = b"(?:" + _SYLLABLE_REST + b" )?"
+    return re.compile(b"\t" + between.join(k.encode() for k in keys) + b"[^\t\n]*\n")
+
+
+class _Bucket:
+    """The entries whose spelling begins with one keypad digit, in rank order,
+    as UTF-8 ``word<TAB>spelling`` lines between newlines: in letters and in
+    digits (byte for byte, so a match in one is found in the other), each
+    with its spaces and without them (``lou shui`` and ``loushui``, so that
+    what the keys spell whole is a plain ``bytes.find``)."""
+
+    __slots__ = ("digits", "letters", "solid_digits", "solid_letters")
+
+    def __init__(self, lines: str) -> None:
+        self.letters = ("\n" + lines.strip("\n") + "\n").encode()
+        self.digits = self.letters.translate(_TO_DIGITS)
+        self.solid_letters = self.letters.replace(b" ", b"")
+        self.solid_digits = self.solid_letters.translate(_TO_DIGITS)
+
+
+class Lexicon:
+    """One language's words: ``word<TAB>spelling`` lines in sections by the
+    first keypad digit of their spelling, each section in rank order."""
+
+    def __init__(
+        self, sections: dict[str, str], syllables: frozenset[str] = frozenset()
+    ) -> None:
+        self._buckets = {key: _Bucket(lines) for key, lines in sections.items()}
+        self._count = sum(lines.count("\t") for lines in sections.values())
+        self._syllables = syllables
+
+    def spaced(self, letters: str, count: int) -> str:
+        """``loushui`` as ``count`` syllables: ``lou shui`` (as it was if
+        it cannot be split so)."""
+        if count < 2 or not self._syllables:
+            return letters
+
+        def split(rest: str, left: int) -> list[str] | None:
+            if left == 1:
+                return [rest] if rest in self._syllables else None
+            for end in range(min(6, len(rest) - left + 1), 0, -1):
+                if rest[:end] in self._syllables:
+                    tail = split(rest[end:], left - 1)
+                    if tail is not None:
+                        return [rest[:end], *tail]
+            return None
+
+        parts = split(letters, count)
+        return " ".join(parts) if parts else letters
+
+    def __len__(self) -> int:
+        return self._count
+
+    def candidates(self, keys: str, *, letters: bool = False) -> list[Candidate]:
+        """What ``keys`` (digits, or letters if ``letters``) may mean, likeliest
+        first: what they spell whole (words, then characters), then words
+        they begin or abbreviate, then what only their first keys spell (so a
+        long run of keys can be chosen piece by piece)."""
+        if not KEYS.fullmatch(keys):
+            return []
+        bucket = self._buckets.get(to_digits(keys[0]))
+        if bucket is None:
+            return []
+        found: list[Candidate] = []
+        seen: set[bytes] = set()
+
+        def take(text: bytes, start: int, end: int, consumed: int) -> bool:
+            """The entry whose spelling is text[start:end] (after its tab),
+            read from the letters at the same offsets (digits are 1:1)."""
+            source = bucket.solid_letters if text is solid else bucket.letters
+            word = source[source.rfind(b"\n", 0, start) + 1 : start - 1]
+            if word not in seen:
+                seen.add(word)
+                text_of_word = word.decode()
+                spelling = source[start:end].decode()
+                if text is solid:
+                    spelling = self.spaced(spelling, len(text_of_word))
+                found.append(Candidate(text_of_word, consumed, spelling))
+            return len(found) >= MAX_CANDIDATES
+
+        solid = bucket.solid_letters if letters else bucket.solid_digits
+
+        def spelled_whole(part: str) -> bool:
+            needle = b"\t" + part.encode() + b"\n"
+            at = solid.find(needle)
+            while at >= 0:
+                if take(solid, at + 1, at + len(needle) - 1, len(part)):
+                    return True
+                at = solid.find(needle, at + len(needle) - 1)
+            return False
+
+        if spelled_whole(keys):
+            return found
+        if len(keys) <= ABBREVIATED_KEYS:
+            spaced = bucket.letters if letters else bucket.digits
+            for match in _spelled_in_part(keys).finditer(spaced):
+                if take(spaced, match.start() + 1, match.end() - 1, len(keys)):
+                    return found
+        for end in range(len(keys) - 1, 0, -1):
+            if spelled_whole(keys[:end]):
+                break
+        return found
+
+
+@dataclass(frozen=True)
+class WritingDictionary:
+    chinese: Lexicon
+    english: Lexicon
+
+    def lexicon(self, language: str) -> Lexicon:
+        return self.english if language == "en" else self.chinese
+
+
+def parse_chinese(text: str) -> Lexicon:
+    """Sections ``## <digit>`` of ``word<TAB>pin yin`` lines; before the
+    first, ``#`` comment lines, one of them ``# syllables: a ai an …``."""
+    head, *sections = ("\n" + text).split("\n## ")
+    syllables: frozenset[str] = frozenset()
+    for line in head.splitlines():
+        if line.startswith("# syllables:"):
+            syllables = frozenset(line.partition(":")[2].split())
+    by_key: dict[str, str] = {}
+    for section in sections:
+        key, _, lines = section.partition("\n")
+        by_key[key.strip()] = lines
+    return Lexicon(by_key, syllables)
+
+
+def parse_english(text: str) -> Lexicon:
+    """One word a line; ``#`` lines are comments."""
+    sections: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        word = line.strip().lower()
+        if word.isascii() and word.isalpha():
+            sections.setdefault(to_digits(word[0]), []).append(f"{word}\t{word}")
+    return Lexicon({key: "\n".join(lines) for key, lines in sections.items()})
+
+
+def _asset(name: str) -> str:
+    return (
+        resources.files("assets").joinpath("pinyin", name).read_text(encoding="utf-8")
+    )
+
+
+@cache
+def load_dictionary() -> WritingDictionary:
+    """The shipped dictionary, read once per process."""
+    return WritingDictionary(
+        parse_chinese(_asset("zh.txt")), parse_english(_asset("en.txt"))
+    )

@@ -1,0 +1,184 @@
+"""Build the kiosk's pinyin dictionary (assets/pinyin/) from open data on PyPI.
+
+    .venv/bin/pip install -e '.[dictionary]'
+    .venv/bin/python scripts/build_pinyin_dictionary.py
+
+Sources (see assets/pinyin/README.md for their licences):
+- jieba's dict.txt: ~350,000 words with their frequencies;
+- pypinyin: the readings of characters (with heteronyms) and of phrases.
+
+Output:
+
+    assets/pinyin/zh.txt   word <TAB> pinyin syllables without tones, space-separated;
+                           one section (## 2 … ## 9) per keypad digit of the
+                           first letter, each most likely first
+    assets/pinyin/en.txt   one English word a line, most useful first
+
+Words of the station's domain (DOMAIN_WORDS below) come first, so that they
+rank above every other word with the same keys; the rest follow jieba's
+frequencies. The kiosk only reads the output; these packages are build-time
+only (the `dictionary` extra).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import unicodedata
+from pathlib import Path
+
+WORD_COUNT = 16_000  # words of 2-4 characters, after the domain words
+CHAR_COUNT = 7_000  # single characters
+HAN = re.compile(r"^[\u4e00-\u9fff]+$")
+ROOT = Path(__file__).resolve().parent.parent
+KEYPAD = {"2": "abc", "3": "def", "4": "ghi", "5": "jkl", "6": "mno", "7": "pqrs",
+          "8": "tuv", "9": "wxyz"}  # fmt: skip
+OUT = ROOT / "assets" / "pinyin"
+
+# What residents write about at a community service station: the catalog's
+# matters, places in a block of flats, times and how long, people. Ranked first.
+DOMAIN_WORDS = """
+漏水 楼道 单元 物业 电梯 噪音 占道 飞线充电 楼顶 楼上 楼下 屋顶 水管 下水道 堵塞
+停车 停车位 垃圾 清运 堆物 小广告 积水 宠物 粪便 门禁 损坏 故障 不亮 路灯 楼道灯
+物业费 收费 保安 绿化 过期 变质 价格 无证 经营 卫生 餐馆 扰民 夜间 施工 纠纷 邻居
+可疑 群租 养狗 遛狗 消防 通道 电动车 充电 电线 易燃物 违建 违法建设 摆摊 渣土 广告
+养老 助餐 中医 证明 社保 医保 就业 建议 表扬 感谢 咨询 政策 已经 三天 好几天 一周
+一个月 好久 每天 晚上 早上 半夜 凌晨 周末 小区 院里 门口 楼门 地下室 车库 楼梯 窗户
+墙皮 脱落 裂缝 暖气 不热 停水 停电 漏电 跳闸 异味 臭味 老鼠 蟑螂 树枝 修理 维修
+报修 处理 解决 反映 投诉 麻烦 尽快 希望 没人管 影响 休息 危险 安全 隐患 老人 孩子
+业主 租户 商铺 广场舞 装修 外卖 快递 共享单车 自行车 汽车 占用 堵住 挡住 楼顶漏水
+水管漏水 电梯故障 楼道灯不亮 门禁坏了 坏了 不能用 没有 一直 还是 多次 好多 太吵
+""".split()
+
+# A small English word list for English mode: the station's matters and the
+# words around them, most useful first.
+ENGLISH_WORDS = """
+the a and to of in on is it at my for not no yes please help thank you
+leak leaking leaks water roof pipe pipes lift lifts elevator broken stairs
+stairwell light lights out door doors entry lock rubbish trash bins collected
+noise noisy night loud music dog dogs mess parking car cars bike bikes ebike
+charging cable cables fire lane blocked block building unit floor flat room
+upstairs downstairs neighbour neighbours street road vendor vending stall
+construction works dust smell drain sewer heating heat cold hot power
+electric electricity since days day week weeks month months today yesterday
+morning evening every always still again many times urgent dangerous danger
+old elderly child children safety safe repair repaired fix fixed fixing
+please call me phone name number contact staff property management fee fees
+charge charges price prices food expired shop shops restaurant hygiene dirty
+clean cleaning tree trees grass garden park lamp window wall walls ceiling
+crack cracks falling fell ground basement garage gate security guard
+suspicious person people rental rent tenants landlord complaint problem
+issue question policy certificate insurance medical job jobs work meals care
+thanks praise good bad very too much more less than from with without by
+about after before here there this that these those two three four five
+six seven eight nine ten first second third last next near outside inside
+""".split()
+
+
+def toneless(syllables: list[str]) -> str | None:
+    """Space-separated pinyin, or None if a syllable is not plain a-z."""
+    if not syllables or any(not re.fullmatch(r"[a-z]+", s) for s in syllables):
+        return None
+    return " ".join(syllables)
+
+
+def jieba_frequencies() -> list[tuple[str, int]]:
+    # build-time only: jieba is in the `dictionary` extra
+    import jieba
+
+    path = Path(jieba.__file__).parent / "dict.txt"
+    entries = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and HAN.match(parts[0]):
+            entries.append((parts[0], int(parts[1])))
+    return entries
+
+
+def build() -> tuple[list[str], list[str]]:
+    # build-time only: pypinyin is in the `dictionary` extra
+    from pypinyin import Style, lazy_pinyin, pinyin
+
+    frequencies = jieba_frequencies()
+    char_frequency = {w: f for w, f in frequencies if len(w) == 1}
+    lines: list[str] = []
+    seen: set[tuple[str, str]] = set()
+
+    def add(word: str, reading: str | None) -> bool:
+        if reading is None or (word, reading) in seen:
+            return False
+        seen.add((word, reading))
+        lines.append(f"{word}\t{reading}")
+        return True
+
+    for word in DOMAIN_WORDS:
+        add(word, toneless(lazy_pinyin(word, style=Style.NORMAL)))
+    words = sorted((e for e in frequencies if 2 <= len(e[0]) <= 4), key=lambda e: -e[1])
+    added = 0
+    for word, _ in words:
+        if added >= WORD_COUNT:
+            break
+        if add(word, toneless(lazy_pinyin(word, style=Style.NORMAL))):
+            added += 1
+    # Single characters, every reading (行: xing, hang), most frequent first;
+    # characters jieba does not list come after, in code point order.
+    chars = [
+        c
+        for c in (chr(code) for code in range(0x4E00, 0x9FA6))
+        if unicodedata.category(c) == "Lo"
+    ]
+    # jieba's own counts of lone characters are noisy (剅 above 漏): a
+    # character counts as often as it is used, alone or inside words.
+    used = dict(char_frequency)
+    for word, frequency in frequencies:
+        if len(word) > 1:
+            for char in word:
+                used[char] = used.get(char, 0) + frequency
+    chars.sort(key=lambda c: -used.get(c, 0))
+    # A character's readings: its first, and the others only where a word
+    # of the list reads it so (行 is hang in 银行; 方 is never wang).
+    word_readings: dict[str, set[str]] = {}
+    for line in lines:
+        word, _, reading = line.partition("\t")
+        if len(word) > 1:
+            for char, syllable in zip(word, reading.split(), strict=False):
+                word_readings.setdefault(char, set()).add(syllable)
+    for char in chars[:CHAR_COUNT]:
+        readings = pinyin(char, style=Style.NORMAL, heteronym=True)[0]
+        for position, reading in enumerate(readings):
+            if position == 0 or reading in word_readings.get(char, ()):
+                add(char, toneless([reading]))
+    seen_en: set[str] = set()
+    english = [w for w in ENGLISH_WORDS if not (w in seen_en or seen_en.add(w))]
+    return lines, english
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args()
+    lines, english = build()
+    args.out.mkdir(parents=True, exist_ok=True)
+    syllables = sorted({s for line in lines for s in line.partition("\t")[2].split()})
+    header = (
+        "# built by scripts/build_pinyin_dictionary.py; see README.md\n"
+        f"# syllables: {' '.join(syllables)}\n"
+    )
+    # One section per keypad digit of the spelling's first letter, each in
+    # rank order: the kiosk reads a section whole, with no work per line.
+    sections: dict[str, list[str]] = {}
+    for line in lines:
+        first = line.partition("\t")[2][:1]
+        digit = next(d for d, letters in KEYPAD.items() if first in letters)
+        sections.setdefault(digit, []).append(line)
+    body = "".join(
+        f"## {digit}\n" + "\n".join(sections[digit]) + "\n"
+        for digit in sorted(sections)
+    )
+    (args.out / "zh.txt").write_text(header + body, "utf-8")
+    (args.out / "en.txt").write_text(header + "\n".join(english) + "\n", "utf-8")
+    print(f"zh: {len(lines)} entries; en: {len(english)} words")
+
+
+if __name__ == "__main__":
+    main()

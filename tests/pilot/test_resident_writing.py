@@ -1,0 +1,245 @@
+"""Writing at the kiosk (#12): the description and the name, with the
+keypad alone and with touch alone; deleting; the language switch keeps what
+was written; the idle reset wipes it."""
+
+from __future__ import annotations
+
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from db import Ticket
+from kiosk.writing.dictionary import to_digits
+from screens.resident.consent import ConsentScreen
+from screens.resident.contact import ContactScreen
+from screens.resident.description import DescriptionScreen
+from screens.resident.details import DetailsScreen
+from screens.resident.issued_ticket import IssuedTicketScreen
+from screens.resident.review import ReviewScreen
+from screens.resident.welcome import WelcomeScreen
+from screens.widgets.chrome import KeyHint
+from screens.widgets.writing_pad import WritingPad
+from tests.helpers import screen_text, tap, wait_for, wait_screen
+
+# Each word as a resident spells it, in pinyin.
+LONG_TEXT = "3单元楼顶漏水已经三天"
+LONG_WORDS = (("单元", "danyuan"), ("楼顶", "louding"), ("漏水", "loushui"),
+              ("已经", "yijing"), ("三天", "santian"))  # fmt: skip
+NAME = (("王", "wang"), ("秀", "xiu"), ("英", "ying"))
+
+
+async def pad_ready(pilot: Pilot[object], field: str) -> WritingPad:
+    field_input = pilot.app.screen.query_one(f"#{field}", Input)
+    pad = field_input.parent
+    assert isinstance(pad, WritingPad)
+    await wait_for(pilot, lambda: pad.composer.dictionary is not None)
+    return pad
+
+
+def shown(pad: WritingPad) -> list[str]:
+    return [candidate.text for candidate in pad.composer.shown()]
+
+
+async def choose_by_keypad(pilot: Pilot[object], pad: WritingPad, word: str) -> None:
+    """0 to choose, 0 again for the next nine, then the word's number."""
+    await pilot.press("0")
+    for _ in range(5):
+        if word in shown(pad):
+            break
+        await pilot.press("0")
+    await pilot.press(str(shown(pad).index(word) + 1))
+
+
+async def choose_by_touch(pilot: Pilot[object], pad: WritingPad, word: str) -> None:
+    """Tap "more" until the word is in the candidate bar, then tap it."""
+    for _ in range(5):
+        if word in shown(pad):
+            break
+        await tap(pilot, "key-page")
+    await pilot.click(f"#candidate-{shown(pad).index(word) + 1}")
+
+
+async def spell_by_keypad(pilot: Pilot[object], pad: WritingPad, words) -> None:  # type: ignore[no-untyped-def]
+    for word, pinyin in words:
+        await pilot.press(*to_digits(pinyin))
+        await choose_by_keypad(pilot, pad, word)
+
+
+async def spell_by_touch(pilot: Pilot[object], pad: WritingPad, words) -> None:  # type: ignore[no-untyped-def]
+    for word, pinyin in words:
+        for letter in pinyin:
+            await tap(pilot, f"key-{letter}")
+        await choose_by_touch(pilot, pad, word)
+
+
+def value(pilot: Pilot[object], field: str) -> str:
+    return pilot.app.screen.query_one(f"#{field}", Input).value
+
+
+async def to_description_by_keypad(pilot: Pilot[object]) -> WritingPad:
+    await wait_screen(pilot, WelcomeScreen)
+    await pilot.press("1", "2", "1", "2")  # request, housing, roof leak, text
+    await wait_screen(pilot, DescriptionScreen)
+    return await pad_ready(pilot, "description")
+
+
+async def to_description_by_touch(pilot: Pilot[object]) -> WritingPad:
+    await wait_screen(pilot, WelcomeScreen)
+    for tile, screen in (
+        ("#tile-1", None),
+        ("#tile-2", None),
+        ("#tile-1", DetailsScreen),
+        ("#tile-2", DescriptionScreen),
+    ):
+        await pilot.click(tile)
+        if screen is not None:
+            await wait_screen(pilot, screen)
+        else:
+            await pilot.pause()
+    return await pad_ready(pilot, "description")
+
+
+async def test_keypad_alone_writes_a_word_and_the_ticket_keeps_it(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        pad = await to_description_by_keypad(pilot)
+        await pilot.press(*to_digits("loushui"))  # 568 7484
+        assert shown(pad)[0] == "漏水"
+        await choose_by_keypad(pilot, pad, "漏水")
+        assert value(pilot, "description") == "漏水"
+        await pilot.press("enter")  # nothing spelled: done
+        await wait_screen(pilot, DetailsScreen)
+        assert app.draft.description == "漏水"
+        await pilot.press("enter")
+        await wait_screen(pilot, ReviewScreen)
+        await pilot.press("enter")
+        await wait_screen(pilot, IssuedTicketScreen)
+    assert Ticket.get().description == "漏水"
+
+
+async def test_keypad_alone_writes_digits_and_a_sentence(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        pad = await to_description_by_keypad(pilot)
+        await pilot.press("plus", "3", "plus")  # 3 as a digit, then spelling
+        await spell_by_keypad(pilot, pad, LONG_WORDS)
+        assert value(pilot, "description") == LONG_TEXT
+        await pilot.press("enter")
+        await wait_screen(pilot, DetailsScreen)
+        assert app.draft.description == LONG_TEXT
+
+
+async def test_keypad_alone_writes_a_name(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_screen(pilot, WelcomeScreen)
+        await pilot.press("1", "2", "1", "3")
+        await wait_screen(pilot, ContactScreen)
+        await pilot.press(*"13800138000", "enter")  # Enter goes on to the name
+        pad = await pad_ready(pilot, "name")
+        await wait_for(pilot, lambda: app.screen.focused is pad.input)
+        await spell_by_keypad(pilot, pad, NAME)
+        assert value(pilot, "name") == "王秀英"
+        await pilot.press("enter")
+        await wait_screen(pilot, ConsentScreen)
+        await pilot.press("1")
+        await wait_screen(pilot, DetailsScreen)
+        assert app.draft.contact_name == "王秀英"
+
+
+async def test_touch_alone_writes_a_word_and_a_sentence(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        pad = await to_description_by_touch(pilot)
+        for letter in "ls":  # by initials
+            await tap(pilot, f"key-{letter}")
+        await choose_by_touch(pilot, pad, "漏水")
+        assert value(pilot, "description") == "漏水"
+        for _ in range(2):
+            await tap(pilot, "key-delete")
+        await tap(pilot, "key-3")  # digits are one tap away
+        await spell_by_touch(pilot, pad, LONG_WORDS)
+        assert value(pilot, "description") == LONG_TEXT
+        await tap(pilot, "key-enter")
+        await wait_screen(pilot, DetailsScreen)
+        assert app.draft.description == LONG_TEXT
+
+
+async def test_touch_alone_writes_a_name(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_screen(pilot, WelcomeScreen)
+        for tile in ("#tile-1", "#tile-2", "#tile-1"):
+            await pilot.click(tile)
+            await pilot.pause()
+        await wait_screen(pilot, DetailsScreen)
+        await pilot.click("#tile-3")
+        await wait_screen(pilot, ContactScreen)
+        await pilot.click("#name")  # the keyboard shows for the field tapped
+        pad = await pad_ready(pilot, "name")
+        await wait_for(pilot, lambda: not pad.has_class("-idle"))
+        await spell_by_touch(pilot, pad, NAME)
+        assert value(pilot, "name") == "王秀英"
+        await pilot.click(KeyHint)  # "Enter: done": a name needs a mobile
+        await wait_for(pilot, lambda: "手机号" in screen_text(app))
+        assert app.draft.contact_name == "王秀英"
+
+
+async def test_deleting_keys_then_characters(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        pad = await to_description_by_keypad(pilot)
+        await pilot.press(*to_digits("loushui"), "enter")
+        await pilot.press(*to_digits("yi"))
+        await pilot.press("0")  # choosing: "." deletes a key and goes back
+        await pilot.press("full_stop")
+        assert pad.composer.keys == "9"
+        await pilot.press("full_stop", "full_stop")
+        assert (pad.composer.keys, value(pilot, "description")) == ("", "漏")
+        await tap(pilot, "key-delete")
+        assert value(pilot, "description") == ""
+        await pilot.press("full_stop")  # nothing left: nothing happens
+        assert isinstance(app.screen, DescriptionScreen)
+
+
+async def test_phrases_are_offered_and_combined(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await to_description_by_keypad(pilot)
+        assert "楼上漏下来" in screen_text(app)
+        await pilot.press("0", "1", "0", "3")
+        assert value(pilot, "description") == "楼上漏下来，已经好几天"
+
+
+async def test_switching_language_keeps_what_was_written(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        pad = await to_description_by_keypad(pilot)
+        await pilot.press(*to_digits("loushui"), "enter")
+        await pilot.press(*to_digits("lou"))  # half spelled: dropped
+        await pilot.click(list(app.screen.query(KeyHint))[2])  # * English
+        await wait_for(pilot, lambda: "Leaking from above" in screen_text(app))
+        pad = await pad_ready(pilot, "description")
+        assert value(pilot, "description") == "漏水"
+        assert pad.composer.english and pad.composer.keys == ""
+        await pilot.press(*to_digits("roof"), "enter")
+        assert value(pilot, "description") == "漏水 roof"
+        await pilot.click(list(app.screen.query(KeyHint))[2])  # * 中文
+        await wait_for(pilot, lambda: "楼上漏下来" in screen_text(app))
+        assert value(pilot, "description") == "漏水 roof"
+
+
+async def test_idle_reset_wipes_what_was_written(make_app, clock):
+    app = make_app(idle_timeout=60, idle_countdown=15)
+    async with app.run_test(size=(80, 24)) as pilot:
+        pad = await to_description_by_keypad(pilot)
+        await pilot.press(*to_digits("loushui"), "enter", *to_digits("san"))
+        assert value(pilot, "description") == "漏水" and pad.composer.keys
+        clock.advance(61)
+        await wait_for(pilot, lambda: "15" in screen_text(app))
+        clock.advance(16)
+        await wait_screen(pilot, WelcomeScreen)
+        assert app.draft.description == ""
+        pad = await to_description_by_keypad(pilot)
+        assert value(pilot, "description") == ""
+        assert (pad.composer.text, pad.composer.keys) == ("", "")
+        assert "漏水" not in screen_text(app)

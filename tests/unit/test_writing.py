@@ -1,0 +1,239 @@
+"""Writing without an input method: the dictionary and the composer."""
+
+from __future__ import annotations
+
+import pytest
+
+from kiosk.writing.composer import Composer, Mode, Outcome
+from kiosk.writing.dictionary import (
+    load_dictionary,
+    parse_chinese,
+    parse_english,
+    to_digits,
+)
+
+LEAK = "568" + "7484"  # lou shui
+
+
+@pytest.fixture(scope="module")
+def dictionary():
+    return load_dictionary()
+
+
+def texts(candidates):
+    return [c.text for c in candidates]
+
+
+def press_all(composer: Composer, keys: str) -> None:
+    for key in keys:
+        assert composer.press(key) is Outcome.HANDLED
+
+
+def test_keypad_letters():
+    assert to_digits("loushui") == LEAK
+    assert to_digits("wangxiuying") == "92649489464"
+    assert to_digits("lv") == "58"  # ü is typed as v
+
+
+def test_whole_words_come_before_single_characters(dictionary):
+    found = dictionary.chinese.candidates(LEAK)
+    assert found[0].text == "漏水"
+    assert found[0].consumed == len(LEAK)
+    assert found[0].spelling == "lou shui"
+    words_end = next(i for i, c in enumerate(found) if len(c.text) == 1)
+    assert all(len(c.text) == 1 for c in found[words_end:] if c.consumed == 7)
+
+
+@pytest.mark.parametrize(
+    ("keys", "letters", "word"),
+    [
+        (LEAK, False, "漏水"),
+        ("57", False, "漏水"),  # by initials
+        ("5687", False, "漏水"),  # the last syllable begun
+        ("loushui", True, "漏水"),
+        ("ls", True, "漏水"),
+        (to_digits("loudao"), False, "楼道"),
+        (to_digits("danyuan"), False, "单元"),
+        (to_digits("wuye"), False, "物业"),
+        (to_digits("dianti"), False, "电梯"),
+        (to_digits("zaoyin"), False, "噪音"),
+        (to_digits("zhandao"), False, "占道"),
+        (to_digits("feixianchongdian"), False, "飞线充电"),
+    ],
+)
+def test_domain_words_come_first(dictionary, keys, letters, word):
+    assert dictionary.chinese.candidates(keys, letters=letters)[0].text == word
+
+
+def test_a_name_is_on_the_first_page(dictionary):
+    # a name is written character by character: each on the first two pages
+    for char, spelling in (("王", "wang"), ("秀", "xiu"), ("英", "ying")):
+        found = dictionary.chinese.candidates(to_digits(spelling))
+        assert char in texts(found[:18])
+
+
+def test_syllables_split_anywhere(dictionary):
+    found = texts(dictionary.chinese.candidates(to_digits("xian")))
+    assert "西安" in found and "先" in found  # xi an and xian
+
+
+def test_a_long_run_is_chosen_piece_by_piece(dictionary):
+    keys = LEAK + to_digits("yi")
+    found = dictionary.chinese.candidates(keys)
+    assert ("漏水", len(LEAK)) in [(c.text, c.consumed) for c in found]
+
+
+def test_no_candidates_for_what_is_not_keys(dictionary):
+    assert dictionary.chinese.candidates("") == []
+    assert dictionary.chinese.candidates("01") == []
+    assert dictionary.chinese.candidates("[a-z]*") == []
+    assert dictionary.chinese.candidates("\t\n") == []
+
+
+def test_english_spells_words(dictionary):
+    assert dictionary.english.candidates(to_digits("leak"))[0].text == "leak"
+    assert "leaking" in texts(dictionary.english.candidates(to_digits("leak")))
+    assert dictionary.english.candidates("roo", letters=True)[0].text == "roof"
+
+
+def test_small_lexicons_parse():
+    chinese = parse_chinese(
+        "# comment\n# syllables: lou shui\n## 5\n漏水\tlou shui\n楼\tlou\n"
+    )
+    assert len(chinese) == 2
+    assert texts(chinese.candidates("568")) == ["楼", "漏水"]
+    assert chinese.candidates("5687484")[0].spelling == "lou shui"
+    english = parse_english("# c\nLeak\nroof\n3d\n")
+    assert texts(english.candidates("5325")) == ["leak"]
+
+
+# -- the composer ----------------------------------------------------------
+
+
+def composer(dictionary, **values) -> Composer:
+    return Composer(limit=values.pop("limit", 500), dictionary=dictionary, **values)
+
+
+def test_keypad_spells_and_enter_takes_the_first(dictionary):
+    writing = composer(dictionary)
+    press_all(writing, LEAK)
+    assert writing.shown()[0].text == "漏水"
+    assert "lou shui" in writing.spellings()
+    assert writing.press("enter") is Outcome.HANDLED
+    assert (writing.text, writing.keys) == ("漏水", "")
+    assert writing.press("enter") is Outcome.FINISH
+
+
+def test_zero_switches_to_choosing_by_number(dictionary):
+    writing = composer(dictionary)
+    press_all(writing, to_digits("wang"))
+    assert writing.press("0") is Outcome.HANDLED
+    assert writing.mode is Mode.CHOOSE
+    number = texts(writing.shown()).index("王") + 1
+    writing.press(str(number))
+    assert writing.text == "王"
+    assert writing.mode is Mode.SPELL
+
+
+def test_zero_pages_while_choosing(dictionary):
+    writing = composer(dictionary)
+    press_all(writing, "9")
+    writing.press("0")
+    first = texts(writing.shown())
+    writing.press("0")
+    assert writing.page == 1
+    assert texts(writing.shown()) != first
+
+
+def test_dot_deletes_keys_then_text(dictionary):
+    writing = composer(dictionary, text="楼")
+    press_all(writing, "56")
+    writing.press("0")
+    writing.press(".")
+    assert (writing.keys, writing.mode) == ("5", Mode.SPELL)
+    writing.press(".")
+    writing.press(".")
+    assert (writing.text, writing.keys) == ("", "")
+    writing.press(".")  # nothing left: nothing happens
+    assert writing.text == ""
+
+
+def test_digits_as_digits(dictionary):
+    writing = composer(dictionary)
+    press_all(writing, "+3+")
+    assert writing.text == "3"
+    press_all(writing, to_digits("danyuan"))
+    writing.press("enter")
+    assert writing.text == "3单元"
+
+
+def test_phrases_are_picked_by_number_and_combined(dictionary):
+    writing = composer(dictionary, phrases=("楼上漏下来", "已经好几天", "影响用电"))
+    press_all(writing, "01")
+    press_all(writing, "02")
+    assert writing.text == "楼上漏下来，已经好几天"
+    writing.language = "en"
+    writing.clear()
+    press_all(writing, "01")
+    writing.press("0")
+    writing.press("3")
+    assert writing.text == "楼上漏下来, 影响用电"
+
+
+def test_letters_from_the_touch_keyboard(dictionary):
+    writing = composer(dictionary)
+    for letter in "ls":
+        writing.type_letter(letter)
+    assert writing.shown()[0].text == "漏水"
+    assert writing.choose(1)
+    assert writing.text == "漏水"
+    writing.type_letter("Q")
+    writing.type_letter("!")
+    assert writing.keys == "q"
+
+
+def test_english_words_are_spaced(dictionary):
+    writing = composer(dictionary, language="en")
+    press_all(writing, to_digits("roof"))
+    writing.press("enter")
+    press_all(writing, to_digits("leak"))
+    writing.press("enter")
+    assert writing.text == "roof leak"
+
+
+def test_the_limit_holds(dictionary):
+    writing = composer(dictionary, limit=3, text="12345")
+    assert writing.text == "123"
+    press_all(writing, LEAK)
+    writing.press("enter")
+    assert writing.text == "123"
+
+
+def test_without_the_dictionary_nothing_is_offered():
+    writing = Composer(limit=10)
+    press_all(writing, LEAK)
+    assert writing.candidates() == []
+    writing.press("enter")  # drops the keys, keeps the text
+    assert writing.keys == "" and writing.text == ""
+
+
+def test_nothing_is_learned_across_residents(dictionary):
+    before = texts(dictionary.chinese.candidates(to_digits("wang")))
+    writing = composer(dictionary)
+    press_all(writing, to_digits("wang"))
+    writing.press("0")
+    writing.press("9")
+    assert texts(dictionary.chinese.candidates(to_digits("wang"))) == before
+
+
+def test_the_bench_phrases_are_thirty_real_items():
+    from bench.input import load_phrases
+    from kiosk.catalog import load_catalog
+
+    phrases = load_phrases()
+    assert len(phrases) == 30
+    catalog = load_catalog()
+    for item, text in phrases:
+        category, _, code = item.partition("/")
+        assert catalog.category(category).item(code).details
+        assert text and "\t" not in text
