@@ -138,6 +138,9 @@ async def wait_screen(pilot: Pilot[object], screen_type: type) -> None:
         return isinstance(screen, screen_type) and screen.is_mounted
 
     await wait_for(pilot, shown)
+    # Let the screen change be fully handled (the resident app drops keys
+    # pressed before it): a person cannot press within the same moment.
+    await pilot.pause()
 
 
 def wait_until(condition: Callable[[], bool], seconds: float, what: str) -> None:
