@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 from central.db import CentralDatabase, DatabaseError, parse_target
 from central.intake import MOST_PROCESSES as MOST_INTAKE_PROCESSES
 from central.intake import default_processes
+from central.limits import MAX_CONNECTIONS, READ_TIMEOUT, Limits
 from central.schemas import DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY
 from central.store.audit import entries as audit_entries
 from central.store.base import Rejected, StoreUnavailable
@@ -98,6 +99,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="processes that parse and check large pushes beside the database "
         "writer (default: one per core but one, at most "
         f"{MOST_INTAKE_PROCESSES}; 0: parse in the request's thread)",
+    )
+    serve.add_argument(
+        "--read-timeout",
+        type=float,
+        default=READ_TIMEOUT,
+        metavar="SECONDS",
+        help="a request's headers must come within this, and its body may not "
+        f"stall longer (default {READ_TIMEOUT:g})",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=int,
+        default=MAX_CONNECTIONS,
+        metavar="N",
+        help=f"open connections at most; more are refused (default {MAX_CONNECTIONS})",
     )
     serve.add_argument("--log-level", default="warning")
 
@@ -332,6 +348,7 @@ def _serve(args: argparse.Namespace, db: CentralDatabase) -> int:
     import uvicorn
 
     from central.app import ServerSettings, create_app
+    from central.server import protocol_with
 
     if not 0 < args.port < 65536:
         return _fail(f"--port {args.port}: use 1-65535")
@@ -342,6 +359,13 @@ def _serve(args: argparse.Namespace, db: CentralDatabase) -> int:
         processes = default_processes()
     if not 0 <= processes <= 64:
         return _fail(f"--intake-processes {processes}: use 0-64")
+    if not 0.1 <= args.read_timeout <= 600:
+        return _fail(f"--read-timeout {args.read_timeout:g}: use 0.1-600 seconds")
+    if not 1 <= args.max_connections <= 100_000:
+        return _fail(f"--max-connections {args.max_connections}: use 1-100000")
+    limits = Limits(
+        read_timeout=args.read_timeout, max_connections=args.max_connections
+    )
     public_base_url = args.public_base_url.rstrip("/")
     if public_base_url:
         parsed = urlparse(public_base_url)
@@ -379,6 +403,8 @@ def _serve(args: argparse.Namespace, db: CentralDatabase) -> int:
         log_level=args.log_level,
         access_log=False,
         server_header=False,
+        http=protocol_with(limits),
+        timeout_keep_alive=5,
     )
     return 0
 

@@ -1,0 +1,17 @@
+"""The HTTP server's limits (central/server.py), apart so that the CLI reads
+their defaults without importing the server."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MAX_HEADER_BYTES = 16 * 1024
+READ_TIMEOUT = 10.0
+MAX_CONNECTIONS = 900  # below the usual 1024 open files per process
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_header_bytes: int = MAX_HEADER_BYTES
+    read_timeout: float = READ_TIMEOUT
+    max_connections: int = MAX_CONNECTIONS
