@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from central import open311, tracking_page
 from central.db import CentralDatabase
+from central.health import DatabaseWatch
 from central.intake import Intake
 from central.schemas import (
     DEFAULT_MAX_BATCH,
@@ -32,7 +33,7 @@ from central.schemas import (
     PushResult,
     field_name,
 )
-from central.store.base import Rejected, StoreUnavailable, now_local, ping, run_read
+from central.store.base import Rejected, StoreUnavailable, now_local, run_read
 from central.store.pull import pull_events
 from central.store.push import write_push
 from central.store.stations import station_for_key
@@ -162,13 +163,16 @@ def _bearer_key(header: str | None) -> str | None:
 def create_app(db: CentralDatabase, settings: ServerSettings | None = None) -> FastAPI:
     settings = settings or ServerSettings()
     intake = Intake(settings.max_batch, settings.intake_processes)
+    watch = DatabaseWatch(db)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         intake.start()
+        watch.start()
         try:
             yield
         finally:
+            watch.close()
             intake.close()
 
     app = FastAPI(
@@ -239,13 +243,21 @@ def create_app(db: CentralDatabase, settings: ServerSettings | None = None) -> F
     }
 
     @app.get("/healthz", tags=["health"])
-    def healthz() -> JSONResponse:
+    async def healthz() -> JSONResponse:
         """For load balancers: 200 when this instance and its database answer.
 
-        ``intake`` says whether large pushes are prepared in intake processes
-        yet (``ready``), not yet (``starting``) or never here (``off``).
+        Answered on the event loop from the last ping of the database (one a
+        second, from a thread of its own): never queued behind busy request
+        threads. ``intake`` says whether large pushes are prepared in intake
+        processes yet (``ready``), not yet (``starting``) or never here
+        (``off``).
         """
-        ping(db)
+        if not watch.answering():
+            return error_response(
+                503,
+                "the central database is not answering",
+                headers={"Retry-After": "5"},
+            )
         return JSONResponse({"status": "ok", "database": "ok", "intake": intake.state})
 
     @app.post(

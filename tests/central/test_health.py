@@ -5,12 +5,19 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 
-from tests.central.conftest import new_ticket, run_cli, start_server
+from tests.central.conftest import (
+    _pg_admin,
+    new_ticket,
+    run_cli,
+    scratch_database,
+    start_server,
+)
 
 BLOCKED_PUSHES = 60  # more than the server's 40 request threads
 WATCH_SECONDS = 3.0
@@ -54,3 +61,40 @@ def test_healthz_answers_while_every_request_thread_waits(tmp_path: Path) -> Non
     finally:
         blocker.close()
         server.stop()
+
+
+def _until(condition: Callable[[], bool], seconds: float = 20.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)  # paces the polls; the condition decides
+    return True
+
+
+def test_healthz_says_503_while_the_database_does_not_answer(tmp_path: Path) -> None:
+    with scratch_database("postgresql", tmp_path, "kiosk_central_health") as url:
+        name = url.rsplit("/", 1)[-1]
+        server = start_server(url, tmp_path)
+        admin, _ = _pg_admin()
+        try:
+            with httpx.Client(base_url=server.base_url, timeout=30) as client:
+
+                def status() -> int:
+                    return client.get("/healthz").status_code
+
+                assert status() == 200
+                with admin.cursor() as cursor:
+                    cursor.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+                    cursor.execute(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = %s",
+                        (name,),
+                    )
+                assert _until(lambda: status() == 503)
+                with admin.cursor() as cursor:
+                    cursor.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+                assert _until(lambda: status() == 200)
+        finally:
+            admin.close()
+            server.stop()
