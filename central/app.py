@@ -46,6 +46,8 @@ class ServerSettings:
     public_base_url: str = ""  # empty: the address the server listens on
     # Processes that prepare large pushes (central.intake); 0: none.
     intake_processes: int = 0
+    # PostgreSQL: the pool's unused connections close after this long quiet.
+    db_idle_seconds: float = 60.0
 
 
 # Field errors listed in one answer: a batch of 2,000 bad events can have
@@ -163,7 +165,7 @@ def _bearer_key(header: str | None) -> str | None:
 def create_app(db: CentralDatabase, settings: ServerSettings | None = None) -> FastAPI:
     settings = settings or ServerSettings()
     intake = Intake(settings.max_batch, settings.intake_processes)
-    watch = DatabaseWatch(db)
+    watch = DatabaseWatch(db, settings.db_idle_seconds)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -11,7 +11,7 @@ import sys
 from typing import Any
 from urllib.parse import urlparse
 
-from central.db import CentralDatabase, DatabaseError, parse_target
+from central.db import DEFAULT_POOL, CentralDatabase, DatabaseError, parse_target
 from central.intake import MOST_PROCESSES as MOST_INTAKE_PROCESSES
 from central.intake import default_processes
 from central.limits import MAX_CONNECTIONS, READ_TIMEOUT, Limits
@@ -115,6 +115,22 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help=f"open connections at most; more are refused (default {MAX_CONNECTIONS})",
     )
+    serve.add_argument(
+        "--db-pool",
+        type=int,
+        default=DEFAULT_POOL,
+        metavar="N",
+        help="PostgreSQL: connections this instance holds at most "
+        f"(default {DEFAULT_POOL})",
+    )
+    serve.add_argument(
+        "--db-idle",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="PostgreSQL: close the pool's unused connections after this long "
+        "with no request (default 60)",
+    )
     serve.add_argument("--log-level", default="warning")
 
     station = commands.add_parser("station", help="register and list stations")
@@ -196,7 +212,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _open(args: argparse.Namespace) -> CentralDatabase:
     url = getattr(args, "db", None) or os.environ.get(DB_ENV) or None
-    db = CentralDatabase(parse_target(url))
+    pool = getattr(args, "db_pool", DEFAULT_POOL)
+    if not 1 <= pool <= 1000:
+        raise DatabaseError(f"--db-pool {pool}: use 1-1000")
+    db = CentralDatabase(parse_target(url), pool_size=pool)
     db.open()
     return db
 
@@ -359,6 +378,8 @@ def _serve(args: argparse.Namespace, db: CentralDatabase) -> int:
         processes = default_processes()
     if not 0 <= processes <= 64:
         return _fail(f"--intake-processes {processes}: use 0-64")
+    if not 0.1 <= args.db_idle <= 86400:
+        return _fail(f"--db-idle {args.db_idle:g}: use 0.1-86400 seconds")
     if not 0.1 <= args.read_timeout <= 600:
         return _fail(f"--read-timeout {args.read_timeout:g}: use 0.1-600 seconds")
     if not 1 <= args.max_connections <= 100_000:
@@ -387,6 +408,7 @@ def _serve(args: argparse.Namespace, db: CentralDatabase) -> int:
         max_batch=args.max_batch,
         public_base_url=public_base_url,
         intake_processes=processes,
+        db_idle_seconds=args.db_idle,
     )
     app = create_app(db, settings)
     print(
