@@ -99,7 +99,9 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         max_body = self.max_body
-        if scope["path"] == PUSH_PATH:
+        path: str = scope["path"]
+        headers = dict(scope["headers"])
+        if path == PUSH_PATH:
             station = await self._push_station(scope)
             if station is None:
                 refused = error_response(
@@ -110,13 +112,24 @@ class BodyLimit:
                 await refused(scope, receive, send)
                 return
             scope.setdefault("state", {})["station"] = station
+            content_type = headers.get(b"content-type", b"application/json")
+            if not content_type.lower().startswith(b"application/json"):
+                not_json = error_response(
+                    415,
+                    "send the batch as application/json",
+                    headers={"Connection": "close"},
+                )
+                await not_json(scope, receive, send)
+                return
         else:
             max_body = min(max_body, OPEN311_MAX_BODY)
-        too_big = error_response(
-            413,
-            f"the body is larger than {max_body} bytes; send less at once",
-            headers={"Connection": "close"},
+        text = f"the body is larger than {max_body} bytes; send less at once"
+        too_big = (
+            open311.error("xml" if path.endswith(".xml") else "json", 413, text)
+            if path.startswith("/open311/")
+            else error_response(413, text)
         )
+        too_big.headers["Connection"] = "close"
         for name, value in scope["headers"]:
             if name == b"content-length":
                 try:

@@ -187,7 +187,8 @@ class DatabaseTarget:
     def describe(self) -> str:
         """For messages: the target without any password."""
         if self.kind == "sqlite":
-            return f"sqlite:{self.path}"
+            assert self.path is not None
+            return f"sqlite://{self.path.absolute()}"
         dsn = self.dsn or {}
         return (
             f"postgresql://{dsn.get('user') or ''}@{dsn.get('host') or ''}:"

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 import xml.etree.ElementTree as ElementTree
 from datetime import UTC, datetime, timedelta
+from email.parser import BytesParser
+from email.policy import HTTP
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -21,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 
 from central.language import pick_language
 from central.schemas import TICKET_NO_PATTERN, UUID_PATTERN, check_text, check_year
-from central.store.base import ZONE, StoreUnavailable, run_read
+from central.store.base import ZONE, Rejected, StoreUnavailable, run_read
 from central.store.filing import NewRequest, file_request
 from central.store.open311_keys import station_for_open311_key
 from central.store.tickets import (
@@ -140,6 +143,8 @@ async def _guard(fmt: str, work: Any) -> Response:
         return error(fmt, problem.status, problem.description)
     except StoreUnavailable as problem:
         return error(fmt, 503, str(problem))
+    except Rejected as problem:
+        return error(fmt, problem.status, problem.detail)
 
 
 # ------------------------------------------------------------------ discovery
@@ -440,20 +445,53 @@ async def token_lookup(token: str, fmt: str, request: Request) -> Response:
     return await _guard(fmt, work)
 
 
+MOST_FIELDS = 200
+
+
+def _multipart(body: bytes, content_type: str) -> list[tuple[str, str]]:
+    """The text fields of a multipart/form-data body (files, e.g. media, are
+    not kept)."""
+    message = BytesParser(policy=HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body
+    )
+    if not message.is_multipart():
+        raise ValueError("not multipart")
+    pairs = []
+    for part in message.iter_parts():  # type: ignore[attr-defined]
+        name = part.get_param("name", header="content-disposition")
+        if not isinstance(name, str) or part.get_filename() is not None:
+            continue
+        payload = part.get_payload(decode=True) or b""
+        if not isinstance(payload, bytes):
+            raise ValueError("a field is not text")
+        pairs.append((name, payload.decode("utf-8")))
+        if len(pairs) > MOST_FIELDS:
+            raise ValueError("too many fields")
+    return pairs
+
+
 def _form(body: bytes, content_type: str) -> dict[str, str]:
-    if not content_type.lower().startswith("application/x-www-form-urlencoded"):
+    kind = content_type.lower()
+    if not kind.startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
         raise Open311Error(
-            400, "send the fields as application/x-www-form-urlencoded; charset=utf-8"
+            400,
+            "send the fields as application/x-www-form-urlencoded; charset=utf-8 "
+            "or multipart/form-data",
         )
     try:
-        pairs = parse_qsl(
-            body.decode("utf-8"),
-            keep_blank_values=True,
-            strict_parsing=False,
-            max_num_fields=200,
-            errors="strict",
-        )
-    except (UnicodeDecodeError, ValueError) as bad:
+        if kind.startswith("multipart/"):
+            pairs = _multipart(body, content_type)
+        else:
+            pairs = parse_qsl(
+                body.decode("utf-8"),
+                keep_blank_values=True,
+                strict_parsing=False,
+                max_num_fields=MOST_FIELDS,
+                errors="strict",
+            )
+    except (UnicodeError, ValueError, LookupError) as bad:
         raise Open311Error(400, "the form is not valid UTF-8 form data") from bad
     fields: dict[str, str] = {}
     for name, value in pairs:
@@ -464,6 +502,16 @@ def _form(body: bytes, content_type: str) -> dict[str, str]:
             raise Open311Error(400, f"{name[:40]}: {bad}") from bad
         fields.setdefault(name, value)
     return fields
+
+
+def _full_name(last: str, first: str) -> str:
+    """Family name first; no space between two names in Chinese characters
+    (张三, not 张 三)."""
+    parts = [part.strip() for part in (last, first) if part.strip()]
+    wide = all(
+        unicodedata.east_asian_width(char) in "WF" for part in parts for char in part
+    )
+    return ("" if wide else " ").join(parts)
 
 
 def _coordinate(fields: dict[str, str], name: str, limit: float) -> float | None:
@@ -508,11 +556,7 @@ def _new_request(station: str, fields: dict[str, str], catalog: Catalog) -> NewR
     if len(description) > DESCRIPTION_LIMIT:
         raise Open311Error(400, f"description: at most {DESCRIPTION_LIMIT} characters")
     name = clean_text(
-        " ".join(
-            part.strip()
-            for part in (fields.get("last_name", ""), fields.get("first_name", ""))
-            if part.strip()
-        ),
+        _full_name(fields.get("last_name", ""), fields.get("first_name", "")),
         NAME_LIMIT,
     )
     phone = fields.get("phone", "").strip()
