@@ -23,6 +23,8 @@ from central import open311, tracking_page
 from central.db import CentralDatabase
 from central.health import DatabaseWatch
 from central.intake import Intake
+from central.limits import Rates
+from central.rates import Limiter, RateLimit
 from central.schemas import (
     DEFAULT_MAX_BATCH,
     DEFAULT_MAX_BODY,
@@ -48,6 +50,7 @@ class ServerSettings:
     intake_processes: int = 0
     # PostgreSQL: the pool's unused connections close after this long quiet.
     db_idle_seconds: float = 60.0
+    rates: Rates = Rates()
 
 
 # Field errors listed in one answer: a batch of 2,000 bad events can have
@@ -204,6 +207,8 @@ def create_app(db: CentralDatabase, settings: ServerSettings | None = None) -> F
     app.state.db = db
     app.state.settings = settings
     app.state.intake = intake
+    limiter = Limiter(settings.rates)
+    app.state.limiter = limiter
 
     def authenticated_station(request: Request) -> str:
         key = _bearer_key(request.headers.get("authorization"))
@@ -349,4 +354,6 @@ def create_app(db: CentralDatabase, settings: ServerSettings | None = None) -> F
 
     app.openapi = openapi  # type: ignore[method-assign]
     app.add_middleware(BodyLimit, max_body=settings.max_body, db=db)
+    # Outermost: a request over its rate is refused before anything else.
+    app.add_middleware(RateLimit, limiter=limiter)
     return app

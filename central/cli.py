@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 from central.db import DEFAULT_POOL, CentralDatabase, DatabaseError, parse_target
 from central.intake import MOST_PROCESSES as MOST_INTAKE_PROCESSES
 from central.intake import default_processes
-from central.limits import MAX_CONNECTIONS, READ_TIMEOUT, Limits
+from central.limits import MAX_CONNECTIONS, READ_TIMEOUT, Limits, Rates
 from central.schemas import DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY
 from central.store.audit import entries as audit_entries
 from central.store.base import Rejected, StoreUnavailable
@@ -130,6 +130,23 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="PostgreSQL: close the pool's unused connections after this long "
         "with no request (default 60)",
+    )
+    serve.add_argument(
+        "--public-reads-per-minute",
+        type=int,
+        default=Rates.public_reads_per_minute,
+        metavar="N",
+        help="Open311 reads and tracking pages per client address (a page of "
+        "1000 requests counts 11); more get 429 (default "
+        f"{Rates.public_reads_per_minute})",
+    )
+    serve.add_argument(
+        "--open311-writes-per-minute",
+        type=int,
+        default=Rates.open311_writes_per_minute,
+        metavar="N",
+        help="Open311 filings per key and per client address; more get 429 "
+        f"(default {Rates.open311_writes_per_minute})",
     )
     serve.add_argument("--log-level", default="warning")
 
@@ -380,6 +397,12 @@ def _serve(args: argparse.Namespace, db: CentralDatabase) -> int:
         return _fail(f"--intake-processes {processes}: use 0-64")
     if not 0.1 <= args.db_idle <= 86400:
         return _fail(f"--db-idle {args.db_idle:g}: use 0.1-86400 seconds")
+    for option, value in (
+        ("--public-reads-per-minute", args.public_reads_per_minute),
+        ("--open311-writes-per-minute", args.open311_writes_per_minute),
+    ):
+        if not 1 <= value <= 1_000_000:
+            return _fail(f"{option} {value}: use 1-1000000")
     if not 0.1 <= args.read_timeout <= 600:
         return _fail(f"--read-timeout {args.read_timeout:g}: use 0.1-600 seconds")
     if not 1 <= args.max_connections <= 100_000:
@@ -409,6 +432,10 @@ def _serve(args: argparse.Namespace, db: CentralDatabase) -> int:
         public_base_url=public_base_url,
         intake_processes=processes,
         db_idle_seconds=args.db_idle,
+        rates=Rates(
+            open311_writes_per_minute=args.open311_writes_per_minute,
+            public_reads_per_minute=args.public_reads_per_minute,
+        ),
     )
     app = create_app(db, settings)
     print(

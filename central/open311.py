@@ -114,6 +114,14 @@ def error(fmt: str, status: int, description: str) -> Response:
     )
 
 
+def too_many(fmt: str, wait: float) -> Response:
+    """429 with Retry-After: a rate limit (central/rates.py) was reached."""
+    seconds = max(1, math.ceil(wait))
+    response = error(fmt, 429, f"too many requests; try again in {seconds} s")
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
 def _format(fmt: str) -> str:
     if fmt not in FORMATS:
         raise Open311Error(404, f"unknown format {fmt[:20]!r}; use .json or .xml")
@@ -600,6 +608,9 @@ async def create_request(fmt: str, request: Request) -> Response:
         )
         if station is None:
             raise Open311Error(403, "api_key: missing or not valid")
+        wait = request.app.state.limiter.writes_by_key.take(key)
+        if wait > 0:
+            return too_many(chosen, wait)
         new = _new_request(station, fields, load_catalog())
         ticket = await run_in_threadpool(file_request, db, new)
         url = f"{_base_url(request)}/t/{ticket['ticket_no']}?k={ticket['token']}"
