@@ -271,9 +271,12 @@ async def service_definition(code: str, fmt: str, request: Request) -> Response:
 
 
 def public_request(
-    ticket: dict[str, Any], catalog: Catalog, language: str
+    ticket: dict[str, Any], catalog: Catalog, language: str, viewer: str | None = None
 ) -> dict[str, Any]:
-    """A ticket as an Open311 request: public fields only, never contacts."""
+    """A ticket as an Open311 request: never contacts, and free text (the
+    description, the building) only for ``viewer``, the station an Open311
+    key of the ticket's own station files for (docs/open311-public.md)."""
+    own = viewer is not None and viewer == ticket["station"]
     try:
         category = catalog.category(ticket["category"])
         service_name = category.label(language)
@@ -288,13 +291,13 @@ def public_request(
         "status_notes": names[1] if language == "en" else names[0],
         "service_name": service_name,
         "service_code": ticket["category"],
-        "description": ticket["description"],
+        "description": ticket["description"] if own else "",
         "agency_responsible": unit.label(language) if unit else ticket["unit"],
         "service_notice": "",
         "requested_datetime": ticket["created_at"],
         "updated_datetime": ticket["updated_at"],
         "expected_datetime": ticket["due_at"],
-        "address": ticket["building"],
+        "address": ticket["building"] if own else "",
         "address_id": "",
         "zipcode": "",
         "lat": ticket["lat"],
@@ -389,6 +392,18 @@ def _request_query(request: Request) -> RequestQuery:
     )
 
 
+async def _viewer(request: Request) -> str | None:
+    """The station of the Open311 key in ``api_key``, if any and valid."""
+    key = request.query_params.get("api_key", "")
+    if not key:
+        return None
+    db = request.app.state.db
+    station: str | None = await run_in_threadpool(
+        run_read, db, lambda: station_for_open311_key(db, key)
+    )
+    return station
+
+
 @router.get("/requests.{fmt}")
 async def list_requests(fmt: str, request: Request) -> Response:
     """Requests by id, service, date range and status (up to 1000)."""
@@ -398,12 +413,13 @@ async def list_requests(fmt: str, request: Request) -> Response:
         query = _request_query(request)
         db = request.app.state.db
         tickets = await run_in_threadpool(find_requests, db, query)
+        viewer = await _viewer(request)
         catalog = load_catalog()
         language = _language(request)
         return render(
             chosen,
             "service_requests",
-            [public_request(ticket, catalog, language) for ticket in tickets],
+            [public_request(ticket, catalog, language, viewer) for ticket in tickets],
         )
 
     return await _guard(fmt, work)
@@ -422,10 +438,11 @@ async def one_request(request_id: str, fmt: str, request: Request) -> Response:
             )
         if ticket is None:
             raise Open311Error(404, f"service_request_id {request_id[:40]!r} not found")
+        viewer = await _viewer(request)
         return render(
             chosen,
             "service_requests",
-            [public_request(ticket, load_catalog(), _language(request))],
+            [public_request(ticket, load_catalog(), _language(request), viewer)],
         )
 
     return await _guard(fmt, work)
