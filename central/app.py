@@ -17,6 +17,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from central import open311, tracking_page
@@ -36,7 +37,7 @@ from central.schemas import (
     field_name,
 )
 from central.store.base import Rejected, StoreUnavailable, now_local, run_read
-from central.store.pull import pull_events
+from central.store.pull import CURSOR_PATTERN, pull_events
 from central.store.push import write_push
 from central.store.stations import station_for_key
 
@@ -104,7 +105,7 @@ class BodyLimit:
         max_body = self.max_body
         path: str = scope["path"]
         headers = dict(scope["headers"])
-        if path == PUSH_PATH:
+        if path == PUSH_PATH and scope["method"] == "POST":
             station = await self._push_station(scope)
             if station is None:
                 refused = error_response(
@@ -167,6 +168,15 @@ class BodyLimit:
             return await receive()
 
         await self.app(scope, replay, send)
+
+
+def _allowed_methods(app: FastAPI, scope: Scope) -> list[str]:
+    allowed: set[str] = set()
+    for route in app.router.routes:
+        match, _ = route.matches(scope)
+        if match != Match.NONE:
+            allowed.update(getattr(route, "methods", None) or ())
+    return sorted(allowed)
 
 
 def _bearer_key(header: str | None) -> str | None:
@@ -246,10 +256,12 @@ def create_app(db: CentralDatabase, settings: ServerSettings | None = None) -> F
     async def http_error(
         request: Request, error: StarletteHTTPException
     ) -> JSONResponse:
+        headers = dict(error.headers) if error.headers else {}
+        if error.status_code == 405:
+            # Starlette names the methods of the first route on the path only.
+            headers["Allow"] = ", ".join(_allowed_methods(app, request.scope))
         return error_response(
-            error.status_code,
-            str(error.detail),
-            headers=dict(error.headers) if error.headers else None,
+            error.status_code, str(error.detail), headers=headers or None
         )
 
     @app.exception_handler(Exception)
@@ -287,7 +299,9 @@ def create_app(db: CentralDatabase, settings: ServerSettings | None = None) -> F
         responses={
             **error_responses,
             403: {"model": ErrorBody, "description": "Another station's ticket"},
+            409: {"model": ErrorBody, "description": "A conflict no rule names"},
             413: {"model": ErrorBody, "description": "Too many events or bytes"},
+            415: {"model": ErrorBody, "description": "The body is not JSON"},
         },
         openapi_extra={
             "requestBody": {
@@ -324,7 +338,10 @@ def create_app(db: CentralDatabase, settings: ServerSettings | None = None) -> F
     def pull(
         station: str = Depends(authenticated_station),
         since: str | None = Query(
-            None, max_length=64, description="The cursor of the previous answer"
+            None,
+            max_length=64,
+            pattern=CURSOR_PATTERN,
+            description="The cursor of the previous answer (empty: from the start)",
         ),
         limit: int = Query(100, ge=1, le=500),
     ) -> JSONResponse:
@@ -349,6 +366,11 @@ def create_app(db: CentralDatabase, settings: ServerSettings | None = None) -> F
         )
         components.update(batch_schema.pop("$defs", {}))
         components["PushBatch"] = batch_schema
+        schema["components"]["securitySchemes"] = {
+            "stationKey": {"type": "http", "scheme": "bearer"}
+        }
+        for operation in schema["paths"][PUSH_PATH].values():
+            operation["security"] = [{"stationKey": []}]
         app.openapi_schema = schema
         return schema
 

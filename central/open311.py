@@ -607,7 +607,65 @@ def _new_request(station: str, fields: dict[str, str], catalog: Catalog) -> NewR
     )
 
 
-@router.post("/requests.{fmt}")
+_OPEN311_ERRORS = {
+    "description": "Open311 errors: [{code, description}]",
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "code": {"type": "integer"},
+                        "description": {"type": "string"},
+                    },
+                },
+            }
+        }
+    },
+}
+_FORM_SCHEMA = {
+    "type": "object",
+    "required": ["api_key", "service_code"],
+    "properties": {
+        name: {"type": "string"}
+        for name in (
+            "api_key",
+            "service_code",
+            "attribute[item]",
+            "lat",
+            "long",
+            "address_string",
+            "address_id",
+            "email",
+            "device_id",
+            "account_id",
+            "first_name",
+            "last_name",
+            "phone",
+            "description",
+            "media_url",
+            "locale",
+        )
+    },
+}
+
+
+@router.post(
+    "/requests.{fmt}",
+    responses={
+        status: _OPEN311_ERRORS for status in (400, 403, 404, 409, 413, 429, 503)
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/x-www-form-urlencoded": {"schema": _FORM_SCHEMA},
+                "multipart/form-data": {"schema": _FORM_SCHEMA},
+            },
+        }
+    },
+)
 async def create_request(fmt: str, request: Request) -> Response:
     """File a request (form-encoded, with an Open311 ``api_key``)."""
 
