@@ -25,6 +25,7 @@ from central.db import CentralDatabase
 from central.health import DatabaseWatch
 from central.intake import Intake
 from central.limits import Rates
+from central.open311 import FORMATS
 from central.rates import Limiter, RateLimit
 from central.schemas import (
     DEFAULT_MAX_BATCH,
@@ -168,6 +169,34 @@ class BodyLimit:
             return await receive()
 
         await self.app(scope, replay, send)
+
+
+def _describe_public_paths(schema: dict[str, Any]) -> None:
+    """Open311 and the tracking page: the formats a ``{fmt}`` takes, and the
+    errors they answer (Open311's error form on Open311's paths)."""
+    for path, operations in schema["paths"].items():
+        if not path.startswith(("/open311/", "/t/")):
+            continue
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if parameter["name"] == "fmt":
+                    parameter["schema"] = {"type": "string", "enum": list(FORMATS)}
+            answers = operation.setdefault("responses", {})
+            answers.pop("422", None)  # these paths answer 400, not 422
+            if path.startswith("/open311/"):
+                for status in ("400", "404", "429", "503"):
+                    answers.setdefault(status, open311.OPEN311_ERRORS)
+                for answer in answers.values():  # .xml answers in XML
+                    content = answer.setdefault("content", {})
+                    content.setdefault("application/json", {"schema": {}})
+                    content.setdefault("text/xml", {"schema": {"type": "string"}})
+            else:
+                for status, text in (
+                    ("404", "No such ticket, or not its token"),
+                    ("429", "Too many requests; see Retry-After"),
+                    ("503", "The database is not answering"),
+                ):
+                    answers.setdefault(status, {"description": text})
 
 
 def _allowed_methods(app: FastAPI, scope: Scope) -> list[str]:
@@ -371,6 +400,7 @@ def create_app(db: CentralDatabase, settings: ServerSettings | None = None) -> F
         }
         for operation in schema["paths"][PUSH_PATH].values():
             operation["security"] = [{"stationKey": []}]
+        _describe_public_paths(schema)
         app.openapi_schema = schema
         return schema
 

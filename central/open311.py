@@ -607,7 +607,7 @@ def _new_request(station: str, fields: dict[str, str], catalog: Catalog) -> NewR
     )
 
 
-_OPEN311_ERRORS = {
+OPEN311_ERRORS: dict[str, Any] = {
     "description": "Open311 errors: [{code, description}]",
     "content": {
         "application/json": {
@@ -654,7 +654,7 @@ _FORM_SCHEMA = {
 @router.post(
     "/requests.{fmt}",
     responses={
-        status: _OPEN311_ERRORS for status in (400, 403, 404, 409, 413, 429, 503)
+        status: OPEN311_ERRORS for status in (400, 403, 404, 409, 413, 429, 503)
     },
     openapi_extra={
         "requestBody": {

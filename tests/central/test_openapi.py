@@ -59,3 +59,19 @@ def test_the_open311_post_has_its_form(spec: dict[str, Any]) -> None:
     assert "multipart/form-data" in body["content"]
     answers = spec["paths"]["/open311/v2/requests.{fmt}"]["post"]["responses"]
     assert {"200", "400", "403", "413", "429", "503"} <= set(answers)
+
+
+def test_public_paths_name_their_formats_and_errors(spec: dict[str, Any]) -> None:
+    public = {
+        path: operations
+        for path, operations in spec["paths"].items()
+        if path.startswith(("/open311/", "/t/"))
+    }
+    assert len(public) == 7
+    for path, operations in public.items():
+        for operation in operations.values():
+            errors = {"404", "429", "503"} | ({"400"} if "open311" in path else set())
+            assert errors <= set(operation["responses"]), path
+            for parameter in operation.get("parameters", []):
+                if parameter["name"] == "fmt":
+                    assert parameter["schema"]["enum"] == ["json", "xml"]
