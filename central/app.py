@@ -17,11 +17,16 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from central import open311, tracking_page
 from central.db import CentralDatabase
+from central.health import DatabaseWatch
 from central.intake import Intake
+from central.limits import Rates
+from central.open311 import FORMATS
+from central.rates import Limiter, RateLimit
 from central.schemas import (
     DEFAULT_MAX_BATCH,
     DEFAULT_MAX_BODY,
@@ -32,8 +37,8 @@ from central.schemas import (
     PushResult,
     field_name,
 )
-from central.store.base import Rejected, StoreUnavailable, now_local, ping, run_read
-from central.store.pull import pull_events
+from central.store.base import Rejected, StoreUnavailable, now_local, run_read
+from central.store.pull import CURSOR_PATTERN, pull_events
 from central.store.push import write_push
 from central.store.stations import station_for_key
 
@@ -45,6 +50,9 @@ class ServerSettings:
     public_base_url: str = ""  # empty: the address the server listens on
     # Processes that prepare large pushes (central.intake); 0: none.
     intake_processes: int = 0
+    # PostgreSQL: the pool's unused connections close after this long quiet.
+    db_idle_seconds: float = 60.0
+    rates: Rates = Rates()
 
 
 # Field errors listed in one answer: a batch of 2,000 bad events can have
@@ -69,27 +77,71 @@ def error_response(
     return JSONResponse(body.model_dump(), status_code=status, headers=headers)
 
 
-class BodyLimit:
-    """Answer 413 to any body over the limit before the app reads it."""
+PUSH_PATH = "/api/v1/events"
+# An Open311 form: a 4,000-character description and a few short fields.
+OPEN311_MAX_BODY = 64 * 1024
 
-    def __init__(self, app: ASGIApp, max_body: int) -> None:
+
+class BodyLimit:
+    """Before the app reads a body: a push's key is checked (401, and the body
+    is never read), and a body over the limit answers 413."""
+
+    def __init__(self, app: ASGIApp, max_body: int, db: CentralDatabase) -> None:
         self.app = app
         self.max_body = max_body
+        self.db = db
+
+    async def _push_station(self, scope: Scope) -> str | None:
+        headers = dict(scope["headers"])
+        key = _bearer_key(headers.get(b"authorization", b"").decode("latin-1"))
+        if key is None:
+            return None
+        db = self.db
+        return await run_in_threadpool(run_read, db, lambda: station_for_key(db, key))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
-        too_big = error_response(
-            413, f"the body is larger than {self.max_body} bytes; send less at once"
+        max_body = self.max_body
+        path: str = scope["path"]
+        headers = dict(scope["headers"])
+        if path == PUSH_PATH and scope["method"] == "POST":
+            station = await self._push_station(scope)
+            if station is None:
+                refused = error_response(
+                    401,
+                    "send the station's valid API key as Authorization: Bearer <key>",
+                    headers={"WWW-Authenticate": "Bearer", "Connection": "close"},
+                )
+                await refused(scope, receive, send)
+                return
+            scope.setdefault("state", {})["station"] = station
+            content_type = headers.get(b"content-type", b"application/json")
+            if not content_type.lower().startswith(b"application/json"):
+                not_json = error_response(
+                    415,
+                    "send the batch as application/json",
+                    headers={"Connection": "close"},
+                )
+                await not_json(scope, receive, send)
+                return
+        else:
+            max_body = min(max_body, OPEN311_MAX_BODY)
+        text = f"the body is larger than {max_body} bytes; send less at once"
+        too_big = (
+            open311.error("xml" if path.endswith(".xml") else "json", 413, text)
+            if path.startswith("/open311/")
+            else error_response(413, text)
         )
+        too_big.headers["Connection"] = "close"
         for name, value in scope["headers"]:
             if name == b"content-length":
                 try:
                     declared = int(value)
                 except ValueError:
                     declared = -1
-                if declared > self.max_body:
+                if declared > max_body:
                     await too_big(scope, receive, send)
                     return
         chunks: list[bytes] = []
@@ -100,7 +152,7 @@ class BodyLimit:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_body:
+            if size > max_body:
                 await too_big(scope, receive, send)
                 return
             chunks.append(chunk)
@@ -119,6 +171,43 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
 
+def _describe_public_paths(schema: dict[str, Any]) -> None:
+    """Open311 and the tracking page: the formats a ``{fmt}`` takes, and the
+    errors they answer (Open311's error form on Open311's paths)."""
+    for path, operations in schema["paths"].items():
+        if not path.startswith(("/open311/", "/t/")):
+            continue
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if parameter["name"] == "fmt":
+                    parameter["schema"] = {"type": "string", "enum": list(FORMATS)}
+            answers = operation.setdefault("responses", {})
+            answers.pop("422", None)  # these paths answer 400, not 422
+            if path.startswith("/open311/"):
+                for status in ("400", "404", "429", "503"):
+                    answers.setdefault(status, open311.OPEN311_ERRORS)
+                for answer in answers.values():  # .xml answers in XML
+                    content = answer.setdefault("content", {})
+                    content.setdefault("application/json", {"schema": {}})
+                    content.setdefault("text/xml", {"schema": {"type": "string"}})
+            else:
+                for status, text in (
+                    ("404", "No such ticket, or not its token"),
+                    ("429", "Too many requests; see Retry-After"),
+                    ("503", "The database is not answering"),
+                ):
+                    answers.setdefault(status, {"description": text})
+
+
+def _allowed_methods(app: FastAPI, scope: Scope) -> list[str]:
+    allowed: set[str] = set()
+    for route in app.router.routes:
+        match, _ = route.matches(scope)
+        if match != Match.NONE:
+            allowed.update(getattr(route, "methods", None) or ())
+    return sorted(allowed)
+
+
 def _bearer_key(header: str | None) -> str | None:
     if not header:
         return None
@@ -131,13 +220,16 @@ def _bearer_key(header: str | None) -> str | None:
 def create_app(db: CentralDatabase, settings: ServerSettings | None = None) -> FastAPI:
     settings = settings or ServerSettings()
     intake = Intake(settings.max_batch, settings.intake_processes)
+    watch = DatabaseWatch(db, settings.db_idle_seconds)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         intake.start()
+        watch.start()
         try:
             yield
         finally:
+            watch.close()
             intake.close()
 
     app = FastAPI(
@@ -154,6 +246,8 @@ def create_app(db: CentralDatabase, settings: ServerSettings | None = None) -> F
     app.state.db = db
     app.state.settings = settings
     app.state.intake = intake
+    limiter = Limiter(settings.rates)
+    app.state.limiter = limiter
 
     def authenticated_station(request: Request) -> str:
         key = _bearer_key(request.headers.get("authorization"))
@@ -191,10 +285,12 @@ def create_app(db: CentralDatabase, settings: ServerSettings | None = None) -> F
     async def http_error(
         request: Request, error: StarletteHTTPException
     ) -> JSONResponse:
+        headers = dict(error.headers) if error.headers else {}
+        if error.status_code == 405:
+            # Starlette names the methods of the first route on the path only.
+            headers["Allow"] = ", ".join(_allowed_methods(app, request.scope))
         return error_response(
-            error.status_code,
-            str(error.detail),
-            headers=dict(error.headers) if error.headers else None,
+            error.status_code, str(error.detail), headers=headers or None
         )
 
     @app.exception_handler(Exception)
@@ -208,13 +304,21 @@ def create_app(db: CentralDatabase, settings: ServerSettings | None = None) -> F
     }
 
     @app.get("/healthz", tags=["health"])
-    def healthz() -> JSONResponse:
+    async def healthz() -> JSONResponse:
         """For load balancers: 200 when this instance and its database answer.
 
-        ``intake`` says whether large pushes are prepared in intake processes
-        yet (``ready``), not yet (``starting``) or never here (``off``).
+        Answered on the event loop from the last ping of the database (one a
+        second, from a thread of its own): never queued behind busy request
+        threads. ``intake`` says whether large pushes are prepared in intake
+        processes yet (``ready``), not yet (``starting``) or never here
+        (``off``).
         """
-        ping(db)
+        if not watch.answering():
+            return error_response(
+                503,
+                "the central database is not answering",
+                headers={"Retry-After": "5"},
+            )
         return JSONResponse({"status": "ok", "database": "ok", "intake": intake.state})
 
     @app.post(
@@ -224,7 +328,9 @@ def create_app(db: CentralDatabase, settings: ServerSettings | None = None) -> F
         responses={
             **error_responses,
             403: {"model": ErrorBody, "description": "Another station's ticket"},
+            409: {"model": ErrorBody, "description": "A conflict no rule names"},
             413: {"model": ErrorBody, "description": "Too many events or bytes"},
+            415: {"model": ErrorBody, "description": "The body is not JSON"},
         },
         openapi_extra={
             "requestBody": {
@@ -242,8 +348,10 @@ def create_app(db: CentralDatabase, settings: ServerSettings | None = None) -> F
         body = await request.body()
 
         def authenticated_push() -> dict[str, Any]:
-            # One trip to a worker thread: the key first (401 before 422).
-            station = authenticated_station(request)
+            # BodyLimit checked the key before the body was read.
+            station = getattr(request.state, "station", None) or (
+                authenticated_station(request)
+            )
             received_at = now_local().isoformat()
             prepared = intake.prepare(body, station, received_at)
             return write_push(db, station, prepared)
@@ -259,7 +367,10 @@ def create_app(db: CentralDatabase, settings: ServerSettings | None = None) -> F
     def pull(
         station: str = Depends(authenticated_station),
         since: str | None = Query(
-            None, max_length=64, description="The cursor of the previous answer"
+            None,
+            max_length=64,
+            pattern=CURSOR_PATTERN,
+            description="The cursor of the previous answer (empty: from the start)",
         ),
         limit: int = Query(100, ge=1, le=500),
     ) -> JSONResponse:
@@ -284,9 +395,17 @@ def create_app(db: CentralDatabase, settings: ServerSettings | None = None) -> F
         )
         components.update(batch_schema.pop("$defs", {}))
         components["PushBatch"] = batch_schema
+        schema["components"]["securitySchemes"] = {
+            "stationKey": {"type": "http", "scheme": "bearer"}
+        }
+        for operation in schema["paths"][PUSH_PATH].values():
+            operation["security"] = [{"stationKey": []}]
+        _describe_public_paths(schema)
         app.openapi_schema = schema
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-    app.add_middleware(BodyLimit, max_body=settings.max_body)
+    app.add_middleware(BodyLimit, max_body=settings.max_body, db=db)
+    # Outermost: a request over its rate is refused before anything else.
+    app.add_middleware(RateLimit, limiter=limiter)
     return app

@@ -11,9 +11,10 @@ import sys
 from typing import Any
 from urllib.parse import urlparse
 
-from central.db import CentralDatabase, DatabaseError, parse_target
+from central.db import DEFAULT_POOL, CentralDatabase, DatabaseError, parse_target
 from central.intake import MOST_PROCESSES as MOST_INTAKE_PROCESSES
 from central.intake import default_processes
+from central.limits import MAX_CONNECTIONS, READ_TIMEOUT, Limits, Rates
 from central.schemas import DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY
 from central.store.audit import entries as audit_entries
 from central.store.base import Rejected, StoreUnavailable
@@ -99,6 +100,54 @@ def build_parser() -> argparse.ArgumentParser:
         "writer (default: one per core but one, at most "
         f"{MOST_INTAKE_PROCESSES}; 0: parse in the request's thread)",
     )
+    serve.add_argument(
+        "--read-timeout",
+        type=float,
+        default=READ_TIMEOUT,
+        metavar="SECONDS",
+        help="a request's headers must come within this, and its body may not "
+        f"stall longer (default {READ_TIMEOUT:g})",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=int,
+        default=MAX_CONNECTIONS,
+        metavar="N",
+        help=f"open connections at most; more are refused (default {MAX_CONNECTIONS})",
+    )
+    serve.add_argument(
+        "--db-pool",
+        type=int,
+        default=DEFAULT_POOL,
+        metavar="N",
+        help="PostgreSQL: connections this instance holds at most "
+        f"(default {DEFAULT_POOL})",
+    )
+    serve.add_argument(
+        "--db-idle",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="PostgreSQL: close the pool's unused connections after this long "
+        "with no request (default 60)",
+    )
+    serve.add_argument(
+        "--public-reads-per-minute",
+        type=int,
+        default=Rates.public_reads_per_minute,
+        metavar="N",
+        help="Open311 reads and tracking pages per client address (a page of "
+        "1000 requests counts 11); more get 429 (default "
+        f"{Rates.public_reads_per_minute})",
+    )
+    serve.add_argument(
+        "--open311-writes-per-minute",
+        type=int,
+        default=Rates.open311_writes_per_minute,
+        metavar="N",
+        help="Open311 filings per key and per client address; more get 429 "
+        f"(default {Rates.open311_writes_per_minute})",
+    )
     serve.add_argument("--log-level", default="warning")
 
     station = commands.add_parser("station", help="register and list stations")
@@ -180,7 +229,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _open(args: argparse.Namespace) -> CentralDatabase:
     url = getattr(args, "db", None) or os.environ.get(DB_ENV) or None
-    db = CentralDatabase(parse_target(url))
+    pool = getattr(args, "db_pool", DEFAULT_POOL)
+    if not 1 <= pool <= 1000:
+        raise DatabaseError(f"--db-pool {pool}: use 1-1000")
+    db = CentralDatabase(parse_target(url), pool_size=pool)
     db.open()
     return db
 
@@ -334,6 +386,7 @@ def _serve(args: argparse.Namespace, db: CentralDatabase) -> int:
     import uvicorn
 
     from central.app import ServerSettings, create_app
+    from central.server import protocol_with
 
     if not 0 < args.port < 65536:
         return _fail(f"--port {args.port}: use 1-65535")
@@ -344,6 +397,21 @@ def _serve(args: argparse.Namespace, db: CentralDatabase) -> int:
         processes = default_processes()
     if not 0 <= processes <= 64:
         return _fail(f"--intake-processes {processes}: use 0-64")
+    if not 0.1 <= args.db_idle <= 86400:
+        return _fail(f"--db-idle {args.db_idle:g}: use 0.1-86400 seconds")
+    for option, value in (
+        ("--public-reads-per-minute", args.public_reads_per_minute),
+        ("--open311-writes-per-minute", args.open311_writes_per_minute),
+    ):
+        if not 1 <= value <= 1_000_000:
+            return _fail(f"{option} {value}: use 1-1000000")
+    if not 0.1 <= args.read_timeout <= 600:
+        return _fail(f"--read-timeout {args.read_timeout:g}: use 0.1-600 seconds")
+    if not 1 <= args.max_connections <= 100_000:
+        return _fail(f"--max-connections {args.max_connections}: use 1-100000")
+    limits = Limits(
+        read_timeout=args.read_timeout, max_connections=args.max_connections
+    )
     public_base_url = args.public_base_url.rstrip("/")
     if public_base_url:
         parsed = urlparse(public_base_url)
@@ -365,6 +433,11 @@ def _serve(args: argparse.Namespace, db: CentralDatabase) -> int:
         max_batch=args.max_batch,
         public_base_url=public_base_url,
         intake_processes=processes,
+        db_idle_seconds=args.db_idle,
+        rates=Rates(
+            open311_writes_per_minute=args.open311_writes_per_minute,
+            public_reads_per_minute=args.public_reads_per_minute,
+        ),
     )
     app = create_app(db, settings)
     print(
@@ -381,6 +454,8 @@ def _serve(args: argparse.Namespace, db: CentralDatabase) -> int:
         log_level=args.log_level,
         access_log=False,
         server_header=False,
+        http=protocol_with(limits),
+        timeout_keep_alive=5,
     )
     return 0
 

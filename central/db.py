@@ -12,6 +12,7 @@ import os
 import sqlite3
 import stat
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,11 +21,14 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 import platformdirs
-from peewee import Database, PeeweeException, PostgresqlDatabase, SqliteDatabase
+from peewee import Database, PeeweeException, SqliteDatabase
+from playhouse.pool import PooledPostgresqlDatabase
 
 from db.migrations import refuse_newer
 
 BUSY_TIMEOUT_MS = 10_000
+DEFAULT_POOL = 10  # PostgreSQL connections per instance (serve --db-pool)
+POOL_WAIT_SECONDS = 10
 DEFAULT_DB_PATH = Path(platformdirs.user_data_dir("station-kiosk-central")) / (
     "central.db"
 )
@@ -183,7 +187,8 @@ class DatabaseTarget:
     def describe(self) -> str:
         """For messages: the target without any password."""
         if self.kind == "sqlite":
-            return f"sqlite:{self.path}"
+            assert self.path is not None
+            return f"sqlite://{self.path.absolute()}"
         dsn = self.dsn or {}
         return (
             f"postgresql://{dsn.get('user') or ''}@{dsn.get('host') or ''}:"
@@ -366,7 +371,7 @@ class GroupWriter:
 class CentralDatabase:
     """One peewee database plus the dialect details the store needs."""
 
-    def __init__(self, target: DatabaseTarget) -> None:
+    def __init__(self, target: DatabaseTarget, pool_size: int = DEFAULT_POOL) -> None:
         self.target = target
         self.is_postgres = target.kind == "postgresql"
         # SQLite takes one writer at a time; waiting on an in-process lock is
@@ -374,11 +379,20 @@ class CentralDatabase:
         # processes on the same file still wait on the busy timeout.
         self.write_lock = threading.Lock()
         self.group_writer: GroupWriter | None = None
+        self.last_used = time.monotonic()  # by a request, not by a health ping
         self.database: Database
         if self.is_postgres:
             dsn = dict(target.dsn or {})
-            self.database = PostgresqlDatabase(
-                dsn.pop("database"), autoconnect=True, connect_timeout=5, **dsn
+            # At most pool_size connections: a request thread takes one for a
+            # transaction and gives it back (store/base.py, guarded); one
+            # more waits up to POOL_WAIT_SECONDS, then the request gets 503.
+            self.database = PooledPostgresqlDatabase(
+                dsn.pop("database"),
+                max_connections=pool_size,
+                timeout=POOL_WAIT_SECONDS,
+                autoconnect=True,
+                connect_timeout=5,
+                **dsn,
             )
         else:
             assert target.path is not None
@@ -409,6 +423,7 @@ class CentralDatabase:
                 _owner_only(self.target.path)
             self.database.connect(reuse_if_open=True)
             migrate(self)
+            self.release()
         except (PeeweeException, sqlite3.Error, OSError, RuntimeError) as error:
             self.database.close()
             raise DatabaseError(
@@ -447,6 +462,25 @@ class CentralDatabase:
         """A consistent read: one transaction."""
         with self.database.atomic():
             yield
+
+    def release(self) -> None:
+        """Give this thread's PostgreSQL connection back to the pool (outside
+        a transaction only; SQLite keeps its connections)."""
+        database = self.database
+        if (
+            self.is_postgres
+            and not database.is_closed()
+            and not database.in_transaction()
+        ):
+            database.close()
+
+    def close_idle(self, idle_seconds: float) -> None:
+        """Close the pool's unused connections once no request has used the
+        database for ``idle_seconds``: a burst's connections go back to the
+        server."""
+        if self.is_postgres and time.monotonic() - self.last_used > idle_seconds:
+            assert isinstance(self.database, PooledPostgresqlDatabase)
+            self.database.close_idle()
 
     def recover(self) -> None:
         """Drop this thread's connection after a connection-level failure."""

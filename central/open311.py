@@ -11,8 +11,11 @@ from __future__ import annotations
 import json
 import math
 import re
+import unicodedata
 import xml.etree.ElementTree as ElementTree
 from datetime import UTC, datetime, timedelta
+from email.parser import BytesParser
+from email.policy import HTTP
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -22,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 
 from central.language import pick_language
 from central.schemas import TICKET_NO_PATTERN, UUID_PATTERN, check_text, check_year
-from central.store.base import ZONE, StoreUnavailable, run_read
+from central.store.base import ZONE, Rejected, StoreUnavailable, run_read
 from central.store.filing import NewRequest, file_request
 from central.store.open311_keys import station_for_open311_key
 from central.store.tickets import (
@@ -110,6 +113,14 @@ def error(fmt: str, status: int, description: str) -> Response:
     )
 
 
+def too_many(fmt: str, wait: float) -> Response:
+    """429 with Retry-After: a rate limit (central/rates.py) was reached."""
+    seconds = max(1, math.ceil(wait))
+    response = error(fmt, 429, f"too many requests; try again in {seconds} s")
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
 def _format(fmt: str) -> str:
     if fmt not in FORMATS:
         raise Open311Error(404, f"unknown format {fmt[:20]!r}; use .json or .xml")
@@ -139,6 +150,8 @@ async def _guard(fmt: str, work: Any) -> Response:
         return error(fmt, problem.status, problem.description)
     except StoreUnavailable as problem:
         return error(fmt, 503, str(problem))
+    except Rejected as problem:
+        return error(fmt, problem.status, problem.detail)
 
 
 # ------------------------------------------------------------------ discovery
@@ -257,9 +270,12 @@ async def service_definition(code: str, fmt: str, request: Request) -> Response:
 
 
 def public_request(
-    ticket: dict[str, Any], catalog: Catalog, language: str
+    ticket: dict[str, Any], catalog: Catalog, language: str, viewer: str | None = None
 ) -> dict[str, Any]:
-    """A ticket as an Open311 request: public fields only, never contacts."""
+    """A ticket as an Open311 request: never contacts, and free text (the
+    description, the building) only for ``viewer``, the station an Open311
+    key of the ticket's own station files for (docs/open311-public.md)."""
+    own = viewer is not None and viewer == ticket["station"]
     try:
         category = catalog.category(ticket["category"])
         service_name = category.label(language)
@@ -274,13 +290,13 @@ def public_request(
         "status_notes": names[1] if language == "en" else names[0],
         "service_name": service_name,
         "service_code": ticket["category"],
-        "description": ticket["description"],
+        "description": ticket["description"] if own else "",
         "agency_responsible": unit.label(language) if unit else ticket["unit"],
         "service_notice": "",
         "requested_datetime": ticket["created_at"],
         "updated_datetime": ticket["updated_at"],
         "expected_datetime": ticket["due_at"],
-        "address": ticket["building"],
+        "address": ticket["building"] if own else "",
         "address_id": "",
         "zipcode": "",
         "lat": ticket["lat"],
@@ -375,6 +391,18 @@ def _request_query(request: Request) -> RequestQuery:
     )
 
 
+async def _viewer(request: Request) -> str | None:
+    """The station of the Open311 key in ``api_key``, if any and valid."""
+    key = request.query_params.get("api_key", "")
+    if not key:
+        return None
+    db = request.app.state.db
+    station: str | None = await run_in_threadpool(
+        run_read, db, lambda: station_for_open311_key(db, key)
+    )
+    return station
+
+
 @router.get("/requests.{fmt}")
 async def list_requests(fmt: str, request: Request) -> Response:
     """Requests by id, service, date range and status (up to 1000)."""
@@ -384,12 +412,13 @@ async def list_requests(fmt: str, request: Request) -> Response:
         query = _request_query(request)
         db = request.app.state.db
         tickets = await run_in_threadpool(find_requests, db, query)
+        viewer = await _viewer(request)
         catalog = load_catalog()
         language = _language(request)
         return render(
             chosen,
             "service_requests",
-            [public_request(ticket, catalog, language) for ticket in tickets],
+            [public_request(ticket, catalog, language, viewer) for ticket in tickets],
         )
 
     return await _guard(fmt, work)
@@ -408,10 +437,11 @@ async def one_request(request_id: str, fmt: str, request: Request) -> Response:
             )
         if ticket is None:
             raise Open311Error(404, f"service_request_id {request_id[:40]!r} not found")
+        viewer = await _viewer(request)
         return render(
             chosen,
             "service_requests",
-            [public_request(ticket, load_catalog(), _language(request))],
+            [public_request(ticket, load_catalog(), _language(request), viewer)],
         )
 
     return await _guard(fmt, work)
@@ -439,20 +469,53 @@ async def token_lookup(token: str, fmt: str, request: Request) -> Response:
     return await _guard(fmt, work)
 
 
+MOST_FIELDS = 200
+
+
+def _multipart(body: bytes, content_type: str) -> list[tuple[str, str]]:
+    """The text fields of a multipart/form-data body (files, e.g. media, are
+    not kept)."""
+    message = BytesParser(policy=HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body
+    )
+    if not message.is_multipart():
+        raise ValueError("not multipart")
+    pairs = []
+    for part in message.iter_parts():  # type: ignore[attr-defined]
+        name = part.get_param("name", header="content-disposition")
+        if not isinstance(name, str) or part.get_filename() is not None:
+            continue
+        payload = part.get_payload(decode=True) or b""
+        if not isinstance(payload, bytes):
+            raise ValueError("a field is not text")
+        pairs.append((name, payload.decode("utf-8")))
+        if len(pairs) > MOST_FIELDS:
+            raise ValueError("too many fields")
+    return pairs
+
+
 def _form(body: bytes, content_type: str) -> dict[str, str]:
-    if not content_type.lower().startswith("application/x-www-form-urlencoded"):
+    kind = content_type.lower()
+    if not kind.startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
         raise Open311Error(
-            400, "send the fields as application/x-www-form-urlencoded; charset=utf-8"
+            400,
+            "send the fields as application/x-www-form-urlencoded; charset=utf-8 "
+            "or multipart/form-data",
         )
     try:
-        pairs = parse_qsl(
-            body.decode("utf-8"),
-            keep_blank_values=True,
-            strict_parsing=False,
-            max_num_fields=200,
-            errors="strict",
-        )
-    except (UnicodeDecodeError, ValueError) as bad:
+        if kind.startswith("multipart/"):
+            pairs = _multipart(body, content_type)
+        else:
+            pairs = parse_qsl(
+                body.decode("utf-8"),
+                keep_blank_values=True,
+                strict_parsing=False,
+                max_num_fields=MOST_FIELDS,
+                errors="strict",
+            )
+    except (UnicodeError, ValueError, LookupError) as bad:
         raise Open311Error(400, "the form is not valid UTF-8 form data") from bad
     fields: dict[str, str] = {}
     for name, value in pairs:
@@ -463,6 +526,16 @@ def _form(body: bytes, content_type: str) -> dict[str, str]:
             raise Open311Error(400, f"{name[:40]}: {bad}") from bad
         fields.setdefault(name, value)
     return fields
+
+
+def _full_name(last: str, first: str) -> str:
+    """Family name first; no space between two names in Chinese characters
+    (张三, not 张 三)."""
+    parts = [part.strip() for part in (last, first) if part.strip()]
+    wide = all(
+        unicodedata.east_asian_width(char) in "WF" for part in parts for char in part
+    )
+    return ("" if wide else " ").join(parts)
 
 
 def _coordinate(fields: dict[str, str], name: str, limit: float) -> float | None:
@@ -507,11 +580,7 @@ def _new_request(station: str, fields: dict[str, str], catalog: Catalog) -> NewR
     if len(description) > DESCRIPTION_LIMIT:
         raise Open311Error(400, f"description: at most {DESCRIPTION_LIMIT} characters")
     name = clean_text(
-        " ".join(
-            part.strip()
-            for part in (fields.get("last_name", ""), fields.get("first_name", ""))
-            if part.strip()
-        ),
+        _full_name(fields.get("last_name", ""), fields.get("first_name", "")),
         NAME_LIMIT,
     )
     phone = fields.get("phone", "").strip()
@@ -537,7 +606,65 @@ def _new_request(station: str, fields: dict[str, str], catalog: Catalog) -> NewR
     )
 
 
-@router.post("/requests.{fmt}")
+OPEN311_ERRORS: dict[str, Any] = {
+    "description": "Open311 errors: [{code, description}]",
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "code": {"type": "integer"},
+                        "description": {"type": "string"},
+                    },
+                },
+            }
+        }
+    },
+}
+_FORM_SCHEMA = {
+    "type": "object",
+    "required": ["api_key", "service_code"],
+    "properties": {
+        name: {"type": "string"}
+        for name in (
+            "api_key",
+            "service_code",
+            "attribute[item]",
+            "lat",
+            "long",
+            "address_string",
+            "address_id",
+            "email",
+            "device_id",
+            "account_id",
+            "first_name",
+            "last_name",
+            "phone",
+            "description",
+            "media_url",
+            "locale",
+        )
+    },
+}
+
+
+@router.post(
+    "/requests.{fmt}",
+    responses={
+        status: OPEN311_ERRORS for status in (400, 403, 404, 409, 413, 429, 503)
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/x-www-form-urlencoded": {"schema": _FORM_SCHEMA},
+                "multipart/form-data": {"schema": _FORM_SCHEMA},
+            },
+        }
+    },
+)
 async def create_request(fmt: str, request: Request) -> Response:
     """File a request (form-encoded, with an Open311 ``api_key``)."""
 
@@ -555,6 +682,9 @@ async def create_request(fmt: str, request: Request) -> Response:
         )
         if station is None:
             raise Open311Error(403, "api_key: missing or not valid")
+        wait = request.app.state.limiter.writes_by_key.take(key)
+        if wait > 0:
+            return too_many(chosen, wait)
         new = _new_request(station, fields, load_catalog())
         ticket = await run_in_threadpool(file_request, db, new)
         url = f"{_base_url(request)}/t/{ticket['ticket_no']}?k={ticket['token']}"

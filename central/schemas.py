@@ -202,7 +202,11 @@ def Pattern(pattern: str) -> Any:  # noqa: N802
     return Annotated[str, StringConstraints(pattern=pattern)]
 
 
-Timestamp = Annotated[str, AfterValidator(check_timestamp)]
+Timestamp = Annotated[
+    str,
+    AfterValidator(check_timestamp),
+    WithJsonSchema({"type": "string", "format": "date-time", "maxLength": 40}),
+]
 EventKind = Literal[EVENT_KINDS]  # type: ignore[valid-type]
 
 

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from peewee import IntegrityError, OperationalError, PeeweeException
+from playhouse.pool import MaxConnectionsExceeded
 
 from central.db import CentralDatabase
 from central.schemas import FieldError
@@ -92,18 +93,26 @@ def run_write(db: CentralDatabase, work: Callable[[], T], rows: int = 1) -> T:
 
 @contextmanager
 def guarded(db: CentralDatabase) -> Iterator[None]:
-    """Turn database failures into StoreUnavailable (a 503), never a 500."""
+    """Turn database failures into StoreUnavailable (a 503), never a 500; and
+    give a PostgreSQL connection back to the pool when the work is done."""
+    db.last_used = time.monotonic()
     try:
         yield
     except (Rejected, TransitionError, LookupError):
         raise
     except IntegrityError as error:
         raise Rejected(409, "the request conflicts with data already stored") from error
+    except MaxConnectionsExceeded as error:
+        raise StoreUnavailable(
+            "every database connection of this instance is busy; try again"
+        ) from error
     except (OperationalError, PeeweeException, OSError) as error:
         code = _pgcode(error)
         if code not in ("40P01", "40001"):
             db.recover()
         raise StoreUnavailable("the central database is not answering") from error
+    finally:
+        db.release()
 
 
 def run_read(db: CentralDatabase, work: Callable[[], T]) -> T:
@@ -118,7 +127,3 @@ def invalid(field: str, message: str, detail: str = "") -> Rejected:
         detail or f"{field}: {message}",
         [FieldError(field=field, message=message)],
     )
-
-
-def ping(db: CentralDatabase) -> None:
-    run_read(db, lambda: db.rows("SELECT 1"))

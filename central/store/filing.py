@@ -11,7 +11,7 @@ from typing import Any
 
 from central.db import CentralDatabase
 from central.schemas import TicketSnapshot
-from central.store.base import now_local, run_write
+from central.store.base import StoreUnavailable, now_local, run_write
 from central.store.rows import (
     CENTRAL_ORIGIN,
     TICKET_COLUMNS,
@@ -23,6 +23,7 @@ from central.store.rows import (
 from kiosk.catalog import OTHER_ITEM, Catalog, load_catalog
 
 TOKEN_BYTES = 16  # 128-bit tracking tokens, as on the station
+MOST_SKIPPED = 1000  # W numbers a station may have taken on one day
 
 
 @dataclass(frozen=True)
@@ -49,15 +50,20 @@ def file_request(
     moment = now_local()
     ticket_uuid = str(uuid_module.uuid4())
 
-    def work() -> dict[str, Any]:
+    day = moment.strftime("%Y-%m-%d")
+
+    def next_number() -> str:
         serial = db.rows(
             "INSERT INTO counter (station, day, value) VALUES (?, ?, 1) "
             "ON CONFLICT (station, day) DO UPDATE SET value = counter.value + 1 "
             "RETURNING value",
-            (request.station, moment.strftime("%Y-%m-%d")),
+            (request.station, day),
         )[0][0]
-        snapshot = {
-            "ticket_no": f"{request.station}-{moment:%y%m%d}-W{int(serial):03d}",
+        return f"{request.station}-{moment:%y%m%d}-W{int(serial):03d}"
+
+    def snapshot_for(ticket_no: str) -> dict[str, Any]:
+        return {
+            "ticket_no": ticket_no,
             "queue_no": "",
             "station": request.station,
             "category": category.code,
@@ -72,6 +78,8 @@ def file_request(
             "token": secrets.token_urlsafe(TOKEN_BYTES),
             "language": request.language,
         }
+
+    def inserted(snapshot: dict[str, Any]) -> bool:
         values = list(
             ticket_values(
                 ticket_uuid,
@@ -81,11 +89,23 @@ def file_request(
             )
         )
         values[-2:] = [request.lat, request.lon]
-        db.execute(
-            f"INSERT INTO ticket ({TICKET_COLUMNS}) "
-            f"VALUES {placeholders(TICKET_WIDTH)}",
-            values,
+        return bool(
+            db.rows(
+                f"INSERT INTO ticket ({TICKET_COLUMNS}) "
+                f"VALUES {placeholders(TICKET_WIDTH)} "
+                "ON CONFLICT (ticket_no) DO NOTHING RETURNING uuid",
+                values,
+            )
         )
+
+    def work() -> dict[str, Any]:
+        # A W number a station took for a ticket of its own is skipped.
+        for _ in range(MOST_SKIPPED + 1):
+            snapshot = snapshot_for(next_number())
+            if inserted(snapshot):
+                break
+        else:
+            raise StoreUnavailable("no free Open311 ticket number; try again")
         insert_events(
             db,
             [

@@ -14,6 +14,8 @@ CURSOR_PREFIX = "c1"
 
 
 CURSOR = re.compile(rf"^{CURSOR_PREFIX}\.([0-9]{{1,19}})\.([0-9]{{1,19}})$")
+# For the API's description: a cursor, or empty for the start.
+CURSOR_PATTERN = rf"^({CURSOR_PREFIX}\.[0-9]{{1,19}}\.[0-9]{{1,19}})?$"
 LARGEST_ID = 2**63 - 1  # a signed 64-bit integer, in both databases
 START = (0, 0)  # the cursor of an answer with no events, before any was handed out
 

@@ -114,7 +114,7 @@ def test_a_filed_request_belongs_to_the_station_and_reaches_it(
     assert (
         arrived["payload"]["contact_mobile"] == SECRET_MOBILE
     )  # the owner may call back
-    assert arrived["payload"]["contact_name"] == "王 秀英"
+    assert arrived["payload"]["contact_name"] == "王秀英"
     with central.client("DTJ7") as client:
         theirs = client.get("/api/v1/events", params={"limit": 500}).json()["events"]
     assert number not in [e["ticket_no"] for e in theirs]

@@ -1,0 +1,129 @@
+"""Rate limits on what anyone may ask of the central: Open311 filings per key
+and per address, public reads (Open311 GETs, the tracking page) per address.
+
+Token buckets in this process (each instance counts its own). A request over
+its limit answers 429 with ``Retry-After``. Station pushes and pulls are not
+limited here (their key is their limit), and public reads also share a few
+database threads of their own, so a flood of them cannot take the threads
+pushes need.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections import OrderedDict
+
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from central.limits import Rates
+from central.open311 import too_many as open311_too_many
+
+OPEN311_PREFIX = "/open311/"
+TRACKING_PREFIX = "/t/"
+MOST_BUCKETS = 100_000  # the least recently used go first beyond this
+# Public reads running at once in this instance; more wait their turn.
+PUBLIC_READS_AT_ONCE = 4
+
+
+class Buckets:
+    """Token buckets by key: ``per_minute`` tokens a minute, as many at once."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+
+    def take(self, key: str, cost: float = 1.0) -> float:
+        """0 if ``key`` may go ahead now (its tokens are taken), else the
+        seconds until it may."""
+        now = time.monotonic()
+        rate = self.per_minute / 60.0
+        tokens, updated = self._buckets.pop(key, (float(self.per_minute), now))
+        tokens = min(float(self.per_minute), tokens + (now - updated) * rate)
+        cost = min(cost, float(self.per_minute))
+        wait = 0.0
+        if tokens >= cost:
+            tokens -= cost
+        else:
+            wait = (cost - tokens) / rate
+        self._buckets[key] = (tokens, now)
+        while len(self._buckets) > MOST_BUCKETS:
+            self._buckets.popitem(last=False)
+        return wait
+
+
+def _client(scope: Scope) -> str:
+    client = scope.get("client")
+    return str(client[0]) if client else "?"
+
+
+def _format(path: str) -> str:
+    return "xml" if path.endswith(".xml") else "json"
+
+
+def _page_cost(query: bytes) -> float:
+    """A read of up to 1000 requests costs more than one of a few."""
+    for part in query.split(b"&"):
+        name, _, value = part.partition(b"=")
+        if name == b"page_size" and value.isdigit() and len(value) <= 4:
+            return 1.0 + int(value) / 100
+    return 1.0 if b"service_request_id" in query else 11.0  # default page: 1000
+
+
+class Limiter:
+    """The buckets of one instance."""
+
+    def __init__(self, rates: Rates) -> None:
+        self.writes_by_key = Buckets(rates.open311_writes_per_minute)
+        self.writes_by_address = Buckets(rates.open311_writes_per_minute)
+        self.reads_by_address = Buckets(rates.public_reads_per_minute)
+
+
+class RateLimit:
+    """The ASGI middleware; see the module's docstring."""
+
+    def __init__(self, app: ASGIApp, limiter: Limiter) -> None:
+        self.app = app
+        self.writes_by_address = limiter.writes_by_address
+        self.reads_by_address = limiter.reads_by_address
+        self.public_reads = asyncio.Semaphore(PUBLIC_READS_AT_ONCE)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        public = path.startswith((OPEN311_PREFIX, TRACKING_PREFIX))
+        if not public:
+            await self.app(scope, receive, send)
+            return
+        address = _client(scope)
+        if scope["method"] == "POST":
+            wait = self.writes_by_address.take(address)
+        else:
+            wait = self.reads_by_address.take(
+                address, _page_cost(scope.get("query_string", b""))
+            )
+        if wait > 0:
+            await too_many(wait, path)(scope, receive, send)
+            return
+        if scope["method"] == "POST":
+            await self.app(scope, receive, send)
+            return
+        async with self.public_reads:
+            await self.app(scope, receive, send)
+
+
+def too_many(wait: float, path: str) -> Response:
+    """429 with Retry-After, in Open311's error form on Open311's paths."""
+    if path.startswith(OPEN311_PREFIX):
+        return open311_too_many(_format(path), wait)
+    seconds = max(1, math.ceil(wait))
+    text = f"too many requests; try again in {seconds} s"
+    return JSONResponse(
+        {"detail": text, "errors": []},
+        status_code=429,
+        headers={"Retry-After": str(seconds)},
+    )

@@ -1,0 +1,82 @@
+"""Public reads and Open311 filings are rate limited (429 with Retry-After);
+station pushes are not, and keep going while the public is refused."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.central.conftest import Server, new_ticket, run_cli, start_server
+
+READS = 5
+WRITES = 3
+
+
+@pytest.fixture(scope="module")
+def limited(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Server, str, str]]:
+    folder = tmp_path_factory.mktemp("rates")
+    db = str(folder / "central.db")
+    key = run_cli(db, "station", "add", "PHY3", "--name", "测试站").stdout.split()[-1]
+    open311 = run_cli(db, "open311-key", "add", "PHY3", "--name", "热线").stdout
+    server = start_server(
+        db,
+        folder,
+        "--public-reads-per-minute",
+        str(READS),
+        "--open311-writes-per-minute",
+        str(WRITES),
+    )
+    yield server, key, open311.split()[-1]
+    server.stop()
+    assert "Traceback" not in server.log(), server.log()
+
+
+def test_public_reads_beyond_the_rate_get_429_and_pushes_go_on(
+    limited: tuple[Server, str, str],
+) -> None:
+    server, key, _ = limited
+    with httpx.Client(base_url=server.base_url, timeout=30) as client:
+        statuses = [
+            client.get(
+                "/open311/v2/requests.json", params={"service_request_id": "PHY3-1"}
+            ).status_code
+            for _ in range(READS + 1)
+        ]
+        refused = client.get("/open311/v2/services.xml")
+        received, _ = new_ticket()
+        pushed = client.post(
+            "/api/v1/events",
+            json={"events": [received]},
+            headers={"Authorization": f"Bearer {key}"},
+        )
+    assert statuses == [200] * READS + [429]
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert refused.content.startswith(b"<?xml")
+    assert pushed.status_code == 200, pushed.text
+
+
+def test_open311_filings_beyond_the_rate_get_429(
+    limited: tuple[Server, str, str],
+) -> None:
+    server, _, open311_key = limited
+    form = {
+        "api_key": open311_key,
+        "service_code": "housing",
+        "address_string": "5号楼",
+        "description": "楼道灯坏了",
+    }
+    with httpx.Client(base_url=server.base_url, timeout=30) as client:
+        statuses = [
+            client.post("/open311/v2/requests.json", data=form).status_code
+            for _ in range(WRITES + 1)
+        ]
+        last = client.post("/open311/v2/requests.json", data=form)
+    assert statuses == [200] * WRITES + [429]
+    assert last.status_code == 429
+    assert last.json()[0]["code"] == 429
+    assert int(last.headers["Retry-After"]) >= 1
