@@ -238,11 +238,62 @@ class StaffSettings:
     )
 
 
+@dataclass(frozen=True)
+class ReportSettings:
+    """[reports]: the station's numbers (docs/reports.md)."""
+
+    response_hours: float = setting(
+        24.0,
+        "Response limit in hours for a category whose catalog entry has none.",
+        low=0.5,
+        high=720,
+        in_template=False,
+    )
+    weight_response: float = setting(
+        0.10,
+        "Weight of 响应率 in the composite score.",
+        low=0,
+        high=1,
+        in_template=False,
+    )
+    weight_resolution: float = setting(
+        0.45,
+        "Weight of 解决率 in the composite score.",
+        low=0,
+        high=1,
+        in_template=False,
+    )
+    weight_satisfaction: float = setting(
+        0.45,
+        "Weight of 满意率 in the composite score.",
+        low=0,
+        high=1,
+        in_template=False,
+    )
+    hotspot_count: int = setting(
+        3,
+        "Hot spot: this many tickets of one category at one building or grid.",
+        low=2,
+        high=100,
+        whole=True,
+        in_template=False,
+    )
+    hotspot_days: int = setting(
+        30,
+        "Hot spot: within this many days.",
+        low=1,
+        high=366,
+        whole=True,
+        in_template=False,
+    )
+
+
 SECTIONS: dict[str, type] = {
     "kiosk": KioskSettings,
     "central": CentralSettings,
     "printer": PrinterSettings,
     "staff": StaffSettings,
+    "reports": ReportSettings,
 }
 STATION_KEYS = ("code", "name", "name_en", "subdistrict", "subdistrict_en", "grids")
 GRID_KEYS = ("name", "name_en", "buildings")
@@ -268,6 +319,7 @@ class Settings:
     central: CentralSettings = field(default_factory=CentralSettings)
     printer: PrinterSettings = field(default_factory=PrinterSettings)
     staff: StaffSettings = field(default_factory=StaffSettings)
+    reports: ReportSettings = field(default_factory=ReportSettings)
     database_path: Path = field(default_factory=lambda: user_data_dir() / "kiosk.db")
     timezone: str = DEFAULT_TIMEZONE
     source: Path | None = None
@@ -432,6 +484,7 @@ class _Reader:
             central=self.central(raw),
             printer=PrinterSettings(**self.section(raw, "printer")),
             staff=StaffSettings(**self.section(raw, "staff")),
+            reports=ReportSettings(**self.section(raw, "reports")),
             database_path=self.database(raw),
             timezone=timezone,
             source=self.source,
@@ -603,6 +656,7 @@ def render_config(path: Path, code: str, name: str, central: str, api_key: str) 
     lines += _section_text("central", {"url": central, "api_key": api_key})
     lines += _section_text("printer", {})
     lines += _section_text("staff", {})
+    lines += _section_text("reports", {})
     lines += [
         "[database]",
         "# The station's SQLite file (relative paths are relative to this file).",
