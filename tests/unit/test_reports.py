@@ -1,0 +1,302 @@
+"""The station's numbers (docs/reports.md), each computed by hand on small
+fixed data sets."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from kiosk.catalog import load_catalog
+from kiosk.config import DEMO_STATION, ReportSettings
+from kiosk.reports import (
+    Rules,
+    all_facts,
+    figures,
+    month_period,
+    month_report,
+    read_call_back,
+)
+
+ZONE = ZoneInfo("Asia/Shanghai")
+AS_OF = datetime(2026, 12, 10, 12, 0, tzinfo=ZONE)
+RULES = Rules(load_catalog(), ReportSettings(), DEMO_STATION.grids)
+
+
+class Data:
+    """Tickets and events as plain rows, as either reader returns them."""
+
+    def __init__(self) -> None:
+        self.tickets: list[dict[str, Any]] = []
+        self.events: list[dict[str, Any]] = []
+
+    def ticket(
+        self,
+        name: str,
+        category: str,
+        created_at: str,
+        *,
+        building: str = "1号楼",
+        due_hours: float = 72,
+        actor: str = "kiosk:PHY3",
+    ) -> str:
+        created = datetime.fromisoformat(created_at)
+        self.tickets.append(
+            {
+                "uuid": name,
+                "ticket_no": f"PHY3-{name}",
+                "station": "PHY3",
+                "category": category,
+                "item": "other",
+                "building": building,
+                "unit": load_catalog().category(category).unit,
+                "created_at": created_at,
+                "due_at": (created + timedelta(hours=due_hours)).isoformat(),
+            }
+        )
+        self.event(name, "received", created_at, actor=actor)
+        return name
+
+    def event(
+        self, name: str, kind: str, at: str, actor: str = "staff:李娜", **payload: Any
+    ) -> None:
+        self.events.append(
+            {
+                "ticket_uuid": name,
+                "kind": kind,
+                "actor": actor,
+                "at": at,
+                "payload": json.dumps(payload, ensure_ascii=False),
+            }
+        )
+
+    def month(self, month: str = "2026-11") -> dict[str, Any]:
+        return month_report(self.tickets, self.events, month, ZONE, RULES, AS_OF)
+
+
+def november() -> Data:
+    """Housing's response limit is 4 h, sanitation's 24 h (assets/catalog.toml)."""
+    data = Data()
+    # A: answered in 1 h, checked in, resolved, 满意.
+    data.ticket("A", "housing", "2026-11-03T09:00:00+08:00")
+    data.event("A", "dispatched", "2026-11-03T10:00:00+08:00", unit="property")
+    data.event("A", "acknowledged", "2026-11-03T11:00:00+08:00", unit="property")
+    data.event("A", "resolved", "2026-11-04T09:00:00+08:00", text="修好")
+    data.event("A", "unit_rated", "2026-11-04T10:00:00+08:00", unit="property",
+               rating="satisfied")  # fmt: skip
+    data.event("A", "callback", "2026-11-05T09:00:00+08:00", rating="satisfied")
+    # B: answered after 6 h (late), reopened twice by 不满意, then 基本满意.
+    data.ticket("B", "housing", "2026-11-04T09:00:00+08:00")
+    data.event("B", "dispatched", "2026-11-04T15:00:00+08:00", unit="property")
+    for day, rating in (("06", "dissatisfied"), ("08", "dissatisfied"),
+                        ("10", "basically_satisfied")):  # fmt: skip
+        data.event("B", "resolved", f"2026-11-{day}T09:00:00+08:00", text="办结")
+        data.event("B", "callback", f"2026-11-{day}T10:00:00+08:00", rating=rating)
+        if rating == "dissatisfied":
+            data.event("B", "dispatched", f"2026-11-{day}T11:00:00+08:00",
+                       unit="property")  # fmt: skip
+    # C: withdrawn as a duplicate: counted, but not in the 三率.
+    data.ticket("C", "sanitation", "2026-11-05T09:00:00+08:00")
+    data.event("C", "withdrawn", "2026-11-05T09:30:00+08:00", reason="duplicate",
+               original="PHY3-A")  # fmt: skip
+    # D: the month's last second, never acted on: late by the report's time.
+    data.ticket("D", "sanitation", "2026-11-30T23:59:59+08:00")
+    # F: both answers recorded: satisfied, but not solved.
+    data.ticket("F", "housing", "2026-11-10T09:00:00+08:00")
+    data.event("F", "dispatched", "2026-11-10T11:00:00+08:00", unit="property")
+    data.event("F", "resolved", "2026-11-11T09:00:00+08:00", text="办结")
+    data.event("F", "callback", "2026-11-12T09:00:00+08:00", rating="satisfied",
+               solved=False)  # fmt: skip
+    # G: the resident could not be reached (无法回访).
+    data.ticket("G", "housing", "2026-11-12T09:00:00+08:00")
+    data.event("G", "dispatched", "2026-11-12T09:30:00+08:00", unit="property")
+    data.event("G", "resolved", "2026-11-13T09:00:00+08:00", text="办结")
+    data.event("G", "callback", "2026-11-14T09:00:00+08:00", outcome="unreachable")
+    # H: written in UTC, local midnight on 1 November: November's.
+    data.ticket("H", "sanitation", "2026-10-31T16:00:00+00:00")
+    data.event("H", "dispatched", "2026-11-01T08:00:00+08:00", unit="enforcement")
+    # I and J: one second either side of the month: not November's.
+    data.ticket("I", "sanitation", "2026-10-31T23:59:59+08:00")
+    data.ticket("J", "sanitation", "2026-12-01T00:00:00+08:00")
+    return data
+
+
+def test_the_month_is_local_midnight_to_local_midnight():
+    period = month_period("2026-11", ZONE)
+    assert period.start.isoformat() == "2026-11-01T00:00:00+08:00"
+    assert period.end.isoformat() == "2026-12-01T00:00:00+08:00"
+    for bad in ("2026-13", "2026-1", "26-11", "november"):
+        with pytest.raises(ValueError):
+            month_period(bad, ZONE)
+
+
+def test_the_three_rates_by_hand():
+    report = november().month()
+    counts = report["counts"]
+    # A B C D F G H: I is October's, J December's.
+    assert report["tickets"] == 7
+    assert counts["duplicates"] == 1
+    # In time: A (1 h), F (2 h), G (0.5 h), H (8 h of 24); late: B (6 h of 4),
+    # D (nothing by the report's time).
+    assert (counts["responded_in_time"], counts["responded_late"]) == (4, 2)
+    assert report["response_rate"] == round(4 / 6, 6)
+    # Reached: A (满意, solved), B (last: 基本满意, solved), F (满意, unsolved);
+    # G unreachable, apart.
+    assert counts["called_back"] == 3
+    assert counts["unreachable"] == 1
+    assert (counts["solved"], counts["unsolved"]) == (2, 1)
+    assert report["resolution_rate"] == round(2 / 3, 6)
+    assert (counts["satisfied"], counts["basically_satisfied"]) == (2, 1)
+    assert counts["dissatisfied"] == 0  # B's earlier 不满意 are not its last
+    assert report["satisfaction_rate"] == 1.0
+    assert (counts["reopened_tickets"], counts["reopenings"]) == (1, 2)
+    assert report["composite_score"] == round(
+        100 * (0.10 * 4 / 6 + 0.45 * 2 / 3 + 0.45 * 1.0), 2
+    )
+
+
+def test_counts_statuses_and_times_by_hand():
+    report = november().month()
+    counts = report["counts"]
+    assert counts["closed"] == 3  # A, B, F
+    assert counts["withdrawn"] == 1  # C
+    assert counts["open"] == 3  # D received, G resolved, H dispatched
+    assert counts["overdue"] == 2  # D and H past their 72 h; G is resolved
+    assert report["by_category"] == {"housing": 4, "sanitation": 3}
+    assert report["by_channel"] == {"kiosk": 7}
+    assert report["by_grid"] == {"第一网格（蒲黄榆桥东）": 7}
+    # Hours to the first dispatch: 0.5, 1, 2, 6, 8 (D none, C a duplicate).
+    assert report["hours"]["to_dispatch"] == {"count": 5, "median": 2.0, "p90": 8.0}
+    assert report["hours"]["to_check_in"] == {"count": 1, "median": 2.0, "p90": 2.0}
+
+
+def test_units_by_hand():
+    units = november().month()["units"]
+    # A, B three times, F, G.
+    assert units["property"]["dispatched"] == 6
+    assert units["property"]["checked_in_in_time"] == 1
+    assert units["property"]["resolved"] == 6
+    assert units["property"]["reopened"] == 2
+    assert units["property"]["ratings"]["satisfied"] == 1
+    assert units["enforcement"]["dispatched"] == 1
+    assert units["police"]["dispatched"] == 0
+
+
+def test_last_month_is_beside_this_one():
+    report = november().month()
+    assert report["previous"]["tickets"] == 1  # I
+    assert report["previous"]["period"]["label"] == "2026-10"
+
+
+def test_no_call_backs():
+    data = Data()
+    data.ticket("A", "sanitation", "2026-11-03T09:00:00+08:00")
+    data.event("A", "dispatched", "2026-11-03T10:00:00+08:00", unit="enforcement")
+    data.ticket("B", "sanitation", "2026-11-03T09:00:00+08:00")
+    data.event("B", "dispatched", "2026-11-05T10:00:00+08:00", unit="enforcement")
+    report = data.month()
+    assert report["response_rate"] == 0.5
+    assert report["resolution_rate"] is None
+    assert report["satisfaction_rate"] is None
+    assert report["counts"]["called_back"] == 0
+    # Only the response rate there is: the score is that rate.
+    assert report["composite_score"] == 50.0
+
+
+def test_an_empty_month_has_no_rates():
+    report = Data().month()
+    assert report["tickets"] == 0
+    assert report["response_rate"] is None
+    assert report["composite_score"] is None
+
+
+def test_a_ticket_within_its_limit_is_not_yet_counted():
+    data = Data()
+    data.ticket("A", "housing", "2026-12-10T10:00:00+08:00")
+    report = data.month("2026-12")
+    assert report["counts"]["response_pending"] == 1
+    assert report["response_rate"] is None
+
+
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        ({"rating": "satisfied"}, ("satisfied", True, False)),
+        ({"rating": "dissatisfied"}, ("dissatisfied", False, False)),
+        (
+            {"rating": "basically_satisfied", "solved": "未解决"},
+            ("basically_satisfied", False, False),
+        ),  # fmt: skip
+        ({"rating": "dissatisfied", "solved": True}, ("dissatisfied", True, False)),
+        ({"unreachable": True}, (None, None, True)),
+        ({"rating": "unreachable"}, (None, None, True)),
+        ({"outcome": "无法回访"}, (None, None, True)),
+    ],
+)
+def test_the_call_back_is_read_from_whichever_fields_it_has(payload, expected):
+    answer = read_call_back(payload)
+    assert (answer.rating, answer.solved, answer.unreachable) == expected
+
+
+def test_hot_spots_by_building_and_grid():
+    data = Data()
+    for day in ("01", "05", "09"):
+        data.ticket(f"A{day}", "sanitation", f"2026-11-{day}T09:00:00+08:00")
+    duplicate = data.ticket("D", "sanitation", "2026-11-09T09:10:00+08:00")
+    data.event(duplicate, "withdrawn", "2026-11-09T09:20:00+08:00", reason="duplicate")
+    for day in ("02", "03"):
+        data.ticket(f"B{day}", "sanitation", f"2026-11-{day}T09:00:00+08:00",
+                    building="2号楼")  # fmt: skip
+    data.ticket("X", "housing", "2026-11-02T09:00:00+08:00", building="2号楼")
+    spots = {
+        (spot["category"], spot["place"]): spot["count"]
+        for spot in data.month()["hotspots"]
+    }
+    # 1号楼: three (the duplicate left out); 2号楼 two; the grid holds both.
+    assert spots == {
+        ("sanitation", "第一网格（蒲黄榆桥东）"): 5,
+        ("sanitation", "1号楼"): 3,
+    }
+
+
+def test_the_hot_spot_window_is_thirty_days():
+    data = Data()
+    for day in ("2026-10-01", "2026-11-20", "2026-11-25"):
+        data.ticket(day, "sanitation", f"{day}T09:00:00+08:00", building="沿街商铺")
+    assert data.month()["hotspots"] == []
+
+
+def test_what_keeps_coming_back():
+    data = Data()
+    for month in ("09", "10", "11"):
+        for day in ("03", "13", "23"):
+            data.ticket(f"{month}{day}", "market", f"2026-{month}-{day}T09:00:00+08:00",
+                        building="沿街商铺")  # fmt: skip
+    recurring = [
+        (spot["place"], spot["months"])
+        for spot in data.month()["recurring"]
+        if spot["place_kind"] == "building"
+    ]
+    assert recurring == [("沿街商铺", ["2026-09", "2026-10", "2026-11"])]
+
+
+def test_the_same_rows_in_any_order_give_the_same_figures():
+    data = november()
+    forward = figures(
+        all_facts(data.tickets, data.events, RULES, AS_OF),
+        month_period("2026-11", ZONE),
+        AS_OF,
+        RULES,
+    )
+    backward = figures(
+        all_facts(data.tickets[::-1], data.events[::-1], RULES, AS_OF),
+        month_period("2026-11", ZONE),
+        AS_OF,
+        RULES,
+    )
+    assert {k: v for k, v in forward.items() if not k.startswith("by_")} == {
+        k: v for k, v in backward.items() if not k.startswith("by_")
+    }
