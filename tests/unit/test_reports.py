@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from kiosk import cli, desk
 from kiosk.catalog import load_catalog
 from kiosk.config import DEMO_STATION, ReportSettings
 from kiosk.reports import (
@@ -20,6 +21,7 @@ from kiosk.reports import (
     month_report,
     read_call_back,
 )
+from tests.helpers import issue
 
 ZONE = ZoneInfo("Asia/Shanghai")
 AS_OF = datetime(2026, 12, 10, 12, 0, tzinfo=ZONE)
@@ -300,3 +302,103 @@ def test_the_same_rows_in_any_order_give_the_same_figures():
     assert {k: v for k, v in forward.items() if not k.startswith("by_")} == {
         k: v for k, v in backward.items() if not k.startswith("by_")
     }
+
+
+# -- the station's database and `kiosk report` -----------------------------------
+
+
+@pytest.fixture
+def config(settings, tmp_path, monkeypatch):
+    path = tmp_path / "kiosk.toml"
+    path.write_text(f'[database]\npath = "{settings.database_path}"\n')
+    monkeypatch.setenv("KIOSK_CONFIG", str(path))
+    return path
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+@pytest.fixture
+def desk_month(settings, head):
+    """Through the front desk's own actions: a ticket answered in 1 h and
+    rated 满意; one answered in 6 h, reopened twice, then 基本满意; one
+    withdrawn as its duplicate; one at the month's last second."""
+    first = issue(settings, at=at("2026-11-03T09:00:00+08:00")).ticket_no
+    desk.dispatch(
+        settings, head, first, "property", now=at("2026-11-03T10:00:00+08:00")
+    )
+    desk.resolve(settings, head, first, "修好", now=at("2026-11-04T09:00:00+08:00"))
+    desk.call_back(settings, head, first, "satisfied", now=at("2026-11-05T09:00+08:00"))
+    second = issue(settings, at=at("2026-11-04T09:00:00+08:00")).ticket_no
+    desk.dispatch(settings, head, second, "property", now=at("2026-11-04T15:00+08:00"))
+    for day, rating in (("06", "dissatisfied"), ("08", "dissatisfied"),
+                        ("10", "basically_satisfied")):  # fmt: skip
+        desk.resolve(
+            settings, head, second, "办结", now=at(f"2026-11-{day}T09:00+08:00")
+        )
+        desk.call_back(
+            settings, head, second, rating, now=at(f"2026-11-{day}T10:00+08:00")
+        )
+    copy = issue(settings, at=at("2026-11-04T09:10:00+08:00")).ticket_no
+    desk.withdraw(settings, head, copy, "duplicate", original_no=second,
+                  now=at("2026-11-04T09:20:00+08:00"))  # fmt: skip
+    issue(settings, "sanitation", "rubbish", at=at("2026-11-30T23:59:59+08:00"))
+    issue(settings, "sanitation", "rubbish", at=at("2026-12-01T00:00:00+08:00"))
+    return first, second
+
+
+def test_kiosk_report_month_json(config, desk_month, capsys):
+    code, out, err = run(
+        capsys, "report", "month", "2026-11", "--json",
+        "--as-of", "2026-12-10T12:00:00+08:00",
+    )  # fmt: skip
+    assert (code, err) == (0, "")
+    report = json.loads(out)
+    assert report["station"] == "PHY3"
+    assert report["tickets"] == 4
+    assert report["counts"]["duplicates"] == 1
+    # In time: the first (1 h of 4); late: the second (6 h), the last (none).
+    assert report["response_rate"] == round(1 / 3, 6)
+    assert (report["counts"]["called_back"], report["counts"]["solved"]) == (2, 2)
+    assert report["resolution_rate"] == 1.0
+    assert report["satisfaction_rate"] == 1.0
+    assert report["counts"]["reopenings"] == 2
+    # 不满意 reopens without a new dispatch: two dispatches, four 办结.
+    assert report["units"]["property"]["dispatched"] == 2
+    assert report["units"]["property"]["resolved"] == 4
+
+
+def test_kiosk_report_text_csv_units_and_hotspots(config, desk_month, capsys, tmp_path):
+    code, out, _ = run(capsys, "report", "month", "2026-11", "--as-of",
+                       "2026-12-10T12:00:00+08:00")  # fmt: skip
+    assert code == 0
+    assert "响应率\t33.3%\t(1/3)" in out
+    assert "满意率\t100.0%\t(2/2)" in out
+    target = tmp_path / "month.csv"
+    assert run(capsys, "report", "month", "2026-11", "--csv", str(target))[0] == 0
+    rows = target.read_text(encoding="utf-8-sig").splitlines()
+    assert rows[0] == "figure,value" and "tickets,4" in rows
+    code, out, _ = run(capsys, "report", "units", "2026-11", "--json")
+    assert json.loads(out)["units"]["property"]["resolved"] == 4
+    code, out, _ = run(capsys, "report", "units", "2026-11")
+    assert "物业公司\t2\t" in out
+    code, out, _ = run(capsys, "report", "hotspots", "2026-11", "--json")
+    spots = json.loads(out)["hotspots"]
+    # Three at 五巷3号楼, the duplicate left out: two, not a hot spot; the grid
+    # holds the same two.
+    assert spots == []
+
+
+def test_kiosk_report_refuses_a_bad_month_in_words(config, station_db, capsys):
+    for argv in (("report", "month", "2026-13"), ("report", "month", "11/2026"),
+                 ("report", "units", "--as-of", "yesterday")):  # fmt: skip
+        code, out, err = run(capsys, *argv)
+        assert code == 2 and out == ""
+        assert err.startswith("kiosk: ") and "Traceback" not in err
