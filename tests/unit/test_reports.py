@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from kiosk import cli, desk
+from kiosk import cli
 from kiosk.catalog import load_catalog
 from kiosk.config import DEMO_STATION, ReportSettings
 from kiosk.reports import (
@@ -21,7 +21,7 @@ from kiosk.reports import (
     month_report,
     read_call_back,
 )
-from tests.helpers import issue
+from tests.helpers import fill_desk_month
 
 ZONE = ZoneInfo("Asia/Shanghai")
 AS_OF = datetime(2026, 12, 10, 12, 0, tzinfo=ZONE)
@@ -321,37 +321,9 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text)
-
-
 @pytest.fixture
 def desk_month(settings, head):
-    """Through the front desk's own actions: a ticket answered in 1 h and
-    rated 满意; one answered in 6 h, reopened twice, then 基本满意; one
-    withdrawn as its duplicate; one at the month's last second."""
-    first = issue(settings, at=at("2026-11-03T09:00:00+08:00")).ticket_no
-    desk.dispatch(
-        settings, head, first, "property", now=at("2026-11-03T10:00:00+08:00")
-    )
-    desk.resolve(settings, head, first, "修好", now=at("2026-11-04T09:00:00+08:00"))
-    desk.call_back(settings, head, first, "satisfied", now=at("2026-11-05T09:00+08:00"))
-    second = issue(settings, at=at("2026-11-04T09:00:00+08:00")).ticket_no
-    desk.dispatch(settings, head, second, "property", now=at("2026-11-04T15:00+08:00"))
-    for day, rating in (("06", "dissatisfied"), ("08", "dissatisfied"),
-                        ("10", "basically_satisfied")):  # fmt: skip
-        desk.resolve(
-            settings, head, second, "办结", now=at(f"2026-11-{day}T09:00+08:00")
-        )
-        desk.call_back(
-            settings, head, second, rating, now=at(f"2026-11-{day}T10:00+08:00")
-        )
-    copy = issue(settings, at=at("2026-11-04T09:10:00+08:00")).ticket_no
-    desk.withdraw(settings, head, copy, "duplicate", original_no=second,
-                  now=at("2026-11-04T09:20:00+08:00"))  # fmt: skip
-    issue(settings, "sanitation", "rubbish", at=at("2026-11-30T23:59:59+08:00"))
-    issue(settings, "sanitation", "rubbish", at=at("2026-12-01T00:00:00+08:00"))
-    return first, second
+    return fill_desk_month(settings, head)
 
 
 def test_kiosk_report_month_json(config, desk_month, capsys):
