@@ -86,6 +86,11 @@ def previous_month(month: str) -> str:
     return f"{year - 1:04d}-12" if number == 1 else f"{year:04d}-{number - 1:02d}"
 
 
+def next_month(month: str) -> str:
+    year, number = (int(part) for part in month.split("-"))
+    return f"{year + 1:04d}-01" if number == 12 else f"{year:04d}-{number + 1:02d}"
+
+
 def month_of(moment: datetime, zone: ZoneInfo) -> str:
     local = moment.astimezone(zone)
     return f"{local.year:04d}-{local.month:02d}"
@@ -630,10 +635,12 @@ def all_facts(
     by_ticket: dict[str, list[Row]] = defaultdict(list)
     for event in events:
         by_ticket[str(event["ticket_uuid"])].append(event)
-    return [
+    every = (
         ticket_facts(ticket, by_ticket.get(str(ticket["uuid"]), []), rules, as_of)
         for ticket in tickets
-    ]
+    )
+    # A ticket received after ``as_of`` did not exist yet.
+    return [facts for facts in every if facts.received_at <= as_of]
 
 
 def month_report(

@@ -321,6 +321,15 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
+LATER = "2026-12-10T12:00:00+08:00"
+
+
+def test_a_ticket_received_after_as_of_does_not_count_yet(config, desk_month, capsys):
+    code, out, _ = run(capsys, "report", "month", "2026-11", "--json",
+                       "--as-of", "2026-11-30T23:59:58+08:00")  # fmt: skip
+    assert json.loads(out)["tickets"] == 3
+
+
 @pytest.fixture
 def desk_month(settings, head):
     return fill_desk_month(settings, head)
@@ -354,7 +363,12 @@ def test_kiosk_report_text_csv_units_and_hotspots(config, desk_month, capsys, tm
     assert "响应率\t33.3%\t(1/3)" in out
     assert "满意率\t100.0%\t(2/2)" in out
     target = tmp_path / "month.csv"
-    assert run(capsys, "report", "month", "2026-11", "--csv", str(target))[0] == 0
+    assert (
+        run(
+            capsys, "report", "month", "2026-11", "--csv", str(target), "--as-of", LATER
+        )[0]
+        == 0
+    )
     rows = target.read_text(encoding="utf-8-sig").splitlines()
     assert rows[0] == "figure,value" and "tickets,4" in rows
     code, out, _ = run(capsys, "report", "units", "2026-11", "--json")
