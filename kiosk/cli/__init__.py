@@ -43,6 +43,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kiosk.cli.sync",
     "kiosk.cli.demo",
     "kiosk.cli.report",
+    "kiosk.cli.plan",
 )
 
 

@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from kiosk import cli
+from kiosk import cli, desk
 from kiosk.catalog import load_catalog
 from kiosk.config import DEMO_STATION, ReportSettings
+from kiosk.plan import plan_of_ticket
 from kiosk.reports import (
     Rules,
     all_facts,
@@ -21,7 +22,7 @@ from kiosk.reports import (
     month_report,
     read_call_back,
 )
-from tests.helpers import fill_desk_month
+from tests.helpers import at, fill_desk_month, issue
 
 ZONE = ZoneInfo("Asia/Shanghai")
 AS_OF = datetime(2026, 12, 10, 12, 0, tzinfo=ZONE)
@@ -388,3 +389,82 @@ def test_kiosk_report_refuses_a_bad_month_in_words(config, station_db, capsys):
         code, out, err = run(capsys, *argv)
         assert code == 2 and out == ""
         assert err.startswith("kiosk: ") and "Traceback" not in err
+
+
+# -- the monthly plan ----------------------------------------------------------
+
+
+@pytest.fixture
+def hot_month(settings, head):
+    """Three sanitation tickets at 1号楼 in November: one hot spot by building
+    (first) and one by grid."""
+    numbers = [
+        issue(settings, "sanitation", "rubbish", "", "1号楼",
+              at=at(f"2026-11-{day}T08:00:00+08:00")).ticket_no
+        for day in ("20", "21", "22")
+    ]  # fmt: skip
+    desk.dispatch(settings, head, numbers[0], "enforcement",
+                  now=at("2026-11-20T09:00:00+08:00"))  # fmt: skip
+    desk.resolve(settings, head, numbers[0], "清运完毕",
+                 now=at("2026-11-20T12:00:00+08:00"))  # fmt: skip
+    desk.call_back(settings, head, numbers[0], "satisfied",
+                   now=at("2026-11-21T12:00:00+08:00"))  # fmt: skip
+    return numbers
+
+
+def test_a_plan_item_from_a_hot_spot(config, hot_month, capsys):
+    code, out, err = run(capsys, "plan", "add", "2026-11", "--hotspot", "1",
+                         "--target", "2026-12-15")  # fmt: skip
+    assert (code, err) == (0, "")
+    assert "（3 张工单）" in out
+    code, out, _ = run(capsys, "plan", "list", "2026-11", "--json")
+    (item,) = json.loads(out)["items"]
+    assert item["title"] == "1号楼 环境卫生集中治理"
+    assert item["unit"] == "enforcement"  # the category's unit
+    assert item["tickets"] == sorted(hot_month)
+    assert item["tickets_finished"] == 1  # the one closed after its call-back
+    assert item["source"] == "hotspot:sanitation:building:1号楼"
+    assert item["status"] == "open"
+    assert plan_of_ticket(hot_month[1]) == [(item["id"], "2026-11", item["title"])]
+    assert run(capsys, "plan", "set", str(item["id"]), "--status", "done",
+               "--result", "加装垃圾桶，清运改为每日两次")[0] == 0  # fmt: skip
+    # December's page shows what came of November's.
+    code, out, _ = run(capsys, "plan", "list", "2026-12")
+    assert "2026-11 计划完成情况" in out
+    assert "已完成 · 工单 1/3 办结 · 结果：加装垃圾桶，清运改为每日两次" in out
+
+
+def test_a_plan_item_of_the_heads_own_and_its_refusals(config, hot_month, capsys):
+    code, out, _ = run(capsys, "plan", "add", "2026-11", "楼门样板间改造",
+                       "--unit", "property", "--ticket", hot_month[2])  # fmt: skip
+    assert code == 0
+    code, out, _ = run(capsys, "plan", "link", "1", hot_month[0], hot_month[2])
+    assert code == 0
+    code, out, _ = run(capsys, "plan", "list", "2026-11", "--json")
+    assert json.loads(out)["items"][0]["tickets"] == sorted(hot_month[::2])
+    for argv, words in (
+        (("plan", "add", "2026-11", "x", "--unit", "nobody"), "未知单位"),
+        (("plan", "add", "2026-11", "  ", "--unit", "property"), "标题"),
+        (
+            ("plan", "add", "2026-11", "x", "--unit", "property", "--target", "12/15"),
+            "YYYY-MM-DD",
+        ),  # fmt: skip
+        (
+            (
+                "plan",
+                "add",
+                "2026-11",
+                "x",
+                "--unit",
+                "property",
+                "--ticket",
+                "PHY3-000000-000",
+            ),
+            "没有工单",
+        ),  # fmt: skip
+        (("plan", "add", "2026-11", "--hotspot", "9"), "没有第 9 个热点"),
+        (("plan", "set", "99", "--status", "done"), "没有计划事项 99"),
+        (("plan", "list", "2026-13"), "不是月份"),
+    ):
+        code, out, err = run(capsys, *argv)
+        assert code != 0 and words in err and "Traceback" not in err, argv
