@@ -14,6 +14,8 @@ from typing import Any
 from kiosk.catalog import load_catalog
 from kiosk.cli.errors import CommandError
 from kiosk.config import Settings
+from kiosk.plan import plan_page
+from kiosk.report_files import write_month_xlsx
 from kiosk.reports import month_of, month_period, parse_time, station_month
 
 RATES = ("response_rate", "resolution_rate", "satisfaction_rate")
@@ -45,6 +47,12 @@ def register(commands: Any) -> None:
         output.add_argument(
             "--csv", metavar="FILE", help="write a CSV file ('-': stdout)"
         )
+        if name == "month":
+            output.add_argument(
+                "--xlsx",
+                metavar="FILE",
+                help="write the month's report and plan as an XLSX workbook",
+            )
         parser.add_argument(
             "--as-of",
             metavar="TIME",
@@ -112,6 +120,14 @@ def command_month(args: argparse.Namespace, settings: Settings) -> int:
         _emit(args, report)
         return 0
     counts = report["counts"]
+    if args.xlsx:
+        plan = plan_page(report["period"]["label"], settings.zone)
+        try:
+            write_month_xlsx(report, plan, load_catalog(), Path(args.xlsx))
+        except OSError as error:
+            raise CommandError(f"cannot write {args.xlsx}: {error.strerror}") from None
+        print(f"wrote {args.xlsx}")
+        return 0
     if args.csv:
         rows: list[list[Any]] = [[name, report[name]] for name in ("tickets", *RATES)]
         rows.append(["composite_score", report["composite_score"]])

@@ -468,3 +468,33 @@ def test_a_plan_item_of_the_heads_own_and_its_refusals(config, hot_month, capsys
     ):
         code, out, err = run(capsys, *argv)
         assert code != 0 and words in err and "Traceback" not in err, argv
+
+
+def test_the_month_as_an_xlsx_workbook(config, hot_month, capsys, tmp_path):
+    from openpyxl import load_workbook  # the one test that reads a workbook
+
+    assert run(capsys, "plan", "add", "2026-11", "--hotspot", "1")[0] == 0
+    target = tmp_path / "报表.xlsx"
+    code, out, err = run(capsys, "report", "month", "2026-11", "--xlsx",
+                         str(target), "--as-of", LATER)  # fmt: skip
+    assert (code, err) == (0, "")
+    book = load_workbook(target)
+    assert book.sheetnames == ["三率", "类别", "单位", "热点", "计划"]
+    rates = [list(row) for row in book["三率"].iter_rows(values_only=True)]
+    assert rates[0][0] == "PHY3 2026-11 报表"
+    # Three tickets: one answered in 1 h; two never (late by 10 December).
+    assert rates[2] == ["响应率", round(1 / 3, 6), 1, 3, None]
+    assert rates[4] == ["满意率", 1.0, 1, 1, None]
+    assert ["环境卫生", 3] in [
+        list(r) for r in book["类别"].iter_rows(values_only=True)
+    ]
+    plan_rows = list(book["计划"].iter_rows(values_only=True))
+    assert plan_rows[1][2:6] == (
+        "1号楼 环境卫生集中治理",
+        "综合行政执法队",
+        None,  # no target date: an empty cell
+        "未开始",
+    )
+    code, _, err = run(capsys, "report", "month", "2026-11", "--xlsx",
+                       str(tmp_path / "no" / "such" / "x.xlsx"))  # fmt: skip
+    assert code == 1 and "cannot write" in err and "Traceback" not in err
