@@ -19,11 +19,11 @@ from kiosk.config import DEFAULT_TIMEZONE, ReportSettings
 from kiosk.reports import (
     EVENT_FIELDS,
     TICKET_FIELDS,
-    Period,
+    ReadWindow,
     Rules,
     all_facts,
+    event_query,
     figures,
-    local_bounds,
     month_period,
     month_report,
     previous_month,
@@ -38,11 +38,11 @@ Rows = list[dict[str, Any]]
 
 
 def read_central(
-    db: CentralDatabase, period: Period
+    db: CentralDatabase, window: ReadWindow
 ) -> tuple[Rows, Rows, list[tuple[str, str]]]:
-    """Every station's tickets received around ``period`` and their events,
-    as the same plain rows the station reads, and the registered stations."""
-    low, high = local_bounds(period)
+    """Every station's tickets and events for ``window``, as the same plain
+    rows the station reads, and the registered stations."""
+    low, high, recent = window.bounds()
     with db.read():
         tickets = [
             dict(zip(TICKET_FIELDS, row, strict=True))
@@ -54,12 +54,7 @@ def read_central(
         ]
         events = [
             dict(zip(EVENT_FIELDS, row, strict=True))
-            for row in db.rows(
-                "SELECT e.ticket_uuid, e.kind, e.actor, e.at, e.payload "
-                "FROM event e JOIN ticket t ON t.uuid = e.ticket_uuid "
-                "WHERE t.created_at >= ? AND t.created_at < ? ORDER BY e.id",
-                (low, high),
-            )
+            for row in db.rows(event_query("event"), (low, high, recent))
         ]
         stations = [
             (str(code), str(name))

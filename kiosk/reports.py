@@ -46,6 +46,9 @@ SOLVED_WORDS = frozenset({"solved", "yes", "解决", "已解决"})
 UNSOLVED_WORDS = frozenset({"unsolved", "no", "未解决"})
 UNREACHABLE_WORDS = frozenset({"unreachable", "无法回访", "no_answer"})
 CHANNELS = ("kiosk", "open311", "staff", "other")
+# The event kinds whose payload a figure reads; the others' (the received
+# event's whole ticket, notes) are neither read from the database nor parsed.
+PAYLOAD_KINDS = ("dispatched", "acknowledged", "withdrawn", "callback", "unit_rated")
 # Open and still to be resolved: what can be overdue (a resolved ticket
 # waiting for its call-back is not).
 IN_HAND = frozenset({RECEIVED, DISPATCHED, ACKNOWLEDGED, ESCALATED})
@@ -125,6 +128,8 @@ class CallBack:
 
 
 def payload_of(event: Row) -> dict[str, Any]:
+    if event["kind"] not in PAYLOAD_KINDS:
+        return {}  # nothing in it that a figure reads (a note's text, say)
     payload = event.get("payload")
     if isinstance(payload, str):
         try:
@@ -679,16 +684,48 @@ def month_report(
     return report
 
 
-def read_window(month: str, zone: ZoneInfo, months_back: int = 6) -> Period:
-    """The tickets a month's report reads: the month and ``months_back`` - 1
-    months before it (last month's 三率 and what recurs)."""
+@dataclass(frozen=True)
+class ReadWindow:
+    """What a month's report reads: the tickets received in ``tickets`` (the
+    month and five before it, for what recurs) and, for those received
+    since ``events_from`` (last month and this), all their events; for the
+    older ones only their receipt and withdrawal (a duplicate is left out of
+    the hot spots)."""
+
+    tickets: Period
+    events_from: datetime
+
+    def bounds(self) -> tuple[str, str, str]:
+        """``created_at`` bounds, a day wider on each side (``local_bounds``)."""
+        low, high = local_bounds(self.tickets)
+        return low, high, (self.events_from - timedelta(days=1)).isoformat()
+
+
+def read_window(month: str, zone: ZoneInfo, months_back: int = 6) -> ReadWindow:
     first = month
     for _ in range(months_back - 1):
         first = previous_month(first)
-    return Period(
-        month_period(first, zone).start,
-        month_period(month, zone).end,
-        f"{first}..{month}",
+    return ReadWindow(
+        Period(
+            month_period(first, zone).start,
+            month_period(month, zone).end,
+            f"{first}..{month}",
+        ),
+        month_period(previous_month(month), zone).start,
+    )
+
+
+def event_query(event_table: str) -> str:
+    """The events a report reads, with ``ReadWindow.bounds()`` as parameters;
+    the same SQL at the station (ticket_event) and the central (event)."""
+    kinds = ", ".join(f"'{kind}'" for kind in PAYLOAD_KINDS)
+    return (
+        "SELECT e.ticket_uuid, e.kind, e.actor, e.at, "
+        f"CASE WHEN e.kind IN ({kinds}) THEN e.payload ELSE '{{}}' END "
+        f"FROM {event_table} e JOIN ticket t ON t.uuid = e.ticket_uuid "
+        "WHERE t.created_at >= ? AND t.created_at < ? "
+        "AND (t.created_at >= ? OR e.kind IN ('received', 'withdrawn')) "
+        "ORDER BY e.id"
     )
 
 
@@ -717,10 +754,12 @@ TICKET_FIELDS = (
 EVENT_FIELDS = ("ticket_uuid", "kind", "actor", "at", "payload")
 
 
-def read_station(period: Period) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The station database's tickets received around ``period`` and their
-    events, as plain rows (the database is open: db.open_database)."""
-    low, high = local_bounds(period)
+def read_station(
+    window: ReadWindow,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The station database's tickets and events for ``window``, as plain
+    rows (the database is open: db.open_database)."""
+    low, high, recent = window.bounds()
     with database.atomic():
         tickets = [
             dict(zip(TICKET_FIELDS, row, strict=True))
@@ -733,10 +772,7 @@ def read_station(period: Period) -> tuple[list[dict[str, Any]], list[dict[str, A
         events = [
             dict(zip(EVENT_FIELDS, row, strict=True))
             for row in database.execute_sql(
-                "SELECT e.ticket_uuid, e.kind, e.actor, e.at, e.payload "
-                "FROM ticket_event e JOIN ticket t ON t.uuid = e.ticket_uuid "
-                "WHERE t.created_at >= ? AND t.created_at < ? ORDER BY e.id",
-                (low, high),
+                event_query("ticket_event"), (low, high, recent)
             )
         ]
     return tickets, events

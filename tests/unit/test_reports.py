@@ -498,3 +498,22 @@ def test_the_month_as_an_xlsx_workbook(config, hot_month, capsys, tmp_path):
     code, _, err = run(capsys, "report", "month", "2026-11", "--xlsx",
                        str(tmp_path / "no" / "such" / "x.xlsx"))  # fmt: skip
     assert code == 1 and "cannot write" in err and "Traceback" not in err
+
+
+def test_what_recurs_leaves_out_an_older_months_duplicate(
+    config, settings, head, capsys
+):
+    """September is read without its events but its withdrawals: two tickets
+    and a duplicate there are not a hot spot."""
+    numbers = []
+    for month in ("09", "10", "11"):
+        for day in ("03", "13", "23"):
+            moment = at(f"2026-{month}-{day}T09:00:00+08:00")
+            ticket = issue(settings, "sanitation", "rubbish", "", "沿街商铺", at=moment)
+            numbers.append(ticket.ticket_no)
+    desk.withdraw(settings, head, numbers[2], "duplicate", original_no=numbers[1],
+                  now=at("2026-09-23T10:00:00+08:00"))  # fmt: skip
+    code, out, _ = run(capsys, "report", "hotspots", "2026-11", "--json",
+                       "--as-of", LATER)  # fmt: skip
+    recurring = {spot["place"]: spot["months"] for spot in json.loads(out)["recurring"]}
+    assert recurring["沿街商铺"] == ["2026-10", "2026-11"]
