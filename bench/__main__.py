@@ -1,4 +1,4 @@
-"""``python -m bench startup|issue|memory|all [--runs N] [--tickets N]``."""
+"""``python -m bench startup|issue|memory|all|...|report [--runs N] [--tickets N]``."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
             "central",
             "sync",
             "staff",
+            "report",
         ),
     )
     parser.add_argument(
@@ -129,6 +130,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench import staff
 
         staff.run()
+    if args.which == "report":
+        from bench import report
+
+        report.run()
     note(f"{args.which}: done in {time.perf_counter() - started:.0f} s")
     return 0
 
