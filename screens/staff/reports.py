@@ -1,5 +1,5 @@
 """报表: the month's 三率 against last month, counts by category and unit as
-bar charts drawn in text, and the hot spots (the station head's view)."""
+bar charts drawn in text, the hot spots and the plan (the station head's view)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from kiosk.plan import PLAN_STATUS_NAMES, plan_page
 from kiosk.reports import month_of, next_month, previous_month, station_month
 from screens.staff.messages import LoadFailed
 from screens.staff.widgets import StaffHeader
@@ -86,6 +87,7 @@ class ReportsScreen(Screen[None]):
     ReportsScreen #reports-charts { height: auto; }
     ReportsScreen #reports-charts Static { width: 1fr; height: auto; }
     ReportsScreen #reports-hotspots { height: auto; margin: 1 0; }
+    ReportsScreen #reports-plan { height: auto; }
     """
     BINDINGS = [
         Binding("escape", "back", "返回", id="reports-back"),
@@ -109,6 +111,7 @@ class ReportsScreen(Screen[None]):
                 yield Static(id="reports-categories")
                 yield Static(id="reports-units")
             yield Static(id="reports-hotspots")
+            yield Static(id="reports-plan")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -127,6 +130,7 @@ class ReportsScreen(Screen[None]):
     def load(self, month: str) -> None:
         app = self.staff_app
         report = station_month(app.settings, app.catalog, month, app.now())
+        report["plan"] = plan_page(month, app.settings.zone)
         self.post_message(ReportLoaded(report))
 
     @on(ReportLoaded)
@@ -159,6 +163,32 @@ class ReportsScreen(Screen[None]):
         self.query_one("#reports-hotspots", Static).update(
             self.hotspots_text(report, names)
         )
+        self.query_one("#reports-plan", Static).update(self.plan_text(report["plan"]))
+
+    def plan_text(self, plan: dict[str, Any]) -> Text:
+        """The month's plan items and last month's, with their progress."""
+        units = self.staff_app.catalog.units
+        text = Text()
+        for heading, key in (
+            (f"{plan['month']} 月度重点治理计划", "items"),
+            (f"{plan['previous_month']} 计划完成情况", "previous"),
+        ):
+            text.append(f"{heading}\n", style="bold")
+            if not plan[key]:
+                text.append("暂无（kiosk plan add）\n", style="dim")
+            for item in plan[key]:
+                unit = units.get(item["unit"])
+                status = PLAN_STATUS_NAMES.get(item["status"], item["status"])
+                # Titles and results are typed by people: plain Text.
+                text.append(f"#{item['id']} {item['title']} · ")
+                text.append(
+                    f"{unit.name if unit else item['unit']} · {status} · "
+                    f"工单 {item['tickets_finished']}/{len(item['tickets'])} 办结"
+                )
+                if item["result"]:
+                    text.append(f" · {item['result']}", style="dim")
+                text.append("\n")
+        return text
 
     def rates_text(self, report: dict[str, Any]) -> Text:
         counts = report["counts"]

@@ -10,12 +10,14 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Input
 
-from kiosk import desk
+from kiosk import desk, plan
+from kiosk.catalog import load_catalog
 from screens.staff.board import BoardScreen
 from screens.staff.login import LoginScreen
 from screens.staff.reports import ReportsScreen, bar, bar_chart
 from tests.helpers import (
     HEAD_PIN,
+    HOSTILE_MARKUP,
     STAFF_PIN,
     at,
     fill_desk_month,
@@ -42,6 +44,11 @@ def report_data(settings, head):
         ).ticket_no  # fmt: skip
     desk.dispatch(settings, head, number, "enforcement",
                   now=at("2026-11-22T10:00:00+08:00"))  # fmt: skip
+    plan.add_item(
+        "2026-11", "1号楼垃圾清运 " + HOSTILE_MARKUP, "enforcement",
+        catalog=load_catalog(), zone=settings.zone, actor="staff:wang",
+        now=at("2026-11-23T09:00:00+08:00"), tickets=[number],
+    )  # fmt: skip
     october = issue(settings, at=at("2026-10-15T09:00:00+08:00")).ticket_no
     desk.dispatch(settings, head, october, "property",
                   now=at("2026-10-15T10:00:00+08:00"))  # fmt: skip
@@ -78,6 +85,11 @@ async def test_the_head_sees_the_month_against_last_month(make_staff_app, report
         assert "满意率   100.0%  (2/2)" in text
         assert "重复撤销 1" in text
         assert "环境卫生 · 楼栋 1号楼 · 3 件" in text
+        # The plan item, its title shown as typed, never as markup.
+        assert (
+            f"#1 1号楼垃圾清运 {HOSTILE_MARKUP} · 综合行政执法队 · 未开始 · "
+            "工单 0/1 办结" in text
+        )
         categories = str(app.screen.query_one("#reports-categories").render())
         assert "环境卫生" in categories and "█" * 24 + " 3" in categories
         await pilot.press("left_square_bracket")
