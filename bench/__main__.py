@@ -1,4 +1,4 @@
-"""``python -m bench startup|issue|memory|all|input [--runs N] [--tickets N]``."""
+"""``python -m bench WHICH [--runs N] [--tickets N]``: see --help for WHICH."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
             "sync",
             "staff",
             "input",
+            "report",
         ),
     )
     parser.add_argument(
@@ -134,6 +135,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench import input as writing_input
 
         writing_input.run()
+    if args.which == "report":
+        from bench import report
+
+        report.run()
     note(f"{args.which}: done in {time.perf_counter() - started:.0f} s")
     return 0
 

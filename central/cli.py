@@ -8,13 +8,16 @@ import ipaddress
 import json
 import os
 import sys
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlparse
+from zoneinfo import ZoneInfo
 
 from central.db import DEFAULT_POOL, CentralDatabase, DatabaseError, parse_target
 from central.intake import MOST_PROCESSES as MOST_INTAKE_PROCESSES
 from central.intake import default_processes
 from central.limits import MAX_CONNECTIONS, READ_TIMEOUT, Limits, Rates
+from central.reports import subdistrict_month
 from central.schemas import DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY
 from central.store.audit import entries as audit_entries
 from central.store.base import Rejected, StoreUnavailable
@@ -32,6 +35,9 @@ from central.store.stations import (
     set_station_disabled,
     stats,
 )
+from kiosk.catalog import load_catalog
+from kiosk.config import DEFAULT_TIMEZONE
+from kiosk.reports import month_period, parse_time
 from kiosk.states import RATINGS, WITHDRAW_REASONS, TransitionError
 
 DB_ENV = "KIOSK_CENTRAL_DB"
@@ -204,6 +210,20 @@ def build_parser() -> argparse.ArgumentParser:
     _database_option(counting)
     counting.add_argument("--json", action="store_true")
 
+    report = commands.add_parser("report", help="the stations' numbers (三率)")
+    report_commands = report.add_subparsers(dest="report_command", required=True)
+    month = report_commands.add_parser(
+        "month", help="every station's month, the subdistrict's and a ranking"
+    )
+    _database_option(month)
+    month.add_argument("month", help="YYYY-MM, in Asia/Shanghai")
+    month.add_argument("--json", action="store_true")
+    month.add_argument(
+        "--as-of",
+        metavar="TIME",
+        help="count events up to this ISO time (default: now)",
+    )
+
     ticket = commands.add_parser("ticket", help="act on a ticket centrally")
     ticket_commands = ticket.add_subparsers(dest="ticket_command", required=True)
     update = ticket_commands.add_parser(
@@ -306,6 +326,8 @@ def _run(args: argparse.Namespace, db: CentralDatabase) -> int:
             return 0
         if args.command == "ticket":
             return _update(args, db)
+        if args.command == "report":
+            return _report(args, db)
     except Rejected as error:
         return _fail(error.detail)
     except StoreUnavailable as error:
@@ -334,6 +356,45 @@ def _open311_key(args: argparse.Namespace, db: CentralDatabase) -> int:
         key = rotate_open311_key(db, args.key_id, args.actor)
         print(f"Open311 key {args.key_id}: a new key; the old one no longer works:")
         print(key)
+    return 0
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{100 * value:.1f}%"
+
+
+def _report(args: argparse.Namespace, db: CentralDatabase) -> int:
+    zone = ZoneInfo(DEFAULT_TIMEZONE)
+    try:
+        as_of = parse_time(args.as_of) if args.as_of else datetime.now(zone)
+    except ValueError:
+        return _fail(
+            f"--as-of {args.as_of!r}: give an ISO time with its offset, "
+            "e.g. 2026-12-01T00:00:00+08:00"
+        )
+    try:
+        month_period(args.month, zone)
+    except ValueError:
+        return _fail(f"{args.month!r} is not a month; give it as YYYY-MM")
+    report = subdistrict_month(db, load_catalog(), args.month, as_of)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False))
+        return 0
+    whole = report["subdistrict"]
+    print(f"{report['period']['label']}: {whole['tickets']} 件")
+    print("排名\t站点\t综合得分\t响应率\t解决率\t满意率\t件数")
+    rows = [("", "街道合计", whole)] + [
+        (str(entry["rank"]), entry["station"], report["stations"][entry["station"]])
+        for entry in report["ranking"]
+    ]
+    for rank, name, figures in rows:
+        score = figures["composite_score"]
+        print(
+            f"{rank}\t{name}\t{'—' if score is None else f'{score:.2f}'}\t"
+            f"{_percent(figures['response_rate'])}\t"
+            f"{_percent(figures['resolution_rate'])}\t"
+            f"{_percent(figures['satisfaction_rate'])}\t{figures['tickets']}"
+        )
     return 0
 
 

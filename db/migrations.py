@@ -209,6 +209,31 @@ MIGRATIONS: Sequence[Sequence[str]] = (
         "CREATE INDEX outbox_unsent ON outbox (id) WHERE sent_at IS NULL",
         "DROP INDEX outbox_pending",
     ),
+    # The monthly governance plan (月度重点治理计划, kiosk/plan.py): its items
+    # and the tickets behind each. IF NOT EXISTS: safe whichever place this
+    # step takes among steps merged from other branches.
+    (
+        """CREATE TABLE IF NOT EXISTS plan_item (
+            id INTEGER PRIMARY KEY,
+            month TEXT NOT NULL,
+            title TEXT NOT NULL,
+            unit TEXT NOT NULL,
+            target_date TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL DEFAULT 'open',
+            result TEXT NOT NULL DEFAULT '',
+            source TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX IF NOT EXISTS plan_item_month ON plan_item (month, id)",
+        """CREATE TABLE IF NOT EXISTS plan_ticket (
+            plan_item INTEGER NOT NULL REFERENCES plan_item (id),
+            ticket_uuid TEXT NOT NULL REFERENCES ticket (uuid),
+            PRIMARY KEY (plan_item, ticket_uuid)
+        )""",
+        "CREATE INDEX IF NOT EXISTS plan_ticket_ticket ON plan_ticket (ticket_uuid)",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -281,6 +281,56 @@ class BackupSettings:
 
 
 @dataclass(frozen=True)
+class ReportSettings:
+    """[reports]: the station's numbers (docs/reports.md)."""
+
+    response_hours: float = setting(
+        24.0,
+        "Response limit in hours for a category whose catalog entry has none.",
+        low=0.5,
+        high=720,
+        in_template=False,
+    )
+    weight_response: float = setting(
+        0.10,
+        "Weight of 响应率 in the composite score.",
+        low=0,
+        high=1,
+        in_template=False,
+    )
+    weight_resolution: float = setting(
+        0.45,
+        "Weight of 解决率 in the composite score.",
+        low=0,
+        high=1,
+        in_template=False,
+    )
+    weight_satisfaction: float = setting(
+        0.45,
+        "Weight of 满意率 in the composite score.",
+        low=0,
+        high=1,
+        in_template=False,
+    )
+    hotspot_count: int = setting(
+        3,
+        "Hot spot: this many tickets of one category at one building or grid.",
+        low=2,
+        high=100,
+        whole=True,
+        in_template=False,
+    )
+    hotspot_days: int = setting(
+        30,
+        "Hot spot: within this many days.",
+        low=1,
+        high=366,
+        whole=True,
+        in_template=False,
+    )
+
+
+@dataclass(frozen=True)
 class PrivacySettings:
     """[privacy]: how long residents' contact details are kept."""
 
@@ -318,6 +368,7 @@ SECTIONS: dict[str, type] = {
     "backup": BackupSettings,
     "privacy": PrivacySettings,
     "disk": DiskSettings,
+    "reports": ReportSettings,
 }
 STATION_KEYS = ("code", "name", "name_en", "subdistrict", "subdistrict_en", "grids")
 GRID_KEYS = ("name", "name_en", "buildings")
@@ -346,6 +397,7 @@ class Settings:
     backup: BackupSettings = field(default_factory=BackupSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     disk: DiskSettings = field(default_factory=DiskSettings)
+    reports: ReportSettings = field(default_factory=ReportSettings)
     database_path: Path = field(default_factory=lambda: user_data_dir() / "kiosk.db")
     timezone: str = DEFAULT_TIMEZONE
     source: Path | None = None
@@ -513,6 +565,7 @@ class _Reader:
             backup=BackupSettings(**self.section(raw, "backup")),
             privacy=PrivacySettings(**self.section(raw, "privacy")),
             disk=DiskSettings(**self.section(raw, "disk")),
+            reports=ReportSettings(**self.section(raw, "reports")),
             database_path=self.database(raw),
             timezone=timezone,
             source=self.source,
@@ -687,6 +740,7 @@ def render_config(path: Path, code: str, name: str, central: str, api_key: str) 
     lines += _section_text("backup", {})
     lines += _section_text("privacy", {})
     lines += _section_text("disk", {})
+    lines += _section_text("reports", {})
     lines += [
         "[database]",
         "# The station's SQLite file (relative paths are relative to this file).",

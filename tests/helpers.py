@@ -17,6 +17,8 @@ from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Static
 
+from kiosk import desk
+from kiosk.accounts import StaffSession
 from kiosk.config import Settings
 from kiosk.tickets import IssuedTicket, TicketDraft, issue_ticket
 from screens.widgets.writing_pad import KeyRow
@@ -166,3 +168,35 @@ def with_printer(settings: Settings, target: str, **changes: Any) -> Settings:
         settings.printer, target=target, timeout=1.0, **changes
     )
     return dataclasses.replace(settings, printer=printer)
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def fill_desk_month(settings: Settings, head: StaffSession) -> tuple[str, str]:
+    """Through the front desk's own actions: a ticket answered in 1 h and
+    rated 满意; one answered in 6 h, reopened twice, then 基本满意; one
+    withdrawn as its duplicate; one at the month's last second."""
+    first = issue(settings, at=at("2026-11-03T09:00:00+08:00")).ticket_no
+    desk.dispatch(
+        settings, head, first, "property", now=at("2026-11-03T10:00:00+08:00")
+    )
+    desk.resolve(settings, head, first, "修好", now=at("2026-11-04T09:00:00+08:00"))
+    desk.call_back(settings, head, first, "satisfied", now=at("2026-11-05T09:00+08:00"))
+    second = issue(settings, at=at("2026-11-04T09:00:00+08:00")).ticket_no
+    desk.dispatch(settings, head, second, "property", now=at("2026-11-04T15:00+08:00"))
+    for day, rating in (("06", "dissatisfied"), ("08", "dissatisfied"),
+                        ("10", "basically_satisfied")):  # fmt: skip
+        desk.resolve(
+            settings, head, second, "办结", now=at(f"2026-11-{day}T09:00+08:00")
+        )
+        desk.call_back(
+            settings, head, second, rating, now=at(f"2026-11-{day}T10:00+08:00")
+        )
+    copy = issue(settings, at=at("2026-11-04T09:10:00+08:00")).ticket_no
+    desk.withdraw(settings, head, copy, "duplicate", original_no=second,
+                  now=at("2026-11-04T09:20:00+08:00"))  # fmt: skip
+    issue(settings, "sanitation", "rubbish", at=at("2026-11-30T23:59:59+08:00"))
+    issue(settings, "sanitation", "rubbish", at=at("2026-12-01T00:00:00+08:00"))
+    return first, second

@@ -45,6 +45,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kiosk.cli.backup",
     "kiosk.cli.privacy",
     "kiosk.cli.ledger",
+    "kiosk.cli.report",
+    "kiosk.cli.plan",
 )
 
 

@@ -20,6 +20,7 @@ from screens.staff.board import BoardScreen
 from screens.staff.commands import StaffCommands
 from screens.staff.login import LoginScreen, UnlockScreen
 from screens.staff.messages import LoadFailed, ServingLoaded
+from screens.staff.reports import ReportsScreen
 from screens.staff.widgets import StaffHeader
 from screens.workers import database_worker
 
@@ -35,6 +36,7 @@ class StaffApp(App[None]):
         # A priority binding: it locks from every screen, form and the palette.
         Binding("ctrl+l", "lock", "锁屏", id="lock", priority=True),
         Binding("ctrl+q", "quit", "退出", id="quit", show=False),
+        Binding("B", "reports", "报表", id="reports", tooltip="站长查看本月报表"),
     ]
     CSS = """
     Screen { background: $background; }
@@ -106,7 +108,17 @@ class StaffApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "lock":
             return not self.locked
+        if action == "reports":  # the head's only
+            head = bool(self.session and self.session.is_head)
+            return (
+                not self.locked and head and not isinstance(self.screen, ReportsScreen)
+            )
         return True
+
+    def action_reports(self) -> None:
+        """The month's numbers (the station head's)."""
+        if self.check_action("reports", ()):
+            self.push_screen(ReportsScreen())
 
     def action_lock(self) -> None:
         """Lock the terminal now (the next person logs in)."""

@@ -34,7 +34,7 @@ def test_healthz_answers_while_every_request_thread_waits(tmp_path: Path) -> Non
     blocker.execute("BEGIN IMMEDIATE")  # every push now waits for the writer lock
 
     def push(_: int) -> int:
-        received, _ = new_ticket()
+        received, _uuid = new_ticket()
         with httpx.Client(base_url=server.base_url, timeout=60) as client:
             answer = client.post(
                 "/api/v1/events",

@@ -1,0 +1,128 @@
+"""The month's report and plan as an XLSX workbook, the format offices pass
+on: one sheet each for the 三率, categories, units, hot spots and the plan."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from kiosk.catalog import Catalog
+from kiosk.plan import PLAN_STATUS_NAMES
+
+RATE_ROWS = (
+    ("response_rate", "响应率", "responded_in_time", "response_base"),
+    ("resolution_rate", "解决率", "solved", "called_back"),
+    ("satisfaction_rate", "满意率", None, "called_back"),
+)
+
+
+def _category_name(catalog: Catalog, code: str) -> str:
+    try:
+        return catalog.category(code).name
+    except KeyError:
+        return code
+
+
+def write_month_xlsx(
+    report: dict[str, Any], plan: dict[str, Any], catalog: Catalog, path: Path
+) -> None:
+    """Write the workbook to ``path`` (OSError if it cannot be written)."""
+    # Imported here: only this export needs openpyxl, never the kiosk's start.
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    bold = Font(bold=True)
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "三率"
+    counts = report["counts"]
+    previous = report["previous"]
+    sheet.append([f"{report.get('station', '')} {report['period']['label']} 报表"])
+    sheet.append(["指标", "本月", "分子", "分母", "上月"])
+    for name, label, part_key, whole_key in RATE_ROWS:
+        part = (
+            counts[part_key]
+            if part_key
+            else counts["satisfied"] + counts["basically_satisfied"]
+        )
+        sheet.append([label, report[name], part, counts[whole_key], previous[name]])
+    sheet.append(["综合得分", report["composite_score"], None, None,
+                  previous["composite_score"]])  # fmt: skip
+    sheet.append(["受理件数", report["tickets"], None, None, previous["tickets"]])
+    for label, key in (
+        ("无法回访", "unreachable"),
+        ("重复撤销", "duplicates"),
+        ("在办", "open"),
+        ("超期", "overdue"),
+        ("已回访结案", "closed"),
+        ("不满意重办", "reopenings"),
+    ):
+        sheet.append([label, counts[key]])
+    for row in range(3, 6):
+        for column in ("B", "E"):
+            sheet[f"{column}{row}"].number_format = "0.0%"
+
+    categories = book.create_sheet("类别")
+    categories.append(["类别", "件数"])
+    for code, count in report["by_category"].items():
+        categories.append([_category_name(catalog, code), count])
+
+    units = book.create_sheet("单位")
+    units.append(["单位", "派单", "报到", "按时报到", "办结", "不满意重办",
+                  "满意", "基本满意", "不满意"])  # fmt: skip
+    for code, entry in report["units"].items():
+        unit = catalog.units.get(code)
+        ratings = entry["ratings"]
+        units.append(
+            [
+                unit.name if unit else code,
+                entry["dispatched"],
+                entry["checked_in"],
+                entry["checked_in_in_time"],
+                entry["resolved"],
+                entry["reopened"],
+                ratings["satisfied"],
+                ratings["basically_satisfied"],
+                ratings["dissatisfied"],
+            ]
+        )
+
+    spots = book.create_sheet("热点")
+    spots.append(["类型", "类别", "地点", "件数", "月份", "工单"])
+    for kind, entries in (("热点", report["hotspots"]),
+                          ("反复出现", report["recurring"])):  # fmt: skip
+        for spot in entries:
+            spots.append(
+                [
+                    kind,
+                    _category_name(catalog, spot["category"]),
+                    spot["place"],
+                    spot["count"],
+                    "、".join(spot["months"]),
+                    " ".join(spot["tickets"]),
+                ]
+            )
+
+    items = book.create_sheet("计划")
+    items.append(["月份", "编号", "事项", "责任单位", "目标日期", "状态",
+                  "工单办结", "工单数", "结果"])  # fmt: skip
+    for entry in [*plan["items"], *plan["previous"]]:
+        unit = catalog.units.get(entry["unit"])
+        items.append(
+            [
+                entry["month"],
+                entry["id"],
+                entry["title"],
+                unit.name if unit else entry["unit"],
+                entry["target_date"],
+                PLAN_STATUS_NAMES.get(entry["status"], entry["status"]),
+                entry["tickets_finished"],
+                len(entry["tickets"]),
+                entry["result"],
+            ]
+        )
+    for worksheet in book.worksheets:
+        for cell in worksheet[1 if worksheet is not sheet else 2]:
+            cell.font = bold
+    book.save(path)

@@ -1,0 +1,795 @@
+"""The station's numbers: counts, 三率, units and hot spots (docs/reports.md).
+
+One code path. The figures are computed from plain rows, a ticket as a dict
+(``uuid``, ``ticket_no``, ``station``, ``category``, ``item``, ``building``,
+``unit``, ``created_at``, ``due_at``) and an event as a dict (``ticket_uuid``,
+``kind``, ``actor``, ``at``, ``payload``), so the station (``read_station``
+here) and the central (central/reports.py) each fetch their own rows and run
+the same functions: a station's figures at the central equal its own.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from db import database
+from kiosk.catalog import Catalog
+from kiosk.config import Grid, ReportSettings, Settings
+from kiosk.states import (
+    ACKNOWLEDGED,
+    CLOSED,
+    DISPATCHED,
+    ESCALATED,
+    OPEN,
+    RECEIVED,
+    RESOLVED,
+    WITHDRAWN,
+    TransitionError,
+    next_status,
+)
+
+Row = Mapping[str, Any]
+
+# What counts as a ticket's first action (响应): the front desk's first move.
+FIRST_ACTION_KINDS = frozenset({"dispatched", "resolved", "escalated", "withdrawn"})
+SATISFIED = frozenset({"satisfied", "basically_satisfied"})
+# The call-back's answers as the front desk may record them (kiosk/desk.py):
+# ``solved`` (true/false, or these words) and ``reachable`` / ``unreachable``.
+SOLVED_WORDS = frozenset({"solved", "yes", "解决", "已解决"})
+UNSOLVED_WORDS = frozenset({"unsolved", "no", "未解决"})
+UNREACHABLE_WORDS = frozenset({"unreachable", "无法回访", "no_answer"})
+CHANNELS = ("kiosk", "open311", "staff", "other")
+# The event kinds whose payload a figure reads; the others' (the received
+# event's whole ticket, notes) are neither read from the database nor parsed.
+PAYLOAD_KINDS = ("dispatched", "acknowledged", "withdrawn", "callback", "unit_rated")
+# Open and still to be resolved: what can be overdue (a resolved ticket
+# waiting for its call-back is not).
+IN_HAND = frozenset({RECEIVED, DISPATCHED, ACKNOWLEDGED, ESCALATED})
+
+
+# -- periods ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    """[start, end) in the station's time zone; ``label`` names it."""
+
+    start: datetime
+    end: datetime
+    label: str
+
+
+def month_period(month: str, zone: ZoneInfo) -> Period:
+    """``YYYY-MM`` from local midnight on the 1st to local midnight on the 1st
+    of the next month. Raises ValueError for anything else."""
+    year_text, _, month_text = month.partition("-")
+    if len(year_text) != 4 or len(month_text) != 2:
+        raise ValueError(f"{month!r} is not a month as YYYY-MM")
+    year, number = int(year_text), int(month_text)
+    if not 1 <= number <= 12 or year < 2000:
+        raise ValueError(f"{month!r} is not a month as YYYY-MM")
+    start = datetime(year, number, 1, tzinfo=zone)
+    following = (
+        datetime(year + 1, 1, 1, tzinfo=zone)
+        if number == 12
+        else datetime(year, number + 1, 1, tzinfo=zone)
+    )
+    return Period(start, following, f"{year:04d}-{number:02d}")
+
+
+def previous_month(month: str) -> str:
+    year, number = (int(part) for part in month.split("-"))
+    return f"{year - 1:04d}-12" if number == 1 else f"{year:04d}-{number - 1:02d}"
+
+
+def next_month(month: str) -> str:
+    year, number = (int(part) for part in month.split("-"))
+    return f"{year + 1:04d}-01" if number == 12 else f"{year:04d}-{number + 1:02d}"
+
+
+def month_of(moment: datetime, zone: ZoneInfo) -> str:
+    local = moment.astimezone(zone)
+    return f"{local.year:04d}-{local.month:02d}"
+
+
+def days_period(end: datetime, days: int, zone: ZoneInfo) -> Period:
+    """The ``days`` whole local days ending with the day of ``end``."""
+    local = end.astimezone(zone)
+    stop = datetime(local.year, local.month, local.day, tzinfo=zone) + timedelta(1)
+    start = stop - timedelta(days=days)
+    return Period(start, stop, f"{start.date()}..{(stop - timedelta(1)).date()}")
+
+
+def parse_time(text: str) -> datetime:
+    """An ISO 8601 time with its offset (how both databases keep times)."""
+    moment = datetime.fromisoformat(str(text))
+    if moment.tzinfo is None:
+        raise ValueError(f"time without an offset: {text!r}")
+    return moment
+
+
+# -- one ticket's facts ----------------------------------------------------------
+
+
+@dataclass
+class CallBack:
+    """A ticket's last call-back."""
+
+    rating: str | None  # satisfied / basically_satisfied / dissatisfied
+    solved: bool | None
+    unreachable: bool
+
+
+def payload_of(event: Row) -> dict[str, Any]:
+    if event["kind"] not in PAYLOAD_KINDS:
+        return {}  # nothing in it that a figure reads (a note's text, say)
+    payload = event.get("payload")
+    if isinstance(payload, str):
+        try:
+            payload = json.loads(payload)
+        except ValueError:
+            return {}
+    return payload if isinstance(payload, dict) else {}
+
+
+def read_call_back(payload: Mapping[str, Any]) -> CallBack:
+    """Both answers of a call-back, from whichever fields it carries.
+
+    ``solved`` is read when recorded (true/false or 解决/未解决); a call-back
+    recorded before the desk asked both answers has only a rating, and then
+    满意/基本满意 count as solved and 不满意 as not solved. A resident who
+    could not be reached (``unreachable``, or an outcome or rating saying
+    so) is counted apart, never as satisfied.
+    """
+    rating = payload.get("rating")
+    outcome = payload.get("outcome")
+    unreachable = (
+        payload.get("unreachable") is True
+        or payload.get("reachable") is False
+        or rating in UNREACHABLE_WORDS
+        or outcome in UNREACHABLE_WORDS
+    )
+    if unreachable:
+        return CallBack(None, None, True)
+    rating_text = rating if isinstance(rating, str) else None
+    solved_raw = payload.get("solved")
+    solved: bool | None
+    if isinstance(solved_raw, bool):
+        solved = solved_raw
+    elif solved_raw in SOLVED_WORDS:
+        solved = True
+    elif solved_raw in UNSOLVED_WORDS:
+        solved = False
+    elif rating_text is not None:
+        solved = rating_text in SATISFIED
+    else:
+        solved = None
+    return CallBack(rating_text, solved, False)
+
+
+def channel_of(actor: str) -> str:
+    head = str(actor).partition(":")[0]
+    return head if head in CHANNELS else "other"
+
+
+@dataclass
+class Facts:
+    """What the figures need to know about one ticket, from its events."""
+
+    uuid: str
+    ticket_no: str
+    station: str
+    category: str
+    item: str
+    building: str
+    grid: str
+    unit: str
+    channel: str
+    received_at: datetime
+    due_at: datetime | None
+    status: str
+    response_limit: timedelta
+    withdraw_reason: str | None = None
+    first_action_at: datetime | None = None
+    first_dispatch_at: datetime | None = None
+    first_check_in_at: datetime | None = None
+    resolved_at: datetime | None = None
+    call_back: CallBack | None = None
+    reopened: int = 0
+    dispatches: list[tuple[str, datetime]] = field(default_factory=list)
+    check_ins: list[tuple[str, datetime]] = field(default_factory=list)
+    resolutions: list[str] = field(default_factory=list)
+    reopen_units: list[str] = field(default_factory=list)
+    unit_ratings: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def duplicate(self) -> bool:
+        return self.status == WITHDRAWN and self.withdraw_reason == "duplicate"
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What the figures depend on besides the data."""
+
+    catalog: Catalog
+    settings: ReportSettings = field(default_factory=ReportSettings)
+    grids: tuple[Grid, ...] = ()
+
+    def response_limit(self, category: str) -> timedelta:
+        try:
+            hours = float(self.catalog.category(category).response_hours)
+        except KeyError:
+            hours = self.settings.response_hours
+        return timedelta(hours=hours if hours > 0 else self.settings.response_hours)
+
+    def grid_of(self, building: str) -> str:
+        for grid in self.grids:
+            if building in grid.buildings or building == grid.name:
+                return grid.name
+        return ""
+
+
+def ticket_facts(
+    ticket: Row, events: Sequence[Row], rules: Rules, as_of: datetime
+) -> Facts:
+    """Fold a ticket's events (those at or before ``as_of``) into its facts."""
+    received_at = parse_time(ticket["created_at"])
+    due_text = ticket.get("due_at")
+    ordered = sorted(
+        ((parse_time(event["at"]), index, event) for index, event in enumerate(events)),
+        key=lambda entry: (entry[0], entry[1]),
+    )
+    first_actor = next(
+        (event["actor"] for _, _, event in ordered if event["kind"] == "received"),
+        "",
+    )
+    facts = Facts(
+        uuid=str(ticket["uuid"]),
+        ticket_no=str(ticket["ticket_no"]),
+        station=str(ticket.get("station", "")),
+        category=str(ticket["category"]),
+        item=str(ticket.get("item", "")),
+        building=str(ticket.get("building", "") or ""),
+        grid=rules.grid_of(str(ticket.get("building", "") or "")),
+        unit=str(ticket.get("unit", "")),
+        channel=channel_of(first_actor),
+        received_at=received_at,
+        due_at=parse_time(due_text) if due_text else None,
+        status="received",
+        response_limit=rules.response_limit(str(ticket["category"])),
+    )
+    status: str | None = None
+    unit = facts.unit
+    for moment, _, event in ordered:
+        if moment > as_of:
+            break
+        kind = str(event["kind"])
+        payload = payload_of(event)
+        try:
+            status = next_status(status, kind, payload)
+        except TransitionError:
+            # An event the rules refuse changes nothing (kiosk.states.
+            # derive_status skips it the same way), except that a call-back
+            # that reached nobody (无法回访) still counts as one, whatever
+            # the state machine makes of it.
+            if not (
+                kind == "callback"
+                and status == RESOLVED
+                and read_call_back(payload).unreachable
+            ):
+                continue
+        if kind in FIRST_ACTION_KINDS and facts.first_action_at is None:
+            facts.first_action_at = moment
+        if kind == "dispatched":
+            unit = str(payload.get("unit") or unit)
+            facts.dispatches.append((unit, moment))
+            if facts.first_dispatch_at is None:
+                facts.first_dispatch_at = moment
+        elif kind == "acknowledged":
+            facts.check_ins.append((str(payload.get("unit") or unit), moment))
+            if facts.first_check_in_at is None:
+                facts.first_check_in_at = moment
+        elif kind == "resolved":
+            facts.resolved_at = moment
+            facts.resolutions.append(unit)
+        elif kind == "withdrawn":
+            facts.withdraw_reason = str(payload.get("reason", ""))
+        elif kind == "callback":
+            answer = read_call_back(payload)
+            facts.call_back = answer
+            if answer.rating == "dissatisfied":
+                facts.reopened += 1
+                facts.reopen_units.append(unit)
+        elif kind == "unit_rated":
+            facts.unit_ratings.append(
+                (str(payload.get("unit", "")), str(payload.get("rating", "")))
+            )
+    facts.status = status or "received"
+    facts.unit = unit
+    return facts
+
+
+# -- the figures -----------------------------------------------------------------
+
+
+def rate(part: int, whole: int) -> float | None:
+    """A fraction from 0 to 1, or None when there is nothing to divide."""
+    return round(part / whole, 6) if whole else None
+
+
+def percentile(values: Sequence[float], share: float) -> float | None:
+    """Nearest-rank percentile (``share`` from 0 to 1) of ``values``."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(share * len(ordered)))
+    return round(ordered[rank - 1], 3)
+
+
+def _hours(later: datetime | None, earlier: datetime) -> float | None:
+    return None if later is None else (later - earlier).total_seconds() / 3600
+
+
+def _duration(values: Iterable[float | None]) -> dict[str, Any]:
+    present = [value for value in values if value is not None]
+    return {
+        "count": len(present),
+        "median": percentile(present, 0.5),
+        "p90": percentile(present, 0.9),
+    }
+
+
+def composite(
+    rates: Mapping[str, float | None], settings: ReportSettings
+) -> float | None:
+    """The weighted mean of the rates there are, from 0 to 100."""
+    weights = {
+        "response_rate": settings.weight_response,
+        "resolution_rate": settings.weight_resolution,
+        "satisfaction_rate": settings.weight_satisfaction,
+    }
+    total = 0.0
+    weight_sum = 0.0
+    for name, weight in weights.items():
+        value = rates.get(name)
+        if value is not None and weight > 0:
+            total += weight * value
+            weight_sum += weight
+    return round(100 * total / weight_sum, 2) if weight_sum else None
+
+
+def _sorted_counts(counter: Counter[str]) -> dict[str, int]:
+    return dict(sorted(counter.items(), key=lambda entry: (-entry[1], entry[0])))
+
+
+def in_period(facts: Facts, period: Period) -> bool:
+    return period.start <= facts.received_at < period.end
+
+
+def figures(
+    all_facts: Iterable[Facts], period: Period, as_of: datetime, rules: Rules
+) -> dict[str, Any]:
+    """Counts and 三率 over the tickets received in ``period``."""
+    chosen = [facts for facts in all_facts if in_period(facts, period)]
+    counted = [facts for facts in chosen if not facts.duplicate]
+    responded = 0
+    late = 0
+    pending = 0
+    for facts in counted:
+        limit_at = facts.received_at + facts.response_limit
+        if facts.first_action_at is not None:
+            if facts.first_action_at <= limit_at:
+                responded += 1
+            else:
+                late += 1
+        elif as_of > limit_at:
+            late += 1
+        else:
+            pending += 1
+    call_backs = [facts.call_back for facts in counted if facts.call_back]
+    reached = [answer for answer in call_backs if not answer.unreachable]
+    ratings = Counter(answer.rating or "" for answer in reached)
+    solved = sum(1 for answer in reached if answer.solved)
+    satisfied = ratings["satisfied"] + ratings["basically_satisfied"]
+    rates = {
+        "response_rate": rate(responded, responded + late),
+        "resolution_rate": rate(solved, len(reached)),
+        "satisfaction_rate": rate(satisfied, len(reached)),
+    }
+    open_count = sum(1 for facts in chosen if facts.status in OPEN)
+    overdue = sum(
+        1
+        for facts in chosen
+        if facts.status in IN_HAND and facts.due_at is not None and facts.due_at < as_of
+    )
+    return {
+        "period": {
+            "label": period.label,
+            "start": period.start.isoformat(),
+            "end": period.end.isoformat(),
+        },
+        "as_of": as_of.isoformat(),
+        "tickets": len(chosen),
+        **rates,
+        "composite_score": composite(rates, rules.settings),
+        "counts": {
+            "tickets": len(chosen),
+            "duplicates": len(chosen) - len(counted),
+            "response_base": responded + late,
+            "responded_in_time": responded,
+            "responded_late": late,
+            "response_pending": pending,
+            "called_back": len(reached),
+            "solved": solved,
+            "unsolved": len(reached) - solved,
+            "satisfied": ratings["satisfied"],
+            "basically_satisfied": ratings["basically_satisfied"],
+            "dissatisfied": ratings["dissatisfied"],
+            "unreachable": len(call_backs) - len(reached),
+            "reopened_tickets": sum(1 for facts in counted if facts.reopened),
+            "reopenings": sum(facts.reopened for facts in counted),
+            "open": open_count,
+            "overdue": overdue,
+            "closed": sum(1 for facts in chosen if facts.status == CLOSED),
+            "withdrawn": sum(1 for facts in chosen if facts.status == WITHDRAWN),
+        },
+        "weights": {
+            "response_rate": rules.settings.weight_response,
+            "resolution_rate": rules.settings.weight_resolution,
+            "satisfaction_rate": rules.settings.weight_satisfaction,
+        },
+        "by_category": _sorted_counts(Counter(facts.category for facts in chosen)),
+        "by_item": _sorted_counts(
+            Counter(f"{facts.category}/{facts.item}" for facts in chosen)
+        ),
+        "by_unit": _sorted_counts(Counter(facts.unit for facts in chosen)),
+        "by_grid": _sorted_counts(Counter(facts.grid or "-" for facts in chosen)),
+        "by_building": _sorted_counts(
+            Counter(facts.building or "-" for facts in chosen)
+        ),
+        "by_channel": _sorted_counts(Counter(facts.channel for facts in chosen)),
+        "hours": {
+            "to_dispatch": _duration(
+                _hours(facts.first_dispatch_at, facts.received_at) for facts in counted
+            ),
+            "to_check_in": _duration(
+                _hours(facts.first_check_in_at, facts.received_at) for facts in counted
+            ),
+            "to_resolve": _duration(
+                _hours(facts.resolved_at, facts.received_at) for facts in counted
+            ),
+        },
+    }
+
+
+def units(
+    all_facts: Iterable[Facts], period: Period, rules: Rules
+) -> dict[str, dict[str, Any]]:
+    """Per unit, over the tickets received in ``period``: dispatched, checked
+    in within the category's response limit of the dispatch, resolved,
+    reopened by 不满意, and the head's ratings."""
+    table: dict[str, dict[str, Any]] = {
+        code: {
+            "dispatched": 0,
+            "checked_in": 0,
+            "checked_in_in_time": 0,
+            "resolved": 0,
+            "reopened": 0,
+            "ratings": {"satisfied": 0, "basically_satisfied": 0, "dissatisfied": 0},
+        }
+        for code in rules.catalog.units
+    }
+
+    def row(code: str) -> dict[str, Any]:
+        if code not in table:
+            table[code] = {
+                "dispatched": 0,
+                "checked_in": 0,
+                "checked_in_in_time": 0,
+                "resolved": 0,
+                "reopened": 0,
+                "ratings": {
+                    "satisfied": 0,
+                    "basically_satisfied": 0,
+                    "dissatisfied": 0,
+                },
+            }
+        return table[code]
+
+    for facts in all_facts:
+        if not in_period(facts, period) or facts.duplicate:
+            continue
+        for unit, dispatched_at in facts.dispatches:
+            row(unit)["dispatched"] += 1
+            check_in = next(
+                (
+                    at
+                    for who, at in facts.check_ins
+                    if who == unit and at >= dispatched_at
+                ),
+                None,
+            )
+            if check_in is not None:
+                row(unit)["checked_in"] += 1
+                if check_in - dispatched_at <= facts.response_limit:
+                    row(unit)["checked_in_in_time"] += 1
+        for unit in facts.resolutions:
+            row(unit)["resolved"] += 1
+        for unit in facts.reopen_units:
+            row(unit)["reopened"] += 1
+        for unit, rating_given in facts.unit_ratings:
+            ratings = row(unit)["ratings"]
+            if rating_given in ratings:
+                ratings[rating_given] += 1
+    for entry in table.values():
+        entry["check_in_rate"] = rate(entry["checked_in_in_time"], entry["dispatched"])
+    return table
+
+
+@dataclass(frozen=True)
+class HotSpot:
+    category: str
+    place_kind: str  # "building" or "grid"
+    place: str
+    count: int
+    tickets: tuple[str, ...]
+    months: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "category": self.category,
+            "place_kind": self.place_kind,
+            "place": self.place,
+            "count": self.count,
+            "tickets": list(self.tickets),
+            "months": list(self.months),
+        }
+
+
+def _groups(
+    chosen: Iterable[Facts],
+) -> dict[tuple[str, str, str], list[Facts]]:
+    groups: dict[tuple[str, str, str], list[Facts]] = defaultdict(list)
+    for facts in chosen:
+        if facts.duplicate:
+            continue
+        if facts.building:
+            groups[(facts.category, "building", facts.building)].append(facts)
+        if facts.grid:
+            groups[(facts.category, "grid", facts.grid)].append(facts)
+    return groups
+
+
+def hot_spots(
+    all_facts: Sequence[Facts], as_of: datetime, zone: ZoneInfo, rules: Rules
+) -> list[HotSpot]:
+    """Category and place with at least ``hotspot_count`` tickets in the last
+    ``hotspot_days`` days (duplicates left out), most first."""
+    window = days_period(as_of, rules.settings.hotspot_days, zone)
+    chosen = [facts for facts in all_facts if in_period(facts, window)]
+    found = [
+        HotSpot(
+            category,
+            kind,
+            place,
+            len(members),
+            tuple(facts.ticket_no for facts in members),
+        )
+        for (category, kind, place), members in _groups(chosen).items()
+        if len(members) >= rules.settings.hotspot_count
+    ]
+    return sorted(found, key=lambda spot: (-spot.count, spot.category, spot.place))
+
+
+def recurring(
+    all_facts: Sequence[Facts],
+    month: str,
+    zone: ZoneInfo,
+    rules: Rules,
+    months: int = 6,
+) -> list[HotSpot]:
+    """What keeps coming back: category and place that reached the hot-spot
+    count in ``month`` and in the month before it (and how many months back
+    in a row, up to ``months``)."""
+    labels = [month]
+    for _ in range(months - 1):
+        labels.append(previous_month(labels[-1]))
+    per_month: dict[str, dict[tuple[str, str, str], list[Facts]]] = {}
+    for label in labels:
+        period = month_period(label, zone)
+        per_month[label] = {
+            key: members
+            for key, members in _groups(
+                facts for facts in all_facts if in_period(facts, period)
+            ).items()
+            if len(members) >= rules.settings.hotspot_count
+        }
+    found = []
+    for key, members in per_month[month].items():
+        streak = [month]
+        for label in labels[1:]:
+            if key not in per_month[label]:
+                break
+            streak.append(label)
+        if len(streak) >= 2:
+            category, kind, place = key
+            found.append(
+                HotSpot(
+                    category,
+                    kind,
+                    place,
+                    len(members),
+                    tuple(facts.ticket_no for facts in members),
+                    tuple(reversed(streak)),
+                )
+            )
+    return sorted(found, key=lambda spot: (-len(spot.months), -spot.count, spot.place))
+
+
+def all_facts(
+    tickets: Iterable[Row], events: Iterable[Row], rules: Rules, as_of: datetime
+) -> list[Facts]:
+    """Every ticket's facts, its events found by ``ticket_uuid``."""
+    by_ticket: dict[str, list[Row]] = defaultdict(list)
+    for event in events:
+        by_ticket[str(event["ticket_uuid"])].append(event)
+    every = (
+        ticket_facts(ticket, by_ticket.get(str(ticket["uuid"]), []), rules, as_of)
+        for ticket in tickets
+    )
+    # A ticket received after ``as_of`` did not exist yet.
+    return [facts for facts in every if facts.received_at <= as_of]
+
+
+def month_report(
+    tickets: Iterable[Row],
+    events: Iterable[Row],
+    month: str,
+    zone: ZoneInfo,
+    rules: Rules,
+    as_of: datetime,
+) -> dict[str, Any]:
+    """The month's figures, units and hot spots, with last month's 三率."""
+    facts = all_facts(tickets, events, rules, as_of)
+    period = month_period(month, zone)
+    before = month_period(previous_month(month), zone)
+    report = figures(facts, period, as_of, rules)
+    last = figures(facts, before, as_of, rules)
+    report["previous"] = {
+        name: last[name]
+        for name in (
+            "tickets",
+            "response_rate",
+            "resolution_rate",
+            "satisfaction_rate",
+            "composite_score",
+        )
+    }
+    report["previous"]["period"] = last["period"]
+    report["units"] = units(facts, period, rules)
+    spot_end = min(as_of, period.end - timedelta(microseconds=1))
+    report["hotspots"] = [
+        spot.as_dict() for spot in hot_spots(facts, spot_end, zone, rules)
+    ]
+    report["recurring"] = [
+        spot.as_dict() for spot in recurring(facts, month, zone, rules)
+    ]
+    return report
+
+
+@dataclass(frozen=True)
+class ReadWindow:
+    """What a month's report reads: the tickets received in ``tickets`` (the
+    month and five before it, for what recurs) and, for those received
+    since ``events_from`` (last month and this), all their events; for the
+    older ones only their receipt and withdrawal (a duplicate is left out of
+    the hot spots)."""
+
+    tickets: Period
+    events_from: datetime
+
+    def bounds(self) -> tuple[str, str, str]:
+        """``created_at`` bounds, a day wider on each side (``local_bounds``)."""
+        low, high = local_bounds(self.tickets)
+        return low, high, (self.events_from - timedelta(days=1)).isoformat()
+
+
+def read_window(month: str, zone: ZoneInfo, months_back: int = 6) -> ReadWindow:
+    first = month
+    for _ in range(months_back - 1):
+        first = previous_month(first)
+    return ReadWindow(
+        Period(
+            month_period(first, zone).start,
+            month_period(month, zone).end,
+            f"{first}..{month}",
+        ),
+        month_period(previous_month(month), zone).start,
+    )
+
+
+def event_query(event_table: str) -> str:
+    """The events a report reads, with ``ReadWindow.bounds()`` as parameters;
+    the same SQL at the station (ticket_event) and the central (event)."""
+    kinds = ", ".join(f"'{kind}'" for kind in PAYLOAD_KINDS)
+    return (
+        "SELECT e.ticket_uuid, e.kind, e.actor, e.at, "
+        f"CASE WHEN e.kind IN ({kinds}) THEN e.payload ELSE '{{}}' END "
+        f"FROM {event_table} e JOIN ticket t ON t.uuid = e.ticket_uuid "
+        "WHERE t.created_at >= ? AND t.created_at < ? "
+        "AND (t.created_at >= ? OR e.kind IN ('received', 'withdrawn')) "
+        "ORDER BY e.id"
+    )
+
+
+def local_bounds(period: Period) -> tuple[str, str]:
+    """Text bounds to select ``created_at`` by, a day wider on each side so
+    that any UTC offset is covered; ``in_period`` then decides exactly."""
+    return (
+        (period.start - timedelta(days=1)).isoformat(),
+        (period.end + timedelta(days=1)).isoformat(),
+    )
+
+
+# -- the station's reader --------------------------------------------------------
+
+TICKET_FIELDS = (
+    "uuid",
+    "ticket_no",
+    "station",
+    "category",
+    "item",
+    "building",
+    "unit",
+    "created_at",
+    "due_at",
+)
+EVENT_FIELDS = ("ticket_uuid", "kind", "actor", "at", "payload")
+
+
+def read_station(
+    window: ReadWindow,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The station database's tickets and events for ``window``, as plain
+    rows (the database is open: db.open_database)."""
+    low, high, recent = window.bounds()
+    with database.atomic():
+        tickets = [
+            dict(zip(TICKET_FIELDS, row, strict=True))
+            for row in database.execute_sql(
+                f"SELECT {', '.join(TICKET_FIELDS)} FROM ticket "
+                "WHERE created_at >= ? AND created_at < ? ORDER BY id",
+                (low, high),
+            )
+        ]
+        events = [
+            dict(zip(EVENT_FIELDS, row, strict=True))
+            for row in database.execute_sql(
+                event_query("ticket_event"), (low, high, recent)
+            )
+        ]
+    return tickets, events
+
+
+def station_rules(settings: Settings, catalog: Catalog) -> Rules:
+    return Rules(catalog, settings.reports, settings.station.grids)
+
+
+def station_month(
+    settings: Settings, catalog: Catalog, month: str, as_of: datetime
+) -> dict[str, Any]:
+    """``kiosk report month``: this station's month, read and computed."""
+    zone = settings.zone
+    month_period(month, zone)  # a bad month fails before any reading
+    tickets, events = read_station(read_window(month, zone))
+    report = month_report(
+        tickets, events, month, zone, station_rules(settings, catalog), as_of
+    )
+    return {"station": settings.station.code, **report}
