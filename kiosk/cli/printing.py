@@ -15,6 +15,7 @@ from kiosk.printing.backends import PrintError, default_target, send
 from kiosk.printing.fonts import FontError, find_cjk_font
 from kiosk.printing.printer import print_ticket
 from kiosk.printing.ticket_image import render_ticket, sample_ticket
+from kiosk.voice import Voice
 
 TARGET_HELP = "file:DIR, escpos:DEVICE, tcp://HOST:PORT or cups:QUEUE"
 
@@ -119,4 +120,6 @@ def command_doctor(args: argparse.Namespace, settings: Settings) -> int:
         )
     else:
         report(True, "central", "not configured: offline only")
+    # Without espeak-ng the TV shows the calls without saying them: not a fault.
+    report(True, "voice", Voice().status())
     return 1 if problems else 0
