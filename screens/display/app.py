@@ -13,10 +13,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.containers import Center
 from textual.content import Content
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.widgets import Static
 
@@ -29,6 +30,7 @@ from screens.display.widgets import HugeNumber
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.25  # a desk's call shows on the TV well within a second
+TEXT_ROWS = 11  # the rows of text around the number (display.tcss)
 
 
 class BoardRead(Message):
@@ -77,6 +79,12 @@ class DisplayApp(App[None]):
         self.set_interval(POLL_SECONDS, self.read_board, name="board")
         self.read_board()
 
+    def on_resize(self, event: events.Resize) -> None:
+        # Rows for the lines around the number: header, label, words,
+        # called before, waiting, status and their margins.
+        for number in self.screen.query("#number").results(HugeNumber):
+            number.fit(event.size.width - 2, event.size.height - TEXT_ROWS)
+
     @work(thread=True, exclusive=True, exit_on_error=False, group="board")
     def read_board(self) -> None:
         day = self.now().strftime("%Y-%m-%d")
@@ -91,21 +99,28 @@ class DisplayApp(App[None]):
 
     @on(BoardFailed)
     def board_failed(self, message: BoardFailed) -> None:
-        self.query_one("#status", Static).update(Content(message.reason))
+        self.show_status(message.reason)
 
     @on(BoardRead)
     def board_read(self, message: BoardRead) -> None:
         board, previous = message.board, self.board
-        self.query_one("#status", Static).update(Content(""))
+        self.show_status("")
         if board == previous:
             return
+        try:
+            self.show(board)
+        except NoMatches:  # the app is closing: its widgets are gone
+            return
         self.board = board
-        self.show(board)
         # A call made while the TV was watching is said aloud; the one being
         # served when the TV starts is only shown.
         now = board.now_serving
         if previous is not None and now is not None and now != previous.now_serving:
             self.say(call_words(now.queue_no))
+
+    def show_status(self, text: str) -> None:
+        for status in self.screen.query("#status").results(Static):
+            status.update(Content(text))
 
     def show(self, board: QueueBoard) -> None:
         screen = self.screen
@@ -117,6 +132,7 @@ class DisplayApp(App[None]):
             words.update(Content("暂未叫号  No number called yet"))
         else:
             number.update(now.queue_no)
+            number.fit(screen.size.width - 2, screen.size.height - TEXT_ROWS)
             words.update(
                 Content(f"请 {now.queue_no} 号到前台  Number {now.queue_no}, please")
             )

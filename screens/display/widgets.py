@@ -44,6 +44,20 @@ class HugeNumber(Widget):
             self._rows = self._draw(text)
             self.refresh(layout=True)
 
+    def fit(self, columns: int, rows: int, characters: int = 4) -> None:
+        """The largest scale at which ``characters`` fit in columns x rows.
+
+        A character is 3 pixels and a gap 1 pixel wide, each pixel ``scale``
+        cells; 5 pixels tall, each ``scale // 2`` rows."""
+        count = max(characters, len(self.text))
+        by_width = columns // (4 * count - 1)
+        by_height = (rows // GLYPH_HEIGHT) * 2 + 1
+        scale = max(1, min(by_width, by_height))
+        if scale != self.scale:
+            self.scale = scale
+            self._rows = self._draw(self.text)
+            self.refresh(layout=True)
+
     def get_content_width(self, container, viewport) -> int:  # type: ignore[no-untyped-def]
         return max((len(row) for row in self._rows), default=0)
 

@@ -60,9 +60,13 @@ async def test_the_call_being_served_at_start_is_shown_not_said(settings, clerk)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: shown_number(app) == ticket.queue_no)
         await wait_for(pilot, lambda: "Waiting: 0" in screen_text(app))
-        # The whole number fits the smallest supported terminal.
+        # The whole number fits the smallest supported terminal, unclipped,
+        # ten rows tall.
         number = app.screen.query_one("#number", HugeNumber)
+        await pilot.pause()
         assert number.region.right <= 80 and number.region.bottom <= 24
+        assert number.size.width == 15 * number.scale  # four characters, whole
+        assert number.size.height >= 10
     assert said == []
 
 
