@@ -6,10 +6,12 @@ import argparse
 import os
 import shutil
 import socket
+from datetime import datetime
 from pathlib import Path
 
 from db import Ticket
 from kiosk.cli.errors import CommandError
+from kiosk.clock import check_clock
 from kiosk.config import Settings
 from kiosk.printing.backends import PrintError, default_target, send
 from kiosk.printing.fonts import FontError, find_cjk_font
@@ -120,6 +122,13 @@ def command_doctor(args: argparse.Namespace, settings: Settings) -> int:
         )
     else:
         report(True, "central", "not configured: offline only")
+    try:
+        clock = check_clock(settings, datetime.now(settings.zone))
+    except Exception as error:  # an unreadable database is reported above
+        report(False, "clock", f"not checked: {type(error).__name__}")
+    else:
+        problem = clock.problem()
+        report(problem is None, "clock", problem or f"{clock.now:%Y-%m-%d %H:%M %Z}")
     # Without espeak-ng the TV shows the calls without saying them: not a fault.
     report(True, "voice", Voice().status())
     return 1 if problems else 0
