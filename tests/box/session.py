@@ -29,9 +29,10 @@ SCREENSHOT = REPO / "deploy" / "box" / "screenshot"
 BOX_USER = "kiosk-test"
 
 
-def load_screenshot_module() -> ModuleType:
+def load_screenshot_module(box: Path = SCREENSHOT.parent) -> ModuleType:
     """deploy/box/screenshot (a script without .py) as a module."""
-    loader = importlib.machinery.SourceFileLoader("box_screenshot", str(SCREENSHOT))
+    script = box / "screenshot"
+    loader = importlib.machinery.SourceFileLoader("box_screenshot", str(script))
     spec = importlib.util.spec_from_loader("box_screenshot", loader)
     assert spec is not None
     module = importlib.util.module_from_spec(spec)
@@ -149,7 +150,24 @@ def ocr_chinese(png: Path) -> str:
     return "".join(done.stdout.split())
 
 
-def session_for(account: pwd.struct_passwd, env: dict[str, str]) -> Any:
+def box_files(account: pwd.struct_passwd, folder: Path) -> Path:
+    """deploy/box where ``account`` can run it: in place, or copied into
+    ``folder`` (a checkout under /root)."""
+    box = SCREENSHOT.parent
+    env = {"PATH": "/usr/bin:/bin"}
+    if _as_user(account, ["test", "-x", str(box / "session")], env) == 0:
+        return box
+    copy = folder / "box"
+    shutil.copytree(box, copy)
+    if os.geteuid() == 0:
+        subprocess.run(
+            ["chown", "-R", f"{account.pw_uid}:{account.pw_gid}", str(copy)],
+            check=True,
+        )
+    return copy
+
+
+def session_for(account: pwd.struct_passwd, env: dict[str, str], box: Path) -> Any:
     """A BoxSession of deploy/box/screenshot (not yet started)."""
-    module = load_screenshot_module()
+    module = load_screenshot_module(box)
     return module.BoxSession(account.pw_name, extra_env=env)

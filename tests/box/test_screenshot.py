@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from tests.box.session import (
-    SCREENSHOT,
+    box_files,
     database_file,
     kiosk_environment,
     ocr_chinese,
@@ -30,8 +30,9 @@ def screenshot() -> Iterator[tuple[Path, subprocess.CompletedProcess[str], float
         out = out_dir / "welcome.png"
         env = {**os.environ, **kiosk_environment(account, data_dir)}
         started = time.monotonic()
+        screenshot = box_files(account, data_dir) / "screenshot"
         done = subprocess.run(
-            [str(SCREENSHOT), str(out), "--user", account.pw_name],
+            [str(screenshot), str(out), "--user", account.pw_name],
             capture_output=True,
             text=True,
             timeout=180,

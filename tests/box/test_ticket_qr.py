@@ -13,6 +13,7 @@ import zxingcpp
 from PIL import Image
 
 from tests.box.session import (
+    box_files,
     database_file,
     kiosk_environment,
     session_for,
@@ -35,7 +36,8 @@ def ticket_on_screen() -> Iterator[tuple[list[str], bytes, tuple[str, str]]]:
     """One session for the module: what the QR says, the screen, the ticket."""
     account = session_user()
     with user_folder(account) as data_dir:
-        session = session_for(account, kiosk_environment(account, data_dir))
+        environment = kiosk_environment(account, data_dir)
+        session = session_for(account, environment, box_files(account, data_dir))
         try:
             session.start()
             session.wait_for_welcome()
