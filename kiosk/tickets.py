@@ -12,6 +12,7 @@ import re
 import secrets
 import sqlite3
 import uuid as uuid_module
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -20,6 +21,7 @@ from peewee import PeeweeException
 from db import DailyCounter, KeyValue, Outbox, Ticket, TicketEvent, write_transaction
 from db.connection import describe_database_error
 from kiosk.catalog import OTHER_ITEM, Catalog, Category, load_catalog
+from kiosk.clock import trusted_moment
 from kiosk.config import Settings
 from kiosk.disk import room_problem
 from kiosk.errors import Refused
@@ -176,16 +178,23 @@ def issue_ticket(
     *,
     now: datetime | None = None,
     catalog: Catalog | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> IssuedTicket:
     """Store the draft as a ticket and return it; idempotent per draft.
+
+    Dated by the box's ``clock`` (the system clock by default), never before
+    the newest ticket nor the release date (kiosk.clock); a caller that
+    gives ``now`` (tests, demo data) dates the ticket exactly so.
 
     Raises TicketInputError for a bad field and TicketSaveError when the
     database cannot take the write (nothing is issued then).
     """
     catalog = catalog or load_catalog()
     category, fields = _validated(draft, catalog)
-    moment = (now or datetime.now(settings.zone)).astimezone(settings.zone)
-    moment = moment.replace(microsecond=0)
+    from_box_clock = now is None
+    if now is None:
+        now = clock() if clock is not None else datetime.now(settings.zone)
+    moment = now.astimezone(settings.zone).replace(microsecond=0)
     station = settings.station.code
     no_room = room_problem(settings)
     if no_room:
@@ -195,6 +204,10 @@ def issue_ticket(
             existing = Ticket.get_or_none(Ticket.uuid == draft.draft_id)
             if existing is not None:
                 return _issued(settings, existing)
+            if from_box_clock:
+                # A clock behind the newest ticket or the release date (a box
+                # without an RTC battery, offline): never date a ticket earlier.
+                moment = trusted_moment(settings, moment)
             day = moment.strftime("%Y-%m-%d")
             serial = _next_number(station, day, "ticket")
             queue_serial = _next_number(station, day, f"queue:{category.letter}")

@@ -47,6 +47,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kiosk.cli.ledger",
     "kiosk.cli.report",
     "kiosk.cli.plan",
+    "kiosk.cli.display",
 )
 
 

@@ -6,16 +6,19 @@ import argparse
 import os
 import shutil
 import socket
+from datetime import datetime
 from pathlib import Path
 
 from db import Ticket
 from kiosk.cli.backup import disk_report
 from kiosk.cli.errors import CommandError
+from kiosk.clock import check_clock
 from kiosk.config import Settings
 from kiosk.printing.backends import PrintError, default_target, send
 from kiosk.printing.fonts import FontError, find_cjk_font
 from kiosk.printing.printer import print_ticket
 from kiosk.printing.ticket_image import render_ticket, sample_ticket
+from kiosk.voice import Voice
 
 TARGET_HELP = "file:DIR, escpos:DEVICE, tcp://HOST:PORT or cups:QUEUE"
 
@@ -124,4 +127,13 @@ def command_doctor(args: argparse.Namespace, settings: Settings) -> int:
     disk = disk_report(settings)
     print(disk.doctor_line())
     problems += disk.level == "FAIL"
+    try:
+        clock = check_clock(settings, datetime.now(settings.zone))
+    except Exception as error:  # an unreadable database is reported above
+        report(False, "clock", f"not checked: {type(error).__name__}")
+    else:
+        problem = clock.problem()
+        report(problem is None, "clock", problem or f"{clock.now:%Y-%m-%d %H:%M %Z}")
+    # Without espeak-ng the TV shows the calls without saying them: not a fault.
+    report(True, "voice", Voice().status())
     return 1 if problems else 0

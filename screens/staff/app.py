@@ -11,9 +11,11 @@ from typing import Any
 from textual import events, on
 from textual.app import App
 from textual.binding import Binding
+from textual.message import Message
 
 from kiosk.accounts import StaffSession, record_lock
 from kiosk.catalog import Catalog, load_catalog
+from kiosk.clock import check_clock
 from kiosk.config import Settings
 from kiosk.desk import recent_calls
 from screens.staff.board import BoardScreen
@@ -25,6 +27,14 @@ from screens.staff.widgets import StaffHeader
 from screens.workers import database_worker
 
 log = logging.getLogger(__name__)
+
+
+class ClockBehind(Message):
+    """The box's clock is behind the newest ticket or the release date."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__()
+        self.problem = problem
 
 
 class StaffApp(App[None]):
@@ -87,6 +97,7 @@ class StaffApp(App[None]):
             self.push_screen(BoardScreen())
         self.refresh_header()
         self.read_calls()
+        self.read_clock()
 
     # -- idle lock --------------------------------------------------------------
 
@@ -172,6 +183,23 @@ class StaffApp(App[None]):
     def read_calls(self) -> None:
         calls = recent_calls(self.now().strftime("%Y-%m-%d"), 1)
         self.post_message(ServingLoaded(calls[0].queue_no if calls else ""))
+
+    @database_worker(group="clock", description="check the box's clock")
+    def read_clock(self) -> None:
+        problem = check_clock(self.settings, self.now()).problem()
+        if problem:
+            self.post_message(ClockBehind(problem))
+
+    @on(ClockBehind)
+    def clock_behind(self, message: ClockBehind) -> None:
+        log.warning("staff terminal: %s", message.problem)
+        self.notify(
+            message.problem,
+            title="时钟不准",
+            severity="error",
+            timeout=600,
+            markup=False,
+        )
 
     @on(ServingLoaded)
     def serving_loaded(self, message: ServingLoaded) -> None:

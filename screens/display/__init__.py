@@ -1,0 +1,1 @@
+"""``kiosk display``: the waiting room's TV (screens/display/app.py)."""
