@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from db import Ticket
+from kiosk.accounts import check_audit_chain
 from kiosk.config import Settings
 from kiosk.printing.backends import PrintError, default_target, send
 from kiosk.printing.fonts import FontError, find_cjk_font
@@ -105,6 +106,16 @@ def command_doctor(args: argparse.Namespace, settings: Settings) -> int:
 
     report(True, "config", str(settings.source or "built-in demo station"))
     report(True, "database", str(settings.database_path))
+    chain = check_audit_chain()
+    if chain.broken_at is None:
+        older = f" ({chain.unchained} rows older than it)" if chain.unchained else ""
+        report(True, "audit log", f"{chain.rows} rows, hash chain intact{older}")
+    else:
+        report(
+            False,
+            "audit log",
+            f"hash chain broken at row {chain.broken_at}: the file was edited",
+        )
     try:
         font = find_cjk_font(settings.printer.font)
         report(True, "CJK font", f"{font.path} (index {font.index})")
