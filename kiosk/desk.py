@@ -138,6 +138,9 @@ def _apply(
                 changes["status"] = after
             if changes:
                 Ticket.update(**changes).where(Ticket.id == ticket.id).execute()
+            # The row says what was done (unit, rating, reason), not only
+            # which event: the free text stays in the event.
+            what = {key: value for key, value in payload.items() if key != "text"}
             write_audit(
                 moment,
                 session.actor,
@@ -145,6 +148,7 @@ def _apply(
                 ticket.ticket_no,
                 event=event.uuid,
                 status=f"{before}->{after}",
+                **what,
             )
     except (PeeweeException, sqlite3.Error) as error:
         raise database_error(settings, error) from error

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from db import Ticket
-from kiosk.accounts import check_audit_chain
+from kiosk.accounts import check_audit_chain, cli_actor, record_read
 from kiosk.config import Settings
 from kiosk.printing.backends import PrintError, default_target, send
 from kiosk.printing.fonts import FontError, find_cjk_font
@@ -59,6 +59,8 @@ def command_reprint(args: argparse.Namespace, settings: Settings) -> int:
     if Ticket.get_or_none(Ticket.ticket_no == ticket_no) is None:
         print(f"kiosk: no ticket {ticket_no}", file=sys.stderr)
         return 1
+    # A reprint puts the ticket's QR (its token) on paper: audited.
+    record_read(settings, cli_actor(), "reprint", ticket_no, printer=target or "")
     outcome = print_ticket(settings, ticket_no, chosen_target(settings, target))
     if not outcome.ok:
         print(f"kiosk: {ticket_no} not printed: {outcome.detail}", file=sys.stderr)

@@ -12,6 +12,7 @@ from textual import events, on
 from textual.app import App
 from textual.binding import Binding
 
+from db import database
 from kiosk.accounts import StaffSession, record_lock
 from kiosk.catalog import Catalog, load_catalog
 from kiosk.config import Settings
@@ -170,6 +171,15 @@ class StaffApp(App[None]):
     def load_failed(self, message: LoadFailed) -> None:
         log.warning("staff terminal: %s", message.reason)
         self.notify(message.reason, title="读取失败", severity="error", markup=False)
+
+    async def action_quit(self) -> None:
+        """Quit; the audit log records who logged out."""
+        session, self.session = self.session, None
+        if session is not None:
+            # Written here, not in a worker: the app is about to end.
+            with database.connection_context():
+                record_lock(self.settings, session, "logout", now=self.now())
+        self.exit()
 
     def action_help_quit(self) -> None:
         """Ctrl+C: say in Chinese how to quit (Textual's own words are English)."""

@@ -426,3 +426,13 @@ async def test_messages_in_the_staff_terminal_are_chinese(make_staff_app, settin
         await pilot.press("ctrl+c")
         await pilot.pause()
         assert "quit" not in notices(app) and "退出" in notices(app)
+
+
+async def test_quitting_is_audited(make_staff_app, settings):
+    app = make_staff_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot)
+        await board_rows(pilot, 0)
+        await pilot.press("ctrl+q")
+    last = AuditLog.select().order_by(AuditLog.id.desc()).first()
+    assert (last.actor, last.action) == ("staff:wang", "logout")

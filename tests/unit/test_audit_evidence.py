@@ -111,3 +111,33 @@ def test_doctor_finds_an_edited_audit_log(settings, head, capsys, tmp_path, stat
     code = cli.main(["--config", str(config), "doctor"])
     out = capsys.readouterr().out
     assert code == 1 and "FAIL audit log" in out
+
+
+# -- what the audit log records (issue 18, item 8) -----------------------------
+
+
+def test_dispatch_rows_name_the_unit(settings, head):
+    import json
+
+    from db import AuditLog
+
+    number = issue(settings).ticket_no
+    desk.dispatch(settings, head, number, "police")
+    row = AuditLog.select().where(AuditLog.action == "dispatched").get()
+    assert json.loads(row.detail)["unit"] == "police"
+
+
+def test_a_reprint_with_the_cli_is_audited(settings, station_db, tmp_path, capsys):
+    from db import AuditLog
+    from kiosk import cli
+
+    number = issue(settings).ticket_no
+    config = tmp_path / "kiosk.toml"
+    config.write_text(
+        f'[database]\npath = "{settings.database_path}"\n'
+        f'[printer]\ntarget = "file:{tmp_path / "paper"}"\n'
+    )
+    assert cli.main(["--config", str(config), "tickets", "print", number]) == 0
+    row = AuditLog.select().order_by(AuditLog.id.desc()).first()
+    assert (row.action, row.target) == ("reprint", number)
+    assert row.actor.startswith("cli:")
