@@ -158,6 +158,51 @@ class ChainCheck:
     broken_at: int | None  # the first row whose link does not match
 
 
+@dataclass(frozen=True)
+class AuditFilter:
+    """Which audit rows to read; empty fields do not filter."""
+
+    user: str = ""  # a staff name, or a whole actor (cli:root)
+    action: str = ""
+    ticket: str = ""  # the row's target: a ticket number or an account name
+    since: str = ""  # ISO times, compared as stored
+    until: str = ""
+    limit: int = 200
+
+
+def read_audit(wanted: AuditFilter) -> list[dict[str, object]]:
+    """Audit rows, newest first, as plain dicts (detail decoded)."""
+    query = AuditLog.select().order_by(AuditLog.id.desc()).limit(wanted.limit)
+    if wanted.user:
+        actor = wanted.user if ":" in wanted.user else f"staff:{wanted.user}"
+        query = query.where(AuditLog.actor == actor)
+    if wanted.action:
+        query = query.where(AuditLog.action == wanted.action)
+    if wanted.ticket:
+        query = query.where(AuditLog.target == wanted.ticket)
+    if wanted.since:
+        query = query.where(AuditLog.at >= wanted.since)
+    if wanted.until:
+        query = query.where(AuditLog.at < wanted.until)
+    rows = []
+    for row in query:
+        try:
+            detail = json.loads(row.detail) if row.detail else {}
+        except ValueError:
+            detail = {"text": row.detail}
+        rows.append(
+            {
+                "id": row.id,
+                "at": row.at,
+                "actor": row.actor,
+                "action": row.action,
+                "target": row.target,
+                "detail": detail,
+            }
+        )
+    return rows
+
+
 def check_audit_chain() -> ChainCheck:
     """Walk the audit log and recompute its hash chain.
 

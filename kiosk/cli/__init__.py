@@ -42,6 +42,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kiosk.cli.printing",
     "kiosk.cli.sync",
     "kiosk.cli.demo",
+    "kiosk.cli.audit",
 )
 
 

@@ -36,6 +36,7 @@ from kiosk.search import (
     time_left,
 )
 from kiosk.states import STATUS_NAMES
+from screens.staff.audit import AuditScreen
 from screens.staff.messages import (
     ActionDone,
     ActionRefused,
@@ -86,6 +87,7 @@ class BoardScreen(Screen[None]):
         Binding("left_square_bracket", "previous_page", "上一页", id="previous-page"),
         Binding("f5", "reload", "刷新", id="reload", show=False),
         Binding("escape", "clear_search", "清除搜索", id="clear-search", show=False),
+        Binding("A", "audit", "审计日志", id="audit"),
     ]
 
     def __init__(self) -> None:
@@ -366,6 +368,18 @@ class BoardScreen(Screen[None]):
     def action_previous_page(self) -> None:
         if self.board_query.page > 0:
             self.requery(page=self.board_query.page - 1)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "audit":  # the head's only
+            session = self.staff_app.session
+            return session is not None and session.is_head
+        return True
+
+    def action_audit(self) -> None:
+        """The audit log (the station head's)."""
+        session = self.staff_app.session
+        if session is not None and session.is_head:
+            self.app.push_screen(AuditScreen())
 
     def action_reload(self) -> None:
         self.reload()

@@ -436,3 +436,29 @@ async def test_quitting_is_audited(make_staff_app, settings):
         await pilot.press("ctrl+q")
     last = AuditLog.select().order_by(AuditLog.id.desc()).first()
     assert (last.actor, last.action) == ("staff:wang", "logout")
+
+
+async def test_the_head_reads_the_audit_log(make_staff_app, settings, head):
+    from screens.staff.audit import AuditScreen
+
+    number = issue(settings).ticket_no
+    desk.dispatch(settings, head, number, "police")
+    app = make_staff_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "li", STAFF_PIN)
+        await board_rows(pilot, 0)
+        await pilot.press("A")  # not for staff
+        await pilot.pause()
+        assert isinstance(app.screen, BoardScreen)
+        await pilot.press("ctrl+l")
+        await wait_screen(pilot, LoginScreen)
+        app.screen.query_one("#login-name", Input).value = "wang"
+        await pilot.press(*HEAD_PIN, "enter")
+        await board_rows(pilot, 0)
+        await pilot.press("A")
+        await wait_screen(pilot, AuditScreen)
+        table = app.screen.query_one("#audit", DataTable)
+        await wait_for(pilot, lambda: table.row_count > 3)
+        await pilot.press("slash", *number)
+        await wait_for(pilot, lambda: table.row_count == 1)
+        assert "police" in " ".join(str(c) for c in table.get_row_at(0))
