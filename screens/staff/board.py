@@ -32,6 +32,7 @@ from kiosk.search import (
     BoardQuery,
     board_page,
     change_marker,
+    is_number_lookup,
     tab_counts,
     time_left,
 )
@@ -63,6 +64,7 @@ COLUMNS = (
     ("due", "剩余时限", 9),
 )
 SORT_ORDER = tuple(key for key, _, _ in COLUMNS)
+TAB_LABELS = {tab_id: label for tab_id, label, _ in TABS}
 
 
 class BoardScreen(Screen[None]):
@@ -237,16 +239,36 @@ class BoardScreen(Screen[None]):
         self.show_status(self.describe(page))
 
     def describe(self, page: BoardPage) -> str:
+        """The status line: where the rows come from (tab, filters, search),
+        which rows these are, the sort, and the keys to page."""
         query = page.query
-        parts = [f"第 {query.page + 1} 页"]
+        catalog = self.staff_app.catalog
+        number = query.text.strip() and is_number_lookup(query.text)
+        if number:
+            parts = [f"按编号“{query.text.strip()}”在全部工单中查找"]
+        else:
+            parts = [f"「{TAB_LABELS.get(query.tab, query.tab)}」"]
+            if query.category:
+                try:
+                    parts.append(f"类别：{catalog.category(query.category).name}")
+                except KeyError:
+                    parts.append(f"类别：{query.category}")
+            if query.unit:
+                unit = catalog.units.get(query.unit)
+                parts.append(f"单位：{unit.name if unit else query.unit}")
+            if query.overdue:
+                parts.append("仅超时")
+        if page.matches is not None:
+            count = f"至少 {page.matches}" if page.matches_capped else page.matches
+            if not number:
+                parts.append(f"搜索“{query.text.strip()}”")
+            parts.append(f"共 {count} 条")
         first = query.page * query.page_size
+        parts.append(f"第 {query.page + 1} 页")
         if page.rows:
             parts.append(f"第 {first + 1}-{first + len(page.rows)} 条")
         else:
             parts.append("没有工单")
-        if page.matches is not None:
-            more = "+" if page.matches >= 1000 else ""
-            parts.append(f"搜索“{query.text.strip()}”：{page.matches}{more} 条")
         label = dict((key, label) for key, label, _ in COLUMNS)[
             query.sort if query.sort in SORT_COLUMNS else "created"
         ]

@@ -462,3 +462,27 @@ async def test_the_head_reads_the_audit_log(make_staff_app, settings, head):
         await pilot.press("slash", *number)
         await wait_for(pilot, lambda: table.row_count == 1)
         assert "police" in " ".join(str(c) for c in table.get_row_at(0))
+
+
+async def test_the_status_line_names_the_tab_and_filters_of_a_search(
+    make_staff_app, settings, head
+):
+    closed = issue(settings, description="电梯坏了").ticket_no
+    desk.withdraw(settings, head, closed, "out_of_scope")
+    issue(settings, description="电梯又坏了")
+    app = make_staff_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot)
+        table = await board_rows(pilot, 1)
+
+        def status_line() -> str:
+            return str(app.screen.query_one("#board-status").render())
+
+        await pilot.press("o")  # overdue only
+        await wait_for(pilot, lambda: "仅超时" in status_line())
+        await pilot.press("slash", *"电梯")
+        await wait_for(pilot, lambda: "搜索“电梯”" in status_line())
+        assert "待派单" in status_line() and "仅超时" in status_line()
+        app.screen.query_one("#search", Input).value = closed
+        await wait_for(pilot, lambda: table.row_count == 1 and "全部" in status_line())
+        assert table.coordinate_to_cell_key((0, 0)).row_key.value == closed
