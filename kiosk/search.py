@@ -373,6 +373,9 @@ class TicketDetail:
     print_state: str
     language: str
     timeline: tuple[TimelineEntry, ...] = field(default_factory=tuple)
+    # The uuid of the ticket's newest event: an action on this view is
+    # refused if the ticket changed since (kiosk.desk, expected_event).
+    last_event: str = ""
 
 
 def ticket_timeline(ticket_uuid: str) -> tuple[TimelineEntry, ...]:
@@ -421,7 +424,18 @@ def ticket_detail(ticket_no: str) -> TicketDetail | None:
         print_state=ticket.print_state,
         language=ticket.language,
         timeline=ticket_timeline(ticket.uuid),
+        last_event=_last_event(ticket.uuid),
     )
+
+
+def _last_event(ticket_uuid: str) -> str:
+    newest = (
+        TicketEvent.select(TicketEvent.uuid)
+        .where(TicketEvent.ticket == ticket_uuid)
+        .order_by(TicketEvent.id.desc())
+        .first()
+    )
+    return str(newest.uuid) if newest is not None else ""
 
 
 def ticket_token(ticket_no: str) -> str:

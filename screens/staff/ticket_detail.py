@@ -16,7 +16,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from kiosk import accounts, desk
-from kiosk.search import TicketDetail, ticket_detail, time_left
+from kiosk.search import TicketDetail, change_marker, ticket_detail, time_left
 from kiosk.states import RATING_NAMES, RATINGS, STATUS_NAMES, WITHDRAW_REASONS
 from kiosk.tickets import mask_mobile
 from screens.staff.forms import ChoiceForm, ConfirmForm, InfoForm, TextForm
@@ -24,6 +24,7 @@ from screens.staff.messages import (
     ActionBusy,
     ActionDone,
     ActionRefused,
+    DataChanged,
     DetailLoaded,
     LoadFailed,
 )
@@ -86,6 +87,7 @@ class TicketDetailScreen(Screen[None]):
         self.ticket_no = ticket_no
         self.detail: TicketDetail | None = None
         self.units: list[str] = []
+        self.marker: tuple[int, int] | None = None
         # The text action in flight and what was typed, kept until written.
         self.retry: tuple[TextAction, str] | None = None
 
@@ -112,6 +114,25 @@ class TicketDetailScreen(Screen[None]):
         self.staff_app.refresh_header()
         self.query_one("#timeline", DataTable).focus()
         self.load()
+        self.set_interval(self.staff_app.poll_interval, self.poll, name="poll")
+
+    # -- following changes made elsewhere -------------------------------------
+
+    def poll(self) -> None:
+        if self.app.screen is self or self in self.app.screen_stack:
+            self.check_changes()
+
+    # No failure message: the next poll tries again.
+    @database_worker(group="detail-poll", description="look for ticket changes")
+    def check_changes(self) -> None:
+        self.post_message(DataChanged(change_marker()))
+
+    @on(DataChanged)
+    def data_changed(self, message: DataChanged) -> None:
+        """Another desk, the kiosk or the central wrote: read the ticket again."""
+        if self.marker is not None and message.marker != self.marker:
+            self.load()
+        self.marker = message.marker
 
     def on_screen_resume(self) -> None:
         self.staff_app.refresh_header()
@@ -225,11 +246,20 @@ class TicketDetailScreen(Screen[None]):
     # -- running an action --------------------------------------------------------
 
     def perform(
-        self, notice: str, action: Callable[..., Any], *args: object, **kwargs: object
+        self,
+        notice: str,
+        action: Callable[..., Any],
+        *args: object,
+        on_view: bool = True,
+        **kwargs: object,
     ) -> None:
+        """Run a desk action in a worker. ``on_view``: the action is checked
+        against the ticket as this view shows it (refused if it changed)."""
         session = self.staff_app.session
         if session is None:
             return
+        if on_view and self.detail is not None:
+            kwargs["expected_event"] = self.detail.last_event
         self.run_action_worker(notice, action, session, args, kwargs)
 
     @database_worker(
@@ -276,6 +306,7 @@ class TicketDetailScreen(Screen[None]):
     @on(ActionRefused)
     def action_refused(self, message: ActionRefused) -> None:
         self.retry = None
+        self.load()  # the ticket may have changed: show it as it is
         self.app.notify(message.reason, title="未执行", severity="error", markup=False)
         if message.session_ended:
             self.staff_app.session_ended(message.reason)
@@ -391,7 +422,7 @@ class TicketDetailScreen(Screen[None]):
         if await self.app.push_screen_wait(
             ConfirmForm("补打凭条", f"重新打印 {self.ticket_no} 的凭条？")
         ):
-            self.perform("已送去补打", desk.reprint)
+            self.perform("已送去补打", desk.reprint, on_view=False)
 
     @work(exclusive=True, group="form")
     async def action_reveal(self) -> None:
@@ -399,7 +430,7 @@ class TicketDetailScreen(Screen[None]):
         if await self.app.push_screen_wait(
             ConfirmForm("查看完整手机号", "查看将记入审计日志（谁、何时）。继续？")
         ):
-            self.perform("", desk.reveal_mobile)
+            self.perform("", desk.reveal_mobile, on_view=False)
 
     @work(exclusive=True, group="form")
     async def action_rate_unit(self) -> None:

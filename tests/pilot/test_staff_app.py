@@ -3,6 +3,7 @@ every action by keyboard and every refusal as the person at the desk sees it."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from textual.widgets import DataTable, Input
@@ -486,3 +487,25 @@ async def test_the_status_line_names_the_tab_and_filters_of_a_search(
         app.screen.query_one("#search", Input).value = closed
         await wait_for(pilot, lambda: table.row_count == 1 and "全部" in status_line())
         assert table.coordinate_to_cell_key((0, 0)).row_key.value == closed
+
+
+async def test_the_detail_view_follows_another_desk(make_staff_app, settings, clerk):
+    number = issue(settings).ticket_no
+    app = make_staff_app(poll_interval=0.1)
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot)
+        await board_rows(pilot, 1)
+        screen = await open_ticket(pilot, number)
+        seen = screen.detail.last_event
+        desk.dispatch(settings, clerk, number, "police")  # the other desk
+
+        def head_text() -> str:
+            return str(screen.query_one("#ticket-head").render())
+
+        await wait_for(pilot, lambda: "派出所" in head_text())
+        assert screen.detail.last_event != seen
+        # An action is checked against the view it was made on.
+        screen.detail = dataclasses.replace(screen.detail, last_event=seen)
+        await pilot.press("a")
+        await wait_for(pilot, lambda: "已有变动" in notices(app))
+        assert kinds(number) == ["received", "dispatched"]
