@@ -79,17 +79,47 @@ class BoardScreen(Screen[None]):
     BoardScreen #board-status { height: 1; padding: 0 1; color: $text-muted; }
     """
     BINDINGS = [
-        Binding("enter", "open", "详情", id="open", show=False),
-        Binding("n", "call_next", "叫号", id="call-next"),
-        Binding("slash", "focus_search", "搜索", id="search"),
-        Binding("s", "cycle_sort", "排序", id="sort"),
-        Binding("S", "reverse_sort", "倒序", id="reverse-sort", show=False),
-        Binding("o", "toggle_overdue", "仅超时", id="overdue"),
+        Binding(
+            "enter", "open", "详情", id="open", show=False, tooltip="查看详情和时间线"
+        ),
+        Binding(
+            "n", "call_next", "叫号", id="call-next", tooltip="叫今天的下一个排队号"
+        ),
+        Binding(
+            "slash",
+            "focus_search",
+            "搜索",
+            id="search",
+            tooltip="工单号、排队号、类别、描述、楼栋、备注",
+        ),
+        Binding("s", "cycle_sort", "排序", id="sort", tooltip="按下一列排序"),
+        Binding(
+            "S",
+            "reverse_sort",
+            "倒序",
+            id="reverse-sort",
+            show=False,
+            tooltip="反转排序",
+        ),
+        Binding("o", "toggle_overdue", "仅超时", id="overdue", tooltip="只看超时工单"),
         Binding("right_square_bracket", "next_page", "下一页", id="next-page"),
         Binding("left_square_bracket", "previous_page", "上一页", id="previous-page"),
-        Binding("f5", "reload", "刷新", id="reload", show=False),
+        Binding(
+            "f5", "reload", "刷新", id="reload", show=False, tooltip="重新读取看板"
+        ),
         Binding("escape", "clear_search", "清除搜索", id="clear-search", show=False),
-        Binding("A", "audit", "审计日志", id="audit"),
+        Binding("A", "audit", "审计日志", id="audit", tooltip="站长查看审计日志"),
+        *(
+            Binding(
+                str(number),
+                f"tab('{tab_id}')",
+                f"标签：{label}",
+                id=f"tab-{tab_id}",
+                show=False,
+                tooltip=f"切换到「{label}」（{number}）",
+            )
+            for number, (tab_id, label, _) in enumerate(TABS, start=1)
+        ),
     ]
 
     def __init__(self) -> None:
@@ -437,21 +467,3 @@ class BoardScreen(Screen[None]):
     @on(ActionRefused)
     def action_refused(self, message: ActionRefused) -> None:
         self.app.notify(message.reason, severity="warning", markup=False)
-
-    def palette_commands(self) -> list[tuple[str, str, str]]:
-        commands = [
-            ("叫号：下一位", "叫今天的下一个排队号", "call_next"),
-            ("搜索工单", "按工单号、描述、楼栋、备注搜索", "focus_search"),
-            ("打开选中工单", "查看详情和时间线", "open"),
-            ("只看超时 开/关", "只显示已超出时限的工单", "toggle_overdue"),
-            ("换排序列", "按下一列排序", "cycle_sort"),
-            ("倒序/顺序", "反转排序方向", "reverse_sort"),
-            ("下一页", "", "next_page"),
-            ("上一页", "", "previous_page"),
-            ("刷新", "重新读取看板", "reload"),
-        ]
-        commands += [
-            (f"标签：{label}", "切换状态标签", f"tab('{tab_id}')")
-            for tab_id, label, _ in TABS
-        ]
-        return commands

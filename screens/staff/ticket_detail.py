@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -17,7 +17,14 @@ from textual.widgets import DataTable, Footer, Static
 
 from kiosk import accounts, desk
 from kiosk.search import TicketDetail, change_marker, ticket_detail, time_left
-from kiosk.states import RATING_NAMES, RATINGS, STATUS_NAMES, WITHDRAW_REASONS
+from kiosk.states import (
+    ALLOWED_FROM,
+    RATING_NAMES,
+    RATINGS,
+    STATUS_NAMES,
+    WITHDRAW_REASONS,
+    TransitionError,
+)
 from kiosk.tickets import mask_mobile
 from screens.staff.forms import ChoiceForm, ConfirmForm, InfoForm, TextForm
 from screens.staff.messages import (
@@ -45,6 +52,16 @@ EVENT_NAMES = {
     "note": "备注",
     "unit_rated": "单位评价",
 }
+# Actions checked against the state machine, and the event each one writes.
+ACTION_KINDS = {
+    "dispatch": "dispatched",
+    "acknowledge": "acknowledged",
+    "resolve": "resolved",
+    "escalate": "escalated",
+    "call_back": "callback",
+    "withdraw": "withdrawn",
+    "rate_unit": "unit_rated",
+}
 WITHDRAW_NAMES = {
     "duplicate": "重复工单",
     "out_of_scope": "不属受理范围",
@@ -69,17 +86,27 @@ class TicketDetailScreen(Screen[None]):
     TicketDetailScreen #timeline { height: 1fr; margin: 0 1; }
     """
     BINDINGS = [
-        Binding("escape", "back", "返回", id="back"),
-        Binding("d", "dispatch", "派单", id="dispatch"),
-        Binding("a", "acknowledge", "报到", id="acknowledge"),
-        Binding("m", "note", "备注", id="note"),
-        Binding("r", "resolve", "办结", id="resolve"),
-        Binding("e", "escalate", "上报", id="escalate"),
-        Binding("c", "call_back", "回访", id="call-back"),
-        Binding("w", "withdraw", "撤销", id="withdraw"),
-        Binding("p", "reprint", "补打", id="reprint"),
-        Binding("v", "reveal", "看号码", id="reveal"),
-        Binding("u", "rate_unit", "评价单位", id="rate-unit"),
+        Binding("escape", "back", "返回", id="back", tooltip="返回看板"),
+        Binding("d", "dispatch", "派单", id="dispatch", tooltip="吹哨派单给责任单位"),
+        Binding("a", "acknowledge", "报到", id="acknowledge", tooltip="记录单位报到"),
+        Binding("m", "note", "备注", id="note", tooltip="添加备注"),
+        Binding("r", "resolve", "办结", id="resolve", tooltip="填写办结情况"),
+        Binding("e", "escalate", "上报", id="escalate", tooltip="上报街道"),
+        Binding("c", "call_back", "回访", id="call-back", tooltip="回访并记录评价"),
+        Binding(
+            "w",
+            "withdraw",
+            "撤销",
+            id="withdraw",
+            tooltip="重复 / 不属受理范围 / 居民撤回",
+        ),
+        Binding("p", "reprint", "补打", id="reprint", tooltip="补打凭条"),
+        Binding(
+            "v", "reveal", "看号码", id="reveal", tooltip="查看完整手机号（记入审计）"
+        ),
+        Binding(
+            "u", "rate_unit", "评价单位", id="rate-unit", tooltip="站长评价处置单位"
+        ),
     ]
 
     def __init__(self, ticket_no: str) -> None:
@@ -115,6 +142,38 @@ class TicketDetailScreen(Screen[None]):
         self.query_one("#timeline", DataTable).focus()
         self.load()
         self.set_interval(self.staff_app.poll_interval, self.poll, name="poll")
+
+    # -- what the ticket's state allows ------------------------------------------
+
+    def refused_now(self, action: str) -> str:
+        """Why ``action`` would be refused on the ticket as shown ('' if it
+        would not): the footer and the palette leave such actions out."""
+        kind = ACTION_KINDS.get(action)
+        if kind is None:
+            return ""
+        if self.detail is None:
+            return "正在读取工单…"
+        session = self.staff_app.session
+        if kind == "unit_rated" and (session is None or not session.is_head):
+            return "只有站长可以评价处置单位"
+        status = self.detail.status
+        if status not in ALLOWED_FROM[kind]:
+            return desk.refusal(kind, status, TransitionError(kind, status, ""))
+        if kind == "unit_rated" and not self.units:
+            return "此工单尚未派单，没有可评价的单位"
+        return ""
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not self.refused_now(action)
+
+    def on_key(self, event: events.Key) -> None:
+        """A key of an action the state refuses says why, asking for nothing."""
+        for binding in self._bindings.key_to_bindings.get(event.key, ()):
+            reason = self.refused_now(binding.action)
+            if reason:
+                event.stop()
+                self.app.notify(reason, title="未执行", severity="error", markup=False)
+                return
 
     # -- following changes made elsewhere -------------------------------------
 
@@ -161,6 +220,7 @@ class TicketDetailScreen(Screen[None]):
         self.detail = detail
         self.units = message.units
         self.show(detail)
+        self.refresh_bindings()  # the footer offers what the state allows
 
     def unit_name(self, code: str) -> str:
         unit = self.staff_app.catalog.units.get(code)
@@ -465,18 +525,3 @@ class TicketDetailScreen(Screen[None]):
         )
         if rating:
             self.perform("已评价", desk.rate_unit, unit, rating)
-
-    def palette_commands(self) -> list[tuple[str, str, str]]:
-        return [
-            ("派单（吹哨）", "派给责任单位", "dispatch"),
-            ("单位报到", "记录单位已报到处理", "acknowledge"),
-            ("添加备注", "", "note"),
-            ("办结", "填写办结情况", "resolve"),
-            ("上报街道", "填写上报原因", "escalate"),
-            ("回访", "满意 / 基本满意 / 不满意", "call_back"),
-            ("撤销工单", "重复 / 不属受理范围 / 居民撤回", "withdraw"),
-            ("补打凭条", "", "reprint"),
-            ("查看完整手机号", "记入审计日志", "reveal"),
-            ("评价处置单位（站长）", "", "rate_unit"),
-            ("返回看板", "", "back"),
-        ]

@@ -509,3 +509,38 @@ async def test_the_detail_view_follows_another_desk(make_staff_app, settings, cl
         await pilot.press("a")
         await wait_for(pilot, lambda: "已有变动" in notices(app))
         assert kinds(number) == ["received", "dispatched"]
+
+
+async def test_only_what_the_state_allows_is_offered(make_staff_app, settings):
+    number = issue(settings).ticket_no
+    app = make_staff_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot)
+        await board_rows(pilot, 1)
+        screen = await open_ticket(pilot, number)
+
+        def offered() -> set[str]:
+            return {
+                active.binding.action
+                for active in screen.active_bindings.values()
+                if active.enabled
+            }
+
+        await wait_for(pilot, lambda: "dispatch" in offered())
+        assert {"acknowledge", "resolve", "call_back", "rate_unit"}.isdisjoint(
+            offered()
+        )
+        # A refused action says why at once, without asking for its input.
+        await pilot.press("r")
+        await wait_for(pilot, lambda: "不能办结" in notices(app))
+        assert isinstance(app.screen, TicketDetailScreen)
+        # The palette offers the same.
+        from screens.staff.commands import StaffCommands
+
+        provider = StaffCommands(screen)
+        titles = [title for title, _, _ in provider._commands()]
+        assert "派单" in titles and "办结" not in titles and "锁屏" in titles
+        await pilot.press("d")
+        await press_in_form(pilot, ChoiceForm, "5")  # property
+        await wait_for(pilot, lambda: "acknowledge" in offered())
+        assert "dispatch" in offered()  # to another unit
