@@ -216,7 +216,7 @@ MIGRATIONS: Sequence[Sequence[str]] = (
     # triggers). Each audit row carries a link of a hash chain over the log
     # (written by kiosk.accounts, checked by `kiosk doctor`), so a file
     # edited with the triggers dropped is found out. The audit log is read
-    # by name and by ticket.
+    # by name and by ticket. Tickets are found by category and item.
     (
         """CREATE TRIGGER audit_log_no_replace BEFORE INSERT ON audit_log
            WHEN new.id IS NOT NULL
@@ -233,6 +233,8 @@ MIGRATIONS: Sequence[Sequence[str]] = (
         "ALTER TABLE audit_log ADD COLUMN chain TEXT NOT NULL DEFAULT ''",
         "CREATE INDEX audit_log_target ON audit_log (target, id)",
         "CREATE INDEX audit_log_actor ON audit_log (actor, id)",
+        # Search finds the item a resident picked (kiosk.search).
+        "CREATE INDEX ticket_category_item ON ticket (category, item)",
     ),
 )
 

@@ -230,9 +230,14 @@ def _term_ids(term: str) -> tuple[str, list[object]]:
     ticket_check = f" AND instr({TICKET_DOC}, ?) > 0" if long_term else ""
     note_doc = "lower(json_extract(e.payload, '$.text') || ' ')"
     note_check = f" AND instr({note_doc}, ?) > 0" if long_term else ""
-    parts = [
+    ticket_part = (
         "SELECT t.id FROM ticket_search AS s JOIN ticket AS t ON t.id = s.rowid "
-        f"WHERE ticket_search MATCH ?{ticket_check}",
+        f"WHERE ticket_search MATCH ?{ticket_check}"
+        if long_term
+        else "SELECT rowid FROM ticket_search WHERE ticket_search MATCH ?"
+    )
+    parts = [
+        ticket_part,
         "SELECT t.id FROM note_search AS n "
         "JOIN ticket_event AS e ON e.id = n.rowid "
         "JOIN ticket AS t ON t.uuid = e.ticket_uuid "
@@ -280,11 +285,14 @@ def _search_where(query: BoardQuery, now: datetime) -> tuple[str, list[object]]:
     # Every term must match: the INTERSECT of each term's ids.
     ids = " INTERSECT ".join(f"SELECT * FROM ({sql})" for sql in compound)
     extra, filter_params = _filters(query, now)
-    status_marks = ",".join("?" for _ in statuses)
-    where = f"id IN ({ids}) AND status IN ({status_marks})"
+    where = f"id IN ({ids})"
+    status_params: list[object] = []
+    if set(statuses) != set(STATUSES):  # the "all" tab filters nothing
+        where += f" AND +status IN ({','.join('?' for _ in statuses)})"
+        status_params = list(statuses)
     if extra:
         where += f" AND {extra}"
-    return where, [*params, *statuses, *filter_params]
+    return where, [*params, *status_params, *filter_params]
 
 
 def search_ids(query: BoardQuery, now: datetime, cap: int = SEARCH_CAP) -> list[int]:
@@ -308,18 +316,18 @@ def _search_page(query: BoardQuery, now: datetime) -> BoardPage:
     ).fetchall()
     board_rows = tuple(BoardRow(*row) for row in rows[: query.page_size])
     has_more = len(rows) > query.page_size
-    seen = query.page * query.page_size + len(board_rows)
     if not has_more and (board_rows or query.page == 0):
-        matches = seen  # the last page: the count is exact
-    else:
-        counted = database.execute_sql(
+        # The last page: the count is exact without counting.
+        matches = query.page * query.page_size + len(board_rows)
+        return BoardPage(query, board_rows, has_more, matches, False)
+    counted = int(
+        database.execute_sql(
             f"SELECT count(*) FROM (SELECT 1 FROM ticket WHERE {where} LIMIT ?)",
             [*params, MATCH_COUNT_CAP + 1],
         ).fetchone()[0]
-        matches = min(int(counted), MATCH_COUNT_CAP)
-        capped = int(counted) > MATCH_COUNT_CAP
-        return BoardPage(query, board_rows, has_more, matches, capped)
-    return BoardPage(query, board_rows, has_more, matches, False)
+    )
+    capped = counted > MATCH_COUNT_CAP
+    return BoardPage(query, board_rows, has_more, min(counted, MATCH_COUNT_CAP), capped)
 
 
 # -- counts, change marker, detail ----------------------------------------------

@@ -67,6 +67,13 @@ SORT_ORDER = tuple(key for key, _, _ in COLUMNS)
 TAB_LABELS = {tab_id: label for tab_id, label, _ in TABS}
 
 
+def building_first(location: str) -> str:
+    """The kiosk stores "<grid> <building>": the building leads, so that a
+    narrow column still tells 五巷1号楼 from 五巷4号楼."""
+    grid, _, building = location.rpartition(" ")
+    return f"{building} · {grid}" if grid and building else location
+
+
 class BoardScreen(Screen[None]):
     """The ticket board; refreshes itself when any process writes."""
 
@@ -254,7 +261,7 @@ class BoardScreen(Screen[None]):
                 Text(row.queue_no, style="bold"),
                 Text(f"{created:%m-%d %H:%M}"),
                 Text(category),
-                Text(row.building),
+                Text(building_first(row.building)),
                 Text(STATUS_NAMES.get(row.status, (row.status,))[0]),
                 Text(unit),
                 Text(left, style="bold red" if overdue else ""),

@@ -544,3 +544,19 @@ async def test_only_what_the_state_allows_is_offered(make_staff_app, settings):
         await press_in_form(pilot, ChoiceForm, "5")  # property
         await wait_for(pilot, lambda: "acknowledge" in offered())
         assert "dispatch" in offered()  # to another unit
+
+
+async def test_the_building_is_always_visible_on_the_board(make_staff_app, settings):
+    for building in ("五巷1号楼", "五巷4号楼"):
+        issue(settings, building=f"第二网格（五巷银行小区） {building}")
+    app = make_staff_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await log_in(pilot)
+        table = await board_rows(pilot, 2)
+        shown = [str(table.get_row_at(row)[3]) for row in range(2)]
+        width = table.columns[table.get_column_index("building")].get_render_width(
+            table
+        )
+        visible = [text[: width - 2] for text in shown]
+        assert any("五巷4号楼" in text for text in visible), visible
+        assert any("五巷1号楼" in text for text in visible), visible
