@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 
+from rich.cells import set_cell_size
 from textual.widgets import DataTable, Input
 
 from db import AuditLog, Ticket, TicketEvent
@@ -554,9 +555,9 @@ async def test_the_building_is_always_visible_on_the_board(make_staff_app, setti
         await log_in(pilot)
         table = await board_rows(pilot, 2)
         shown = [str(table.get_row_at(row)[3]) for row in range(2)]
-        width = table.columns[table.get_column_index("building")].get_render_width(
-            table
-        )
-        visible = [text[: width - 2] for text in shown]
+        column = table.ordered_columns[table.get_column_index("building")]
+        width = column.get_render_width(table)
+        # What fits in the column's cells (a CJK character takes two).
+        visible = [set_cell_size(text, width - 2) for text in shown]
         assert any("五巷4号楼" in text for text in visible), visible
         assert any("五巷1号楼" in text for text in visible), visible
