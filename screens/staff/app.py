@@ -31,16 +31,13 @@ class StaffApp(App[None]):
     """``kiosk staff``: one person logged in at a time, locked when idle."""
 
     TITLE = "前台工作台"
+    CSS_PATH = "staff.tcss"
     COMMANDS = App.COMMANDS | {StaffCommands}
     BINDINGS = [
         # A priority binding: it locks from every screen, form and the palette.
         Binding("ctrl+l", "lock", "锁屏", id="lock", priority=True),
         Binding("ctrl+q", "quit", "退出", id="quit", show=False),
     ]
-    CSS = """
-    Screen { background: $background; }
-    Footer { background: $panel; }
-    """
 
     def __init__(
         self,

@@ -77,14 +77,6 @@ def building_first(location: str) -> str:
 class BoardScreen(Screen[None]):
     """The ticket board; refreshes itself when any process writes."""
 
-    DEFAULT_CSS = """
-    BoardScreen #filters { height: 3; padding: 0 1; }
-    BoardScreen #filters Select { width: 24; }
-    BoardScreen #filters Checkbox { width: auto; }
-    BoardScreen #search { width: 1fr; }
-    BoardScreen #board { height: 1fr; }
-    BoardScreen #board-status { height: 1; padding: 0 1; color: $text-muted; }
-    """
     BINDINGS = [
         Binding(
             "enter", "open", "详情", id="open", show=False, tooltip="查看详情和时间线"

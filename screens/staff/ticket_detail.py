@@ -10,7 +10,7 @@ from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
@@ -76,15 +76,6 @@ TextAction = tuple[str, Callable[..., Any], str, str, str]
 class TicketDetailScreen(Screen[None]):
     """Detail view of one ticket; Esc goes back to the board."""
 
-    DEFAULT_CSS = """
-    TicketDetailScreen #ticket-head {
-        height: 1; padding: 0 1; text-style: bold; background: $boost;
-    }
-    TicketDetailScreen #ticket-fields { height: auto; padding: 1 1 0 1; }
-    TicketDetailScreen #ticket-fields Static { height: auto; }
-    TicketDetailScreen #timeline-title { padding: 1 1 0 1; text-style: bold; }
-    TicketDetailScreen #timeline { height: 1fr; margin: 0 1; }
-    """
     BINDINGS = [
         Binding("escape", "back", "返回", id="back", tooltip="返回看板"),
         Binding("d", "dispatch", "派单", id="dispatch", tooltip="吹哨派单给责任单位"),
@@ -125,7 +116,7 @@ class TicketDetailScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield StaffHeader(self.staff_app.settings.station.name)
         yield Static(Content(f"{self.ticket_no}  正在读取…"), id="ticket-head")
-        with Vertical(id="ticket-fields"):
+        with VerticalScroll(id="ticket-fields"):
             for key in ("what", "where", "description", "contact", "times"):
                 yield Static(id=f"field-{key}")
         yield Static(Content("时间线"), id="timeline-title")

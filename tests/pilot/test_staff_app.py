@@ -561,3 +561,20 @@ async def test_the_building_is_always_visible_on_the_board(make_staff_app, setti
         visible = [set_cell_size(text, width - 2) for text in shown]
         assert any("五巷4号楼" in text for text in visible), visible
         assert any("五巷1号楼" in text for text in visible), visible
+
+
+async def test_a_long_description_leaves_the_timeline_on_screen(
+    make_staff_app, settings
+):
+    number = issue(settings, description="楼上漏水，" * 100).ticket_no  # 500 chars
+    app = make_staff_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await log_in(pilot)
+        await board_rows(pilot, 1)
+        screen = await open_ticket(pilot, number)
+        await pilot.pause()
+        timeline = screen.query_one("#timeline", DataTable)
+        assert timeline.region.height >= 4
+        assert timeline.region.bottom <= 23  # above the footer
+        fields = screen.query_one("#ticket-fields")
+        assert fields.max_scroll_y > 0  # the rest of the description scrolls
