@@ -22,6 +22,7 @@ import logging
 import logging.handlers
 import os
 import sys
+from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from kiosk import __version__
@@ -165,6 +166,27 @@ def start_resident(
     return KioskApp(settings, **options)
 
 
+class StationTimeFormatter(logging.Formatter):
+    """Log times in the station's time zone, with the offset, whatever the
+    box's own zone is (a log read beside the tickets' times)."""
+
+    def __init__(self, fmt: str, zone: tzinfo) -> None:
+        super().__init__(fmt)
+        self.zone = zone
+
+    def formatTime(  # logging's name for it
+        self, record: logging.LogRecord, datefmt: str | None = None
+    ) -> str:
+        moment = datetime.fromtimestamp(record.created, self.zone)
+        return moment.isoformat(timespec="milliseconds")
+
+
+def log_formatter(settings: Settings) -> logging.Formatter:
+    return StationTimeFormatter(
+        "%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s", settings.zone
+    )
+
+
 def setup_logging(settings: Settings) -> None:
     """Log to kiosk.log beside the database; never to the kiosk's screen."""
     root = logging.getLogger()
@@ -178,8 +200,6 @@ def setup_logging(settings: Settings) -> None:
         )
     except OSError:
         handler = logging.NullHandler()
-    handler.setFormatter(
-        logging.Formatter("%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s")
-    )
+    handler.setFormatter(log_formatter(settings))
     root.addHandler(handler)
     root.setLevel(logging.INFO)
