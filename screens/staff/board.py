@@ -12,6 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.content import Content
+from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import (
     Checkbox,
@@ -77,6 +78,10 @@ def building_first(location: str) -> str:
 class BoardScreen(Screen[None]):
     """The ticket board; refreshes itself when any process writes."""
 
+    # What the board shows (tab, filters, search, sort, page): every control
+    # changes it, and its watcher reads the page, once per change.
+    board_query: reactive[BoardQuery] = reactive(BoardQuery(tab="dispatch"), init=False)
+
     BINDINGS = [
         Binding(
             "enter", "open", "详情", id="open", show=False, tooltip="查看详情和时间线"
@@ -123,7 +128,7 @@ class BoardScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self.board_query = BoardQuery(tab="dispatch")
+        self.set_reactive(BoardScreen.board_query, BoardQuery(tab="dispatch"))
         self.marker: tuple[int, int] = (-1, -1)
         self.page: BoardPage | None = None
         self.loading_since = 0.0
@@ -314,8 +319,10 @@ class BoardScreen(Screen[None]):
     def requery(self, **changes: object) -> None:
         changes.setdefault("page", 0)
         self.board_query = dataclasses.replace(self.board_query, **changes)  # type: ignore[arg-type]
+
+    def watch_board_query(self, query: BoardQuery) -> None:
         self.show_status("正在读取…")
-        self.load(self.board_query, self.staff_app.now())
+        self.load(query, self.staff_app.now())
 
     def selected_ticket(self) -> str | None:
         table = self.query_one("#board", DataTable)
