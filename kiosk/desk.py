@@ -375,9 +375,12 @@ def withdraw(
             raise ActionError("重复工单须填写原工单号")
         if original_no == ticket_no:
             raise ActionError("原工单不能是本工单")
-        original = Ticket.get_or_none(Ticket.ticket_no == original_no)
+        original = find_original(original_no)
         if original is None:
             raise ActionError(f"没有原工单 {original_no}")
+        original_no = original.ticket_no
+        if original_no == ticket_no:
+            raise ActionError("原工单不能是本工单")
         if original.status == WITHDRAWN:
             raise ActionError(f"原工单 {original_no} 已撤销，不能作为原工单")
         payload["original"] = original_no
@@ -390,6 +393,21 @@ def withdraw(
         now=now,
         expected_event=expected_event,
     )
+
+
+def find_original(text: str) -> Ticket | None:
+    """The ticket a duplicate points to: its number in any case, or a queue
+    number (the most recent ticket that had it)."""
+    text = text.strip()
+    ticket = Ticket.get_or_none(Ticket.ticket_no == text.upper())
+    if ticket is None:
+        ticket = (
+            Ticket.select()
+            .where(Ticket.queue_no == text.upper())
+            .order_by(Ticket.id.desc())
+            .first()
+        )
+    return ticket
 
 
 def rate_unit(

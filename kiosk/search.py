@@ -384,6 +384,8 @@ class TicketDetail:
     # The uuid of the ticket's newest event: an action on this view is
     # refused if the ticket changed since (kiosk.desk, expected_event).
     last_event: str = ""
+    # Tickets withdrawn as duplicates of this one (the back-link).
+    duplicates: tuple[str, ...] = ()
 
 
 def ticket_timeline(ticket_uuid: str) -> tuple[TimelineEntry, ...]:
@@ -433,7 +435,20 @@ def ticket_detail(ticket_no: str) -> TicketDetail | None:
         language=ticket.language,
         timeline=ticket_timeline(ticket.uuid),
         last_event=_last_event(ticket.uuid),
+        duplicates=duplicates_of(ticket.ticket_no),
     )
+
+
+def duplicates_of(ticket_no: str) -> tuple[str, ...]:
+    """Numbers of the tickets withdrawn as duplicates of ``ticket_no``."""
+    rows = database.execute_sql(
+        "SELECT t.ticket_no FROM ticket_event AS e "
+        "JOIN ticket AS t ON t.uuid = e.ticket_uuid "
+        "WHERE e.kind = 'withdrawn' AND json_valid(e.payload) "
+        "AND json_extract(e.payload, '$.original') = ? ORDER BY e.id",
+        (ticket_no,),
+    )
+    return tuple(row[0] for row in rows)
 
 
 def _last_event(ticket_uuid: str) -> str:

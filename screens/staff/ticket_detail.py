@@ -117,7 +117,14 @@ class TicketDetailScreen(Screen[None]):
         yield StaffHeader(self.staff_app.settings.station.name)
         yield Static(Content(f"{self.ticket_no}  正在读取…"), id="ticket-head")
         with VerticalScroll(id="ticket-fields"):
-            for key in ("what", "where", "description", "contact", "times"):
+            for key in (
+                "what",
+                "where",
+                "description",
+                "contact",
+                "times",
+                "duplicates",
+            ):
                 yield Static(id=f"field-{key}")
         yield Static(Content("时间线"), id="timeline-title")
         table: DataTable[object] = DataTable(id="timeline", cursor_type="row")
@@ -250,6 +257,9 @@ class TicketDetailScreen(Screen[None]):
             "contact": Content.assemble(
                 ("联系人 ", "dim"), contact, ("   手机 ", "dim"), mobile
             ),
+            "duplicates": Content.assemble(
+                ("重复单 ", "dim"), "、".join(detail.duplicates)
+            ),
             "times": Content.assemble(
                 ("受理  ", "dim"),
                 self.local(detail.created_at),
@@ -259,6 +269,8 @@ class TicketDetailScreen(Screen[None]):
         }
         for key, content in fields.items():
             self.query_one(f"#field-{key}", Static).update(content)
+        # The back-link to tickets withdrawn as duplicates of this one.
+        self.query_one("#field-duplicates", Static).display = bool(detail.duplicates)
         table = self.query_one("#timeline", DataTable)
         table.clear()
         for entry in detail.timeline:
@@ -450,7 +462,10 @@ class TicketDetailScreen(Screen[None]):
         )
         if text is None:
             return
-        self.perform(f"已回访：{RATING_NAMES[rating][0]}", desk.call_back, rating, text)
+        notice = f"已回访：{RATING_NAMES[rating][0]}"
+        if rating == "dissatisfied":  # the state machine reopens the case
+            notice += "。工单已重新打开，退回处置单位办理"
+        self.perform(notice, desk.call_back, rating, text)
 
     @work(exclusive=True, group="form")
     async def action_withdraw(self) -> None:
@@ -461,7 +476,10 @@ class TicketDetailScreen(Screen[None]):
         original = ""
         if reason == "duplicate":
             original_no = await self.app.push_screen_wait(
-                TextForm("重复工单：填写原工单号", "原工单号，如 PHY3-261125-001")
+                TextForm(
+                    "重复工单：填写原工单号或排队号",
+                    "原工单号或排队号，如 PHY3-261125-001 或 B001",
+                )
             )
             if original_no is None:
                 return

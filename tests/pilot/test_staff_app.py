@@ -205,6 +205,7 @@ async def test_every_action_by_keyboard(make_staff_app, settings):
         await press_in_form(pilot, TextForm, "enter")
         await settled("callback")
         assert status(number) == "dispatched"
+        await wait_for(pilot, lambda: "重新打开" in notices(app))
         await pilot.press("u")  # the head rates the unit
         await press_in_form(pilot, ChoiceForm, "1")
         await settled("unit_rated")
@@ -578,3 +579,17 @@ async def test_a_long_description_leaves_the_timeline_on_screen(
         assert timeline.region.bottom <= 23  # above the footer
         fields = screen.query_one("#ticket-fields")
         assert fields.max_scroll_y > 0  # the rest of the description scrolls
+
+
+async def test_the_original_shows_its_duplicate(make_staff_app, settings, head):
+    original = issue(settings).ticket_no
+    duplicate = issue(settings).ticket_no
+    desk.withdraw(settings, head, duplicate, "duplicate", original_no=original)
+    app = make_staff_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot)
+        await board_rows(pilot, 1)
+        screen = await open_ticket(pilot, original)
+        field = screen.query_one("#field-duplicates")
+        await wait_for(pilot, lambda: duplicate in str(field.render()))
+        assert field.display

@@ -442,3 +442,22 @@ def test_the_head_rates_a_unit_once_per_ticket(settings, head):
     with pytest.raises(ActionError, match="已评价"):
         desk.rate_unit(settings, head, number, "police", "dissatisfied", now=FIXED_NOW)
     assert counts() == before
+
+
+def test_a_duplicate_names_its_original_by_queue_number_or_any_case(settings, head):
+    original = issue(settings)
+    for text in (original.queue_no, original.ticket_no.lower()):
+        duplicate = issue(settings).ticket_no
+        desk.withdraw(settings, head, duplicate, "duplicate", original_no=text)
+        payload = json.loads(last_event(duplicate).payload)
+        assert payload["original"] == original.ticket_no
+
+
+def test_the_original_shows_its_duplicates(settings, head):
+    from kiosk.search import ticket_detail
+
+    original = issue(settings).ticket_no
+    duplicate = issue(settings).ticket_no
+    desk.withdraw(settings, head, duplicate, "duplicate", original_no=original)
+    detail = ticket_detail(original)
+    assert detail is not None and detail.duplicates == (duplicate,)
