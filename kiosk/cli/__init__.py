@@ -192,9 +192,14 @@ def setup_logging(settings: Settings) -> None:
     root = logging.getLogger()
     if any(isinstance(h, logging.handlers.RotatingFileHandler) for h in root.handlers):
         return
+    # db imports peewee: only now (see open_settings).
+    from db.connection import make_owner_only, make_private_folder
+
     path = settings.database_path.parent / "kiosk.log"
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # The log sits beside the database, in its owner-only folder.
+        make_private_folder(path.parent)
+        make_owner_only(path)
         handler: logging.Handler = logging.handlers.RotatingFileHandler(
             path, maxBytes=2_000_000, backupCount=3, encoding="utf-8"
         )
