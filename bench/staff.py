@@ -28,7 +28,14 @@ from kiosk.search import TABS, BoardQuery, board_page, change_marker, tab_counts
 
 BENCH = "staff"
 RUNS = 9
-BUDGETS_MS = {"board_open": 100.0, "filter_change": 50.0, "search_2char": 100.0}
+BUDGETS_MS = {
+    "board_open": 100.0,
+    "filter_change": 50.0,
+    "search_2char": 100.0,
+    "search_last_page": 200.0,
+    "search_many_by_due": 300.0,
+    "search_catalog": 200.0,
+}
 VISIBLE_BUDGET_S = 2.0
 POLL_INTERVAL = 1.0
 WORDS = ("电梯", "漏水", "噪音", "垃圾")
@@ -123,6 +130,20 @@ def _visible_after_issue(settings: Settings) -> float:
     raise AssertionError("unreachable")
 
 
+def _many_matches(settings: Settings) -> str:
+    """A two-character word with the most matches among a few common ones
+    (about 50,000 on a million tickets)."""
+    best, best_count = WORDS[0], -1
+    with database.connection_context():
+        for word in ("号楼", "小区", *WORDS):
+            page = board_page(
+                BoardQuery(tab="all", text=word), datetime.now(settings.zone)
+            )
+            if (page.matches or 0) > best_count:
+                best, best_count = word, page.matches or 0
+    return best
+
+
 def run() -> None:
     settings = _settings()
     wanted = int(os.environ.get("BENCH_STAFF_TICKETS", "1000000"))
@@ -163,7 +184,52 @@ def run() -> None:
             BUDGETS_MS["search_2char"],
             matches=found.matches,
         )
-    visible = [_visible_after_issue(settings) for _ in range(3)]
+    # Full paging: the last page of a two-character search, and a search
+    # with many matches sorted by due time (every match sorted).
+    for word in WORDS[:2]:
+        first = board_page(
+            BoardQuery(tab="all", text=word), datetime.now(settings.zone)
+        )
+        total = first.matches or 0
+        last = BoardQuery(
+            tab="all", text=word, page=max(0, (total - 1) // first.query.page_size)
+        )
+        if first.matches_capped:
+            last = BoardQuery(tab="all", text=word, page=199)
+        _timed(settings, last)
+        _report(
+            f"search_last_page:{word}",
+            [_timed(settings, last) for _ in range(RUNS)],
+            BUDGETS_MS["search_last_page"],
+            matches=total,
+            capped=first.matches_capped,
+            page=last.page,
+        )
+    many = _many_matches(settings)
+    by_due = BoardQuery(tab="all", text=many, sort="due", descending=False)
+    found = board_page(by_due, datetime.now(settings.zone))
+    _timed(settings, by_due)
+    _report(
+        "search_many_by_due",
+        [_timed(settings, by_due) for _ in range(RUNS)],
+        BUDGETS_MS["search_many_by_due"],
+        word=many,
+        matches=found.matches,
+        capped=found.matches_capped,
+    )
+    # A category or item name (a keypad ticket has no description).
+    for name in ("电梯故障", "Blocked drain"):
+        query = BoardQuery(tab="all", text=name)
+        found = board_page(query, datetime.now(settings.zone))
+        _timed(settings, query)
+        _report(
+            f"search_catalog:{name}",
+            [_timed(settings, query) for _ in range(RUNS)],
+            BUDGETS_MS["search_catalog"],
+            matches=found.matches,
+            capped=found.matches_capped,
+        )
+    visible = [_visible_after_issue(settings) for _ in range(5)]
     emit(
         BENCH,
         "new_ticket_visible",

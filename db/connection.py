@@ -42,10 +42,8 @@ def open_database(
     """
     path = Path(path)
     try:
-        if create_dirs and not path.parent.is_dir():
-            path.parent.parent.mkdir(parents=True, exist_ok=True)
-            # The folder of the station's data is the owner's only.
-            path.parent.mkdir(mode=0o700, exist_ok=True)
+        if create_dirs:
+            make_private_folder(path.parent)
         elif not path.parent.is_dir():
             raise DatabaseUnavailable(f"the folder {path.parent} does not exist")
     except OSError as error:
@@ -72,6 +70,14 @@ def open_database(
         sqlite_database.close()
         raise DatabaseUnavailable(describe_database_error(error, path)) from error
     return sqlite_database
+
+
+def make_private_folder(folder: Path) -> None:
+    """Create the folder of the station's data owner-only (0700); its
+    parents as usual. An existing folder is left as it is."""
+    if not folder.is_dir():
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, exist_ok=True)
 
 
 def make_owner_only(path: Path) -> None:

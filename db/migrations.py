@@ -10,6 +10,14 @@ from collections.abc import Sequence
 
 from peewee import SqliteDatabase
 
+# The ticket history's guard against rewrites (step 6). The privacy purge
+# (kiosk/privacy.py) lifts it inside its own transaction to erase contact
+# details, the one sanctioned change, audited, and puts it back before it
+# commits. Never edit this text: it is part of a step already applied.
+TICKET_EVENT_NO_UPDATE = """CREATE TRIGGER ticket_event_no_update
+           BEFORE UPDATE ON ticket_event
+           BEGIN SELECT RAISE(ABORT, 'the ticket history is append-only'); END"""
+
 MIGRATIONS: Sequence[Sequence[str]] = (
     # 1: tickets, their event log, the sync outbox and daily counters.
     (
@@ -233,6 +241,32 @@ MIGRATIONS: Sequence[Sequence[str]] = (
             PRIMARY KEY (plan_item, ticket_uuid)
         )""",
         "CREATE INDEX IF NOT EXISTS plan_ticket_ticket ON plan_ticket (ticket_uuid)",
+    ),
+    # 6: the audit log and the ticket history are evidence. No row of either
+    # may be rewritten or removed by any program that opens the file: UPDATE
+    # and DELETE are refused, and so is an INSERT that would replace a row
+    # (INSERT OR REPLACE deletes the old row without firing delete
+    # triggers). Each audit row carries a link of a hash chain over the log
+    # (written by kiosk.accounts, checked by `kiosk doctor`), so a file
+    # edited with the triggers dropped is found out. The audit log is read
+    # by name and by ticket. Tickets are found by category and item.
+    (
+        """CREATE TRIGGER audit_log_no_replace BEFORE INSERT ON audit_log
+           WHEN new.id IS NOT NULL
+             AND EXISTS (SELECT 1 FROM audit_log WHERE id = new.id)
+           BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END""",
+        TICKET_EVENT_NO_UPDATE,
+        """CREATE TRIGGER ticket_event_no_delete BEFORE DELETE ON ticket_event
+           BEGIN SELECT RAISE(ABORT, 'the ticket history is append-only'); END""",
+        """CREATE TRIGGER ticket_event_no_replace BEFORE INSERT ON ticket_event
+           WHEN EXISTS (SELECT 1 FROM ticket_event
+                        WHERE id = new.id OR uuid = new.uuid)
+           BEGIN SELECT RAISE(ABORT, 'the ticket history is append-only'); END""",
+        "ALTER TABLE audit_log ADD COLUMN chain TEXT NOT NULL DEFAULT ''",
+        "CREATE INDEX audit_log_target ON audit_log (target, id)",
+        "CREATE INDEX audit_log_actor ON audit_log (actor, id)",
+        # Search finds the item a resident picked (kiosk.search).
+        "CREATE INDEX ticket_category_item ON ticket (category, item)",
     ),
 )
 

@@ -110,6 +110,8 @@ class AuditLog(BaseModel):
     action = CharField()
     target = TextField(default="")
     detail = TextField(default="")
+    # This row's link of the hash chain over the log (see kiosk.accounts).
+    chain = CharField(default="")
 
 
 class KeyValue(BaseModel):

@@ -13,6 +13,7 @@ import json
 import re
 import sqlite3
 import uuid as uuid_module
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -38,7 +39,10 @@ from kiosk.config import Settings
 from kiosk.queue_calls import Called
 from kiosk.queue_calls import recent_calls as recent_calls  # the desk calls them
 from kiosk.states import (
+    ACKNOWLEDGED,
     ALLOWED_FROM,
+    DISPATCHED,
+    RATING_NAMES,
     RATINGS,
     STATUS_NAMES,
     STATUSES,
@@ -113,12 +117,22 @@ def _apply(
     *,
     now: datetime | None = None,
     updates: dict[str, object] | None = None,
+    expected_event: str | None = None,
+    guard: Callable[[Ticket], None] | None = None,
 ) -> ActionResult:
+    """Write one action. ``expected_event``: the uuid of the ticket's last
+    event as the person's view showed it; if another desk (or the central)
+    wrote since, the action is refused with what changed. ``guard`` refuses
+    a repeated action, inside the same transaction."""
     moment = station_now(settings, now)
     try:
         with write_transaction():
             check_session(session)
             ticket = _ticket(ticket_no)
+            if expected_event is not None:
+                _check_fresh(ticket, expected_event)
+            if guard is not None:
+                guard(ticket)
             before = ticket.status
             try:
                 after = next_status(before, kind, payload)
@@ -138,6 +152,9 @@ def _apply(
                 changes["status"] = after
             if changes:
                 Ticket.update(**changes).where(Ticket.id == ticket.id).execute()
+            # The row says what was done (unit, rating, reason), not only
+            # which event: the free text stays in the event.
+            what = {key: value for key, value in payload.items() if key != "text"}
             write_audit(
                 moment,
                 session.actor,
@@ -145,10 +162,52 @@ def _apply(
                 ticket.ticket_no,
                 event=event.uuid,
                 status=f"{before}->{after}",
+                **what,
             )
     except (PeeweeException, sqlite3.Error) as error:
         raise database_error(settings, error) from error
     return ActionResult(ticket.ticket_no, kind, before, after, event.uuid)
+
+
+def _check_fresh(ticket: Ticket, expected_event: str) -> None:
+    """Refuse an action taken on a view older than the ticket's history,
+    saying what changed since."""
+    newer = list(
+        TicketEvent.select()
+        .where(TicketEvent.ticket == ticket.uuid)
+        .order_by(TicketEvent.id.desc())
+        .limit(20)
+    )
+    if not newer or newer[0].uuid == expected_event:
+        return
+    changes = []
+    for event in newer:
+        if event.uuid == expected_event:
+            break
+        changes.append(describe_event(event))
+    what = "；".join(reversed(changes))
+    raise ActionError(f"工单在您查看后已有变动：{what}。画面已更新，请确认后再操作")
+
+
+def describe_event(event: TicketEvent) -> str:
+    """One event in a few words: who, when, what (for a stale view)."""
+    try:
+        payload = json.loads(event.payload)
+    except ValueError:
+        payload = {}
+    if not isinstance(payload, dict):
+        payload = {}
+    action = ACTION_NAMES.get(event.kind, event.kind)
+    detail = ""
+    unit = payload.get("unit")
+    if isinstance(unit, str) and unit:
+        unit_entry = load_catalog().units.get(unit)
+        detail = f"（{unit_entry.name if unit_entry else unit}）"
+    elif event.kind == "callback":
+        detail = f"（{RATING_NAMES.get(str(payload.get('rating')), ('?',))[0]}）"
+    who = str(event.actor).removeprefix("staff:")
+    at = str(event.at)[11:16]
+    return f"{who} {at} {action}{detail}"
 
 
 def dispatch(
@@ -158,12 +217,18 @@ def dispatch(
     unit: str,
     *,
     now: datetime | None = None,
+    expected_event: str | None = None,
     catalog: Catalog | None = None,
 ) -> ActionResult:
     """Blow the whistle: hand the ticket to a unit."""
     catalog = catalog or load_catalog()
     if unit not in catalog.units:
         raise ActionError(f"未知单位 {unit}")
+
+    def not_again(ticket: Ticket) -> None:
+        if ticket.status in (DISPATCHED, ACKNOWLEDGED) and ticket.unit == unit:
+            raise ActionError(f"工单已派给{catalog.units[unit].name}，无需重复派单")
+
     return _apply(
         settings,
         session,
@@ -172,6 +237,8 @@ def dispatch(
         {"unit": unit},
         now=now,
         updates={"unit": unit},
+        expected_event=expected_event,
+        guard=not_again,
     )
 
 
@@ -181,10 +248,19 @@ def acknowledge(
     ticket_no: str,
     *,
     now: datetime | None = None,
+    expected_event: str | None = None,
 ) -> ActionResult:
     """The unit reported in (报到) and is on it."""
     unit = _ticket(ticket_no).unit
-    return _apply(settings, session, ticket_no, "acknowledged", {"unit": unit}, now=now)
+    return _apply(
+        settings,
+        session,
+        ticket_no,
+        "acknowledged",
+        {"unit": unit},
+        now=now,
+        expected_event=expected_event,
+    )
 
 
 def add_note(
@@ -194,9 +270,18 @@ def add_note(
     text: str,
     *,
     now: datetime | None = None,
+    expected_event: str | None = None,
 ) -> ActionResult:
     payload: dict[str, object] = {"text": _required_text(text, "备注内容")}
-    return _apply(settings, session, ticket_no, "note", payload, now=now)
+    return _apply(
+        settings,
+        session,
+        ticket_no,
+        "note",
+        payload,
+        now=now,
+        expected_event=expected_event,
+    )
 
 
 def resolve(
@@ -206,9 +291,18 @@ def resolve(
     text: str,
     *,
     now: datetime | None = None,
+    expected_event: str | None = None,
 ) -> ActionResult:
     payload: dict[str, object] = {"text": _required_text(text, "办结情况")}
-    return _apply(settings, session, ticket_no, "resolved", payload, now=now)
+    return _apply(
+        settings,
+        session,
+        ticket_no,
+        "resolved",
+        payload,
+        now=now,
+        expected_event=expected_event,
+    )
 
 
 def escalate(
@@ -218,9 +312,18 @@ def escalate(
     text: str,
     *,
     now: datetime | None = None,
+    expected_event: str | None = None,
 ) -> ActionResult:
     payload: dict[str, object] = {"text": _required_text(text, "上报原因")}
-    return _apply(settings, session, ticket_no, "escalated", payload, now=now)
+    return _apply(
+        settings,
+        session,
+        ticket_no,
+        "escalated",
+        payload,
+        now=now,
+        expected_event=expected_event,
+    )
 
 
 def call_back(
@@ -231,6 +334,7 @@ def call_back(
     text: str = "",
     *,
     now: datetime | None = None,
+    expected_event: str | None = None,
 ) -> ActionResult:
     """The call-back: 满意 / 基本满意 close the ticket, 不满意 reopens it."""
     if rating not in RATINGS:
@@ -239,7 +343,15 @@ def call_back(
     cleaned = clean_text(text, NOTE_LIMIT, multiline=True)
     if cleaned:
         payload["text"] = cleaned
-    return _apply(settings, session, ticket_no, "callback", payload, now=now)
+    return _apply(
+        settings,
+        session,
+        ticket_no,
+        "callback",
+        payload,
+        now=now,
+        expected_event=expected_event,
+    )
 
 
 def withdraw(
@@ -250,6 +362,7 @@ def withdraw(
     *,
     original_no: str = "",
     now: datetime | None = None,
+    expected_event: str | None = None,
 ) -> ActionResult:
     """Withdraw: a duplicate (linked to the original), out of scope, or by the
     resident."""
@@ -262,13 +375,39 @@ def withdraw(
             raise ActionError("重复工单须填写原工单号")
         if original_no == ticket_no:
             raise ActionError("原工单不能是本工单")
-        original = Ticket.get_or_none(Ticket.ticket_no == original_no)
+        original = find_original(original_no)
         if original is None:
             raise ActionError(f"没有原工单 {original_no}")
+        original_no = original.ticket_no
+        if original_no == ticket_no:
+            raise ActionError("原工单不能是本工单")
         if original.status == WITHDRAWN:
             raise ActionError(f"原工单 {original_no} 已撤销，不能作为原工单")
         payload["original"] = original_no
-    return _apply(settings, session, ticket_no, "withdrawn", payload, now=now)
+    return _apply(
+        settings,
+        session,
+        ticket_no,
+        "withdrawn",
+        payload,
+        now=now,
+        expected_event=expected_event,
+    )
+
+
+def find_original(text: str) -> Ticket | None:
+    """The ticket a duplicate points to: its number in any case, or a queue
+    number (the most recent ticket that had it)."""
+    text = text.strip()
+    ticket = Ticket.get_or_none(Ticket.ticket_no == text.upper())
+    if ticket is None:
+        ticket = (
+            Ticket.select()
+            .where(Ticket.queue_no == text.upper())
+            .order_by(Ticket.id.desc())
+            .first()
+        )
+    return ticket
 
 
 def rate_unit(
@@ -279,6 +418,7 @@ def rate_unit(
     rating: str,
     *,
     now: datetime | None = None,
+    expected_event: str | None = None,
 ) -> ActionResult:
     """The station head rates a dispatched unit's handling (评价)."""
     if not session.is_head:
@@ -287,6 +427,19 @@ def rate_unit(
         raise ActionError("请选择评价：满意 / 基本满意 / 不满意")
     if unit not in dispatched_units(ticket_no):
         raise ActionError(f"单位 {unit} 未派过此工单，不能评价")
+
+    def once(ticket: Ticket) -> None:
+        for event in TicketEvent.select(TicketEvent.payload).where(
+            (TicketEvent.ticket == ticket.uuid) & (TicketEvent.kind == "unit_rated")
+        ):
+            try:
+                earlier = json.loads(event.payload)
+            except ValueError:
+                continue
+            if isinstance(earlier, dict) and earlier.get("unit") == unit:
+                given = RATING_NAMES.get(str(earlier.get("rating")), ("?",))[0]
+                raise ActionError(f"此工单已评价过该单位（{given}），每个单位评价一次")
+
     return _apply(
         settings,
         session,
@@ -294,6 +447,8 @@ def rate_unit(
         "unit_rated",
         {"unit": unit, "rating": rating},
         now=now,
+        expected_event=expected_event,
+        guard=once,
     )
 
 

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from db.migrations import TICKET_EVENT_NO_UPDATE
+from kiosk.accounts import chain_link
 from kiosk.backup import backup_folder, backups_in, second_folder
 from kiosk.config import Settings
 from kiosk.errors import Refused
@@ -169,6 +171,7 @@ def _purge_file(
     counts = PurgeCounts()
     connection.execute("BEGIN IMMEDIATE")
     try:
+        guarded = _lift_history_guard(connection)
         _mark_past_limit(connection, cutoff)
         counts.tickets = connection.execute(
             """UPDATE ticket SET contact_name = NULL, contact_mobile = NULL
@@ -195,6 +198,8 @@ def _purge_file(
                    OR json_extract(payload, '$.contact_mobile') IS NOT NULL)"""
         ).rowcount
         counts.texts = _erase_mobiles_in_text(connection)
+        if guarded:
+            connection.execute(TICKET_EVENT_NO_UPDATE)
         if audit is not None:
             _write_audit(connection, cutoff, counts, dry_run, audit)
     except BaseException:
@@ -293,6 +298,19 @@ def _reindex(
             )
 
 
+def _lift_history_guard(connection: sqlite3.Connection) -> bool:
+    """Drop the ticket history's no-update trigger for this transaction (the
+    caller puts it back before committing); False where the file has none
+    (a backup from before it)."""
+    found = connection.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'trigger' "
+        "AND name = 'ticket_event_no_update'"
+    ).fetchone()
+    if found:
+        connection.execute("DROP TRIGGER ticket_event_no_update")
+    return found is not None
+
+
 def _write_audit(
     connection: sqlite3.Connection,
     cutoff: datetime,
@@ -310,11 +328,18 @@ def _write_audit(
         **counts.as_dict(),
         "backup_files": len(files),
     }
+    fields = (
+        datetime.now(settings.zone).replace(microsecond=0).isoformat(),
+        "system",
+        "privacy_purge",
+        "station database",
+        json.dumps(detail, ensure_ascii=False),
+    )
+    previous = connection.execute(
+        "SELECT chain FROM audit_log ORDER BY id DESC LIMIT 1"
+    ).fetchone()
     connection.execute(
-        "INSERT INTO audit_log (at, actor, action, target, detail) "
-        "VALUES (?, 'system', 'privacy_purge', 'station database', ?)",
-        (
-            datetime.now(settings.zone).replace(microsecond=0).isoformat(),
-            json.dumps(detail, ensure_ascii=False),
-        ),
+        "INSERT INTO audit_log (at, actor, action, target, detail, chain) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (*fields, chain_link(previous[0] if previous else "", fields)),
     )

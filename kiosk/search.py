@@ -11,10 +11,12 @@ text, one character a prefix lookup.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from db import Ticket, TicketEvent, database
+from kiosk.catalog import Catalog, load_catalog
 from kiosk.states import (
     ACKNOWLEDGED,
     CLOSED,
@@ -28,6 +30,8 @@ from kiosk.states import (
 
 PAGE_SIZE = 50
 SEARCH_CAP = 1000
+# A search counts its matches up to here; past it the count says "at least".
+MATCH_COUNT_CAP = 10_000
 
 # The board's state tabs: (id, label, statuses).
 TABS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -92,8 +96,10 @@ class BoardPage:
     query: BoardQuery
     rows: tuple[BoardRow, ...]
     has_more: bool
-    # Matches of a search (capped at SEARCH_CAP), None for a plain board.
+    # Matches of a search, None for a plain board; with matches_capped the
+    # count stopped at MATCH_COUNT_CAP and there are more.
     matches: int | None = None
+    matches_capped: bool = False
 
 
 def _statuses(query: BoardQuery) -> tuple[str, ...]:
@@ -190,71 +196,138 @@ def match_expression(term: str) -> str:
     return " AND ".join(grams)
 
 
-def search_ids(query: BoardQuery, now: datetime, cap: int = SEARCH_CAP) -> list[int]:
-    """Ids of tickets matching every term of ``query.text`` (in the ticket's
-    number, queue number, building or description, or in one of its notes),
-    newest first, at most ``cap``, with the board filters applied."""
-    terms = [fold(term) for term in query.text.split() if term]
-    if not terms:
-        return []
-    expression = " AND ".join(f"({match_expression(term)})" for term in terms)
-    statuses = _statuses(query)
-    if not statuses:
-        return []
-    extra, params = _filters(query, now, "t")
-    status_marks = ",".join("?" for _ in statuses)
-    conditions = [f"t.status IN ({status_marks})"]
-    if extra:
-        conditions.append(extra)
-    filter_sql = " AND ".join(conditions)
-    filter_params: list[object] = [*statuses, *params]
+def catalog_codes(
+    term: str, catalog: Catalog | None = None
+) -> tuple[list[str], list[tuple[str, list[str]]]]:
+    """Categories, and items per category, whose Chinese or English name
+    holds ``term`` (folded as the search folds): what a resident picked on
+    the keypad is searchable like the text they typed."""
+    catalog = catalog or load_catalog()
+    categories: list[str] = []
+    items: list[tuple[str, list[str]]] = []
+    for category in catalog.categories:
+        if term in fold(category.name) or term in fold(category.name_en):
+            categories.append(category.code)
+            continue
+        codes = [
+            item.code
+            for item in category.items
+            if term in fold(item.name) or term in fold(item.name_en)
+        ]
+        if codes:
+            items.append((category.code, codes))
+    return categories, items
+
+
+def _term_ids(term: str) -> tuple[str, list[object]]:
+    """A compound SELECT of the ids of tickets holding ``term``: in their
+    number, queue number, building or description, in one of their notes,
+    or in the names of their category or item."""
+    expression = match_expression(term)
     # Bigram lookups can match text that only holds the bigrams apart: check
     # the term itself for anything longer than two characters.
-    long_terms = [term for term in terms if len(term) > 2]
-    ticket_checks = "".join(f" AND instr({TICKET_DOC}, ?) > 0" for _ in long_terms)
-    ticket_sql = (
-        "SELECT t.id FROM ticket_search AS s JOIN ticket AS t ON t.id = s.rowid "
-        f"WHERE ticket_search MATCH ? AND {filter_sql}{ticket_checks} "
-        "ORDER BY s.rowid DESC LIMIT ?"
-    )
-    found = [
-        row[0]
-        for row in database.execute_sql(
-            ticket_sql, [expression, *filter_params, *long_terms, cap]
-        )
-    ]
+    long_term = len(term) > 2
+    ticket_check = f" AND instr({TICKET_DOC}, ?) > 0" if long_term else ""
     note_doc = "lower(json_extract(e.payload, '$.text') || ' ')"
-    note_checks = "".join(f" AND instr({note_doc}, ?) > 0" for _ in long_terms)
-    note_sql = (
-        "SELECT DISTINCT t.id FROM note_search AS n "
+    note_check = f" AND instr({note_doc}, ?) > 0" if long_term else ""
+    ticket_part = (
+        "SELECT t.id FROM ticket_search AS s JOIN ticket AS t ON t.id = s.rowid "
+        f"WHERE ticket_search MATCH ?{ticket_check}"
+        if long_term
+        else "SELECT rowid FROM ticket_search WHERE ticket_search MATCH ?"
+    )
+    parts = [
+        ticket_part,
+        "SELECT t.id FROM note_search AS n "
         "JOIN ticket_event AS e ON e.id = n.rowid "
         "JOIN ticket AS t ON t.uuid = e.ticket_uuid "
-        f"WHERE note_search MATCH ? AND {filter_sql}{note_checks} "
-        "ORDER BY t.id DESC LIMIT ?"
-    )
-    found += [
-        row[0]
-        for row in database.execute_sql(
-            note_sql, [expression, *filter_params, *long_terms, cap]
-        )
+        f"WHERE note_search MATCH ?{note_check}",
     ]
-    return sorted(set(found), reverse=True)[:cap]
+    params: list[object] = [expression, *([term] if long_term else [])]
+    params += [expression, *([term] if long_term else [])]
+    categories, items = catalog_codes(term)
+    if categories:
+        marks = ",".join("?" for _ in categories)
+        parts.append(f"SELECT id FROM ticket WHERE category IN ({marks})")
+        params += categories
+    for category, codes in items:
+        marks = ",".join("?" for _ in codes)
+        parts.append(f"SELECT id FROM ticket WHERE category = ? AND item IN ({marks})")
+        params += [category, *codes]
+    return " UNION ".join(parts), params
+
+
+# A ticket number (PHY3-261125-007) or a queue number (B007), whole.
+NUMBER_PATTERN = re.compile(r"^(?:[A-Za-z0-9]+-\d{6}-\d{3,}|[A-Za-z]\d{3,})$")
+
+
+def is_number_lookup(text: str) -> bool:
+    """The search is one ticket or queue number: it looks in every tab,
+    without the filters (a number names its ticket, whatever its state)."""
+    return bool(NUMBER_PATTERN.match(text.strip()))
+
+
+def _search_where(query: BoardQuery, now: datetime) -> tuple[str, list[object]]:
+    """The WHERE clause (on ``ticket``) of a search: every term matches, the
+    tab and the filters hold (not for a number: see is_number_lookup)."""
+    if is_number_lookup(query.text):
+        query = BoardQuery(text=query.text, sort=query.sort)
+    terms = [fold(term) for term in query.text.split() if term]
+    statuses = _statuses(query)
+    if not terms or not statuses:
+        return "0", []
+    compound: list[str] = []
+    params: list[object] = []
+    for term in terms:
+        sql, term_params = _term_ids(term)
+        compound.append(sql)
+        params += term_params
+    # Every term must match: the INTERSECT of each term's ids.
+    ids = " INTERSECT ".join(f"SELECT * FROM ({sql})" for sql in compound)
+    extra, filter_params = _filters(query, now)
+    where = f"id IN ({ids})"
+    status_params: list[object] = []
+    if set(statuses) != set(STATUSES):  # the "all" tab filters nothing
+        where += f" AND +status IN ({','.join('?' for _ in statuses)})"
+        status_params = list(statuses)
+    if extra:
+        where += f" AND {extra}"
+    return where, [*params, *status_params, *filter_params]
+
+
+def search_ids(query: BoardQuery, now: datetime, cap: int = SEARCH_CAP) -> list[int]:
+    """Ids of tickets matching every term of ``query.text``, newest first,
+    at most ``cap``, with the board filters applied."""
+    where, params = _search_where(query, now)
+    sql = f"SELECT id FROM ticket WHERE {where} ORDER BY id DESC LIMIT ?"
+    return [row[0] for row in database.execute_sql(sql, [*params, cap])]
 
 
 def _search_page(query: BoardQuery, now: datetime) -> BoardPage:
-    ids = search_ids(query, now)
-    if not ids:
-        return BoardPage(query, (), False, 0)
-    marks = ",".join("?" for _ in ids)
+    """A page of a search: sorted over every match, any page reachable; the
+    count stops at MATCH_COUNT_CAP and says so."""
+    where, params = _search_where(query, now)
     sql = (
-        f"SELECT {ROW_COLUMNS} FROM ticket WHERE id IN ({marks}) "
+        f"SELECT {ROW_COLUMNS} FROM ticket WHERE {where} "
         f"ORDER BY {_order(query)} LIMIT ? OFFSET ?"
     )
     rows = database.execute_sql(
-        sql, [*ids, query.page_size + 1, query.page * query.page_size]
+        sql, [*params, query.page_size + 1, query.page * query.page_size]
     ).fetchall()
     board_rows = tuple(BoardRow(*row) for row in rows[: query.page_size])
-    return BoardPage(query, board_rows, len(rows) > query.page_size, len(ids))
+    has_more = len(rows) > query.page_size
+    if not has_more and (board_rows or query.page == 0):
+        # The last page: the count is exact without counting.
+        matches = query.page * query.page_size + len(board_rows)
+        return BoardPage(query, board_rows, has_more, matches, False)
+    counted = int(
+        database.execute_sql(
+            f"SELECT count(*) FROM (SELECT 1 FROM ticket WHERE {where} LIMIT ?)",
+            [*params, MATCH_COUNT_CAP + 1],
+        ).fetchone()[0]
+    )
+    capped = counted > MATCH_COUNT_CAP
+    return BoardPage(query, board_rows, has_more, min(counted, MATCH_COUNT_CAP), capped)
 
 
 # -- counts, change marker, detail ----------------------------------------------
@@ -308,6 +381,11 @@ class TicketDetail:
     print_state: str
     language: str
     timeline: tuple[TimelineEntry, ...] = field(default_factory=tuple)
+    # The uuid of the ticket's newest event: an action on this view is
+    # refused if the ticket changed since (kiosk.desk, expected_event).
+    last_event: str = ""
+    # Tickets withdrawn as duplicates of this one (the back-link).
+    duplicates: tuple[str, ...] = ()
 
 
 def ticket_timeline(ticket_uuid: str) -> tuple[TimelineEntry, ...]:
@@ -356,7 +434,31 @@ def ticket_detail(ticket_no: str) -> TicketDetail | None:
         print_state=ticket.print_state,
         language=ticket.language,
         timeline=ticket_timeline(ticket.uuid),
+        last_event=_last_event(ticket.uuid),
+        duplicates=duplicates_of(ticket.ticket_no),
     )
+
+
+def duplicates_of(ticket_no: str) -> tuple[str, ...]:
+    """Numbers of the tickets withdrawn as duplicates of ``ticket_no``."""
+    rows = database.execute_sql(
+        "SELECT t.ticket_no FROM ticket_event AS e "
+        "JOIN ticket AS t ON t.uuid = e.ticket_uuid "
+        "WHERE e.kind = 'withdrawn' AND json_valid(e.payload) "
+        "AND json_extract(e.payload, '$.original') = ? ORDER BY e.id",
+        (ticket_no,),
+    )
+    return tuple(row[0] for row in rows)
+
+
+def _last_event(ticket_uuid: str) -> str:
+    newest = (
+        TicketEvent.select(TicketEvent.uuid)
+        .where(TicketEvent.ticket == ticket_uuid)
+        .order_by(TicketEvent.id.desc())
+        .first()
+    )
+    return str(newest.uuid) if newest is not None else ""
 
 
 def ticket_token(ticket_no: str) -> str:

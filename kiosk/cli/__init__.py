@@ -22,6 +22,7 @@ import logging
 import logging.handlers
 import os
 import sys
+from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from kiosk import __version__
@@ -48,6 +49,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kiosk.cli.report",
     "kiosk.cli.plan",
     "kiosk.cli.display",
+    "kiosk.cli.audit",
 )
 
 
@@ -179,21 +181,45 @@ def run_kiosk(app: KioskApp, *, headless: bool = False) -> int:
     return status
 
 
+class StationTimeFormatter(logging.Formatter):
+    """Log times in the station's time zone, with the offset, whatever the
+    box's own zone is (a log read beside the tickets' times)."""
+
+    def __init__(self, fmt: str, zone: tzinfo) -> None:
+        super().__init__(fmt)
+        self.zone = zone
+
+    def formatTime(  # logging's name for it
+        self, record: logging.LogRecord, datefmt: str | None = None
+    ) -> str:
+        moment = datetime.fromtimestamp(record.created, self.zone)
+        return moment.isoformat(timespec="milliseconds")
+
+
+def log_formatter(settings: Settings) -> logging.Formatter:
+    return StationTimeFormatter(
+        "%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s", settings.zone
+    )
+
+
 def setup_logging(settings: Settings) -> None:
     """Log to kiosk.log beside the database; never to the kiosk's screen."""
     root = logging.getLogger()
     if any(isinstance(h, logging.handlers.RotatingFileHandler) for h in root.handlers):
         return
+    # db imports peewee: only now (see open_settings).
+    from db.connection import make_owner_only, make_private_folder
+
     path = settings.database_path.parent / "kiosk.log"
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # The log sits beside the database, in its owner-only folder.
+        make_private_folder(path.parent)
+        make_owner_only(path)
         handler: logging.Handler = logging.handlers.RotatingFileHandler(
             path, maxBytes=2_000_000, backupCount=3, encoding="utf-8"
         )
     except OSError:
         handler = logging.NullHandler()
-    handler.setFormatter(
-        logging.Formatter("%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s")
-    )
+    handler.setFormatter(log_formatter(settings))
     root.addHandler(handler)
     root.setLevel(logging.INFO)

@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 from db import Ticket
+from kiosk.accounts import check_audit_chain, cli_actor, record_read
 from kiosk.cli.backup import disk_report
 from kiosk.cli.errors import CommandError
 from kiosk.clock import check_clock
@@ -60,6 +61,8 @@ def command_reprint(args: argparse.Namespace, settings: Settings) -> int:
     ticket_no, target = args.ticket_no, args.to
     if Ticket.get_or_none(Ticket.ticket_no == ticket_no) is None:
         raise CommandError(f"no ticket {ticket_no}")
+    # A reprint puts the ticket's QR (its token) on paper: audited.
+    record_read(settings, cli_actor(), "reprint", ticket_no, printer=target or "")
     outcome = print_ticket(settings, ticket_no, chosen_target(settings, target))
     if not outcome.ok:
         raise CommandError(f"{ticket_no} not printed: {outcome.detail}")
@@ -106,6 +109,16 @@ def command_doctor(args: argparse.Namespace, settings: Settings) -> int:
 
     report(True, "config", str(settings.source or "built-in demo station"))
     report(True, "database", str(settings.database_path))
+    chain = check_audit_chain()
+    if chain.broken_at is None:
+        older = f" ({chain.unchained} rows older than it)" if chain.unchained else ""
+        report(True, "audit log", f"{chain.rows} rows, hash chain intact{older}")
+    else:
+        report(
+            False,
+            "audit log",
+            f"hash chain broken at row {chain.broken_at}: the file was edited",
+        )
     try:
         font = find_cjk_font(settings.printer.font)
         report(True, "CJK font", f"{font.path} (index {font.index})")

@@ -121,7 +121,14 @@ def _print_page(args: argparse.Namespace, settings: Settings, text: str = "") ->
         left, overdue = time_left(row.due_at, row.status, now)
         rows.append({**dataclasses.asdict(row), "time_left": left, "overdue": overdue})
     if args.json:
-        emit_json({"tickets": rows, "has_more": page.has_more, "matches": page.matches})
+        emit_json(
+            {
+                "tickets": rows,
+                "has_more": page.has_more,
+                "matches": page.matches,
+                "matches_capped": page.matches_capped,
+            }
+        )
         return 0
     for item in rows:
         category = _category_name(catalog, str(item["category"]))

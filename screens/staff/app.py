@@ -13,6 +13,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.message import Message
 
+from db import database
 from kiosk.accounts import StaffSession, record_lock
 from kiosk.catalog import Catalog, load_catalog
 from kiosk.clock import check_clock
@@ -41,6 +42,7 @@ class StaffApp(App[None]):
     """``kiosk staff``: one person logged in at a time, locked when idle."""
 
     TITLE = "前台工作台"
+    CSS_PATH = "staff.tcss"
     COMMANDS = App.COMMANDS | {StaffCommands}
     BINDINGS = [
         # A priority binding: it locks from every screen, form and the palette.
@@ -48,10 +50,6 @@ class StaffApp(App[None]):
         Binding("ctrl+q", "quit", "退出", id="quit", show=False),
         Binding("B", "reports", "报表", id="reports", tooltip="站长查看本月报表"),
     ]
-    CSS = """
-    Screen { background: $background; }
-    Footer { background: $panel; }
-    """
 
     def __init__(
         self,
@@ -210,6 +208,15 @@ class StaffApp(App[None]):
     def load_failed(self, message: LoadFailed) -> None:
         log.warning("staff terminal: %s", message.reason)
         self.notify(message.reason, title="读取失败", severity="error", markup=False)
+
+    async def action_quit(self) -> None:
+        """Quit; the audit log records who logged out."""
+        session, self.session = self.session, None
+        if session is not None:
+            # Written here, not in a worker: the app is about to end.
+            with database.connection_context():
+                record_lock(self.settings, session, "logout", now=self.now())
+        self.exit()
 
     def action_help_quit(self) -> None:
         """Ctrl+C: say in Chinese how to quit (Textual's own words are English)."""

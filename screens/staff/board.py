@@ -12,6 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.content import Content
+from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import (
     Checkbox,
@@ -32,10 +33,12 @@ from kiosk.search import (
     BoardQuery,
     board_page,
     change_marker,
+    is_number_lookup,
     tab_counts,
     time_left,
 )
 from kiosk.states import STATUS_NAMES
+from screens.staff.audit import AuditScreen
 from screens.staff.messages import (
     ActionDone,
     ActionRefused,
@@ -62,35 +65,70 @@ COLUMNS = (
     ("due", "剩余时限", 9),
 )
 SORT_ORDER = tuple(key for key, _, _ in COLUMNS)
+TAB_LABELS = {tab_id: label for tab_id, label, _ in TABS}
+
+
+def building_first(location: str) -> str:
+    """The kiosk stores "<grid> <building>": the building leads, so that a
+    narrow column still tells 五巷1号楼 from 五巷4号楼."""
+    grid, _, building = location.rpartition(" ")
+    return f"{building} · {grid}" if grid and building else location
 
 
 class BoardScreen(Screen[None]):
     """The ticket board; refreshes itself when any process writes."""
 
-    DEFAULT_CSS = """
-    BoardScreen #filters { height: 3; padding: 0 1; }
-    BoardScreen #filters Select { width: 24; }
-    BoardScreen #filters Checkbox { width: auto; }
-    BoardScreen #search { width: 1fr; }
-    BoardScreen #board { height: 1fr; }
-    BoardScreen #board-status { height: 1; padding: 0 1; color: $text-muted; }
-    """
+    # What the board shows (tab, filters, search, sort, page): every control
+    # changes it, and its watcher reads the page, once per change.
+    board_query: reactive[BoardQuery] = reactive(BoardQuery(tab="dispatch"), init=False)
+
     BINDINGS = [
-        Binding("enter", "open", "详情", id="open", show=False),
-        Binding("n", "call_next", "叫号", id="call-next"),
-        Binding("slash", "focus_search", "搜索", id="search"),
-        Binding("s", "cycle_sort", "排序", id="sort"),
-        Binding("S", "reverse_sort", "倒序", id="reverse-sort", show=False),
-        Binding("o", "toggle_overdue", "仅超时", id="overdue"),
+        Binding(
+            "enter", "open", "详情", id="open", show=False, tooltip="查看详情和时间线"
+        ),
+        Binding(
+            "n", "call_next", "叫号", id="call-next", tooltip="叫今天的下一个排队号"
+        ),
+        Binding(
+            "slash",
+            "focus_search",
+            "搜索",
+            id="search",
+            tooltip="工单号、排队号、类别、描述、楼栋、备注",
+        ),
+        Binding("s", "cycle_sort", "排序", id="sort", tooltip="按下一列排序"),
+        Binding(
+            "S",
+            "reverse_sort",
+            "倒序",
+            id="reverse-sort",
+            show=False,
+            tooltip="反转排序",
+        ),
+        Binding("o", "toggle_overdue", "仅超时", id="overdue", tooltip="只看超时工单"),
         Binding("right_square_bracket", "next_page", "下一页", id="next-page"),
         Binding("left_square_bracket", "previous_page", "上一页", id="previous-page"),
-        Binding("f5", "reload", "刷新", id="reload", show=False),
+        Binding(
+            "f5", "reload", "刷新", id="reload", show=False, tooltip="重新读取看板"
+        ),
         Binding("escape", "clear_search", "清除搜索", id="clear-search", show=False),
+        Binding("A", "audit", "审计日志", id="audit", tooltip="站长查看审计日志"),
+        *(
+            Binding(
+                str(number),
+                f"tab('{tab_id}')",
+                f"标签：{label}",
+                id=f"tab-{tab_id}",
+                show=False,
+                tooltip=f"切换到「{label}」（{number}）",
+            )
+            for number, (tab_id, label, _) in enumerate(TABS, start=1)
+        ),
     ]
 
     def __init__(self) -> None:
         super().__init__()
-        self.board_query = BoardQuery(tab="dispatch")
+        self.set_reactive(BoardScreen.board_query, BoardQuery(tab="dispatch"))
         self.marker: tuple[int, int] = (-1, -1)
         self.page: BoardPage | None = None
         self.loading_since = 0.0
@@ -220,7 +258,7 @@ class BoardScreen(Screen[None]):
                 Text(row.queue_no, style="bold"),
                 Text(f"{created:%m-%d %H:%M}"),
                 Text(category),
-                Text(row.building),
+                Text(building_first(row.building)),
                 Text(STATUS_NAMES.get(row.status, (row.status,))[0]),
                 Text(unit),
                 Text(left, style="bold red" if overdue else ""),
@@ -235,16 +273,36 @@ class BoardScreen(Screen[None]):
         self.show_status(self.describe(page))
 
     def describe(self, page: BoardPage) -> str:
+        """The status line: where the rows come from (tab, filters, search),
+        which rows these are, the sort, and the keys to page."""
         query = page.query
-        parts = [f"第 {query.page + 1} 页"]
+        catalog = self.staff_app.catalog
+        number = query.text.strip() and is_number_lookup(query.text)
+        if number:
+            parts = [f"按编号“{query.text.strip()}”在全部工单中查找"]
+        else:
+            parts = [f"「{TAB_LABELS.get(query.tab, query.tab)}」"]
+            if query.category:
+                try:
+                    parts.append(f"类别：{catalog.category(query.category).name}")
+                except KeyError:
+                    parts.append(f"类别：{query.category}")
+            if query.unit:
+                unit = catalog.units.get(query.unit)
+                parts.append(f"单位：{unit.name if unit else query.unit}")
+            if query.overdue:
+                parts.append("仅超时")
+        if page.matches is not None:
+            count = f"至少 {page.matches}" if page.matches_capped else page.matches
+            if not number:
+                parts.append(f"搜索“{query.text.strip()}”")
+            parts.append(f"共 {count} 条")
         first = query.page * query.page_size
+        parts.append(f"第 {query.page + 1} 页")
         if page.rows:
             parts.append(f"第 {first + 1}-{first + len(page.rows)} 条")
         else:
             parts.append("没有工单")
-        if page.matches is not None:
-            more = "+" if page.matches >= 1000 else ""
-            parts.append(f"搜索“{query.text.strip()}”：{page.matches}{more} 条")
         label = dict((key, label) for key, label, _ in COLUMNS)[
             query.sort if query.sort in SORT_COLUMNS else "created"
         ]
@@ -261,8 +319,10 @@ class BoardScreen(Screen[None]):
     def requery(self, **changes: object) -> None:
         changes.setdefault("page", 0)
         self.board_query = dataclasses.replace(self.board_query, **changes)  # type: ignore[arg-type]
+
+    def watch_board_query(self, query: BoardQuery) -> None:
         self.show_status("正在读取…")
-        self.load(self.board_query, self.staff_app.now())
+        self.load(query, self.staff_app.now())
 
     def selected_ticket(self) -> str | None:
         table = self.query_one("#board", DataTable)
@@ -367,6 +427,18 @@ class BoardScreen(Screen[None]):
         if self.board_query.page > 0:
             self.requery(page=self.board_query.page - 1)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "audit":  # the head's only
+            session = self.staff_app.session
+            return session is not None and session.is_head
+        return True
+
+    def action_audit(self) -> None:
+        """The audit log (the station head's)."""
+        session = self.staff_app.session
+        if session is not None and session.is_head:
+            self.app.push_screen(AuditScreen())
+
     def action_reload(self) -> None:
         self.reload()
 
@@ -401,21 +473,3 @@ class BoardScreen(Screen[None]):
     @on(ActionRefused)
     def action_refused(self, message: ActionRefused) -> None:
         self.app.notify(message.reason, severity="warning", markup=False)
-
-    def palette_commands(self) -> list[tuple[str, str, str]]:
-        commands = [
-            ("叫号：下一位", "叫今天的下一个排队号", "call_next"),
-            ("搜索工单", "按工单号、描述、楼栋、备注搜索", "focus_search"),
-            ("打开选中工单", "查看详情和时间线", "open"),
-            ("只看超时 开/关", "只显示已超出时限的工单", "toggle_overdue"),
-            ("换排序列", "按下一列排序", "cycle_sort"),
-            ("倒序/顺序", "反转排序方向", "reverse_sort"),
-            ("下一页", "", "next_page"),
-            ("上一页", "", "previous_page"),
-            ("刷新", "重新读取看板", "reload"),
-        ]
-        commands += [
-            (f"标签：{label}", "切换状态标签", f"tab('{tab_id}')")
-            for tab_id, label, _ in TABS
-        ]
-        return commands

@@ -11,27 +11,12 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-FORM_CSS = """
-    {name} {{ align: center middle; }}
-    {name} > Vertical {{
-        width: 70;
-        height: auto;
-        max-height: 90%;
-        border: round $accent;
-        background: $surface;
-        padding: 1 2;
-    }}
-    {name} .form-title {{ text-style: bold; color: $accent; margin-bottom: 1; }}
-    {name} .form-hint {{ color: $text-muted; margin-top: 1; }}
-    {name} .form-error {{ color: $error; height: auto; }}
-    {name} OptionList {{ height: auto; max-height: 12; }}
-"""
-
 
 class ChoiceForm(ModalScreen[str | None]):
     """Pick one of a few options; Enter chooses, Esc cancels."""
 
-    DEFAULT_CSS = FORM_CSS.format(name="ChoiceForm")
+    DEFAULT_CLASSES = "staff-form"
+
     BINDINGS = [Binding("escape", "cancel", "取消", id="cancel")]
 
     def __init__(
@@ -83,7 +68,8 @@ class ChoiceForm(ModalScreen[str | None]):
 class TextForm(ModalScreen[str | None]):
     """One line of text; Enter saves (refused while empty if required)."""
 
-    DEFAULT_CSS = FORM_CSS.format(name="TextForm")
+    DEFAULT_CLASSES = "staff-form"
+
     BINDINGS = [Binding("escape", "cancel", "取消", id="cancel")]
 
     def __init__(
@@ -130,7 +116,8 @@ class TextForm(ModalScreen[str | None]):
 class ConfirmForm(ModalScreen[bool]):
     """A question; Enter or y confirms, Esc or n cancels."""
 
-    DEFAULT_CSS = FORM_CSS.format(name="ConfirmForm")
+    DEFAULT_CLASSES = "staff-form"
+
     BINDINGS = [
         Binding("enter,y", "answer(True)", "确定", id="confirm"),
         Binding("escape,n", "answer(False)", "取消", id="cancel"),
@@ -155,7 +142,8 @@ class ConfirmForm(ModalScreen[bool]):
 class InfoForm(ModalScreen[None]):
     """Something to read (the revealed mobile number); any key closes it."""
 
-    DEFAULT_CSS = FORM_CSS.format(name="InfoForm")
+    DEFAULT_CLASSES = "staff-form"
+
     BINDINGS = [Binding("escape,enter", "close", "关闭", id="close")]
 
     def __init__(self, title: str, text: str, hint: str = "") -> None:

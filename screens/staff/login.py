@@ -23,20 +23,6 @@ if TYPE_CHECKING:
 class LoginScreen(Screen[StaffSession]):
     """Name and PIN; dismissed with the session once the PIN is right."""
 
-    DEFAULT_CSS = """
-    LoginScreen { align: center middle; }
-    LoginScreen #login-box {
-        width: 60;
-        height: auto;
-        border: round $primary;
-        padding: 1 2;
-    }
-    LoginScreen #login-title { text-style: bold; color: $accent; }
-    LoginScreen #login-station { color: $text-muted; margin-bottom: 1; }
-    LoginScreen #login-notice { color: $warning; height: auto; }
-    LoginScreen #login-error { color: $error; height: auto; min-height: 1; }
-    LoginScreen Input { margin-top: 1; }
-    """
     BINDINGS = [
         Binding("ctrl+q", "app.quit", "退出", id="quit"),
     ]

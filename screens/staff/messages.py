@@ -106,3 +106,11 @@ class ServingLoaded(Message):
     def __init__(self, queue_no: str) -> None:
         super().__init__()
         self.queue_no = queue_no
+
+
+class AuditLoaded(Message):
+    """Audit rows for the head's view, newest first."""
+
+    def __init__(self, rows: list[dict[str, object]]) -> None:
+        super().__init__()
+        self.rows = rows

@@ -7,23 +7,31 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from kiosk import accounts, desk
-from kiosk.search import TicketDetail, ticket_detail, time_left
-from kiosk.states import RATING_NAMES, RATINGS, STATUS_NAMES, WITHDRAW_REASONS
+from kiosk.search import TicketDetail, change_marker, ticket_detail, time_left
+from kiosk.states import (
+    ALLOWED_FROM,
+    RATING_NAMES,
+    RATINGS,
+    STATUS_NAMES,
+    WITHDRAW_REASONS,
+    TransitionError,
+)
 from kiosk.tickets import mask_mobile
 from screens.staff.forms import ChoiceForm, ConfirmForm, InfoForm, TextForm
 from screens.staff.messages import (
     ActionBusy,
     ActionDone,
     ActionRefused,
+    DataChanged,
     DetailLoaded,
     LoadFailed,
 )
@@ -44,6 +52,16 @@ EVENT_NAMES = {
     "note": "备注",
     "unit_rated": "单位评价",
 }
+# Actions checked against the state machine, and the event each one writes.
+ACTION_KINDS = {
+    "dispatch": "dispatched",
+    "acknowledge": "acknowledged",
+    "resolve": "resolved",
+    "escalate": "escalated",
+    "call_back": "callback",
+    "withdraw": "withdrawn",
+    "rate_unit": "unit_rated",
+}
 WITHDRAW_NAMES = {
     "duplicate": "重复工单",
     "out_of_scope": "不属受理范围",
@@ -58,27 +76,28 @@ TextAction = tuple[str, Callable[..., Any], str, str, str]
 class TicketDetailScreen(Screen[None]):
     """Detail view of one ticket; Esc goes back to the board."""
 
-    DEFAULT_CSS = """
-    TicketDetailScreen #ticket-head {
-        height: 1; padding: 0 1; text-style: bold; background: $boost;
-    }
-    TicketDetailScreen #ticket-fields { height: auto; padding: 1 1 0 1; }
-    TicketDetailScreen #ticket-fields Static { height: auto; }
-    TicketDetailScreen #timeline-title { padding: 1 1 0 1; text-style: bold; }
-    TicketDetailScreen #timeline { height: 1fr; margin: 0 1; }
-    """
     BINDINGS = [
-        Binding("escape", "back", "返回", id="back"),
-        Binding("d", "dispatch", "派单", id="dispatch"),
-        Binding("a", "acknowledge", "报到", id="acknowledge"),
-        Binding("m", "note", "备注", id="note"),
-        Binding("r", "resolve", "办结", id="resolve"),
-        Binding("e", "escalate", "上报", id="escalate"),
-        Binding("c", "call_back", "回访", id="call-back"),
-        Binding("w", "withdraw", "撤销", id="withdraw"),
-        Binding("p", "reprint", "补打", id="reprint"),
-        Binding("v", "reveal", "看号码", id="reveal"),
-        Binding("u", "rate_unit", "评价单位", id="rate-unit"),
+        Binding("escape", "back", "返回", id="back", tooltip="返回看板"),
+        Binding("d", "dispatch", "派单", id="dispatch", tooltip="吹哨派单给责任单位"),
+        Binding("a", "acknowledge", "报到", id="acknowledge", tooltip="记录单位报到"),
+        Binding("m", "note", "备注", id="note", tooltip="添加备注"),
+        Binding("r", "resolve", "办结", id="resolve", tooltip="填写办结情况"),
+        Binding("e", "escalate", "上报", id="escalate", tooltip="上报街道"),
+        Binding("c", "call_back", "回访", id="call-back", tooltip="回访并记录评价"),
+        Binding(
+            "w",
+            "withdraw",
+            "撤销",
+            id="withdraw",
+            tooltip="重复 / 不属受理范围 / 居民撤回",
+        ),
+        Binding("p", "reprint", "补打", id="reprint", tooltip="补打凭条"),
+        Binding(
+            "v", "reveal", "看号码", id="reveal", tooltip="查看完整手机号（记入审计）"
+        ),
+        Binding(
+            "u", "rate_unit", "评价单位", id="rate-unit", tooltip="站长评价处置单位"
+        ),
     ]
 
     def __init__(self, ticket_no: str) -> None:
@@ -86,6 +105,7 @@ class TicketDetailScreen(Screen[None]):
         self.ticket_no = ticket_no
         self.detail: TicketDetail | None = None
         self.units: list[str] = []
+        self.marker: tuple[int, int] | None = None
         # The text action in flight and what was typed, kept until written.
         self.retry: tuple[TextAction, str] | None = None
 
@@ -96,8 +116,15 @@ class TicketDetailScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield StaffHeader(self.staff_app.settings.station.name)
         yield Static(Content(f"{self.ticket_no}  正在读取…"), id="ticket-head")
-        with Vertical(id="ticket-fields"):
-            for key in ("what", "where", "description", "contact", "times"):
+        with VerticalScroll(id="ticket-fields"):
+            for key in (
+                "what",
+                "where",
+                "description",
+                "contact",
+                "times",
+                "duplicates",
+            ):
                 yield Static(id=f"field-{key}")
         yield Static(Content("时间线"), id="timeline-title")
         table: DataTable[object] = DataTable(id="timeline", cursor_type="row")
@@ -112,6 +139,57 @@ class TicketDetailScreen(Screen[None]):
         self.staff_app.refresh_header()
         self.query_one("#timeline", DataTable).focus()
         self.load()
+        self.set_interval(self.staff_app.poll_interval, self.poll, name="poll")
+
+    # -- what the ticket's state allows ------------------------------------------
+
+    def refused_now(self, action: str) -> str:
+        """Why ``action`` would be refused on the ticket as shown ('' if it
+        would not): the footer and the palette leave such actions out."""
+        kind = ACTION_KINDS.get(action)
+        if kind is None:
+            return ""
+        if self.detail is None:
+            return "正在读取工单…"
+        session = self.staff_app.session
+        if kind == "unit_rated" and (session is None or not session.is_head):
+            return "只有站长可以评价处置单位"
+        status = self.detail.status
+        if status not in ALLOWED_FROM[kind]:
+            return desk.refusal(kind, status, TransitionError(kind, status, ""))
+        if kind == "unit_rated" and not self.units:
+            return "此工单尚未派单，没有可评价的单位"
+        return ""
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not self.refused_now(action)
+
+    def on_key(self, event: events.Key) -> None:
+        """A key of an action the state refuses says why, asking for nothing."""
+        for binding in self._bindings.key_to_bindings.get(event.key, ()):
+            reason = self.refused_now(binding.action)
+            if reason:
+                event.stop()
+                self.app.notify(reason, title="未执行", severity="error", markup=False)
+                return
+
+    # -- following changes made elsewhere -------------------------------------
+
+    def poll(self) -> None:
+        if self.app.screen is self or self in self.app.screen_stack:
+            self.check_changes()
+
+    # No failure message: the next poll tries again.
+    @database_worker(group="detail-poll", description="look for ticket changes")
+    def check_changes(self) -> None:
+        self.post_message(DataChanged(change_marker()))
+
+    @on(DataChanged)
+    def data_changed(self, message: DataChanged) -> None:
+        """Another desk, the kiosk or the central wrote: read the ticket again."""
+        if self.marker is not None and message.marker != self.marker:
+            self.load()
+        self.marker = message.marker
 
     def on_screen_resume(self) -> None:
         self.staff_app.refresh_header()
@@ -140,6 +218,7 @@ class TicketDetailScreen(Screen[None]):
         self.detail = detail
         self.units = message.units
         self.show(detail)
+        self.refresh_bindings()  # the footer offers what the state allows
 
     def unit_name(self, code: str) -> str:
         unit = self.staff_app.catalog.units.get(code)
@@ -178,6 +257,9 @@ class TicketDetailScreen(Screen[None]):
             "contact": Content.assemble(
                 ("联系人 ", "dim"), contact, ("   手机 ", "dim"), mobile
             ),
+            "duplicates": Content.assemble(
+                ("重复单 ", "dim"), "、".join(detail.duplicates)
+            ),
             "times": Content.assemble(
                 ("受理  ", "dim"),
                 self.local(detail.created_at),
@@ -187,6 +269,8 @@ class TicketDetailScreen(Screen[None]):
         }
         for key, content in fields.items():
             self.query_one(f"#field-{key}", Static).update(content)
+        # The back-link to tickets withdrawn as duplicates of this one.
+        self.query_one("#field-duplicates", Static).display = bool(detail.duplicates)
         table = self.query_one("#timeline", DataTable)
         table.clear()
         for entry in detail.timeline:
@@ -225,11 +309,20 @@ class TicketDetailScreen(Screen[None]):
     # -- running an action --------------------------------------------------------
 
     def perform(
-        self, notice: str, action: Callable[..., Any], *args: object, **kwargs: object
+        self,
+        notice: str,
+        action: Callable[..., Any],
+        *args: object,
+        on_view: bool = True,
+        **kwargs: object,
     ) -> None:
+        """Run a desk action in a worker. ``on_view``: the action is checked
+        against the ticket as this view shows it (refused if it changed)."""
         session = self.staff_app.session
         if session is None:
             return
+        if on_view and self.detail is not None:
+            kwargs["expected_event"] = self.detail.last_event
         self.run_action_worker(notice, action, session, args, kwargs)
 
     @database_worker(
@@ -276,6 +369,7 @@ class TicketDetailScreen(Screen[None]):
     @on(ActionRefused)
     def action_refused(self, message: ActionRefused) -> None:
         self.retry = None
+        self.load()  # the ticket may have changed: show it as it is
         self.app.notify(message.reason, title="未执行", severity="error", markup=False)
         if message.session_ended:
             self.staff_app.session_ended(message.reason)
@@ -368,7 +462,10 @@ class TicketDetailScreen(Screen[None]):
         )
         if text is None:
             return
-        self.perform(f"已回访：{RATING_NAMES[rating][0]}", desk.call_back, rating, text)
+        notice = f"已回访：{RATING_NAMES[rating][0]}"
+        if rating == "dissatisfied":  # the state machine reopens the case
+            notice += "。工单已重新打开，退回处置单位办理"
+        self.perform(notice, desk.call_back, rating, text)
 
     @work(exclusive=True, group="form")
     async def action_withdraw(self) -> None:
@@ -379,7 +476,10 @@ class TicketDetailScreen(Screen[None]):
         original = ""
         if reason == "duplicate":
             original_no = await self.app.push_screen_wait(
-                TextForm("重复工单：填写原工单号", "原工单号，如 PHY3-261125-001")
+                TextForm(
+                    "重复工单：填写原工单号或排队号",
+                    "原工单号或排队号，如 PHY3-261125-001 或 B001",
+                )
             )
             if original_no is None:
                 return
@@ -391,7 +491,7 @@ class TicketDetailScreen(Screen[None]):
         if await self.app.push_screen_wait(
             ConfirmForm("补打凭条", f"重新打印 {self.ticket_no} 的凭条？")
         ):
-            self.perform("已送去补打", desk.reprint)
+            self.perform("已送去补打", desk.reprint, on_view=False)
 
     @work(exclusive=True, group="form")
     async def action_reveal(self) -> None:
@@ -399,7 +499,7 @@ class TicketDetailScreen(Screen[None]):
         if await self.app.push_screen_wait(
             ConfirmForm("查看完整手机号", "查看将记入审计日志（谁、何时）。继续？")
         ):
-            self.perform("", desk.reveal_mobile)
+            self.perform("", desk.reveal_mobile, on_view=False)
 
     @work(exclusive=True, group="form")
     async def action_rate_unit(self) -> None:
@@ -434,18 +534,3 @@ class TicketDetailScreen(Screen[None]):
         )
         if rating:
             self.perform("已评价", desk.rate_unit, unit, rating)
-
-    def palette_commands(self) -> list[tuple[str, str, str]]:
-        return [
-            ("派单（吹哨）", "派给责任单位", "dispatch"),
-            ("单位报到", "记录单位已报到处理", "acknowledge"),
-            ("添加备注", "", "note"),
-            ("办结", "填写办结情况", "resolve"),
-            ("上报街道", "填写上报原因", "escalate"),
-            ("回访", "满意 / 基本满意 / 不满意", "call_back"),
-            ("撤销工单", "重复 / 不属受理范围 / 居民撤回", "withdraw"),
-            ("补打凭条", "", "reprint"),
-            ("查看完整手机号", "记入审计日志", "reveal"),
-            ("评价处置单位（站长）", "", "rate_unit"),
-            ("返回看板", "", "back"),
-        ]

@@ -3,8 +3,10 @@ every action by keyboard and every refusal as the person at the desk sees it."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
+from rich.cells import set_cell_size
 from textual.widgets import DataTable, Input
 
 from db import AuditLog, Ticket, TicketEvent
@@ -203,6 +205,7 @@ async def test_every_action_by_keyboard(make_staff_app, settings):
         await press_in_form(pilot, TextForm, "enter")
         await settled("callback")
         assert status(number) == "dispatched"
+        await wait_for(pilot, lambda: "重新打开" in notices(app))
         await pilot.press("u")  # the head rates the unit
         await press_in_form(pilot, ChoiceForm, "1")
         await settled("unit_rated")
@@ -258,7 +261,9 @@ async def test_a_disabled_account_is_sent_back_to_login(make_staff_app, settings
         await board_rows(pilot, 1)
         await open_ticket(pilot, number)
         accounts.disable_user(settings, "li")
-        await pilot.press("a")
+        # An action the state allows (a refused one never reaches the desk).
+        await pilot.press("d")
+        await press_in_form(pilot, ChoiceForm, "enter")
         await wait_screen(pilot, LoginScreen)
         assert "已停用" in str(app.screen.query_one("#login-notice").render())
         assert kinds(number) == ["received"]
@@ -426,3 +431,167 @@ async def test_messages_in_the_staff_terminal_are_chinese(make_staff_app, settin
         await pilot.press("ctrl+c")
         await pilot.pause()
         assert "quit" not in notices(app) and "退出" in notices(app)
+
+
+async def test_quitting_is_audited(make_staff_app, settings):
+    app = make_staff_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot)
+        await board_rows(pilot, 0)
+        await pilot.press("ctrl+q")
+    last = AuditLog.select().order_by(AuditLog.id.desc()).first()
+    assert (last.actor, last.action) == ("staff:wang", "logout")
+
+
+async def test_the_head_reads_the_audit_log(make_staff_app, settings, head):
+    from screens.staff.audit import AuditScreen
+
+    number = issue(settings).ticket_no
+    desk.dispatch(settings, head, number, "police")
+    app = make_staff_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "li", STAFF_PIN)
+        await board_rows(pilot, 0)
+        await pilot.press("A")  # not for staff
+        await pilot.pause()
+        assert isinstance(app.screen, BoardScreen)
+        await pilot.press("ctrl+l")
+        await wait_screen(pilot, LoginScreen)
+        app.screen.query_one("#login-name", Input).value = "wang"
+        await pilot.press(*HEAD_PIN, "enter")
+        await board_rows(pilot, 0)
+        await pilot.press("A")
+        await wait_screen(pilot, AuditScreen)
+        table = app.screen.query_one("#audit", DataTable)
+        await wait_for(pilot, lambda: table.row_count > 3)
+        await pilot.press("slash", *number)
+        await wait_for(pilot, lambda: table.row_count == 1)
+        assert "police" in " ".join(str(c) for c in table.get_row_at(0))
+
+
+async def test_the_status_line_names_the_tab_and_filters_of_a_search(
+    make_staff_app, settings, head
+):
+    closed = issue(settings, description="电梯坏了").ticket_no
+    desk.withdraw(settings, head, closed, "out_of_scope")
+    issue(settings, description="电梯又坏了")
+    app = make_staff_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot)
+        table = await board_rows(pilot, 1)
+
+        def status_line() -> str:
+            return str(app.screen.query_one("#board-status").render())
+
+        await pilot.press("o")  # overdue only
+        await wait_for(pilot, lambda: "仅超时" in status_line())
+        await pilot.press("slash", *"电梯")
+        await wait_for(pilot, lambda: "搜索“电梯”" in status_line())
+        assert "待派单" in status_line() and "仅超时" in status_line()
+        app.screen.query_one("#search", Input).value = closed
+        await wait_for(pilot, lambda: table.row_count == 1 and "全部" in status_line())
+        assert table.coordinate_to_cell_key((0, 0)).row_key.value == closed
+
+
+async def test_the_detail_view_follows_another_desk(make_staff_app, settings, clerk):
+    number = issue(settings).ticket_no
+    app = make_staff_app(poll_interval=0.1)
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot)
+        await board_rows(pilot, 1)
+        screen = await open_ticket(pilot, number)
+        seen = screen.detail.last_event
+        desk.dispatch(settings, clerk, number, "police")  # the other desk
+
+        def head_text() -> str:
+            return str(screen.query_one("#ticket-head").render())
+
+        await wait_for(pilot, lambda: "派出所" in head_text())
+        assert screen.detail.last_event != seen
+        # An action is checked against the view it was made on.
+        screen.detail = dataclasses.replace(screen.detail, last_event=seen)
+        await pilot.press("a")
+        await wait_for(pilot, lambda: "已有变动" in notices(app))
+        assert kinds(number) == ["received", "dispatched"]
+
+
+async def test_only_what_the_state_allows_is_offered(make_staff_app, settings):
+    number = issue(settings).ticket_no
+    app = make_staff_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot)
+        await board_rows(pilot, 1)
+        screen = await open_ticket(pilot, number)
+
+        def offered() -> set[str]:
+            return {
+                active.binding.action
+                for active in screen.active_bindings.values()
+                if active.enabled
+            }
+
+        await wait_for(pilot, lambda: "dispatch" in offered())
+        assert {"acknowledge", "resolve", "call_back", "rate_unit"}.isdisjoint(
+            offered()
+        )
+        # A refused action says why at once, without asking for its input.
+        await pilot.press("r")
+        await wait_for(pilot, lambda: "不能办结" in notices(app))
+        assert isinstance(app.screen, TicketDetailScreen)
+        # The palette offers the same.
+        from screens.staff.commands import StaffCommands
+
+        provider = StaffCommands(screen)
+        titles = [title for title, _, _ in provider._commands()]
+        assert "派单" in titles and "办结" not in titles and "锁屏" in titles
+        await pilot.press("d")
+        await press_in_form(pilot, ChoiceForm, "5")  # property
+        await wait_for(pilot, lambda: "acknowledge" in offered())
+        assert "dispatch" in offered()  # to another unit
+
+
+async def test_the_building_is_always_visible_on_the_board(make_staff_app, settings):
+    for building in ("五巷1号楼", "五巷4号楼"):
+        issue(settings, building=f"第二网格（五巷银行小区） {building}")
+    app = make_staff_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await log_in(pilot)
+        table = await board_rows(pilot, 2)
+        shown = [str(table.get_row_at(row)[3]) for row in range(2)]
+        column = table.ordered_columns[table.get_column_index("building")]
+        width = column.get_render_width(table)
+        # What fits in the column's cells (a CJK character takes two).
+        visible = [set_cell_size(text, width - 2) for text in shown]
+        assert any("五巷4号楼" in text for text in visible), visible
+        assert any("五巷1号楼" in text for text in visible), visible
+
+
+async def test_a_long_description_leaves_the_timeline_on_screen(
+    make_staff_app, settings
+):
+    number = issue(settings, description="楼上漏水，" * 100).ticket_no  # 500 chars
+    app = make_staff_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await log_in(pilot)
+        await board_rows(pilot, 1)
+        screen = await open_ticket(pilot, number)
+        await pilot.pause()
+        timeline = screen.query_one("#timeline", DataTable)
+        assert timeline.region.height >= 4
+        assert timeline.region.bottom <= 23  # above the footer
+        fields = screen.query_one("#ticket-fields")
+        assert fields.max_scroll_y > 0  # the rest of the description scrolls
+
+
+async def test_the_original_shows_its_duplicate(make_staff_app, settings, head):
+    original = issue(settings).ticket_no
+    duplicate = issue(settings).ticket_no
+    desk.withdraw(settings, head, duplicate, "duplicate", original_no=original)
+    app = make_staff_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot)
+        await board_rows(pilot, 1)
+        screen = await open_ticket(pilot, original)
+        field = screen.query_one("#field-duplicates")
+        await wait_for(pilot, lambda: duplicate in str(field.render()))
+        assert field.display

@@ -53,3 +53,20 @@ def test_an_existing_readable_database_is_made_owner_only(tmp_path, open_umask):
             assert mode(Path(f"{path}{suffix}")) == 0o600, suffix
     finally:
         database.close()
+
+
+def test_the_cli_makes_the_data_folder_and_its_log_owner_only(tmp_path):
+    import subprocess
+    import sys
+
+    folder = tmp_path / "data"
+    config = tmp_path / "kiosk.toml"
+    config.write_text(f'[database]\npath = "{folder / "kiosk.db"}"\n')
+    subprocess.run(
+        [sys.executable, "-m", "kiosk", "--config", str(config), "stats"],
+        check=True,
+        capture_output=True,
+        env={**os.environ, "KIOSK_CONFIG": ""},
+    )
+    assert mode(folder) == 0o700
+    assert mode(folder / "kiosk.log") == 0o600

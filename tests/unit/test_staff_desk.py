@@ -392,3 +392,72 @@ def test_attempts_on_a_locked_account_are_audited(settings, staff_accounts):
     last = AuditLog.select().order_by(AuditLog.id.desc()).first()
     assert (last.action, last.target) == ("login_refused", "li")
     assert json.loads(last.detail) == {"reason": "locked"}
+
+
+# -- two desks, one ticket (issue 18, items 12, 13) ----------------------------
+
+
+def test_an_action_on_a_stale_view_is_refused_with_what_changed(settings, head, clerk):
+    from kiosk.search import ticket_detail
+
+    number = issue(settings).ticket_no
+    seen = ticket_detail(number)
+    assert seen is not None
+    desk.dispatch(settings, head, number, "police", now=FIXED_NOW)  # desk A
+    before = counts()
+    with pytest.raises(ActionError) as refused:  # desk B, on what it saw
+        desk.dispatch(
+            settings,
+            clerk,
+            number,
+            "fire",
+            now=FIXED_NOW,
+            expected_event=seen.last_event,
+        )
+    assert "派出所" in str(refused.value) and "wang" in str(refused.value)
+    assert counts() == before
+    assert Ticket.get(Ticket.ticket_no == number).unit == "police"
+    fresh = ticket_detail(number)
+    assert fresh is not None
+    desk.acknowledge(settings, clerk, number, expected_event=fresh.last_event)
+    assert status(number) == "acknowledged"
+
+
+def test_dispatching_twice_to_the_same_unit_is_refused(settings, head):
+    number = issue(settings).ticket_no
+    desk.dispatch(settings, head, number, "police", now=FIXED_NOW)
+    before = counts()
+    with pytest.raises(ActionError, match="已派给派出所"):
+        desk.dispatch(settings, head, number, "police", now=FIXED_NOW)
+    assert counts() == before
+    desk.dispatch(settings, head, number, "fire", now=FIXED_NOW)  # another unit
+    assert Ticket.get(Ticket.ticket_no == number).unit == "fire"
+
+
+def test_the_head_rates_a_unit_once_per_ticket(settings, head):
+    number = issue(settings).ticket_no
+    desk.dispatch(settings, head, number, "police", now=FIXED_NOW)
+    desk.rate_unit(settings, head, number, "police", "satisfied", now=FIXED_NOW)
+    before = counts()
+    with pytest.raises(ActionError, match="已评价"):
+        desk.rate_unit(settings, head, number, "police", "dissatisfied", now=FIXED_NOW)
+    assert counts() == before
+
+
+def test_a_duplicate_names_its_original_by_queue_number_or_any_case(settings, head):
+    original = issue(settings)
+    for text in (original.queue_no, original.ticket_no.lower()):
+        duplicate = issue(settings).ticket_no
+        desk.withdraw(settings, head, duplicate, "duplicate", original_no=text)
+        payload = json.loads(last_event(duplicate).payload)
+        assert payload["original"] == original.ticket_no
+
+
+def test_the_original_shows_its_duplicates(settings, head):
+    from kiosk.search import ticket_detail
+
+    original = issue(settings).ticket_no
+    duplicate = issue(settings).ticket_no
+    desk.withdraw(settings, head, duplicate, "duplicate", original_no=original)
+    detail = ticket_detail(original)
+    assert detail is not None and detail.duplicates == (duplicate,)

@@ -4,6 +4,7 @@ audited."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -178,3 +179,18 @@ def test_out_of_range_numbers_are_a_message(config, station_db, argv):
     out, err = process.communicate(timeout=30)
     assert process.returncode == 2
     assert b"Traceback" not in out + err and b"--" in err
+
+
+def test_the_log_speaks_the_station_time(settings):
+    import logging
+    from zoneinfo import ZoneInfo
+
+    from kiosk.cli import log_formatter
+
+    zoned = dataclasses.replace(settings, kiosk=settings.kiosk)
+    formatter = log_formatter(zoned)
+    record = logging.LogRecord("kiosk", logging.INFO, __file__, 1, "hello", None, None)
+    record.created = 0.0  # 1970-01-01 00:00 UTC is 08:00 in Beijing
+    line = formatter.format(record)
+    assert settings.zone == ZoneInfo("Asia/Shanghai")
+    assert line.startswith("1970-01-01T08:00:00") and "+08:00" in line

@@ -24,8 +24,17 @@ TEXTS = [
 
 @pytest.fixture
 def texts(settings, station_db):
+    # A category and item whose names hold none of the words searched for
+    # (their names are searched too).
     return [
-        issue(settings, description=text, building="五巷").ticket_no for text in TEXTS
+        issue(
+            settings,
+            category="sanitation",
+            item="dog-mess",
+            description=text,
+            building="五巷",
+        ).ticket_no
+        for text in TEXTS
     ]
 
 
@@ -175,3 +184,94 @@ def test_tickets_commands(config, settings, head, capsys):
     assert "13812345678" not in out and "138****5678" in out
     code, _, err = run(capsys, "tickets", "show", "PHY3-000000-000")
     assert code == 1 and "no ticket" in err
+
+
+# -- category and item names, every match reachable (issue 18, items 9, 10) ----
+
+
+@pytest.mark.parametrize(
+    "word", ["电梯", "电梯故障", "房屋设施", "房屋设施报修 电梯", "lift", "Lift out"]
+)
+def test_the_category_and_item_a_resident_picked_are_found(settings, station_db, word):
+    lift = issue(settings, category="housing", item="lift").ticket_no
+    issue(settings, category="housing", item="roof-leak")
+    issue(settings, category="sanitation", item="rubbish")
+    if word.startswith("房屋设施") and " " not in word:
+        assert lift in found(word) and len(found(word)) == 2
+    else:
+        assert found(word) == {lift}
+
+
+def test_a_category_name_with_a_description_word(settings, station_db):
+    lift = issue(
+        settings, category="housing", item="lift", description="东门"
+    ).ticket_no
+    issue(settings, category="housing", item="roof-leak", description="东门")
+    issue(settings, category="housing", item="lift", description="西门")
+    assert found("电梯 东门") == {lift}
+
+
+def copies(settings, count: int, **fields: object) -> None:
+    """``count`` more tickets like a freshly issued one, in one statement."""
+    from db import database
+
+    template = issue(settings, **fields).ticket_no  # type: ignore[arg-type]
+    database.execute_sql(
+        """WITH RECURSIVE n (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+        INSERT INTO ticket (uuid, ticket_no, queue_no, station, day, category,
+            item, building, description, created_at, status, unit, due_at, token)
+        SELECT t.uuid || '-' || n.i, t.ticket_no || '-' || n.i, t.queue_no,
+            t.station, t.day, t.category, t.item, t.building, t.description,
+            t.created_at, t.status, t.unit, t.due_at, t.token
+        FROM ticket AS t, n WHERE t.ticket_no = ?""",
+        (count, template),
+    )
+
+
+def test_every_match_is_reachable_and_sorted_over_all(settings, station_db):
+    earliest = issue(
+        settings, description="电梯坏了", at=FIXED_NOW - timedelta(days=30)
+    ).ticket_no
+    copies(settings, 2100, description="电梯坏了")
+    seen: list[str] = []
+    page_no = 0
+    while True:
+        page = board_page(
+            BoardQuery(text="电梯", page=page_no, page_size=500), FIXED_NOW
+        )
+        seen += [row.ticket_no for row in page.rows]
+        if not page.has_more:
+            break
+        page_no += 1
+    assert len(seen) == len(set(seen)) == 2102
+    assert page.matches == 2102 or page.matches_capped
+    assert board_page(BoardQuery(text="电梯", page=4, page_size=500), FIXED_NOW).rows
+    by_due = board_page(
+        BoardQuery(text="电梯", sort="due", descending=False, page_size=5), FIXED_NOW
+    )
+    assert by_due.rows[0].ticket_no == earliest
+
+
+def test_a_capped_count_says_so(settings, station_db):
+    from kiosk import search
+
+    copies(settings, search.MATCH_COUNT_CAP + 10, description="电梯坏了")
+    page = board_page(BoardQuery(text="电梯"), FIXED_NOW)
+    assert page.matches_capped and page.matches == search.MATCH_COUNT_CAP
+    assert page.has_more
+
+
+# -- a number finds its ticket from any tab (issue 18, item 11) ----------------
+
+
+def test_a_ticket_or_queue_number_finds_its_ticket_from_any_tab(
+    settings, head, station_db
+):
+    closed = issue(settings)
+    desk.withdraw(settings, head, closed.ticket_no, "out_of_scope", now=FIXED_NOW)
+    issue(settings)
+    for text in (closed.ticket_no, closed.ticket_no.lower(), closed.queue_no):
+        assert found(text, tab="dispatch") == {closed.ticket_no}, text
+        assert found(text, tab="in_hand", category="order") == {closed.ticket_no}
+    # A plain word still searches within the tab.
+    assert found("五巷", tab="closed") == {closed.ticket_no}
