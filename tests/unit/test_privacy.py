@@ -16,6 +16,7 @@ import pytest
 
 from db import AuditLog, database
 from kiosk import desk
+from kiosk.accounts import check_audit_chain
 from kiosk.backup import make_backup
 from kiosk.config import PrivacySettings, render_config
 from kiosk.privacy import purge
@@ -185,3 +186,15 @@ def test_the_command_says_what_it_would_erase(tmp_path):
     done = kiosk("privacy", "purge", "--json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["database"]["tickets"] == 0
+
+
+def test_the_purge_keeps_the_history_guarded_and_the_audit_chain_whole(station):
+    """The purge is the one sanctioned change to the ticket history: after
+    it, the history refuses rewrites again and the audit chain verifies."""
+    settings = station
+    report = purge(settings, now=PURGE_AT)
+    assert report.database.events > 0
+    with pytest.raises(Exception, match="append-only"):
+        database.execute_sql("UPDATE ticket_event SET actor = 'someone else'")
+    check = check_audit_chain()
+    assert check.broken_at is None and check.rows > 0
