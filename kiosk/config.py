@@ -100,6 +100,11 @@ class PrinterSettings:
     def enabled(self) -> bool:
         return self.target != "none"
 
+    @property
+    def on_paper(self) -> bool:
+        """Tickets come out of a printer (not PNG files, not nothing)."""
+        return self.target.startswith(("escpos:", "tcp://", "cups:"))
+
 
 @dataclass(frozen=True)
 class StaffSettings:

@@ -17,6 +17,7 @@ from textual import events, on, work
 from textual.app import App
 from textual.await_complete import AwaitComplete
 from textual.binding import Binding
+from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
 
@@ -29,6 +30,7 @@ from kiosk.qr import QRRows
 from kiosk.sync.process import SyncProcess
 from kiosk.sync.state import sync_status
 from kiosk.tickets import IssuedTicket, TicketDraft
+from screens.resident.base import KioskScreen
 from screens.resident.driver import KioskDriver
 from screens.resident.idle import IdleScreen
 from screens.resident.keypad import keypad_key
@@ -97,6 +99,11 @@ class KioskApp(App[None], inherit_bindings=False):
         Binding(LOCKED_KEYS, "locked", "Locked", id="locked", show=False, priority=True)
     ]
 
+    # What several screens follow, each applied once by its watcher.
+    language: reactive[str] = reactive("zh-CN", init=False)
+    large_text: reactive[bool] = reactive(False, init=False, toggle_class="-large")
+    online: reactive[bool] = reactive(False, init=False)
+
     def __init__(
         self,
         settings: Settings,
@@ -110,20 +117,21 @@ class KioskApp(App[None], inherit_bindings=False):
         self.catalog = catalog or load_catalog()
         self.clock = clock
         self._now = now
-        self.language = settings.kiosk.language
+        self.set_reactive(KioskApp.language, settings.kiosk.language)
         self.large_text = settings.kiosk.large_text
         self.draft = TicketDraft(language=self.language)
         self.last_input = clock()
         self.screen_since = clock()
-        self.online = False
         self.pending_events = 0
         self._scan_buffer: list[str] | None = None
         self._scan_last = 0.0
         self._held_keys: list[events.Key] = []
         self._release_timer: Timer | None = None
         self._screen_changed_at = 0.0
-        self.track_wrong_answers = 0
-        self.track_locked_until = 0.0
+        # Wrong check codes per ticket number, and until when each is held.
+        self.track_wrong_answers: dict[str, int] = {}
+        self.track_locked_until: dict[str, float] = {}
+        self.track_digits = ""  # the ticket digits being keyed in
         self.sync_process = SyncProcess()  # started by the first pass
         self.printer = PrintProcess()  # its process starts in start_printer
         self._ticket_screen: IssuedTicketScreen | None = None
@@ -162,7 +170,6 @@ class KioskApp(App[None], inherit_bindings=False):
         from screens.resident.welcome import WelcomeScreen
 
         self.screen_change_signal.subscribe(self, self._screen_changed)
-        self.set_class(self.large_text, "-large")
         self.push_screen(WelcomeScreen())
         self.set_interval(1.0, self.tick, name="tick")
         self.set_interval(10.0, self.read_status, name="status")
@@ -462,15 +469,11 @@ class KioskApp(App[None], inherit_bindings=False):
     def reset_flow(self) -> None:
         """Back to the welcome screen with nothing of the last resident kept."""
         self.draft = TicketDraft(language=self.settings.kiosk.language)
+        self.track_digits = ""
         self._pop_to_welcome()
-        changed = self._changed_from_defaults()
         self.language = self.settings.kiosk.language
         self.large_text = self.settings.kiosk.large_text
-        self.set_class(self.large_text, "-large")
         self.last_input = self.clock()
-        welcome = self.screen_stack[-1]
-        if changed and hasattr(welcome, "relabel"):
-            welcome.relabel()
         self.collect_garbage()
 
     def settle_memory(self) -> None:
@@ -497,14 +500,20 @@ class KioskApp(App[None], inherit_bindings=False):
 
     def action_toggle_language(self) -> None:
         self.language = other_language(self.language)
-        self.draft.language = self.language
-        screen = self.screen
-        if hasattr(screen, "relabel"):
-            screen.relabel()
 
     def action_toggle_large_text(self) -> None:
         self.large_text = not self.large_text
-        self.set_class(self.large_text, "-large")
+
+    def watch_language(self, language: str) -> None:
+        """The screen on top speaks it now; the others as they come back
+        (KioskScreen.on_screen_resume)."""
+        self.draft.language = language
+        screen = self.current_screen()
+        if isinstance(screen, KioskScreen):
+            screen.relabel()
+
+    def watch_online(self) -> None:
+        self.refresh_frame()
 
     # -- station status (from the database, never the network) --------------
 
@@ -522,11 +531,8 @@ class KioskApp(App[None], inherit_bindings=False):
 
     @on(StationStatus)
     def station_status(self, message: StationStatus) -> None:
-        changed = message.online != self.online
         self.online = message.online
         self.pending_events = message.pending_events
-        if changed:
-            self.refresh_frame()
 
     # -- background sync (when a central is configured) ----------------------
 

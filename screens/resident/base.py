@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Static
+from textual.widgets import Input, Static
 
 from screens.widgets.chrome import KeypadBar, KioskHeader
 
@@ -36,6 +36,10 @@ class KioskScreen(Screen[None]):
     HINT_KEY = ""
     # Whether this screen offers "Enter" as a key of its own in the keypad bar.
     ENTER_KEY = ""
+    # The word for `+` (the next field) on screens with two fields.
+    NEXT_FIELD_KEY = ""
+    # Screens with a field: `.` deletes its last character.
+    HAS_FIELDS = False
 
     def __init__(self) -> None:
         super().__init__()
@@ -71,6 +75,10 @@ class KioskScreen(Screen[None]):
         hints = []
         if self.ENTER_KEY:
             hints.append(("Enter", self.t(self.ENTER_KEY), "screen.forward"))
+        if self.NEXT_FIELD_KEY:
+            hints.append(("+", self.t(self.NEXT_FIELD_KEY), "screen.next_field"))
+        if self.HAS_FIELDS:
+            hints.append((".", self.t("key.delete"), "screen.delete"))
         hints.append(("Esc/-", self.t("key.back"), "screen.back"))
         hints.append(("*", self.t("key.language"), "app.toggle_language"))
         hints.append(("/", self.t("key.large_text"), "app.toggle_large_text"))
@@ -118,3 +126,13 @@ class KioskScreen(Screen[None]):
 
     def action_forward(self) -> None:
         """Enter: go on (screens override)."""
+
+    def action_next_field(self) -> None:
+        """`+`: the next field (screens with two fields)."""
+        self.focus_next(Input)
+
+    def action_delete(self) -> None:
+        """`.` in the bar, tapped: delete in the field that has the focus."""
+        focused = self.focused
+        if isinstance(focused, Input):
+            focused.action_delete_left()

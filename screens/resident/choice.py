@@ -24,13 +24,6 @@ class ChoiceScreen(KioskScreen):
         Binding("0", "next_page", "More", id="more", show=False),
         Binding("plus", "next_page", "More", id="more-plus", show=False),
     ]
-    DEFAULT_CSS = """
-    ChoiceScreen #tiles {
-        grid-size: 3;
-        grid-gutter: 0 1;
-        height: 1fr;
-    }
-    """
 
     def __init__(self) -> None:
         super().__init__()

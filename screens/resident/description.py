@@ -17,6 +17,7 @@ class DescriptionScreen(KioskScreen):
     TITLE_KEY = "description.title"
     HINT_KEY = "description.hint"
     ENTER_KEY = "key.done"
+    HAS_FIELDS = True
     BINDINGS = [Binding("enter", "forward", "Done", id="done", show=False)]
 
     def compose_body(self) -> ComposeResult:

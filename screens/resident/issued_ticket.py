@@ -21,17 +21,6 @@ FINISH_GUARD_SECONDS = 2.0
 class IssuedTicketScreen(KioskScreen):
     ENTER_KEY = "key.finish"
     BINDINGS = [Binding("enter", "forward", "Finish", id="finish", show=False)]
-    DEFAULT_CSS = """
-    IssuedTicketScreen #ticket-layout { height: 1fr; }
-    IssuedTicketScreen #ticket-info { width: 1fr; height: auto; padding: 0 1; }
-    IssuedTicketScreen #queue-label { text-style: bold; }
-    IssuedTicketScreen #queue-no { margin: 1 0; color: $accent; }
-    IssuedTicketScreen #ticket-no { text-style: bold; }
-    IssuedTicketScreen #next-steps { margin-top: 1; height: auto; }
-    IssuedTicketScreen #qr-caption { margin-top: 1; text-style: bold; color: $accent; }
-    IssuedTicketScreen #print-status { margin-top: 1; }
-    IssuedTicketScreen #print-status.-failed { color: $warning; text-style: bold; }
-    """
 
     def __init__(self, ticket: IssuedTicket, qr_rows: QRRows | None = None) -> None:
         super().__init__()
@@ -46,10 +35,11 @@ class IssuedTicketScreen(KioskScreen):
             with Vertical(id="ticket-info"):
                 yield Static(Content(self.t("ticket.queue_label")), id="queue-label")
                 yield BigText(ticket.queue_no, id="queue-no")
+                # What the resident must do comes first: it is never cut off.
+                yield Static(Content(self.t(self.print_key())), id="print-status")
+                yield Static(Content(self.t("ticket.scan")), id="qr-caption")
                 yield Static(self.ticket_no_line(), id="ticket-no")
                 yield Static(self.next_steps(), id="next-steps")
-                yield Static(Content(self.t("ticket.scan")), id="qr-caption")
-                yield Static(Content(self.t(self.print_key())), id="print-status")
             yield QRCode(ticket.url, self.qr_rows, id="qr")
 
     def ticket_no_line(self) -> Content:
@@ -95,8 +85,8 @@ class IssuedTicketScreen(KioskScreen):
         self.query_one("#qr", QRCode).update(ticket.url, qr_rows)
 
     def print_key(self) -> str:
-        if not self.kiosk.settings.printer.enabled:
-            return "ticket.no_printer"
+        if not self.kiosk.settings.printer.on_paper:
+            return "ticket.no_printer"  # what is true: no paper comes out
         return {
             None: "ticket.printing",
             True: "ticket.printed",

@@ -9,6 +9,7 @@ from rich.cells import cell_len
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
@@ -69,11 +70,6 @@ class ReviewScreen(KioskScreen):
     BINDINGS = [
         Binding("enter", "forward", "Submit", id="submit", show=False),
     ]
-    DEFAULT_CSS = """
-    ReviewScreen #summary { height: auto; padding: 1 2; border: round $primary; }
-    ReviewScreen #submit-status { height: auto; padding: 0 2; text-style: bold; }
-    ReviewScreen #submit-status.-error { color: $error; }
-    """
 
     def __init__(self) -> None:
         super().__init__()
@@ -98,7 +94,10 @@ class ReviewScreen(KioskScreen):
         self._qr_ahead.draw(tracking_url(settings, ticket_no, draft.token))
 
     def compose_body(self) -> ComposeResult:
-        yield Static(self.summary(), id="summary")
+        # The summary scrolls (a long description); the status line under
+        # it stays on screen whatever the summary's length.
+        with VerticalScroll(id="summary-scroll"):
+            yield Static(self.summary(), id="summary")
         yield Static(id="submit-status")
 
     def summary(self) -> Content:

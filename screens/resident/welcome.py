@@ -22,19 +22,6 @@ CALLS_SHOWN = 4
 
 
 class WelcomeScreen(ChoiceScreen):
-    DEFAULT_CSS = """
-    WelcomeScreen #tiles { grid-size: 2; }
-    WelcomeScreen #serving {
-        height: 1;
-        padding: 0 1;
-        background: $accent;
-        color: $text;
-        text-style: bold;
-        display: none;
-    }
-    WelcomeScreen #serving.-shown { display: block; }
-    """
-
     def __init__(self) -> None:
         super().__init__()
         self.calls: list[Called] = []

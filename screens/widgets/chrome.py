@@ -99,6 +99,7 @@ class KeyHint(Static):
 
     def __init__(self, key_label: str, text: str, action: str) -> None:
         super().__init__(Content.assemble((key_label, "bold reverse"), " ", text))
+        self.key_label = key_label
         self.action = action
 
     async def on_click(self) -> None:

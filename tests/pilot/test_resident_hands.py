@@ -5,25 +5,32 @@ from __future__ import annotations
 
 import inspect
 import logging
+import sqlite3
 from pathlib import Path
 
 import pytest
 from textual import events
 from textual.keys import _character_to_key
+from textual.widgets import Input, Static
 
 from db import Ticket
 from kiosk.cli import run_kiosk
 from kiosk.tickets import TicketDraft, issue_ticket
+from kiosk.tracking import check_code
 from screens.resident.app import KioskApp
 from screens.resident.category import CategoryScreen
 from screens.resident.consent import ConsentScreen
 from screens.resident.contact import ContactScreen
 from screens.resident.description import DescriptionScreen
 from screens.resident.details import DetailsScreen
+from screens.resident.issued_ticket import IssuedTicketScreen
 from screens.resident.item import ItemScreen
 from screens.resident.review import ReviewScreen
+from screens.resident.track import TrackScreen
+from screens.resident.track_result import TrackResultScreen
 from screens.resident.welcome import WelcomeScreen
-from tests.helpers import wait_for, wait_screen
+from screens.widgets.chrome import KeyHint
+from tests.helpers import paste, screen_text, wait_for, wait_screen, with_printer
 
 CHARACTERS = {"enter": "\r", "minus": "-", "asterisk": "*", "slash": "/"}
 
@@ -193,3 +200,222 @@ async def test_a_crash_in_a_pilot_run_is_not_hidden(make_app):
             app.call_later(crash)
             await wait_for(pilot, lambda: not app.is_running)
     assert app.return_code == 1
+
+
+# -- the keypad contract, on every screen, in the fields too (items 5-8) ------
+
+
+async def test_keypad_keys_keep_their_meaning_in_the_description(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1", "2", "1", "2")
+        await wait_screen(pilot, DescriptionScreen)
+        await pilot.press(*"roofx", "full_stop")  # the keypad's delete
+        field = app.screen.query_one("#description", Input)
+        await wait_for(pilot, lambda: field.value == "roof")
+        await pilot.press("slash")
+        await wait_for(pilot, lambda: app.large_text)
+        await pilot.press("asterisk")
+        await wait_for(pilot, lambda: "Description" in screen_text(app))
+        assert app.screen.query_one("#description", Input).value == "roof"
+        await pilot.press("minus")
+        await wait_screen(pilot, DetailsScreen)
+        assert app.draft.description == "roof"
+        await pilot.press("2")
+        await wait_screen(pilot, DescriptionScreen)
+        assert {".", "Esc/-", "*", "/", "Enter"} <= bar_keys(app)
+
+
+async def test_a_wrong_mobile_can_be_deleted_and_the_name_reached(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1", "2", "1", "3")
+        await wait_screen(pilot, ContactScreen)
+        await pilot.press(*"123", "full_stop", "delete")  # `.`, and Del (NumLock off)
+        mobile = app.screen.query_one("#mobile", Input)
+        await wait_for(pilot, lambda: mobile.value == "1")
+        await pilot.press("plus")
+        await wait_for(pilot, lambda: app.screen.focused.id == "name")
+        await pilot.press(*"Li")
+        await pilot.press("plus")
+        await wait_for(pilot, lambda: app.screen.focused.id == "mobile")
+        assert {"+", ".", "Enter", "Esc/-"} <= bar_keys(app)
+
+
+@pytest.mark.parametrize("leave", ["minus", "escape"])
+@pytest.mark.parametrize("typed", ["13912345678", "123"])
+async def test_leaving_the_contact_without_enter_keeps_nothing(make_app, leave, typed):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1", "2", "1", "3")
+        await wait_screen(pilot, ContactScreen)
+        await pilot.press(*typed, "plus", *"Li")
+        await pilot.press(leave)
+        await wait_screen(pilot, DetailsScreen)
+        assert (app.draft.contact_mobile, app.draft.contact_name) == ("", "")
+        await pilot.press("enter")
+        await wait_screen(pilot, ReviewScreen)
+        assert "匿名" in screen_text(app) and "***" not in screen_text(app)
+        await pilot.press("enter")
+        await wait_screen(pilot, IssuedTicketScreen)
+    ticket = Ticket.get()
+    assert ticket.contact_mobile is None and ticket.contact_name is None
+
+
+async def test_a_contact_given_before_stays_when_the_resident_backs_out(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1", "2", "1", "3")
+        await wait_screen(pilot, ContactScreen)
+        await pilot.press(*"13912345678", "enter")
+        await wait_screen(pilot, ConsentScreen)
+        await pilot.press("1")
+        await wait_screen(pilot, DetailsScreen)
+        await pilot.press("3")
+        await wait_screen(pilot, ContactScreen)
+        await pilot.press("full_stop", "full_stop", "minus")
+        await wait_screen(pilot, DetailsScreen)
+        assert app.draft.contact_mobile == "13912345678" and app.draft.consent
+
+
+async def test_a_wrong_check_code_is_cleared_and_the_digits_kept(make_app, settings):
+    ticket = issue_ticket(settings, TicketDraft(category="fire", item="fire-lane"))
+    digits = ticket.ticket_no.split("-", 1)[1].replace("-", "")
+    wrong = f"{(int(check_code(ticket.token)) + 1) % 1_000_000:06d}"
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2")
+        await wait_screen(pilot, TrackScreen)
+        assert "不用输入 -" in screen_text(app)
+        await pilot.press(*digits, "plus", *wrong, "enter")
+        await wait_for(pilot, lambda: "没有找到" in screen_text(app))
+        code = app.screen.query_one("#code", Input)
+        assert code.value == "" and app.screen.focused is code
+        await pilot.press(*check_code(ticket.token), "enter")
+        await wait_screen(pilot, TrackResultScreen)
+
+
+async def test_back_from_tracking_keeps_the_digits_typed(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2")
+        await wait_screen(pilot, TrackScreen)
+        await pilot.press(*"261126", "minus")  # the dash of a printed number
+        await wait_screen(pilot, WelcomeScreen)
+        await pilot.press("2")
+        await wait_screen(pilot, TrackScreen)
+        assert app.screen.query_one("#number", Input).value == "261126"
+
+
+async def test_wrong_codes_for_one_ticket_do_not_lock_out_another(make_app, settings):
+    first = issue_ticket(settings, TicketDraft(category="fire", item="fire-lane"))
+    second = issue_ticket(settings, TicketDraft(category="fire", item="fire-lane"))
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2")
+        await wait_screen(pilot, TrackScreen)
+        number = app.screen.query_one("#number", Input)
+        number.value = first.ticket_no.split("-", 1)[1].replace("-", "")
+        wrong = f"{(int(check_code(first.token)) + 1) % 1_000_000:06d}"
+        for _attempt in range(5):
+            await pilot.press("plus", *wrong, "enter")
+            await wait_for(pilot, lambda: "没有找到" in screen_text(app))
+            app.screen.query_one("#track-error", Static).update("")
+            number.focus()
+        await pilot.press("plus", *check_code(first.token), "enter")
+        await wait_for(pilot, lambda: "请稍等" in screen_text(app))  # this one waits
+        number.value = second.ticket_no.split("-", 1)[1].replace("-", "")
+        app.screen.query_one("#code", Input).value = ""
+        await pilot.press(*check_code(second.token), "enter")
+        await wait_screen(pilot, TrackResultScreen)
+        assert second.ticket_no in screen_text(app)
+
+
+# -- what the resident reads (items 16, 22) -----------------------------------
+
+
+async def test_without_paper_the_ticket_screen_does_not_say_take_it(make_app):
+    app = make_app()
+    assert app.settings.printer.target == ""  # the default: PNG files
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1", "2", "1", "enter", "enter")
+        await wait_screen(pilot, IssuedTicketScreen)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "请取走小票" not in screen_text(app)
+        assert "拍下二维码" in screen_text(app)
+
+
+async def test_resident_words_are_not_staff_jargon(make_app):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_screen(pilot, WelcomeScreen)
+        assert "用手机扫小票上的二维码" not in screen_text(app)
+        await pilot.press("1", "2", "1", "enter", "enter")
+        await wait_screen(pilot, IssuedTicketScreen)
+        assert "吹哨" not in screen_text(app) and "派单" not in screen_text(app)
+        app.reset_flow()
+        await wait_screen(pilot, WelcomeScreen)
+        await pilot.press("asterisk", "1", "9")
+        await wait_screen(pilot, ItemScreen)
+        assert "Other: which" not in screen_text(app)
+
+
+def bar_keys(app: KioskApp) -> set[str]:
+    """The keys the bottom bar shows on the current screen."""
+    return {hint.key_label for hint in app.screen.query(KeyHint)}
+
+
+# -- what fits on the screen (items 12, 13) -----------------------------------
+
+
+def fully_shown(app: KioskApp, selector: str) -> bool:
+    """The widget is on screen with every line of its text, above the bar."""
+    widget = app.screen.query_one(selector, Static)
+    region = widget.region
+    lines = widget.render_lines(widget.content_region.reset_offset)
+    text_lines = [line for line in lines if line.text.strip()]
+    return (
+        region.height > 0
+        and region.bottom <= app.size.height - 1
+        and len(text_lines) >= 1
+        and widget.content_region.height >= len(text_lines)
+    )
+
+
+@pytest.mark.parametrize("language", ["zh-CN", "en"])
+async def test_the_review_status_line_stays_on_screen(make_app, settings, language):
+    app = make_app(language=language)
+    locker = sqlite3.connect(settings.database_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1", "2", "1", "2")
+        await wait_screen(pilot, DescriptionScreen)
+        await paste(pilot, "漏水很严重" * 100)
+        await pilot.press("enter", "3")
+        await wait_screen(pilot, ContactScreen)
+        await pilot.press(*"13912345678", "enter", "1")
+        await wait_screen(pilot, DetailsScreen)
+        await pilot.press("enter")
+        await wait_screen(pilot, ReviewScreen)
+        locker.execute("BEGIN EXCLUSIVE")
+        await pilot.press("enter")
+        status = app.screen.query_one("#submit-status", Static)
+        await wait_for(pilot, lambda: status.has_class("-error"), timeout=30)
+        await pilot.pause()
+        assert fully_shown(app, "#submit-status")
+        locker.rollback()
+    locker.close()
+
+
+@pytest.mark.parametrize("category", ["2", "7"])
+async def test_the_print_failure_is_shown_whole_at_80x24(
+    make_app, settings, tmp_path, category
+):
+    app = make_app(language="en")
+    app.settings = with_printer(settings, f"escpos:{tmp_path / 'gone'}")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1", category, "1", "enter", "enter")
+        await wait_screen(pilot, IssuedTicketScreen)
+        await wait_for(pilot, lambda: "take a photo" in screen_text(app))
+        await pilot.pause()
+        assert fully_shown(app, "#print-status")

@@ -81,7 +81,8 @@ async def fixed_ticket(pilot: Pilot[object]) -> None:
     ticket = fixed_ticket_in_db(pilot.app)
     pilot.app.show_ticket(ticket)  # type: ignore[attr-defined]
     await settle(pilot, IssuedTicketScreen)
-    await wait_for(pilot, lambda: "请取走小票" in screen_text(pilot.app))
+    # PNG files (the default printer): no paper, so no "please take it"
+    await wait_for(pilot, lambda: "拍下二维码" in screen_text(pilot.app))
 
 
 async def tracked_ticket(pilot: Pilot[object]) -> None:
