@@ -35,12 +35,14 @@ from screens.resident.driver import KioskDriver
 from screens.resident.idle import IdleScreen
 from screens.resident.keypad import keypad_key
 from screens.resident.messages import (
+    LookUpFailed,
     PrintFinished,
     StationStatus,
     SyncFinished,
     TrackFound,
 )
 from screens.widgets.chrome import KioskHeader
+from screens.workers import database_worker
 
 if TYPE_CHECKING:
     from kiosk.tracking import Tracked
@@ -293,18 +295,23 @@ class KioskApp(App[None], inherit_bindings=False):
             return
         self.look_up_scanned(*link)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="scan")
+    @database_worker(
+        group="scan", description="tracking look-up of a scan", failed=LookUpFailed
+    )
     def look_up_scanned(self, ticket_no: str, token: str) -> None:
         # the tracking code loads on the first scan (start-up)
         from kiosk.tracking import track_by_token
 
-        try:
-            with database.connection_context():
-                found = track_by_token(ticket_no, token)
-        except Exception:
-            log.exception("tracking look-up failed")
-            found = None
-        self.post_message(TrackFound(found))
+        self.post_message(TrackFound(track_by_token(ticket_no, token)))
+
+    @on(LookUpFailed)
+    def scan_not_looked_up(self, message: LookUpFailed) -> None:
+        # screens load on first use (start-up)
+        from screens.resident.track import TrackScreen
+
+        screen = self.current_screen()
+        if isinstance(screen, TrackScreen):
+            screen.show_error("track.failed")
 
     @on(TrackFound)
     def scanned_ticket_found(self, message: TrackFound) -> None:
@@ -443,6 +450,8 @@ class KioskApp(App[None], inherit_bindings=False):
         """Print off the UI thread; the outcome is stored on the ticket."""
         try:
             outcome = self.printer.print(self.settings, ticket_no)
+            if not outcome.ok:
+                log.error("ticket %s not printed: %s", ticket_no, outcome.detail)
             if not outcome.recorded:
                 with database.connection_context(), write_transaction():
                     Ticket.update(print_state="failed").where(

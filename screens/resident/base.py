@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -13,6 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Input, Static
 
 from screens.widgets.chrome import KeypadBar, KioskHeader
+from screens.widgets.inputs import KeypadTextInput
 
 if TYPE_CHECKING:
     from screens.resident.app import KioskApp
@@ -61,9 +63,12 @@ class KioskScreen(Screen[None]):
                     Content(self.t(self.TITLE_KEY, **self.title_values())), id="title"
                 )
             if self.HINT_KEY:
-                yield Static(Content(self.t(self.HINT_KEY)), id="hint")
+                yield Static(Content(self.hint()), id="hint")
             yield from self.compose_body()
         yield KeypadBar(self.keypad_hints())
+
+    def hint(self) -> str:
+        return self.t(self.HINT_KEY)
 
     def title_values(self) -> dict[str, object]:
         return {}
@@ -126,6 +131,13 @@ class KioskScreen(Screen[None]):
 
     def action_forward(self) -> None:
         """Enter: go on (screens override)."""
+
+    @on(KeypadTextInput.Pasted)
+    def paste_changed(self, message: KeypadTextInput.Pasted) -> None:
+        """Tell the resident what became of a paste."""
+        key = "paste.cut" if message.cut else "paste.cleaned"
+        for note in self.query("#paste-note").results(Static):
+            note.update(Content(self.t(key, kept=message.kept)))
 
     def action_next_field(self) -> None:
         """`+`: the next field (screens with two fields)."""

@@ -50,6 +50,7 @@ class ContactScreen(KioskScreen):
                 id="mobile",
             )
         yield Static(id="mobile-error")
+        yield Static(id="paste-note")
         with Horizontal(classes="field"):
             yield Label(Content(self.t("contact.name")))
             yield KeypadTextInput(

@@ -28,6 +28,7 @@ class DescriptionScreen(KioskScreen):
             id="description",
         )
         yield Static(id="counter")
+        yield Static(id="paste-note")
 
     def on_mount(self) -> None:
         super().on_mount()

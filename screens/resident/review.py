@@ -26,6 +26,7 @@ from kiosk.tickets import (
 )
 from screens.resident.base import KioskScreen
 from screens.resident.messages import TicketFailed, TicketIssued
+from screens.workers import database_worker
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,12 @@ class QRAhead:
             if self._rows is not None:
                 return self._rows
         return screen_rows(url)
+
+
+def _not_saved(reason: str) -> TicketFailed:
+    """Whatever stopped the ticket being stored (logged by database_worker),
+    the resident reads one sentence, and nothing was issued."""
+    return TicketFailed("error.save")
 
 
 class ReviewScreen(KioskScreen):
@@ -157,23 +164,19 @@ class ReviewScreen(KioskScreen):
         if not self.submitting:
             super().action_back()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="issue")
+    @database_worker(group="issue", description="issuing a ticket", failed=_not_saved)
     def issue(self, draft: TicketDraft) -> None:
-        settings = self.kiosk.settings
         try:
-            with database.connection_context():
-                ticket = issue_ticket(settings, draft)
-        except TicketInputError as error:
+            ticket = issue_ticket(self.kiosk.settings, draft)
+        except TicketInputError as error:  # a refusal the resident can fix
             self.post_message(TicketFailed(error.message_key, error.field_name))
-        except TicketSaveError as error:
+            return
+        except TicketSaveError as error:  # busy or full: a failure to log
             log.error("ticket not saved: %s", error)
             self.post_message(TicketFailed("error.save"))
-        except Exception:  # the resident must never see a traceback
-            log.exception("ticket not saved")
-            self.post_message(TicketFailed("error.save"))
-        else:
-            log.info("issued %s (%s)", ticket.ticket_no, ticket.queue_no)
-            self.post_message(TicketIssued(ticket, self._qr_ahead.rows_for(ticket.url)))
+            return
+        log.info("issued %s (%s)", ticket.ticket_no, ticket.queue_no)
+        self.post_message(TicketIssued(ticket, self._qr_ahead.rows_for(ticket.url)))
 
     @on(TicketIssued)
     def ticket_issued(self, message: TicketIssued) -> None:

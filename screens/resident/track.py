@@ -53,6 +53,7 @@ class TrackScreen(KioskScreen):
                 id="code",
             )
         yield Static(id="track-error")
+        yield Static(id="paste-note")
         yield Static(Content(self.t("track.how")), id="track-how")
 
     def on_mount(self) -> None:

@@ -13,7 +13,7 @@ from textual import events
 from textual.keys import _character_to_key
 from textual.widgets import Input, Static
 
-from db import Ticket
+from db import Ticket, open_database
 from kiosk.cli import run_kiosk
 from kiosk.tickets import TicketDraft, issue_ticket
 from kiosk.tracking import check_code
@@ -25,6 +25,7 @@ from screens.resident.description import DescriptionScreen
 from screens.resident.details import DetailsScreen
 from screens.resident.issued_ticket import IssuedTicketScreen
 from screens.resident.item import ItemScreen
+from screens.resident.location import LocationScreen
 from screens.resident.review import ReviewScreen
 from screens.resident.track import TrackScreen
 from screens.resident.track_result import TrackResultScreen
@@ -419,3 +420,115 @@ async def test_the_print_failure_is_shown_whole_at_80x24(
         await wait_for(pilot, lambda: "take a photo" in screen_text(app))
         await pilot.pause()
         assert fully_shown(app, "#print-status")
+
+
+# -- pastes (item 19) ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("pasted", "stored", "note"),
+    [
+        ("漏" * 600, "漏" * 500, "只保留了前 500 个字"),
+        ("楼顶漏水\n已经三天\r\n请尽快", "楼顶漏水 已经三天 请尽快", "已整理"),
+        ("\x1b[31mRED\x1b[0m alert\x07", "RED alert", "已整理"),
+    ],
+)
+async def test_a_paste_is_cleaned_and_cut_and_the_resident_told(
+    make_app, pasted, stored, note
+):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1", "2", "1", "2")
+        await wait_screen(pilot, DescriptionScreen)
+        await paste(pilot, pasted)
+        field = app.screen.query_one("#description", Input)
+        await wait_for(pilot, lambda: field.value == stored)
+        await wait_for(pilot, lambda: note in screen_text(app))
+        await pilot.press("enter")
+        await wait_screen(pilot, DetailsScreen)
+        assert app.draft.description == stored
+
+
+async def test_a_pasted_mobile_keeps_its_digits(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1", "2", "1", "3")
+        await wait_screen(pilot, ContactScreen)
+        await paste(pilot, "139-1234-5678\n")
+        mobile = app.screen.query_one("#mobile", Input)
+        await wait_for(pilot, lambda: mobile.value == "13912345678")
+
+
+# -- failures leave their cause in kiosk.log (item 21) ------------------------
+
+
+async def test_a_print_failure_is_logged_with_its_cause(
+    make_app, settings, tmp_path, caplog
+):
+    caplog.set_level(logging.INFO)
+    app = make_app()
+    app.settings = with_printer(settings, f"escpos:{tmp_path / 'gone'}")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1", "2", "1", "enter", "enter")
+        await wait_screen(pilot, IssuedTicketScreen)
+        await wait_for(pilot, lambda: "拍下二维码" in screen_text(app))
+    ticket = Ticket.get()
+    failures = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert any(ticket.ticket_no in r.getMessage() for r in failures)
+    assert any("gone" in r.getMessage() for r in failures)  # the cause
+
+
+async def test_a_failed_save_is_logged(make_app, settings, caplog):
+    caplog.set_level(logging.INFO)
+    open_database(settings.database_path, busy_timeout_ms=200)
+    app = make_app()
+    locker = sqlite3.connect(settings.database_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1", "2", "1", "enter")
+        await wait_screen(pilot, ReviewScreen)
+        locker.execute("BEGIN EXCLUSIVE")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "没有保存成功" in screen_text(app))
+        locker.rollback()
+    locker.close()
+    assert any(
+        "not saved" in r.getMessage() and r.levelno >= logging.WARNING
+        for r in caplog.records
+    )
+
+
+# -- a tile number is not a house number (item 10) ----------------------------
+
+
+async def test_a_building_keyed_by_its_tile_number_is_confirmed_first(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1", "2", "1", "1")
+        await wait_screen(pilot, LocationScreen)
+        grid = app.settings.station.grids[2]
+        await pilot.press("3")  # grid 3
+        await wait_for(pilot, lambda: grid.buildings[0] in screen_text(app))
+        await pilot.press("1")  # tile 1: maybe not the building numbered 1
+        await wait_for(pilot, lambda: "您选的是" in screen_text(app))
+        assert isinstance(app.screen, LocationScreen) and app.draft.building == ""
+        assert "Enter" in bar_keys(app)
+        assert any("确认" in str(hint.render()) for hint in app.screen.query(KeyHint))
+        await pilot.press("2")  # changed their mind
+        await wait_for(
+            pilot, lambda: f"您选的是：{grid.buildings[1]}" in screen_text(app)
+        )
+        await pilot.press("enter")
+        await wait_screen(pilot, DetailsScreen)
+        assert app.draft.building == f"{grid.name} {grid.buildings[1]}"
+
+
+async def test_a_tapped_building_is_chosen_at_once(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1", "2", "1", "1", "3")
+        await wait_screen(pilot, LocationScreen)
+        grid = app.settings.station.grids[2]
+        await wait_for(pilot, lambda: grid.buildings[0] in screen_text(app))
+        await pilot.click("#tile-1")
+        await wait_screen(pilot, DetailsScreen)
+        assert app.draft.building == f"{grid.name} {grid.buildings[0]}"

@@ -117,7 +117,7 @@ async def contact_error(pilot: Pilot[object]) -> None:
 
 async def review_hostile(pilot: Pilot[object]) -> None:
     await settle(pilot, WelcomeScreen)
-    await pilot.press("1", "2", "1", "1", "2", "3")
+    await pilot.press("1", "2", "1", "1", "2", "3", "enter")  # Enter confirms
     await settle(pilot, DetailsScreen)
     await pilot.press("2")
     await settle(pilot, DescriptionScreen)
