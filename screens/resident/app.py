@@ -30,6 +30,7 @@ from kiosk.qr import QRRows
 from kiosk.sync.process import SyncProcess
 from kiosk.sync.state import sync_status
 from kiosk.tickets import IssuedTicket, TicketDraft
+from kiosk.watchdog import notify, watchdog_seconds
 from screens.resident.base import KioskScreen
 from screens.resident.driver import KioskDriver
 from screens.resident.idle import IdleScreen
@@ -182,6 +183,34 @@ class KioskApp(App[None], inherit_bindings=False):
         # ready (font found, or the problem logged) before the first ticket.
         self.set_timer(PRINTER_WARMUP_SECONDS, self.start_printer, name="printer")
         self.call_after_refresh(self.settle_memory)
+        self.call_after_refresh(notify, "READY=1")
+        interval = watchdog_seconds()
+        if interval:
+            self.set_interval(interval / 2, self.watchdog_ping, name="watchdog")
+
+    # -- systemd's watchdog ---------------------------------------------------
+
+    def screens_sane(self) -> bool:
+        """The welcome screen at the root of the flow and one of ours on top."""
+        # screens load on first use (start-up)
+        from screens.resident.welcome import WelcomeScreen
+
+        stack = self.screen_stack
+        return (
+            len(stack) >= 2
+            and isinstance(stack[1], WelcomeScreen)
+            and type(stack[-1]).__module__.startswith("screens.resident.")
+        )
+
+    def watchdog_ping(self) -> None:
+        """From the event loop, so a loop that stops answering stops the
+        pings too; so does a screen stack that is not sane (systemd then
+        restarts the kiosk: see deploy/kiosk-resident.service)."""
+        if self.screens_sane():
+            notify("WATCHDOG=1")
+        else:
+            names = [type(screen).__name__ for screen in self.screen_stack]
+            log.error("screens not sane, watchdog not fed: %s", names)
 
     # -- input, idle reset and lockdown --------------------------------------
 
@@ -367,7 +396,15 @@ class KioskApp(App[None], inherit_bindings=False):
         from screens.resident.track_result import TrackResultScreen
         from screens.resident.welcome import WelcomeScreen
 
-        if isinstance(screen, IssuedTicketScreen | TrackResultScreen):
+        if isinstance(screen, IssuedTicketScreen):
+            remaining = screen.seconds_left(now)
+            if remaining <= 0:
+                self.reset_flow()
+            else:
+                screen.show_remaining(remaining)
+                self.refresh_frame()
+            return
+        if isinstance(screen, TrackResultScreen):
             if now - self.screen_since >= self.settings.kiosk.ticket_screen_seconds:
                 self.reset_flow()
             elif idle_for < timeout:

@@ -43,7 +43,9 @@ class TrackResultScreen(KioskScreen):
     def keypad_hints(self) -> list[tuple[str, str, str]]:
         return [
             ("Enter", self.t("key.finish"), "screen.forward"),
+            ("Esc/-", self.t("key.back"), "screen.back"),
             ("*", self.t("key.language"), "app.toggle_language"),
+            ("/", self.t("key.large_text"), "app.toggle_large_text"),
         ]
 
     def action_forward(self) -> None:

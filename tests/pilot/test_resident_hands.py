@@ -5,18 +5,21 @@ from __future__ import annotations
 
 import inspect
 import logging
+import socket
 import sqlite3
 from pathlib import Path
 
 import pytest
 from textual import events
 from textual.keys import _character_to_key
+from textual.screen import Screen
 from textual.widgets import Input, Static
 
 from db import Ticket, open_database
 from kiosk.cli import run_kiosk
 from kiosk.tickets import TicketDraft, issue_ticket
 from kiosk.tracking import check_code
+from kiosk.watchdog import notify, watchdog_seconds
 from screens.resident.app import KioskApp
 from screens.resident.category import CategoryScreen
 from screens.resident.consent import ConsentScreen
@@ -532,3 +535,88 @@ async def test_a_tapped_building_is_chosen_at_once(make_app):
         await pilot.click("#tile-1")
         await wait_screen(pilot, DetailsScreen)
         assert app.draft.building == f"{grid.name} {grid.buildings[0]}"
+
+
+# -- systemd's watchdog (item 4) ----------------------------------------------
+
+
+async def test_the_watchdog_is_fed_only_while_the_screens_are_sane(
+    make_app, tmp_path, monkeypatch
+):
+    address = str(tmp_path / "notify.sock")
+    receiver = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    receiver.bind(address)
+    receiver.setblocking(False)
+    monkeypatch.setenv("NOTIFY_SOCKET", address)
+    monkeypatch.setenv("WATCHDOG_USEC", "100000")  # a ping every 0.05 s
+    monkeypatch.delenv("WATCHDOG_PID", raising=False)
+    received: list[str] = []
+
+    def heard(message: str) -> bool:
+        while True:
+            try:
+                received.append(receiver.recv(256).decode())
+            except BlockingIOError:
+                return message in received
+
+    app = make_app()
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, lambda: heard("READY=1"))
+            await wait_for(pilot, lambda: heard("WATCHDOG=1"))
+            app.push_screen(Screen())  # not a resident screen: not sane
+            await pilot.pause()
+            received.clear()
+            heard("")
+            received.clear()
+            await pilot.pause(0.3)
+            assert not heard("WATCHDOG=1")
+            app.pop_screen()
+            await wait_for(pilot, lambda: heard("WATCHDOG=1"))
+    finally:
+        receiver.close()
+
+
+def test_no_notify_socket_sends_nothing():
+    assert notify("READY=1", {}) is False
+    assert watchdog_seconds({}) is None
+    assert watchdog_seconds({"WATCHDOG_USEC": "30000000"}) == 30.0
+    assert watchdog_seconds({"WATCHDOG_USEC": "30000000", "WATCHDOG_PID": "1"}) is None
+
+
+# -- the ticket screen's time (items 9, 15) -----------------------------------
+
+
+async def test_the_ticket_screen_counts_down_and_plus_gives_more_time(make_app, clock):
+    app = make_app(ticket_screen_seconds=45)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1", "2", "1", "enter", "enter")
+        await wait_screen(pilot, IssuedTicketScreen)
+        await wait_for(pilot, lambda: "45 秒后回到首页" in screen_text(app))
+        assert "+" in bar_keys(app)
+        clock.advance(40)
+        await wait_for(pilot, lambda: "5 秒后回到首页" in screen_text(app))
+        await pilot.press("plus")
+        await wait_for(pilot, lambda: "65 秒后回到首页" in screen_text(app))
+        clock.advance(30)
+        await pilot.pause(1.2)  # a tick of the kiosk's own interval
+        assert isinstance(app.screen, IssuedTicketScreen)
+        clock.advance(40)
+        await wait_screen(pilot, WelcomeScreen)
+
+
+async def test_keys_not_on_the_ticket_screens_bar_do_nothing(make_app, clock):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1", "2", "1", "enter", "enter")
+        await wait_screen(pilot, IssuedTicketScreen)
+        clock.advance(3)  # past the double-tap guard
+        shown = bar_keys(app)
+        assert "Esc/-" not in shown and "-" not in shown
+        for key in ("minus", "escape", "1", "0", "full_stop"):
+            await pilot.press(key)
+        await pilot.pause()
+        assert isinstance(app.screen, IssuedTicketScreen)
+        await pilot.press("slash")
+        await wait_for(pilot, lambda: app.large_text)
+        assert "/" in shown
