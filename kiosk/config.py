@@ -19,6 +19,28 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 APP_NAME = "station-kiosk"
 CONFIG_ENV = "KIOSK_CONFIG"
 LANGUAGES = ("zh-CN", "en")
+# The QR code on the resident's screen must fit the smallest supported
+# screen, 80x24: 22 rows under the header and above the keypad bar hold 44
+# modules (two per row), a version-4 code (33 modules) with its 4-module
+# quiet zone. At low error correction a version-4 code holds 78 bytes.
+SMALLEST_SCREEN = "80x24"
+QR_SCREEN_URL_LIMIT = 78
+TRACKING_TOKEN_CHARACTERS = 22  # 128 bits, URL-safe base64 (kiosk.tickets)
+
+
+def qr_url_length(public_base_url: str, station_code: str) -> int:
+    """The longest tracking link (kiosk.tickets.tracking_url) a ticket of
+    this station gets: ``<base>/t/<CODE>-<YYMMDD>-<NNNN>?k=<token>``."""
+    ticket_no = len(station_code) + len("-261125-") + 4  # up to 9,999 a day
+    return (
+        len(public_base_url.rstrip("/"))
+        + len("/t/")
+        + ticket_no
+        + len("?k=")
+        + TRACKING_TOKEN_CHARACTERS
+    )
+
+
 STATION_CODE = re.compile(r"^[A-Z][A-Z0-9]{1,7}$")
 
 
@@ -268,10 +290,21 @@ class _Reader:
                 "timezone",
                 f"{timezone!r} is not a known time zone (e.g. Asia/Shanghai)",
             ) from error
+        station = self.station(raw)
+        central = self.central(raw)
+        longest = qr_url_length(central.public_base_url, station.code)
+        if longest > QR_SCREEN_URL_LIMIT:
+            room = QR_SCREEN_URL_LIMIT - (longest - len(central.public_base_url))
+            raise self.fail(
+                "central.public_base_url",
+                f"too long for the ticket's QR code to fit the smallest supported "
+                f"screen ({SMALLEST_SCREEN}): {len(central.public_base_url)} "
+                f"characters, at most {room} with station code {station.code}",
+            )
         return Settings(
-            station=self.station(raw),
+            station=station,
             kiosk=self.kiosk(raw),
-            central=self.central(raw),
+            central=central,
             printer=self.printer(raw),
             staff=self.staff(raw),
             database_path=self.database(raw),

@@ -171,6 +171,12 @@ def test_defaults_need_no_file():
             "true or false",
         ),
         ('timezone = "Mars/Olympus"\n', "timezone", "time zone"),
+        (  # 66 characters: its QR would not fit 80x24 (issue 16, item 14)
+            '[central]\npublic_base_url = "https://tracking.subdistrict-platform'
+            '.example.gov.cn/community/services"\n',
+            "central.public_base_url",
+            "80x24",
+        ),
         ("[kiosk\n", "(file)", "not valid TOML"),
     ],
 )
