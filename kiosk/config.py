@@ -173,22 +173,22 @@ DEMO_STATION = StationSettings(
     grids=(
         Grid(
             "第一网格（蒲黄榆桥东）",
-            "Grid 1 (Puhuangyu Bridge East) [demo]",
+            "Grid 1 (Puhuangyu Bridge East)",
             ("1号楼", "2号楼", "3号楼", "5号楼", "6号楼"),
         ),
         Grid(
             "第二网格（五巷银行小区）",
-            "Grid 2 (Wuxiang Yinhang Estate) [demo]",
+            "Grid 2 (Wuxiang Yinhang Estate)",
             ("五巷1号楼", "五巷2号楼", "五巷3号楼", "五巷4号楼"),
         ),
         Grid(
             "第三网格（玉蜓桥南）",
-            "Grid 3 (Yuting Bridge South) [demo]",
+            "Grid 3 (Yuting Bridge South)",
             ("8号楼", "9号楼", "10号楼", "11号楼", "12号楼", "14号楼"),
         ),
         Grid(
             "第四网格（刘家窑桥西）",
-            "Grid 4 (Liujiayao Bridge West) [demo]",
+            "Grid 4 (Liujiayao Bridge West)",
             ("15号楼", "16号楼", "17号楼", "沿街商铺", "社区公共区域"),
         ),
     ),

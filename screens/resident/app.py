@@ -558,6 +558,13 @@ class KioskApp(App[None], inherit_bindings=False):
         if isinstance(screen, KioskScreen):
             screen.relabel()
 
+    def watch_large_text(self) -> None:
+        """Large text is a layout of its own (fewer, bigger tiles): the
+        screen on top is laid out again; the others as they come back."""
+        screen = self.current_screen()
+        if isinstance(screen, KioskScreen):
+            screen.relabel()
+
     def watch_online(self) -> None:
         self.refresh_frame()
 

@@ -46,6 +46,7 @@ class KioskScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self._composed_language = ""
+        self._composed_large = False
 
     @property
     def kiosk(self) -> KioskApp:
@@ -56,6 +57,7 @@ class KioskScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         self._composed_language = self.kiosk.language
+        self._composed_large = self.kiosk.large_text
         yield KioskHeader(self.kiosk.station_label())
         with Vertical(id="body"):
             if self.TITLE_KEY:
@@ -95,7 +97,11 @@ class KioskScreen(Screen[None]):
     def on_screen_resume(self) -> None:
         if self.app.screen is not self or self not in self.app.screen_stack:
             return  # passed through while the flow was reset to the start
-        if self._composed_language and self._composed_language != self.kiosk.language:
+        kiosk = self.kiosk
+        if self._composed_language and (
+            self._composed_language != kiosk.language
+            or self._composed_large != kiosk.large_text
+        ):
             self.relabel()
         else:
             self.kiosk.refresh_frame(self)

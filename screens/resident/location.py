@@ -12,7 +12,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 
 from kiosk.config import Grid
-from screens.resident.choice import PAGE_SIZE, ChoiceScreen
+from kiosk.i18n import building_label
+from screens.resident.choice import ChoiceScreen
 from screens.widgets.chrome import Tile
 
 
@@ -33,12 +34,17 @@ class LocationScreen(ChoiceScreen):
             return [
                 (
                     grid.name_en if language == "en" else grid.name,
-                    "、".join(grid.buildings[:3])
+                    ("、" if language != "en" else ", ").join(
+                        building_label(building, language)
+                        for building in grid.buildings[:3]
+                    )
                     + ("…" if len(grid.buildings) > 3 else ""),
                 )
                 for grid in self.kiosk.settings.station.grids
             ]
-        options = [(building, "") for building in self.grid.buildings]
+        options = [
+            (building_label(building, language), "") for building in self.grid.buildings
+        ]
         options.append((self.t("location.whole_grid"), ""))
         return options
 
@@ -51,7 +57,7 @@ class LocationScreen(ChoiceScreen):
     def compose_body(self) -> ComposeResult:
         chosen = ""
         if self.selected is not None:
-            chosen = f"tile-{self.selected - self.page * PAGE_SIZE + 1}"
+            chosen = f"tile-{self.selected - self.page * self.page_size + 1}"
         for widget in super().compose_body():
             if chosen and isinstance(widget, Tile) and widget.id == chosen:
                 widget.add_class("-selected")
@@ -86,7 +92,7 @@ class LocationScreen(ChoiceScreen):
         if self.grid is None or not self.is_active:
             self.action_pick(message.key)
             return
-        index = self.page * PAGE_SIZE + int(message.key) - 1
+        index = self.page * self.page_size + int(message.key) - 1
         if 0 <= index < len(self.options()):
             self.confirm(index)  # a tap on the building itself
 

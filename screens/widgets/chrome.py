@@ -59,7 +59,10 @@ class Tile(Static):
         min-height: 3;
         border: round $primary;
         padding: 0 1;
-        content-align: left middle;
+        /* one-line and two-line tiles start on the same row */
+        content-align: left top;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
     }
     Tile:hover { background: $boost; border: round $accent; }
     """

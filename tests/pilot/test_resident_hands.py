@@ -33,7 +33,7 @@ from screens.resident.review import ReviewScreen
 from screens.resident.track import TrackScreen
 from screens.resident.track_result import TrackResultScreen
 from screens.resident.welcome import WelcomeScreen
-from screens.widgets.chrome import KeyHint
+from screens.widgets.chrome import KeyHint, Tile
 from tests.helpers import paste, screen_text, wait_for, wait_screen, with_printer
 
 CHARACTERS = {"enter": "\r", "minus": "-", "asterisk": "*", "slash": "/"}
@@ -620,3 +620,61 @@ async def test_keys_not_on_the_ticket_screens_bar_do_nothing(make_app, clock):
         await pilot.press("slash")
         await wait_for(pilot, lambda: app.large_text)
         assert "/" in shown
+
+
+# -- English and large text (items 17, 18) ------------------------------------
+
+
+def tile_lines(app: KioskApp, tile_id: str) -> list[str]:
+    tile = app.screen.query_one(f"#{tile_id}", Tile)
+    return [tile.render_line(y).text for y in range(tile.size.height)]
+
+
+async def test_english_places_read_in_english_without_demo_labels(make_app):
+    app = make_app(language="en")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("1", "2", "1", "1")
+        await wait_screen(pilot, LocationScreen)
+        await wait_for(pilot, lambda: "Grid 3" in screen_text(app))
+        assert "[demo]" not in screen_text(app)
+        await pilot.press("3")
+        await wait_for(pilot, lambda: "Building 10" in screen_text(app))
+        assert "10号楼" not in screen_text(app)
+
+
+async def test_cut_tile_text_ends_with_an_ellipsis_and_tiles_line_up(make_app):
+    app = make_app(language="en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1")
+        await wait_screen(pilot, CategoryScreen)
+        await pilot.pause()
+        lines = tile_lines(app, "tile-1")
+        assert any("…" in line for line in lines), lines
+        await pilot.press("2")
+        await wait_screen(pilot, ItemScreen)
+        await pilot.pause()
+        one_line = tile_lines(app, "tile-1")  # a label alone
+        other = [t.id for t in app.screen.query(Tile)][-1]  # label and detail
+        two_lines = tile_lines(app, str(other))
+        first = next(y for y, line in enumerate(one_line) if line.strip(" │╭╮╰╯─"))
+        assert two_lines[first].strip(" │╭╮╰╯─").startswith(other[-1])
+
+
+async def test_large_text_lays_out_fewer_bigger_tiles(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1")
+        await wait_screen(pilot, CategoryScreen)
+        normal = app.screen.query_one("#tile-1", Tile).size
+        assert len(app.screen.query(Tile)) == 9
+        await pilot.press("slash")
+        await wait_for(pilot, lambda: len(app.screen.query(Tile)) == 6)
+        await pilot.pause()
+        large = app.screen.query_one("#tile-1", Tile).size
+        assert large.width > normal.width and large.height >= normal.height
+        assert "0" in bar_keys(app)  # the other categories are a page away
+        await pilot.press("0")
+        await wait_for(pilot, lambda: len(app.screen.query(Tile)) == 3)
+        await pilot.press("3")  # the ninth category
+        await wait_screen(pilot, ItemScreen)
+        assert app.draft.category == app.catalog.categories[8].code
