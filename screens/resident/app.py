@@ -62,6 +62,9 @@ SCAN_LIMIT = 300  # characters: longer is not one of our links
 SCAN_PAUSE_SECONDS = 2.0  # a scan that stops without Enter is dropped
 SCAN_KEY_GAP = 0.03  # seconds between a scanner's keys; no hand is this fast
 SCAN_SCHEMES = ("http://", "https://")
+# A screen change this soon after a key passed was that key's doing (the
+# first use of a screen imports its module: slow on a busy box).
+KEY_CAUSE_SECONDS = 2.0
 PRINTER_WARMUP_SECONDS = 10.0
 TICKET_SCREEN = "ticket"  # the installed, reused ticket screen
 WEEKDAYS = {
@@ -130,7 +133,9 @@ class KioskApp(App[None], inherit_bindings=False):
         self._scan_last = 0.0
         self._held_keys: list[events.Key] = []
         self._release_timer: Timer | None = None
-        self._screen_changed_at = 0.0
+        self._stale_keys: set[int] = set()  # ids of keys queued before a change
+        self._screen_changed_at = 0.0  # by a key: keys pressed before are stale
+        self._key_passed_at = 0.0
         # Wrong check codes per ticket number, and until when each is held.
         self.track_wrong_answers: dict[str, int] = {}
         self.track_locked_until: dict[str, float] = {}
@@ -217,11 +222,14 @@ class KioskApp(App[None], inherit_bindings=False):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key):
             self.last_input = self.clock()
+            stale = self._pressed_before_change(event)
+            if not stale:
+                self._key_passed_at = time.monotonic()
             event = keypad_key(event)
             if await self._capture_scan(event):
                 return  # part of a scanned link: not a key press for the flow
-            if event.time < self._screen_changed_at:
-                # Pressed while another screen was on top (a burst, a bounce,
+            if stale:
+                # Waiting while another screen was on top (a burst, a bounce,
                 # a pause of the box): it was meant for that screen.
                 log.info("key %s dropped: pressed for the screen before", event.key)
                 return
@@ -230,8 +238,27 @@ class KioskApp(App[None], inherit_bindings=False):
         await super().on_event(event)
 
     def _screen_changed(self, _screen: Screen[Any]) -> None:
-        # the clock of Message.time: keys pressed before this moment are stale
-        self._screen_changed_at = time.monotonic()
+        """Keys already waiting in the app's queue as the screen changes
+        were pressed for the screen before: they will not act on this one."""
+        # asyncio.Queue keeps its items in ``_queue`` (private, stable since 3.4)
+        waiting = getattr(self._message_queue, "_queue", ())
+        self._stale_keys.update(
+            id(message) for message in waiting if isinstance(message, events.Key)
+        )
+        # A change that a key just made: keys pressed before it (the clock of
+        # Message.time), already passed on to the screen, were meant for the
+        # screen before too. A change a worker or timer made only drops the
+        # keys that were waiting.
+        now = time.monotonic()
+        if now - self._key_passed_at <= KEY_CAUSE_SECONDS:
+            self._screen_changed_at = now
+            self._key_passed_at = 0.0  # one change per key
+
+    def _pressed_before_change(self, key: events.Key) -> bool:
+        if id(key) in self._stale_keys:
+            self._stale_keys.discard(id(key))
+            return True
+        return key.time < self._screen_changed_at
 
     def pop_screen(self) -> AwaitComplete:
         """Never below the welcome screen: the stack can not be emptied."""
@@ -304,8 +331,7 @@ class KioskApp(App[None], inherit_bindings=False):
             self._release_timer = None
         held, self._held_keys = self._held_keys, []
         for key in held:
-            if key.time >= self._screen_changed_at:
-                await super().on_event(key)
+            await super().on_event(key)
 
     def _scanned(self, text: str) -> None:
         # the tracking code loads on the first scan (start-up)

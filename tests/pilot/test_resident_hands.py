@@ -678,3 +678,19 @@ async def test_large_text_lays_out_fewer_bigger_tiles(make_app):
         await pilot.press("3")  # the ninth category
         await wait_screen(pilot, ItemScreen)
         assert app.draft.category == app.catalog.categories[8].code
+
+
+async def test_a_key_pressed_as_a_screen_opens_by_itself_is_not_lost(make_app):
+    """Only a change a key made drops the keys pressed before it: a screen
+    that opens by itself (a worker, a timer) takes the next key at once."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1", "2", "1")
+        await wait_screen(pilot, DetailsScreen)
+        await pilot.pause()
+        enter = key_event("enter")  # pressed just as the screen changes
+        app.push_screen(ReviewScreen())  # not by a key
+        await wait_screen(pilot, ReviewScreen)
+        app.post_message(enter)
+        await wait_screen(pilot, IssuedTicketScreen)
+        assert Ticket.select().count() == 1
