@@ -577,7 +577,8 @@ large_text = false
 url = "{central}"
 # This station's API key (keep this file readable by its owner only).
 api_key = "{api_key}"
-# Base of the tracking link in the QR code; defaults to url.
+# Base of the tracking link in the QR code; defaults to url. Keep it short:
+# the QR must fit an 80x24 screen (about 35 characters at most).
 # public_base_url = "https://track.example.gov.cn"
 # A CA bundle to verify the central's certificate, if not a public CA.
 # ca_bundle = "/etc/ssl/certs/subdistrict-ca.pem"
