@@ -32,6 +32,26 @@ PRINTER_TARGET = re.compile(
     r"^(none|file:.+|escpos:.+|cups:[^\s]+|tcp://[^\s:/]+:\d+)$"
 )
 PRINTER_WIDTHS = (384, 576)  # dots: 58 mm and 80 mm thermal paper
+# The QR code on the resident's screen must fit the smallest supported
+# screen, 80x24: 22 rows under the header and above the keypad bar hold 44
+# modules (two per row), a version-4 code (33 modules) with its 4-module
+# quiet zone. At low error correction a version-4 code holds 78 bytes.
+SMALLEST_SCREEN = "80x24"
+QR_SCREEN_URL_LIMIT = 78
+TRACKING_TOKEN_CHARACTERS = 22  # 128 bits, URL-safe base64 (kiosk.tickets)
+
+
+def qr_url_length(public_base_url: str, station_code: str) -> int:
+    """The longest tracking link (kiosk.tickets.tracking_url) a ticket of
+    this station gets: ``<base>/t/<CODE>-<YYMMDD>-<NNNN>?k=<token>``."""
+    ticket_no = len(station_code) + len("-261125-") + 4  # up to 9,999 a day
+    return (
+        len(public_base_url.rstrip("/"))
+        + len("/t/")
+        + ticket_no
+        + len("?k=")
+        + TRACKING_TOKEN_CHARACTERS
+    )
 
 
 class ConfigError(Exception):
@@ -145,7 +165,8 @@ class CentralSettings:
     )
     public_base_url: str = setting(
         "http://127.0.0.1:8311",
-        "Base of the tracking link in the QR code; defaults to url.",
+        "Base of the tracking link in the QR code; defaults to url. Keep it "
+        "short: the QR must fit an 80x24 screen (about 35 characters at most).",
         pattern=HTTP_URL,
         pattern_hint="an http:// or https:// URL",
         in_template=False,
@@ -221,6 +242,11 @@ class PrinterSettings:
     @property
     def enabled(self) -> bool:
         return self.target != "none"
+
+    @property
+    def on_paper(self) -> bool:
+        """Tickets come out of a printer (not PNG files, not nothing)."""
+        return self.target.startswith(("escpos:", "tcp://", "cups:"))
 
 
 @dataclass(frozen=True)
@@ -417,22 +443,22 @@ DEMO_STATION = StationSettings(
     grids=(
         Grid(
             "第一网格（蒲黄榆桥东）",
-            "Grid 1 (Puhuangyu Bridge East) [demo]",
+            "Grid 1 (Puhuangyu Bridge East)",
             ("1号楼", "2号楼", "3号楼", "5号楼", "6号楼"),
         ),
         Grid(
             "第二网格（五巷银行小区）",
-            "Grid 2 (Wuxiang Yinhang Estate) [demo]",
+            "Grid 2 (Wuxiang Yinhang Estate)",
             ("五巷1号楼", "五巷2号楼", "五巷3号楼", "五巷4号楼"),
         ),
         Grid(
             "第三网格（玉蜓桥南）",
-            "Grid 3 (Yuting Bridge South) [demo]",
+            "Grid 3 (Yuting Bridge South)",
             ("8号楼", "9号楼", "10号楼", "11号楼", "12号楼", "14号楼"),
         ),
         Grid(
             "第四网格（刘家窑桥西）",
-            "Grid 4 (Liujiayao Bridge West) [demo]",
+            "Grid 4 (Liujiayao Bridge West)",
             ("15号楼", "16号楼", "17号楼", "沿街商铺", "社区公共区域"),
         ),
     ),
@@ -556,10 +582,21 @@ class _Reader:
                 "timezone",
                 f"{timezone!r} is not a known time zone (e.g. Asia/Shanghai)",
             ) from error
+        station = self.station(raw)
+        central = self.central(raw)
+        longest = qr_url_length(central.public_base_url, station.code)
+        if longest > QR_SCREEN_URL_LIMIT:
+            room = QR_SCREEN_URL_LIMIT - (longest - len(central.public_base_url))
+            raise self.fail(
+                "central.public_base_url",
+                f"too long for the ticket's QR code to fit the smallest supported "
+                f"screen ({SMALLEST_SCREEN}): {len(central.public_base_url)} "
+                f"characters, at most {room} with station code {station.code}",
+            )
         return Settings(
-            station=self.station(raw),
+            station=station,
             kiosk=KioskSettings(**self.section(raw, "kiosk")),
-            central=self.central(raw),
+            central=central,
             printer=PrinterSettings(**self.section(raw, "printer")),
             staff=StaffSettings(**self.section(raw, "staff")),
             backup=BackupSettings(**self.section(raw, "backup")),

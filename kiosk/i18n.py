@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from functools import cache
 from importlib import resources
@@ -48,3 +49,19 @@ def missing_keys() -> dict[str, set[str]]:
     every = {language: set(_messages(language)) for language in LANGUAGES}
     union = set().union(*every.values())
     return {language: union - keys for language, keys in every.items()}
+
+
+_BUILDING = re.compile(r"^(?P<place>.*?)(?P<number>\d+)号楼$")
+
+
+def building_label(name: str, language: str) -> str:
+    """A building's name as a resident reads it: 8号楼 is Building 8 in
+    English (a place before it stays as the station wrote it)."""
+    if language != "en":
+        return name
+    match = _BUILDING.match(name)
+    if match is None:
+        return name
+    place = match.group("place").strip()
+    label = f"Building {match.group('number')}"
+    return f"{label} ({place})" if place else label

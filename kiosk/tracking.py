@@ -20,7 +20,6 @@ from db import Ticket
 from kiosk.catalog import load_catalog
 from kiosk.config import Settings
 from kiosk.i18n import LANGUAGES, translate
-from kiosk.states import STATUS_NAMES
 
 if TYPE_CHECKING:
     from kiosk.search import TimelineEntry as StaffTimelineEntry
@@ -137,12 +136,12 @@ def _tracked(
         text = _event_text(event.kind, event.payload, language)
         if text:
             timeline.append(TimelineEntry(datetime.fromisoformat(event.at), text))
-    names = STATUS_NAMES.get(ticket.status, (ticket.status, ticket.status))
     return TrackedTicket(
         ticket_no=ticket.ticket_no,
         queue_no=ticket.queue_no,
         status=ticket.status,
-        status_label=names[1] if language == "en" else names[0],
+        # the resident's words for the state, not the staff's (吹哨派单)
+        status_label=translate(language, f"track.state.{ticket.status}"),
         category_label=category.label(language),
         item_label=category.item(ticket.item).label(language),
         timeline=tuple(timeline),

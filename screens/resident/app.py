@@ -17,6 +17,7 @@ from textual import events, on, work
 from textual.app import App
 from textual.await_complete import AwaitComplete
 from textual.binding import Binding
+from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
 
@@ -29,16 +30,20 @@ from kiosk.qr import QRRows
 from kiosk.sync.process import SyncProcess
 from kiosk.sync.state import sync_status
 from kiosk.tickets import IssuedTicket, TicketDraft
+from kiosk.watchdog import notify, watchdog_seconds
+from screens.resident.base import KioskScreen
 from screens.resident.driver import KioskDriver
 from screens.resident.idle import IdleScreen
 from screens.resident.keypad import keypad_key
 from screens.resident.messages import (
+    LookUpFailed,
     PrintFinished,
     StationStatus,
     SyncFinished,
     TrackFound,
 )
 from screens.widgets.chrome import KioskHeader
+from screens.workers import database_worker
 
 if TYPE_CHECKING:
     from kiosk.tracking import Tracked
@@ -57,6 +62,9 @@ SCAN_LIMIT = 300  # characters: longer is not one of our links
 SCAN_PAUSE_SECONDS = 2.0  # a scan that stops without Enter is dropped
 SCAN_KEY_GAP = 0.03  # seconds between a scanner's keys; no hand is this fast
 SCAN_SCHEMES = ("http://", "https://")
+# A screen change this soon after a key passed was that key's doing (the
+# first use of a screen imports its module: slow on a busy box).
+KEY_CAUSE_SECONDS = 2.0
 PRINTER_WARMUP_SECONDS = 10.0
 TICKET_SCREEN = "ticket"  # the installed, reused ticket screen
 WEEKDAYS = {
@@ -97,6 +105,11 @@ class KioskApp(App[None], inherit_bindings=False):
         Binding(LOCKED_KEYS, "locked", "Locked", id="locked", show=False, priority=True)
     ]
 
+    # What several screens follow, each applied once by its watcher.
+    language: reactive[str] = reactive("zh-CN", init=False)
+    large_text: reactive[bool] = reactive(False, init=False, toggle_class="-large")
+    online: reactive[bool] = reactive(False, init=False)
+
     def __init__(
         self,
         settings: Settings,
@@ -110,20 +123,23 @@ class KioskApp(App[None], inherit_bindings=False):
         self.catalog = catalog or load_catalog()
         self.clock = clock
         self._now = now
-        self.language = settings.kiosk.language
+        self.set_reactive(KioskApp.language, settings.kiosk.language)
         self.large_text = settings.kiosk.large_text
         self.draft = TicketDraft(language=self.language)
         self.last_input = clock()
         self.screen_since = clock()
-        self.online = False
         self.pending_events = 0
         self._scan_buffer: list[str] | None = None
         self._scan_last = 0.0
         self._held_keys: list[events.Key] = []
         self._release_timer: Timer | None = None
-        self._screen_changed_at = 0.0
-        self.track_wrong_answers = 0
-        self.track_locked_until = 0.0
+        self._stale_keys: set[int] = set()  # ids of keys queued before a change
+        self._screen_changed_at = 0.0  # by a key: keys pressed before are stale
+        self._key_passed_at = 0.0
+        # Wrong check codes per ticket number, and until when each is held.
+        self.track_wrong_answers: dict[str, int] = {}
+        self.track_locked_until: dict[str, float] = {}
+        self.track_digits = ""  # the ticket digits being keyed in
         self.sync_process = SyncProcess()  # started by the first pass
         self.printer = PrintProcess()  # its process starts in start_printer
         self._ticket_screen: IssuedTicketScreen | None = None
@@ -162,7 +178,6 @@ class KioskApp(App[None], inherit_bindings=False):
         from screens.resident.welcome import WelcomeScreen
 
         self.screen_change_signal.subscribe(self, self._screen_changed)
-        self.set_class(self.large_text, "-large")
         self.push_screen(WelcomeScreen())
         self.set_interval(1.0, self.tick, name="tick")
         self.set_interval(10.0, self.read_status, name="status")
@@ -173,17 +188,48 @@ class KioskApp(App[None], inherit_bindings=False):
         # ready (font found, or the problem logged) before the first ticket.
         self.set_timer(PRINTER_WARMUP_SECONDS, self.start_printer, name="printer")
         self.call_after_refresh(self.settle_memory)
+        self.call_after_refresh(notify, "READY=1")
+        interval = watchdog_seconds()
+        if interval:
+            self.set_interval(interval / 2, self.watchdog_ping, name="watchdog")
+
+    # -- systemd's watchdog ---------------------------------------------------
+
+    def screens_sane(self) -> bool:
+        """The welcome screen at the root of the flow and one of ours on top."""
+        # screens load on first use (start-up)
+        from screens.resident.welcome import WelcomeScreen
+
+        stack = self.screen_stack
+        return (
+            len(stack) >= 2
+            and isinstance(stack[1], WelcomeScreen)
+            and type(stack[-1]).__module__.startswith("screens.resident.")
+        )
+
+    def watchdog_ping(self) -> None:
+        """From the event loop, so a loop that stops answering stops the
+        pings too; so does a screen stack that is not sane (systemd then
+        restarts the kiosk: see deploy/kiosk-resident.service)."""
+        if self.screens_sane():
+            notify("WATCHDOG=1")
+        else:
+            names = [type(screen).__name__ for screen in self.screen_stack]
+            log.error("screens not sane, watchdog not fed: %s", names)
 
     # -- input, idle reset and lockdown --------------------------------------
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key):
             self.last_input = self.clock()
+            stale = self._pressed_before_change(event)
+            if not stale:
+                self._key_passed_at = time.monotonic()
             event = keypad_key(event)
             if await self._capture_scan(event):
                 return  # part of a scanned link: not a key press for the flow
-            if event.time < self._screen_changed_at:
-                # Pressed while another screen was on top (a burst, a bounce,
+            if stale:
+                # Waiting while another screen was on top (a burst, a bounce,
                 # a pause of the box): it was meant for that screen.
                 log.info("key %s dropped: pressed for the screen before", event.key)
                 return
@@ -192,8 +238,27 @@ class KioskApp(App[None], inherit_bindings=False):
         await super().on_event(event)
 
     def _screen_changed(self, _screen: Screen[Any]) -> None:
-        # the clock of Message.time: keys pressed before this moment are stale
-        self._screen_changed_at = time.monotonic()
+        """Keys already waiting in the app's queue as the screen changes
+        were pressed for the screen before: they will not act on this one."""
+        # asyncio.Queue keeps its items in ``_queue`` (private, stable since 3.4)
+        waiting = getattr(self._message_queue, "_queue", ())
+        self._stale_keys.update(
+            id(message) for message in waiting if isinstance(message, events.Key)
+        )
+        # A change that a key just made: keys pressed before it (the clock of
+        # Message.time), already passed on to the screen, were meant for the
+        # screen before too. A change a worker or timer made only drops the
+        # keys that were waiting.
+        now = time.monotonic()
+        if now - self._key_passed_at <= KEY_CAUSE_SECONDS:
+            self._screen_changed_at = now
+            self._key_passed_at = 0.0  # one change per key
+
+    def _pressed_before_change(self, key: events.Key) -> bool:
+        if id(key) in self._stale_keys:
+            self._stale_keys.discard(id(key))
+            return True
+        return key.time < self._screen_changed_at
 
     def pop_screen(self) -> AwaitComplete:
         """Never below the welcome screen: the stack can not be emptied."""
@@ -266,8 +331,7 @@ class KioskApp(App[None], inherit_bindings=False):
             self._release_timer = None
         held, self._held_keys = self._held_keys, []
         for key in held:
-            if key.time >= self._screen_changed_at:
-                await super().on_event(key)
+            await super().on_event(key)
 
     def _scanned(self, text: str) -> None:
         # the tracking code loads on the first scan (start-up)
@@ -286,18 +350,23 @@ class KioskApp(App[None], inherit_bindings=False):
             return
         self.look_up_scanned(*link)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="scan")
+    @database_worker(
+        group="scan", description="tracking look-up of a scan", failed=LookUpFailed
+    )
     def look_up_scanned(self, ticket_no: str, token: str) -> None:
         # the tracking code loads on the first scan (start-up)
         from kiosk.tracking import track_by_token
 
-        try:
-            with database.connection_context():
-                found = track_by_token(ticket_no, token)
-        except Exception:
-            log.exception("tracking look-up failed")
-            found = None
-        self.post_message(TrackFound(found))
+        self.post_message(TrackFound(track_by_token(ticket_no, token)))
+
+    @on(LookUpFailed)
+    def scan_not_looked_up(self, message: LookUpFailed) -> None:
+        # screens load on first use (start-up)
+        from screens.resident.track import TrackScreen
+
+        screen = self.current_screen()
+        if isinstance(screen, TrackScreen):
+            screen.show_error("track.failed")
 
     @on(TrackFound)
     def scanned_ticket_found(self, message: TrackFound) -> None:
@@ -353,7 +422,15 @@ class KioskApp(App[None], inherit_bindings=False):
         from screens.resident.track_result import TrackResultScreen
         from screens.resident.welcome import WelcomeScreen
 
-        if isinstance(screen, IssuedTicketScreen | TrackResultScreen):
+        if isinstance(screen, IssuedTicketScreen):
+            remaining = screen.seconds_left(now)
+            if remaining <= 0:
+                self.reset_flow()
+            else:
+                screen.show_remaining(remaining)
+                self.refresh_frame()
+            return
+        if isinstance(screen, TrackResultScreen):
             if now - self.screen_since >= self.settings.kiosk.ticket_screen_seconds:
                 self.reset_flow()
             elif idle_for < timeout:
@@ -436,6 +513,8 @@ class KioskApp(App[None], inherit_bindings=False):
         """Print off the UI thread; the outcome is stored on the ticket."""
         try:
             outcome = self.printer.print(self.settings, ticket_no)
+            if not outcome.ok:
+                log.error("ticket %s not printed: %s", ticket_no, outcome.detail)
             if not outcome.recorded:
                 with database.connection_context(), write_transaction():
                     Ticket.update(print_state="failed").where(
@@ -462,15 +541,11 @@ class KioskApp(App[None], inherit_bindings=False):
     def reset_flow(self) -> None:
         """Back to the welcome screen with nothing of the last resident kept."""
         self.draft = TicketDraft(language=self.settings.kiosk.language)
+        self.track_digits = ""
         self._pop_to_welcome()
-        changed = self._changed_from_defaults()
         self.language = self.settings.kiosk.language
         self.large_text = self.settings.kiosk.large_text
-        self.set_class(self.large_text, "-large")
         self.last_input = self.clock()
-        welcome = self.screen_stack[-1]
-        if changed and hasattr(welcome, "relabel"):
-            welcome.relabel()
         self.collect_garbage()
 
     def settle_memory(self) -> None:
@@ -497,14 +572,27 @@ class KioskApp(App[None], inherit_bindings=False):
 
     def action_toggle_language(self) -> None:
         self.language = other_language(self.language)
-        self.draft.language = self.language
-        screen = self.screen
-        if hasattr(screen, "relabel"):
-            screen.relabel()
 
     def action_toggle_large_text(self) -> None:
         self.large_text = not self.large_text
-        self.set_class(self.large_text, "-large")
+
+    def watch_language(self, language: str) -> None:
+        """The screen on top speaks it now; the others as they come back
+        (KioskScreen.on_screen_resume)."""
+        self.draft.language = language
+        screen = self.current_screen()
+        if isinstance(screen, KioskScreen):
+            screen.relabel()
+
+    def watch_large_text(self) -> None:
+        """Large text is a layout of its own (fewer, bigger tiles): the
+        screen on top is laid out again; the others as they come back."""
+        screen = self.current_screen()
+        if isinstance(screen, KioskScreen):
+            screen.relabel()
+
+    def watch_online(self) -> None:
+        self.refresh_frame()
 
     # -- station status (from the database, never the network) --------------
 
@@ -522,11 +610,8 @@ class KioskApp(App[None], inherit_bindings=False):
 
     @on(StationStatus)
     def station_status(self, message: StationStatus) -> None:
-        changed = message.online != self.online
         self.online = message.online
         self.pending_events = message.pending_events
-        if changed:
-            self.refresh_frame()
 
     # -- background sync (when a central is configured) ----------------------
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Static
+from textual.widgets import Input, Static
 
 from screens.widgets.chrome import KeypadBar, KioskHeader
+from screens.widgets.inputs import KeypadTextInput
 
 if TYPE_CHECKING:
     from screens.resident.app import KioskApp
@@ -36,10 +38,15 @@ class KioskScreen(Screen[None]):
     HINT_KEY = ""
     # Whether this screen offers "Enter" as a key of its own in the keypad bar.
     ENTER_KEY = ""
+    # The word for `+` (the next field) on screens with two fields.
+    NEXT_FIELD_KEY = ""
+    # Screens with a field: `.` deletes its last character.
+    HAS_FIELDS = False
 
     def __init__(self) -> None:
         super().__init__()
         self._composed_language = ""
+        self._composed_large = False
 
     @property
     def kiosk(self) -> KioskApp:
@@ -50,6 +57,7 @@ class KioskScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         self._composed_language = self.kiosk.language
+        self._composed_large = self.kiosk.large_text
         yield KioskHeader(self.kiosk.station_label())
         with Vertical(id="body"):
             if self.TITLE_KEY:
@@ -57,9 +65,12 @@ class KioskScreen(Screen[None]):
                     Content(self.t(self.TITLE_KEY, **self.title_values())), id="title"
                 )
             if self.HINT_KEY:
-                yield Static(Content(self.t(self.HINT_KEY)), id="hint")
+                yield Static(Content(self.hint()), id="hint")
             yield from self.compose_body()
         yield KeypadBar(self.keypad_hints())
+
+    def hint(self) -> str:
+        return self.t(self.HINT_KEY)
 
     def title_values(self) -> dict[str, object]:
         return {}
@@ -71,6 +82,10 @@ class KioskScreen(Screen[None]):
         hints = []
         if self.ENTER_KEY:
             hints.append(("Enter", self.t(self.ENTER_KEY), "screen.forward"))
+        if self.NEXT_FIELD_KEY:
+            hints.append(("+", self.t(self.NEXT_FIELD_KEY), "screen.next_field"))
+        if self.HAS_FIELDS:
+            hints.append((".", self.t("key.delete"), "screen.delete"))
         hints.append(("Esc/-", self.t("key.back"), "screen.back"))
         hints.append(("*", self.t("key.language"), "app.toggle_language"))
         hints.append(("/", self.t("key.large_text"), "app.toggle_large_text"))
@@ -82,7 +97,11 @@ class KioskScreen(Screen[None]):
     def on_screen_resume(self) -> None:
         if self.app.screen is not self or self not in self.app.screen_stack:
             return  # passed through while the flow was reset to the start
-        if self._composed_language and self._composed_language != self.kiosk.language:
+        kiosk = self.kiosk
+        if self._composed_language and (
+            self._composed_language != kiosk.language
+            or self._composed_large != kiosk.large_text
+        ):
             self.relabel()
         else:
             self.kiosk.refresh_frame(self)
@@ -118,3 +137,20 @@ class KioskScreen(Screen[None]):
 
     def action_forward(self) -> None:
         """Enter: go on (screens override)."""
+
+    @on(KeypadTextInput.Pasted)
+    def paste_changed(self, message: KeypadTextInput.Pasted) -> None:
+        """Tell the resident what became of a paste."""
+        key = "paste.cut" if message.cut else "paste.cleaned"
+        for note in self.query("#paste-note").results(Static):
+            note.update(Content(self.t(key, kept=message.kept)))
+
+    def action_next_field(self) -> None:
+        """`+`: the next field (screens with two fields)."""
+        self.focus_next(Input)
+
+    def action_delete(self) -> None:
+        """`.` in the bar, tapped: delete in the field that has the focus."""
+        focused = self.focused
+        if isinstance(focused, Input):
+            focused.action_delete_left()

@@ -11,6 +11,7 @@ from screens.resident.base import KioskScreen
 from screens.widgets.chrome import Tile
 
 PAGE_SIZE = 9
+LARGE_PAGE_SIZE = 6  # large text: two columns of bigger tiles
 
 
 class ChoiceScreen(KioskScreen):
@@ -24,13 +25,6 @@ class ChoiceScreen(KioskScreen):
         Binding("0", "next_page", "More", id="more", show=False),
         Binding("plus", "next_page", "More", id="more-plus", show=False),
     ]
-    DEFAULT_CSS = """
-    ChoiceScreen #tiles {
-        grid-size: 3;
-        grid-gutter: 0 1;
-        height: 1fr;
-    }
-    """
 
     def __init__(self) -> None:
         super().__init__()
@@ -44,13 +38,18 @@ class ChoiceScreen(KioskScreen):
         """Act on the option at ``index`` (0-based over all pages)."""
 
     @property
+    def page_size(self) -> int:
+        return LARGE_PAGE_SIZE if self.kiosk.large_text else PAGE_SIZE
+
+    @property
     def page_count(self) -> int:
-        return max(1, -(-len(self.options()) // PAGE_SIZE))
+        return max(1, -(-len(self.options()) // self.page_size))
 
     def compose_body(self) -> ComposeResult:
         options = self.options()
-        start = self.page * PAGE_SIZE
-        shown = options[start : start + PAGE_SIZE]
+        self.page = min(self.page, self.page_count - 1)
+        start = self.page * self.page_size
+        shown = options[start : start + self.page_size]
         with Grid(id="tiles"):
             for offset, (label, detail) in enumerate(shown, start=1):
                 yield Tile(str(offset), label, detail, id=f"tile-{offset}")
@@ -64,8 +63,8 @@ class ChoiceScreen(KioskScreen):
     def action_pick(self, key: str) -> None:
         if not self.is_active:
             return  # a tap meant for this screen, arriving after it was left
-        index = self.page * PAGE_SIZE + int(key) - 1
-        if 0 <= index < len(self.options()) and int(key) <= PAGE_SIZE:
+        index = self.page * self.page_size + int(key) - 1
+        if 0 <= index < len(self.options()) and 1 <= int(key) <= self.page_size:
             self.choose(index)
 
     def action_next_page(self) -> None:

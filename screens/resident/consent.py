@@ -26,20 +26,6 @@ class ConsentScreen(ModalScreen[bool]):
         Binding("escape", "decline", "Decline", id="decline-escape", show=False),
         Binding("minus", "decline", "Decline", id="decline-minus", show=False),
     ]
-    DEFAULT_CSS = """
-    ConsentScreen { align: center middle; }
-    ConsentScreen #dialog {
-        width: 90%;
-        max-width: 90;
-        height: auto;
-        max-height: 90%;
-        border: thick $accent;
-        background: $surface;
-        padding: 0 1;
-    }
-    ConsentScreen #notice { height: auto; margin-bottom: 1; }
-    ConsentScreen #answers { grid-size: 2; height: 5; grid-gutter: 0 1; }
-    """
 
     def compose(self) -> ComposeResult:
         kiosk = cast("KioskApp", self.app)

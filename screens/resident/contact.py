@@ -1,4 +1,9 @@
-"""Optional contact details, with the personal-data notice and consent."""
+"""Optional contact details, with the personal-data notice and consent.
+
+Leaving with Enter checks what was typed and asks for consent; leaving with
+`-` or Esc keeps the contact as it was before this screen: the draft only
+ever holds a valid, consented contact, which is what review shows.
+"""
 
 from __future__ import annotations
 
@@ -20,30 +25,37 @@ class ContactScreen(KioskScreen):
     TITLE_KEY = "contact.title"
     HINT_KEY = "contact.hint"
     ENTER_KEY = "key.done"
-    BINDINGS = [Binding("enter", "forward", "Done", id="done", show=False)]
-    DEFAULT_CSS = """
-    ContactScreen .field { height: auto; }
-    ContactScreen .field Label { width: 14; padding: 1 1 0 0; }
-    ContactScreen .field Input { width: 1fr; max-width: 40; }
-    ContactScreen #mobile-error { color: $error; text-style: bold; height: auto; }
-    """
+    NEXT_FIELD_KEY = "key.next_field"
+    HAS_FIELDS = True
+    BINDINGS = [
+        Binding("enter", "forward", "Done", id="done", show=False),
+        Binding("plus", "next_field", "Next field", id="next-field", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        # What the fields hold, kept across a relabel (None: the draft's).
+        self.typed: tuple[str, str] | None = None
+        self.checked = ("", "")  # a valid mobile and the name, awaiting consent
 
     def compose_body(self) -> ComposeResult:
         draft = self.kiosk.draft
+        mobile, name = self.typed or (draft.contact_mobile, draft.contact_name)
         with Horizontal(classes="field"):
             yield Label(Content(self.t("contact.mobile")))
             yield DigitsInput(
-                value=draft.contact_mobile,
-                placeholder="13800000000",
+                value=mobile,
+                placeholder=self.t("contact.mobile_placeholder"),
                 max_length=11,
                 restrict=r"[0-9]*",
                 id="mobile",
             )
         yield Static(id="mobile-error")
+        yield Static(id="paste-note")
         with Horizontal(classes="field"):
             yield Label(Content(self.t("contact.name")))
             yield WritingPad(
-                draft.contact_name,
+                name,
                 limit=NAME_LIMIT,
                 language=self.kiosk.language,
                 translate=self.t,
@@ -56,10 +68,10 @@ class ContactScreen(KioskScreen):
         self.query_one("#mobile", Input).focus()
 
     def save_inputs(self) -> None:
-        draft = self.kiosk.draft
-        draft.contact_mobile = self.query_one("#mobile", Input).value.strip()
-        draft.contact_name = clean_text(
-            self.query_one("#name", Input).value, NAME_LIMIT
+        """Kept on the screen for a relabel; the draft changes only on Enter."""
+        self.typed = (
+            self.query_one("#mobile", Input).value,
+            self.query_one("#name", Input).value,
         )
 
     def show_error(self, key: str) -> None:
@@ -68,24 +80,26 @@ class ContactScreen(KioskScreen):
 
     @on(Input.Submitted)
     def action_forward(self) -> None:
-        self.save_inputs()
+        if not self.is_active:
+            return
+        mobile = self.query_one("#mobile", Input).value.strip()
+        name = clean_text(self.query_one("#name", Input).value, NAME_LIMIT)
         draft = self.kiosk.draft
-        if not draft.contact_mobile and not draft.contact_name:
+        if not mobile and not name:
+            draft.contact_mobile = draft.contact_name = ""
             draft.consent = False
             self.go_back()
             return
-        if not draft.contact_mobile:
+        if not mobile:
             self.show_error("error.mobile_needed")
             return
         try:
-            draft.contact_mobile = normalize_mobile(draft.contact_mobile)
+            mobile = normalize_mobile(mobile)
         except TicketInputError as error:
             self.show_error(error.message_key)
             return
         self.query_one("#mobile-error", Static).update("")
-        if self.focused is self.query_one("#mobile", Input) and not draft.contact_name:
-            self.query_one("#name", Input).focus()  # Enter goes on to the name
-            return
+        self.checked = (mobile, name)
         # the next screen loads on first use (start-up)
         from screens.resident.consent import ConsentScreen
 
@@ -94,6 +108,7 @@ class ContactScreen(KioskScreen):
     def consent_given(self, agreed: bool | None) -> None:
         draft = self.kiosk.draft
         if agreed:
+            draft.contact_mobile, draft.contact_name = self.checked
             draft.consent = True
         else:
             draft.contact_name = draft.contact_mobile = ""

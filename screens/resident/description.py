@@ -17,6 +17,7 @@ class DescriptionScreen(KioskScreen):
     TITLE_KEY = "description.title"
     HINT_KEY = "description.hint"
     ENTER_KEY = "key.done"
+    HAS_FIELDS = True
     BINDINGS = [Binding("enter", "forward", "Done", id="done", show=False)]
 
     def compose_body(self) -> ComposeResult:
@@ -30,6 +31,7 @@ class DescriptionScreen(KioskScreen):
             input_id="description",
         )
         yield Static(id="counter")
+        yield Static(id="paste-note")
 
     def common_details(self) -> tuple[str, ...]:
         """The chosen item's common details, offered as phrases (#12)."""

@@ -14,9 +14,6 @@ class DetailsScreen(ChoiceScreen):
     HINT_KEY = "details.hint"
     ENTER_KEY = "key.next"
     BINDINGS = [Binding("enter", "forward", "Next", id="next", show=False)]
-    DEFAULT_CSS = """
-    DetailsScreen #tiles { grid-size: 1; }
-    """
     shown_options: list[tuple[str, str]] = []
 
     def options(self) -> list[tuple[str, str]]:

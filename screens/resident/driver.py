@@ -3,8 +3,8 @@
 Textual 8.2.8's LinuxDriver decodes stdin with a strict UTF-8 decoder, so a
 byte that is not UTF-8 (a scanner in the wrong mode, line noise, a paste from
 a GBK terminal) raises ``UnicodeDecodeError`` in its input thread and the
-app dies (Textual issue #6456). This driver decodes with ``errors="replace"``:
-a bad byte becomes U+FFFD, which no screen acts on. Drop this module when
+app dies (Textual issue #6456). This driver decodes with ``errors="replace"``
+and drops the U+FFFD that a bad byte becomes. Drop this module when
 Textual's own decoder is tolerant.
 """
 
@@ -24,9 +24,15 @@ Decode = Callable[..., str]
 
 
 def tolerant_decoder() -> Decode:
-    """An incremental UTF-8 decoder that replaces bytes it cannot decode
-    (a character split across two reads still decodes whole)."""
-    return codecs.getincrementaldecoder("utf-8")(errors="replace").decode
+    """An incremental UTF-8 decoder that drops bytes it cannot decode (a
+    character split across two reads still decodes whole): line noise never
+    reaches a screen, not even as U+FFFD typed into a field."""
+    decode = codecs.getincrementaldecoder("utf-8")(errors="replace").decode
+
+    def tolerant(data: bytes, final: bool = False) -> str:
+        return decode(data, final=final).replace("\ufffd", "")
+
+    return tolerant
 
 
 class KioskDriver(LinuxDriver):

@@ -19,18 +19,6 @@ if TYPE_CHECKING:
 class IdleScreen(ModalScreen[bool]):
     """Dismissed with True on any key or tap; with False when time runs out."""
 
-    DEFAULT_CSS = """
-    IdleScreen { align: center middle; }
-    IdleScreen #idle-dialog {
-        width: 60;
-        height: auto;
-        border: thick $warning;
-        background: $surface;
-        padding: 1 2;
-    }
-    IdleScreen #idle-count { text-style: bold; margin-top: 1; }
-    """
-
     def __init__(self, seconds: float) -> None:
         super().__init__()
         self.seconds = seconds

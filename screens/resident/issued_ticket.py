@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -16,28 +18,22 @@ from screens.widgets.bigtext import BigText
 from screens.widgets.qrcode import QRCode
 
 FINISH_GUARD_SECONDS = 2.0
+MORE_TIME_SECONDS = 60.0  # what `+` adds to the ticket screen's time
 
 
 class IssuedTicketScreen(KioskScreen):
     ENTER_KEY = "key.finish"
-    BINDINGS = [Binding("enter", "forward", "Finish", id="finish", show=False)]
-    DEFAULT_CSS = """
-    IssuedTicketScreen #ticket-layout { height: 1fr; }
-    IssuedTicketScreen #ticket-info { width: 1fr; height: auto; padding: 0 1; }
-    IssuedTicketScreen #queue-label { text-style: bold; }
-    IssuedTicketScreen #queue-no { margin: 1 0; color: $accent; }
-    IssuedTicketScreen #ticket-no { text-style: bold; }
-    IssuedTicketScreen #next-steps { margin-top: 1; height: auto; }
-    IssuedTicketScreen #qr-caption { margin-top: 1; text-style: bold; color: $accent; }
-    IssuedTicketScreen #print-status { margin-top: 1; }
-    IssuedTicketScreen #print-status.-failed { color: $warning; text-style: bold; }
-    """
+    BINDINGS = [
+        Binding("enter", "forward", "Finish", id="finish", show=False),
+        Binding("plus", "more_time", "More time", id="more-time", show=False),
+    ]
 
     def __init__(self, ticket: IssuedTicket, qr_rows: QRRows | None = None) -> None:
         super().__init__()
         self.ticket = ticket
         self.qr_rows = qr_rows
         self.shown_at = 0.0
+        self.extra_seconds = 0.0  # time the resident asked for with `+`
         self.print_ok: bool | None = None
 
     def compose_body(self) -> ComposeResult:
@@ -46,10 +42,12 @@ class IssuedTicketScreen(KioskScreen):
             with Vertical(id="ticket-info"):
                 yield Static(Content(self.t("ticket.queue_label")), id="queue-label")
                 yield BigText(ticket.queue_no, id="queue-no")
+                # What the resident must do comes first: it is never cut off.
+                yield Static(Content(self.t(self.print_key())), id="print-status")
+                yield Static(Content(self.t("ticket.scan")), id="qr-caption")
                 yield Static(self.ticket_no_line(), id="ticket-no")
                 yield Static(self.next_steps(), id="next-steps")
-                yield Static(Content(self.t("ticket.scan")), id="qr-caption")
-                yield Static(Content(self.t(self.print_key())), id="print-status")
+                yield Static(id="ticket-countdown")
             yield QRCode(ticket.url, self.qr_rows, id="qr")
 
     def ticket_no_line(self) -> Content:
@@ -82,6 +80,7 @@ class IssuedTicketScreen(KioskScreen):
         self.qr_rows = qr_rows
         self.print_ok = None
         self.shown_at = self.kiosk.clock()
+        self.extra_seconds = 0.0
         if not self.is_mounted:
             return
         # (In another language than last time, it composes again as it is
@@ -95,8 +94,8 @@ class IssuedTicketScreen(KioskScreen):
         self.query_one("#qr", QRCode).update(ticket.url, qr_rows)
 
     def print_key(self) -> str:
-        if not self.kiosk.settings.printer.enabled:
-            return "ticket.no_printer"
+        if not self.kiosk.settings.printer.on_paper:
+            return "ticket.no_printer"  # what is true: no paper comes out
         return {
             None: "ticket.printing",
             True: "ticket.printed",
@@ -112,12 +111,32 @@ class IssuedTicketScreen(KioskScreen):
     def keypad_hints(self) -> list[tuple[str, str, str]]:
         return [
             ("Enter", self.t("key.finish"), "screen.forward"),
+            ("+", self.t("key.more_time"), "screen.more_time"),
             ("*", self.t("key.language"), "app.toggle_language"),
+            ("/", self.t("key.large_text"), "app.toggle_large_text"),
         ]
+
+    def seconds_left(self, now: float) -> float:
+        """Until the screen goes back to the start by itself."""
+        shown_for = now - self.shown_at
+        return self.kiosk.settings.kiosk.ticket_screen_seconds + (
+            self.extra_seconds - shown_for
+        )
+
+    def show_remaining(self, seconds: float) -> None:
+        for countdown in self.query("#ticket-countdown").results(Static):
+            countdown.update(
+                Content(self.t("ticket.countdown", seconds=max(0, math.ceil(seconds))))
+            )
+
+    def action_more_time(self) -> None:
+        self.extra_seconds += MORE_TIME_SECONDS
+        self.show_remaining(self.seconds_left(self.kiosk.clock()))
 
     def on_mount(self) -> None:
         super().on_mount()
         self.shown_at = self.kiosk.clock()
+        self.show_remaining(self.seconds_left(self.shown_at))
 
     def finish(self) -> None:
         # A double tap on Submit must not also dismiss the ticket it produced.
@@ -128,4 +147,4 @@ class IssuedTicketScreen(KioskScreen):
         self.finish()
 
     def action_back(self) -> None:
-        self.finish()
+        """Not on the bar, so it does nothing: the ticket stays until Enter."""

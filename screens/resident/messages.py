@@ -76,3 +76,11 @@ class QueueCalls(Message):
     def __init__(self, calls: list[Called]) -> None:
         super().__init__()
         self.calls = calls
+
+
+class LookUpFailed(Message):
+    """A tracking look-up could not be made (the database is busy)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason

@@ -9,6 +9,7 @@ from rich.cells import cell_len
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
@@ -25,6 +26,7 @@ from kiosk.tickets import (
 )
 from screens.resident.base import KioskScreen
 from screens.resident.messages import TicketFailed, TicketIssued
+from screens.workers import database_worker
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +64,12 @@ class QRAhead:
         return screen_rows(url)
 
 
+def _not_saved(reason: str) -> TicketFailed:
+    """Whatever stopped the ticket being stored (logged by database_worker),
+    the resident reads one sentence, and nothing was issued."""
+    return TicketFailed("error.save")
+
+
 class ReviewScreen(KioskScreen):
     TITLE_KEY = "review.title"
     HINT_KEY = "review.hint"
@@ -69,11 +77,6 @@ class ReviewScreen(KioskScreen):
     BINDINGS = [
         Binding("enter", "forward", "Submit", id="submit", show=False),
     ]
-    DEFAULT_CSS = """
-    ReviewScreen #summary { height: auto; padding: 1 2; border: round $primary; }
-    ReviewScreen #submit-status { height: auto; padding: 0 2; text-style: bold; }
-    ReviewScreen #submit-status.-error { color: $error; }
-    """
 
     def __init__(self) -> None:
         super().__init__()
@@ -98,7 +101,10 @@ class ReviewScreen(KioskScreen):
         self._qr_ahead.draw(tracking_url(settings, ticket_no, draft.token))
 
     def compose_body(self) -> ComposeResult:
-        yield Static(self.summary(), id="summary")
+        # The summary scrolls (a long description); the status line under
+        # it stays on screen whatever the summary's length.
+        with VerticalScroll(id="summary-scroll"):
+            yield Static(self.summary(), id="summary")
         yield Static(id="submit-status")
 
     def summary(self) -> Content:
@@ -158,23 +164,19 @@ class ReviewScreen(KioskScreen):
         if not self.submitting:
             super().action_back()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="issue")
+    @database_worker(group="issue", description="issuing a ticket", failed=_not_saved)
     def issue(self, draft: TicketDraft) -> None:
-        settings = self.kiosk.settings
         try:
-            with database.connection_context():
-                ticket = issue_ticket(settings, draft)
-        except TicketInputError as error:
+            ticket = issue_ticket(self.kiosk.settings, draft)
+        except TicketInputError as error:  # a refusal the resident can fix
             self.post_message(TicketFailed(error.message_key, error.field_name))
-        except TicketSaveError as error:
+            return
+        except TicketSaveError as error:  # busy or full: a failure to log
             log.error("ticket not saved: %s", error)
             self.post_message(TicketFailed("error.save"))
-        except Exception:  # the resident must never see a traceback
-            log.exception("ticket not saved")
-            self.post_message(TicketFailed("error.save"))
-        else:
-            log.info("issued %s (%s)", ticket.ticket_no, ticket.queue_no)
-            self.post_message(TicketIssued(ticket, self._qr_ahead.rows_for(ticket.url)))
+            return
+        log.info("issued %s (%s)", ticket.ticket_no, ticket.queue_no)
+        self.post_message(TicketIssued(ticket, self._qr_ahead.rows_for(ticket.url)))
 
     @on(TicketIssued)
     def ticket_issued(self, message: TicketIssued) -> None:

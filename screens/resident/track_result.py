@@ -14,13 +14,6 @@ from screens.resident.base import KioskScreen
 class TrackResultScreen(KioskScreen):
     ENTER_KEY = "key.finish"
     BINDINGS = [Binding("enter", "forward", "Finish", id="finish", show=False)]
-    DEFAULT_CSS = """
-    TrackResultScreen #track-status { text-style: bold; color: $accent; padding: 1 0; }
-    TrackResultScreen #track-timeline {
-        height: auto; border: round $primary; padding: 0 1;
-    }
-    TrackResultScreen #track-next { margin-top: 1; height: auto; }
-    """
 
     def __init__(self, tracked: Tracked) -> None:
         super().__init__()
@@ -50,7 +43,9 @@ class TrackResultScreen(KioskScreen):
     def keypad_hints(self) -> list[tuple[str, str, str]]:
         return [
             ("Enter", self.t("key.finish"), "screen.forward"),
+            ("Esc/-", self.t("key.back"), "screen.back"),
             ("*", self.t("key.language"), "app.toggle_language"),
+            ("/", self.t("key.large_text"), "app.toggle_large_text"),
         ]
 
     def action_forward(self) -> None:

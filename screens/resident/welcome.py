@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import logging
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.content import Content
 from textual.widgets import Static
 
-from db import database
 from kiosk.queue_calls import Called, recent_calls
 from screens.resident.choice import ChoiceScreen
 from screens.resident.messages import QueueCalls
+from screens.workers import database_worker
 
 log = logging.getLogger(__name__)
 
@@ -22,19 +22,6 @@ CALLS_SHOWN = 4
 
 
 class WelcomeScreen(ChoiceScreen):
-    DEFAULT_CSS = """
-    WelcomeScreen #tiles { grid-size: 2; }
-    WelcomeScreen #serving {
-        height: 1;
-        padding: 0 1;
-        background: $accent;
-        color: $text;
-        text-style: bold;
-        display: none;
-    }
-    WelcomeScreen #serving.-shown { display: block; }
-    """
-
     def __init__(self) -> None:
         super().__init__()
         self.calls: list[Called] = []
@@ -84,16 +71,10 @@ class WelcomeScreen(ChoiceScreen):
         self.set_interval(CALLS_INTERVAL, self.read_calls, name="calls")
         self.call_after_refresh(self.read_calls)  # the tiles come first
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="calls")
+    @database_worker(group="calls", description="reading the desk's queue calls")
     def read_calls(self) -> None:
         day = self.kiosk.now().strftime("%Y-%m-%d")
-        try:
-            with database.connection_context():
-                calls = recent_calls(day, CALLS_SHOWN)
-        except Exception as error:  # best effort: the resident flow goes on
-            log.warning("queue calls not read: %s", error)
-            return
-        self.post_message(QueueCalls(calls))
+        self.post_message(QueueCalls(recent_calls(day, CALLS_SHOWN)))
 
     @on(QueueCalls)
     def queue_calls(self, message: QueueCalls) -> None:

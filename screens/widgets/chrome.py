@@ -59,7 +59,10 @@ class Tile(Static):
         min-height: 3;
         border: round $primary;
         padding: 0 1;
-        content-align: left middle;
+        /* one-line and two-line tiles start on the same row */
+        content-align: left top;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
     }
     Tile:hover { background: $boost; border: round $accent; }
     """
@@ -99,6 +102,7 @@ class KeyHint(Static):
 
     def __init__(self, key_label: str, text: str, action: str) -> None:
         super().__init__(Content.assemble((key_label, "bold reverse"), " ", text))
+        self.key_label = key_label
         self.action = action
 
     async def on_click(self) -> None:

@@ -74,6 +74,10 @@ async def test_english_flow_with_place_description_and_contact(make_app):
         await pilot.press("1")
         await wait_screen(pilot, LocationScreen)
         await pilot.press("2", "3")  # grid 2, its third building
+        await wait_for(
+            pilot, lambda: "You chose: Building 3 (五巷)" in screen_text(app)
+        )
+        await pilot.press("enter")  # keyed in: confirmed
         await wait_screen(pilot, DetailsScreen)
         await wait_for(pilot, lambda: "五巷3号楼" in screen_text(app))
         await pilot.press("2")

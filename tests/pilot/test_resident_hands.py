@@ -5,25 +5,36 @@ from __future__ import annotations
 
 import inspect
 import logging
+import socket
+import sqlite3
 from pathlib import Path
 
 import pytest
 from textual import events
 from textual.keys import _character_to_key
+from textual.screen import Screen
+from textual.widgets import Input, Static
 
-from db import Ticket
+from db import Ticket, open_database
 from kiosk.cli import run_kiosk
 from kiosk.tickets import TicketDraft, issue_ticket
+from kiosk.tracking import check_code
+from kiosk.watchdog import notify, watchdog_seconds
 from screens.resident.app import KioskApp
 from screens.resident.category import CategoryScreen
 from screens.resident.consent import ConsentScreen
 from screens.resident.contact import ContactScreen
 from screens.resident.description import DescriptionScreen
 from screens.resident.details import DetailsScreen
+from screens.resident.issued_ticket import IssuedTicketScreen
 from screens.resident.item import ItemScreen
+from screens.resident.location import LocationScreen
 from screens.resident.review import ReviewScreen
+from screens.resident.track import TrackScreen
+from screens.resident.track_result import TrackResultScreen
 from screens.resident.welcome import WelcomeScreen
-from tests.helpers import wait_for, wait_screen
+from screens.widgets.chrome import KeyHint, Tile
+from tests.helpers import paste, screen_text, wait_for, wait_screen, with_printer
 
 CHARACTERS = {"enter": "\r", "minus": "-", "asterisk": "*", "slash": "/"}
 
@@ -199,3 +210,493 @@ async def test_a_crash_in_a_pilot_run_is_not_hidden(make_app):
             app.call_later(crash)
             await wait_for(pilot, lambda: not app.is_running)
     assert app.return_code == 1
+
+
+# -- the keypad contract, on every screen, in the fields too (items 5-8) ------
+
+
+async def test_keypad_keys_keep_their_meaning_in_the_description(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1", "2", "1", "2")
+        await wait_screen(pilot, DescriptionScreen)
+        await pilot.press(*"roofx", "full_stop")  # the keypad's delete
+        field = app.screen.query_one("#description", Input)
+        await wait_for(pilot, lambda: field.value == "roof")
+        await pilot.press("slash")
+        await wait_for(pilot, lambda: app.large_text)
+        await pilot.press("asterisk")
+        await wait_for(pilot, lambda: "Description" in screen_text(app))
+        assert app.screen.query_one("#description", Input).value == "roof"
+        await pilot.press("minus")
+        await wait_screen(pilot, DetailsScreen)
+        assert app.draft.description == "roof"
+        await pilot.press("2")
+        await wait_screen(pilot, DescriptionScreen)
+        assert {".", "Esc/-", "*", "/", "Enter"} <= bar_keys(app)
+
+
+async def test_a_wrong_mobile_can_be_deleted_and_the_name_reached(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1", "2", "1", "3")
+        await wait_screen(pilot, ContactScreen)
+        await pilot.press(*"123", "full_stop", "delete")  # `.`, and Del (NumLock off)
+        mobile = app.screen.query_one("#mobile", Input)
+        await wait_for(pilot, lambda: mobile.value == "1")
+        await pilot.press("plus")
+        await wait_for(pilot, lambda: app.screen.focused.id == "name")
+        await pilot.press(*"Li")
+        await pilot.press("plus")
+        await wait_for(pilot, lambda: app.screen.focused.id == "mobile")
+        assert {"+", ".", "Enter", "Esc/-"} <= bar_keys(app)
+
+
+@pytest.mark.parametrize("leave", ["minus", "escape"])
+@pytest.mark.parametrize("typed", ["13912345678", "123"])
+async def test_leaving_the_contact_without_enter_keeps_nothing(make_app, leave, typed):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1", "2", "1", "3")
+        await wait_screen(pilot, ContactScreen)
+        await pilot.press(*typed, "plus", *"Li")
+        await pilot.press(leave)
+        await wait_screen(pilot, DetailsScreen)
+        assert (app.draft.contact_mobile, app.draft.contact_name) == ("", "")
+        await pilot.press("enter")
+        await wait_screen(pilot, ReviewScreen)
+        assert "匿名" in screen_text(app) and "***" not in screen_text(app)
+        await pilot.press("enter")
+        await wait_screen(pilot, IssuedTicketScreen)
+    ticket = Ticket.get()
+    assert ticket.contact_mobile is None and ticket.contact_name is None
+
+
+async def test_a_contact_given_before_stays_when_the_resident_backs_out(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1", "2", "1", "3")
+        await wait_screen(pilot, ContactScreen)
+        await pilot.press(*"13912345678", "enter")
+        await wait_screen(pilot, ConsentScreen)
+        await pilot.press("1")
+        await wait_screen(pilot, DetailsScreen)
+        await pilot.press("3")
+        await wait_screen(pilot, ContactScreen)
+        await pilot.press("full_stop", "full_stop", "minus")
+        await wait_screen(pilot, DetailsScreen)
+        assert app.draft.contact_mobile == "13912345678" and app.draft.consent
+
+
+async def test_a_wrong_check_code_is_cleared_and_the_digits_kept(make_app, settings):
+    ticket = issue_ticket(settings, TicketDraft(category="fire", item="fire-lane"))
+    digits = ticket.ticket_no.split("-", 1)[1].replace("-", "")
+    wrong = f"{(int(check_code(ticket.token)) + 1) % 1_000_000:06d}"
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2")
+        await wait_screen(pilot, TrackScreen)
+        assert "不用输入 -" in screen_text(app)
+        await pilot.press(*digits, "plus", *wrong, "enter")
+        await wait_for(pilot, lambda: "没有找到" in screen_text(app))
+        code = app.screen.query_one("#code", Input)
+        assert code.value == "" and app.screen.focused is code
+        await pilot.press(*check_code(ticket.token), "enter")
+        await wait_screen(pilot, TrackResultScreen)
+
+
+async def test_back_from_tracking_keeps_the_digits_typed(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2")
+        await wait_screen(pilot, TrackScreen)
+        await pilot.press(*"261126", "minus")  # the dash of a printed number
+        await wait_screen(pilot, WelcomeScreen)
+        await pilot.press("2")
+        await wait_screen(pilot, TrackScreen)
+        assert app.screen.query_one("#number", Input).value == "261126"
+
+
+async def test_wrong_codes_for_one_ticket_do_not_lock_out_another(make_app, settings):
+    first = issue_ticket(settings, TicketDraft(category="fire", item="fire-lane"))
+    second = issue_ticket(settings, TicketDraft(category="fire", item="fire-lane"))
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2")
+        await wait_screen(pilot, TrackScreen)
+        number = app.screen.query_one("#number", Input)
+        number.value = first.ticket_no.split("-", 1)[1].replace("-", "")
+        wrong = f"{(int(check_code(first.token)) + 1) % 1_000_000:06d}"
+        for _attempt in range(5):
+            await pilot.press("plus", *wrong, "enter")
+            await wait_for(pilot, lambda: "没有找到" in screen_text(app))
+            app.screen.query_one("#track-error", Static).update("")
+            number.focus()
+        await pilot.press("plus", *check_code(first.token), "enter")
+        await wait_for(pilot, lambda: "请稍等" in screen_text(app))  # this one waits
+        number.value = second.ticket_no.split("-", 1)[1].replace("-", "")
+        app.screen.query_one("#code", Input).value = ""
+        await pilot.press(*check_code(second.token), "enter")
+        await wait_screen(pilot, TrackResultScreen)
+        assert second.ticket_no in screen_text(app)
+
+
+# -- what the resident reads (items 16, 22) -----------------------------------
+
+
+async def test_without_paper_the_ticket_screen_does_not_say_take_it(make_app):
+    app = make_app()
+    assert app.settings.printer.target == ""  # the default: PNG files
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1", "2", "1", "enter", "enter")
+        await wait_screen(pilot, IssuedTicketScreen)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "请取走小票" not in screen_text(app)
+        assert "拍下二维码" in screen_text(app)
+
+
+async def test_resident_words_are_not_staff_jargon(make_app):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_screen(pilot, WelcomeScreen)
+        assert "用手机扫小票上的二维码" not in screen_text(app)
+        await pilot.press("1", "2", "1", "enter", "enter")
+        await wait_screen(pilot, IssuedTicketScreen)
+        assert "吹哨" not in screen_text(app) and "派单" not in screen_text(app)
+        app.reset_flow()
+        await wait_screen(pilot, WelcomeScreen)
+        await pilot.press("asterisk", "1", "9")
+        await wait_screen(pilot, ItemScreen)
+        assert "Other: which" not in screen_text(app)
+
+
+def bar_keys(app: KioskApp) -> set[str]:
+    """The keys the bottom bar shows on the current screen."""
+    return {hint.key_label for hint in app.screen.query(KeyHint)}
+
+
+# -- what fits on the screen (items 12, 13) -----------------------------------
+
+
+def fully_shown(app: KioskApp, selector: str) -> bool:
+    """The widget is on screen with every line of its text, above the bar."""
+    widget = app.screen.query_one(selector, Static)
+    region = widget.region
+    lines = widget.render_lines(widget.content_region.reset_offset)
+    text_lines = [line for line in lines if line.text.strip()]
+    return (
+        region.height > 0
+        and region.bottom <= app.size.height - 1
+        and len(text_lines) >= 1
+        and widget.content_region.height >= len(text_lines)
+    )
+
+
+@pytest.mark.parametrize("language", ["zh-CN", "en"])
+async def test_the_review_status_line_stays_on_screen(make_app, settings, language):
+    app = make_app(language=language)
+    locker = sqlite3.connect(settings.database_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1", "2", "1", "2")
+        await wait_screen(pilot, DescriptionScreen)
+        await paste(pilot, "漏水很严重" * 100)
+        await pilot.press("enter", "3")
+        await wait_screen(pilot, ContactScreen)
+        await pilot.press(*"13912345678", "enter", "1")
+        await wait_screen(pilot, DetailsScreen)
+        await pilot.press("enter")
+        await wait_screen(pilot, ReviewScreen)
+        locker.execute("BEGIN EXCLUSIVE")
+        await pilot.press("enter")
+        status = app.screen.query_one("#submit-status", Static)
+        await wait_for(pilot, lambda: status.has_class("-error"), timeout=30)
+        await pilot.pause()
+        assert fully_shown(app, "#submit-status")
+        locker.rollback()
+    locker.close()
+
+
+@pytest.mark.parametrize("category", ["2", "7"])
+async def test_the_print_failure_is_shown_whole_at_80x24(
+    make_app, settings, tmp_path, category
+):
+    app = make_app(language="en")
+    app.settings = with_printer(settings, f"escpos:{tmp_path / 'gone'}")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1", category, "1", "enter", "enter")
+        await wait_screen(pilot, IssuedTicketScreen)
+        await wait_for(pilot, lambda: "take a photo" in screen_text(app))
+        await pilot.pause()
+        assert fully_shown(app, "#print-status")
+
+
+# -- pastes (item 19) ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("pasted", "stored", "note"),
+    [
+        ("漏" * 600, "漏" * 500, "只保留了前 500 个字"),
+        ("楼顶漏水\n已经三天\r\n请尽快", "楼顶漏水 已经三天 请尽快", "已整理"),
+        ("\x1b[31mRED\x1b[0m alert\x07", "RED alert", "已整理"),
+    ],
+)
+async def test_a_paste_is_cleaned_and_cut_and_the_resident_told(
+    make_app, pasted, stored, note
+):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1", "2", "1", "2")
+        await wait_screen(pilot, DescriptionScreen)
+        await paste(pilot, pasted)
+        field = app.screen.query_one("#description", Input)
+        await wait_for(pilot, lambda: field.value == stored)
+        await wait_for(pilot, lambda: note in screen_text(app))
+        await pilot.press("enter")
+        await wait_screen(pilot, DetailsScreen)
+        assert app.draft.description == stored
+
+
+async def test_a_pasted_mobile_keeps_its_digits(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1", "2", "1", "3")
+        await wait_screen(pilot, ContactScreen)
+        await paste(pilot, "139-1234-5678\n")
+        mobile = app.screen.query_one("#mobile", Input)
+        await wait_for(pilot, lambda: mobile.value == "13912345678")
+
+
+# -- failures leave their cause in kiosk.log (item 21) ------------------------
+
+
+async def test_a_print_failure_is_logged_with_its_cause(
+    make_app, settings, tmp_path, caplog
+):
+    caplog.set_level(logging.INFO)
+    app = make_app()
+    app.settings = with_printer(settings, f"escpos:{tmp_path / 'gone'}")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1", "2", "1", "enter", "enter")
+        await wait_screen(pilot, IssuedTicketScreen)
+        await wait_for(pilot, lambda: "拍下二维码" in screen_text(app))
+    ticket = Ticket.get()
+    failures = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert any(ticket.ticket_no in r.getMessage() for r in failures)
+    assert any("gone" in r.getMessage() for r in failures)  # the cause
+
+
+async def test_a_failed_save_is_logged(make_app, settings, caplog):
+    caplog.set_level(logging.INFO)
+    open_database(settings.database_path, busy_timeout_ms=200)
+    app = make_app()
+    locker = sqlite3.connect(settings.database_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1", "2", "1", "enter")
+        await wait_screen(pilot, ReviewScreen)
+        locker.execute("BEGIN EXCLUSIVE")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "没有保存成功" in screen_text(app))
+        locker.rollback()
+    locker.close()
+    assert any(
+        "not saved" in r.getMessage() and r.levelno >= logging.WARNING
+        for r in caplog.records
+    )
+
+
+# -- a tile number is not a house number (item 10) ----------------------------
+
+
+async def test_a_building_keyed_by_its_tile_number_is_confirmed_first(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1", "2", "1", "1")
+        await wait_screen(pilot, LocationScreen)
+        grid = app.settings.station.grids[2]
+        await pilot.press("3")  # grid 3
+        await wait_for(pilot, lambda: grid.buildings[0] in screen_text(app))
+        await pilot.press("1")  # tile 1: maybe not the building numbered 1
+        await wait_for(pilot, lambda: "您选的是" in screen_text(app))
+        assert isinstance(app.screen, LocationScreen) and app.draft.building == ""
+        assert "Enter" in bar_keys(app)
+        assert any("确认" in str(hint.render()) for hint in app.screen.query(KeyHint))
+        await pilot.press("2")  # changed their mind
+        await wait_for(
+            pilot, lambda: f"您选的是：{grid.buildings[1]}" in screen_text(app)
+        )
+        await pilot.press("enter")
+        await wait_screen(pilot, DetailsScreen)
+        assert app.draft.building == f"{grid.name} {grid.buildings[1]}"
+
+
+async def test_a_tapped_building_is_chosen_at_once(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1", "2", "1", "1", "3")
+        await wait_screen(pilot, LocationScreen)
+        grid = app.settings.station.grids[2]
+        await wait_for(pilot, lambda: grid.buildings[0] in screen_text(app))
+        await pilot.click("#tile-1")
+        await wait_screen(pilot, DetailsScreen)
+        assert app.draft.building == f"{grid.name} {grid.buildings[0]}"
+
+
+# -- systemd's watchdog (item 4) ----------------------------------------------
+
+
+async def test_the_watchdog_is_fed_only_while_the_screens_are_sane(
+    make_app, tmp_path, monkeypatch
+):
+    address = str(tmp_path / "notify.sock")
+    receiver = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    receiver.bind(address)
+    receiver.setblocking(False)
+    monkeypatch.setenv("NOTIFY_SOCKET", address)
+    monkeypatch.setenv("WATCHDOG_USEC", "100000")  # a ping every 0.05 s
+    monkeypatch.delenv("WATCHDOG_PID", raising=False)
+    received: list[str] = []
+
+    def heard(message: str) -> bool:
+        while True:
+            try:
+                received.append(receiver.recv(256).decode())
+            except BlockingIOError:
+                return message in received
+
+    app = make_app()
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, lambda: heard("READY=1"))
+            await wait_for(pilot, lambda: heard("WATCHDOG=1"))
+            app.push_screen(Screen())  # not a resident screen: not sane
+            await pilot.pause()
+            received.clear()
+            heard("")
+            received.clear()
+            await pilot.pause(0.3)
+            assert not heard("WATCHDOG=1")
+            app.pop_screen()
+            await wait_for(pilot, lambda: heard("WATCHDOG=1"))
+    finally:
+        receiver.close()
+
+
+def test_no_notify_socket_sends_nothing():
+    assert notify("READY=1", {}) is False
+    assert watchdog_seconds({}) is None
+    assert watchdog_seconds({"WATCHDOG_USEC": "30000000"}) == 30.0
+    assert watchdog_seconds({"WATCHDOG_USEC": "30000000", "WATCHDOG_PID": "1"}) is None
+
+
+# -- the ticket screen's time (items 9, 15) -----------------------------------
+
+
+async def test_the_ticket_screen_counts_down_and_plus_gives_more_time(make_app, clock):
+    app = make_app(ticket_screen_seconds=45)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1", "2", "1", "enter", "enter")
+        await wait_screen(pilot, IssuedTicketScreen)
+        await wait_for(pilot, lambda: "45 秒后回到首页" in screen_text(app))
+        assert "+" in bar_keys(app)
+        clock.advance(40)
+        await wait_for(pilot, lambda: "5 秒后回到首页" in screen_text(app))
+        await pilot.press("plus")
+        await wait_for(pilot, lambda: "65 秒后回到首页" in screen_text(app))
+        clock.advance(30)
+        await pilot.pause(1.2)  # a tick of the kiosk's own interval
+        assert isinstance(app.screen, IssuedTicketScreen)
+        clock.advance(40)
+        await wait_screen(pilot, WelcomeScreen)
+
+
+async def test_keys_not_on_the_ticket_screens_bar_do_nothing(make_app, clock):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1", "2", "1", "enter", "enter")
+        await wait_screen(pilot, IssuedTicketScreen)
+        clock.advance(3)  # past the double-tap guard
+        shown = bar_keys(app)
+        assert "Esc/-" not in shown and "-" not in shown
+        for key in ("minus", "escape", "1", "0", "full_stop"):
+            await pilot.press(key)
+        await pilot.pause()
+        assert isinstance(app.screen, IssuedTicketScreen)
+        await pilot.press("slash")
+        await wait_for(pilot, lambda: app.large_text)
+        assert "/" in shown
+
+
+# -- English and large text (items 17, 18) ------------------------------------
+
+
+def tile_lines(app: KioskApp, tile_id: str) -> list[str]:
+    tile = app.screen.query_one(f"#{tile_id}", Tile)
+    return [tile.render_line(y).text for y in range(tile.size.height)]
+
+
+async def test_english_places_read_in_english_without_demo_labels(make_app):
+    app = make_app(language="en")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("1", "2", "1", "1")
+        await wait_screen(pilot, LocationScreen)
+        await wait_for(pilot, lambda: "Grid 3" in screen_text(app))
+        assert "[demo]" not in screen_text(app)
+        await pilot.press("3")
+        await wait_for(pilot, lambda: "Building 10" in screen_text(app))
+        assert "10号楼" not in screen_text(app)
+
+
+async def test_cut_tile_text_ends_with_an_ellipsis_and_tiles_line_up(make_app):
+    app = make_app(language="en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1")
+        await wait_screen(pilot, CategoryScreen)
+        await pilot.pause()
+        lines = tile_lines(app, "tile-1")
+        assert any("…" in line for line in lines), lines
+        await pilot.press("2")
+        await wait_screen(pilot, ItemScreen)
+        await pilot.pause()
+        one_line = tile_lines(app, "tile-1")  # a label alone
+        other = [t.id for t in app.screen.query(Tile)][-1]  # label and detail
+        two_lines = tile_lines(app, str(other))
+        first = next(y for y, line in enumerate(one_line) if line.strip(" │╭╮╰╯─"))
+        assert two_lines[first].strip(" │╭╮╰╯─").startswith(other[-1])
+
+
+async def test_large_text_lays_out_fewer_bigger_tiles(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1")
+        await wait_screen(pilot, CategoryScreen)
+        normal = app.screen.query_one("#tile-1", Tile).size
+        assert len(app.screen.query(Tile)) == 9
+        await pilot.press("slash")
+        await wait_for(pilot, lambda: len(app.screen.query(Tile)) == 6)
+        await pilot.pause()
+        large = app.screen.query_one("#tile-1", Tile).size
+        assert large.width > normal.width and large.height >= normal.height
+        assert "0" in bar_keys(app)  # the other categories are a page away
+        await pilot.press("0")
+        await wait_for(pilot, lambda: len(app.screen.query(Tile)) == 3)
+        await pilot.press("3")  # the ninth category
+        await wait_screen(pilot, ItemScreen)
+        assert app.draft.category == app.catalog.categories[8].code
+
+
+async def test_a_key_pressed_as_a_screen_opens_by_itself_is_not_lost(make_app):
+    """Only a change a key made drops the keys pressed before it: a screen
+    that opens by itself (a worker, a timer) takes the next key at once."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1", "2", "1")
+        await wait_screen(pilot, DetailsScreen)
+        await pilot.pause()
+        enter = key_event("enter")  # pressed just as the screen changes
+        app.push_screen(ReviewScreen())  # not by a key
+        await wait_screen(pilot, ReviewScreen)
+        app.post_message(enter)
+        await wait_screen(pilot, IssuedTicketScreen)
+        assert Ticket.select().count() == 1

@@ -139,3 +139,32 @@ async def test_a_ticket_taken_by_another_kiosk_meanwhile_still_gets_its_own_qr(
     assert [r.text for r in results] == [
         f"http://127.0.0.1:8311/t/{mine.ticket_no}?k={mine.token}"
     ]
+
+
+async def test_the_longest_base_url_the_config_allows_fits_and_decodes(
+    make_app, settings
+):
+    """Issue 16, item 14: the config refuses a public_base_url whose QR would
+    not fit 80x24; the longest one it accepts still fits whole and decodes."""
+    import dataclasses  # only this test changes the settings
+
+    from kiosk.config import QR_SCREEN_URL_LIMIT, qr_url_length
+
+    room = QR_SCREEN_URL_LIMIT - qr_url_length("", settings.station.code)
+    base = "https://track.example.gov.cn/" + "x" * (room - 29)
+    assert len(base) == room
+    app = make_app()
+    central = dataclasses.replace(settings.central, public_base_url=base)
+    app.settings = dataclasses.replace(settings, central=central)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1", "2", "1", "enter", "enter")
+        await wait_screen(pilot, IssuedTicketScreen)
+        widget = app.screen.query_one(QRCode)
+        assert widget.region.bottom <= 23 and widget.region.right <= 80
+        image = drawn_qr_image(widget)
+    ticket = Ticket.get()
+    results = zxingcpp.read_barcodes(image)
+    assert [r.text for r in results] == [
+        f"{base}/t/{ticket.ticket_no}?k={ticket.token}"
+    ]
+    assert quiet_zone_modules(image) >= 4

@@ -81,7 +81,18 @@ async def fixed_ticket(pilot: Pilot[object]) -> None:
     ticket = fixed_ticket_in_db(pilot.app)
     pilot.app.show_ticket(ticket)  # type: ignore[attr-defined]
     await settle(pilot, IssuedTicketScreen)
-    await wait_for(pilot, lambda: "请取走小票" in screen_text(pilot.app))
+    # PNG files (the default printer): no paper, so no "please take it"
+    await wait_for(pilot, lambda: "拍下二维码" in screen_text(pilot.app))
+
+
+async def fixed_ticket_en(pilot: Pilot[object]) -> None:
+    await settle(pilot, WelcomeScreen)
+    await pilot.press("asterisk")
+    await wait_for(pilot, lambda: "Make a request" in screen_text(pilot.app))
+    ticket = fixed_ticket_in_db(pilot.app)
+    pilot.app.show_ticket(ticket)  # type: ignore[attr-defined]
+    await settle(pilot, IssuedTicketScreen)
+    await wait_for(pilot, lambda: "take a photo" in screen_text(pilot.app))
 
 
 async def tracked_ticket(pilot: Pilot[object]) -> None:
@@ -116,7 +127,7 @@ async def contact_error(pilot: Pilot[object]) -> None:
 
 async def review_hostile(pilot: Pilot[object]) -> None:
     await settle(pilot, WelcomeScreen)
-    await pilot.press("1", "2", "1", "1", "2", "3")
+    await pilot.press("1", "2", "1", "1", "2", "3", "enter")  # Enter confirms
     await settle(pilot, DetailsScreen)
     await pilot.press("2")
     await settle(pilot, DescriptionScreen)
@@ -136,11 +147,20 @@ SCREENS: dict[str, Callable[[Pilot[object]], Awaitable[None]]] = {
     "location_buildings": keys("1", "2", "1", "1", "3", then=LocationScreen),
     "description": keys("1", "2", "1", "2", then=DescriptionScreen),
     "contact_error": contact_error,
-    "consent": keys(
-        "1", "2", "1", "3", *"13800138000", "enter", "enter", then=ConsentScreen
-    ),
+    "consent": keys("1", "2", "1", "3", *"13800138000", "enter", then=ConsentScreen),
     "review_hostile_text": review_hostile,
     "ticket": fixed_ticket,
+    "ticket_en": fixed_ticket_en,
+    "category_en": keys("asterisk", "1", then=CategoryScreen),
+    "category_large": keys("slash", "1", then=CategoryScreen),
+    "location_buildings_en": keys(
+        "asterisk", "1", "2", "1", "1", "3", then=LocationScreen
+    ),
+    "location_chosen": keys("1", "2", "1", "1", "3", "3", then=LocationScreen),
+    "contact_en_large": keys(
+        "asterisk", "slash", "1", "2", "1", "3", then=ContactScreen
+    ),
+    "track_en": keys("asterisk", "2", then=TrackScreen),
     "track": keys("2", then=TrackScreen),
     "track_result": tracked_ticket,
     "idle": idle_countdown,

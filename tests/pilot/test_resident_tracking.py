@@ -53,10 +53,15 @@ async def test_scanning_a_ticket_shows_its_progress(make_app, settings):
         await scan(pilot, ticket.url)
         await wait_screen(pilot, TrackResultScreen)
         text = screen_text(app)
-        assert "已吹哨派单" in text and "物业公司" in text and ticket.ticket_no in text
+        assert (
+            "已转交承办单位" in text
+            and "吹哨" not in text
+            and "物业公司" in text
+            and ticket.ticket_no in text
+        )
         assert "13800138000" not in text and "138****" not in text and "王" not in text
         await pilot.press("asterisk")
-        await wait_for(pilot, lambda: "Dispatched" in screen_text(app))
+        await wait_for(pilot, lambda: "Passed to the unit" in screen_text(app))
         await pilot.press("enter")
         await wait_screen(pilot, WelcomeScreen)
 
