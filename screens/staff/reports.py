@@ -81,14 +81,6 @@ class ReportLoaded(Message):
 class ReportsScreen(Screen[None]):
     """One month at a time; [ and ] go to the month before and after."""
 
-    DEFAULT_CSS = """
-    ReportsScreen #reports-body { height: 1fr; padding: 0 1; }
-    ReportsScreen #reports-rates { height: auto; margin: 1 0; }
-    ReportsScreen #reports-charts { height: auto; }
-    ReportsScreen #reports-charts Static { width: 1fr; height: auto; }
-    ReportsScreen #reports-hotspots { height: auto; margin: 1 0; }
-    ReportsScreen #reports-plan { height: auto; }
-    """
     BINDINGS = [
         Binding("escape", "back", "返回", id="reports-back"),
         Binding("left_square_bracket", "month(-1)", "上月", id="reports-previous"),
