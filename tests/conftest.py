@@ -76,3 +76,15 @@ def make_staff_app(
         return StaffApp(settings, clock=clock, now=lambda: FIXED_NOW, **options)  # type: ignore[arg-type]
 
     return build
+
+
+@pytest.fixture
+def kiosk_config(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """A config file for the test's station database, found via KIOSK_CONFIG
+    (for the ``kiosk`` commands run in this process)."""
+    path = tmp_path / "kiosk.toml"
+    path.write_text(f'[database]\npath = "{settings.database_path}"\n')
+    monkeypatch.setenv("KIOSK_CONFIG", str(path))
+    return path

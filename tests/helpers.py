@@ -200,3 +200,13 @@ def fill_desk_month(settings: Settings, head: StaffSession) -> tuple[str, str]:
     issue(settings, "sanitation", "rubbish", at=at("2026-11-30T23:59:59+08:00"))
     issue(settings, "sanitation", "rubbish", at=at("2026-12-01T00:00:00+08:00"))
     return first, second
+
+
+def run_kiosk_command(capsys, *argv: str) -> tuple[int, str, str]:  # type: ignore[no-untyped-def]
+    """``kiosk ARGV...`` in this process: the exit code, stdout and stderr."""
+    # kiosk.cli loads the command modules; only the tests that run one need it
+    from kiosk import cli
+
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from kiosk import cli, desk
+from kiosk import desk
 from kiosk.catalog import load_catalog
 from kiosk.config import DEMO_STATION, ReportSettings
 from kiosk.plan import plan_of_ticket
@@ -22,7 +22,7 @@ from kiosk.reports import (
     month_report,
     read_call_back,
 )
-from tests.helpers import at, fill_desk_month, issue
+from tests.helpers import at, fill_desk_month, issue, run_kiosk_command
 
 ZONE = ZoneInfo("Asia/Shanghai")
 AS_OF = datetime(2026, 12, 10, 12, 0, tzinfo=ZONE)
@@ -308,25 +308,13 @@ def test_the_same_rows_in_any_order_give_the_same_figures():
 # -- the station's database and `kiosk report` -----------------------------------
 
 
-@pytest.fixture
-def config(settings, tmp_path, monkeypatch):
-    path = tmp_path / "kiosk.toml"
-    path.write_text(f'[database]\npath = "{settings.database_path}"\n')
-    monkeypatch.setenv("KIOSK_CONFIG", str(path))
-    return path
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = cli.main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 LATER = "2026-12-10T12:00:00+08:00"
 
 
-def test_a_ticket_received_after_as_of_does_not_count_yet(config, desk_month, capsys):
-    code, out, _ = run(capsys, "report", "month", "2026-11", "--json",
+def test_a_ticket_received_after_as_of_does_not_count_yet(
+    kiosk_config, desk_month, capsys
+):
+    code, out, _ = run_kiosk_command(capsys, "report", "month", "2026-11", "--json",
                        "--as-of", "2026-11-30T23:59:58+08:00")  # fmt: skip
     assert json.loads(out)["tickets"] == 3
 
@@ -336,8 +324,8 @@ def desk_month(settings, head):
     return fill_desk_month(settings, head)
 
 
-def test_kiosk_report_month_json(config, desk_month, capsys):
-    code, out, err = run(
+def test_kiosk_report_month_json(kiosk_config, desk_month, capsys):
+    code, out, err = run_kiosk_command(
         capsys, "report", "month", "2026-11", "--json",
         "--as-of", "2026-12-10T12:00:00+08:00",
     )  # fmt: skip
@@ -357,36 +345,38 @@ def test_kiosk_report_month_json(config, desk_month, capsys):
     assert report["units"]["property"]["resolved"] == 4
 
 
-def test_kiosk_report_text_csv_units_and_hotspots(config, desk_month, capsys, tmp_path):
-    code, out, _ = run(capsys, "report", "month", "2026-11", "--as-of",
+def test_kiosk_report_text_csv_units_and_hotspots(
+    kiosk_config, desk_month, capsys, tmp_path
+):
+    code, out, _ = run_kiosk_command(capsys, "report", "month", "2026-11", "--as-of",
                        "2026-12-10T12:00:00+08:00")  # fmt: skip
     assert code == 0
     assert "响应率\t33.3%\t(1/3)" in out
     assert "满意率\t100.0%\t(2/2)" in out
     target = tmp_path / "month.csv"
     assert (
-        run(
+        run_kiosk_command(
             capsys, "report", "month", "2026-11", "--csv", str(target), "--as-of", LATER
         )[0]
         == 0
     )
     rows = target.read_text(encoding="utf-8-sig").splitlines()
     assert rows[0] == "figure,value" and "tickets,4" in rows
-    code, out, _ = run(capsys, "report", "units", "2026-11", "--json")
+    code, out, _ = run_kiosk_command(capsys, "report", "units", "2026-11", "--json")
     assert json.loads(out)["units"]["property"]["resolved"] == 4
-    code, out, _ = run(capsys, "report", "units", "2026-11")
+    code, out, _ = run_kiosk_command(capsys, "report", "units", "2026-11")
     assert "物业公司\t2\t" in out
-    code, out, _ = run(capsys, "report", "hotspots", "2026-11", "--json")
+    code, out, _ = run_kiosk_command(capsys, "report", "hotspots", "2026-11", "--json")
     spots = json.loads(out)["hotspots"]
     # Three at 五巷3号楼, the duplicate left out: two, not a hot spot; the grid
     # holds the same two.
     assert spots == []
 
 
-def test_kiosk_report_refuses_a_bad_month_in_words(config, station_db, capsys):
+def test_kiosk_report_refuses_a_bad_month_in_words(kiosk_config, station_db, capsys):
     for argv in (("report", "month", "2026-13"), ("report", "month", "11/2026"),
                  ("report", "units", "--as-of", "yesterday")):  # fmt: skip
-        code, out, err = run(capsys, *argv)
+        code, out, err = run_kiosk_command(capsys, *argv)
         assert code == 2 and out == ""
         assert err.startswith("kiosk: ") and "Traceback" not in err
 
@@ -412,12 +402,13 @@ def hot_month(settings, head):
     return numbers
 
 
-def test_a_plan_item_from_a_hot_spot(config, hot_month, capsys):
-    code, out, err = run(capsys, "plan", "add", "2026-11", "--hotspot", "1",
-                         "--target", "2026-12-15")  # fmt: skip
+def test_a_plan_item_from_a_hot_spot(kiosk_config, hot_month, capsys):
+    code, out, err = run_kiosk_command(
+        capsys, "plan", "add", "2026-11", "--hotspot", "1", "--target", "2026-12-15"
+    )
     assert (code, err) == (0, "")
     assert "（3 张工单）" in out
-    code, out, _ = run(capsys, "plan", "list", "2026-11", "--json")
+    code, out, _ = run_kiosk_command(capsys, "plan", "list", "2026-11", "--json")
     (item,) = json.loads(out)["items"]
     assert item["title"] == "1号楼 环境卫生集中治理"
     assert item["unit"] == "enforcement"  # the category's unit
@@ -426,21 +417,23 @@ def test_a_plan_item_from_a_hot_spot(config, hot_month, capsys):
     assert item["source"] == "hotspot:sanitation:building:1号楼"
     assert item["status"] == "open"
     assert plan_of_ticket(hot_month[1]) == [(item["id"], "2026-11", item["title"])]
-    assert run(capsys, "plan", "set", str(item["id"]), "--status", "done",
+    assert run_kiosk_command(capsys, "plan", "set", str(item["id"]), "--status", "done",
                "--result", "加装垃圾桶，清运改为每日两次")[0] == 0  # fmt: skip
     # December's page shows what came of November's.
-    code, out, _ = run(capsys, "plan", "list", "2026-12")
+    code, out, _ = run_kiosk_command(capsys, "plan", "list", "2026-12")
     assert "2026-11 计划完成情况" in out
     assert "已完成 · 工单 1/3 办结 · 结果：加装垃圾桶，清运改为每日两次" in out
 
 
-def test_a_plan_item_of_the_heads_own_and_its_refusals(config, hot_month, capsys):
-    code, out, _ = run(capsys, "plan", "add", "2026-11", "楼门样板间改造",
+def test_a_plan_item_of_the_heads_own_and_its_refusals(kiosk_config, hot_month, capsys):
+    code, out, _ = run_kiosk_command(capsys, "plan", "add", "2026-11", "楼门样板间改造",
                        "--unit", "property", "--ticket", hot_month[2])  # fmt: skip
     assert code == 0
-    code, out, _ = run(capsys, "plan", "link", "1", hot_month[0], hot_month[2])
+    code, out, _ = run_kiosk_command(
+        capsys, "plan", "link", "1", hot_month[0], hot_month[2]
+    )
     assert code == 0
-    code, out, _ = run(capsys, "plan", "list", "2026-11", "--json")
+    code, out, _ = run_kiosk_command(capsys, "plan", "list", "2026-11", "--json")
     assert json.loads(out)["items"][0]["tickets"] == sorted(hot_month[::2])
     for argv, words in (
         (("plan", "add", "2026-11", "x", "--unit", "nobody"), "未知单位"),
@@ -466,16 +459,16 @@ def test_a_plan_item_of_the_heads_own_and_its_refusals(config, hot_month, capsys
         (("plan", "set", "99", "--status", "done"), "没有计划事项 99"),
         (("plan", "list", "2026-13"), "不是月份"),
     ):
-        code, out, err = run(capsys, *argv)
+        code, out, err = run_kiosk_command(capsys, *argv)
         assert code != 0 and words in err and "Traceback" not in err, argv
 
 
-def test_the_month_as_an_xlsx_workbook(config, hot_month, capsys, tmp_path):
+def test_the_month_as_an_xlsx_workbook(kiosk_config, hot_month, capsys, tmp_path):
     from openpyxl import load_workbook  # the one test that reads a workbook
 
-    assert run(capsys, "plan", "add", "2026-11", "--hotspot", "1")[0] == 0
+    assert run_kiosk_command(capsys, "plan", "add", "2026-11", "--hotspot", "1")[0] == 0
     target = tmp_path / "报表.xlsx"
-    code, out, err = run(capsys, "report", "month", "2026-11", "--xlsx",
+    code, out, err = run_kiosk_command(capsys, "report", "month", "2026-11", "--xlsx",
                          str(target), "--as-of", LATER)  # fmt: skip
     assert (code, err) == (0, "")
     book = load_workbook(target)
@@ -495,13 +488,13 @@ def test_the_month_as_an_xlsx_workbook(config, hot_month, capsys, tmp_path):
         None,  # no target date: an empty cell
         "未开始",
     )
-    code, _, err = run(capsys, "report", "month", "2026-11", "--xlsx",
+    code, _, err = run_kiosk_command(capsys, "report", "month", "2026-11", "--xlsx",
                        str(tmp_path / "no" / "such" / "x.xlsx"))  # fmt: skip
     assert code == 1 and "cannot write" in err and "Traceback" not in err
 
 
 def test_what_recurs_leaves_out_an_older_months_duplicate(
-    config, settings, head, capsys
+    kiosk_config, settings, head, capsys
 ):
     """September is read without its events but its withdrawals: two tickets
     and a duplicate there are not a hot spot."""
@@ -513,7 +506,7 @@ def test_what_recurs_leaves_out_an_older_months_duplicate(
             numbers.append(ticket.ticket_no)
     desk.withdraw(settings, head, numbers[2], "duplicate", original_no=numbers[1],
                   now=at("2026-09-23T10:00:00+08:00"))  # fmt: skip
-    code, out, _ = run(capsys, "report", "hotspots", "2026-11", "--json",
+    code, out, _ = run_kiosk_command(capsys, "report", "hotspots", "2026-11", "--json",
                        "--as-of", LATER)  # fmt: skip
     recurring = {spot["place"]: spot["months"] for spot in json.loads(out)["recurring"]}
     assert recurring["沿街商铺"] == ["2026-10", "2026-11"]

@@ -10,24 +10,10 @@ import json
 import pytest
 
 from db import AuditLog, Ticket
-from kiosk import cli, desk
-from tests.helpers import issue
+from kiosk import desk
+from tests.helpers import issue, run_kiosk_command
 
 MOBILE = "13812345678"
-
-
-@pytest.fixture
-def config(settings, tmp_path, monkeypatch):
-    path = tmp_path / "kiosk.toml"
-    path.write_text(f'[database]\npath = "{settings.database_path}"\n')
-    monkeypatch.setenv("KIOSK_CONFIG", str(path))
-    return path
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = cli.main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def strings(value: object) -> list[str]:
@@ -50,12 +36,16 @@ def strings(value: object) -> list[str]:
         ("tickets", "search", "电梯"),
     ],
 )
-def test_no_tool_prints_a_full_mobile_or_a_token(config, settings, head, capsys, argv):
+def test_no_tool_prints_a_full_mobile_or_a_token(
+    kiosk_config, settings, head, capsys, argv
+):
     number = issue(settings, description=f"电梯坏了 回电 {MOBILE}", mobile=MOBILE)
     number_text = number.ticket_no
     desk.dispatch(settings, head, number_text, "property")
     token = Ticket.get(Ticket.ticket_no == number_text).token
-    code, out, err = run(capsys, *(a.format(no=number_text) for a in argv))
+    code, out, err = run_kiosk_command(
+        capsys, *(a.format(no=number_text) for a in argv)
+    )
     assert code == 0, err
     assert MOBILE not in out and token not in out
     assert "token" not in out
@@ -65,10 +55,10 @@ def test_no_tool_prints_a_full_mobile_or_a_token(config, settings, head, capsys,
 
 
 def test_reading_a_ticket_through_the_cli_is_audited(
-    config, settings, station_db, capsys
+    kiosk_config, settings, station_db, capsys
 ):
     number = issue(settings, mobile=MOBILE).ticket_no
-    assert run(capsys, "tickets", "show", number, "--json")[0] == 0
+    assert run_kiosk_command(capsys, "tickets", "show", number, "--json")[0] == 0
     last = AuditLog.select().order_by(AuditLog.id.desc()).first()
     assert last.action == "cli_show" and last.target == number
     assert last.actor.startswith("cli:")
@@ -86,23 +76,25 @@ def as_user(monkeypatch, lines: str) -> None:
 
 
 def test_administration_needs_a_heads_pin(
-    config, settings, staff_accounts, capsys, monkeypatch
+    kiosk_config, settings, staff_accounts, capsys, monkeypatch
 ):
     from db import StaffUser
     from tests.helpers import HEAD_PIN, STAFF_PIN
 
     as_user(monkeypatch, "777777\n")
-    code, _, err = run(capsys, "users", "reset-pin", "wang", "--pin-stdin")
+    code, _, err = run_kiosk_command(
+        capsys, "users", "reset-pin", "wang", "--pin-stdin"
+    )
     assert code == 1 and "站长" in err
     # A clerk's PIN is not enough.
     as_user(monkeypatch, f"{STAFF_PIN}\n777777\n")
     argv = ("users", "reset-pin", "wang", "--pin-stdin", "--head", "li")
-    code, _, err = run(capsys, *argv)
+    code, _, err = run_kiosk_command(capsys, *argv)
     assert code == 1 and "只有站长" in err
     # The head's PIN: done, and the audit names the head.
     as_user(monkeypatch, f"{HEAD_PIN}\n{STAFF_PIN}\n")
     argv = ("users", "disable", "li", "--pin-stdin", "--head", "wang")
-    assert run(capsys, *argv)[0] == 0
+    assert run_kiosk_command(capsys, *argv)[0] == 0
     last = AuditLog.select().order_by(AuditLog.id.desc()).first()
     assert (last.actor, last.action, last.target) == (
         "staff:wang",
@@ -113,27 +105,32 @@ def test_administration_needs_a_heads_pin(
     # A disabled account can be enabled again.
     as_user(monkeypatch, f"{HEAD_PIN}\n")
     argv = ("users", "enable", "li", "--pin-stdin", "--head", "wang")
-    assert run(capsys, *argv)[0] == 0
+    assert run_kiosk_command(capsys, *argv)[0] == 0
     assert not StaffUser.get(StaffUser.name == "li").disabled
     last = AuditLog.select().order_by(AuditLog.id.desc()).first()
     assert (last.actor, last.action) == ("staff:wang", "user_enable")
 
 
 def test_the_box_administrator_and_the_first_head(
-    config, settings, station_db, capsys, monkeypatch
+    kiosk_config, settings, station_db, capsys, monkeypatch
 ):
     import io
 
     # A new station: anyone may add the first head.
     as_user(monkeypatch, "246810\n")
-    assert run(capsys, "users", "add", "wang", "--role", "head", "--pin-stdin")[0] == 0
+    assert (
+        run_kiosk_command(
+            capsys, "users", "add", "wang", "--role", "head", "--pin-stdin"
+        )[0]
+        == 0
+    )
     as_user(monkeypatch, "135790\n")
-    code, _, err = run(capsys, "users", "add", "li", "--pin-stdin")
+    code, _, err = run_kiosk_command(capsys, "users", "add", "li", "--pin-stdin")
     assert code == 1 and "站长" in err
     # root, the box's administrator, needs no PIN and is named in the audit.
     monkeypatch.setattr("os.geteuid", lambda: 0)
     monkeypatch.setattr("sys.stdin", io.StringIO("135790\n"))
-    assert run(capsys, "users", "add", "li", "--pin-stdin")[0] == 0
+    assert run_kiosk_command(capsys, "users", "add", "li", "--pin-stdin")[0] == 0
     last = AuditLog.select().order_by(AuditLog.id.desc()).first()
     assert last.action == "user_add" and last.actor.startswith("cli:")
 
@@ -141,22 +138,22 @@ def test_the_box_administrator_and_the_first_head(
 # -- the CLI never shows a traceback (issue 18, item 21) -----------------------
 
 
-def cli_process(config, *argv: str, **options):
+def cli_process(kiosk_config, *argv: str, **options):
     import subprocess
     import sys
 
     return subprocess.Popen(
-        [sys.executable, "-m", "kiosk", "--config", str(config), *argv],
+        [sys.executable, "-m", "kiosk", "--config", str(kiosk_config), *argv],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         **options,
     )
 
 
-def test_a_closed_pipe_ends_the_listing_quietly(config, settings, station_db):
+def test_a_closed_pipe_ends_the_listing_quietly(kiosk_config, settings, station_db):
     for _ in range(60):
         issue(settings)
-    process = cli_process(config, "tickets", "list", "--limit", "60")
+    process = cli_process(kiosk_config, "tickets", "list", "--limit", "60")
     assert process.stdout is not None and process.stderr is not None
     process.stdout.readline()  # as `| head -1` does
     process.stdout.close()
@@ -174,8 +171,8 @@ def test_a_closed_pipe_ends_the_listing_quietly(config, settings, station_db):
         ("tickets", "list", "--page", "-1"),
     ],
 )
-def test_out_of_range_numbers_are_a_message(config, station_db, argv):
-    process = cli_process(config, *argv)
+def test_out_of_range_numbers_are_a_message(kiosk_config, station_db, argv):
+    process = cli_process(kiosk_config, *argv)
     out, err = process.communicate(timeout=30)
     assert process.returncode == 2
     assert b"Traceback" not in out + err and b"--" in err

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from kiosk import cli, desk
+from kiosk import desk
 from kiosk.search import BoardQuery, board_page, change_marker, tab_counts
-from tests.helpers import FIXED_NOW, issue
+from tests.helpers import FIXED_NOW, issue, run_kiosk_command
 
 TEXTS = [
     "3号楼电梯坏了",
@@ -137,52 +137,45 @@ def test_the_change_marker_moves_on_every_write(settings, head):
 # -- the command line ----------------------------------------------------------
 
 
-@pytest.fixture
-def config(settings, tmp_path, monkeypatch):
-    path = tmp_path / "kiosk.toml"
-    path.write_text(f'[database]\npath = "{settings.database_path}"\n')
-    monkeypatch.setenv("KIOSK_CONFIG", str(path))
-    return path
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = cli.main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def test_users_commands(config, station_db, capsys, monkeypatch):
+def test_users_commands(kiosk_config, station_db, capsys, monkeypatch):
     import io
 
     monkeypatch.setattr("sys.stdin", io.StringIO("112233\n"))
-    assert run(capsys, "users", "add", "zhou", "--role", "head", "--pin-stdin")[0] == 0
+    assert (
+        run_kiosk_command(
+            capsys, "users", "add", "zhou", "--role", "head", "--pin-stdin"
+        )[0]
+        == 0
+    )
     monkeypatch.setattr("sys.stdin", io.StringIO("12\n"))
-    code, _, err = run(capsys, "users", "add", "qian", "--pin-stdin")
+    code, _, err = run_kiosk_command(capsys, "users", "add", "qian", "--pin-stdin")
     assert code == 1 and "6 到 12 位数字" in err
-    assert run(capsys, "users", "disable", "zhou")[0] == 0
-    code, out, _ = run(capsys, "users", "list", "--json")
+    assert run_kiosk_command(capsys, "users", "disable", "zhou")[0] == 0
+    code, out, _ = run_kiosk_command(capsys, "users", "list", "--json")
     assert [(u["name"], u["disabled"]) for u in json.loads(out)] == [("zhou", True)]
     monkeypatch.setattr("sys.stdin", io.StringIO("445566\n"))
-    assert run(capsys, "users", "reset-pin", "zhou", "--pin-stdin")[0] == 0
-    code, _, err = run(capsys, "users", "disable", "nobody")
+    assert (
+        run_kiosk_command(capsys, "users", "reset-pin", "zhou", "--pin-stdin")[0] == 0
+    )
+    code, _, err = run_kiosk_command(capsys, "users", "disable", "nobody")
     assert code == 1 and "没有用户" in err
 
 
-def test_tickets_commands(config, settings, head, capsys):
+def test_tickets_commands(kiosk_config, settings, head, capsys):
     number = issue(settings, description="电梯坏了", mobile="13812345678").ticket_no
     desk.dispatch(settings, head, number, "property")
-    code, out, _ = run(capsys, "tickets", "list", "--json")
+    code, out, _ = run_kiosk_command(capsys, "tickets", "list", "--json")
     listed = json.loads(out)["tickets"]
     assert code == 0 and [t["ticket_no"] for t in listed] == [number]
-    code, out, _ = run(capsys, "tickets", "search", "电梯", "--json")
+    code, out, _ = run_kiosk_command(capsys, "tickets", "search", "电梯", "--json")
     assert [t["ticket_no"] for t in json.loads(out)["tickets"]] == [number]
-    code, out, _ = run(capsys, "tickets", "show", number, "--json")
+    code, out, _ = run_kiosk_command(capsys, "tickets", "show", number, "--json")
     shown = json.loads(out)
     assert shown["contact_mobile"] == "138****5678"
     assert [e["kind"] for e in shown["timeline"]] == ["received", "dispatched"]
-    code, out, _ = run(capsys, "tickets", "show", number)
+    code, out, _ = run_kiosk_command(capsys, "tickets", "show", number)
     assert "13812345678" not in out and "138****5678" in out
-    code, _, err = run(capsys, "tickets", "show", "PHY3-000000-000")
+    code, _, err = run_kiosk_command(capsys, "tickets", "show", "PHY3-000000-000")
     assert code == 1 and "no ticket" in err
 
 
