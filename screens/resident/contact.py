@@ -61,6 +61,7 @@ class ContactScreen(KioskScreen):
                 translate=self.t,
                 placeholder=self.t("contact.name_placeholder"),
                 input_id="name",
+                plus_for_digits=False,  # + goes back to the mobile
             )
 
     def on_mount(self) -> None:

@@ -126,6 +126,9 @@ class WritingInput(KeypadTextInput):
     large text act for the screen, as on every screen)."""
 
     def check_consume_key(self, key: str, character: str | None) -> bool:
+        pad = self.parent
+        if key == "plus" and isinstance(pad, WritingPad) and not pad.plus_for_digits:
+            return False  # the screen's: the next field
         if key in PAD_KEYS and key != "enter":
             return True
         return super().check_consume_key(key, character)
@@ -172,9 +175,13 @@ class WritingPad(Vertical):
         phrases: Sequence[str] = (),
         placeholder: str = "",
         input_id: str,
+        plus_for_digits: bool = True,
         id: str | None = None,  # noqa: A002
     ) -> None:
         super().__init__(id=id)
+        # `+` switches to writing digits as digits; on a screen with more
+        # than one field it keeps its keypad meaning (the next field).
+        self.plus_for_digits = plus_for_digits
         self.t = translate
         self.composer = Composer(
             limit=limit, language=language, phrases=tuple(phrases), text=value
@@ -273,6 +280,8 @@ class WritingPad(Vertical):
     def take_key(self, event: events.Key) -> bool:
         """A key for the pad? Then it is done here (True)."""
         key = PAD_KEYS.get(event.key)
+        if key == "+" and not self.plus_for_digits:
+            return False  # the screen's: the next field
         if key is None and event.key == "backspace" and self.composer.keys:
             key = "."
         if key is None:

@@ -88,7 +88,7 @@ async def test_english_flow_with_place_description_and_contact(make_app):
         await pilot.press("3")
         await wait_screen(pilot, ContactScreen)
         await pilot.press(*"13800138000")
-        await pilot.press("enter", "enter")  # on to the name, then done
+        await pilot.press("enter")  # done: the consent comes next
         await wait_screen(pilot, ConsentScreen)
         assert "personal data" in screen_text(app)
         await pilot.press("1")
@@ -200,7 +200,7 @@ async def test_declining_consent_drops_the_contact(make_app):
         await pilot.press("1", "5", "1", "3")
         await wait_screen(pilot, ContactScreen)
         await pilot.press(*"13912345678")
-        await pilot.press("enter", "enter")  # on to the name, then done
+        await pilot.press("enter")  # done: the consent comes next
         await wait_screen(pilot, ConsentScreen)
         await pilot.press("2")
         await wait_screen(pilot, DetailsScreen)
