@@ -55,7 +55,7 @@ async def choose_by_touch(pilot: Pilot[object], pad: WritingPad, word: str) -> N
         if word in shown(pad):
             break
         await tap(pilot, "key-page")
-    await pilot.click(f"#candidate-{shown(pad).index(word) + 1}")
+    await tap(pilot, f"candidate-{shown(pad).index(word) + 1}")
 
 
 def hint(app, action: str) -> KeyHint:  # type: ignore[no-untyped-def]
