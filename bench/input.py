@@ -3,7 +3,9 @@
 Figures, one JSON line each:
 
 - ``keys_per_char``: keypad presses per Chinese character to write each of
-  the 30 phrases in bench/complaint_phrases.txt, with the item's phrase chips
+  the 30 phrases in bench/complaint_phrases.txt (residents' own words as
+  newspapers and hotline pages quoted them; the file names each source),
+  with the item's phrase chips
   and the word candidates (target <= 2.0 on average), and without the chips
   (pinyin alone). The presses are those of a resident who knows the rule and
   takes the shortest way the screen offers: for each word, the fewest keys
@@ -59,12 +61,13 @@ class Written:
     steps: list[str]
 
 
-def load_phrases() -> list[tuple[str, str]]:
+def load_phrases() -> list[tuple[str, str, str]]:
+    """(category/item, text, source) for each line of complaint_phrases.txt."""
     rows = []
     for line in PHRASES.read_text(encoding="utf-8").splitlines():
         if line and not line.startswith("#"):
-            item, _, text = line.partition("\t")
-            rows.append((item, text))
+            item, text, source = line.split("\t")
+            rows.append((item, text, source))
     return rows
 
 
@@ -180,14 +183,18 @@ def chips_for(item: str) -> tuple[str, ...]:
 
 def keypresses() -> None:
     writer = Writer()
-    written = [writer.phrase(i, t, chips_for(i)) for i, t in load_phrases()]
-    for number, phrase in enumerate(written, 1):
+    phrases = load_phrases()
+    written = [writer.phrase(i, t, chips_for(i)) for i, t, _ in phrases]
+    for number, (phrase, (_, _, source)) in enumerate(
+        zip(written, phrases, strict=True), 1
+    ):
         emit(
             BENCH,
             "phrase_keys_per_char",
             round(phrase.keys / phrase.chinese, 3),
             phrase=phrase.text,
             item=phrase.item,
+            source=source,
             keys=phrase.keys,
             chinese_chars=phrase.chinese,
             without_chips=round(phrase.keys_without_chips / phrase.chinese, 3),

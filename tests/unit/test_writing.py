@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from importlib import resources
+
 import pytest
 
 from kiosk.writing.composer import Composer, Mode, Outcome
@@ -227,13 +229,36 @@ def test_nothing_is_learned_across_residents(dictionary):
 
 
 def test_the_bench_phrases_are_thirty_real_items():
-    from bench.input import load_phrases
+    from bench.input import PHRASES, load_phrases
     from kiosk.catalog import load_catalog
 
     phrases = load_phrases()
     assert len(phrases) == 30
     catalog = load_catalog()
-    for item, text in phrases:
+    header = PHRASES.read_text(encoding="utf-8")
+    for item, text, source in phrases:
         category, _, code = item.partition("/")
         assert catalog.category(category).item(code).details
         assert text and "\t" not in text
+        assert f"\n# {source} " in header  # each phrase says where it is from
+
+
+def test_every_character_is_offered_for_its_whole_spelling(dictionary):
+    """Any character can be written with the keypad alone: its spelling's
+    digits offer it (page by page), even where they spell 200 others."""
+    spelled: dict[str, set[str]] = {}
+    for line in (
+        resources.files("assets")
+        .joinpath("pinyin", "zh.txt")
+        .read_text(encoding="utf-8")
+        .splitlines()
+    ):
+        word, tab, spelling = line.partition("\t")
+        if tab and len(word) == 1:
+            spelled.setdefault(to_digits(spelling), set()).add(word)
+    missing = {}
+    for keys, characters in spelled.items():
+        offered = {c.text for c in dictionary.chinese.candidates(keys)}
+        if characters - offered:
+            missing[keys] = sorted(characters - offered)[:5]
+    assert missing == {}
