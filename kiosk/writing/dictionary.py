@@ -164,13 +164,38 @@ class Lexicon:
         return found
 
 
+_EMPTY = Lexicon({})
+
+
 @dataclass(frozen=True)
 class WritingDictionary:
     chinese: Lexicon
     english: Lexicon
+    surnames: Lexicon = _EMPTY
+    given_names: Lexicon = _EMPTY
 
     def lexicon(self, language: str) -> Lexicon:
         return self.english if language == "en" else self.chinese
+
+    def name_candidates(
+        self, keys: str, *, letters: bool = False, surname: bool = True
+    ) -> list[Candidate]:
+        """Candidates in a name field: the surnames first where the name
+        begins, else the given names; then every other word. What uses up
+        all the keys still comes before what uses some of them."""
+        names = self.surnames if surname else self.given_names
+        ranked = [
+            *names.candidates(keys, letters=letters),
+            *self.chinese.candidates(keys, letters=letters),
+        ]
+        whole = [c for c in ranked if c.consumed == len(keys)]
+        found: list[Candidate] = []
+        seen: set[str] = set()
+        for candidate in [*whole, *(c for c in ranked if c.consumed < len(keys))]:
+            if candidate.text not in seen:
+                seen.add(candidate.text)
+                found.append(candidate)
+        return found
 
 
 def parse_chinese(text: str) -> Lexicon:
@@ -208,5 +233,8 @@ def _asset(name: str) -> str:
 def load_dictionary() -> WritingDictionary:
     """The shipped dictionary, read once per process."""
     return WritingDictionary(
-        parse_chinese(_asset("zh.txt")), parse_english(_asset("en.txt"))
+        parse_chinese(_asset("zh.txt")),
+        parse_english(_asset("en.txt")),
+        parse_chinese(_asset("surnames.txt")),
+        parse_chinese(_asset("given_names.txt")),
     )

@@ -231,6 +231,7 @@ class WritingPad(Vertical):
         placeholder: str = "",
         input_id: str,
         plus_for_digits: bool = True,
+        person_name: bool = False,
         id: str | None = None,  # noqa: A002
     ) -> None:
         super().__init__(id=id)
@@ -238,8 +239,13 @@ class WritingPad(Vertical):
         # than one field it keeps its keypad meaning (the next field).
         self.plus_for_digits = plus_for_digits
         self.t = translate
+        # A person's name: surnames are offered first, then given names.
         self.composer = Composer(
-            limit=limit, language=language, phrases=tuple(phrases), text=value
+            limit=limit,
+            language=language,
+            phrases=tuple(phrases),
+            text=value,
+            person_name=person_name,
         )
         self._value = value
         self._placeholder = placeholder
@@ -257,15 +263,18 @@ class WritingPad(Vertical):
         yield Static(id="writing-spelling")
         yield CandidateBar(id="writing-candidates")
         yield Static(id="writing-rule")
+        # A name has no digits or punctuation: its keyboard is a row shorter,
+        # so that all of it fits under the contact screen's two fields.
+        name = self.composer.person_name
         rows = [
             [
                 (key, "letter" if key.isalpha() else "insert", key, f"key-{key}")
                 for key in row
             ]
-            for row in KEYBOARD_ROWS
+            for row in (KEYBOARD_ROWS[1:] if name else KEYBOARD_ROWS)
         ]
         rows[-1].append((self.t("writing.delete"), "delete", "", "key-delete"))
-        marks = PUNCTUATION["en" if self.composer.english else "zh-CN"]
+        marks = () if name else PUNCTUATION["en" if self.composer.english else "zh-CN"]
         rows.append(
             [
                 *(
