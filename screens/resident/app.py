@@ -483,7 +483,10 @@ class KioskApp(App[None], inherit_bindings=False):
         import screens.resident.description  # noqa: F401
         from kiosk.writing.dictionary import load_dictionary
 
-        load_dictionary()
+        try:
+            load_dictionary()
+        except Exception:  # the pad reads it again and tells the resident
+            log.warning("the writing dictionary cannot be read", exc_info=True)
 
     def show_ticket(self, ticket: IssuedTicket, qr_rows: QRRows | None = None) -> None:
         """The ticket screen, as fast as it can be after Submit.

@@ -15,6 +15,7 @@ to the pad; other printable keys from a real keyboard are typed as they are.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 
 from rich.cells import cell_len
@@ -29,6 +30,8 @@ from textual.widgets import Input, Static
 from kiosk.writing.composer import PAGE, Composer, Mode, Outcome
 from kiosk.writing.dictionary import WritingDictionary, load_dictionary
 from screens.widgets.inputs import KeypadTextInput
+
+log = logging.getLogger(__name__)
 
 KEYBOARD_ROWS = ("1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm")
 PUNCTUATION = {"zh-CN": ("，", "。", "？", "、"), "en": (",", ".", "?", "-")}
@@ -247,6 +250,7 @@ class WritingPad(Vertical):
             text=value,
             person_name=person_name,
         )
+        self.dictionary_missing = False  # it could not be read
         self._value = value
         self._placeholder = placeholder
         self._input_id = input_id
@@ -315,15 +319,31 @@ class WritingPad(Vertical):
         if self.is_attached:
             self.set_class(not self.has_focus_within, "-idle")
 
+    class Unavailable(Message):
+        """The dictionary could not be read (posted by the loading worker)."""
+
     @work(thread=True, exit_on_error=False, group="writing-dictionary")
     def load(self) -> None:
-        """Read the dictionary off the UI thread (once per process)."""
-        self.post_message(self.Loaded(load_dictionary()))
+        """Read the dictionary off the UI thread (once per process). If it
+        cannot be read, phrases and digits still work and the pad says so."""
+        try:
+            dictionary = load_dictionary()
+        except Exception:  # a damaged or missing asset: logged, and shown
+            log.exception("the writing dictionary cannot be read")
+            self.post_message(self.Unavailable())
+            return
+        self.post_message(self.Loaded(dictionary))
 
     @on(Loaded)
     def loaded(self, message: Loaded) -> None:
         message.stop()
         self.composer.dictionary = message.dictionary
+        self.show()
+
+    @on(Unavailable)
+    def unavailable(self, message: Unavailable) -> None:
+        message.stop()
+        self.dictionary_missing = True
         self.show()
 
     @property
@@ -418,7 +438,10 @@ class WritingPad(Vertical):
                 return Content.styled(self.t("writing.phrases"), "bold")
             return Content("")
         if composer.dictionary is None:
-            return Content(self.t("writing.loading"))
+            key = (
+                "writing.unavailable" if self.dictionary_missing else "writing.loading"
+            )
+            return Content(self.t(key))
         spellings = " / ".join(composer.spellings())
         pages = composer.page_count()
         page = f"  {composer.page + 1}/{pages}" if pages > 1 else ""
