@@ -13,6 +13,9 @@ Output:
                            one section (## 2 … ## 9) per keypad digit of the
                            first letter, each most likely first
     assets/pinyin/en.txt   one English word a line, most useful first
+    assets/pinyin/surnames.txt, given_names.txt
+                           the name field's characters, ranked first there
+                           (SURNAMES, GIVEN_NAMES below), sectioned as zh.txt
 
 Words of the station's domain (DOMAIN_WORDS below) come first, so that they
 rank above every other word with the same keys; the rest follow jieba's
@@ -48,6 +51,31 @@ DOMAIN_WORDS = """
 报修 处理 解决 反映 投诉 麻烦 尽快 希望 没人管 影响 休息 危险 安全 隐患 老人 孩子
 业主 租户 商铺 广场舞 装修 外卖 快递 共享单车 自行车 汽车 占用 堵住 挡住 楼顶漏水
 水管漏水 电梯故障 楼道灯不亮 门禁坏了 坏了 不能用 没有 一直 还是 多次 好多 太吵
+""".split()
+
+# The name field: surnames first, by how many people bear them. The 2020
+# "百家姓" of the household registration research centre of the Ministry of
+# Public Security (公安部户政管理研究中心《二〇二〇年全国姓名报告》, published
+# February 2021: the top hundred surnames by registered population), then
+# the compound surnames the same report counts, most common first. A ranking
+# of surnames is a fact, not a work; the report is public.
+SURNAMES = """
+王 李 张 刘 陈 杨 黄 赵 吴 周 徐 孙 马 朱 胡 郭 何 林 罗 高 郑 梁 谢 宋 唐
+许 韩 邓 冯 曹 彭 曾 肖 田 董 潘 袁 蔡 蒋 余 于 杜 叶 程 魏 苏 吕 丁 任 卢
+姚 沈 钟 姜 崔 谭 陆 范 汪 廖 石 金 韦 贾 夏 付 方 邹 熊 白 孟 秦 邱 侯 江
+尹 薛 闫 段 雷 龙 黎 史 陶 贺 毛 郝 顾 龚 邵 万 覃 武 钱 戴 严 莫 孔 向 常
+欧阳 上官 皇甫 令狐 诸葛 司徒 司马 申屠 夏侯 贺兰 完颜 慕容 尉迟 长孙
+""".split()
+# A surname read otherwise than its character's first reading.
+SURNAME_READINGS = {"曾": "zeng", "覃": "qin"}
+# After the surname, given names as the older residents bear them: the given
+# names of the fifty full names most shared in China, in the order of the
+# list the Ministry of Public Security's name query system gave in 2014 (张伟
+# 王伟 王芳 李伟 王秀英 李秀英 李娜 张秀英 刘伟 张敏 …, as 潍坊晚报 and other
+# papers printed it on 2014-09-28), each two-character name followed by its
+# characters.
+GIVEN_NAMES = """
+伟 芳 秀英 娜 敏 静 丽 强 磊 军 洋 勇 艳 杰 娟 涛 明 超 秀兰 霞 平 刚 桂英
 """.split()
 
 # A small English word list for English mode: the station's matters and the
@@ -148,9 +176,41 @@ def build() -> tuple[list[str], list[str]]:
         for position, reading in enumerate(readings):
             if position == 0 or reading in word_readings.get(char, ()):
                 add(char, toneless([reading]))
-    seen_en: set[str] = set()
-    english = [w for w in ENGLISH_WORDS if not (w in seen_en or seen_en.add(w))]
+    english = list(dict.fromkeys(ENGLISH_WORDS))  # each once, in order
     return lines, english
+
+
+def build_names() -> tuple[list[str], list[str]]:
+    """``word<TAB>pinyin`` lines: the surnames, then the given names."""
+    # build-time only: pypinyin is in the `dictionary` extra
+    from pypinyin import Style, lazy_pinyin
+
+    def reading(word: str) -> str:
+        spelled = SURNAME_READINGS.get(word)
+        return spelled or " ".join(lazy_pinyin(word, style=Style.NORMAL))
+
+    surnames = [f"{name}\t{reading(name)}" for name in SURNAMES]
+    given: list[str] = []
+    for name in GIVEN_NAMES:
+        for part in [name, *(name if len(name) > 1 else "")]:
+            line = f"{part}\t{reading(part)}"
+            if line not in given:
+                given.append(line)
+    return surnames, given
+
+
+def sectioned(lines: list[str]) -> str:
+    """One section per keypad digit of the spelling's first letter, each in
+    rank order: the kiosk reads a section whole, with no work per line."""
+    sections: dict[str, list[str]] = {}
+    for line in lines:
+        first = line.partition("\t")[2][:1]
+        digit = next(d for d, letters in KEYPAD.items() if first in letters)
+        sections.setdefault(digit, []).append(line)
+    return "".join(
+        f"## {digit}\n" + "\n".join(sections[digit]) + "\n"
+        for digit in sorted(sections)
+    )
 
 
 def main() -> None:
@@ -164,20 +224,16 @@ def main() -> None:
         "# built by scripts/build_pinyin_dictionary.py; see README.md\n"
         f"# syllables: {' '.join(syllables)}\n"
     )
-    # One section per keypad digit of the spelling's first letter, each in
-    # rank order: the kiosk reads a section whole, with no work per line.
-    sections: dict[str, list[str]] = {}
-    for line in lines:
-        first = line.partition("\t")[2][:1]
-        digit = next(d for d, letters in KEYPAD.items() if first in letters)
-        sections.setdefault(digit, []).append(line)
-    body = "".join(
-        f"## {digit}\n" + "\n".join(sections[digit]) + "\n"
-        for digit in sorted(sections)
-    )
-    (args.out / "zh.txt").write_text(header + body, "utf-8")
+    (args.out / "zh.txt").write_text(header + sectioned(lines), "utf-8")
     (args.out / "en.txt").write_text(header + "\n".join(english) + "\n", "utf-8")
-    print(f"zh: {len(lines)} entries; en: {len(english)} words")
+    surnames, given = build_names()
+    names_header = "# built by scripts/build_pinyin_dictionary.py; see README.md\n"
+    (args.out / "surnames.txt").write_text(names_header + sectioned(surnames), "utf-8")
+    (args.out / "given_names.txt").write_text(names_header + sectioned(given), "utf-8")
+    print(
+        f"zh: {len(lines)} entries; en: {len(english)} words; names: "
+        f"{len(surnames)} surnames, {len(given)} given names and characters"
+    )
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from kiosk import desk
 from kiosk.accounts import StaffSession
 from kiosk.config import Settings
 from kiosk.tickets import IssuedTicket, TicketDraft, issue_ticket
-from screens.widgets.writing_pad import KeyRow
+from screens.widgets.writing_pad import KeyStrip
 
 ZONE = ZoneInfo("Asia/Shanghai")
 FIXED_NOW = datetime(2026, 11, 25, 9, 30, tzinfo=ZONE)
@@ -104,11 +104,12 @@ async def wait_for(
 
 
 async def tap(pilot: Pilot[object], name: str) -> None:
-    """Tap the touch keyboard's key ``name`` (key-q, key-3, key-delete …)."""
-    for row in pilot.app.screen.query(KeyRow):
-        x = row.offset_of(name)
-        if x is not None:
-            assert await pilot.click(row, offset=(x, 0)), f"{name} is covered"
+    """Tap the writing pad's key ``name``: on the touch keyboard (key-q, key-3,
+    key-delete …) or in the candidate bar (candidate-1 …)."""
+    for strip in pilot.app.screen.query(KeyStrip):
+        spot = strip.offset_of(name)
+        if spot is not None:
+            assert await pilot.click(strip, offset=spot), f"{name} is covered"
             return
     raise AssertionError(f"no key {name} on screen")
 

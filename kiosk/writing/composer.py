@@ -55,7 +55,8 @@ class Composer:
     mode: Mode = Mode.SPELL
     page: int = 0
     dictionary: WritingDictionary | None = None
-    _cached: tuple[tuple[str, bool, str, bool], list[Candidate]] | None = field(
+    person_name: bool = False  # surnames first, then given names
+    _cached: tuple[tuple[str, bool, str, bool, bool], list[Candidate]] | None = field(
         default=None, repr=False
     )
 
@@ -72,11 +73,23 @@ class Composer:
         """Every candidate for the keys; the phrases when nothing is spelled."""
         if not self.keys:
             return [Candidate(phrase, 0, "") for phrase in self.phrases]
-        state = (self.keys, self.by_letters, self.language, self.dictionary is None)
+        chinese_name = self.person_name and not self.english
+        surname = chinese_name and not self.text.strip()
+        state = (
+            self.keys,
+            self.by_letters,
+            self.language,
+            self.dictionary is None,
+            surname,
+        )
         if self._cached is not None and self._cached[0] == state:
             return self._cached[1]
         found: list[Candidate] = []
-        if self.dictionary is not None:
+        if self.dictionary is not None and chinese_name:
+            found = self.dictionary.name_candidates(
+                self.keys, letters=self.by_letters, surname=surname
+            )
+        elif self.dictionary is not None:
             found = self.dictionary.lexicon(self.language).candidates(
                 self.keys, letters=self.by_letters
             )

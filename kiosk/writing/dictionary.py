@@ -31,6 +31,10 @@ _TO_DIGITS = bytes.maketrans(
     "".join(d * len(letters) for d, letters in KEYPAD_LETTERS.items()).encode(),
 )
 MAX_CANDIDATES = 45  # five pages of nine
+# What the keys spell whole is offered in full: the keypad's digits for ji
+# also spell li and ki (222 characters for xi yi zi), and a character that
+# is not offered cannot be written with the keypad at all.
+MAX_SPELLED_WHOLE = 270  # thirty pages of nine
 ABBREVIATED_KEYS = 8  # longer runs of keys are not looked up as abbreviations
 KEYS = re.compile(r"[a-z2-9]{1,40}")
 _SYLLABLE_REST = b"[^ \t\n]*"  # what is left of a syllable begun by a key
@@ -120,7 +124,7 @@ class Lexicon:
         found: list[Candidate] = []
         seen: set[bytes] = set()
 
-        def take(text: bytes, start: int, end: int, consumed: int) -> bool:
+        def take(text: bytes, start: int, end: int, consumed: int, limit: int) -> bool:
             """The entry whose spelling is text[start:end] (after its tab),
             read from the letters at the same offsets (digits are 1:1)."""
             source = bucket.solid_letters if text is solid else bucket.letters
@@ -132,39 +136,66 @@ class Lexicon:
                 if text is solid:
                     spelling = self.spaced(spelling, len(text_of_word))
                 found.append(Candidate(text_of_word, consumed, spelling))
-            return len(found) >= MAX_CANDIDATES
+            return len(found) >= limit
 
         solid = bucket.solid_letters if letters else bucket.solid_digits
 
-        def spelled_whole(part: str) -> bool:
+        def spelled_whole(part: str, limit: int) -> bool:
             needle = b"\t" + part.encode() + b"\n"
             at = solid.find(needle)
             while at >= 0:
-                if take(solid, at + 1, at + len(needle) - 1, len(part)):
+                if take(solid, at + 1, at + len(needle) - 1, len(part), limit):
                     return True
                 at = solid.find(needle, at + len(needle) - 1)
             return False
 
-        if spelled_whole(keys):
+        spelled_whole(keys, MAX_SPELLED_WHOLE)
+        if len(found) >= MAX_CANDIDATES:
             return found
         if len(keys) <= ABBREVIATED_KEYS:
             spaced = bucket.letters if letters else bucket.digits
             for match in _spelled_in_part(keys).finditer(spaced):
-                if take(spaced, match.start() + 1, match.end() - 1, len(keys)):
+                end = match.end() - 1
+                if take(spaced, match.start() + 1, end, len(keys), MAX_CANDIDATES):
                     return found
         for end in range(len(keys) - 1, 0, -1):
-            if spelled_whole(keys[:end]):
+            if spelled_whole(keys[:end], MAX_CANDIDATES):
                 break
         return found
+
+
+_EMPTY = Lexicon({})
 
 
 @dataclass(frozen=True)
 class WritingDictionary:
     chinese: Lexicon
     english: Lexicon
+    surnames: Lexicon = _EMPTY
+    given_names: Lexicon = _EMPTY
 
     def lexicon(self, language: str) -> Lexicon:
         return self.english if language == "en" else self.chinese
+
+    def name_candidates(
+        self, keys: str, *, letters: bool = False, surname: bool = True
+    ) -> list[Candidate]:
+        """Candidates in a name field: the surnames first where the name
+        begins, else the given names; then every other word. What uses up
+        all the keys still comes before what uses some of them."""
+        names = self.surnames if surname else self.given_names
+        ranked = [
+            *names.candidates(keys, letters=letters),
+            *self.chinese.candidates(keys, letters=letters),
+        ]
+        whole = [c for c in ranked if c.consumed == len(keys)]
+        found: list[Candidate] = []
+        seen: set[str] = set()
+        for candidate in [*whole, *(c for c in ranked if c.consumed < len(keys))]:
+            if candidate.text not in seen:
+                seen.add(candidate.text)
+                found.append(candidate)
+        return found
 
 
 def parse_chinese(text: str) -> Lexicon:
@@ -202,5 +233,8 @@ def _asset(name: str) -> str:
 def load_dictionary() -> WritingDictionary:
     """The shipped dictionary, read once per process."""
     return WritingDictionary(
-        parse_chinese(_asset("zh.txt")), parse_english(_asset("en.txt"))
+        parse_chinese(_asset("zh.txt")),
+        parse_english(_asset("en.txt")),
+        parse_chinese(_asset("surnames.txt")),
+        parse_chinese(_asset("given_names.txt")),
     )

@@ -470,6 +470,23 @@ class KioskApp(App[None], inherit_bindings=False):
 
         self.draft = TicketDraft(language=self.language)
         self.push_screen(CategoryScreen())
+        self.prepare_writing()
+
+    @work(thread=True, exit_on_error=False, group="writing")
+    def prepare_writing(self) -> None:
+        """The writing screens and their dictionary, read off the UI thread
+        while the resident picks a category: the description screen then
+        opens without reading them (#12). Once per process; a failure here
+        is the pad's to show when it reads the dictionary itself."""
+        # the screens that write load before their first use, off the UI thread
+        import screens.resident.contact  # noqa: F401
+        import screens.resident.description  # noqa: F401
+        from kiosk.writing.dictionary import load_dictionary
+
+        try:
+            load_dictionary()
+        except Exception:  # the pad reads it again and tells the resident
+            log.warning("the writing dictionary cannot be read", exc_info=True)
 
     def show_ticket(self, ticket: IssuedTicket, qr_rows: QRRows | None = None) -> None:
         """The ticket screen, as fast as it can be after Submit.

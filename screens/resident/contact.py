@@ -62,6 +62,7 @@ class ContactScreen(KioskScreen):
                 placeholder=self.t("contact.name_placeholder"),
                 input_id="name",
                 plus_for_digits=False,  # + goes back to the mobile
+                person_name=True,
             )
 
     def on_mount(self) -> None:

@@ -5,8 +5,9 @@ numeric keypad or an on-screen letter keyboard, and phrase chips.
 and submits it as before) and adds: the spelling line, the candidate bar (the
 phrases when nothing is spelled), the rule for the keypad in the current mode,
 and a tappable keyboard with digits and punctuation one tap away. The state
-lives in a ``kiosk.writing.composer.Composer``; the dictionary is read in a
-thread worker the first time a pad is shown.
+lives in a ``kiosk.writing.composer.Composer``. The dictionary is read once
+per process, off the UI thread: the kiosk reads it as a resident starts a
+request; a pad shown before that reads it in a thread worker.
 
 Keypad keys (digits, ``.``, ``+``, Enter while something is spelled) belong
 to the pad; other printable keys from a real keyboard are typed as they are.
@@ -14,19 +15,23 @@ to the pad; other printable keys from a real keyboard are typed as they are.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 
 from rich.cells import cell_len
 from textual import events, on, work
 from textual.app import ComposeResult
-from textual.containers import Grid, Vertical
+from textual.containers import Vertical
 from textual.content import Content
+from textual.geometry import Size
 from textual.message import Message
 from textual.widgets import Input, Static
 
 from kiosk.writing.composer import PAGE, Composer, Mode, Outcome
 from kiosk.writing.dictionary import WritingDictionary, load_dictionary
 from screens.widgets.inputs import KeypadTextInput
+
+log = logging.getLogger(__name__)
 
 KEYBOARD_ROWS = ("1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm")
 PUNCTUATION = {"zh-CN": ("，", "。", "？", "、"), "en": (",", ".", "?", "-")}
@@ -42,82 +47,138 @@ PAD_KEYS = {
 Translate = Callable[[str], str]
 
 
-class PadKey(Static):
-    """A tappable key of the pad: a letter, a digit, a candidate, a command."""
-
-    DEFAULT_CSS = """
-    PadKey { width: auto; min-width: 5; height: 1; padding: 0 1;
-             background: $boost; margin: 0 1 0 0; content-align: center middle; }
-    PadKey:hover { background: $accent 40%; }
-    """
-
-    def __init__(
-        self,
-        label: Content | str,
-        kind: str,
-        value: str = "",
-        *,
-        id: str | None = None,  # noqa: A002
-        classes: str | None = None,
-    ) -> None:
-        content = label if isinstance(label, Content) else Content(label)
-        super().__init__(content, id=id, classes=classes)
-        self.kind = kind
-        self.value = value
+class KeyStrip(Static):
+    """Keys drawn as one widget, found by where a tap lands: composing,
+    styling and laying out one widget per key (9 candidates, 44 keys) was
+    most of the description screen's first opening. Each key has a name
+    (``key-q``, ``candidate-2``) for tests and tools: ``offset_of``."""
 
     class Tapped(Message):
-        """A key of the pad was tapped: its kind and value."""
+        """A key was tapped: its kind and value."""
 
         def __init__(self, kind: str, value: str) -> None:
             super().__init__()
             self.kind = kind
             self.value = value
 
-    def on_click(self, event: events.Click) -> None:
-        event.stop()
-        self.post_message(self.Tapped(self.kind, self.value))
+    def key_spots(self) -> list[tuple[int, int, int, str, str, str]]:
+        """Each key as (y, x from, x to, kind, value, name)."""
+        raise NotImplementedError
 
-
-class KeyRow(Static):
-    """One row of the touch keyboard, drawn as one widget (a keyboard of 44
-    widgets took most of the description screen's first opening): a tap
-    finds its key by where it landed."""
-
-    DEFAULT_CSS = """
-    KeyRow { height: 1; width: auto; }
-    """
-    GAP = 1
-
-    def __init__(self, keys: list[tuple[str, str, str, str]]) -> None:
-        # (label, kind, value, name); name is for tests and tools: "key-q"
-        self.keys = keys
-        self.spans: list[tuple[int, int]] = []
-        parts: list[Content | str] = []
-        at = 0
-        for label, *_ in keys:
-            width = max(5, cell_len(label) + 2)
-            pad = width - cell_len(label)
-            face = " " * (pad // 2) + label + " " * (pad - pad // 2)
-            parts.extend([Content.styled(face, "reverse"), " " * self.GAP])
-            self.spans.append((at, at + width))
-            at += width + self.GAP
-        super().__init__(Content.assemble(*parts))
-
-    def offset_of(self, name: str) -> int | None:
-        """The x of the key called ``name`` in this row, if it is here."""
-        for (start, _), (_, _, _, key_name) in zip(self.spans, self.keys, strict=True):
+    def offset_of(self, name: str) -> tuple[int, int] | None:
+        """Where to tap the key called ``name``, if it is here."""
+        for y, start, _, _, _, key_name in self.key_spots():
             if key_name == name:
-                return start + 1
+                return (start + 1, y)
         return None
 
     def on_click(self, event: events.Click) -> None:
         event.stop()
-        for (start, end), (_, kind, value, _) in zip(
-            self.spans, self.keys, strict=True
-        ):
-            if start <= event.x < end:
-                self.post_message(PadKey.Tapped(kind, value))
+        for y, start, end, kind, value, _ in self.key_spots():
+            if y == event.y and start <= event.x < end:
+                self.post_message(self.Tapped(kind, value))
                 return
+
+
+class Keyboard(KeyStrip):
+    """The touch keyboard: rows of (label, kind, value, name)."""
+
+    DEFAULT_CSS = """
+    Keyboard { height: auto; width: auto; }
+    """
+    GAP = 1
+
+    def __init__(
+        self,
+        rows: list[list[tuple[str, str, str, str]]],
+        *,
+        id: str | None = None,  # noqa: A002
+    ) -> None:
+        spots: list[tuple[int, int, int, str, str, str]] = []
+        lines: list[Content] = []
+        for y, keys in enumerate(rows):
+            parts: list[Content | str] = []
+            at = 0
+            for label, kind, value, name in keys:
+                width = max(5, cell_len(label) + 2)
+                pad = width - cell_len(label)
+                face = " " * (pad // 2) + label + " " * (pad - pad // 2)
+                parts.extend([Content.styled(face, "reverse"), " " * self.GAP])
+                spots.append((y, at, at + width, kind, value, name))
+                at += width + self.GAP
+            lines.append(Content.assemble(*parts))
+        super().__init__(Content("\n").join(lines), id=id)
+        self.spots = spots
+
+    def key_spots(self) -> list[tuple[int, int, int, str, str, str]]:
+        return self.spots
+
+
+class CandidateBar(KeyStrip):
+    """The candidates on offer, numbered 1-9, three to a line."""
+
+    DEFAULT_CSS = """
+    CandidateBar { height: auto; background: $boost; }
+    """
+    COLUMNS = 3
+    GUTTER = 2
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self.texts: tuple[str, ...] = ()
+
+    def show(self, texts: Sequence[str]) -> None:
+        texts = tuple(texts)
+        if texts != self.texts:
+            lines_before = -(-len(self.texts) // self.COLUMNS)
+            self.texts = texts
+            self.refresh(layout=-(-len(texts) // self.COLUMNS) != lines_before)
+
+    def _column_width(self) -> int:
+        width = self.content_region.width or self.size.width
+        return max(6, (width - self.GUTTER * (self.COLUMNS - 1)) // self.COLUMNS)
+
+    def key_spots(self) -> list[tuple[int, int, int, str, str, str]]:
+        column = self._column_width()
+        spots = []
+        for index in range(len(self.texts)):
+            y, x = divmod(index, self.COLUMNS)
+            start = x * (column + self.GUTTER)
+            number = str(index + 1)
+            spots.append(
+                (y, start, start + column, "candidate", number, f"candidate-{number}")
+            )
+        return spots
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return -(-len(self.texts) // self.COLUMNS)
+
+    def render(self) -> Content:
+        column = self._column_width()
+        lines: list[Content] = []
+        for first in range(0, len(self.texts), self.COLUMNS):
+            parts: list[Content | str] = []
+            for index in range(first, min(first + self.COLUMNS, len(self.texts))):
+                if index > first:
+                    parts.append(" " * self.GUTTER)
+                number = str(index + 1)
+                text = _cropped(self.texts[index], column - len(number) - 1)
+                parts.extend([Content.styled(number, "bold reverse"), " ", text])
+                parts.append(" " * (column - len(number) - 1 - cell_len(text)))
+            lines.append(Content.assemble(*parts))
+        return Content("\n").join(lines)
+
+
+def _cropped(text: str, cells: int) -> str:
+    """``text`` in at most ``cells`` cells, with … if cut."""
+    if cell_len(text) <= cells:
+        return text
+    kept = ""
+    for character in text:
+        if cell_len(kept + character) > cells - 1:
+            break
+        kept += character
+    return kept + "…"
 
 
 class WritingInput(KeypadTextInput):
@@ -148,12 +209,9 @@ class WritingPad(Vertical):
     DEFAULT_CSS = """
     WritingPad { height: auto; }
     WritingPad > #writing-spelling { height: 1; color: $text-muted; }
-    WritingPad > #writing-candidates { grid-size: 3; grid-gutter: 0 1;
-        height: auto; grid-rows: 1; }
-    WritingPad > #writing-candidates PadKey { width: 1fr; content-align: left middle; }
-    WritingPad.-choosing > #writing-candidates PadKey { background: $accent 30%; }
+    WritingPad.-choosing > #writing-candidates { background: $accent 30%; }
     WritingPad > #writing-rule { height: auto; color: $text-muted; }
-    WritingPad > #writing-keyboard { height: auto; padding-top: 1; }
+    WritingPad > #writing-keyboard { margin-top: 1; }
     WritingPad.-idle > #writing-rule, WritingPad.-idle > #writing-keyboard,
     WritingPad.-idle > #writing-spelling { display: none; }
     """
@@ -176,6 +234,7 @@ class WritingPad(Vertical):
         placeholder: str = "",
         input_id: str,
         plus_for_digits: bool = True,
+        person_name: bool = False,
         id: str | None = None,  # noqa: A002
     ) -> None:
         super().__init__(id=id)
@@ -183,9 +242,15 @@ class WritingPad(Vertical):
         # than one field it keeps its keypad meaning (the next field).
         self.plus_for_digits = plus_for_digits
         self.t = translate
+        # A person's name: surnames are offered first, then given names.
         self.composer = Composer(
-            limit=limit, language=language, phrases=tuple(phrases), text=value
+            limit=limit,
+            language=language,
+            phrases=tuple(phrases),
+            text=value,
+            person_name=person_name,
         )
+        self.dictionary_missing = False  # it could not be read
         self._value = value
         self._placeholder = placeholder
         self._input_id = input_id
@@ -200,41 +265,39 @@ class WritingPad(Vertical):
             id=self._input_id,
         )
         yield Static(id="writing-spelling")
-        with Grid(id="writing-candidates"):
-            for number in range(1, PAGE + 1):
-                yield PadKey(
-                    "",
-                    "candidate",
-                    str(number),
-                    id=f"candidate-{number}",
-                    classes="candidate",
-                )
+        yield CandidateBar(id="writing-candidates")
         yield Static(id="writing-rule")
-        with Vertical(id="writing-keyboard"):
-            for row in KEYBOARD_ROWS:
-                keys = [
-                    (key, "letter" if key.isalpha() else "insert", key, f"key-{key}")
-                    for key in row
-                ]
-                if row == KEYBOARD_ROWS[-1]:
-                    keys.append((self.t("writing.delete"), "delete", "", "key-delete"))
-                yield KeyRow(keys)
-            marks = PUNCTUATION["en" if self.composer.english else "zh-CN"]
-            yield KeyRow(
-                [
-                    *(
-                        (mark, "insert", mark, f"key-mark-{number}")
-                        for number, mark in enumerate(marks)
-                    ),
-                    (self.t("writing.space"), "insert", " ", "key-space"),
-                    (self.t("writing.more"), "page", "", "key-page"),
-                    (self.t("writing.done"), "enter", "", "key-enter"),
-                ]
-            )
+        # A name has no digits or punctuation: its keyboard is a row shorter,
+        # so that all of it fits under the contact screen's two fields.
+        name = self.composer.person_name
+        rows = [
+            [
+                (key, "letter" if key.isalpha() else "insert", key, f"key-{key}")
+                for key in row
+            ]
+            for row in (KEYBOARD_ROWS[1:] if name else KEYBOARD_ROWS)
+        ]
+        rows[-1].append((self.t("writing.delete"), "delete", "", "key-delete"))
+        marks = () if name else PUNCTUATION["en" if self.composer.english else "zh-CN"]
+        rows.append(
+            [
+                *(
+                    (mark, "insert", mark, f"key-mark-{number}")
+                    for number, mark in enumerate(marks)
+                ),
+                (self.t("writing.space"), "insert", " ", "key-space"),
+                (self.t("writing.more"), "page", "", "key-page"),
+                (self.t("writing.done"), "enter", "", "key-enter"),
+            ]
+        )
+        yield Keyboard(rows, id="writing-keyboard")
 
     def on_mount(self) -> None:
+        if load_dictionary.cache_info().currsize:  # read already (at the start)
+            self.composer.dictionary = load_dictionary()
+        else:
+            self.load()
         self.show()
-        self.load()
         self.call_after_refresh(self._take_focus)
 
     def _take_focus(self) -> None:
@@ -256,15 +319,31 @@ class WritingPad(Vertical):
         if self.is_attached:
             self.set_class(not self.has_focus_within, "-idle")
 
+    class Unavailable(Message):
+        """The dictionary could not be read (posted by the loading worker)."""
+
     @work(thread=True, exit_on_error=False, group="writing-dictionary")
     def load(self) -> None:
-        """Read the dictionary off the UI thread (once per process)."""
-        self.post_message(self.Loaded(load_dictionary()))
+        """Read the dictionary off the UI thread (once per process). If it
+        cannot be read, phrases and digits still work and the pad says so."""
+        try:
+            dictionary = load_dictionary()
+        except Exception:  # a damaged or missing asset: logged, and shown
+            log.exception("the writing dictionary cannot be read")
+            self.post_message(self.Unavailable())
+            return
+        self.post_message(self.Loaded(dictionary))
 
     @on(Loaded)
     def loaded(self, message: Loaded) -> None:
         message.stop()
         self.composer.dictionary = message.dictionary
+        self.show()
+
+    @on(Unavailable)
+    def unavailable(self, message: Unavailable) -> None:
+        message.stop()
+        self.dictionary_missing = True
         self.show()
 
     @property
@@ -293,8 +372,8 @@ class WritingPad(Vertical):
         self._to_input()
         return True
 
-    @on(PadKey.Tapped)
-    def tapped(self, message: PadKey.Tapped) -> None:
+    @on(KeyStrip.Tapped)
+    def tapped(self, message: KeyStrip.Tapped) -> None:
         message.stop()
         key = message
         self._from_input()
@@ -336,20 +415,19 @@ class WritingPad(Vertical):
     def show(self) -> None:
         composer = self.composer
         self.set_class(composer.mode is Mode.CHOOSE, "-choosing")
-        self.query_one("#writing-spelling", Static).update(self._spelling_line())
-        self.query_one("#writing-rule", Static).update(
-            Content(self.t(composer.hint_key()))
-        )
-        shown = composer.shown()
-        self.query_one("#writing-candidates", Grid).display = bool(shown)
-        for number, key in enumerate(self.query(".candidate").results(PadKey), 1):
-            if number <= len(shown):
-                key.update(
-                    Content.assemble(
-                        (str(number), "bold reverse"), " ", shown[number - 1].text
-                    )
-                )
-            key.display = number <= len(shown)
+        self._update("#writing-spelling", self._spelling_line())
+        self._update("#writing-rule", Content(self.t(composer.hint_key())))
+        shown = [candidate.text for candidate in composer.shown()]
+        bar = self.query_one(CandidateBar)
+        bar.show(shown)
+        bar.display = bool(shown)
+
+    def _update(self, selector: str, content: Content) -> None:
+        """A line changed only if it shows something new (an update lays
+        the pad out again)."""
+        line = self.query_one(selector, Static)
+        if line.content != content:
+            line.update(content)
 
     def _spelling_line(self) -> Content:
         composer = self.composer
@@ -360,7 +438,10 @@ class WritingPad(Vertical):
                 return Content.styled(self.t("writing.phrases"), "bold")
             return Content("")
         if composer.dictionary is None:
-            return Content(self.t("writing.loading"))
+            key = (
+                "writing.unavailable" if self.dictionary_missing else "writing.loading"
+            )
+            return Content(self.t(key))
         spellings = " / ".join(composer.spellings())
         pages = composer.page_count()
         page = f"  {composer.page + 1}/{pages}" if pages > 1 else ""
@@ -377,4 +458,4 @@ class WritingPad(Vertical):
         )
 
 
-__all__ = ["PAGE", "KeyRow", "PadKey", "WritingInput", "WritingPad"]
+__all__ = ["PAGE", "CandidateBar", "KeyStrip", "Keyboard", "WritingInput", "WritingPad"]

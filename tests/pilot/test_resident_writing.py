@@ -55,7 +55,7 @@ async def choose_by_touch(pilot: Pilot[object], pad: WritingPad, word: str) -> N
         if word in shown(pad):
             break
         await tap(pilot, "key-page")
-    await pilot.click(f"#candidate-{shown(pad).index(word) + 1}")
+    await tap(pilot, f"candidate-{shown(pad).index(word) + 1}")
 
 
 def hint(app, action: str) -> KeyHint:  # type: ignore[no-untyped-def]
@@ -154,6 +154,24 @@ async def test_keypad_alone_writes_a_name(make_app):
         assert app.draft.contact_name == "王秀英"
 
 
+async def test_in_the_name_field_a_common_name_is_the_first_candidate(make_app):
+    # Surnames by the 2020 百家姓, then the given names older residents bear:
+    # 王秀英 is its spelling and Enter, three times.
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_screen(pilot, WelcomeScreen)
+        await pilot.press("1", "2", "1", "3")
+        await wait_screen(pilot, ContactScreen)
+        await pilot.press(*"13800138000", "plus")
+        pad = await pad_ready(pilot, "name")
+        await wait_for(pilot, lambda: app.screen.focused is pad.input)
+        for char, spelling in NAME:
+            await pilot.press(*to_digits(spelling))
+            assert shown(pad)[0] == char
+            await pilot.press("enter")
+        assert value(pilot, "name") == "王秀英"
+
+
 async def test_touch_alone_writes_a_word_and_a_sentence(make_app):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -192,6 +210,29 @@ async def test_touch_alone_writes_a_name(make_app):
         # The name stays in its field; the draft holds a contact only once it
         # is valid and consented to (issue 16, item 7).
         assert value(pilot, "name") == "王秀英"
+        assert app.draft.contact_name == ""
+
+
+async def test_the_name_keyboard_fits_the_smallest_screen(make_app):
+    # At 80x24, under the mobile and the name, every key of the name's
+    # keyboard can be tapped: the next page of candidates and done too.
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_screen(pilot, WelcomeScreen)
+        await pilot.press("1", "2", "1", "3")
+        await wait_screen(pilot, ContactScreen)
+        await pilot.click("#name")
+        pad = await pad_ready(pilot, "name")
+        await wait_for(pilot, lambda: not pad.has_class("-idle"))
+        for letter in "wang":
+            await tap(pilot, f"key-{letter}")
+        await tap(pilot, "key-page")
+        assert pad.composer.page == 1
+        await tap(pilot, "candidate-1")
+        await tap(pilot, "key-delete")
+        assert value(pilot, "name") == ""
+        await tap(pilot, "key-enter")  # done: nothing written, nothing kept
+        await wait_screen(pilot, DetailsScreen)
         assert app.draft.contact_name == ""
 
 

@@ -77,7 +77,7 @@ SCREENS = {
         "1",
         "3",
         then=ContactScreen,
-        keys=(*"13800138000", "plus", *to_digits("wang"), "0", "2", *to_digits("xiu")),
+        keys=(*"13800138000", "plus", *to_digits("wang"), "0", "1", *to_digits("xiu")),
     ),  # fmt: skip
 }
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from importlib import resources
+
 import pytest
 
 from kiosk.writing.composer import Composer, Mode, Outcome
@@ -227,13 +229,81 @@ def test_nothing_is_learned_across_residents(dictionary):
 
 
 def test_the_bench_phrases_are_thirty_real_items():
-    from bench.input import load_phrases
+    from bench.input import PHRASES, load_phrases
     from kiosk.catalog import load_catalog
 
     phrases = load_phrases()
     assert len(phrases) == 30
     catalog = load_catalog()
-    for item, text in phrases:
+    header = PHRASES.read_text(encoding="utf-8")
+    for item, text, source in phrases:
         category, _, code = item.partition("/")
         assert catalog.category(category).item(code).details
         assert text and "\t" not in text
+        assert f"\n# {source} " in header  # each phrase says where it is from
+
+
+def test_every_character_is_offered_for_its_whole_spelling(dictionary):
+    """Any character can be written with the keypad alone: its spelling's
+    digits offer it (page by page), even where they spell 200 others."""
+    spelled: dict[str, set[str]] = {}
+    for line in (
+        resources.files("assets")
+        .joinpath("pinyin", "zh.txt")
+        .read_text(encoding="utf-8")
+        .splitlines()
+    ):
+        word, tab, spelling = line.partition("\t")
+        if tab and len(word) == 1:
+            spelled.setdefault(to_digits(spelling), set()).add(word)
+    missing = {}
+    for keys, characters in spelled.items():
+        offered = {c.text for c in dictionary.chinese.candidates(keys)}
+        if characters - offered:
+            missing[keys] = sorted(characters - offered)[:5]
+    assert missing == {}
+
+
+# Surnames by the 2020 百家姓, then the given names older residents bear.
+NAME_FIRST = [("wang", "王"), ("li", "李"), ("zhang", "张"), ("liu", "刘"),
+              ("chen", "陈"), ("huang", "黄"), ("zhou", "周"), ("zhu", "朱"),
+              ("ma", "马"), ("ouyang", "欧阳")]  # fmt: skip
+GIVEN_FIRST = [("xiu", "秀"), ("ying", "英"), ("xiuying", "秀英"), ("wei", "伟"),
+               ("fang", "芳"), ("lan", "兰"), ("guiying", "桂英")]  # fmt: skip
+
+
+@pytest.mark.parametrize(("spelling", "surname"), NAME_FIRST)
+def test_a_name_begins_with_the_commonest_surname(dictionary, spelling, surname):
+    name = Composer(limit=10, dictionary=dictionary, person_name=True)
+    press_all(name, to_digits(spelling))
+    assert name.candidates()[0].text == surname
+    name.press("enter")
+    assert name.text == surname
+
+
+@pytest.mark.parametrize(("spelling", "given"), GIVEN_FIRST)
+def test_after_the_surname_given_names_come_first(dictionary, spelling, given):
+    name = Composer(limit=10, dictionary=dictionary, person_name=True, text="王")
+    press_all(name, to_digits(spelling))
+    assert name.candidates()[0].text == given
+    by_touch = Composer(limit=10, dictionary=dictionary, person_name=True, text="李")
+    for letter in spelling:
+        by_touch.type_letter(letter)
+    assert by_touch.candidates()[0].text == given
+
+
+def test_wang_xiu_ying_is_three_enters_on_the_keypad(dictionary):
+    name = Composer(limit=10, dictionary=dictionary, person_name=True)
+    for spelling in ("wang", "xiu", "ying"):
+        press_all(name, to_digits(spelling))
+        name.press("enter")
+    assert name.text == "王秀英"
+
+
+def test_names_rank_only_in_the_name_field(dictionary):
+    description = Composer(limit=10, dictionary=dictionary)
+    press_all(description, LEAK)
+    assert description.candidates()[0].text == "漏水"
+    english = Composer(limit=10, dictionary=dictionary, person_name=True, language="en")
+    press_all(english, to_digits("wang"))
+    assert all(c.text.isascii() for c in english.candidates())
