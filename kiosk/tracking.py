@@ -20,6 +20,7 @@ from db import Ticket
 from kiosk.catalog import load_catalog
 from kiosk.config import Settings
 from kiosk.i18n import LANGUAGES, translate
+from kiosk.states import RATINGS
 
 if TYPE_CHECKING:
     from kiosk.search import TimelineEntry as StaffTimelineEntry
@@ -119,7 +120,11 @@ def _event_text(kind: str, payload: dict[str, object], language: str) -> str | N
         name = unit.label(language) if unit else ""
         return translate(language, "track.event.dispatched", unit=name)
     if kind == "callback":
+        if payload.get("unreachable") is True:
+            return translate(language, "track.event.callback_unreachable")
         rating = str(payload.get("rating", ""))
+        if rating not in RATINGS:
+            return None
         return translate(language, f"track.event.callback_{rating}")
     if kind in ("received", "acknowledged", "resolved", "escalated", "withdrawn"):
         return translate(language, f"track.event.{kind}")
