@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 from rich.text import Text
@@ -487,7 +487,17 @@ class TicketDetailScreen(Screen[None]):
             options.append(("unreachable", f"无法回访（拨打 {needed} 次都未接通后）"))
         else:
             options.append(("unreachable", "无法回访：居民未留联系方式"))
-        outcome = await self.app.push_screen_wait(ChoiceForm("回访", options))
+        title = "回访"
+        resolved_at = [e.at for e in detail.timeline if e.kind == "resolved"]
+        if resolved_at:
+            days = self.staff_app.settings.follow_up.phone_answer_days
+            wait_until = datetime.fromisoformat(resolved_at[-1]) + timedelta(days=days)
+            if self.staff_app.now() < wait_until:
+                title = (
+                    "回访（居民可在手机上回答，"
+                    f"{self.local(wait_until.isoformat())} 前未答再打电话）"
+                )
+        outcome = await self.app.push_screen_wait(ChoiceForm(title, options))
         if outcome == "attempt":
             self.perform(f"已记录：第 {tries + 1} 次未接通", desk.record_callback_try)
             return

@@ -156,3 +156,18 @@ async def test_tries_then_unreachable_by_keyboard(make_staff_app, settings, head
         "text": "三次关机",
     }
     assert Ticket.get(Ticket.ticket_no == number).status == "closed"
+
+
+async def test_the_call_back_form_says_the_resident_may_still_answer(
+    make_staff_app, settings, head
+):
+    number = resolved(settings, head, days_ago=1)
+    app = make_staff_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot)
+        await board_rows(pilot, 0)
+        await open_ticket(pilot, number)
+        await pilot.press("c")
+        await wait_screen(pilot, ChoiceForm)
+        title = str(app.screen.query_one(".form-title").render())
+        assert title == "回访（居民可在手机上回答，2026-11-27 09:30 前未答再打电话）"
