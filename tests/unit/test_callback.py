@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import uuid as uuid_module
 
 import pytest
 
@@ -15,6 +16,7 @@ from kiosk.config import FollowUpSettings
 from kiosk.desk import ActionError
 from kiosk.reports import station_month
 from kiosk.states import TransitionError, next_status
+from kiosk.sync.apply import apply_pulled_events
 from kiosk.tracking import track_by_token
 from tests.helpers import at, issue
 
@@ -143,3 +145,36 @@ def test_solved_must_be_true_or_false(settings, head):
     with pytest.raises(TransitionError, match="solved"):
         next_status("resolved", "callback", {"rating": "satisfied", "solved": "maybe"})
     assert Ticket.get(Ticket.ticket_no == number).status == "resolved"
+
+
+def test_a_changed_phone_answer_replaces_the_first_in_the_numbers(settings, head):
+    number = resolved_ticket(settings, head)
+    ticket = Ticket.get(Ticket.ticket_no == number)
+
+    def pulled(payload: dict, at_text: str) -> str:
+        uuid = str(uuid_module.uuid4())
+        event = {
+            "uuid": uuid,
+            "ticket_uuid": ticket.uuid,
+            "ticket_no": number,
+            "kind": "callback",
+            "actor": "resident",
+            "at": at_text,
+            "payload": payload,
+        }
+        apply_pulled_events(settings, [event], None)
+        return uuid
+
+    first = pulled(
+        {"solved": False, "rating": "dissatisfied"}, "2026-11-05T09:00:00+08:00"
+    )
+    assert Ticket.get(Ticket.ticket_no == number).status == "dispatched"
+    pulled(
+        {"solved": True, "rating": "satisfied", "amends": first},
+        "2026-11-05T10:00:00+08:00",
+    )
+    assert Ticket.get(Ticket.ticket_no == number).status == "closed"
+    counts = month_counts(settings)
+    assert counts["satisfied"] == 1 and counts["dissatisfied"] == 0
+    assert counts["reopenings"] == 0 and counts["reopened_tickets"] == 0
+    assert counts["called_back"] == 1
