@@ -83,6 +83,13 @@ def actor_name(actor: str) -> str:
     return actor
 
 
+def event_name(kind: str, actor: str) -> str:
+    """An event's name on the timeline; a resident's note is 补充说明."""
+    if kind == "note" and actor == RESIDENT_ACTOR:
+        return "补充说明"
+    return EVENT_NAMES.get(kind, kind)
+
+
 def callback_tries(detail: TicketDetail) -> int:
     """Calls that reached nobody since the ticket was last resolved."""
     tries = 0
@@ -297,7 +304,7 @@ class TicketDetailScreen(Screen[None]):
         for entry in detail.timeline:
             table.add_row(
                 Text(self.local(entry.at)),
-                Text(EVENT_NAMES.get(entry.kind, entry.kind)),
+                Text(event_name(entry.kind, entry.actor)),
                 Text(actor_name(entry.actor)),
                 Text(self.summary(entry.kind, entry.payload)),
             )
@@ -484,7 +491,8 @@ class TicketDetailScreen(Screen[None]):
         options = [("reached", "联系上居民：记录是否解决和满意程度")]
         if detail.contact_mobile:
             options.append(("attempt", f"未接通：记一次（已拨打 {tries} 次）"))
-            options.append(("unreachable", f"无法回访（拨打 {needed} 次都未接通后）"))
+            if tries >= needed:  # offered once the set number of calls failed
+                options.append(("unreachable", f"无法回访（已拨打 {tries} 次未接通）"))
         else:
             options.append(("unreachable", "无法回访：居民未留联系方式"))
         title = "回访"

@@ -110,7 +110,7 @@ async def test_the_board_says_who_answered_on_the_phone_and_whom_to_call(
         await wait_for(pilot, lambda: timeline.row_count == 2)
         last = timeline.get_row_at(1)
         assert (str(last[1]), str(last[2]), str(last[3])) == (
-            "备注",
+            "补充说明",
             "居民（手机）",
             "楼道灯还是不亮",
         )
@@ -138,6 +138,9 @@ async def test_tries_then_unreachable_by_keyboard(make_staff_app, settings, head
         await open_ticket(pilot, number)
         for attempt in (1, 2, 3):
             await pilot.press("c")
+            await wait_screen(pilot, ChoiceForm)
+            # 无法回访 is offered only once the set number of calls failed.
+            assert [value for value, _ in app.screen.options] == ["reached", "attempt"]
             await press_in_form(pilot, ChoiceForm, "2")  # not reached
             tried = f"第 {attempt} 次未接通"
             await wait_for(pilot, lambda text=tried: text in notices(app))

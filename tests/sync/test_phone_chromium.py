@@ -295,4 +295,4 @@ async def test_a_note_from_the_phone_reaches_the_board_and_is_not_shown_back(
     )
     status, timeline = await board_after_sync(station, number)
     assert status == "居民补充说明"
-    assert f"备注 居民（手机） {note}" in timeline
+    assert f"补充说明 居民（手机） {note}" in timeline
