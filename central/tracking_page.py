@@ -59,6 +59,7 @@ from kiosk.catalog import load_catalog
 from kiosk.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from kiosk.states import (
     ACKNOWLEDGED,
+    CLOSED,
     DISPATCHED,
     ESCALATED,
     RATINGS,
@@ -163,6 +164,8 @@ TEXT = {
         "next.resolved": "已办结。请在下面告诉我们办理结果；"
         "如您留了电话、又没有在这里回答，服务站会打电话回访。",
         "next.closed": "已回访，工单结束。感谢您的反馈！",
+        "next.unreachable": "工单已办结。服务站没能联系上您，回访结束。"
+        "如对办理结果有意见，请到社区服务站反映。",
         "next.withdrawn": "工单已撤销。如仍需帮助，请到社区服务站重新反映。",
         "overdue": "已超过预计办结时间 {late}（原定 {due} 前办结）。",
         "overdue_action": "服务站每天督办超期工单，催承办单位办结，"
@@ -237,6 +240,9 @@ TEXT = {
         "next.resolved": "Resolved. Please tell us below how it went; if you left a "
         "phone number and do not answer here, the station will call you.",
         "next.closed": "Closed after the call-back. Thank you!",
+        "next.unreachable": "Resolved. The station could not reach you for the "
+        "call-back, so the ticket is closed. If you are not happy with the result, "
+        "please tell the station.",
         "next.withdrawn": "Withdrawn. If you still need help, please ask at the "
         "station again.",
         "overdue": "Overdue by {late} (it was due by {due}).",
@@ -605,7 +611,10 @@ def render_ticket(
     status = ticket["status"]
     status_name = STATUS_NAMES.get(status, (status, status))[index]
     done_status = status in ("resolved", "closed")
-    next_text = text.get(f"next.{status}", "").format(
+    next_key = f"next.{status}"
+    if status == CLOSED and _closed_unreachable(events):
+        next_key = "next.unreachable"
+    next_text = text.get(next_key, "").format(
         unit=unit, due=_short_when(ticket["due_at"], language), hours=response_hours
     )
     late = overdue(ticket, now)
@@ -671,6 +680,18 @@ def render_ticket(
         f"<footer>{escape(text['footer'])}</footer>"
     )
     return _page(language, f"{text['title']} {ticket['ticket_no']}", body)
+
+
+def _closed_unreachable(events: list[dict[str, Any]]) -> bool:
+    """Whether the ticket's last call-back reached nobody (无法回访)."""
+    for event in reversed(events):
+        if event["kind"] == "callback":
+            try:
+                payload = json.loads(event["payload"])
+            except ValueError:
+                return False
+            return isinstance(payload, dict) and payload.get("unreachable") is True
+    return False
 
 
 def _token_matches(ticket: dict[str, Any] | None, token: str) -> bool:

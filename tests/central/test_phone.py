@@ -371,3 +371,14 @@ def test_the_central_takes_the_new_call_back_kinds_and_fields(central: Central, 
     refused = central.cli("ticket", "update", number, "--kind", "callback", "--solved",
                           "yes", "--rating", "satisfied", check=False)  # fmt: skip
     assert refused.returncode != 0 and "Traceback" not in refused.stderr
+
+
+def test_unreachable_is_not_thanked_for_feedback(central: Central):
+    number, token = resolved(central)
+    central.cli("ticket", "update", number, "--kind", "callback",
+                "--unreachable", "no_contact")  # fmt: skip
+    with httpx.Client(base_url=central.url) as client:
+        html = page(client, number, token)
+    assert "服务站没能联系上您，回访结束" in html
+    assert "感谢您的反馈" not in html
+    assert "/answer" not in html and "/note" not in html  # it has ended
