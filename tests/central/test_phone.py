@@ -81,6 +81,13 @@ def events(central: Central, number: str) -> list[tuple[str, str, str, dict]]:
     ]
 
 
+def month_counts(central: Central) -> dict[str, int]:
+    """The station's counts in the subdistrict's report of the tickets' month."""
+    report = json.loads(central.cli("report", "month", "2026-11", "--json").stdout)
+    counts: dict[str, int] = report["stations"]["PHY3"]["counts"]
+    return counts
+
+
 def status(central: Central, number: str) -> str:
     return str(
         central.rows("SELECT status FROM ticket WHERE ticket_no = ?", (number,))[0][0]
@@ -196,6 +203,7 @@ def test_the_call_back_is_asked_once_resolved_and_stored_as_the_residents(
         central.cli("ticket", "update", number, "--kind", "resolved", "--text", "修好")
         html = page(client, number, token)
         assert "问题解决了吗？" in html and "您对办理结果满意吗？" in html
+        before = month_counts(central)
         fields = form_fields(html, "answer")
         sent = post(client, number, "answer",
                     {**fields, "solved": "yes", "rating": "satisfied"})  # fmt: skip
@@ -213,6 +221,11 @@ def test_the_call_back_is_asked_once_resolved_and_stored_as_the_residents(
     ]
     assert status(central, number) == "closed"
     assert "13812345678" not in after
+    # Counted in the subdistrict's 三率 like a call-back by phone.
+    after_counts = month_counts(central)
+    assert after_counts["called_back"] == before["called_back"] + 1
+    assert after_counts["satisfied"] == before["satisfied"] + 1
+    assert after_counts["solved"] == before["solved"] + 1
 
 
 def test_dissatisfied_reopens_and_the_answer_can_change_within_a_day(central: Central):
