@@ -198,6 +198,7 @@ TEXT = {
         "problem.long": "补充说明最多 {limit} 字，现在是 {count} 字，请删减后再发送。",
         "problem.stale": "工单的状态已经变了，请看下面最新的进度。",
         "problem.too_late": "回答在提交 {hours} 小时后就不能再修改了。",
+        "problem.moved_on": "工单已有新的进展，您的回答不能再修改了。",
         "problem.ended": "工单已经结束，不能再补充说明；"
         "如有新情况，请到服务站重新反映。",
         "problem.notes_full": "这张工单的补充说明已经够多了；"
@@ -281,6 +282,8 @@ TEXT = {
         "Please shorten it and send it again.",
         "problem.stale": "The ticket has changed; see its latest progress below.",
         "problem.too_late": "Answers can only be changed for {hours} hours.",
+        "problem.moved_on": "The ticket has moved on, so your answers can no "
+        "longer be changed.",
         "problem.ended": "The ticket has ended, so no more notes can be added; for "
         "something new, please ask at the station.",
         "problem.notes_full": "This ticket has all the notes it can take; please "

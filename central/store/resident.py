@@ -199,7 +199,8 @@ def record_answer(
         earlier = resident_answer(events, now)
         if earlier is not None:
             if not earlier.changeable:
-                raise Refused("too_late")
+                late = now - earlier.first_at >= timedelta(hours=ANSWER_CHANGE_HOURS)
+                raise Refused("too_late" if late else "moved_on")
             if ticket["status"] not in (CLOSED, DISPATCHED):
                 raise Refused("stale")
             if (earlier.solved, earlier.rating) == (solved, rating):
