@@ -131,6 +131,14 @@ def _event_text(kind: str, payload: dict[str, object], language: str) -> str | N
     return None
 
 
+def _next_key(status: str, events: tuple[StaffTimelineEntry, ...]) -> str:
+    """The next step's key: a call-back that reached nobody is no thanks."""
+    callbacks = [event for event in events if event.kind == "callback"]
+    if status == "closed" and callbacks and callbacks[-1].payload.get("unreachable"):
+        return "closed_unreachable"
+    return status
+
+
 def _tracked(
     ticket: Ticket, events: tuple[StaffTimelineEntry, ...], language: str
 ) -> TrackedTicket:
@@ -150,5 +158,5 @@ def _tracked(
         category_label=category.label(language),
         item_label=category.item(ticket.item).label(language),
         timeline=tuple(timeline),
-        next_step=translate(language, f"track.next.{ticket.status}"),
+        next_step=translate(language, f"track.next.{_next_key(ticket.status, events)}"),
     )

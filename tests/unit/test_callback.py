@@ -138,6 +138,8 @@ def test_the_stale_view_message_and_the_resident_timeline_say_unreachable(
     assert tracked is not None
     assert tracked["zh-CN"].timeline[-1].text == "回访：未能联系上您，工单结束"
     assert tracked["en"].status == "closed"
+    assert tracked["zh-CN"].next_step.startswith("本次诉求已办结；工作人员没能联系上您")
+    assert "could not reach you" in tracked["en"].next_step
 
 
 def test_solved_must_be_true_or_false(settings, head):
