@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
             "staff",
             "input",
             "report",
+            "phone",
         ),
     )
     parser.add_argument(
@@ -115,6 +116,10 @@ def main(argv: list[str] | None = None) -> int:
         # "all" reads memory from the same kiosk run as "issue": one 500-ticket
         # run instead of two (the RSS samples are taken between tickets).
         memory.run(args.tickets, every, args.flow, kiosk)
+    if args.which == "phone":
+        from bench import phone
+
+        phone.run()
     if args.which == "print":
         from bench import printing
 

@@ -197,6 +197,15 @@ def _describe_public_paths(schema: dict[str, Any]) -> None:
                     ("503", "The database is not answering"),
                 ):
                     answers.setdefault(status, {"description": text})
+                if path.endswith(("/answer", "/note")):
+                    # The tracking page's forms (central/tracking_page.py).
+                    for status, text in (
+                        ("303", "Stored: on to the ticket's page, which says so"),
+                        ("400", "A missing answer, or a form not made by the page"),
+                        ("403", "Sent from another site's page"),
+                        ("409", "The ticket no longer takes it (the page says why)"),
+                    ):
+                        answers.setdefault(status, {"description": text})
 
 
 def _allowed_methods(app: FastAPI, scope: Scope) -> list[str]:

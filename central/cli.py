@@ -38,7 +38,12 @@ from central.store.stations import (
 from kiosk.catalog import load_catalog
 from kiosk.config import DEFAULT_TIMEZONE
 from kiosk.reports import month_period, parse_time
-from kiosk.states import RATINGS, WITHDRAW_REASONS, TransitionError
+from kiosk.states import (
+    RATINGS,
+    UNREACHABLE_REASONS,
+    WITHDRAW_REASONS,
+    TransitionError,
+)
 
 DB_ENV = "KIOSK_CENTRAL_DB"
 DEFAULT_PORT = 8311
@@ -240,6 +245,19 @@ def build_parser() -> argparse.ArgumentParser:
     update.add_argument("--unit", default="", help="dispatched: the unit's code")
     update.add_argument("--rating", choices=RATINGS, help="callback: the rating")
     update.add_argument(
+        "--solved",
+        choices=("yes", "no"),
+        help="callback: was the problem solved (解决/未解决)",
+    )
+    update.add_argument(
+        "--unreachable",
+        choices=tuple(UNREACHABLE_REASONS),
+        help="callback: 无法回访, and why (no contact details, or not reached)",
+    )
+    update.add_argument(
+        "--tries", type=int, default=0, help="callback: calls that reached nobody"
+    )
+    update.add_argument(
         "--reason", choices=WITHDRAW_REASONS, help="withdrawn: the reason"
     )
     update.add_argument("--actor", default="subdistrict", help="who made the change")
@@ -412,6 +430,15 @@ def _update(args: argparse.Namespace, db: CentralDatabase) -> int:
         payload["unit"] = args.unit
     if args.rating:
         payload["rating"] = args.rating
+    if args.solved:
+        payload["solved"] = args.solved == "yes"
+    if args.unreachable:
+        payload["unreachable"] = True
+        payload["reason"] = args.unreachable
+    if args.tries:
+        if not 0 < args.tries <= 100:
+            return _fail("--tries: a number from 1 to 100")
+        payload["tries"] = args.tries
     if args.reason:
         payload["reason"] = args.reason
     try:

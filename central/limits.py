@@ -21,3 +21,5 @@ class Limits:
 class Rates:
     open311_writes_per_minute: int = 30  # per Open311 key and per address
     public_reads_per_minute: int = 120  # per address
+    # The tracking page's forms, per ticket (per address: the Open311 writes').
+    tracking_posts_per_ticket_per_minute: int = 6

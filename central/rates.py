@@ -18,8 +18,10 @@ from collections import OrderedDict
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from central.language import pick_language
 from central.limits import Rates
 from central.open311 import too_many as open311_too_many
+from central.tracking_page import busy_page
 
 OPEN311_PREFIX = "/open311/"
 TRACKING_PREFIX = "/t/"
@@ -79,6 +81,9 @@ class Limiter:
         self.writes_by_key = Buckets(rates.open311_writes_per_minute)
         self.writes_by_address = Buckets(rates.open311_writes_per_minute)
         self.reads_by_address = Buckets(rates.public_reads_per_minute)
+        self.tracking_posts_by_ticket = Buckets(
+            rates.tracking_posts_per_ticket_per_minute
+        )
 
 
 class RateLimit:
@@ -107,7 +112,7 @@ class RateLimit:
                 address, _page_cost(scope.get("query_string", b""))
             )
         if wait > 0:
-            await too_many(wait, path)(scope, receive, send)
+            await too_many(wait, path, scope)(scope, receive, send)
             return
         if scope["method"] == "POST":
             await self.app(scope, receive, send)
@@ -116,11 +121,16 @@ class RateLimit:
             await self.app(scope, receive, send)
 
 
-def too_many(wait: float, path: str) -> Response:
-    """429 with Retry-After, in Open311's error form on Open311's paths."""
+def too_many(wait: float, path: str, scope: Scope | None = None) -> Response:
+    """429 with Retry-After, in Open311's error form on Open311's paths and
+    as a page a resident can read on the tracking page's."""
     if path.startswith(OPEN311_PREFIX):
         return open311_too_many(_format(path), wait)
     seconds = max(1, math.ceil(wait))
+    if path.startswith(TRACKING_PREFIX):
+        headers = dict(scope["headers"]) if scope else {}
+        accept = headers.get(b"accept-language", b"").decode("latin-1")
+        return busy_page(pick_language(accept or None), seconds)
     text = f"too many requests; try again in {seconds} s"
     return JSONResponse(
         {"detail": text, "errors": []},

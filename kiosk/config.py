@@ -386,6 +386,27 @@ class DiskSettings:
     )
 
 
+@dataclass(frozen=True)
+class FollowUpSettings:
+    """[follow_up]: the call-back after a ticket is resolved (回访)."""
+
+    tries_before_unreachable: int = setting(
+        3,
+        "Calls that reach nobody before the desk may close the call-back as "
+        "无法回访 (a ticket without contact details needs none).",
+        low=1,
+        high=20,
+        whole=True,
+    )
+    phone_answer_days: float = setting(
+        3.0,
+        "Days a resolved ticket waits for the resident's answer on the tracking "
+        "page before the desk calls back.",
+        low=0,
+        high=30,
+    )
+
+
 SECTIONS: dict[str, type] = {
     "kiosk": KioskSettings,
     "central": CentralSettings,
@@ -395,6 +416,7 @@ SECTIONS: dict[str, type] = {
     "privacy": PrivacySettings,
     "disk": DiskSettings,
     "reports": ReportSettings,
+    "follow_up": FollowUpSettings,
 }
 STATION_KEYS = ("code", "name", "name_en", "subdistrict", "subdistrict_en", "grids")
 GRID_KEYS = ("name", "name_en", "buildings")
@@ -424,6 +446,7 @@ class Settings:
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     disk: DiskSettings = field(default_factory=DiskSettings)
     reports: ReportSettings = field(default_factory=ReportSettings)
+    follow_up: FollowUpSettings = field(default_factory=FollowUpSettings)
     database_path: Path = field(default_factory=lambda: user_data_dir() / "kiosk.db")
     timezone: str = DEFAULT_TIMEZONE
     source: Path | None = None
@@ -603,6 +626,7 @@ class _Reader:
             privacy=PrivacySettings(**self.section(raw, "privacy")),
             disk=DiskSettings(**self.section(raw, "disk")),
             reports=ReportSettings(**self.section(raw, "reports")),
+            follow_up=FollowUpSettings(**self.section(raw, "follow_up")),
             database_path=self.database(raw),
             timezone=timezone,
             source=self.source,
@@ -778,6 +802,7 @@ def render_config(path: Path, code: str, name: str, central: str, api_key: str) 
     lines += _section_text("privacy", {})
     lines += _section_text("disk", {})
     lines += _section_text("reports", {})
+    lines += _section_text("follow_up", {})
     lines += [
         "[database]",
         "# The station's SQLite file (relative paths are relative to this file).",

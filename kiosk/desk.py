@@ -44,8 +44,10 @@ from kiosk.states import (
     DISPATCHED,
     RATING_NAMES,
     RATINGS,
+    SOLVED_NAMES,
     STATUS_NAMES,
     STATUSES,
+    UNREACHABLE_REASONS,
     WITHDRAW_REASONS,
     WITHDRAWN,
     TransitionError,
@@ -66,6 +68,7 @@ ACTION_NAMES = {
     "resolved": "办结",
     "escalated": "上报街道",
     "callback": "回访",
+    "callback_attempt": "记录回访未接通",
     "withdrawn": "撤销",
     "note": "添加备注",
     "unit_rated": "评价单位",
@@ -204,10 +207,25 @@ def describe_event(event: TicketEvent) -> str:
         unit_entry = load_catalog().units.get(unit)
         detail = f"（{unit_entry.name if unit_entry else unit}）"
     elif event.kind == "callback":
-        detail = f"（{RATING_NAMES.get(str(payload.get('rating')), ('?',))[0]}）"
+        detail = f"（{callback_summary(payload)}）"
     who = str(event.actor).removeprefix("staff:")
     at = str(event.at)[11:16]
     return f"{who} {at} {action}{detail}"
+
+
+def callback_summary(payload: dict[str, object]) -> str:
+    """A call-back's answers in a few words: 解决，满意 / 无法回访（…）."""
+    if payload.get("unreachable") is True:
+        reason = UNREACHABLE_REASONS.get(str(payload.get("reason")), ("",))[0]
+        tries = payload.get("tries")
+        tried = f"，拨打 {tries} 次" if isinstance(tries, int) and tries else ""
+        return f"无法回访（{reason}{tried}）" if reason or tried else "无法回访"
+    parts = []
+    solved = payload.get("solved")
+    if isinstance(solved, bool):
+        parts.append(SOLVED_NAMES[solved][0])
+    parts.append(RATING_NAMES.get(str(payload.get("rating")), ("?",))[0])
+    return "，".join(parts)
 
 
 def dispatch(
@@ -333,13 +351,116 @@ def call_back(
     rating: str,
     text: str = "",
     *,
+    solved: bool | None = None,
     now: datetime | None = None,
     expected_event: str | None = None,
 ) -> ActionResult:
-    """The call-back: 满意 / 基本满意 close the ticket, 不满意 reopens it."""
+    """The call-back, both answers 12345 asks: was the problem solved
+    (解决/未解决), and how satisfied the resident is. 满意 / 基本满意 close
+    the ticket, 不满意 reopens it to its unit."""
     if rating not in RATINGS:
         raise ActionError("请选择回访评价：满意 / 基本满意 / 不满意")
     payload: dict[str, object] = {"rating": rating}
+    if solved is not None:
+        payload["solved"] = bool(solved)
+    cleaned = clean_text(text, NOTE_LIMIT, multiline=True)
+    if cleaned:
+        payload["text"] = cleaned
+    return _apply(
+        settings,
+        session,
+        ticket_no,
+        "callback",
+        payload,
+        now=now,
+        expected_event=expected_event,
+    )
+
+
+def call_back_notice(rating: str, solved: bool | None, unit_name: str) -> str:
+    """What the desk is told after a call-back is recorded."""
+    answers = "，".join(
+        part
+        for part in (
+            SOLVED_NAMES[solved][0] if solved is not None else "",
+            RATING_NAMES[rating][0],
+        )
+        if part
+    )
+    if rating == "dissatisfied":
+        return f"已回访：{answers}，工单已退回{unit_name or '处置单位'}重办"
+    return f"已回访：{answers}，工单已结束"
+
+
+def callback_tries(ticket_no: str) -> int:
+    """Calls that reached nobody since the ticket was last resolved."""
+    ticket = _ticket(ticket_no)
+    kinds = [
+        str(event.kind)
+        for event in TicketEvent.select(TicketEvent.kind)
+        .where(TicketEvent.ticket == ticket.uuid)
+        .order_by(TicketEvent.id)
+    ]
+    tries = 0
+    for kind in kinds:
+        if kind == "resolved":
+            tries = 0
+        elif kind == "callback_attempt":
+            tries += 1
+    return tries
+
+
+def record_callback_try(
+    settings: Settings,
+    session: StaffSession,
+    ticket_no: str,
+    text: str = "",
+    *,
+    now: datetime | None = None,
+    expected_event: str | None = None,
+) -> ActionResult:
+    """A call that reached nobody: recorded, the ticket waits for the next."""
+    ticket = _ticket(ticket_no)
+    if not ticket.contact_mobile:
+        raise ActionError("居民未留联系方式，无需拨打：请直接记为无法回访")
+    payload: dict[str, object] = {"try": callback_tries(ticket_no) + 1}
+    cleaned = clean_text(text, NOTE_LIMIT, multiline=True)
+    if cleaned:
+        payload["text"] = cleaned
+    return _apply(
+        settings,
+        session,
+        ticket_no,
+        "callback_attempt",
+        payload,
+        now=now,
+        expected_event=expected_event,
+    )
+
+
+def close_unreachable(
+    settings: Settings,
+    session: StaffSession,
+    ticket_no: str,
+    text: str = "",
+    *,
+    now: datetime | None = None,
+    expected_event: str | None = None,
+) -> ActionResult:
+    """无法回访: no contact details, or not reached after the set number of
+    tries. The ticket ends; the reports count it apart, never as satisfied."""
+    ticket = _ticket(ticket_no)
+    tries = callback_tries(ticket_no)
+    needed = settings.follow_up.tries_before_unreachable
+    if ticket.contact_mobile:
+        reason = "not_reached"
+        if tries < needed:
+            raise ActionError(
+                f"不能记为无法回访：已拨打 {tries} 次，拨打 {needed} 次都未接通后才可以"
+            )
+    else:
+        reason = "no_contact"
+    payload: dict[str, object] = {"unreachable": True, "reason": reason, "tries": tries}
     cleaned = clean_text(text, NOTE_LIMIT, multiline=True)
     if cleaned:
         payload["text"] = cleaned

@@ -303,6 +303,13 @@ def ticket_facts(
             facts.withdraw_reason = str(payload.get("reason", ""))
         elif kind == "callback":
             answer = read_call_back(payload)
+            if payload.get("amends") and facts.call_back is not None:
+                # A resident changed the answer: the earlier one no longer
+                # counts, nor the reopening it caused.
+                if facts.call_back.rating == "dissatisfied" and facts.reopened:
+                    facts.reopened -= 1
+                    if facts.reopen_units:
+                        facts.reopen_units.pop()
             facts.call_back = answer
             if answer.rating == "dissatisfied":
                 facts.reopened += 1

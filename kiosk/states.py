@@ -39,7 +39,16 @@ RATING_NAMES = {
     "basically_satisfied": ("基本满意", "Basically satisfied"),
     "dissatisfied": ("不满意", "Dissatisfied"),
 }
+# The call-back's first answer (12345 asks both): was the problem solved?
+SOLVED_NAMES = {True: ("解决", "Solved"), False: ("未解决", "Not solved")}
+# 无法回访: why nobody could be asked (the payload's ``reason``).
+UNREACHABLE_REASONS = {
+    "no_contact": ("未留联系方式", "No contact details"),
+    "not_reached": ("多次联系未接通", "Not reached"),
+}
 WITHDRAW_REASONS = ("duplicate", "out_of_scope", "resident_withdrew")
+# The actor of what a resident did on the tracking page (call-back, note).
+RESIDENT_ACTOR = "resident"
 
 # Event kinds and the statuses they may follow. Kinds that leave the status
 # as it is (notes, unit ratings) list the statuses where they are allowed.
@@ -50,6 +59,8 @@ ALLOWED_FROM: dict[str, frozenset[str]] = {
     "resolved": frozenset({DISPATCHED, ACKNOWLEDGED, ESCALATED}),
     "escalated": frozenset({DISPATCHED, ACKNOWLEDGED}),
     "callback": frozenset({RESOLVED}),
+    # A call that reached nobody; the ticket waits for the next try.
+    "callback_attempt": frozenset({RESOLVED}),
     "withdrawn": frozenset({RECEIVED, DISPATCHED, ACKNOWLEDGED, ESCALATED}),
     "note": frozenset(STATUSES),
     "unit_rated": frozenset({DISPATCHED, ACKNOWLEDGED, RESOLVED, CLOSED, ESCALATED}),
@@ -89,16 +100,25 @@ def next_status(status: str | None, kind: str, payload: dict[str, object]) -> st
         raise TransitionError(kind, status, f"unknown event kind {kind!r}")
     if kind == "received":
         raise TransitionError(kind, status, "the ticket was already received")
-    if status not in ALLOWED_FROM[kind]:
+    if kind == "callback" and payload.get("amends") and status in (CLOSED, DISPATCHED):
+        # A resident changing the answer given on the tracking page (within
+        # the time the central allows): it replaces the answer it names.
+        pass
+    elif status not in ALLOWED_FROM[kind]:
         raise TransitionError(
             kind,
             status,
             f"cannot {kind.replace('_', ' ')} a ticket that is {status} "
             f"({STATUS_NAMES[status][0]})",
         )
-    if kind in ("note", "unit_rated"):
+    if kind in ("note", "unit_rated", "callback_attempt"):
         return status
     if kind == "callback":
+        if payload.get("unreachable") is True:
+            return CLOSED  # 无法回访: the call-back ends, counted apart
+        solved = payload.get("solved")
+        if solved is not None and not isinstance(solved, bool):
+            raise TransitionError(kind, status, "solved must be true or false")
         rating = payload.get("rating")
         if rating not in RATINGS:
             raise TransitionError(

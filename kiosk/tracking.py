@@ -20,6 +20,7 @@ from db import Ticket
 from kiosk.catalog import load_catalog
 from kiosk.config import Settings
 from kiosk.i18n import LANGUAGES, translate
+from kiosk.states import RATINGS
 
 if TYPE_CHECKING:
     from kiosk.search import TimelineEntry as StaffTimelineEntry
@@ -119,11 +120,23 @@ def _event_text(kind: str, payload: dict[str, object], language: str) -> str | N
         name = unit.label(language) if unit else ""
         return translate(language, "track.event.dispatched", unit=name)
     if kind == "callback":
+        if payload.get("unreachable") is True:
+            return translate(language, "track.event.callback_unreachable")
         rating = str(payload.get("rating", ""))
+        if rating not in RATINGS:
+            return None
         return translate(language, f"track.event.callback_{rating}")
     if kind in ("received", "acknowledged", "resolved", "escalated", "withdrawn"):
         return translate(language, f"track.event.{kind}")
     return None
+
+
+def _next_key(status: str, events: tuple[StaffTimelineEntry, ...]) -> str:
+    """The next step's key: a call-back that reached nobody is no thanks."""
+    callbacks = [event for event in events if event.kind == "callback"]
+    if status == "closed" and callbacks and callbacks[-1].payload.get("unreachable"):
+        return "closed_unreachable"
+    return status
 
 
 def _tracked(
@@ -145,5 +158,5 @@ def _tracked(
         category_label=category.label(language),
         item_label=category.item(ticket.item).label(language),
         timeline=tuple(timeline),
-        next_step=translate(language, f"track.next.{ticket.status}"),
+        next_step=translate(language, f"track.next.{_next_key(ticket.status, events)}"),
     )

@@ -18,6 +18,7 @@ CENTRAL_KINDS = (
     "escalated",
     "note",
     "callback",
+    "callback_attempt",
     "withdrawn",
 )
 

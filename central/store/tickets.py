@@ -19,7 +19,7 @@ def ticket_by_no(db: CentralDatabase, ticket_no: str) -> dict[str, Any] | None:
     rows = run_read(
         db,
         lambda: db.dict_rows(
-            f"SELECT {PUBLIC_TICKET_COLUMNS}, (SELECT name FROM station "
+            f"SELECT {PUBLIC_TICKET_COLUMNS}, language, (SELECT name FROM station "
             "WHERE station.code = ticket.station) AS station_name "
             "FROM ticket WHERE ticket_no = ?",
             (ticket_no,),

@@ -44,11 +44,20 @@ class IssuedTicketScreen(KioskScreen):
                 yield BigText(ticket.queue_no, id="queue-no")
                 # What the resident must do comes first: it is never cut off.
                 yield Static(Content(self.t(self.print_key())), id="print-status")
-                yield Static(Content(self.t("ticket.scan")), id="qr-caption")
+                yield Static(Content(self.t(self.caption_key())), id="qr-caption")
                 yield Static(self.ticket_no_line(), id="ticket-no")
                 yield Static(self.next_steps(), id="next-steps")
                 yield Static(id="ticket-countdown")
             yield QRCode(ticket.url, self.qr_rows, id="qr")
+
+    def caption_key(self) -> str:
+        """Offline, a new ticket reaches the phone's page only once the
+        station is back online: the caption says so."""
+        return "ticket.scan" if self.kiosk.online else "ticket.scan_offline"
+
+    def show_caption(self, online: bool | None = None) -> None:
+        for caption in self.query("#qr-caption").results(Static):
+            caption.update(Content(self.t(self.caption_key())))
 
     def ticket_no_line(self) -> Content:
         ticket = self.ticket
@@ -88,6 +97,7 @@ class IssuedTicketScreen(KioskScreen):
         self.query_one("#queue-no", BigText).update(ticket.queue_no)
         self.query_one("#ticket-no", Static).update(self.ticket_no_line())
         self.query_one("#next-steps", Static).update(self.next_steps())
+        self.show_caption()
         status = self.query_one("#print-status", Static)
         status.remove_class("-failed")
         status.update(Content(self.t(self.print_key())))
@@ -135,6 +145,7 @@ class IssuedTicketScreen(KioskScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
+        self.watch(self.kiosk, "online", self.show_caption, init=False)
         self.shown_at = self.kiosk.clock()
         self.show_remaining(self.seconds_left(self.shown_at))
 

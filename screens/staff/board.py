@@ -26,6 +26,7 @@ from textual.widgets import (
 )
 
 from kiosk.desk import call_next
+from kiosk.follow_up import board_labels, status_label
 from kiosk.search import (
     SORT_COLUMNS,
     TABS,
@@ -37,7 +38,6 @@ from kiosk.search import (
     tab_counts,
     time_left,
 )
-from kiosk.states import STATUS_NAMES
 from screens.staff.audit import AuditScreen
 from screens.staff.messages import (
     ActionDone,
@@ -131,6 +131,7 @@ class BoardScreen(Screen[None]):
         self.set_reactive(BoardScreen.board_query, BoardQuery(tab="dispatch"))
         self.marker: tuple[int, int] = (-1, -1)
         self.page: BoardPage | None = None
+        self.labels: dict[str, str] = {}
         self.loading_since = 0.0
 
     @property
@@ -193,7 +194,12 @@ class BoardScreen(Screen[None]):
     )
     def load(self, query: BoardQuery, now: datetime) -> None:
         page = board_page(query, now)
-        self.post_message(BoardLoaded(page, change_marker()))
+        labels = board_labels(
+            self.staff_app.settings,
+            ((row.ticket_no, row.status) for row in page.rows),
+            now,
+        )
+        self.post_message(BoardLoaded(page, change_marker(), labels))
 
     @database_worker(
         group="counts",
@@ -227,6 +233,7 @@ class BoardScreen(Screen[None]):
             return  # an older query answered late
         self.marker = message.marker
         self.page = message.page
+        self.labels = message.labels
         self.fill(message.page)
 
     @on(CountsLoaded)
@@ -259,7 +266,7 @@ class BoardScreen(Screen[None]):
                 Text(f"{created:%m-%d %H:%M}"),
                 Text(category),
                 Text(building_first(row.building)),
-                Text(STATUS_NAMES.get(row.status, (row.status,))[0]),
+                Text(status_label(row.status, self.labels, row.ticket_no)),
                 Text(unit),
                 Text(left, style="bold red" if overdue else ""),
                 Text(row.ticket_no),

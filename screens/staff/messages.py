@@ -34,10 +34,18 @@ class LoginRefused(Message):
 class BoardLoaded(Message):
     """A page of the board and the change marker it was read at."""
 
-    def __init__(self, page: BoardPage, marker: tuple[int, int]) -> None:
+    def __init__(
+        self,
+        page: BoardPage,
+        marker: tuple[int, int],
+        labels: dict[str, str] | None = None,
+    ) -> None:
         super().__init__()
         self.page = page
         self.marker = marker
+        # Status words that say what residents did on their phones
+        # (kiosk.follow_up), by ticket number.
+        self.labels = labels or {}
 
 
 class CountsLoaded(Message):

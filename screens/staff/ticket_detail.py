@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 from rich.text import Text
@@ -21,6 +21,8 @@ from kiosk.states import (
     ALLOWED_FROM,
     RATING_NAMES,
     RATINGS,
+    RESIDENT_ACTOR,
+    SOLVED_NAMES,
     STATUS_NAMES,
     WITHDRAW_REASONS,
     TransitionError,
@@ -48,6 +50,7 @@ EVENT_NAMES = {
     "resolved": "办结",
     "escalated": "上报街道",
     "callback": "回访",
+    "callback_attempt": "回访未接通",
     "withdrawn": "撤销",
     "note": "备注",
     "unit_rated": "单位评价",
@@ -71,6 +74,31 @@ WITHDRAW_NAMES = {
 
 # A text action: (notice, action, form title, placeholder, what is asked).
 TextAction = tuple[str, Callable[..., Any], str, str, str]
+
+
+def actor_name(actor: str) -> str:
+    """Who made an event, for the timeline."""
+    if actor == RESIDENT_ACTOR:
+        return "居民（手机）"
+    return actor
+
+
+def event_name(kind: str, actor: str) -> str:
+    """An event's name on the timeline; a resident's note is 补充说明."""
+    if kind == "note" and actor == RESIDENT_ACTOR:
+        return "补充说明"
+    return EVENT_NAMES.get(kind, kind)
+
+
+def callback_tries(detail: TicketDetail) -> int:
+    """Calls that reached nobody since the ticket was last resolved."""
+    tries = 0
+    for entry in detail.timeline:
+        if entry.kind == "resolved":
+            tries = 0
+        elif entry.kind == "callback_attempt":
+            tries += 1
+    return tries
 
 
 class TicketDetailScreen(Screen[None]):
@@ -276,8 +304,8 @@ class TicketDetailScreen(Screen[None]):
         for entry in detail.timeline:
             table.add_row(
                 Text(self.local(entry.at)),
-                Text(EVENT_NAMES.get(entry.kind, entry.kind)),
-                Text(entry.actor),
+                Text(event_name(entry.kind, entry.actor)),
+                Text(actor_name(entry.actor)),
                 Text(self.summary(entry.kind, entry.payload)),
             )
         if table.row_count:
@@ -292,8 +320,9 @@ class TicketDetailScreen(Screen[None]):
         if kind in ("dispatched", "acknowledged"):
             return self.unit_name(str(payload.get("unit", "")))
         if kind == "callback":
-            rating = RATING_NAMES.get(str(payload.get("rating")), ("?",))[0]
-            return f"{rating} {text}".strip()
+            return f"{desk.callback_summary(payload)} {text}".strip()
+        if kind == "callback_attempt":
+            return f"第 {payload.get('try', '?')} 次未接通 {text}".strip()
         if kind == "withdrawn":
             reason = WITHDRAW_NAMES.get(str(payload.get("reason")), "")
             original = payload.get("original")
@@ -452,9 +481,56 @@ class TicketDetailScreen(Screen[None]):
 
     @work(exclusive=True, group="form")
     async def action_call_back(self) -> None:
-        """Call-back with the resident's rating; 不满意 reopens the ticket."""
+        """The call-back: both answers (解决? 满意?), a call that reached
+        nobody, or 无法回访. 不满意 reopens the ticket to its unit."""
+        detail = self.detail
+        if detail is None:
+            return
+        tries = callback_tries(detail)
+        needed = self.staff_app.settings.follow_up.tries_before_unreachable
+        options = [("reached", "联系上居民：记录是否解决和满意程度")]
+        if detail.contact_mobile:
+            options.append(("attempt", f"未接通：记一次（已拨打 {tries} 次）"))
+            if tries >= needed:  # offered once the set number of calls failed
+                options.append(("unreachable", f"无法回访（已拨打 {tries} 次未接通）"))
+        else:
+            options.append(("unreachable", "无法回访：居民未留联系方式"))
+        title = "回访"
+        resolved_at = [e.at for e in detail.timeline if e.kind == "resolved"]
+        if resolved_at:
+            days = self.staff_app.settings.follow_up.phone_answer_days
+            wait_until = datetime.fromisoformat(resolved_at[-1]) + timedelta(days=days)
+            if self.staff_app.now() < wait_until:
+                title = (
+                    "回访（居民可在手机上回答，"
+                    f"{self.local(wait_until.isoformat())} 前未答再打电话）"
+                )
+        outcome = await self.app.push_screen_wait(ChoiceForm(title, options))
+        if outcome == "attempt":
+            self.perform(f"已记录：第 {tries + 1} 次未接通", desk.record_callback_try)
+            return
+        if outcome == "unreachable":
+            text = await self.app.push_screen_wait(
+                TextForm("无法回访：说明（可留空）", "说明", required=False)
+            )
+            if text is not None:
+                self.perform("已记为无法回访，工单已结束", desk.close_unreachable, text)
+            return
+        if outcome != "reached":
+            return
+        answer = await self.app.push_screen_wait(
+            ChoiceForm(
+                "回访：问题是否解决",
+                [("yes", SOLVED_NAMES[True][0]), ("no", SOLVED_NAMES[False][0])],
+            )
+        )
+        if not answer:
+            return
+        solved = answer == "yes"
         options = [(rating, RATING_NAMES[rating][0]) for rating in RATINGS]
-        rating = await self.app.push_screen_wait(ChoiceForm("回访：居民评价", options))
+        rating = await self.app.push_screen_wait(
+            ChoiceForm("回访：居民满意程度", options)
+        )
         if not rating:
             return
         text = await self.app.push_screen_wait(
@@ -462,10 +538,8 @@ class TicketDetailScreen(Screen[None]):
         )
         if text is None:
             return
-        notice = f"已回访：{RATING_NAMES[rating][0]}"
-        if rating == "dissatisfied":  # the state machine reopens the case
-            notice += "。工单已重新打开，退回处置单位办理"
-        self.perform(notice, desk.call_back, rating, text)
+        notice = desk.call_back_notice(rating, solved, self.unit_name(detail.unit))
+        self.perform(notice, desk.call_back, rating, text, solved=solved)
 
     @work(exclusive=True, group="form")
     async def action_withdraw(self) -> None:

@@ -67,7 +67,11 @@ def test_public_paths_name_their_formats_and_errors(spec: dict[str, Any]) -> Non
         for path, operations in spec["paths"].items()
         if path.startswith(("/open311/", "/t/"))
     }
-    assert len(public) == 7
+    # Open311's five, the tracking page and its two forms.
+    assert len(public) == 9
+    for action in ("answer", "note"):
+        answers = public[f"/t/{{ticket_no}}/{action}"]["post"]["responses"]
+        assert {"303", "400", "403", "404", "409", "429", "503"} <= set(answers)
     for path, operations in public.items():
         for operation in operations.values():
             errors = {"404", "429", "503"} | ({"400"} if "open311" in path else set())

@@ -80,3 +80,24 @@ def test_open311_filings_beyond_the_rate_get_429(
     assert last.status_code == 429
     assert last.json()[0]["code"] == 429
     assert int(last.headers["Retry-After"]) >= 1
+
+
+def test_tracking_page_posts_beyond_the_address_rate_get_a_page_to_read(
+    limited: tuple[Server, str, str],
+) -> None:
+    server, _, _ = limited
+    form = {"k": "x" * 22, "text": "楼道灯还是不亮"}
+    with httpx.Client(base_url=server.base_url, timeout=30) as client:
+        for _ in range(WRITES + 1):
+            client.post("/t/PHY3-261125-001/note", data=form)
+        chinese = client.post("/t/PHY3-261125-001/note", data=form)
+        english = client.post(
+            "/t/PHY3-261125-001/answer",
+            data=form,
+            headers={"Accept-Language": "en-US,en"},
+        )
+    assert chinese.status_code == english.status_code == 429
+    assert chinese.headers["content-type"].startswith("text/html")
+    assert "提交太频繁，请" in chinese.text and '<html lang="zh-CN">' in chinese.text
+    assert "Too many tries; please wait" in english.text
+    assert int(chinese.headers["Retry-After"]) >= 1

@@ -201,11 +201,13 @@ async def test_every_action_by_keyboard(make_staff_app, settings):
         await pilot.press(*"已修好", "enter")
         await settled("resolved")
         await pilot.press("c")
+        await press_in_form(pilot, ChoiceForm, "1")  # reached the resident
+        await press_in_form(pilot, ChoiceForm, "2")  # 未解决
         await press_in_form(pilot, ChoiceForm, "3")  # 不满意
         await press_in_form(pilot, TextForm, "enter")
         await settled("callback")
         assert status(number) == "dispatched"
-        await wait_for(pilot, lambda: "重新打开" in notices(app))
+        await wait_for(pilot, lambda: "工单已退回物业公司重办" in notices(app))
         await pilot.press("u")  # the head rates the unit
         await press_in_form(pilot, ChoiceForm, "1")
         await settled("unit_rated")
