@@ -53,6 +53,9 @@ ALLOWED_FROM: dict[str, frozenset[str]] = {
     "withdrawn": frozenset({RECEIVED, DISPATCHED, ACKNOWLEDGED, ESCALATED}),
     "note": frozenset(STATUSES),
     "unit_rated": frozenset({DISPATCHED, ACKNOWLEDGED, RESOLVED, CLOSED, ESCALATED}),
+    # The station erased the ended ticket's contact details (kiosk/privacy.py);
+    # the central erases its copy too. The status stays.
+    "purged": TERMINAL,
 }
 EVENT_KINDS = tuple(ALLOWED_FROM)
 
@@ -96,7 +99,7 @@ def next_status(status: str | None, kind: str, payload: dict[str, object]) -> st
             f"cannot {kind.replace('_', ' ')} a ticket that is {status} "
             f"({STATUS_NAMES[status][0]})",
         )
-    if kind in ("note", "unit_rated"):
+    if kind in ("note", "unit_rated", "purged"):
         return status
     if kind == "callback":
         rating = payload.get("rating")

@@ -51,6 +51,7 @@ EVENT_NAMES = {
     "withdrawn": "撤销",
     "note": "备注",
     "unit_rated": "单位评价",
+    "purged": "联系方式已按期清除",
 }
 # Actions checked against the state machine, and the event each one writes.
 ACTION_KINDS = {
