@@ -22,16 +22,16 @@ from central.schemas import DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY
 from central.store.audit import entries as audit_entries
 from central.store.base import Rejected, StoreUnavailable
 from central.store.central_events import CENTRAL_KINDS, record_central_event
-from central.store.privacy import (
-    DEFAULT_RETENTION_DAYS,
-    MOST_RETENTION_DAYS,
-    purge,
-)
 from central.store.open311_keys import (
     add_open311_key,
     list_open311_keys,
     rotate_open311_key,
     set_open311_key_disabled,
+)
+from central.store.privacy import (
+    DEFAULT_RETENTION_DAYS,
+    MOST_RETENTION_DAYS,
+    purge,
 )
 from central.store.stations import (
     add_station,

@@ -53,9 +53,7 @@ def _ended(
     """A ticket closed after its call-back at ``at``, with a mobile in its
     description and in a note."""
     settings = station.settings
-    ticket = issue(
-        settings, mobile=mobile, description=f"请打{IN_DESCRIPTION}", at=at
-    )
+    ticket = issue(settings, mobile=mobile, description=f"请打{IN_DESCRIPTION}", at=at)
     desk.dispatch(settings, head, ticket.ticket_no, "property", now=at)
     desk.add_note(settings, head, ticket.ticket_no, f"已联系 {IN_NOTE}", now=at)
     desk.resolve(settings, head, ticket.ticket_no, "已修好", now=at)
@@ -154,7 +152,11 @@ def test_kiosk_central_privacy_purge(station: Station, central: Central) -> None
     assert "erased the contact details of 1 tickets and 1 events" in done.stdout
     assert _mobiles_at_central(central, old.uuid) == set()
     assert _contact(central, old.uuid) == (None, None, "closed")
-    assert _mobiles_at_central(central, recent.uuid) == {RECENT, IN_DESCRIPTION, IN_NOTE}
+    assert _mobiles_at_central(central, recent.uuid) == {
+        RECENT,
+        IN_DESCRIPTION,
+        IN_NOTE,
+    }
     assert _mobiles_at_central(central, still_open.uuid) == {OPEN}
     assert _report(central, month) == figures
 
