@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
             "staff",
             "input",
             "report",
+            "demo",
         ),
     )
     parser.add_argument(
@@ -139,6 +140,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench import report
 
         report.run()
+    if args.which == "demo":
+        from bench import demo
+
+        demo.run()
     note(f"{args.which}: done in {time.perf_counter() - started:.0f} s")
     return 0
 

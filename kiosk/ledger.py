@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from db import database, write_transaction
+from kiosk.bulk import deferred_index
 from kiosk.catalog import OTHER_ITEM, Catalog, Category, load_catalog
 from kiosk.config import Settings
 from kiosk.errors import Refused
@@ -434,7 +435,7 @@ def import_rows(
     """
     station = settings.station.code
     imported = skipped = 0
-    with write_transaction():
+    with write_transaction(), deferred_index(database.connection()):
         for row in rows:
             known = database.execute_sql(
                 "SELECT 1 FROM ticket WHERE uuid = ?", (row.key,)
