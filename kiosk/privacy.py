@@ -30,7 +30,12 @@ from pathlib import Path
 
 from db.migrations import TICKET_EVENT_NO_UPDATE
 from kiosk.accounts import chain_link
-from kiosk.backup import backup_folder, backups_in, second_folder
+from kiosk.backup import (
+    ENCRYPTED_SUFFIXES,
+    backup_folder,
+    backups_in,
+    second_folder,
+)
 from kiosk.config import Settings
 from kiosk.errors import Refused
 from kiosk.states import TERMINAL
@@ -157,7 +162,8 @@ def _backup_files(settings: Settings) -> Iterator[Path]:
     for folder in folders:
         if folder is not None:
             for _, path in backups_in(folder, station):
-                if path.suffix != ".gpg":  # encrypted: deleted by age instead
+                # Encrypted (gpg, age): deleted at retention_days instead.
+                if path.suffix not in ENCRYPTED_SUFFIXES:
                     yield path
     database = settings.database_path
     for kind in (".replaced-*", ".before-v*"):  # restores' and upgrades' copies
