@@ -4,6 +4,7 @@ triggers are back in place after every batch, or after a batch that failed."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -42,6 +43,17 @@ def test_demo_tickets_are_found_as_if_issued_one_by_one(settings, station_db):
     before = issue(settings, description="电梯门关不上")
     load_demo(settings, 400, seed=3, now=FIXED_NOW, batch_tickets=150)
     assert _triggers() >= set(SEARCH_TRIGGERS)
+    # Demo uuids are canonical version-7 UUIDs, made in the order of the rows.
+    for table in ("ticket", "ticket_event"):
+        made = [
+            row[0]
+            for row in database.execute_sql(
+                f"SELECT uuid FROM {table} WHERE id > 1 ORDER BY id"
+            )
+        ]
+        assert all(str(uuid.UUID(text)) == text for text in made)
+        assert {uuid.UUID(text).version for text in made} == {7}
+        assert made == sorted(made)
     words = ["电梯", "楼道", "单元", "老人", "PHY3", NOTE_TEXTS[1][:4], "烟味"]
     for word in words:
         found = set(search_ids(BoardQuery(text=word), LATER, cap=10_000))
