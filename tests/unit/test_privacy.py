@@ -20,6 +20,7 @@ from kiosk.accounts import check_audit_chain
 from kiosk.backup import make_backup
 from kiosk.catalog import load_catalog
 from kiosk.config import PrivacySettings, Settings, render_config
+from kiosk.ledger import import_rows, read_ledger
 from kiosk.privacy import purge
 from kiosk.reports import station_month
 from kiosk.search import BoardQuery, search_ids
@@ -177,6 +178,32 @@ def test_purge_leaves_no_mobile_past_the_limit_anywhere(station, tmp_path):
         "unsent_events": 0,
         "central_events": 0,
     }
+
+
+def test_a_ticket_the_central_never_had_tells_it_nothing(
+    settings, station_db, head, tmp_path
+):
+    """An imported ticket (never sent) is erased here, and no ``purged``
+    event goes to the central about it; a ticket that went through the
+    outbox gets exactly one."""
+    ledger = tmp_path / "台账.csv"
+    ledger.write_text(
+        "登记日期,事项类别,联系人,联系电话,办理状态,回访评价\n"
+        f"2025-03-01,房屋设施报修,王五,{OLD_CLOSED},已回访,满意\n",
+        "utf-8",
+    )
+    rows = read_ledger(settings, ledger).rows
+    assert import_rows(settings, rows, source=ledger.name) == (1, 0)
+    sent = issue(settings, mobile=OLD_WITHDRAWN, at=FIXED_NOW - timedelta(hours=2))
+    desk.withdraw(settings, head, sent.ticket_no, "resident_withdrew", now=FIXED_NOW)
+
+    report = purge(settings, now=PURGE_AT)
+    assert report.database.tickets == 2
+    assert report.database.central_events == 1
+    told = database.execute_sql(
+        "SELECT ticket_uuid FROM ticket_event WHERE kind = 'purged'"
+    ).fetchall()
+    assert told == [(sent.uuid,)]
 
 
 def test_a_longer_limit_keeps_them(station):
