@@ -272,7 +272,9 @@ def _queue_purged_events(
     """A ``purged`` event, in the outbox, on each ticket of temp.purge_tell:
     the central erases its copy when the event reaches it. It names the
     limit, never the data."""
-    moment = datetime.now(settings.zone).replace(microsecond=0).isoformat()
+    # The purge's own moment (cutoff_for took the limit off it).
+    purged_at = cutoff + timedelta(days=settings.privacy.retention_days)
+    moment = purged_at.astimezone(settings.zone).isoformat()
     payload = json.dumps({"ended_before": cutoff.isoformat()})
     tickets = [row[0] for row in connection.execute("SELECT uuid FROM temp.purge_tell")]
     for ticket_uuid in tickets:
