@@ -17,6 +17,7 @@ import pytest
 from kiosk.backup import BackupError, check_backup, make_backup
 from kiosk.config import BackupSettings, load_settings, render_config
 from kiosk.privacy import purge
+from kiosk.restore import RestoreError, restore_backup
 from tests.helpers import FIXED_NOW, issue
 
 MOBILE = "13912345678"
@@ -88,8 +89,12 @@ def test_copies_go_off_the_box_encrypted_and_rotated(
             assert stat.S_IMODE(copy.stat().st_mode) == 0o600
             assert MOBILE.encode() not in copy.read_bytes()
             assert b"SQLite format 3" not in copy.read_bytes()
-    plain = tmp_path / "office" / "restored.db"
-    _decrypt(key, remote / f"{newest.check.path.name}.age", plain)
+    plain = tmp_path / "office" / newest.check.path.name
+    encrypted = remote / f"{newest.check.path.name}.age"
+    # The box cannot restore what it cannot read, and says what to do.
+    with pytest.raises(RestoreError, match="is encrypted: decrypt it where"):
+        restore_backup(settings, encrypted)
+    _decrypt(key, encrypted, plain)
     assert check_backup(plain, "PHY3").tickets == 1
     # On the box: the plain copy for a quick restore, the encrypted staging.
     assert newest.check.path.is_file()
