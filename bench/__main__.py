@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
             "input",
             "report",
             "phone",
+            "demo",
         ),
     )
     parser.add_argument(
@@ -144,6 +145,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench import report
 
         report.run()
+    if args.which == "demo":
+        from bench import demo
+
+        demo.run()
     note(f"{args.which}: done in {time.perf_counter() - started:.0f} s")
     return 0
 

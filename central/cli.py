@@ -28,6 +28,11 @@ from central.store.open311_keys import (
     rotate_open311_key,
     set_open311_key_disabled,
 )
+from central.store.privacy import (
+    DEFAULT_RETENTION_DAYS,
+    MOST_RETENTION_DAYS,
+    purge,
+)
 from central.store.stations import (
     add_station,
     list_stations,
@@ -229,6 +234,31 @@ def build_parser() -> argparse.ArgumentParser:
         help="count events up to this ISO time (default: now)",
     )
 
+    privacy = commands.add_parser("privacy", help="residents' personal data")
+    privacy_commands = privacy.add_subparsers(dest="privacy_command", required=True)
+    erase = privacy_commands.add_parser(
+        "purge",
+        help="erase contact names and mobiles of tickets ended past the limit",
+        description="Erase the contact name and mobile number of every ticket, "
+        "of every station, that ended (closed or withdrawn) more than "
+        "--retention-days ago, from the tickets and their events. The counts "
+        "go to the audit log, never the data.",
+    )
+    _database_option(erase)
+    erase.add_argument(
+        "--retention-days",
+        type=int,
+        default=DEFAULT_RETENTION_DAYS,
+        metavar="DAYS",
+        help="keep contact details this long after a ticket ends "
+        f"(default {DEFAULT_RETENTION_DAYS}, as the stations)",
+    )
+    erase.add_argument(
+        "--dry-run", action="store_true", help="say what would be erased; erase nothing"
+    )
+    erase.add_argument("--json", action="store_true", help="print one JSON object")
+    _actor_option(erase)
+
     ticket = commands.add_parser("ticket", help="act on a ticket centrally")
     ticket_commands = ticket.add_subparsers(dest="ticket_command", required=True)
     update = ticket_commands.add_parser(
@@ -346,6 +376,8 @@ def _run(args: argparse.Namespace, db: CentralDatabase) -> int:
             return _update(args, db)
         if args.command == "report":
             return _report(args, db)
+        if args.command == "privacy":
+            return _purge(args, db)
     except Rejected as error:
         return _fail(error.detail)
     except StoreUnavailable as error:
@@ -374,6 +406,32 @@ def _open311_key(args: argparse.Namespace, db: CentralDatabase) -> int:
         key = rotate_open311_key(db, args.key_id, args.actor)
         print(f"Open311 key {args.key_id}: a new key; the old one no longer works:")
         print(key)
+    return 0
+
+
+def _purge(args: argparse.Namespace, db: CentralDatabase) -> int:
+    if not 1 <= args.retention_days <= MOST_RETENTION_DAYS:
+        return _fail(
+            f"--retention-days {args.retention_days}: use 1-{MOST_RETENTION_DAYS}"
+        )
+    cutoff, counts = purge(
+        db, args.retention_days, dry_run=args.dry_run, actor=args.actor
+    )
+    if args.json:
+        report = {
+            "ended_before": cutoff.isoformat(),
+            "dry_run": args.dry_run,
+            **counts.as_dict(),
+        }
+        print(json.dumps(report))
+        return 0
+    verb = "would erase" if args.dry_run else "erased"
+    print(
+        f"privacy purge: tickets ended before {cutoff:%Y-%m-%d %H:%M} UTC "
+        f"({args.retention_days} days): {verb} the contact details of "
+        f"{counts.tickets} tickets and {counts.events} events, "
+        f"{counts.texts} mobile numbers in texts"
+    )
     return 0
 
 

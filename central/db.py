@@ -172,6 +172,15 @@ MIGRATIONS: Sequence[_MigrationStep] = (
             )""",
         )
     ),
+    # Retention (central/store/privacy.py): when a ticket's contact details
+    # were erased, by `kiosk-central privacy purge` or a station's `purged`
+    # event; the purge looks only at ended tickets not yet purged.
+    _MigrationStep.from_template(
+        (
+            "ALTER TABLE ticket ADD COLUMN purged_at TEXT",
+            "CREATE INDEX ticket_unpurged ON ticket (status) WHERE purged_at IS NULL",
+        )
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -29,9 +29,13 @@ from kiosk.config import BackupSettings, Settings
 from kiosk.errors import Refused
 
 BACKUP_NAME = re.compile(
-    r"^(?P<station>[A-Z][A-Z0-9]{1,7})-(?P<stamp>\d{8}T\d{6}Z)\.db(?P<gpg>\.gpg)?$"
+    r"^(?P<station>[A-Z][A-Z0-9]{1,7})-(?P<stamp>\d{8}T\d{6}Z)\.db"
+    r"(?P<encrypted>\.gpg|\.age)?$"
 )
 STAMP_FORMAT = "%Y%m%dT%H%M%SZ"
+ENCRYPTED_SUFFIXES = (".gpg", ".age")
+OFFBOX_FOLDER = "offbox"  # in the backup folder: what send_to mirrors, without copy_to
+RSYNC_TIMEOUT_SECONDS = 600
 STATION_KEY = "backup.station"
 TAKEN_AT_KEY = "backup.taken_at"
 BUSY_TIMEOUT_SECONDS = 30.0
@@ -76,6 +80,7 @@ class BackupResult:
     seconds: float
     copied_to: Path | None = None
     removed: tuple[Path, ...] = field(default=())
+    sent_to: str | None = None  # the rsync target that mirrors the second folder
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -83,6 +88,7 @@ class BackupResult:
             "seconds": round(self.seconds, 3),
             "copied_to": str(self.copied_to) if self.copied_to else None,
             "removed": [str(path) for path in self.removed],
+            "sent_to": self.sent_to,
         }
 
 
@@ -102,9 +108,13 @@ def backup_folder(settings: Settings) -> Path:
 
 
 def second_folder(settings: Settings) -> Path | None:
-    if not settings.backup.copy_to:
-        return None
-    return _configured_folder(settings, settings.backup.copy_to)
+    """The copies that leave the box: ``copy_to``; else, when only
+    ``send_to`` is set, ``offbox/`` in the backup folder (what rsync mirrors)."""
+    if settings.backup.copy_to:
+        return _configured_folder(settings, settings.backup.copy_to)
+    if settings.backup.send_to:
+        return backup_folder(settings) / OFFBOX_FOLDER
+    return None
 
 
 def _owner_only_folder(folder: Path) -> None:
@@ -170,19 +180,31 @@ def make_backup(
     check = replace(check, path=final)
     removed = rotate(folder, station, settings.backup, settings)
     copied_to = None
+    sent_to = None
+    keep = settings.backup
     second = second_folder(settings)
-    if second is not None and settings.backup.encrypt_to:
-        copied_to = _encrypt_to_second_folder(final, second, settings.backup)
-        removed += rotate(second, station, settings.backup, settings, moment)
+    if keep.age_recipients and keep.encrypt_to:
+        raise BackupError(
+            f"the backup {final} was made; set either [backup] age_recipients or "
+            "encrypt_to (gpg), not both"
+        )
+    if second is not None and keep.age_recipients:
+        copied_to = _age_to_second_folder(final, second, keep)
+        removed += rotate(second, station, keep, settings, moment)
+    elif second is not None and keep.encrypt_to:
+        copied_to = _encrypt_to_second_folder(final, second, keep)
+        removed += rotate(second, station, keep, settings, moment)
     elif second is not None:
         copied_to = _copy_to_second_folder(final, second)
-        removed += rotate(second, station, settings.backup, settings)
-    elif settings.backup.encrypt_to:
+        removed += rotate(second, station, keep, settings)
+    elif keep.encrypt_to or keep.age_recipients:
         raise BackupError(
-            f"the backup {final} was made; [backup] encrypt_to applies to the "
-            "copy sent to [backup] copy_to, which is not set"
+            f"the backup {final} was made; [backup] encrypt_to and age_recipients "
+            "apply to the copies sent to [backup] copy_to or send_to; neither is set"
         )
-    return BackupResult(check, time.monotonic() - started, copied_to, removed)
+    if second is not None and keep.send_to:
+        sent_to = _send(second, station, keep.send_to, final.name)
+    return BackupResult(check, time.monotonic() - started, copied_to, removed, sent_to)
 
 
 def _copy_live_database(source: Path, target: Path) -> None:
@@ -269,6 +291,113 @@ def _encrypt_to_second_folder(
         raise BackupError(
             f"the backup {source.name} was made, but encrypting it failed: {error}"
         ) from error
+    return target
+
+
+def _age_to_second_folder(source: Path, folder: Path, settings: BackupSettings) -> Path:
+    """The copy for the second folder, encrypted with age to the recipients."""
+    _owner_only_folder(folder)
+    target = folder / f"{source.name}.age"
+    partial = folder / f".{target.name}.partial"
+    command = ["age", "--encrypt"]
+    for recipient in _recipients(settings.age_recipients):
+        command += ["--recipient", recipient]
+    try:
+        partial.unlink(missing_ok=True)
+        _new_owner_only_file(partial)
+        done = subprocess.run(
+            [*command, "--output", str(partial), str(source)],
+            capture_output=True,
+            text=True,
+            timeout=3600,
+        )
+        if done.returncode != 0:
+            lines = done.stderr.strip().splitlines()
+            errors = [line for line in lines if line.startswith("age: error:")]
+            why = (errors or lines or ["no output"])[0]
+            raise BackupError(
+                f"the backup {source.name} was made, but age could not encrypt "
+                f"it: {why.removeprefix('age: error: ').removeprefix('age: ')}"
+            )
+        with open(partial, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.rename(partial, target)
+        _fsync_folder(folder)
+    except FileNotFoundError as error:
+        partial.unlink(missing_ok=True)
+        raise BackupError(
+            "[backup] age_recipients is set but age is not installed "
+            "(apt-get install age)"
+        ) from error
+    except (OSError, subprocess.SubprocessError) as error:
+        partial.unlink(missing_ok=True)
+        raise BackupError(
+            f"the backup {source.name} was made, but encrypting it failed: {error}"
+        ) from error
+    except BackupError:
+        partial.unlink(missing_ok=True)
+        raise
+    return target
+
+
+def _recipients(text: str) -> list[str]:
+    """``age1...`` keys and ``ssh-... AAAA...`` keys, as separate recipients."""
+    words = text.split()
+    recipients: list[str] = []
+    for word in words:
+        if (
+            recipients
+            and recipients[-1].startswith("ssh-")
+            and " " not in (recipients[-1])
+        ):
+            recipients[-1] += f" {word}"
+        else:
+            recipients.append(word)
+    return recipients
+
+
+def _send(folder: Path, station: str, target: str, name: str) -> str:
+    """Mirror the station's copies in ``folder`` to the rsync ``target``: the
+    new one arrives, the ones the rotation removed go; nothing else there is
+    touched (other stations' files, other files)."""
+    destination = target if target.endswith("/") else f"{target}/"
+    command = [
+        "rsync",
+        "--recursive",
+        "--times",
+        "--delete",
+        "--chmod=D700,F600",
+        f"--timeout={RSYNC_TIMEOUT_SECONDS}",
+        "--rsh=ssh -o BatchMode=yes -o ConnectTimeout=30",
+        f"--include={station}-*.db",
+        *(f"--include={station}-*.db{suffix}" for suffix in ENCRYPTED_SUFFIXES),
+        "--exclude=*",
+        "--",
+        f"{folder}/",
+        destination,
+    ]
+    try:
+        done = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            timeout=RSYNC_TIMEOUT_SECONDS * 6,
+            stdin=subprocess.DEVNULL,
+        )
+    except FileNotFoundError as error:
+        raise BackupError(
+            "[backup] send_to is set but rsync is not installed (apt-get install rsync)"
+        ) from error
+    except (OSError, subprocess.SubprocessError) as error:
+        raise BackupError(
+            f"the backup {name} was made, but sending it to {target} failed: {error}"
+        ) from error
+    if done.returncode != 0:
+        lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
+        why = lines[0] if lines else f"rsync exit status {done.returncode}"
+        raise BackupError(
+            f"the backup {name} was made, but sending it to {target} failed: {why}"
+        )
     return target
 
 

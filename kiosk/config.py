@@ -54,6 +54,15 @@ def qr_url_length(public_base_url: str, station_code: str) -> int:
     )
 
 
+# age recipients: X25519 public keys (bech32) or SSH public keys, space-separated.
+AGE_RECIPIENTS = re.compile(
+    r"^\s*(?:(?:age1[02-9ac-hj-np-z]{58}|ssh-(?:ed25519|rsa) [A-Za-z0-9+/]+=*)"
+    r"(?:\s+|$))+$"
+)
+# An rsync destination: never an option (no leading -), no control characters.
+RSYNC_TARGET = re.compile(r"^[^-\s][^\x00-\x1f]*$")
+
+
 class ConfigError(Exception):
     """A bad configuration value; the message names the file and the key."""
 
@@ -302,6 +311,29 @@ class BackupSettings:
         "or e-mail whose public key is in the kiosk user's keyring; keep the "
         "private key off the box). Encrypted copies cannot be purged, so they "
         "are deleted once older than [privacy] retention_days. Empty: plain.",
+        in_template=False,
+    )
+    age_recipients: str = setting(
+        "",
+        "Encrypt the copies that leave the box (copy_to, send_to) with age for "
+        "these recipients: age public keys (age1...) or SSH public keys, separated "
+        "by spaces. The private key stays off the box. Encrypted copies cannot be "
+        "purged, so they are deleted once older than [privacy] retention_days. "
+        "Empty: as encrypt_to says.",
+        pattern=AGE_RECIPIENTS,
+        pattern_hint="age public keys (age1...) or SSH public keys "
+        "(ssh-ed25519 AAAA...), separated by spaces",
+        in_template=False,
+    )
+    send_to: str = setting(
+        "",
+        "Send the copies to another machine or disk with rsync: a folder, or "
+        "[user@]host:folder over ssh (the kiosk user's ssh key, no password). The "
+        "target mirrors the second folder (copy_to, else offbox/ in the backup "
+        "folder) and its rotation; only this station's backups are touched there. "
+        "Empty: none.",
+        pattern=RSYNC_TARGET,
+        pattern_hint="a folder or [user@]host:folder",
         in_template=False,
     )
 

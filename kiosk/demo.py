@@ -8,7 +8,8 @@ pending with ``--pending``, a sync backlog), and the daily counters move past
 the demo numbers so the kiosk's next ticket never collides with one.
 
 Fast enough for a million tickets: rows are generated in batches and written
-with executemany, one immediate transaction per batch, with durability
+with executemany, one immediate transaction per batch, the search index
+built once per batch instead of row by row (kiosk/bulk.py), with durability
 relaxed (``synchronous=OFF``) only on this connection and only for the load.
 """
 
@@ -22,7 +23,6 @@ import secrets
 import sqlite3
 import threading
 import time
-import uuid as uuid_module
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -33,6 +33,7 @@ from peewee import PeeweeException
 
 from db import database, write_transaction
 from db.connection import describe_database_error
+from kiosk.bulk import deferred_index
 from kiosk.catalog import OTHER_ITEM, Catalog, Category, load_catalog
 from kiosk.config import Settings
 from kiosk.states import (
@@ -173,7 +174,7 @@ def load_demo(
         while (rows := produced.get()) is not None:
             if isinstance(rows, BaseException):
                 raise rows
-            with write_transaction():
+            with write_transaction(), deferred_index(connection):
                 maker.check_counters(rows.expected)
                 connection.executemany(_TICKET_SQL, rows.tickets)
                 connection.executemany(_EVENT_SQL, rows.events)
@@ -252,6 +253,7 @@ class _Maker:
         ]
         buildings = [b for grid in settings.station.grids for b in grid.buildings]
         self.buildings = buildings or ["社区公共区域"]
+        self.uuids = _TimeOrderedUuids()
 
     def plan(self, tickets: int, days: int) -> list[_Planned]:
         """Creation times (oldest first) and the status each ticket reaches."""
@@ -334,7 +336,7 @@ class _Maker:
         rng = self.rng
         rows = _Rows([], [], [], [], {})
         touched: set[tuple[str, str]] = set()
-        uuids = _uuid4s(len(chunk) * 7)
+        uuids = self.uuids.take(len(chunk) * 7)
         next_uuid = iter(uuids).__next__
         for planned in chunk:
             created = planned.created_at
@@ -366,7 +368,7 @@ class _Maker:
                 try:
                     event_uuid = next_uuid()
                 except StopIteration:
-                    event_uuid = str(uuid_module.uuid4())
+                    event_uuid = self.uuids.take(1)[0]
                 at_text = at.isoformat()
                 rows.events.append(
                     (event_uuid, ticket_uuid, kind, actor, at_text, payload)
@@ -538,16 +540,30 @@ class _Clock:
         return self.current
 
 
-def _uuid4s(count: int) -> list[str]:
-    """``count`` random version-4 UUIDs, made in bulk from os.urandom."""
-    raw = os.urandom(16 * count).hex()
-    variant = "89ab"
-    return [
-        f"{raw[i : i + 8]}-{raw[i + 8 : i + 12]}-4{raw[i + 13 : i + 16]}-"
-        f"{variant[int(raw[i + 16], 16) & 3]}{raw[i + 17 : i + 20]}-"
-        f"{raw[i + 20 : i + 32]}"
-        for i in range(0, 32 * count, 32)
-    ]
+class _TimeOrderedUuids:
+    """Version-7 UUIDs (RFC 9562): the load's start in milliseconds and a
+    counter in the first 60 bits, random bits after. They grow in the order
+    they are made, so the uuid indexes of tickets, events and the outbox take
+    the demo's rows at their end instead of on a random page each: a fifth
+    of a large load's time."""
+
+    def __init__(self) -> None:
+        self.next_value = int(time.time() * 1000) << 12
+
+    def take(self, count: int) -> list[str]:
+        start = self.next_value
+        self.next_value += count
+        raw = os.urandom(8 * count).hex()
+        variant = "89ab"
+        made = []
+        for index in range(count):
+            head = f"{start + index:015x}"
+            tail = raw[16 * index : 16 * index + 16]
+            made.append(
+                f"{head[:8]}-{head[8:12]}-7{head[12:15]}-"
+                f"{variant[int(tail[0], 16) & 3]}{tail[1:4]}-{tail[4:16]}"
+            )
+        return made
 
 
 def _dumps(payload: Mapping[str, object]) -> str:

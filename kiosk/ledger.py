@@ -1,4 +1,5 @@
-"""Bringing in a station's existing ledger (台账) of past requests from CSV.
+"""Bringing in a station's existing ledger (台账) of past requests, from a CSV
+file or an Excel workbook (.xlsx).
 
 ``read_ledger`` maps the file's columns to ticket fields (by the usual
 Chinese and English header names, or an explicit mapping), checks every row
@@ -20,11 +21,14 @@ import json
 import re
 import secrets
 import uuid as uuid_module
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 from db import database, write_transaction
+from kiosk.bulk import deferred_index
 from kiosk.catalog import OTHER_ITEM, Catalog, Category, load_catalog
 from kiosk.config import Settings
 from kiosk.errors import Refused
@@ -80,6 +84,8 @@ DATE_FORMATS = (
     "%Y年%m月%d日",
 )
 IMPORT_NOTE = "台账导入"
+XLSX_SUFFIXES = (".xlsx", ".xlsm")
+HEADER_ROWS_SEARCHED = 10  # a workbook's header row is among its first rows
 Step = tuple[str, dict[str, object]]  # an event: kind, payload
 
 
@@ -224,13 +230,46 @@ def read_ledger(
     explicit: dict[str, str] | None = None,
     catalog: Catalog | None = None,
     saved: dict[str, str] | None = None,
+    sheet: str | None = None,
 ) -> Ledger:
     """The file's rows, checked; LedgerError when it cannot be read at all.
 
+    A ``.xlsx`` workbook is read from ``sheet`` (by its name), else from its
+    first sheet that has the ledger's columns; any other file as CSV.
     ``explicit``: field -> column, from the command line; ``saved``: the
     mapping of the last import, used where the file has those columns.
     """
     catalog = catalog or load_catalog()
+    explicit = explicit or {}
+    saved = saved or {}
+    if path.suffix.lower() in XLSX_SUFFIXES:
+        mapping, headers, rows = _xlsx_table(path, sheet, explicit, saved)
+    else:
+        if sheet is not None:
+            raise LedgerError(f"{path.name} is CSV: it has no sheets to choose")
+        headers, rows = _csv_table(path)
+        mapping = _mapping(headers, explicit, saved)
+    ledger = Ledger(mapping)
+    columns = {name: headers.index(column) for name, column in ledger.mapping.items()}
+    for line, cells in rows:
+        if not any(cell.strip() for cell in cells):
+            ledger.blank += 1
+            continue
+        values = {
+            name: (cells[index].strip() if index < len(cells) else "")
+            for name, index in columns.items()
+        }
+        try:
+            ledger.rows.append(_row(settings, catalog, line, values))
+        except (ValueError, KeyError) as error:
+            ledger.refused.append((line, str(error).strip("'\"")))
+    return ledger
+
+
+Table = Iterator[tuple[int, list[str]]]  # (line or sheet row, cells)
+
+
+def _csv_table(path: Path) -> tuple[list[str], Table]:
     reader = csv.reader(io.StringIO(_read_text(path)))
     try:
         headers = [header.replace("\ufeff", "").strip() for header in next(reader)]
@@ -238,25 +277,119 @@ def read_ledger(
         raise LedgerError(f"{path} is empty") from error
     except csv.Error as error:
         raise LedgerError(f"{path} is not CSV: {error}") from error
-    ledger = Ledger(_mapping(headers, explicit or {}, saved or {}))
-    columns = {name: headers.index(column) for name, column in ledger.mapping.items()}
+
+    def rows() -> Table:
+        try:
+            for cells in reader:
+                yield reader.line_num, cells
+        except csv.Error as error:
+            raise LedgerError(f"{path} line {reader.line_num}: {error}") from error
+
+    return headers, rows()
+
+
+def _xlsx_table(
+    path: Path, sheet: str | None, explicit: dict[str, str], saved: dict[str, str]
+) -> tuple[dict[str, str], list[str], Table]:
+    """The ledger's sheet as rows of text, merged cells filled in, and the
+    header row: the one of the first rows that maps the most fields (a title
+    row above it, or a merged group heading over sub-headings, is passed)."""
+    # Imported here: only an XLSX import needs openpyxl, never the kiosk's start.
+    from openpyxl import load_workbook
+
     try:
-        for cells in reader:
-            line = reader.line_num
-            if not any(cell.strip() for cell in cells):
-                ledger.blank += 1
-                continue
-            values = {
-                name: (cells[index].strip() if index < len(cells) else "")
-                for name, index in columns.items()
-            }
-            try:
-                ledger.rows.append(_row(settings, catalog, line, values))
-            except (ValueError, KeyError) as error:
-                ledger.refused.append((line, str(error).strip("'\"")))
-    except csv.Error as error:
-        raise LedgerError(f"{path} line {reader.line_num}: {error}") from error
-    return ledger
+        workbook = load_workbook(path, data_only=True)
+    except FileNotFoundError as error:
+        raise LedgerError(f"cannot read {path}: no such file") from error
+    except OSError as error:
+        raise LedgerError(f"cannot read {path}: {error.strerror or error}") from error
+    except Exception as error:  # noqa: BLE001 - openpyxl raises many kinds
+        raise LedgerError(
+            f"{path.name} is not an Excel workbook (.xlsx) that can be read "
+            f"({type(error).__name__}); an old .xls must be saved as .xlsx or CSV"
+        ) from error
+    names = workbook.sheetnames
+    if sheet is not None and sheet not in names:
+        raise LedgerError(
+            f"{path.name} has no sheet {sheet!r}; its sheets: {', '.join(names)}"
+        )
+    first_problem: LedgerError | None = None
+    for name in [sheet] if sheet is not None else names:
+        grid = _sheet_grid(workbook[name])
+        try:
+            mapping, header_index = _header_row(grid, explicit, saved)
+        except LedgerError as problem:
+            if sheet is not None:
+                raise LedgerError(f"sheet {name!r}: {problem}") from problem
+            first_problem = first_problem or problem
+            continue
+        headers = grid[header_index]
+        body = grid[header_index + 1 :]
+        start = header_index + 2  # the sheet's own row numbers, from 1
+        return (
+            mapping,
+            headers,
+            ((start + offset, cells) for offset, cells in enumerate(body)),
+        )
+    raise LedgerError(
+        f"no sheet of {path.name} has the ledger's columns ({', '.join(names)}); "
+        f"choose one with --sheet NAME"
+        + (f". First sheet: {first_problem}" if first_problem else "")
+    )
+
+
+def _sheet_grid(worksheet: Any) -> list[list[str]]:
+    """Every row of the sheet as text; a merged range's value in each of its
+    cells (a category merged down several rows belongs to each of them)."""
+    grid = [
+        [_cell_text(value) for value in row]
+        for row in worksheet.iter_rows(values_only=True)
+    ]
+    for merged in worksheet.merged_cells.ranges:
+        top = grid[merged.min_row - 1][merged.min_col - 1]
+        for row in range(merged.min_row - 1, min(merged.max_row, len(grid))):
+            cells = grid[row]
+            for column in range(merged.min_col - 1, merged.max_col):
+                if column < len(cells):
+                    cells[column] = top
+    return grid
+
+
+def _header_row(
+    grid: list[list[str]], explicit: dict[str, str], saved: dict[str, str]
+) -> tuple[dict[str, str], int]:
+    best: tuple[int, dict[str, str], int] | None = None
+    first_problem: LedgerError | None = None
+    for index, cells in enumerate(grid[:HEADER_ROWS_SEARCHED]):
+        headers = [cell.strip() for cell in cells]
+        if not any(headers):
+            continue
+        try:
+            mapping = _mapping(headers, explicit, saved)
+        except LedgerError as problem:
+            first_problem = first_problem or problem
+            continue
+        if best is None or len(mapping) >= best[0]:
+            best = (len(mapping), mapping, index)
+    if best is None:
+        raise first_problem or LedgerError("the sheet is empty")
+    return best[1], best[2]
+
+
+def _cell_text(value: object) -> str:
+    """A cell as the ledger's text: dates as ISO text, whole numbers (a
+    mobile, an Excel serial date) without ``.0``."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        if value.time() == time(0, 0):
+            return value.strftime("%Y-%m-%d")
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
 
 
 def _chain(row: LedgerRow) -> list[tuple[str, dict[str, object]]]:
@@ -302,7 +435,7 @@ def import_rows(
     """
     station = settings.station.code
     imported = skipped = 0
-    with write_transaction():
+    with write_transaction(), deferred_index(database.connection()):
         for row in rows:
             known = database.execute_sql(
                 "SELECT 1 FROM ticket WHERE uuid = ?", (row.key,)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -29,7 +30,12 @@ from pathlib import Path
 
 from db.migrations import TICKET_EVENT_NO_UPDATE
 from kiosk.accounts import chain_link
-from kiosk.backup import backup_folder, backups_in, second_folder
+from kiosk.backup import (
+    ENCRYPTED_SUFFIXES,
+    backup_folder,
+    backups_in,
+    second_folder,
+)
 from kiosk.config import Settings
 from kiosk.errors import Refused
 from kiosk.states import TERMINAL
@@ -38,6 +44,7 @@ from kiosk.states import TERMINAL
 MOBILE_IN_TEXT = re.compile(r"(?<![0-9A-Za-z_-])1[3-9]\d{9}(?![0-9A-Za-z_])")
 MOBILE_ERASED = "***********"
 ELEVEN_DIGITS_GLOB = "*1[3-9]" + "[0-9]" * 9 + "*"
+PURGE_ACTOR = "system:privacy"
 BUSY_TIMEOUT_SECONDS = 30.0
 CHECKPOINT_WAIT_MS = 2000
 SEARCH_DOC = (
@@ -59,12 +66,14 @@ class PurgeCounts:
     events: int = 0  # event payloads whose contact fields were erased
     texts: int = 0  # descriptions and notes with a mobile number erased
     unsent_events: int = 0  # of those events, waiting in the outbox
+    central_events: int = 0  # ``purged`` events queued to tell the central
 
     def add(self, other: PurgeCounts) -> None:
         self.tickets += other.tickets
         self.events += other.events
         self.texts += other.texts
         self.unsent_events += other.unsent_events
+        self.central_events += other.central_events
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
@@ -153,7 +162,8 @@ def _backup_files(settings: Settings) -> Iterator[Path]:
     for folder in folders:
         if folder is not None:
             for _, path in backups_in(folder, station):
-                if path.suffix != ".gpg":  # encrypted: deleted by age instead
+                # Encrypted (gpg, age): deleted at retention_days instead.
+                if path.suffix not in ENCRYPTED_SUFFIXES:
                     yield path
     database = settings.database_path
     for kind in (".replaced-*", ".before-v*"):  # restores' and upgrades' copies
@@ -173,6 +183,8 @@ def _purge_file(
     try:
         guarded = _lift_history_guard(connection)
         _mark_past_limit(connection, cutoff)
+        if audit is not None:  # the live database: the central hears of it
+            _mark_known_to_central(connection)
         counts.tickets = connection.execute(
             """UPDATE ticket SET contact_name = NULL, contact_mobile = NULL
                WHERE id IN (SELECT id FROM temp.purge_ticket)
@@ -201,6 +213,7 @@ def _purge_file(
         if guarded:
             connection.execute(TICKET_EVENT_NO_UPDATE)
         if audit is not None:
+            counts.central_events = _queue_purged_events(connection, cutoff, audit[0])
             _write_audit(connection, cutoff, counts, dry_run, audit)
     except BaseException:
         connection.execute("ROLLBACK")
@@ -221,6 +234,61 @@ def _mark_past_limit(connection: sqlite3.Connection, cutoff: datetime) -> None:
                    WHERE e.ticket_uuid = t.uuid) < julianday(?)""",
         (*ended, cutoff.isoformat()),
     )
+
+
+def _mark_known_to_central(connection: sqlite3.Connection) -> None:
+    """temp.purge_tell: the tickets past the limit that hold contact details
+    now (before this purge erases them) and that the central has a copy of
+    (an event of theirs went through the outbox, or came from the central).
+    A ticket imported and never sent is the station's alone."""
+    connection.execute("DROP TABLE IF EXISTS temp.purge_tell")
+    connection.execute(
+        """CREATE TEMP TABLE purge_tell AS
+           SELECT p.uuid AS uuid FROM temp.purge_ticket AS p
+           JOIN ticket AS t ON t.id = p.id
+           WHERE (t.contact_name IS NOT NULL OR t.contact_mobile IS NOT NULL
+                  OR t.description GLOB :digits
+                  OR EXISTS (SELECT 1 FROM ticket_event AS e
+                             WHERE e.ticket_uuid = p.uuid AND e.kind <> 'purged'
+                               AND (e.payload GLOB :digits
+                                 OR (json_valid(e.payload) AND (
+                                   json_extract(e.payload, '$.contact_name')
+                                     IS NOT NULL
+                                   OR json_extract(e.payload, '$.contact_mobile')
+                                     IS NOT NULL)))))
+             AND NOT EXISTS (SELECT 1 FROM ticket_event AS e
+                             WHERE e.ticket_uuid = p.uuid AND e.kind = 'purged')
+             AND EXISTS (SELECT 1 FROM ticket_event AS e
+                         LEFT JOIN outbox AS o ON o.event_uuid = e.uuid
+                         WHERE e.ticket_uuid = p.uuid
+                           AND (o.id IS NOT NULL OR e.origin = 'central'))""",
+        {"digits": ELEVEN_DIGITS_GLOB},
+    )
+
+
+def _queue_purged_events(
+    connection: sqlite3.Connection, cutoff: datetime, settings: Settings
+) -> int:
+    """A ``purged`` event, in the outbox, on each ticket of temp.purge_tell:
+    the central erases its copy when the event reaches it. It names the
+    limit, never the data."""
+    # The purge's own moment (cutoff_for took the limit off it).
+    purged_at = cutoff + timedelta(days=settings.privacy.retention_days)
+    moment = purged_at.astimezone(settings.zone).isoformat()
+    payload = json.dumps({"ended_before": cutoff.isoformat()})
+    tickets = [row[0] for row in connection.execute("SELECT uuid FROM temp.purge_tell")]
+    for ticket_uuid in tickets:
+        event_uuid = str(uuid.uuid4())
+        connection.execute(
+            "INSERT INTO ticket_event (uuid, ticket_uuid, kind, actor, at, payload, "
+            "origin) VALUES (?, ?, 'purged', ?, ?, ?, 'station')",
+            (event_uuid, ticket_uuid, PURGE_ACTOR, moment, payload),
+        )
+        connection.execute(
+            "INSERT INTO outbox (event_uuid, created_at) VALUES (?, ?)",
+            (event_uuid, moment),
+        )
+    return len(tickets)
 
 
 def _erase_mobiles_in_text(connection: sqlite3.Connection) -> int:

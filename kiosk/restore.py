@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from kiosk.backup import (
+    ENCRYPTED_SUFFIXES,
     STAMP_FORMAT,
     STATION_KEY,
     TAKEN_AT_KEY,
@@ -139,6 +140,17 @@ def restore_backup(
     """
     backup = backup.resolve()
     database_path = settings.database_path.resolve()
+    if backup.suffix in ENCRYPTED_SUFFIXES:
+        tool = (
+            "age --decrypt --identity KEYFILE"
+            if backup.suffix == ".age"
+            else "gpg --decrypt"
+        )
+        raise RestoreError(
+            f"{backup.name} is encrypted: decrypt it where the private key is "
+            f"({tool} --output {backup.stem} {backup.name}), bring the .db "
+            "file here and restore that"
+        )
     check = check_backup(backup, settings.station.code)
     if backup == database_path:
         raise RestoreError("that file is the station database itself")

@@ -64,6 +64,9 @@ ALLOWED_FROM: dict[str, frozenset[str]] = {
     "withdrawn": frozenset({RECEIVED, DISPATCHED, ACKNOWLEDGED, ESCALATED}),
     "note": frozenset(STATUSES),
     "unit_rated": frozenset({DISPATCHED, ACKNOWLEDGED, RESOLVED, CLOSED, ESCALATED}),
+    # The station erased the ended ticket's contact details (kiosk/privacy.py);
+    # the central erases its copy too. The status stays.
+    "purged": TERMINAL,
 }
 EVENT_KINDS = tuple(ALLOWED_FROM)
 
@@ -111,7 +114,7 @@ def next_status(status: str | None, kind: str, payload: dict[str, object]) -> st
             f"cannot {kind.replace('_', ' ')} a ticket that is {status} "
             f"({STATUS_NAMES[status][0]})",
         )
-    if kind in ("note", "unit_rated", "callback_attempt"):
+    if kind in ("note", "unit_rated", "callback_attempt", "purged"):
         return status
     if kind == "callback":
         if payload.get("unreachable") is True:

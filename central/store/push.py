@@ -18,6 +18,7 @@ from central.schemas import (
     field_errors,
 )
 from central.store.base import Rejected, invalid, run_write
+from central.store.privacy import PURGED, erase_tickets
 from central.store.rows import (
     STATION_ORIGIN,
     TICKET_COLUMNS,
@@ -198,6 +199,10 @@ def write_push(
         stored = insert_events(db, prepared.event_rows)
         _check_repeats(db, fresh, stored)
         _save_statuses(db, _fold_stored(fresh, stored, tickets, written))
+        # A station's purge: the central's copy of each ticket goes the same way.
+        purged = {item.ticket_no for item in fresh if item.kind == PURGED}
+        if purged:
+            erase_tickets(db, sorted(purged))
         return {
             "stored": [item.uuid for item in fresh if item.uuid in stored],
             "duplicates": [item.uuid for item in fresh if item.uuid not in stored]

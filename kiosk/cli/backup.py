@@ -69,6 +69,8 @@ def command_backup(args: argparse.Namespace, settings: Settings) -> int:
     )
     if result.copied_to:
         print(f"copied to {result.copied_to}")
+    if result.sent_to:
+        print(f"sent to {result.sent_to}")
     for path in result.removed:
         print(f"removed old backup {path}")
     return 0

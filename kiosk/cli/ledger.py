@@ -1,4 +1,5 @@
-"""``kiosk import FILE.csv``: a station's existing ledger (台账) of past requests."""
+"""``kiosk import FILE.xlsx|FILE.csv``: a station's existing ledger (台账) of
+past requests."""
 
 from __future__ import annotations
 
@@ -10,19 +11,32 @@ from typing import Any
 from db import KeyValue, write_transaction
 from kiosk.cli.errors import CommandError
 from kiosk.config import Settings
-from kiosk.ledger import FIELDS, MAPPING_KEY, LedgerError, import_rows, read_ledger
+from kiosk.ledger import (
+    FIELDS,
+    MAPPING_KEY,
+    XLSX_SUFFIXES,
+    LedgerError,
+    import_rows,
+    read_ledger,
+)
 
 
 def register(commands: Any) -> None:
     ledger = commands.add_parser(
         "import",
-        help="bring in a ledger (台账) of past requests from a CSV file",
+        help="bring in a ledger (台账) of past requests from an XLSX or CSV file",
         description="Map the ledger's columns (by their usual names, --map, or "
         "the mapping saved by the last import), check every row, and import "
         "the good ones; bad rows are listed with their line numbers. Imported "
         "tickets are not sent to the central unless --send.",
     )
-    ledger.add_argument("file", metavar="FILE.csv")
+    ledger.add_argument("file", metavar="FILE.xlsx|FILE.csv")
+    ledger.add_argument(
+        "--sheet",
+        metavar="NAME",
+        help="the workbook's sheet that holds the ledger (default: the first "
+        "sheet with the ledger's columns)",
+    )
     ledger.add_argument(
         "--map",
         action="append",
@@ -52,15 +66,23 @@ def _explicit(pairs: list[str]) -> dict[str, str]:
 
 def command_import(args: argparse.Namespace, settings: Settings) -> int:
     path = Path(args.file).expanduser()
-    if path.suffix.lower() not in (".csv", ".txt"):
+    suffix = path.suffix.lower()
+    if suffix == ".xls":
         raise CommandError(
-            f"import: {path.name}: only CSV files are read; save the sheet as "
-            "CSV (UTF-8) first"
+            f"import: {path.name}: an old Excel .xls file; save it as .xlsx "
+            "(or CSV) first"
+        )
+    if suffix not in (".csv", ".txt", *XLSX_SUFFIXES):
+        raise CommandError(
+            f"import: {path.name}: only CSV and Excel .xlsx files are read; save "
+            "the sheet as one of them first"
         )
     saved_row = KeyValue.get_or_none(KeyValue.key == MAPPING_KEY)
     saved = json.loads(saved_row.value) if saved_row else {}
     try:
-        ledger = read_ledger(settings, path, _explicit(args.map), saved=saved)
+        ledger = read_ledger(
+            settings, path, _explicit(args.map), saved=saved, sheet=args.sheet
+        )
     except LedgerError as error:
         raise CommandError(f"import: {error}") from error
     imported = skipped = 0
@@ -87,21 +109,22 @@ def command_import(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps(report, ensure_ascii=False))
     else:
-        _print(report, ledger.rows[:3])
+        # A workbook's refusals name the sheet's row numbers, as Excel shows them.
+        _print(report, ledger.rows[:3], "row" if suffix in XLSX_SUFFIXES else "line")
     return 1 if ledger.refused else 0
 
 
-def _print(report: dict[str, Any], preview: list[Any]) -> None:
+def _print(report: dict[str, Any], preview: list[Any], word: str) -> None:
     print("columns:")
     for name, column in report["mapping"].items():
         print(f"  {column} -> {name}")
     for row in preview:
         print(
-            f"  line {row.line}: {row.created_at:%Y-%m-%d} {row.category.name} "
+            f"  {word} {row.line}: {row.created_at:%Y-%m-%d} {row.category.name} "
             f"{row.status} {row.values.get('description', '')[:30]}"
         )
     for refused in report["refused"]:
-        print(f"line {refused['line']}: refused: {refused['why']}")
+        print(f"{word} {refused['line']}: refused: {refused['why']}")
     verb = "would import" if report["dry_run"] else "imported"
     count = report["good_rows"] if report["dry_run"] else report["imported"]
     print(

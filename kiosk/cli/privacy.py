@@ -44,7 +44,9 @@ def command_purge(args: argparse.Namespace, settings: Settings) -> int:
         f"privacy purge: tickets ended before {report.cutoff:%Y-%m-%d %H:%M} UTC "
         f"({settings.privacy.retention_days} days): {verb} the contact details of "
         f"{here.tickets} tickets and {here.events} events ({here.unsent_events} "
-        f"still in the outbox), {here.texts} mobile numbers in texts; in "
+        f"still in the outbox), {here.texts} mobile numbers in texts; "
+        f"{here.central_events} tickets to erase at the central too (sent by "
+        f"sync); in "
         f"{report.backup_files} backups: {backups.tickets} tickets, "
         f"{backups.events} events, {backups.texts} texts"
     )

@@ -54,6 +54,7 @@ EVENT_NAMES = {
     "withdrawn": "撤销",
     "note": "备注",
     "unit_rated": "单位评价",
+    "purged": "到期清除",
 }
 # Actions checked against the state machine, and the event each one writes.
 ACTION_KINDS = {
@@ -333,6 +334,8 @@ class TicketDetailScreen(Screen[None]):
             return f"{self.unit_name(str(payload.get('unit', '')))}：{rating}"
         if kind == "received":
             return "居民在自助机提交"
+        if kind == "purged":
+            return "联系人和手机号已按保存期限清除"
         return text
 
     # -- running an action --------------------------------------------------------

@@ -18,8 +18,11 @@ from db import AuditLog, database
 from kiosk import desk
 from kiosk.accounts import check_audit_chain
 from kiosk.backup import make_backup
-from kiosk.config import PrivacySettings, render_config
+from kiosk.catalog import load_catalog
+from kiosk.config import PrivacySettings, Settings, render_config
+from kiosk.ledger import import_rows, read_ledger
 from kiosk.privacy import purge
+from kiosk.reports import station_month
 from kiosk.search import BoardQuery, search_ids
 from tests.helpers import FIXED_NOW, issue
 
@@ -32,8 +35,10 @@ OPEN, RECENT = "13900000003", "13900000004"
 PURGE_AT = FIXED_NOW + timedelta(days=200)  # the limit: FIXED_NOW + 20 days
 
 
-def _figures() -> dict[str, object]:
-    """What the reports count."""
+def _figures(settings: Settings) -> dict[str, object]:
+    """What the reports count. The purge's own ``purged`` events (one per
+    ticket it erased, in the outbox for the central) are counted apart by
+    the test."""
 
     def rows(sql: str) -> list[tuple[object, ...]]:
         return [tuple(row) for row in database.execute_sql(sql).fetchall()]
@@ -45,10 +50,15 @@ def _figures() -> dict[str, object]:
         ),
         "status_counts": rows("SELECT * FROM ticket_status_count ORDER BY 1"),
         "events": rows(
-            "SELECT kind, actor, at, count(*) FROM ticket_event GROUP BY 1, 2, 3 "
-            "ORDER BY 1, 2, 3"
+            "SELECT kind, actor, at, count(*) FROM ticket_event "
+            "WHERE kind <> 'purged' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
         ),
-        "outbox": rows("SELECT count(*), count(sent_at) FROM outbox"),
+        "outbox": rows(
+            "SELECT count(*), count(sent_at) FROM outbox AS o JOIN ticket_event "
+            "AS e ON e.uuid = o.event_uuid WHERE e.kind <> 'purged'"
+        ),
+        # The month's report itself: counts, 三率, units.
+        "month": station_month(settings, load_catalog(), "2026-11", PURGE_AT),
         "ratings": rows(
             "SELECT json_extract(payload, '$.rating'), count(*) FROM ticket_event "
             "WHERE kind = 'callback' GROUP BY 1 ORDER BY 1"
@@ -118,9 +128,9 @@ def test_purge_leaves_no_mobile_past_the_limit_anywhere(station, tmp_path):
     ]
     for other in others:
         database.execute_sql("VACUUM INTO ?", (str(other),))
-    before = _figures()
+    before = _figures(settings)
     dry = purge(settings, dry_run=True, now=PURGE_AT)
-    assert _figures() == before
+    assert _figures(settings) == before
     assert AuditLog.select().where(AuditLog.action == "privacy_purge").count() == 0
     assert {OLD_CLOSED, IN_NOTE} <= _mobiles_in_rows(settings.database_path)
 
@@ -132,7 +142,15 @@ def test_purge_leaves_no_mobile_past_the_limit_anywhere(station, tmp_path):
     assert report.database.texts == 3
     assert report.database.unsent_events == 2
     assert report.backup_files == 3 and report.backups.tickets == 2 * 3
-    assert _figures() == before
+    assert _figures(settings) == before
+    # Each erased ticket tells the central once, naming no data.
+    assert report.database.central_events == 2
+    purged = database.execute_sql(
+        "SELECT e.payload, o.sent_at FROM ticket_event AS e "
+        "JOIN outbox AS o ON o.event_uuid = e.uuid WHERE e.kind = 'purged'"
+    ).fetchall()
+    assert len(purged) == 2 and all(sent is None for _, sent in purged)
+    assert not any(MOBILE.search(payload.encode()) for payload, _ in purged)
 
     kept = {OPEN, RECENT}
     assert _mobiles_in_rows(settings.database_path) == kept
@@ -158,7 +176,34 @@ def test_purge_leaves_no_mobile_past_the_limit_anywhere(station, tmp_path):
         "events": 0,
         "texts": 0,
         "unsent_events": 0,
+        "central_events": 0,
     }
+
+
+def test_a_ticket_the_central_never_had_tells_it_nothing(
+    settings, station_db, head, tmp_path
+):
+    """An imported ticket (never sent) is erased here, and no ``purged``
+    event goes to the central about it; a ticket that went through the
+    outbox gets exactly one."""
+    ledger = tmp_path / "台账.csv"
+    ledger.write_text(
+        "登记日期,事项类别,联系人,联系电话,办理状态,回访评价\n"
+        f"2025-03-01,房屋设施报修,王五,{OLD_CLOSED},已回访,满意\n",
+        "utf-8",
+    )
+    rows = read_ledger(settings, ledger).rows
+    assert import_rows(settings, rows, source=ledger.name) == (1, 0)
+    sent = issue(settings, mobile=OLD_WITHDRAWN, at=FIXED_NOW - timedelta(hours=2))
+    desk.withdraw(settings, head, sent.ticket_no, "resident_withdrew", now=FIXED_NOW)
+
+    report = purge(settings, now=PURGE_AT)
+    assert report.database.tickets == 2
+    assert report.database.central_events == 1
+    told = database.execute_sql(
+        "SELECT ticket_uuid FROM ticket_event WHERE kind = 'purged'"
+    ).fetchall()
+    assert told == [(sent.uuid,)]
 
 
 def test_a_longer_limit_keeps_them(station):

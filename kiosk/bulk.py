@@ -1,0 +1,61 @@
+"""Writing many tickets at once (``kiosk demo load``, ``kiosk import``).
+
+Row by row, the search index's triggers (migration 3: ``ticket_search_insert``,
+``note_search_insert``) cost more than the rows themselves. ``deferred_index``
+lifts them for one write transaction and indexes the transaction's new rows
+in one statement per index as it ends, then puts the triggers back, all
+inside that transaction: no other connection ever sees the triggers missing,
+and a load that fails or is killed rolls back with them in place.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+SEARCH_TRIGGERS = ("ticket_search_insert", "note_search_insert")
+# The triggers' own statements, over every row after a given id.
+_INDEX_TICKETS = """INSERT INTO ticket_search (rowid, grams)
+    SELECT t.id, (
+      SELECT group_concat(DISTINCT hex(substr(d.doc, s.n, 2)))
+      FROM (SELECT lower(t.ticket_no || ' ' || t.queue_no || ' '
+            || t.building || ' ' || t.description || ' ') AS doc) AS d,
+           search_seq AS s
+      WHERE s.n < length(d.doc)
+    ) FROM ticket AS t WHERE t.id > ?"""
+_INDEX_NOTES = """INSERT INTO note_search (rowid, grams)
+    SELECT e.id, (
+      SELECT group_concat(DISTINCT hex(substr(d.doc, s.n, 2)))
+      FROM (SELECT lower(json_extract(e.payload, '$.text') || ' ') AS doc) AS d,
+           search_seq AS s
+      WHERE s.n < length(d.doc)
+    ) FROM ticket_event AS e
+    WHERE e.id > ? AND e.kind <> 'received' AND json_valid(e.payload)
+      AND json_type(e.payload, '$.text') = 'text'"""
+
+
+@contextmanager
+def deferred_index(connection: sqlite3.Connection) -> Iterator[None]:
+    """Inside a write transaction: the tickets and events inserted in the
+    block are indexed at its end, in bulk, as the triggers would have."""
+    triggers = dict(
+        connection.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+            f"AND name IN ({', '.join('?' * len(SEARCH_TRIGGERS))})",
+            SEARCH_TRIGGERS,
+        ).fetchall()
+    )
+    last_ticket, last_event = connection.execute(
+        "SELECT (SELECT coalesce(max(id), 0) FROM ticket), "
+        "(SELECT coalesce(max(id), 0) FROM ticket_event)"
+    ).fetchone()
+    for name in triggers:
+        connection.execute(f"DROP TRIGGER {name}")
+    yield
+    if "ticket_search_insert" in triggers:
+        connection.execute(_INDEX_TICKETS, (last_ticket,))
+    if "note_search_insert" in triggers:
+        connection.execute(_INDEX_NOTES, (last_event,))
+    for statement in triggers.values():
+        connection.execute(statement)
