@@ -124,6 +124,7 @@ async def test_the_days_to_wait_for_the_phone_are_a_setting(settings, head, cloc
     app = StaffApp(settings, clock=clock, now=lambda: FIXED_NOW)
     async with app.run_test(size=SIZE) as pilot:
         await log_in(pilot)
+        await board_rows(pilot, 0)  # 待派单, once logged in
         await pilot.press("4")  # 待回访
         table = await board_rows(pilot, 1)
         assert board_cells(table) == {number: "待电话回访"}

@@ -104,6 +104,7 @@ async def test_only_the_head_has_the_reports(make_staff_app, report_data):
     app = make_staff_app()
     async with app.run_test(size=SIZE) as pilot:
         await log_in(pilot, "li", STAFF_PIN)
+        await wait_screen(pilot, BoardScreen)
         await pilot.press("B")
         await pilot.pause()
         assert isinstance(app.screen, BoardScreen)
