@@ -13,7 +13,7 @@ from db import Ticket
 from kiosk.accounts import check_audit_chain, cli_actor, record_read
 from kiosk.cli.backup import disk_report
 from kiosk.cli.errors import CommandError
-from kiosk.clock import check_clock
+from kiosk.clock import ClockCheck, check_clock, suspect_ticket_count
 from kiosk.config import Settings
 from kiosk.printing.backends import PrintError, default_target, send
 from kiosk.printing.fonts import FontError, find_cjk_font
@@ -99,6 +99,24 @@ def _printer_problem(target: str, timeout: float) -> str | None:
     return f"unknown printer {target!r}"
 
 
+def clock_detail(clock: ClockCheck, suspect_tickets: int) -> str:
+    """The clock's line in ``kiosk doctor``: the problem, or the time and how
+    far it is from the central's; and the tickets issued under a suspect
+    clock."""
+    detail = clock.problem() or f"{clock.now:%Y-%m-%d %H:%M %Z}"
+    if clock.problem() is None:
+        if clock.skew is None:
+            detail += ", not yet compared with the central's clock"
+        else:
+            detail += f", {abs(clock.skew):.1f} s from the central's clock"
+    if suspect_tickets:
+        detail += (
+            f"; {suspect_tickets} tickets were issued under a suspect clock"
+            " (ticket.clock_suspect)"
+        )
+    return detail
+
+
 def command_doctor(args: argparse.Namespace, settings: Settings) -> int:
     problems = 0
 
@@ -142,11 +160,11 @@ def command_doctor(args: argparse.Namespace, settings: Settings) -> int:
     problems += disk.level == "FAIL"
     try:
         clock = check_clock(settings, datetime.now(settings.zone))
+        suspect_tickets = suspect_ticket_count()
     except Exception as error:  # an unreadable database is reported above
         report(False, "clock", f"not checked: {type(error).__name__}")
     else:
-        problem = clock.problem()
-        report(problem is None, "clock", problem or f"{clock.now:%Y-%m-%d %H:%M %Z}")
+        report(clock.problem() is None, "clock", clock_detail(clock, suspect_tickets))
     # Without espeak-ng the TV shows the calls without saying them: not a fault.
     report(True, "voice", Voice().status())
     return 1 if problems else 0
