@@ -19,6 +19,7 @@ from kiosk.printing.backends import PrintError, default_target, send
 from kiosk.printing.fonts import FontError, find_cjk_font
 from kiosk.printing.printer import print_ticket
 from kiosk.printing.ticket_image import render_ticket, sample_ticket
+from kiosk.session_check import session_checks
 from kiosk.voice import Voice
 
 TARGET_HELP = "file:DIR, escpos:DEVICE, tcp://HOST:PORT or cups:QUEUE"
@@ -29,7 +30,16 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     test.add_argument("--to", metavar="TARGET", help=f"printer: {TARGET_HELP}")
     test.set_defaults(handler=command_print_test)
 
-    doctor = commands.add_parser("doctor", help="check fonts, printer and database")
+    doctor = commands.add_parser(
+        "doctor", help="check fonts, printer, database, clock and the box's session"
+    )
+    doctor.add_argument(
+        "--box",
+        metavar="DIR",
+        type=Path,
+        help="check the session with DIR's foot.ini (default: /etc/station-kiosk "
+        "on a box)",
+    )
     doctor.set_defaults(handler=command_doctor)
 
 
@@ -166,5 +176,10 @@ def command_doctor(args: argparse.Namespace, settings: Settings) -> int:
     else:
         report(clock.problem() is None, "clock", clock_detail(clock, suspect_tickets))
     # Without espeak-ng the TV shows the calls without saying them: not a fault.
-    report(True, "voice", Voice().status())
+    voice = Voice()
+    report(True, "voice", voice.status())
+    # On a box: the screen's font and size, the keyboards, the sound.
+    for check in session_checks(settings, voice.available, args.box):
+        print(check.line())
+        problems += check.level == "FAIL"
     return 1 if problems else 0

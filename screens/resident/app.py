@@ -27,6 +27,7 @@ from kiosk.config import Settings
 from kiosk.i18n import other_language, translate
 from kiosk.printing.process import PrintProcess
 from kiosk.qr import QRRows
+from kiosk.screen_scale import apply_large_text, in_box_session
 from kiosk.sync.process import SyncProcess
 from kiosk.sync.state import sync_status
 from kiosk.tickets import IssuedTicket, TicketDraft
@@ -188,6 +189,8 @@ class KioskApp(App[None], inherit_bindings=False):
         # ready (font found, or the problem logged) before the first ticket.
         self.set_timer(PRINTER_WARMUP_SECONDS, self.start_printer, name="printer")
         self.call_after_refresh(self.settle_memory)
+        if self.large_text and in_box_session():
+            self.call_after_refresh(self.scale_screen, True)
         self.call_after_refresh(notify, "READY=1")
         interval = watchdog_seconds()
         if interval:
@@ -586,10 +589,18 @@ class KioskApp(App[None], inherit_bindings=False):
 
     def watch_large_text(self) -> None:
         """Large text is a layout of its own (fewer, bigger tiles): the
-        screen on top is laid out again; the others as they come back."""
+        screen on top is laid out again; the others as they come back. On
+        the box the screen's scale grows too (kiosk.screen_scale)."""
         screen = self.current_screen()
         if isinstance(screen, KioskScreen):
             screen.relabel()
+        if in_box_session():
+            self.scale_screen(self.large_text)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="scale")
+    def scale_screen(self, large: bool) -> None:
+        """Ask the box's compositor for the scale of large text (or 1)."""
+        apply_large_text(large, self.size.width, self.size.height)
 
     def watch_online(self) -> None:
         self.refresh_frame()
