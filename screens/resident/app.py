@@ -20,6 +20,7 @@ from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
+from textual.widgets import Input, Static
 
 from db import Ticket, database, write_transaction
 from kiosk.catalog import Catalog, load_catalog
@@ -27,6 +28,7 @@ from kiosk.config import Settings
 from kiosk.i18n import other_language, translate
 from kiosk.printing.process import PrintProcess
 from kiosk.qr import QRRows
+from kiosk.read_aloud import ANNOUNCE, ScreenReader, key_speech, screen_speech
 from kiosk.screen_scale import apply_large_text, in_box_session
 from kiosk.sync.process import SyncProcess
 from kiosk.sync.state import sync_status
@@ -43,7 +45,7 @@ from screens.resident.messages import (
     SyncFinished,
     TrackFound,
 )
-from screens.widgets.chrome import KioskHeader
+from screens.widgets.chrome import KeypadBar, KioskHeader
 from screens.workers import database_worker
 
 if TYPE_CHECKING:
@@ -58,6 +60,7 @@ LOCKED_KEYS = (
     "ctrl+q,ctrl+c,ctrl+z,ctrl+p,ctrl+s,ctrl+backslash,ctrl+d,ctrl+w,"
     "ctrl+x,ctrl+t,ctrl+l,f1,ctrl+f1"
 )
+READ_ALOUD_KEY = "f12"
 SYNC_DEADLINE_SECONDS = 20.0  # one background pass gives way after this
 SCAN_LIMIT = 300  # characters: longer is not one of our links
 SCAN_PAUSE_SECONDS = 2.0  # a scan that stops without Enter is dropped
@@ -103,13 +106,26 @@ class KioskApp(App[None], inherit_bindings=False):
     ENABLE_COMMAND_PALETTE = False
     ESCAPE_TO_MINIMIZE = False
     BINDINGS = [
-        Binding(LOCKED_KEYS, "locked", "Locked", id="locked", show=False, priority=True)
+        Binding(
+            LOCKED_KEYS, "locked", "Locked", id="locked", show=False, priority=True
+        ),
+        # Outside the keypad (whose keys all have a meaning): the box's
+        # one-key speaker button sends F12 (kiosk/read_aloud.py).
+        Binding(
+            READ_ALOUD_KEY,
+            "toggle_read_aloud",
+            "Read aloud",
+            id="read-aloud",
+            show=False,
+            priority=True,
+        ),
     ]
 
     # What several screens follow, each applied once by its watcher.
     language: reactive[str] = reactive("zh-CN", init=False)
     large_text: reactive[bool] = reactive(False, init=False, toggle_class="-large")
     online: reactive[bool] = reactive(False, init=False)
+    read_aloud: reactive[bool] = reactive(False, init=False)
 
     def __init__(
         self,
@@ -118,9 +134,11 @@ class KioskApp(App[None], inherit_bindings=False):
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] | None = None,
         catalog: Catalog | None = None,
+        reader: ScreenReader | None = None,
     ) -> None:
         super().__init__(driver_class=KioskDriver)
         self.settings = settings
+        self.reader = reader or ScreenReader()
         self.catalog = catalog or load_catalog()
         self.clock = clock
         self._now = now
@@ -548,6 +566,7 @@ class KioskApp(App[None], inherit_bindings=False):
         self._pop_to_welcome()
         self.language = self.settings.kiosk.language
         self.large_text = self.settings.kiosk.large_text
+        self.read_aloud = False
         self.last_input = self.clock()
         self.collect_garbage()
 
@@ -604,6 +623,51 @@ class KioskApp(App[None], inherit_bindings=False):
 
     def watch_online(self) -> None:
         self.refresh_frame()
+
+    # -- reading the screen aloud (F12) ------------------------------------------
+
+    def action_toggle_read_aloud(self) -> None:
+        """F12: read every screen aloud, or stop."""
+        self.read_aloud = not self.read_aloud
+
+    def watch_read_aloud(self, reading: bool) -> None:
+        on, off = ANNOUNCE[self.language]
+        if reading:
+            screen = self.current_screen()
+            parts = [on, *(self.screen_parts(screen) if screen else [])]
+            self.speak(screen_speech(parts, self.language), self.language)
+        else:
+            self.speak(off, self.language)
+
+    def screen_shown(self, screen: Screen[Any]) -> None:
+        """A screen was drawn (new, back on top, or relabelled): read it
+        aloud if the resident asked for that."""
+        if self.read_aloud and screen is self.current_screen():
+            text = screen_speech(self.screen_parts(screen), self.language)
+            self.speak(text, self.language)
+
+    def screen_parts(self, screen: Screen[Any]) -> list[str]:
+        """What the screen says, in order: its texts and fields, then the
+        keypad bar's keys. Not the header (station, clock, online dot)."""
+        parts: list[str] = []
+        for widget in screen.query("Static, Input"):
+            if not widget.display or any(
+                isinstance(above, KioskHeader | KeypadBar) for above in widget.ancestors
+            ):
+                continue
+            if isinstance(widget, Input):
+                parts.append(widget.value or str(widget.placeholder))
+            elif isinstance(widget, Static):
+                content = widget.content
+                parts.append(str(getattr(content, "plain", content)))
+        for bar in screen.query(KeypadBar):
+            for key, words, _action in bar.hints:
+                parts.append(key_speech(key, words, self.language))
+        return parts
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="read-aloud")
+    def speak(self, text: str, language: str) -> None:
+        self.reader.read(text, language)
 
     # -- station status (from the database, never the network) --------------
 
