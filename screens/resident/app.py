@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -136,7 +137,10 @@ class KioskApp(App[None], inherit_bindings=False):
         catalog: Catalog | None = None,
         reader: ScreenReader | None = None,
     ) -> None:
-        super().__init__(driver_class=KioskDriver)
+        # textual-serve (the browser kiosk, deploy/box/web) names its own
+        # driver in TEXTUAL_DRIVER; in a terminal, the kiosk's own.
+        web = bool(os.environ.get("TEXTUAL_DRIVER"))
+        super().__init__(driver_class=None if web else KioskDriver)
         self.settings = settings
         self.reader = reader or ScreenReader()
         self.catalog = catalog or load_catalog()
