@@ -220,9 +220,18 @@ async def page(served: tuple[str, Path], tmp_path: Path) -> AsyncIterator[Page]:
 async def test_a_tap_on_a_tile_chooses_it(page: Page):
     welcome = await page.wait_for_text("我要反映问题")
     left, top, width, height = word_box(ocr(welcome, page.folder, "tsv"), "反映")
-    # Below the tile's title: its second line, still inside the tile.
-    await page.tap(left + width // 2, top + height * 2)
-    shown = await page.wait_for_text("请选择问题类别", 30)
+    # Below the tile's title: its second line, still inside the tile. A tap
+    # that a busy machine's page lost is tapped again, as a resident would,
+    # only while the welcome screen is still there.
+    for _ in range(3):
+        await page.tap(left + width // 2, top + height * 2)
+        try:
+            shown = await page.wait_for_text("请选择问题类别", 15)
+            break
+        except AssertionError:
+            assert "我要反映问题" in ocr(await page.png(), page.folder)
+    else:
+        raise AssertionError("three taps on tile 1 and no category screen")
     assert "环境卫生" in ocr(shown, page.folder)
 
 
