@@ -13,7 +13,6 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -50,6 +49,20 @@ def scale_of(session: Any) -> float:
     return float(outputs[0]["scale"])
 
 
+def settled(session: Any) -> bytes:
+    """A screenshot once the screen has stopped changing (foot redrawn at
+    the new scale, the kiosk laid out again for its new size)."""
+    last: list[bytes] = [session.frame().pixels]
+
+    def same_twice(frame: Any) -> bool:
+        still = frame.pixels == last[0]
+        last[0] = frame.pixels
+        return still
+
+    session.wait_for_frame(same_twice, 30, "a still screen")
+    return bytes(session.png())
+
+
 @pytest.fixture(scope="module")
 def seen() -> Iterator[Seen]:
     account = session_user()
@@ -63,18 +76,16 @@ def seen() -> Iterator[Seen]:
             session.start()
             session.wait_for_welcome()
             report = in_session(session, doctor)
-            normal = session.png()
+            normal = settled(session)
             session.press_and_wait("/")
             session.wait_for(lambda: scale_of(session) > 1, 30, "a larger scale")
             large_scale = scale_of(session)
-            large = session.png()
+            large = settled(session)
             report_large = in_session(session, doctor)
             session.press_and_wait("/")
             session.wait_for(lambda: scale_of(session) == 1, 30, "scale 1 again")
             session.wait_for_welcome()
-            Path("/tmp/boxshots/normal.png").write_bytes(normal)
-            Path("/tmp/boxshots/large.png").write_bytes(large)
-            again = session.png()
+            again = settled(session)
         except Exception:
             print(session.log_text()[-3000:])
             raise
