@@ -109,13 +109,15 @@ def _printer_problem(target: str, timeout: float) -> str | None:
     return f"unknown printer {target!r}"
 
 
-def clock_detail(clock: ClockCheck, suspect_tickets: int) -> str:
+def clock_detail(clock: ClockCheck, suspect_tickets: int, central: bool) -> str:
     """The clock's line in ``kiosk doctor``: the problem, or the time and how
     far it is from the central's; and the tickets issued under a suspect
     clock."""
     detail = clock.problem() or f"{clock.now:%Y-%m-%d %H:%M %Z}"
     if clock.problem() is None:
-        if clock.skew is None:
+        if clock.skew is None and not central:
+            detail += ", no central to compare it with"
+        elif clock.skew is None:
             detail += ", not yet compared with the central's clock"
         else:
             detail += f", {abs(clock.skew):.1f} s from the central's clock"
@@ -174,7 +176,8 @@ def command_doctor(args: argparse.Namespace, settings: Settings) -> int:
     except Exception as error:  # an unreadable database is reported above
         report(False, "clock", f"not checked: {type(error).__name__}")
     else:
-        report(clock.problem() is None, "clock", clock_detail(clock, suspect_tickets))
+        detail = clock_detail(clock, suspect_tickets, bool(settings.central.url))
+        report(clock.problem() is None, "clock", detail)
     # Without espeak-ng the TV shows the calls without saying them: not a fault.
     voice = Voice()
     report(True, "voice", voice.status())

@@ -184,3 +184,8 @@ def test_large_text_takes_the_largest_scale_that_keeps_the_qr():
 def test_outside_the_box_session_large_text_leaves_the_screen_alone(monkeypatch):
     monkeypatch.delenv("KIOSK_BOX_SESSION", raising=False)
     assert apply_large_text(True, 106, 29) is None
+
+
+def test_without_a_central_the_clock_has_nothing_to_be_compared_with(tmp_path):
+    clock = line(doctor(tmp_path), "clock")
+    assert clock.startswith("ok   clock: ") and "no central to compare it with" in clock
