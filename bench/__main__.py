@@ -35,13 +35,15 @@ def build_parser() -> argparse.ArgumentParser:
             "report",
             "phone",
             "demo",
+            "box",
         ),
     )
     parser.add_argument(
         "--runs",
         type=_positive,
         default=DEFAULT_RUNS,
-        help=f"startup: fresh processes per app (default {DEFAULT_RUNS})",
+        help=f"startup: fresh processes per app; box: sessions of each kind "
+        f"(default {DEFAULT_RUNS})",
     )
     parser.add_argument(
         "--tickets",
@@ -149,6 +151,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench import demo
 
         demo.run()
+    if args.which == "box":
+        from bench import box
+
+        box.run(args.runs)
     note(f"{args.which}: done in {time.perf_counter() - started:.0f} s")
     return 0
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from fastapi import Depends, FastAPI, Query, Request
@@ -37,7 +38,13 @@ from central.schemas import (
     PushResult,
     field_name,
 )
-from central.store.base import Rejected, StoreUnavailable, now_local, run_read
+from central.store.base import (
+    ZONE,
+    Rejected,
+    StoreUnavailable,
+    now_local,
+    run_read,
+)
 from central.store.pull import CURSOR_PATTERN, pull_events
 from central.store.push import write_push
 from central.store.stations import station_for_key
@@ -217,6 +224,16 @@ def _allowed_methods(app: FastAPI, scope: Scope) -> list[str]:
     return sorted(allowed)
 
 
+# The central's clock in every sync answer: the station measures its skew.
+CENTRAL_TIME_HEADER = "Central-Time"
+
+
+def central_time_header() -> dict[str, str]:
+    """The central's time when the answer leaves, to the millisecond."""
+    moment = datetime.now(ZONE).isoformat(timespec="milliseconds")
+    return {CENTRAL_TIME_HEADER: moment}
+
+
 def _bearer_key(header: str | None) -> str | None:
     if not header:
         return None
@@ -365,7 +382,8 @@ def create_app(db: CentralDatabase, settings: ServerSettings | None = None) -> F
             prepared = intake.prepare(body, station, received_at)
             return write_push(db, station, prepared)
 
-        return JSONResponse(await run_in_threadpool(authenticated_push))
+        result = await run_in_threadpool(authenticated_push)
+        return JSONResponse(result, headers=central_time_header())
 
     @app.get(
         "/api/v1/events",
@@ -384,7 +402,8 @@ def create_app(db: CentralDatabase, settings: ServerSettings | None = None) -> F
         limit: int = Query(100, ge=1, le=500),
     ) -> JSONResponse:
         """Events made centrally on this station's tickets, after the cursor."""
-        return JSONResponse(pull_events(db, station, since, limit))
+        result = pull_events(db, station, since, limit)
+        return JSONResponse(result, headers=central_time_header())
 
     app.include_router(open311.router)
     app.include_router(tracking_page.router)

@@ -268,6 +268,14 @@ MIGRATIONS: Sequence[Sequence[str]] = (
         # Search finds the item a resident picked (kiosk.search).
         "CREATE INDEX ticket_category_item ON ticket (category, item)",
     ),
+    # A ticket issued while the box's clock was behind (its time raised to
+    # the newest ticket or the release date) or skewed against the central's
+    # is marked, with the skew known then (central minus box, in seconds;
+    # NULL when none was known), so its number and SLA can be corrected.
+    (
+        "ALTER TABLE ticket ADD COLUMN clock_suspect INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE ticket ADD COLUMN clock_skew REAL",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -13,6 +13,7 @@ from peewee import (
     CharField,
     CompositeKey,
     DatabaseProxy,
+    FloatField,
     ForeignKeyField,
     IntegerField,
     Model,
@@ -51,6 +52,9 @@ class Ticket(BaseModel):
     token = CharField()
     print_state = CharField(default="none")
     language = CharField(default="zh-CN")
+    # Issued under a clock that was behind or skewed (kiosk.clock).
+    clock_suspect = BooleanField(default=False)
+    clock_skew = FloatField(null=True)
 
 
 class TicketEvent(BaseModel):

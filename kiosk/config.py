@@ -223,6 +223,15 @@ class CentralSettings:
         "enough.",
         in_template=False,
     )
+    clock_skew_limit: float = setting(
+        120.0,
+        "Seconds the box's clock may differ from the central's (measured at each "
+        "sync) before staff and kiosk doctor are told and new tickets are "
+        "marked as issued under a suspect clock.",
+        low=1,
+        high=86400,
+        in_template=False,
+    )
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,8 @@ SORT_COLUMNS = {
     "due": "due_at",
 }
 ROW_COLUMNS = (
-    "id, ticket_no, queue_no, created_at, category, building, status, unit, due_at"
+    "id, ticket_no, queue_no, created_at, category, building, status, unit, due_at,"
+    " clock_suspect"
 )
 TICKET_DOC = (
     "lower(t.ticket_no || ' ' || t.queue_no || ' ' || t.building || ' ' "
@@ -76,6 +77,8 @@ class BoardRow:
     status: str
     unit: str
     due_at: str
+    # Issued under a clock that was behind or skewed (kiosk.clock).
+    clock_suspect: int = 0
 
 
 @dataclass(frozen=True)

@@ -204,10 +204,15 @@ def issue_ticket(
             existing = Ticket.get_or_none(Ticket.uuid == draft.draft_id)
             if existing is not None:
                 return _issued(settings, existing)
+            clock_suspect, clock_skew = False, None
             if from_box_clock:
                 # A clock behind the newest ticket or the release date (a box
                 # without an RTC battery, offline): never date a ticket earlier.
-                moment = trusted_moment(settings, moment)
+                # Behind or skewed against the central: the ticket is marked.
+                trusted = trusted_moment(settings, moment)
+                moment = trusted.moment
+                clock_suspect = trusted.suspect
+                clock_skew = trusted.skew if trusted.suspect else None
             day = moment.strftime("%Y-%m-%d")
             serial = _next_number(station, day, "ticket")
             queue_serial = _next_number(station, day, f"queue:{category.letter}")
@@ -228,6 +233,8 @@ def issue_ticket(
                 consent_at=moment.isoformat() if draft.has_contact else None,
                 language=draft.language,
                 print_state="pending" if settings.printer.enabled else "none",
+                clock_suspect=clock_suspect,
+                clock_skew=clock_skew,
                 **fields,
             )
             event = TicketEvent.create(
@@ -263,6 +270,21 @@ def _snapshot(ticket: Ticket) -> dict[str, object]:
         "due_at": ticket.due_at,
         "token": ticket.token,
         "language": ticket.language,
+        **_clock_mark(ticket),
+    }
+
+
+def _clock_mark(ticket: Ticket) -> dict[str, object]:
+    """``clock`` in the snapshot of a ticket issued under a suspect clock:
+    the skew (central minus box, seconds) known then, or null."""
+    if not ticket.clock_suspect:
+        return {}
+    skew = ticket.clock_skew
+    return {
+        "clock": {
+            "suspect": True,
+            "skew_seconds": None if skew is None else round(float(skew), 3),
+        }
     }
 
 

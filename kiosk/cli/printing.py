@@ -13,12 +13,13 @@ from db import Ticket
 from kiosk.accounts import check_audit_chain, cli_actor, record_read
 from kiosk.cli.backup import disk_report
 from kiosk.cli.errors import CommandError
-from kiosk.clock import check_clock
+from kiosk.clock import ClockCheck, check_clock, suspect_ticket_count
 from kiosk.config import Settings
 from kiosk.printing.backends import PrintError, default_target, send
 from kiosk.printing.fonts import FontError, find_cjk_font
 from kiosk.printing.printer import print_ticket
 from kiosk.printing.ticket_image import render_ticket, sample_ticket
+from kiosk.session_check import session_checks
 from kiosk.voice import Voice
 
 TARGET_HELP = "file:DIR, escpos:DEVICE, tcp://HOST:PORT or cups:QUEUE"
@@ -29,7 +30,16 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     test.add_argument("--to", metavar="TARGET", help=f"printer: {TARGET_HELP}")
     test.set_defaults(handler=command_print_test)
 
-    doctor = commands.add_parser("doctor", help="check fonts, printer and database")
+    doctor = commands.add_parser(
+        "doctor", help="check fonts, printer, database, clock and the box's session"
+    )
+    doctor.add_argument(
+        "--box",
+        metavar="DIR",
+        type=Path,
+        help="check the session with DIR's foot.ini (default: /etc/station-kiosk "
+        "on a box)",
+    )
     doctor.set_defaults(handler=command_doctor)
 
 
@@ -99,6 +109,26 @@ def _printer_problem(target: str, timeout: float) -> str | None:
     return f"unknown printer {target!r}"
 
 
+def clock_detail(clock: ClockCheck, suspect_tickets: int, central: bool) -> str:
+    """The clock's line in ``kiosk doctor``: the problem, or the time and how
+    far it is from the central's; and the tickets issued under a suspect
+    clock."""
+    detail = clock.problem() or f"{clock.now:%Y-%m-%d %H:%M %Z}"
+    if clock.problem() is None:
+        if clock.skew is None and not central:
+            detail += ", no central to compare it with"
+        elif clock.skew is None:
+            detail += ", not yet compared with the central's clock"
+        else:
+            detail += f", {abs(clock.skew):.1f} s from the central's clock"
+    if suspect_tickets:
+        detail += (
+            f"; {suspect_tickets} tickets were issued under a suspect clock"
+            " (ticket.clock_suspect)"
+        )
+    return detail
+
+
 def command_doctor(args: argparse.Namespace, settings: Settings) -> int:
     problems = 0
 
@@ -142,11 +172,17 @@ def command_doctor(args: argparse.Namespace, settings: Settings) -> int:
     problems += disk.level == "FAIL"
     try:
         clock = check_clock(settings, datetime.now(settings.zone))
+        suspect_tickets = suspect_ticket_count()
     except Exception as error:  # an unreadable database is reported above
         report(False, "clock", f"not checked: {type(error).__name__}")
     else:
-        problem = clock.problem()
-        report(problem is None, "clock", problem or f"{clock.now:%Y-%m-%d %H:%M %Z}")
+        detail = clock_detail(clock, suspect_tickets, bool(settings.central.url))
+        report(clock.problem() is None, "clock", detail)
     # Without espeak-ng the TV shows the calls without saying them: not a fault.
-    report(True, "voice", Voice().status())
+    voice = Voice()
+    report(True, "voice", voice.status())
+    # On a box: the screen's font and size, the keyboards, the sound.
+    for check in session_checks(settings, voice.available, args.box):
+        print(check.line())
+        problems += check.level == "FAIL"
     return 1 if problems else 0

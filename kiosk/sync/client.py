@@ -13,17 +13,23 @@ import json
 import random
 import re
 import time
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import requests
 
 from kiosk import __version__
+from kiosk.clock import SkewReading, measure_skew
 from kiosk.config import Settings
 
 PUSH_PATH = "/api/v1/events"
 PULL_PATH = "/api/v1/events"
 # Longest Retry-After the engine honours; a larger one is read as this.
 RETRY_AFTER_LIMIT = 3600.0
+# The central's clock in its sync answers (docs/sync-protocol.md); an answer
+# without it (an older central, a proxy's error page) is read by its Date.
+CENTRAL_TIME_HEADER = "Central-Time"
 
 
 class SyncError(Exception):
@@ -80,8 +86,17 @@ class CentralClient:
     Every failure becomes a SyncError whose message never holds the API key.
     """
 
-    def __init__(self, settings: Settings, session: requests.Session | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        session: requests.Session | None = None,
+        *,
+        now: Callable[[], datetime] | None = None,
+    ):
         central = settings.central
+        self._now = now or (lambda: datetime.now(settings.zone))
+        # The box's clock against the central's, from the last answer.
+        self.skew: SkewReading | None = None
         self.base_url = central.url.rstrip("/")
         self.api_key = central.api_key
         self.timeout = (central.connect_timeout, central.read_timeout)
@@ -117,6 +132,7 @@ class CentralClient:
     def _request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         url = self.base_url + path
         where = display_url(self.base_url)
+        sent, sent_monotonic = self._now(), time.monotonic()
         try:
             response = self.session.request(method, url, timeout=self.timeout, **kwargs)
             content = response.content  # read fully: a cut body fails here
@@ -141,6 +157,7 @@ class CentralClient:
             raise SyncError(
                 f"the connection to the central at {where} failed ({_reason(error)})"
             ) from None
+        self._measure_skew(response, sent, sent_monotonic)
         status = response.status_code
         if status >= 400:
             raise self._status_error(response, content, where)
@@ -154,6 +171,13 @@ class CentralClient:
         if not isinstance(parsed, dict):
             raise SyncError(f"the central at {where} sent an unexpected answer")
         return parsed
+
+    def _measure_skew(
+        self, response: requests.Response, sent: datetime, sent_monotonic: float
+    ) -> None:
+        central_at = central_time(response.headers)
+        if central_at is not None:
+            self.skew = measure_skew(central_at, sent, self._now(), sent_monotonic)
 
     def _status_error(
         self, response: requests.Response, content: bytes, where: str
@@ -201,6 +225,26 @@ class CentralClient:
 
     def _clean(self, text: str) -> str:
         return redact(text, self.api_key)
+
+
+def central_time(headers: Any) -> datetime | None:
+    """The central's time in an answer: its Central-Time, else its Date."""
+    text = headers.get(CENTRAL_TIME_HEADER)
+    if text:
+        try:
+            moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        except ValueError:
+            moment = None
+        if moment is not None and moment.tzinfo is not None:
+            return moment
+    date = headers.get("Date")
+    if not date:
+        return None
+    try:
+        moment = email.utils.parsedate_to_datetime(date)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return moment if moment is not None and moment.tzinfo is not None else None
 
 
 def redact(text: str, secret: str) -> str:

@@ -43,6 +43,7 @@ from peewee import PeeweeException
 
 from db import KeyValue, database, write_transaction
 from db.connection import describe_database_error
+from kiosk.clock import record_skew
 from kiosk.config import Settings
 from kiosk.sync.apply import apply_pulled_events
 from kiosk.sync.client import (
@@ -226,14 +227,14 @@ class SyncEngine:
     ) -> None:
         self.settings = settings
         self.central = settings.central
-        self.client = CentralClient(settings, session)
+        self._now = now or (lambda: datetime.now(settings.zone))
+        self.client = CentralClient(settings, session, now=self._now)
         # One client (HTTP session) per push stream: a session is not shared
         # between threads.
         self.clients = [self.client] + [
-            CentralClient(settings) for _ in range(PUSH_STREAMS - 1)
+            CentralClient(settings, now=self._now) for _ in range(PUSH_STREAMS - 1)
         ]
         self.rng = rng or random.Random()
-        self._now = now or (lambda: datetime.now(settings.zone))
         self._monotonic = monotonic
         self.failures = 0
         self.batch_size = self.central.batch_size
@@ -282,6 +283,7 @@ class SyncEngine:
                 result.seconds = self._monotonic() - started
                 return result
             self._run_locked(result, deadline, respect_schedule)
+            self._record_skew()
             result.pending = self._safe_pending()
         if result.ok and result.rejected:
             result.error = (
@@ -606,6 +608,28 @@ class SyncEngine:
         except ValueError:
             return 0.0
         return max(0.0, (moment - self.now()).total_seconds())
+
+    def _record_skew(self) -> None:
+        """Keep the newest measurement of the box's clock against the
+        central's, from any answer of this run (a refusal carries it too)."""
+        readings = [client.skew for client in self.clients if client.skew]
+        if not readings:
+            return
+        newest = max(readings, key=lambda reading: reading.monotonic)
+        for client in self.clients:
+            client.skew = None
+        try:
+            with write_transaction():
+                record_skew(newest)
+        except (PeeweeException, sqlite3.Error) as error:
+            log.warning("cannot record the clock's skew: %s", error)
+            return
+        if abs(newest.seconds) > self.central.clock_skew_limit:
+            log.warning(
+                "the box's clock is %.0f s %s the central's",
+                abs(newest.seconds),
+                "behind" if newest.seconds > 0 else "ahead of",
+            )
 
     def _record_success(self) -> None:
         with write_transaction():

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -20,6 +21,7 @@ from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
+from textual.widgets import Input, Static
 
 from db import Ticket, database, write_transaction
 from kiosk.catalog import Catalog, load_catalog
@@ -27,6 +29,8 @@ from kiosk.config import Settings
 from kiosk.i18n import other_language, translate
 from kiosk.printing.process import PrintProcess
 from kiosk.qr import QRRows
+from kiosk.read_aloud import ANNOUNCE, ScreenReader, key_speech, screen_speech
+from kiosk.screen_scale import apply_large_text, in_box_session
 from kiosk.sync.process import SyncProcess
 from kiosk.sync.state import sync_status
 from kiosk.tickets import IssuedTicket, TicketDraft
@@ -42,7 +46,7 @@ from screens.resident.messages import (
     SyncFinished,
     TrackFound,
 )
-from screens.widgets.chrome import KioskHeader
+from screens.widgets.chrome import KeypadBar, KioskHeader
 from screens.workers import database_worker
 
 if TYPE_CHECKING:
@@ -57,6 +61,7 @@ LOCKED_KEYS = (
     "ctrl+q,ctrl+c,ctrl+z,ctrl+p,ctrl+s,ctrl+backslash,ctrl+d,ctrl+w,"
     "ctrl+x,ctrl+t,ctrl+l,f1,ctrl+f1"
 )
+READ_ALOUD_KEY = "f12"
 SYNC_DEADLINE_SECONDS = 20.0  # one background pass gives way after this
 SCAN_LIMIT = 300  # characters: longer is not one of our links
 SCAN_PAUSE_SECONDS = 2.0  # a scan that stops without Enter is dropped
@@ -102,13 +107,26 @@ class KioskApp(App[None], inherit_bindings=False):
     ENABLE_COMMAND_PALETTE = False
     ESCAPE_TO_MINIMIZE = False
     BINDINGS = [
-        Binding(LOCKED_KEYS, "locked", "Locked", id="locked", show=False, priority=True)
+        Binding(
+            LOCKED_KEYS, "locked", "Locked", id="locked", show=False, priority=True
+        ),
+        # Outside the keypad (whose keys all have a meaning): the box's
+        # one-key speaker button sends F12 (kiosk/read_aloud.py).
+        Binding(
+            READ_ALOUD_KEY,
+            "toggle_read_aloud",
+            "Read aloud",
+            id="read-aloud",
+            show=False,
+            priority=True,
+        ),
     ]
 
     # What several screens follow, each applied once by its watcher.
     language: reactive[str] = reactive("zh-CN", init=False)
     large_text: reactive[bool] = reactive(False, init=False, toggle_class="-large")
     online: reactive[bool] = reactive(False, init=False)
+    read_aloud: reactive[bool] = reactive(False, init=False)
 
     def __init__(
         self,
@@ -117,9 +135,14 @@ class KioskApp(App[None], inherit_bindings=False):
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] | None = None,
         catalog: Catalog | None = None,
+        reader: ScreenReader | None = None,
     ) -> None:
-        super().__init__(driver_class=KioskDriver)
+        # textual-serve (the browser kiosk, deploy/box/web) names its own
+        # driver in TEXTUAL_DRIVER; in a terminal, the kiosk's own.
+        web = bool(os.environ.get("TEXTUAL_DRIVER"))
+        super().__init__(driver_class=None if web else KioskDriver)
         self.settings = settings
+        self.reader = reader or ScreenReader()
         self.catalog = catalog or load_catalog()
         self.clock = clock
         self._now = now
@@ -188,6 +211,8 @@ class KioskApp(App[None], inherit_bindings=False):
         # ready (font found, or the problem logged) before the first ticket.
         self.set_timer(PRINTER_WARMUP_SECONDS, self.start_printer, name="printer")
         self.call_after_refresh(self.settle_memory)
+        if self.large_text and in_box_session():
+            self.call_after_refresh(self.scale_screen, True)
         self.call_after_refresh(notify, "READY=1")
         interval = watchdog_seconds()
         if interval:
@@ -562,6 +587,7 @@ class KioskApp(App[None], inherit_bindings=False):
         self._pop_to_welcome()
         self.language = self.settings.kiosk.language
         self.large_text = self.settings.kiosk.large_text
+        self.read_aloud = False
         self.last_input = self.clock()
         self.collect_garbage()
 
@@ -603,13 +629,66 @@ class KioskApp(App[None], inherit_bindings=False):
 
     def watch_large_text(self) -> None:
         """Large text is a layout of its own (fewer, bigger tiles): the
-        screen on top is laid out again; the others as they come back."""
+        screen on top is laid out again; the others as they come back. On
+        the box the screen's scale grows too (kiosk.screen_scale)."""
         screen = self.current_screen()
         if isinstance(screen, KioskScreen):
             screen.relabel()
+        if in_box_session():
+            self.scale_screen(self.large_text)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="scale")
+    def scale_screen(self, large: bool) -> None:
+        """Ask the box's compositor for the scale of large text (or 1)."""
+        apply_large_text(large, self.size.width, self.size.height)
 
     def watch_online(self) -> None:
         self.refresh_frame()
+
+    # -- reading the screen aloud (F12) ------------------------------------------
+
+    def action_toggle_read_aloud(self) -> None:
+        """F12: read every screen aloud, or stop."""
+        self.read_aloud = not self.read_aloud
+
+    def watch_read_aloud(self, reading: bool) -> None:
+        on, off = ANNOUNCE[self.language]
+        if reading:
+            screen = self.current_screen()
+            parts = [on, *(self.screen_parts(screen) if screen else [])]
+            self.speak(screen_speech(parts, self.language), self.language)
+        else:
+            self.speak(off, self.language)
+
+    def screen_shown(self, screen: Screen[Any]) -> None:
+        """A screen was drawn (new, back on top, or relabelled): read it
+        aloud if the resident asked for that."""
+        if self.read_aloud and screen is self.current_screen():
+            text = screen_speech(self.screen_parts(screen), self.language)
+            self.speak(text, self.language)
+
+    def screen_parts(self, screen: Screen[Any]) -> list[str]:
+        """What the screen says, in order: its texts and fields, then the
+        keypad bar's keys. Not the header (station, clock, online dot)."""
+        parts: list[str] = []
+        for widget in screen.query("Static, Input"):
+            if not widget.display or any(
+                isinstance(above, KioskHeader | KeypadBar) for above in widget.ancestors
+            ):
+                continue
+            if isinstance(widget, Input):
+                parts.append(widget.value or str(widget.placeholder))
+            elif isinstance(widget, Static):
+                content = widget.content
+                parts.append(str(getattr(content, "plain", content)))
+        for bar in screen.query(KeypadBar):
+            for key, words, _action in bar.hints:
+                parts.append(key_speech(key, words, self.language))
+        return parts
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="read-aloud")
+    def speak(self, text: str, language: str) -> None:
+        self.reader.read(text, language)
 
     # -- station status (from the database, never the network) --------------
 

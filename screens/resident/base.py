@@ -93,6 +93,7 @@ class KioskScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.kiosk.refresh_frame(self)
+        self.kiosk.screen_shown(self)
 
     def on_screen_resume(self) -> None:
         if self.app.screen is not self or self not in self.app.screen_stack:
@@ -105,6 +106,7 @@ class KioskScreen(Screen[None]):
             self.relabel()
         else:
             self.kiosk.refresh_frame(self)
+            self.kiosk.screen_shown(self)
 
     def relabel(self) -> None:
         """Compose again in the current language, keeping what was entered."""
@@ -114,6 +116,7 @@ class KioskScreen(Screen[None]):
 
     def after_relabel(self) -> None:
         self.kiosk.refresh_frame(self)
+        self.kiosk.screen_shown(self)
 
     def save_inputs(self) -> None:
         """Copy typed fields into the draft (screens with inputs override)."""

@@ -10,6 +10,9 @@ screen's bar shows the keys that act on it, and no other key acts.
     .  (Del, Backspace)   delete the last character in a field
     +          the next field, or the next page of tiles
 
+Outside the keypad, F12 (the box's one-key speaker button) turns reading
+the screen aloud on and off (kiosk/read_aloud.py).
+
 With NumLock off the keypad sends Ins, End, Down, PgDn, Left, Right, Home,
 Up, PgUp and Del for 0-9 and `.`: they mean the same as with NumLock on.
 """

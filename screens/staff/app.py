@@ -30,12 +30,18 @@ from screens.workers import database_worker
 log = logging.getLogger(__name__)
 
 
-class ClockBehind(Message):
-    """The box's clock is behind the newest ticket or the release date."""
+# How often the staff terminal checks the box's clock (the newest ticket,
+# the release date, the skew the last sync measured).
+CLOCK_CHECK_SECONDS = 30.0
 
-    def __init__(self, problem: str) -> None:
+
+class ClockChecked(Message):
+    """The box's clock, checked: ``problem`` is None when it can be trusted."""
+
+    def __init__(self, problem: str | None, warning: str) -> None:
         super().__init__()
         self.problem = problem
+        self.warning = warning
 
 
 class StaffApp(App[None]):
@@ -70,6 +76,8 @@ class StaffApp(App[None]):
         self.locked = True
         self.last_input = clock()
         self.serving = ""
+        self.clock_warning = ""
+        self.clock_problem: str | None = None
 
     def now(self) -> datetime:
         return self._now() if self._now else datetime.now(self.settings.zone)
@@ -84,6 +92,11 @@ class StaffApp(App[None]):
     def on_mount(self) -> None:
         self.push_screen(LoginScreen(), self.logged_in)
         self.set_interval(1.0, self.tick, name="tick")
+        self.set_interval(CLOCK_CHECK_SECONDS, self.check_clock_now, name="clock")
+
+    def check_clock_now(self) -> None:
+        if not self.locked:
+            self.read_clock()
 
     def logged_in(self, session: StaffSession | None) -> None:
         if session is None:
@@ -170,7 +183,7 @@ class StaffApp(App[None]):
     def refresh_header(self) -> None:
         moment = self.now()
         for header in self.screen.query(StaffHeader):
-            header.show(self.actor_label, self.serving, moment)
+            header.show(self.actor_label, self.serving, moment, self.clock_warning)
 
     @database_worker(
         group="calls",
@@ -184,20 +197,25 @@ class StaffApp(App[None]):
 
     @database_worker(group="clock", description="check the box's clock")
     def read_clock(self) -> None:
-        problem = check_clock(self.settings, self.now()).problem()
-        if problem:
-            self.post_message(ClockBehind(problem))
+        check = check_clock(self.settings, self.now())
+        self.post_message(ClockChecked(check.problem(), check.header_warning()))
 
-    @on(ClockBehind)
-    def clock_behind(self, message: ClockBehind) -> None:
-        log.warning("staff terminal: %s", message.problem)
-        self.notify(
-            message.problem,
-            title="时钟不准",
-            severity="error",
-            timeout=600,
-            markup=False,
-        )
+    @on(ClockChecked)
+    def clock_checked(self, message: ClockChecked) -> None:
+        """The header shows the warning while it lasts; a new problem is
+        also said once in a notice."""
+        self.clock_warning = message.warning
+        self.refresh_header()
+        if message.problem and message.problem != self.clock_problem:
+            log.warning("staff terminal: %s", message.problem)
+            self.notify(
+                message.problem,
+                title="时钟不准",
+                severity="error",
+                timeout=600,
+                markup=False,
+            )
+        self.clock_problem = message.problem
 
     @on(ServingLoaded)
     def serving_loaded(self, message: ServingLoaded) -> None:

@@ -263,7 +263,12 @@ class BoardScreen(Screen[None]):
             )
             table.add_row(
                 Text(row.queue_no, style="bold"),
-                Text(f"{created:%m-%d %H:%M}"),
+                # A time the box's clock could not vouch for (kiosk.clock):
+                # marked in the column's own width.
+                Text(
+                    f"{created:%m-%d %H:%M}",
+                    style="black on yellow" if row.clock_suspect else "",
+                ),
                 Text(category),
                 Text(building_first(row.building)),
                 Text(status_label(row.status, self.labels, row.ticket_no)),

@@ -11,7 +11,8 @@ from textual.widgets import Static
 
 
 class StaffHeader(Horizontal):
-    """Station name, the person logged in, the number being served, the clock."""
+    """Station name, the person logged in, the number being served, the clock
+    (with a warning when the box's clock cannot be trusted)."""
 
     DEFAULT_CSS = """
     StaffHeader {
@@ -23,6 +24,13 @@ class StaffHeader(Horizontal):
     StaffHeader Static { width: auto; padding: 0 1; }
     StaffHeader #header-station { width: 1fr; text-style: bold; }
     StaffHeader #header-serving { color: $text; text-style: bold; }
+    StaffHeader #header-clock-warning {
+        display: none;
+        background: $error;
+        color: $text;
+        text-style: bold;
+    }
+    StaffHeader #header-clock-warning.-shown { display: block; }
     """
 
     def __init__(self, station_name: str) -> None:
@@ -33,12 +41,18 @@ class StaffHeader(Horizontal):
         yield Static(Content(f"{self.station_name} · 前台"), id="header-station")
         yield Static(id="header-serving")
         yield Static(id="header-user")
+        yield Static(id="header-clock-warning")
         yield Static(id="header-clock")
 
-    def show(self, user: str, serving: str, moment: datetime) -> None:
+    def show(
+        self, user: str, serving: str, moment: datetime, clock_warning: str = ""
+    ) -> None:
         for static in self.query("#header-user").results(Static):
             static.update(Content(user))
         for static in self.query("#header-serving").results(Static):
             static.update(Content(f"叫号 {serving}" if serving else ""))
+        for static in self.query("#header-clock-warning").results(Static):
+            static.update(Content(clock_warning))
+            static.set_class(bool(clock_warning), "-shown")
         for static in self.query("#header-clock").results(Static):
             static.update(Content(f"{moment:%Y-%m-%d %H:%M}"))

@@ -1,0 +1,158 @@
+"""In the box's headless session (sway, foot, the kiosk at 1920x1080):
+``kiosk doctor`` finds the screen and says the QR fits; large text (``/`` on
+the keypad) makes the text really larger, through the compositor's scale,
+and keeps at least the 80x24 cells the QR needs."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import statistics
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from tests.box.session import (
+    box_files,
+    kiosk_environment,
+    session_for,
+    session_user,
+    user_folder,
+)
+
+
+@dataclass
+class Seen:
+    doctor: str  # kiosk doctor run inside the session
+    doctor_large: str  # the same with large text on
+    normal_png: bytes
+    large_png: bytes
+    normal_png_again: bytes
+    large_scale: float
+
+
+def in_session(session: Any, argv: list[str]) -> subprocess.CompletedProcess[str]:
+    """A command as the session's user, with its Wayland and sway sockets."""
+    return subprocess.run(
+        session._command(argv), capture_output=True, text=True, timeout=120
+    )
+
+
+def scale_of(session: Any) -> float:
+    outputs = json.loads(session.run(["swaymsg", "-r", "-t", "get_outputs"]))
+    return float(outputs[0]["scale"])
+
+
+def settled(session: Any) -> bytes:
+    """A screenshot once the screen has stopped changing (foot redrawn at
+    the new scale, the kiosk laid out again for its new size)."""
+    last: list[bytes] = [session.frame().pixels]
+
+    def same_twice(frame: Any) -> bool:
+        still = frame.pixels == last[0]
+        last[0] = frame.pixels
+        return still
+
+    session.wait_for_frame(same_twice, 30, "a still screen")
+    return bytes(session.png())
+
+
+@pytest.fixture(scope="module")
+def seen() -> Iterator[Seen]:
+    account = session_user()
+    with user_folder(account) as data_dir:
+        environment = kiosk_environment(account, data_dir)
+        box = box_files(account, data_dir)
+        session = session_for(account, environment, box)
+        kiosk = environment["KIOSK_COMMAND"].split()
+        doctor = [*kiosk, "doctor", "--box", str(box)]
+        try:
+            session.start()
+            session.wait_for_welcome()
+            report = in_session(session, doctor)
+            normal = settled(session)
+            session.press_and_wait("/")
+            session.wait_for(lambda: scale_of(session) > 1, 30, "a larger scale")
+            large_scale = scale_of(session)
+            large = settled(session)
+            report_large = in_session(session, doctor)
+            session.press_and_wait("/")
+            session.wait_for(lambda: scale_of(session) == 1, 30, "scale 1 again")
+            session.wait_for_welcome()
+            again = settled(session)
+        except Exception:
+            print(session.log_text()[-3000:])
+            raise
+        finally:
+            session.stop()
+        yield Seen(
+            report.stdout + report.stderr,
+            report_large.stdout + report_large.stderr,
+            normal,
+            large,
+            again,
+            large_scale,
+        )
+
+
+def screen_line(output: str) -> str:
+    return next(line for line in output.splitlines() if " screen: " in line)
+
+
+def test_doctor_in_the_session_finds_the_screen_and_the_qr_fits(seen: Seen):
+    line = screen_line(seen.doctor)
+    assert line.startswith("ok   screen: HEADLESS-1 (sway) 1920x1080: 106x29 cells")
+    assert "the QR fits" in line
+    assert "Traceback" not in seen.doctor
+
+
+def chinese_heights(png: bytes) -> list[int]:
+    """The heights of the Chinese words tesseract (chi_sim) finds."""
+    with tempfile.NamedTemporaryFile(suffix=".png") as picture:
+        picture.write(png)
+        picture.flush()
+        done = subprocess.run(
+            ["tesseract", picture.name, "-", "-l", "chi_sim", "tsv"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+    rows = csv.DictReader(io.StringIO(done.stdout), delimiter="\t", quoting=3)
+    return [
+        int(row["height"])
+        for row in rows
+        if row.get("text")
+        and any("\u4e00" <= char <= "\u9fff" for char in row["text"])
+        and float(row.get("conf") or 0) > 60
+    ]
+
+
+def test_large_text_makes_the_glyphs_a_fifth_larger(seen: Seen):
+    # 106x29 cells at 1920x1080: 1.2 is the largest scale that keeps 24 rows.
+    assert seen.large_scale == pytest.approx(1.2)
+    normal = statistics.median(chinese_heights(seen.normal_png))
+    large = statistics.median(chinese_heights(seen.large_png))
+    assert large / normal == pytest.approx(1.2, abs=0.08)
+
+
+def test_large_text_keeps_room_for_the_qr(seen: Seen):
+    line = screen_line(seen.doctor_large)
+    assert "at scale 1.2: 88x24 cells" in line and "the QR fits" in line
+
+
+def test_large_text_off_gives_the_screen_back(seen: Seen):
+    with (
+        Image.open(io.BytesIO(seen.normal_png)) as before,
+        Image.open(io.BytesIO(seen.normal_png_again)) as after,
+    ):
+        assert after.size == before.size == (1920, 1080)
+    normal = statistics.median(chinese_heights(seen.normal_png))
+    again = statistics.median(chinese_heights(seen.normal_png_again))
+    assert again == pytest.approx(normal, abs=2)
