@@ -7,6 +7,7 @@ tickets. The fault proxy is a real socket server between station and central.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -36,6 +37,16 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+@contextlib.contextmanager
+def refusing_port() -> Iterator[int]:
+    """A port where nothing answers, held for the block: bound but never
+    listening, so a connection is refused and no other process can take it
+    (a port merely found free may be taken, and answer, before it is used)."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        yield int(held.getsockname()[1])
 
 
 def wait_for(condition: Any, timeout: float = 30.0, what: str = "condition") -> Any:

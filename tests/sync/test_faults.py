@@ -17,7 +17,7 @@ from kiosk.demo import load_demo
 from kiosk.sync.engine import PUSH_STREAMS, SyncEngine
 from kiosk.sync.state import sync_status
 from kiosk.tickets import TicketDraft, issue_ticket
-from tests.sync.conftest import Central, FaultProxy, Station, free_port, wait_for
+from tests.sync.conftest import Central, FaultProxy, Station, refusing_port, wait_for
 
 
 def _backlog(station: Station, tickets: int) -> int:
@@ -50,8 +50,9 @@ def test_once_drains_backlog_and_stats_tell(station: Station) -> None:
 def test_central_down_exits_with_one_line(station: Station) -> None:
     _backlog(station, 5)
     before = station.pending()
-    station.write_config(f"http://127.0.0.1:{free_port()}")
-    done = station.kiosk("sync", "--once")
+    with refusing_port() as port:
+        station.write_config(f"http://127.0.0.1:{port}")
+        done = station.kiosk("sync", "--once")
     assert done.returncode == 1
     assert done.stderr.count("\n") == 1, done.stderr
     assert "cannot reach the central" in done.stderr
