@@ -80,15 +80,15 @@ def file_request(
         }
 
     def inserted(snapshot: dict[str, Any]) -> bool:
-        values = list(
-            ticket_values(
-                ticket_uuid,
-                TicketSnapshot.model_validate(snapshot),
-                "open311",
-                moment.isoformat(),
-            )
+        values = ticket_values(
+            ticket_uuid,
+            TicketSnapshot.model_validate(snapshot),
+            "open311",
+            moment.isoformat(),
+            lat=request.lat,
+            lon=request.lon,
         )
-        values[-2:] = [request.lat, request.lon]
+        public_ids.append(values[-1])
         return bool(
             db.rows(
                 f"INSERT INTO ticket ({TICKET_COLUMNS}) "
@@ -97,6 +97,8 @@ def file_request(
                 values,
             )
         )
+
+    public_ids: list[str] = []
 
     def work() -> dict[str, Any]:
         # A W number a station took for a ticket of its own is skipped.
@@ -123,6 +125,6 @@ def file_request(
                 )
             ],
         )
-        return {"uuid": ticket_uuid, **snapshot}
+        return {"uuid": ticket_uuid, "public_id": public_ids[-1], **snapshot}
 
     return run_write(db, work)
