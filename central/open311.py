@@ -648,11 +648,15 @@ OPEN311_ERRORS: dict[str, Any] = {
         }
     },
 }
+# A field is text without NUL (central.schemas.check_text; else 400).
+NO_NUL = "^[^\\u0000]*$"
 _FORM_SCHEMA = {
     "type": "object",
     "required": ["api_key", "service_code"],
+    "propertyNames": {"pattern": NO_NUL},
+    "additionalProperties": {"type": "string", "pattern": NO_NUL},
     "properties": {
-        name: {"type": "string"}
+        name: {"type": "string", "pattern": NO_NUL}
         for name in (
             "api_key",
             "service_code",
