@@ -21,3 +21,6 @@ class Limits:
 class Rates:
     open311_writes_per_minute: int = 30  # per Open311 key and per address
     public_reads_per_minute: int = 120  # per address
+    # All addresses together, in this instance: a crowd of addresses each
+    # under its own limit cannot take the processor that pushes need.
+    public_reads_total_per_minute: int = 3000

@@ -42,6 +42,8 @@ NO_RATE_LIMITS = (
     "1000000",
     "--open311-writes-per-minute",
     "1000000",
+    "--public-reads-total-per-minute",
+    "1000000",
 )
 
 
