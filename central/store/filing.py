@@ -19,6 +19,7 @@ from central.store.rows import (
     insert_events,
     placeholders,
     ticket_values,
+    with_public_id,
 )
 from kiosk.catalog import OTHER_ITEM, Catalog, load_catalog
 
@@ -80,13 +81,15 @@ def file_request(
         }
 
     def inserted(snapshot: dict[str, Any]) -> bool:
-        values = ticket_values(
-            ticket_uuid,
-            TicketSnapshot.model_validate(snapshot),
-            "open311",
-            moment.isoformat(),
-            lat=request.lat,
-            lon=request.lon,
+        values = with_public_id(
+            ticket_values(
+                ticket_uuid,
+                TicketSnapshot.model_validate(snapshot),
+                "open311",
+                moment.isoformat(),
+                lat=request.lat,
+                lon=request.lon,
+            )
         )
         public_ids.append(values[-1])
         return bool(

@@ -48,8 +48,8 @@ def ticket_values(
     lat: float | None = None,
     lon: float | None = None,
 ) -> tuple[Any, ...]:
-    """A ticket row; ``at`` and ``status`` are its updated_at and status; a
-    new random public id.
+    """A ticket row but its public id (``with_public_id`` adds one as it is
+    written); ``at`` and ``status`` are its updated_at and status.
 
     ``same`` gives the one string object kept for a value that recurs from
     ticket to ticket (see ``central.store.push._Shared``).
@@ -76,8 +76,14 @@ def ticket_values(
         source,
         lat,
         lon,
-        secrets.token_hex(PUBLIC_ID_BYTES),
     )
+
+
+def with_public_id(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A ticket row from ``ticket_values`` with a new random public id: drawn
+    as it is written, so that preparing a push stays a pure function of its
+    body (central/intake.py)."""
+    return (*row, secrets.token_hex(PUBLIC_ID_BYTES))
 
 
 TICKET_COLUMNS = (
