@@ -17,7 +17,9 @@ measuring costs the 2-core machine as little as possible):
   two streams (as kiosk/sync/engine.py does): the district's p99 meanwhile,
   and how long the backlog takes. The baseline, in the same run, is a second
   central with no intake process (``--intake-processes 0``), which parses
-  every push in the process that writes.
+  every push in the process that writes;
+- crowd and instances: bench/central_crowd.py (slow and busy clients beside
+  the district; three instances on one PostgreSQL and their connections).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import time
 import uuid
 from pathlib import Path
 
+from bench import central_crowd
 from bench.services import Unavailable, running_central, scratch_database
 from bench.stats import emit, note, percentile, ratio
 from central.db import CentralDatabase, parse_target
@@ -413,5 +416,10 @@ def run() -> None:
                 with scratch_database(database, workdir, "kiosk_central_bench") as url:
                     _bench(database, url, workdir)
                 _catch_up_figures(database, workdir)
+                central_crowd.crowd(database, workdir)
             except Unavailable as error:
                 note(f"central/{database}: skipped: {error}")
+        try:
+            central_crowd.instances(workdir)
+        except Unavailable as error:
+            note(f"central/postgresql: three instances skipped: {error}")

@@ -164,6 +164,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="Open311 filings per key and per client address; more get 429 "
         f"(default {Rates.open311_writes_per_minute})",
     )
+    serve.add_argument(
+        "--public-reads-total-per-minute",
+        type=int,
+        default=Rates.public_reads_total_per_minute,
+        metavar="N",
+        help="Open311 reads and tracking pages of all addresses together, "
+        "counted as --public-reads-per-minute counts them; more get 429, so "
+        "that station pushes keep the processor (default "
+        f"{Rates.public_reads_total_per_minute})",
+    )
     serve.add_argument("--log-level", default="warning")
 
     station = commands.add_parser("station", help="register and list stations")
@@ -548,6 +558,7 @@ def _serve(args: argparse.Namespace, db: CentralDatabase) -> int:
     for option, value in (
         ("--public-reads-per-minute", args.public_reads_per_minute),
         ("--open311-writes-per-minute", args.open311_writes_per_minute),
+        ("--public-reads-total-per-minute", args.public_reads_total_per_minute),
     ):
         if not 1 <= value <= 1_000_000:
             return _fail(f"{option} {value}: use 1-1000000")
@@ -583,6 +594,7 @@ def _serve(args: argparse.Namespace, db: CentralDatabase) -> int:
         rates=Rates(
             open311_writes_per_minute=args.open311_writes_per_minute,
             public_reads_per_minute=args.public_reads_per_minute,
+            public_reads_total_per_minute=args.public_reads_total_per_minute,
         ),
     )
     app = create_app(db, settings)

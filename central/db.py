@@ -181,6 +181,26 @@ MIGRATIONS: Sequence[_MigrationStep] = (
             "CREATE INDEX ticket_unpurged ON ticket (status) WHERE purged_at IS NULL",
         )
     ),
+    # A public id per ticket for Open311, random and not sequential
+    # (ticket numbers count up, so anything shown by number can be read for
+    # every ticket by counting; docs/open311-public.md). Tickets already
+    # stored get one here; new ones get one as they are written
+    # (central/store/rows.py, PUBLIC_ID_BYTES).
+    _MigrationStep(
+        sqlite=(
+            "ALTER TABLE ticket ADD COLUMN public_id TEXT",
+            "UPDATE ticket SET public_id = lower(hex(randomblob(10)))",
+            "CREATE UNIQUE INDEX ticket_public_id ON ticket (public_id)",
+        ),
+        postgres=(
+            "ALTER TABLE ticket ADD COLUMN public_id TEXT",
+            # gen_random_uuid() draws from the server's strong random source;
+            # 20 hex digits of its digest are 80 random bits, as in Python.
+            "UPDATE ticket SET public_id = substr(md5(gen_random_uuid()::text), 1, 20)",
+            "ALTER TABLE ticket ALTER COLUMN public_id SET NOT NULL",
+            "CREATE UNIQUE INDEX ticket_public_id ON ticket (public_id)",
+        ),
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -23,3 +23,6 @@ class Rates:
     public_reads_per_minute: int = 120  # per address
     # The tracking page's forms, per ticket (per address: the Open311 writes').
     tracking_posts_per_ticket_per_minute: int = 6
+    # All addresses together, in this instance: a crowd of addresses each
+    # under its own limit cannot take the processor that pushes need.
+    public_reads_total_per_minute: int = 3000

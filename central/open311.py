@@ -1,9 +1,10 @@
 """Open311 GeoReport v2 at /open311/v2 (https://wiki.open311.org/GeoReport_v2/).
 
 The service list is the catalog (one service per category, its common items as
-a single-value-list attribute). ``service_request_id`` is the ticket number,
-``token`` the ticket's uuid. Contact details are taken on POST and handed to
-the owning station only; no answer here ever shows them.
+a single-value-list attribute). ``service_request_id`` is the ticket's public
+id, random, never its number (numbers count up: docs/open311-public.md);
+``token`` is the ticket's uuid. Contact details are taken on POST and handed
+to the owning station only; no answer here ever shows them.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import math
 import re
 import unicodedata
 import xml.etree.ElementTree as ElementTree
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -28,11 +30,13 @@ from central.schemas import TICKET_NO_PATTERN, UUID_PATTERN, check_text, check_y
 from central.store.base import ZONE, Rejected, StoreUnavailable, run_read
 from central.store.filing import NewRequest, file_request
 from central.store.open311_keys import station_for_open311_key
+from central.store.rows import PUBLIC_ID_PATTERN
 from central.store.tickets import (
     RequestQuery,
     find_requests,
+    public_id_for_uuid,
     ticket_by_no,
-    ticket_no_for_uuid,
+    ticket_by_public_id,
 )
 from kiosk.catalog import OTHER_ITEM, Catalog, load_catalog
 from kiosk.states import STATUS_NAMES, TERMINAL
@@ -48,6 +52,7 @@ MAX_RANGE = timedelta(days=90)
 MAX_PAGE_SIZE = 1000
 FORMATS = {"json": "application/json", "xml": "text/xml"}
 TICKET_NO = re.compile(TICKET_NO_PATTERN)
+PUBLIC_ID = re.compile(PUBLIC_ID_PATTERN)
 UUID = re.compile(UUID_PATTERN)
 
 # XML element names of list items, by the list's name (as in the spec).
@@ -285,7 +290,7 @@ def public_request(
     status = ticket["status"]
     names = STATUS_NAMES.get(status, (status, status))
     return {
-        "service_request_id": ticket["ticket_no"],
+        "service_request_id": ticket["public_id"],
         "status": "closed" if status in TERMINAL else "open",
         "status_notes": names[1] if language == "en" else names[0],
         "service_name": service_name,
@@ -332,7 +337,26 @@ def _positive(name: str, value: str | None, default: int, most: int) -> int:
     return int(value)
 
 
-def _request_query(request: Request) -> RequestQuery:
+def _request_ids(text: str, viewer: str | None) -> RequestQuery:
+    """``service_request_id``'s comma list: public ids; and, for an Open311
+    key's own station only, its tickets' numbers too (which anyone could
+    count through)."""
+    ids = tuple(part.strip() for part in text.split(",") if part.strip())
+    if len(ids) > MAX_PAGE_SIZE or not all(
+        PUBLIC_ID.match(part.lower()) or TICKET_NO.match(part) for part in ids
+    ):
+        raise Open311Error(400, "service_request_id: a comma list of request ids")
+    public_ids = tuple(part.lower() for part in ids if PUBLIC_ID.match(part.lower()))
+    ticket_nos = tuple(part for part in ids if TICKET_NO.match(part))
+    return RequestQuery(
+        public_ids=public_ids,
+        ticket_nos=ticket_nos if viewer else (),
+        station=viewer,
+        by_id=True,
+    )
+
+
+def _request_query(request: Request, viewer: str | None) -> RequestQuery:
     params = request.query_params
     for value in params.values():
         try:
@@ -346,13 +370,8 @@ def _request_query(request: Request) -> RequestQuery:
     paging = {"offset": (page - 1) * page_size, "limit": page_size}
     ids = params.get("service_request_id")
     if ids:
-        ticket_nos = tuple(part.strip() for part in ids.split(",") if part.strip())
-        if len(ticket_nos) > MAX_PAGE_SIZE or not all(
-            TICKET_NO.match(no) for no in ticket_nos
-        ):
-            raise Open311Error(400, "service_request_id: a comma list of request ids")
-        return RequestQuery(
-            ticket_nos=ticket_nos, offset=paging["offset"], limit=paging["limit"]
+        return replace(
+            _request_ids(ids, viewer), offset=paging["offset"], limit=paging["limit"]
         )
     codes = tuple(
         part.strip()
@@ -409,35 +428,52 @@ async def list_requests(fmt: str, request: Request) -> Response:
 
     async def work() -> Response:
         chosen = _format(fmt)
-        query = _request_query(request)
-        db = request.app.state.db
-        tickets = await run_in_threadpool(find_requests, db, query)
         viewer = await _viewer(request)
-        catalog = load_catalog()
+        query = _request_query(request, viewer)
+        db = request.app.state.db
         language = _language(request)
-        return render(
-            chosen,
-            "service_requests",
-            [public_request(ticket, catalog, language, viewer) for ticket in tickets],
-        )
+
+        def answer() -> Response:
+            # Up to 1000 requests take tens of milliseconds to build and
+            # encode (XML several times that): in a thread, never on the
+            # event loop that answers /healthz and hands pushes their threads.
+            tickets = find_requests(db, query)
+            catalog = load_catalog()
+            return render(
+                chosen,
+                "service_requests",
+                [
+                    public_request(ticket, catalog, language, viewer)
+                    for ticket in tickets
+                ],
+            )
+
+        response: Response = await run_in_threadpool(answer)
+        return response
 
     return await _guard(fmt, work)
 
 
 @router.get("/requests/{request_id}.{fmt}")
 async def one_request(request_id: str, fmt: str, request: Request) -> Response:
-    """One request, as a list of one."""
+    """One request, as a list of one: by its public id, or by its ticket
+    number for an Open311 key of the ticket's own station."""
 
     async def work() -> Response:
         chosen = _format(fmt)
+        db = request.app.state.db
+        viewer = await _viewer(request)
         ticket = None
-        if TICKET_NO.match(request_id):
+        if PUBLIC_ID.match(request_id.lower()):
             ticket = await run_in_threadpool(
-                ticket_by_no, request.app.state.db, request_id
+                ticket_by_public_id, db, request_id.lower()
             )
+        if ticket is None and viewer is not None and TICKET_NO.match(request_id):
+            ticket = await run_in_threadpool(ticket_by_no, db, request_id)
+            if ticket is not None and ticket["station"] != viewer:
+                ticket = None
         if ticket is None:
             raise Open311Error(404, f"service_request_id {request_id[:40]!r} not found")
-        viewer = await _viewer(request)
         return render(
             chosen,
             "service_requests",
@@ -453,17 +489,17 @@ async def token_lookup(token: str, fmt: str, request: Request) -> Response:
 
     async def work() -> Response:
         chosen = _format(fmt)
-        ticket_no = None
+        public_id = None
         if UUID.match(token):
-            ticket_no = await run_in_threadpool(
-                ticket_no_for_uuid, request.app.state.db, token
+            public_id = await run_in_threadpool(
+                public_id_for_uuid, request.app.state.db, token
             )
-        if ticket_no is None:
+        if public_id is None:
             raise Open311Error(404, f"token {token[:40]!r} not found")
         return render(
             chosen,
             "service_requests",
-            [{"service_request_id": ticket_no, "token": token.lower()}],
+            [{"service_request_id": public_id, "token": token.lower()}],
         )
 
     return await _guard(fmt, work)
@@ -623,11 +659,15 @@ OPEN311_ERRORS: dict[str, Any] = {
         }
     },
 }
+# A field is text without NUL (central.schemas.check_text; else 400).
+NO_NUL = "^[^\\u0000]*$"
 _FORM_SCHEMA = {
     "type": "object",
     "required": ["api_key", "service_code"],
+    "propertyNames": {"pattern": NO_NUL},
+    "additionalProperties": {"type": "string", "pattern": NO_NUL},
     "properties": {
-        name: {"type": "string"}
+        name: {"type": "string", "pattern": NO_NUL}
         for name in (
             "api_key",
             "service_code",
@@ -698,7 +738,7 @@ async def create_request(fmt: str, request: Request) -> Response:
             "service_requests",
             [
                 {
-                    "service_request_id": ticket["ticket_no"],
+                    "service_request_id": ticket["public_id"],
                     "token": ticket["uuid"],
                     "service_notice": notice,
                     "account_id": None,

@@ -1,5 +1,6 @@
 """Rate limits on what anyone may ask of the central: Open311 filings per key
-and per address, public reads (Open311 GETs, the tracking page) per address.
+and per address, public reads (Open311 GETs, the tracking page) per address
+and, all addresses together, per instance.
 
 Token buckets in this process (each instance counts its own). A request over
 its limit answers 429 with ``Retry-After``. Station pushes and pulls are not
@@ -26,15 +27,26 @@ from central.tracking_page import busy_page
 OPEN311_PREFIX = "/open311/"
 TRACKING_PREFIX = "/t/"
 MOST_BUCKETS = 100_000  # the least recently used go first beyond this
-# Public reads running at once in this instance; more wait their turn.
-PUBLIC_READS_AT_ONCE = 4
+# Public reads running at once in this instance; more wait their turn. A
+# list of 1000 is tens of milliseconds of Python: two at once leave the
+# interpreter to pushes and /healthz most of the time.
+PUBLIC_READS_AT_ONCE = 2
+ALL_ADDRESSES = "*"  # the one bucket of the instance's total
+MOST_PAGE_COST = 11.0  # a page of 1000 requests (_page_cost)
+# A refusal is answered after this long at most (never longer than the
+# wait it announces): a client that asks again at once, whatever
+# Retry-After says, gets about one answer a second per connection instead of
+# thousands, and a waiting connection costs the instance next to nothing.
+REFUSAL_DELAY_SECONDS = 1.0
 
 
 class Buckets:
-    """Token buckets by key: ``per_minute`` tokens a minute, as many at once."""
+    """Token buckets by key: ``per_minute`` tokens a minute, ``burst`` (by
+    default as many) at once."""
 
-    def __init__(self, per_minute: int) -> None:
+    def __init__(self, per_minute: int, burst: float | None = None) -> None:
         self.per_minute = per_minute
+        self.burst = float(per_minute if burst is None else burst)
         self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
 
     def take(self, key: str, cost: float = 1.0) -> float:
@@ -42,9 +54,9 @@ class Buckets:
         seconds until it may."""
         now = time.monotonic()
         rate = self.per_minute / 60.0
-        tokens, updated = self._buckets.pop(key, (float(self.per_minute), now))
-        tokens = min(float(self.per_minute), tokens + (now - updated) * rate)
-        cost = min(cost, float(self.per_minute))
+        tokens, updated = self._buckets.pop(key, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - updated) * rate)
+        cost = min(cost, self.burst)
         wait = 0.0
         if tokens >= cost:
             tokens -= cost
@@ -84,6 +96,11 @@ class Limiter:
         self.tracking_posts_by_ticket = Buckets(
             rates.tracking_posts_per_ticket_per_minute
         )
+        # At once, a second's worth: not a minute's reads in one burst.
+        self.reads_in_total = Buckets(
+            rates.public_reads_total_per_minute,
+            burst=max(MOST_PAGE_COST, rates.public_reads_total_per_minute / 60),
+        )
 
 
 class RateLimit:
@@ -93,6 +110,7 @@ class RateLimit:
         self.app = app
         self.writes_by_address = limiter.writes_by_address
         self.reads_by_address = limiter.reads_by_address
+        self.reads_in_total = limiter.reads_in_total
         self.public_reads = asyncio.Semaphore(PUBLIC_READS_AT_ONCE)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -108,10 +126,12 @@ class RateLimit:
         if scope["method"] == "POST":
             wait = self.writes_by_address.take(address)
         else:
-            wait = self.reads_by_address.take(
-                address, _page_cost(scope.get("query_string", b""))
-            )
+            cost = _page_cost(scope.get("query_string", b""))
+            wait = self.reads_by_address.take(address, cost)
+            if wait <= 0:
+                wait = self.reads_in_total.take(ALL_ADDRESSES, cost)
         if wait > 0:
+            await asyncio.sleep(min(wait, REFUSAL_DELAY_SECONDS))
             await too_many(wait, path, scope)(scope, receive, send)
             return
         if scope["method"] == "POST":

@@ -19,6 +19,7 @@ from central.store.rows import (
     insert_events,
     placeholders,
     ticket_values,
+    with_public_id,
 )
 from kiosk.catalog import OTHER_ITEM, Catalog, load_catalog
 
@@ -80,15 +81,17 @@ def file_request(
         }
 
     def inserted(snapshot: dict[str, Any]) -> bool:
-        values = list(
+        values = with_public_id(
             ticket_values(
                 ticket_uuid,
                 TicketSnapshot.model_validate(snapshot),
                 "open311",
                 moment.isoformat(),
+                lat=request.lat,
+                lon=request.lon,
             )
         )
-        values[-2:] = [request.lat, request.lon]
+        public_ids.append(values[-1])
         return bool(
             db.rows(
                 f"INSERT INTO ticket ({TICKET_COLUMNS}) "
@@ -97,6 +100,8 @@ def file_request(
                 values,
             )
         )
+
+    public_ids: list[str] = []
 
     def work() -> dict[str, Any]:
         # A W number a station took for a ticket of its own is skipped.
@@ -123,6 +128,6 @@ def file_request(
                 )
             ],
         )
-        return {"uuid": ticket_uuid, **snapshot}
+        return {"uuid": ticket_uuid, "public_id": public_ids[-1], **snapshot}
 
     return run_write(db, work)

@@ -30,6 +30,7 @@ from central.store.rows import (
     insert_new,
     ticket_values,
     values_list,
+    with_public_id,
 )
 from kiosk.states import TransitionError, next_status
 
@@ -387,7 +388,14 @@ def _payload_text(payload: dict[str, Any]) -> str:
 
 def _insert_tickets(db: CentralDatabase, rows: list[tuple[Any, ...]]) -> set[str]:
     """New tickets; one whose uuid or number is taken is left out."""
-    return insert_new(db, "ticket", TICKET_COLUMNS, TICKET_WIDTH, "", rows)
+    return insert_new(
+        db,
+        "ticket",
+        TICKET_COLUMNS,
+        TICKET_WIDTH,
+        "",
+        [with_public_id(row) for row in rows],
+    )
 
 
 def _lock_tickets(

@@ -3,6 +3,7 @@ shares."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -12,6 +13,12 @@ from central.schemas import TicketSnapshot
 from central.store.base import utc_text
 
 T = TypeVar("T")
+
+# A ticket's public id (Open311's service_request_id): 80 random bits as 20
+# hex digits, so that ids cannot be counted through like ticket numbers
+# (docs/open311-public.md), and never collide in practice.
+PUBLIC_ID_BYTES = 10
+PUBLIC_ID_PATTERN = r"^[0-9a-f]{20}$"
 
 CENTRAL_ORIGIN = "central"
 STATION_ORIGIN = "station"
@@ -38,8 +45,11 @@ def ticket_values(
     at: str,
     status: str = "received",
     same: Callable[[str], str] = as_is,
+    lat: float | None = None,
+    lon: float | None = None,
 ) -> tuple[Any, ...]:
-    """A ticket row; ``at`` and ``status`` are its updated_at and status.
+    """A ticket row but its public id (``with_public_id`` adds one as it is
+    written); ``at`` and ``status`` are its updated_at and status.
 
     ``same`` gives the one string object kept for a value that recurs from
     ticket to ticket (see ``central.store.push._Shared``).
@@ -64,15 +74,22 @@ def ticket_values(
         status,
         at,
         source,
-        None,
-        None,
+        lat,
+        lon,
     )
+
+
+def with_public_id(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A ticket row from ``ticket_values`` with a new random public id: drawn
+    as it is written, so that preparing a push stays a pure function of its
+    body (central/intake.py)."""
+    return (*row, secrets.token_hex(PUBLIC_ID_BYTES))
 
 
 TICKET_COLUMNS = (
     "uuid, ticket_no, station, queue_no, category, item, building, description, "
     "contact_name, contact_mobile, created_at, created_utc, unit, due_at, token, "
-    "language, status, updated_at, source, lat, lon"
+    "language, status, updated_at, source, lat, lon, public_id"
 )
 EVENT_COLUMNS = (
     "uuid, ticket_uuid, ticket_no, station, kind, actor, at, payload, origin, "

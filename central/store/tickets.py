@@ -11,7 +11,7 @@ from kiosk.states import TERMINAL
 
 PUBLIC_TICKET_COLUMNS = (
     "uuid, ticket_no, station, category, item, building, description, created_at, "
-    "unit, due_at, status, updated_at, lat, lon, token"
+    "unit, due_at, status, updated_at, lat, lon, token, public_id"
 )
 
 
@@ -40,11 +40,23 @@ def ticket_events(db: CentralDatabase, ticket_no: str) -> list[dict[str, Any]]:
     )
 
 
-def ticket_no_for_uuid(db: CentralDatabase, ticket_uuid: str) -> str | None:
+def ticket_by_public_id(db: CentralDatabase, public_id: str) -> dict[str, Any] | None:
+    """A ticket by its Open311 id (never by its number: docs/open311-public.md)."""
+    rows = run_read(
+        db,
+        lambda: db.dict_rows(
+            f"SELECT {PUBLIC_TICKET_COLUMNS} FROM ticket WHERE public_id = ?",
+            (public_id,),
+        ),
+    )
+    return rows[0] if rows else None
+
+
+def public_id_for_uuid(db: CentralDatabase, ticket_uuid: str) -> str | None:
     rows = run_read(
         db,
         lambda: db.rows(
-            "SELECT ticket_no FROM ticket WHERE uuid = ?", (ticket_uuid.lower(),)
+            "SELECT public_id FROM ticket WHERE uuid = ?", (ticket_uuid.lower(),)
         ),
     )
     return str(rows[0][0]) if rows else None
@@ -52,7 +64,11 @@ def ticket_no_for_uuid(db: CentralDatabase, ticket_uuid: str) -> str | None:
 
 @dataclass(frozen=True)
 class RequestQuery:
+    public_ids: tuple[str, ...] = ()
+    # Ticket numbers, looked up among ``station``'s tickets only.
     ticket_nos: tuple[str, ...] = ()
+    station: str | None = None
+    by_id: bool = False  # the ids above are the whole query
     categories: tuple[str, ...] = ()
     start_utc: str | None = None
     end_utc: str | None = None
@@ -64,9 +80,19 @@ class RequestQuery:
 def find_requests(db: CentralDatabase, query: RequestQuery) -> list[dict[str, Any]]:
     clauses: list[str] = []
     params: list[Any] = []
-    if query.ticket_nos:
-        clauses.append(f"ticket_no IN ({', '.join('?' * len(query.ticket_nos))})")
-        params.extend(query.ticket_nos)
+    if query.by_id:
+        matches = ["1 = 0"]
+        if query.public_ids:
+            matches.append(f"public_id IN ({', '.join('?' * len(query.public_ids))})")
+            params.extend(query.public_ids)
+        if query.ticket_nos and query.station:
+            matches.append(
+                f"(station = ? AND ticket_no IN "
+                f"({', '.join('?' * len(query.ticket_nos))}))"
+            )
+            params.append(query.station)
+            params.extend(query.ticket_nos)
+        clauses.append(f"({' OR '.join(matches)})")
     else:
         if query.categories:
             clauses.append(f"category IN ({', '.join('?' * len(query.categories))})")

@@ -42,6 +42,8 @@ NO_RATE_LIMITS = (
     "1000000",
     "--open311-writes-per-minute",
     "1000000",
+    "--public-reads-total-per-minute",
+    "1000000",
 )
 
 
@@ -203,6 +205,22 @@ class Central:
             self._db = CentralDatabase(parse_target(self.db_url))
             self._db.database.connect(reuse_if_open=True)
         return self._db.rows(sql, params)
+
+    def ticket_no_of(self, public_id: str) -> str:
+        """The ticket number behind an Open311 id, read from the database."""
+        rows = self.rows(
+            "SELECT ticket_no FROM ticket WHERE public_id = ?", (public_id,)
+        )
+        assert rows, f"no ticket has the public id {public_id!r}"
+        return str(rows[0][0])
+
+    def public_id_of(self, ticket_no: str) -> str:
+        """A ticket's Open311 id, read from the database."""
+        rows = self.rows(
+            "SELECT public_id FROM ticket WHERE ticket_no = ?", (ticket_no,)
+        )
+        assert rows, f"no ticket {ticket_no!r}"
+        return str(rows[0][0])
 
     def close(self) -> None:
         if self._db is not None:

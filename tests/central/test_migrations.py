@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from central.db import MIGRATIONS, SCHEMA_VERSION, CentralDatabase, parse_target
 from central.store.tickets import ticket_events
-from tests.central.conftest import scratch_database
+from tests.central.conftest import scratch_database, start_server
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -79,3 +81,78 @@ def test_a_version_1_database_finds_events_by_ticket_number(
         assert kinds == ["received", "dispatched"]
     finally:
         db.close()
+
+
+def _version_4_with_tickets(db: CentralDatabase, count: int) -> list[str]:
+    """The database as the fourth schema left it (no public ids), holding
+    ``count`` tickets numbered in order, each with its received event."""
+    numbers = [f"PHY3-261125-{serial:03d}" for serial in range(1, count + 1)]
+    with db.write():
+        for step in MIGRATIONS[:4]:
+            for statement in step.postgres if db.is_postgres else step.sqlite:
+                db.execute(statement)
+        db.execute(
+            "CREATE TABLE central_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+        )
+        db.execute("INSERT INTO central_meta VALUES ('schema_version', '4')")
+        for serial, number in enumerate(numbers):
+            db.execute(
+                "INSERT INTO ticket (uuid, ticket_no, station, category, item, "
+                "building, description, created_at, created_utc, unit, due_at, "
+                "token, status, updated_at, source) VALUES (?, ?, 'PHY3', "
+                "'housing', 'lift', '3号楼', '电梯坏了', "
+                "'2026-11-25T09:30:00+08:00', '2026-11-25T01:30:00', 'property', "
+                "'2026-11-27T09:30:00+08:00', 'token', 'received', "
+                "'2026-11-25T09:30:00+08:00', 'station')",
+                (f"t{serial}", number),
+            )
+            db.execute(
+                "INSERT INTO event (uuid, ticket_uuid, ticket_no, station, kind, "
+                "actor, at, payload, origin, received_at) VALUES "
+                "(?, ?, ?, 'PHY3', 'received', 'kiosk:PHY3', "
+                "'2026-11-25T09:30:00+08:00', '{}', 'station', "
+                "'2026-11-25T09:30:00+08:00')",
+                (f"e{serial}", f"t{serial}", number),
+            )
+    return numbers
+
+
+def test_tickets_stored_before_public_ids_get_one_and_open311_serves_them(
+    empty_db_url: str, tmp_path: Path
+) -> None:
+    old = CentralDatabase(parse_target(empty_db_url))
+    old.database.connect()
+    numbers = _version_4_with_tickets(old, 5)
+    old.close()
+
+    # A real central starts on the old database, migrating it.
+    server = start_server(empty_db_url, tmp_path)
+    try:
+        db = CentralDatabase(parse_target(empty_db_url))
+        db.database.connect()
+        try:
+            rows = db.rows("SELECT ticket_no, public_id FROM ticket ORDER BY ticket_no")
+        finally:
+            db.close()
+        assert [row[0] for row in rows] == numbers
+        public_ids = [str(row[1]) for row in rows]
+        assert all(re.fullmatch("[0-9a-f]{20}", public_id) for public_id in public_ids)
+        assert len(set(public_ids)) == len(numbers)
+        with httpx.Client(base_url=server.base_url, timeout=30) as client:
+            listed = client.get(
+                "/open311/v2/requests.json",
+                params={"service_request_id": ",".join(public_ids)},
+            )
+            walked = client.get(
+                "/open311/v2/requests.json",
+                params={"service_request_id": ",".join(numbers)},
+            )
+        assert listed.status_code == 200, listed.text
+        assert sorted(r["service_request_id"] for r in listed.json()) == sorted(
+            public_ids
+        )
+        assert all(r["service_code"] == "housing" for r in listed.json())
+        assert walked.status_code == 200 and walked.json() == []
+    finally:
+        server.stop()
+    assert "Traceback" not in server.log(), server.log()

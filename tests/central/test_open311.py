@@ -55,14 +55,15 @@ def test_an_open311_client_reads_services_and_requests(
     attribute = attributes[0] if fmt == "json" else attributes["attribute"]
     assert attribute["code"] == "item"
     assert attribute["datatype"] == "singlevaluelist"
-    one = georeport.get_service_request(data["ticket_no"])
-    assert one["service_request_id"] == data["ticket_no"]
+    public_id = central.public_id_of(data["ticket_no"])
+    one = georeport.get_service_request(public_id)
+    assert one["service_request_id"] == public_id
     assert one["status"] == "open"
     assert one["service_code"] == "housing"
     assert one["agency_responsible"] == "物业公司"
     listed = georeport.get_service_requests(service_code="housing", status="open")
     listed = listed if isinstance(listed, list) else [listed]
-    assert data["ticket_no"] in [r["service_request_id"] for r in listed]
+    assert public_id in [r["service_request_id"] for r in listed]
     raw = requests.get(f"{central.url}/open311/v2/requests.{fmt}", timeout=30).text
     assert SECRET_NAME not in raw and SECRET_MOBILE not in raw
 
@@ -92,16 +93,17 @@ def test_a_filed_request_belongs_to_the_station_and_reaches_it(
     answer = _file(central)
     assert answer.status_code == 200, answer.text
     [created] = answer.json()
-    number, token = created["service_request_id"], created["token"]
+    public_id, token = created["service_request_id"], created["token"]
+    number = central.ticket_no_of(public_id)
     assert number.startswith("PHY3-") and "-W" in number
     assert "/t/" + number + "?k=" in created["service_notice"]
     with httpx.Client(base_url=central.url) as client:
         lookup = client.get(f"/open311/v2/tokens/{token}.json").json()
-        public_json = client.get(f"/open311/v2/requests/{number}.json").text
-        public_xml = client.get(f"/open311/v2/requests/{number}.xml").text
-    assert lookup == [{"service_request_id": number, "token": token}]
+        public_json = client.get(f"/open311/v2/requests/{public_id}.json").text
+        public_xml = client.get(f"/open311/v2/requests/{public_id}.xml").text
+    assert lookup == [{"service_request_id": public_id, "token": token}]
     for public in (public_json, public_xml):
-        assert number in public
+        assert public_id in public and number not in public
         assert SECRET_NAME not in public and "秀英" not in public
         assert SECRET_MOBILE not in public and "wang@example.com" not in public
     with central.client("PHY3") as client:
@@ -150,12 +152,18 @@ def test_post_errors_follow_the_spec(central: Central) -> None:
 
 def test_get_errors_and_filters(central: Central) -> None:
     answer = _file(central, service_code="sanitation", **{"attribute[item]": "rubbish"})
-    number = answer.json()[0]["service_request_id"]
+    public_id = answer.json()[0]["service_request_id"]
     central.cli(
-        "ticket", "update", number, "--kind", "withdrawn", "--reason", "duplicate"
+        "ticket",
+        "update",
+        central.ticket_no_of(public_id),
+        "--kind",
+        "withdrawn",
+        "--reason",
+        "duplicate",
     )
     with httpx.Client(base_url=central.url) as client:
-        missing = client.get("/open311/v2/requests/PHY3-000000-000.xml")
+        missing = client.get("/open311/v2/requests/00000000000000000000.xml")
         unknown_service = client.get("/open311/v2/services/teleport.json")
         too_long = client.get(
             "/open311/v2/requests.json",
@@ -174,7 +182,8 @@ def test_get_errors_and_filters(central: Central) -> None:
             "/open311/v2/requests.json", params={"status": "open"}
         ).json()
         by_id = client.get(
-            "/open311/v2/requests.json", params={"service_request_id": f"{number},X-1"}
+            "/open311/v2/requests.json",
+            params={"service_request_id": f"{public_id},X-1"},
         ).json()
         paged = client.get("/open311/v2/requests.json", params={"page_size": 1}).json()
         bad_format = client.get("/open311/v2/services.html")
@@ -185,10 +194,10 @@ def test_get_errors_and_filters(central: Central) -> None:
         too_long.status_code == 400 and "90 days" in too_long.json()[0]["description"]
     )
     assert bad_status.status_code == 400
-    assert number in [r["service_request_id"] for r in closed]
+    assert public_id in [r["service_request_id"] for r in closed]
     assert all(r["status"] == "closed" for r in closed)
-    assert number not in [r["service_request_id"] for r in still_open]
-    assert [r["service_request_id"] for r in by_id] == [number]
+    assert public_id not in [r["service_request_id"] for r in still_open]
+    assert [r["service_request_id"] for r in by_id] == [public_id]
     assert by_id[0]["status_notes"] == "已撤销"
     assert len(paged) == 1
     assert bad_format.status_code == 404

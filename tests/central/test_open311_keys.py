@@ -35,7 +35,8 @@ def test_an_open311_key_files_for_its_station_and_cannot_sync(
     key = central.open311_keys["PHY3"]
     answer = _file(central, key)
     assert answer.status_code == 200, answer.text
-    assert answer.json()[0]["service_request_id"].startswith("PHY3-")
+    public_id = answer.json()[0]["service_request_id"]
+    assert central.ticket_no_of(public_id).startswith("PHY3-")
     with httpx.Client(
         base_url=central.url, headers={"Authorization": f"Bearer {key}"}, timeout=30
     ) as client:

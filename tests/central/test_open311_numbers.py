@@ -43,5 +43,5 @@ def test_open311_numbering_skips_numbers_a_station_took(central: Central) -> Non
             },
         )
     assert filed.status_code == 200, filed.text
-    number = filed.json()[0]["service_request_id"]
+    number = central.ticket_no_of(filed.json()[0]["service_request_id"])
     assert number == f"DTJ7-{today:%y%m%d}-W{serial + 4:03d}"

@@ -79,3 +79,26 @@ def test_public_paths_name_their_formats_and_errors(spec: dict[str, Any]) -> Non
             for parameter in operation.get("parameters", []):
                 if parameter["name"] == "fmt":
                     assert parameter["schema"]["enum"] == ["json", "xml"]
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"description": "灯坏了\x00"},  # a NUL in a value
+        {"remark\x00": "x"},  # a NUL in a field's name
+    ],
+)
+def test_the_open311_form_schema_refuses_what_the_central_refuses(
+    central: Central, spec: dict[str, Any], form: dict[str, str]
+) -> None:
+    # jsonschema_rs comes with schemathesis: the validator it generates with.
+    import jsonschema_rs
+
+    fields = {"api_key": central.open311_keys["PHY3"], "service_code": "housing"}
+    fields.update(form)
+    with central.client() as client:
+        answer = client.post("/open311/v2/requests.json", data=fields)
+    assert answer.status_code == 400, answer.text
+    body = spec["paths"]["/open311/v2/requests.{fmt}"]["post"]["requestBody"]
+    schema = body["content"]["application/x-www-form-urlencoded"]["schema"]
+    assert not jsonschema_rs.validator_for(schema).is_valid(fields)

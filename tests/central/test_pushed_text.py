@@ -40,8 +40,9 @@ def test_pushed_text_is_cleaned_and_the_xml_feed_stays_well_formed(
     assert root.findtext("request/description") == CLEANED
     assert root.findtext("request/address") == "3号楼2单元"
     one = GeoReport(f"{central.url}/open311/v2", output_format="xml")
-    parsed = one.get_service_request(data["ticket_no"])  # raises if not XML
-    assert parsed["service_request_id"] == data["ticket_no"]
+    public_id = central.public_id_of(data["ticket_no"])
+    parsed = one.get_service_request(public_id)  # raises if not XML
+    assert parsed["service_request_id"] == public_id
 
 
 def test_xml_drops_what_xml_cannot_carry() -> None:

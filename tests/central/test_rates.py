@@ -4,6 +4,7 @@ station pushes are not, and keep going while the public is refused."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -101,3 +102,49 @@ def test_tracking_page_posts_beyond_the_address_rate_get_a_page_to_read(
     assert "提交太频繁，请" in chinese.text and '<html lang="zh-CN">' in chinese.text
     assert "Too many tries; please wait" in english.text
     assert int(chinese.headers["Retry-After"]) >= 1
+
+
+TOTAL_AT_ONCE = 11  # a page of 1000 requests' cost: the least burst there is
+
+
+def test_a_crowd_of_addresses_each_under_its_rate_is_held_to_the_total(
+    tmp_path: Path,
+) -> None:
+    db = str(tmp_path / "central.db")
+    key = run_cli(db, "station", "add", "PHY3", "--name", "测试站").stdout.split()[-1]
+    server = start_server(
+        db,
+        tmp_path,
+        "--public-reads-per-minute",
+        "1000",
+        "--public-reads-total-per-minute",
+        "6",  # a read every 10 s once the first TOTAL_AT_ONCE are spent
+    )
+    try:
+        statuses = []
+        for number in range(TOTAL_AT_ONCE + 1):
+            # Each read from an address of its own (127.0.0.0/8 is loopback).
+            address = f"127.0.2.{number + 1}"
+            transport = httpx.HTTPTransport(local_address=address)
+            with httpx.Client(
+                base_url=server.base_url, transport=transport, timeout=30
+            ) as client:
+                last = client.get(
+                    "/open311/v2/requests.json",
+                    params={"service_request_id": "PHY3-1"},
+                )
+            statuses.append(last.status_code)
+        with httpx.Client(base_url=server.base_url, timeout=30) as client:
+            received, _ = new_ticket()
+            pushed = client.post(
+                "/api/v1/events",
+                json={"events": [received]},
+                headers={"Authorization": f"Bearer {key}"},
+            )
+    finally:
+        server.stop()
+    assert statuses == [200] * TOTAL_AT_ONCE + [429]
+    assert int(last.headers["Retry-After"]) >= 1
+    assert last.json()[0]["code"] == 429
+    assert pushed.status_code == 200, pushed.text
+    assert "Traceback" not in server.log(), server.log()

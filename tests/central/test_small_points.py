@@ -23,9 +23,9 @@ def _form(central: Central, **fields: str) -> dict[str, str]:
 
 def _contact_name(central: Central, answer: httpx.Response) -> str:
     assert answer.status_code == 200, answer.text
-    number = answer.json()[0]["service_request_id"]
+    public_id = answer.json()[0]["service_request_id"]
     rows = central.rows(
-        "SELECT contact_name FROM ticket WHERE ticket_no = ?", (number,)
+        "SELECT contact_name FROM ticket WHERE public_id = ?", (public_id,)
     )
     return str(rows[0][0])
 
