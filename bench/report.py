@@ -23,12 +23,12 @@ from bench.stats import emit, note
 from db import database, open_database
 from kiosk.catalog import load_catalog
 from kiosk.config import DEMO_STATION, Settings
+from kiosk.report_sums import station_month
 from kiosk.reports import (
     local_bounds,
     month_of,
     month_period,
     previous_month,
-    station_month,
 )
 
 BENCH = "report"

@@ -28,6 +28,7 @@ from db import database, write_transaction
 from kiosk.catalog import OTHER_ITEM, Catalog, Category, load_catalog
 from kiosk.config import Settings
 from kiosk.errors import Refused
+from kiosk.report_facts import refresh_station
 from kiosk.states import RATING_NAMES, STATUS_NAMES, next_status
 from kiosk.text import DESCRIPTION_LIMIT, NAME_LIMIT, clean_text
 from kiosk.tickets import TOKEN_BYTES, TicketInputError, normalize_mobile
@@ -302,6 +303,7 @@ def import_rows(
     """
     station = settings.station.code
     imported = skipped = 0
+    written: list[str] = []
     with write_transaction():
         for row in rows:
             known = database.execute_sql(
@@ -311,7 +313,9 @@ def import_rows(
                 skipped += 1
                 continue
             _write(station, row, source, send)
+            written.append(row.key)
             imported += 1
+        refresh_station(written)
     return imported, skipped
 
 

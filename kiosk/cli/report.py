@@ -16,7 +16,8 @@ from kiosk.cli.errors import CommandError
 from kiosk.config import Settings
 from kiosk.plan import plan_page
 from kiosk.report_files import write_month_xlsx
-from kiosk.reports import month_of, month_period, parse_time, station_month
+from kiosk.report_sums import station_month
+from kiosk.reports import month_of, month_period, parse_time
 
 RATES = ("response_rate", "resolution_rate", "satisfaction_rate")
 RATE_NAMES = {
