@@ -12,7 +12,7 @@ from the events instead (``needs_events``).
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,7 +22,6 @@ from db import database, write_transaction
 from kiosk.catalog import Catalog
 from kiosk.config import Settings
 from kiosk.report_facts import (
-    EPOCH,
     STATION_STORE,
     Query,
     facts_are_stale,
@@ -37,23 +36,22 @@ from kiosk.reports import (
     IN_HAND,
     OPEN,
     WITHDRAWN,
-    Facts,
-    HotSpot,
     Period,
     Rules,
+    SpotRow,
     Tally,
     UnitTable,
-    _groups,
     assemble,
     days_period,
-    hot_spots,
-    in_period,
+    found_hot_spots,
+    micros_as_hours,
     month_labels,
     month_period,
     month_report,
     previous_month,
     read_station,
     read_window,
+    spot_groups,
     station_rules,
     streaks,
 )
@@ -92,7 +90,8 @@ class Group:
     breakdown: dict[str, Counter[str]] = field(
         default_factory=lambda: defaultdict(Counter)
     )
-    hours: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    # Durations from receipt, in whole microseconds.
+    hours: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     unit_rows: list[tuple[Any, ...]] = field(default_factory=list)
     spot_rows: list[tuple[Any, ...]] = field(default_factory=list)
     month_counts: dict[int, Counter[tuple[str, str, str]]] = field(
@@ -180,24 +179,18 @@ TALLY_ORDER = (
 )
 
 
-def _facts_for_spots(row: Sequence[Any], rules: Rules) -> Facts:
-    """The little a hot spot needs of a ticket."""
-    _, seq, ticket_no, category, building, received_us = row
-    return Facts(
-        uuid=str(seq),
-        ticket_no=str(ticket_no),
-        station="",
-        category=str(category),
-        item="",
-        building=str(building),
-        grid=rules.grid_of(str(building)),
-        unit="",
-        channel="",
-        received_at=EPOCH + timedelta(microseconds=int(received_us)),
-        due_at=None,
-        status="received",
-        response_limit=timedelta(0),
-    )
+class GridOf:
+    """``Rules.grid_of``, remembered per building."""
+
+    def __init__(self, rules: Rules) -> None:
+        self.rules = rules
+        self.known: dict[str, str] = {}
+
+    def __call__(self, building: str) -> str:
+        grid = self.known.get(building)
+        if grid is None:
+            grid = self.known[building] = self.rules.grid_of(building)
+        return grid
 
 
 def sum_months(
@@ -264,7 +257,7 @@ def sum_months(
         hours = groups[str(code)].hours
         for name, value in zip(DURATIONS, spans, strict=True):
             if value is not None:
-                hours[name].append(int(value) / 10**6 / 3600)
+                hours[name].append(int(value))
     limit = limit_sql(rules)
     for row in query(
         f"SELECT {group}, unit, kind, rating, count(*), "
@@ -299,13 +292,14 @@ def _sum_spots(
     window = spot_window(period, as_of, zone, rules.settings.hotspot_days)
     low = min(window.start, period.start)
     high = max(window.end, period.end)
-    for row in query(
-        f"SELECT {group}, seq, ticket_no, category, building, received_us "
+    for code, *row in query(
+        f"SELECT {group}, category, building, ticket_no, received_us "
         "FROM ticket_fact WHERE duplicate = 0 AND received_us >= ? "
         "AND received_us < ? AND received_us <= ? ORDER BY seq",
         (micros(low), micros(high), micros(as_of)),
     ):
-        groups[str(row[0])].spot_rows.append(tuple(row))
+        groups[str(code)].spot_rows.append(tuple(row))
+    grid_of = GridOf(rules)
     labels = month_labels(month)
     bounds = [micros(month_period(label, zone).start) for label in labels]
     # The months before this one, latest first: which month each ticket is in.
@@ -322,7 +316,7 @@ def _sum_spots(
         sizes = groups[str(code)].month_counts[int(index)]
         if building:
             sizes[(category, "building", building)] += int(count)
-        grid = rules.grid_of(str(building))
+        grid = grid_of(str(building))
         if grid:
             sizes[(category, "grid", grid)] += int(count)
 
@@ -358,35 +352,41 @@ def report_of(
     ``kiosk.reports.month_report``)."""
     period = month_period(month, zone)
     before = month_period(previous_month(month), zone)
-    report = assemble(group.current, group.breakdown, group.hours, period, as_of, rules)
+    durations = {
+        name: micros_as_hours(sorted(values)) for name, values in group.hours.items()
+    }
+    report = assemble(group.current, group.breakdown, durations, period, as_of, rules)
     last = assemble(group.previous, {}, {}, before, as_of, rules)
     report["previous"] = {name: last[name] for name in SUMMARY_SCORE}
     report["previous"]["period"] = last["period"]
     report["units"] = _units(group, rules)
     if not spots:
         return report
-    facts = [_facts_for_spots(row, rules) for row in group.spot_rows]
-    spot_end = min(as_of, period.end - timedelta(microseconds=1))
+    grid_of = GridOf(rules)
+    window = spot_window(period, as_of, zone, rules.settings.hotspot_days)
+    in_window: list[SpotRow] = []
+    in_month: list[SpotRow] = []
+    window_range = (micros(window.start), micros(window.end))
+    month_range = (micros(period.start), micros(period.end))
+    for category, building, ticket_no, received_us in group.spot_rows:
+        row = (category, building, grid_of(building), ticket_no)
+        if window_range[0] <= received_us < window_range[1]:
+            in_window.append(row)
+        if month_range[0] <= received_us < month_range[1]:
+            in_month.append(row)
     report["hotspots"] = [
-        spot.as_dict() for spot in hot_spots(facts, spot_end, zone, rules)
+        spot.as_dict() for spot in found_hot_spots(spot_groups(in_window), rules)
     ]
-    report["recurring"] = [
-        spot.as_dict() for spot in _recurring(group, facts, month, zone, rules)
-    ]
-    return report
-
-
-def _recurring(
-    group: Group, facts: list[Facts], month: str, zone: ZoneInfo, rules: Rules
-) -> list[HotSpot]:
-    period = month_period(month, zone)
-    members = _groups(item for item in facts if in_period(item, period))
+    members = spot_groups(in_month)
     labels = month_labels(month)
     counts = [
         {key: len(found) for key, found in members.items()},
         *(group.month_counts.get(index, Counter()) for index in range(1, len(labels))),
     ]
-    return streaks(members, counts, labels, rules)
+    report["recurring"] = [
+        spot.as_dict() for spot in streaks(members, counts, labels, rules)
+    ]
+    return report
 
 
 def merged(groups: Iterable[Group]) -> Group:

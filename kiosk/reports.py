@@ -463,34 +463,45 @@ def figures(
         "building": Counter(facts.building or "-" for facts in chosen),
         "channel": Counter(facts.channel for facts in chosen),
     }
-    hours: dict[str, list[float]] = {
-        "to_dispatch": _present(
+    hours: dict[str, dict[str, Any]] = {
+        "to_dispatch": _duration(
             _hours(facts.first_dispatch_at, facts.received_at) for facts in counted
         ),
-        "to_check_in": _present(
+        "to_check_in": _duration(
             _hours(facts.first_check_in_at, facts.received_at) for facts in counted
         ),
-        "to_resolve": _present(
+        "to_resolve": _duration(
             _hours(facts.resolved_at, facts.received_at) for facts in counted
         ),
     }
     return assemble(tally(chosen, as_of), breakdown, hours, period, as_of, rules)
 
 
-def _present(values: Iterable[float | None]) -> list[float]:
-    return [value for value in values if value is not None]
+def micros_as_hours(ordered: Sequence[int]) -> dict[str, Any]:
+    """``count``, ``median`` and ``p90`` in hours of durations given sorted, in
+    whole microseconds (as the stored facts keep them): the same values as
+    ``_duration`` over the same durations in hours."""
+
+    def at_rank(share: float) -> float | None:
+        if not ordered:
+            return None
+        rank = max(1, math.ceil(share * len(ordered)))
+        return round(ordered[rank - 1] / 10**6 / 3600, 3)
+
+    return {"count": len(ordered), "median": at_rank(0.5), "p90": at_rank(0.9)}
 
 
 def assemble(
     counts: Tally,
     breakdown: Mapping[str, Counter[str]],
-    hours: Mapping[str, Sequence[float]],
+    durations: Mapping[str, dict[str, Any]],
     period: Period,
     as_of: datetime,
     rules: Rules,
 ) -> dict[str, Any]:
-    """A period's figures from its counts, breakdowns and durations: the
-    one place that turns counts into rates and the report's shape."""
+    """A period's figures from its counts, breakdowns and durations (each
+    ``count``, ``median`` and ``p90``): the one place that turns counts into
+    rates and the report's shape."""
     reached = counts.called_back
     rates = {
         "response_rate": rate(counts.responded, counts.responded + counts.late),
@@ -539,7 +550,10 @@ def assemble(
             f"by_{name}": _sorted_counts(breakdown.get(name, Counter()))
             for name in BREAKDOWNS
         },
-        "hours": {name: _duration(hours.get(name, ())) for name in DURATIONS},
+        "hours": {
+            name: durations[name] if name in durations else _duration(())
+            for name in DURATIONS
+        },
     }
 
 
@@ -634,18 +648,42 @@ class HotSpot:
         }
 
 
-def _groups(
-    chosen: Iterable[Facts],
-) -> dict[tuple[str, str, str], list[Facts]]:
-    groups: dict[tuple[str, str, str], list[Facts]] = defaultdict(list)
-    for facts in chosen:
-        if facts.duplicate:
-            continue
-        if facts.building:
-            groups[(facts.category, "building", facts.building)].append(facts)
-        if facts.grid:
-            groups[(facts.category, "grid", facts.grid)].append(facts)
+# What a hot spot needs of a ticket: category, building, grid, ticket number.
+SpotRow = tuple[str, str, str, str]
+GroupKey = tuple[str, str, str]  # category, "building" or "grid", place
+
+
+def spot_rows(chosen: Iterable[Facts]) -> list[SpotRow]:
+    """The tickets that count towards hot spots (duplicates left out)."""
+    return [
+        (facts.category, facts.building, facts.grid, facts.ticket_no)
+        for facts in chosen
+        if not facts.duplicate
+    ]
+
+
+def spot_groups(rows: Iterable[SpotRow]) -> dict[GroupKey, list[str]]:
+    """Tickets by category and building, and by category and grid, in the
+    order of ``rows``."""
+    groups: dict[GroupKey, list[str]] = defaultdict(list)
+    for category, building, grid, ticket_no in rows:
+        if building:
+            groups[(category, "building", building)].append(ticket_no)
+        if grid:
+            groups[(category, "grid", grid)].append(ticket_no)
     return groups
+
+
+def found_hot_spots(
+    groups: Mapping[GroupKey, Sequence[str]], rules: Rules
+) -> list[HotSpot]:
+    """The groups with at least ``hotspot_count`` tickets, most first."""
+    found = [
+        HotSpot(category, kind, place, len(members), tuple(members))
+        for (category, kind, place), members in groups.items()
+        if len(members) >= rules.settings.hotspot_count
+    ]
+    return sorted(found, key=lambda spot: (-spot.count, spot.category, spot.place))
 
 
 def hot_spots(
@@ -655,18 +693,7 @@ def hot_spots(
     ``hotspot_days`` days (duplicates left out), most first."""
     window = days_period(as_of, rules.settings.hotspot_days, zone)
     chosen = [facts for facts in all_facts if in_period(facts, window)]
-    found = [
-        HotSpot(
-            category,
-            kind,
-            place,
-            len(members),
-            tuple(facts.ticket_no for facts in members),
-        )
-        for (category, kind, place), members in _groups(chosen).items()
-        if len(members) >= rules.settings.hotspot_count
-    ]
-    return sorted(found, key=lambda spot: (-spot.count, spot.category, spot.place))
+    return found_hot_spots(spot_groups(spot_rows(chosen)), rules)
 
 
 def recurring(
@@ -680,24 +707,22 @@ def recurring(
     count in ``month`` and in the month before it (and how many months back
     in a row, up to ``months``)."""
     labels = month_labels(month, months)
-    members = _groups(
-        facts for facts in all_facts if in_period(facts, month_period(month, zone))
-    )
-    counts = [
-        {key: len(found) for key, found in members.items()},
-        *(
-            {
-                key: len(found)
-                for key, found in _groups(
-                    facts
-                    for facts in all_facts
-                    if in_period(facts, month_period(label, zone))
-                ).items()
-            }
-            for label in labels[1:]
-        ),
+    by_month = [
+        spot_groups(
+            spot_rows(
+                facts
+                for facts in all_facts
+                if in_period(facts, month_period(label, zone))
+            )
+        )
+        for label in labels
     ]
-    return streaks(members, counts, labels, rules)
+    return streaks(
+        by_month[0],
+        [{key: len(found) for key, found in groups.items()} for groups in by_month],
+        labels,
+        rules,
+    )
 
 
 def month_labels(month: str, months: int = 6) -> list[str]:
@@ -709,8 +734,8 @@ def month_labels(month: str, months: int = 6) -> list[str]:
 
 
 def streaks(
-    members: Mapping[tuple[str, str, str], Sequence[Facts]],
-    counts: Sequence[Mapping[tuple[str, str, str], int]],
+    members: Mapping[GroupKey, Sequence[str]],
+    counts: Sequence[Mapping[GroupKey, int]],
     labels: Sequence[str],
     rules: Rules,
 ) -> list[HotSpot]:
@@ -734,7 +759,7 @@ def streaks(
                     kind,
                     place,
                     len(group),
-                    tuple(facts.ticket_no for facts in group),
+                    tuple(group),
                     tuple(reversed(streak)),
                 )
             )
