@@ -1,11 +1,14 @@
-"""The month's report and plan as one printable page (kiosk report month
---page), read back as a picture: OCR (tesseract, chi_sim) finds its Chinese,
-and its bars are drawn."""
+"""The files people pass on: the month's report and plan as one printable
+page (kiosk report month --page), read back as a picture (OCR with tesseract
+chi_sim finds its Chinese, its bars are drawn); the workbook (--xlsx) opened
+by LibreOffice with its Chinese intact."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
+import zlib
 
 import pytest
 from PIL import Image
@@ -98,3 +101,52 @@ def test_the_page_as_a_pdf_and_where_it_cannot_be_written(
     code, _, err = run_kiosk_command(capsys, "report", "month", "2026-11", "--page",
                        str(tmp_path / "no" / "such" / "x.png"))  # fmt: skip
     assert code == 1 and "cannot write" in err and "Traceback" not in err
+
+
+def pdf_text_codes(pdf: bytes) -> str:
+    """The Unicode code points a PDF's fonts map their glyphs to (its
+    ToUnicode tables), upper-case hex: what its text is made of."""
+    tables = []
+    for found in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
+        try:
+            stream = zlib.decompress(found.group(1))
+        except zlib.error:
+            continue
+        if b"beginbfchar" in stream or b"beginbfrange" in stream:
+            tables.append(stream.decode("latin-1").upper())
+    return "".join(tables)
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="needs LibreOffice")
+def test_the_workbook_opens_in_libreoffice_with_its_chinese(
+    kiosk_config, page_month, capsys, tmp_path
+):
+    """A headless LibreOffice turns the month's workbook into a PDF whose
+    text holds the Chinese of every sheet, in a font that has it."""
+    workbook = tmp_path / "报表.xlsx"
+    code, _, err = run_kiosk_command(capsys, "report", "month", "2026-11",
+                         "--xlsx", str(workbook), "--as-of", LATER)  # fmt: skip
+    assert (code, err) == (0, "")
+    subprocess.run(
+        [
+            "soffice",
+            f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(workbook),
+        ],
+        capture_output=True,
+        check=True,
+        timeout=300,
+    )
+    pdf = (tmp_path / "报表.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF")
+    assert b"WenQuanYi" in pdf or b"NotoSansCJK" in pdf or b"NotoSerifCJK" in pdf
+    codes = pdf_text_codes(pdf)
+    for words in ("报表", "响应率", "满意率", "环境卫生", "综合行政执法队",
+                  "垃圾清运集中治理", "楼门样板间改造"):  # fmt: skip
+        for character in words:
+            assert f"{ord(character):04X}" in codes, (words, character)
