@@ -17,7 +17,12 @@ from central.db import CentralDatabase
 from central.store.rows import fact_query
 from kiosk.catalog import Catalog
 from kiosk.config import DEFAULT_TIMEZONE, ReportSettings
-from kiosk.report_facts import CENTRAL_STORE, facts_are_stale, micros, refresh_stale
+from kiosk.report_facts import (
+    CENTRAL_STORE,
+    facts_are_stale,
+    micros,
+    refresh_some_stale,
+)
 from kiosk.report_sums import Group, merged, needs_events, report_of, sum_months
 from kiosk.reports import (
     EVENT_FIELDS,
@@ -111,9 +116,12 @@ def subdistrict_month(
     rules = Rules(catalog, settings or ReportSettings())
     window = read_window(month, zone)
     query = fact_query(db)
-    if facts_are_stale(query):
+    # What the migration marked is folded first, a chunk per transaction:
+    # pushes are stored between them.
+    folding = facts_are_stale(query)
+    while folding:
         with db.write():
-            refresh_stale(query, CENTRAL_STORE)
+            folding = refresh_some_stale(query, CENTRAL_STORE) is not None
     with db.read():
         if not needs_events(
             query, micros(window.tickets.start), micros(window.tickets.end), as_of

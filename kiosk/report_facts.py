@@ -282,22 +282,29 @@ def stale(query: Query, limit: int = CHUNK) -> list[str]:
 
 
 def refresh_stale(query: Query, store: Store) -> int:
-    """Fold every ticket marked stale; returns how many."""
+    """Fold every ticket marked stale, in this transaction; returns how many."""
     done = 0
-    while True:
-        uuids = stale(query)
-        if not uuids:
-            return done
-        folded = refresh(query, store, uuids)
-        if folded < len(uuids):
-            # Marks left by tickets that no longer exist.
-            marks = ", ".join("?" * len(uuids))
-            query(
-                "DELETE FROM ticket_fact WHERE folded = 0 "
-                f"AND ticket_uuid IN ({marks})",
-                uuids,
-            )
+    while (folded := refresh_some_stale(query, store)) is not None:
         done += folded
+    return done
+
+
+def refresh_some_stale(query: Query, store: Store) -> int | None:
+    """Fold up to ``CHUNK`` tickets marked stale (one short transaction's
+    work, so that a backlog never holds the database for long); None when
+    none is marked."""
+    uuids = stale(query)
+    if not uuids:
+        return None
+    folded = refresh(query, store, uuids)
+    if folded < len(uuids):
+        # Marks left by tickets that no longer exist.
+        marks = ", ".join("?" * len(uuids))
+        query(
+            f"DELETE FROM ticket_fact WHERE folded = 0 AND ticket_uuid IN ({marks})",
+            uuids,
+        )
+    return folded
 
 
 def facts_are_stale(query: Query) -> bool:

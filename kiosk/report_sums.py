@@ -26,7 +26,7 @@ from kiosk.report_facts import (
     Query,
     facts_are_stale,
     micros,
-    refresh_stale,
+    refresh_some_stale,
     span_micros,
     station_query,
 )
@@ -414,9 +414,12 @@ def station_month(
     rules = station_rules(settings, catalog)
     query = station_query
     window = read_window(month, zone)
-    if facts_are_stale(query):
+    # What is marked (an upgrade, another writer) is folded first, a chunk
+    # per transaction: the kiosk and the desks write between them.
+    folding = facts_are_stale(query)
+    while folding:
         with write_transaction():
-            refresh_stale(query, STATION_STORE)
+            folding = refresh_some_stale(query, STATION_STORE) is not None
     with database.atomic():
         if not needs_events(
             query, micros(window.tickets.start), micros(window.tickets.end), as_of
