@@ -22,6 +22,7 @@ from pathlib import Path
 
 import platformdirs
 
+from bench import report_central
 from bench.report_data import generate
 from bench.stats import emit, note
 from db import database, open_database
@@ -112,6 +113,14 @@ def _raw_count(settings: Settings, month: str) -> tuple[int, float]:
 
 
 def run() -> None:
+    part = os.environ.get("BENCH_REPORT_PART", "all")
+    if part in ("all", "station"):
+        run_station()
+    if part in ("all", "subdistrict"):
+        report_central.run()
+
+
+def run_station() -> None:
     wanted = int(os.environ.get("BENCH_REPORT_TICKETS", "1000000"))
     days = int(os.environ.get("BENCH_REPORT_DAYS", "365"))
     settings = _settings(wanted)

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TextIO
 
@@ -21,7 +22,7 @@ from db import database, write_transaction
 from kiosk.catalog import Catalog
 from kiosk.config import Settings
 from kiosk.report_facts import FACT_COLUMNS, UNIT_COLUMNS, fact_row, micros, unit_rows
-from kiosk.reports import ticket_facts
+from kiosk.reports import Facts, ticket_facts
 
 BATCH = 20_000
 TICKET_SQL = (
@@ -103,88 +104,122 @@ def _history(
     return story.steps
 
 
+@dataclass
+class Made:
+    """One generated ticket: its row, its events and its folded facts."""
+
+    row: dict[str, Any]
+    history: list[dict[str, Any]]
+    facts: Facts
+    last_at: datetime
+
+
+def make_ticket(
+    pick: random.Random,
+    number: int,
+    station: str,
+    received: datetime,
+    catalog: Catalog,
+    buildings: Sequence[str],
+    now: datetime,
+) -> Made:
+    """A ticket received at ``received`` with a plausible history up to
+    ``now``, folded by the real fold."""
+    category = pick.choice(catalog.categories)
+    item = pick.choice(category.items).code if category.items else "other"
+    uuid = f"bench-{station}-{number:08d}"
+    row = {
+        "uuid": uuid,
+        "ticket_no": f"{station}-B{number:08d}",
+        "station": station,
+        "category": category.code,
+        "item": item,
+        "building": pick.choice(buildings) if pick.random() < 0.9 else "",
+        "unit": category.unit,
+        "created_at": received.isoformat(),
+        "due_at": (received + timedelta(hours=category.resolution_hours)).isoformat(),
+        "letter": category.letter,
+    }
+    actor = pick.choices(
+        [actor for actor, _ in CHANNELS], [weight for _, weight in CHANNELS]
+    )[0]
+    steps = [
+        (
+            "received",
+            actor.replace("PHY3", station),
+            received,
+            {},
+        ),
+        *_history(pick, received, now, category.unit),
+    ]
+    history = [
+        {
+            "ticket_uuid": uuid,
+            "kind": kind,
+            "actor": actor,
+            "at": moment.isoformat(),
+            "payload": json.dumps(payload, ensure_ascii=False),
+        }
+        for kind, actor, moment, payload in steps
+    ]
+    return Made(row, history, ticket_facts(row, history, None, now), steps[-1][2])
+
+
+def received_times(
+    pick: random.Random, count: int, days: int, now: datetime
+) -> list[datetime]:
+    """``count`` moments spread over the ``days`` days before ``now``, in order."""
+    start = now - timedelta(days=days)
+    span = days * 86400
+    return [
+        (start + timedelta(seconds=offset)).replace(microsecond=0)
+        for offset in sorted(pick.uniform(0, span) for _ in range(count))
+    ]
+
+
 def _batches(
     settings: Settings, catalog: Catalog, count: int, days: int, now: datetime
 ) -> Iterator[tuple[list[tuple[Any, ...]], ...]]:
     pick = random.Random(11)
-    categories = catalog.categories
     buildings = [name for grid in settings.station.grids for name in grid.buildings]
-    channel_actors = [actor for actor, _ in CHANNELS]
-    channel_weights = [weight for _, weight in CHANNELS]
-    start = now - timedelta(days=days)
-    span = days * 86400
-    offsets = sorted(pick.uniform(0, span) for _ in range(count))
     tickets: list[tuple[Any, ...]] = []
     events: list[tuple[Any, ...]] = []
     facts: list[tuple[Any, ...]] = []
     units: list[tuple[Any, ...]] = []
-    for number, offset in enumerate(offsets, start=1):
-        received = (start + timedelta(seconds=offset)).replace(microsecond=0)
-        category = pick.choice(categories)
-        item = pick.choice(category.items).code if category.items else "other"
-        uuid = f"bench-{number:08d}"
-        row = {
-            "uuid": uuid,
-            "ticket_no": f"PHY3-B{number:08d}",
-            "station": settings.station.code,
-            "category": category.code,
-            "item": item,
-            "building": pick.choice(buildings) if pick.random() < 0.9 else "",
-            "unit": category.unit,
-            "created_at": received.isoformat(),
-            "due_at": (
-                received + timedelta(hours=category.resolution_hours)
-            ).isoformat(),
-        }
-        steps = [
-            (
-                "received",
-                pick.choices(channel_actors, channel_weights)[0],
-                received,
-                {},
-            ),
-            *_history(pick, received, now, category.unit),
-        ]
-        history = [
-            {
-                "ticket_uuid": uuid,
-                "kind": kind,
-                "actor": actor,
-                "at": moment.isoformat(),
-                "payload": json.dumps(payload, ensure_ascii=False),
-            }
-            for kind, actor, moment, payload in steps
-        ]
-        folded = ticket_facts(row, history, None, now)
+    for number, received in enumerate(received_times(pick, count, days, now), start=1):
+        made = make_ticket(
+            pick, number, settings.station.code, received, catalog, buildings, now
+        )
+        row = made.row
         tickets.append(
             (
-                uuid,
+                row["uuid"],
                 row["ticket_no"],
-                f"{category.letter}{number % 1000:03d}",
+                f"{row['letter']}{number % 1000:03d}",
                 row["station"],
                 received.date().isoformat(),
                 row["category"],
-                item,
+                row["item"],
                 row["building"],
                 row["created_at"],
-                folded.status,
-                folded.unit,
+                made.facts.status,
+                made.facts.unit,
                 row["due_at"],
             )
         )
         events.extend(
             (
-                f"{uuid}-{index}",
-                uuid,
+                f"{row['uuid']}-{index}",
+                row["uuid"],
                 event["kind"],
                 event["actor"],
                 event["at"],
                 event["payload"],
-            )  # fmt: skip
-            for index, event in enumerate(history)
+            )
+            for index, event in enumerate(made.history)
         )
-        facts.append(fact_row(folded, number, micros(steps[-1][2])))
-        units.extend(unit_rows(folded))
+        facts.append(fact_row(made.facts, number, micros(made.last_at)))
+        units.extend(unit_rows(made.facts))
         if len(tickets) == BATCH:
             yield tickets, events, facts, units
             tickets, events, facts, units = [], [], [], []
