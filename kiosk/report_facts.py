@@ -106,6 +106,7 @@ FACT_COLUMNS = (
     "folded",
 )
 UNIT_COLUMNS = (
+    "id",  # the row's place among its ticket's
     "ticket_uuid",
     "station",
     "category",
@@ -182,7 +183,7 @@ def unit_rows(facts: Facts) -> list[tuple[Any, ...]]:
     rows.extend(
         (*head, "rating", unit, None, None, given) for unit, given in facts.unit_ratings
     )
-    return rows
+    return [(place, *row) for place, row in enumerate(rows)]
 
 
 def _marks(count: int) -> str:

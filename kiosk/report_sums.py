@@ -104,8 +104,10 @@ def needs_events(query: Query, low_us: int, high_us: int, as_of: datetime) -> bo
     then the stored facts say more than was known at ``as_of``."""
     return bool(
         query(
+            # +received_us: found by the last event's index (few rows are
+            # past as_of), not by the receipt's (months of rows).
             "SELECT 1 FROM ticket_fact WHERE last_event_us > ? "
-            "AND received_us >= ? AND received_us < ? LIMIT 1",
+            "AND +received_us >= ? AND +received_us < ? LIMIT 1",
             (micros(as_of), low_us, high_us),
         )
     )
@@ -117,11 +119,11 @@ def _tally_sql(group: str, rules: Rules) -> str:
     reached = f"{counted} AND called_back = 1 AND unreachable = 0"
 
     def count(condition: str) -> str:
-        return f"sum(CASE WHEN {condition} THEN 1 ELSE 0 END)"
+        return f"count(*) FILTER (WHERE {condition})"
 
     return (
         f"SELECT {group}, CASE WHEN received_us >= ? THEN 1 ELSE 0 END, count(*), "
-        f"sum(duplicate), "
+        f"count(*) FILTER (WHERE duplicate = 1), "
         + ", ".join(
             [
                 count(
@@ -144,7 +146,7 @@ def _tally_sql(group: str, rules: Rules) -> str:
                 count(f"{reached} AND rating = 'basically_satisfied'"),
                 count(f"{reached} AND rating = 'dissatisfied'"),
                 count(f"{counted} AND reopened > 0"),
-                f"sum(CASE WHEN {counted} THEN reopened ELSE 0 END)",
+                f"coalesce(sum(reopened) FILTER (WHERE {counted}), 0)",
                 count(f"status IN {_in(OPEN)}"),
                 count(
                     f"status IN {_in(IN_HAND)} AND due_us IS NOT NULL AND due_us < ?"
@@ -261,9 +263,9 @@ def sum_months(
     limit = limit_sql(rules)
     for row in query(
         f"SELECT {group}, unit, kind, rating, count(*), "
-        "sum(CASE WHEN check_in_us IS NOT NULL THEN 1 ELSE 0 END), "
-        "sum(CASE WHEN check_in_us IS NOT NULL "
-        f"AND check_in_us - at_us <= {limit} THEN 1 ELSE 0 END) "
+        "count(*) FILTER (WHERE check_in_us IS NOT NULL), "
+        "count(*) FILTER (WHERE check_in_us IS NOT NULL "
+        f"AND check_in_us - at_us <= {limit}) "
         f"FROM unit_fact WHERE {month_rows} AND duplicate = 0 "
         "GROUP BY 1, 2, 3, 4",
         month_params,
