@@ -1,11 +1,15 @@
 """The station's numbers: counts, 三率, units and hot spots (docs/reports.md).
 
-One code path. The figures are computed from plain rows, a ticket as a dict
-(``uuid``, ``ticket_no``, ``station``, ``category``, ``item``, ``building``,
-``unit``, ``created_at``, ``due_at``) and an event as a dict (``ticket_uuid``,
-``kind``, ``actor``, ``at``, ``payload``), so the station (``read_station``
-here) and the central (central/reports.py) each fetch their own rows and run
-the same functions: a station's figures at the central equal its own.
+The definitions, as code. A ticket (a dict: ``uuid``, ``ticket_no``,
+``station``, ``category``, ``item``, ``building``, ``unit``, ``created_at``,
+``due_at``) and its events (dicts: ``ticket_uuid``, ``kind``, ``actor``,
+``at``, ``payload``) fold into its ``Facts`` (``ticket_facts``); facts are
+counted into a ``Tally`` and the rest, and ``assemble`` turns counts into the
+report. The stored facts (kiosk/report_facts.py) are folded here, and the
+sums in SQL (kiosk/report_sums.py) go through ``assemble``, ``UnitTable``,
+``found_hot_spots`` and ``streaks``; ``month_report`` folds rows read from
+either end (``read_station`` here, central/reports.py) when a report asks
+for a past moment, and is what the tests hold the sums to.
 """
 
 from __future__ import annotations
