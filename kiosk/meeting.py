@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zipfile import BadZipFile
 
 from db import database
 from kiosk import desk, plan
@@ -240,6 +241,9 @@ def write_xlsx(
 
 def read_sheet(path: Path) -> list[dict[str, str]]:
     """The rows of an agenda sheet (CSV or XLSX) as filled in, by header."""
+    # Imported here: only reading a workbook needs openpyxl.
+    from openpyxl.utils.exceptions import InvalidFileException
+
     try:
         if path.suffix.lower() == ".xlsx":
             # Imported here: only reading a workbook needs openpyxl.
@@ -253,7 +257,7 @@ def read_sheet(path: Path) -> list[dict[str, str]]:
         else:
             with path.open(encoding="utf-8-sig", newline="") as handle:
                 lines = list(csv.reader(handle))
-    except (OSError, ValueError, KeyError) as error:
+    except (OSError, ValueError, KeyError, BadZipFile, InvalidFileException) as error:
         raise MeetingError(f"读不了议程表 {path}：{error}") from None
     if not lines or [cell.strip() for cell in lines[0][: len(HEADERS)]] != list(
         HEADERS

@@ -187,6 +187,13 @@ def test_a_sheet_that_is_not_the_agenda_is_refused_in_words(
         capsys, "meeting", "record", str(sheet), "--staff", "wang", "--pin-stdin"
     )
     assert code == 1 and "不是工作例会议程表" in err and "Traceback" not in err
+    broken = tmp_path / "agenda.xlsx"
+    broken.write_bytes(b"PK\x03\x04 not a workbook")
+    monkeypatch.setattr("sys.stdin", io.StringIO(HEAD_PIN + "\n"))
+    code, out, err = run_kiosk_command(
+        capsys, "meeting", "record", str(broken), "--staff", "wang", "--pin-stdin"
+    )
+    assert code == 1 and "读不了议程表" in err and "Traceback" not in err
     monkeypatch.setattr("sys.stdin", io.StringIO("000000\n"))
     code, out, err = run_kiosk_command(
         capsys, "meeting", "record", str(sheet), "--staff", "wang", "--pin-stdin"
