@@ -117,6 +117,7 @@ def _bars(
     right_edge: int,
     rows: Sequence[tuple[str, Sequence[int]]],
     legend: Sequence[str],
+    empty: str,
 ) -> int:
     """Horizontal bars between two x positions from ``page.y``, one group per
     row, scaled to the largest value; returns the y below them."""
@@ -133,6 +134,9 @@ def _bars(
         page.text(x + 26, name, 18, MUTED, y=y + 2, width=160)
         x += 46 + int(page.draw.textlength(name, font=page.font(18)))
     y += 32
+    if not rows:
+        page.text(left_edge, empty, 20, MUTED, y=y)
+        return y + 34
     for label, values in rows:
         page.text(left_edge, label, 20, width=label_width - 12,
                   y=y + (band - 28) // 2)  # fmt: skip
@@ -230,6 +234,7 @@ def render_month_page(
             for code, count in list(report["by_category"].items())[:10]
         ],
         ("受理件数",),
+        "本月没有受理工单",
     )
     below_units = _bars(
         page,
@@ -243,10 +248,9 @@ def render_month_page(
             for code, entry in units
         ],
         ("派单", "按时报到", "办结"),
+        "本月没有派单",
     )
     page.y = max(below_categories, below_units)
-    if not units:
-        page.text(middle + 16, "本月没有派单", 20, MUTED, y=page.y - 30)
 
     page.heading("热点（未诉先办）")
     spots = report["hotspots"][:5]
