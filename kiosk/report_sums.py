@@ -302,6 +302,9 @@ def _sum_spots(
     ):
         groups[str(code)].spot_rows.append(tuple(row))
     grid_of = GridOf(rules)
+    wanted = _recurring_candidates(groups, period, rules, grid_of)
+    if not wanted:
+        return  # nothing is hot this month: nothing can recur
     labels = month_labels(month)
     bounds = [micros(month_period(label, zone).start) for label in labels]
     # The months before this one, latest first: which month each ticket is in.
@@ -309,11 +312,19 @@ def _sum_spots(
         f"WHEN received_us >= {bound} THEN {index}"
         for index, bound in enumerate(bounds[1:], start=1)
     )
+    pairs = sorted(wanted)
     for code, index, category, building, count in query(
         f"SELECT {group}, CASE {which} ELSE 0 END, category, building, count(*) "
         "FROM ticket_fact WHERE duplicate = 0 AND received_us >= ? "
-        "AND received_us < ? AND received_us <= ? GROUP BY 1, 2, 3, 4",
-        (bounds[-1], bounds[0], micros(as_of)),
+        "AND received_us < ? AND received_us <= ? "
+        f"AND (category, building) IN (VALUES {', '.join(['(?, ?)'] * len(pairs))}) "
+        "GROUP BY 1, 2, 3, 4",
+        (
+            bounds[-1],
+            bounds[0],
+            micros(as_of),
+            *(value for pair in pairs for value in pair),
+        ),
     ):
         sizes = groups[str(code)].month_counts[int(index)]
         if building:
@@ -321,6 +332,37 @@ def _sum_spots(
         grid = grid_of(str(building))
         if grid:
             sizes[(category, "grid", grid)] += int(count)
+
+
+def _recurring_candidates(
+    groups: dict[str, Group], period: Period, rules: Rules, grid_of: GridOf
+) -> set[tuple[str, str]]:
+    """The (category, building) pairs whose earlier months can matter: those
+    of the month's hot spots by building, and every building of its hot
+    spots by grid (at any station)."""
+    start, end = micros(period.start), micros(period.end)
+    least = rules.settings.hotspot_count
+    wanted: set[tuple[str, str]] = set()
+    for group in groups.values():
+        sizes: Counter[tuple[str, str, str]] = Counter()
+        for category, building, _, received_us in group.spot_rows:
+            if start <= received_us < end:
+                if building:
+                    sizes[(category, "building", building)] += 1
+                grid = grid_of(building)
+                if grid:
+                    sizes[(category, "grid", grid)] += 1
+        for (category, kind, place), size in sizes.items():
+            if size < least:
+                continue
+            if kind == "building":
+                wanted.add((category, place))
+                continue
+            for each in rules.grids:
+                if each.name == place:
+                    wanted.update((category, name) for name in each.buildings)
+                    wanted.add((category, each.name))
+    return wanted
 
 
 def _units(group: Group, rules: Rules) -> dict[str, dict[str, Any]]:
