@@ -71,6 +71,85 @@ _POSTGRES = {
     "tx": "BIGINT NOT NULL DEFAULT (pg_current_xact_id()::text::bigint)",
 }
 
+UNIT_FACT_RECEIVED = "CREATE INDEX unit_fact_received ON unit_fact (received_us)"
+
+
+def _facts_step() -> _MigrationStep:
+    statements = (
+        """CREATE TABLE ticket_fact (
+            ticket_uuid TEXT NOT NULL,
+            seq {bigint} NOT NULL DEFAULT 0,
+            ticket_no TEXT NOT NULL DEFAULT '',
+            station TEXT NOT NULL DEFAULT '',
+            category TEXT NOT NULL DEFAULT '',
+            item TEXT NOT NULL DEFAULT '',
+            building TEXT NOT NULL DEFAULT '',
+            unit TEXT NOT NULL DEFAULT '',
+            channel TEXT NOT NULL DEFAULT '',
+            received_us {bigint} NOT NULL DEFAULT 0,
+            due_us {bigint},
+            status TEXT NOT NULL DEFAULT '',
+            duplicate INTEGER NOT NULL DEFAULT 0,
+            first_action_us {bigint},
+            first_dispatch_us {bigint},
+            first_check_in_us {bigint},
+            resolved_us {bigint},
+            called_back INTEGER NOT NULL DEFAULT 0,
+            unreachable INTEGER NOT NULL DEFAULT 0,
+            rating TEXT NOT NULL DEFAULT '',
+            solved INTEGER NOT NULL DEFAULT 0,
+            reopened INTEGER NOT NULL DEFAULT 0,
+            last_event_us {bigint},
+            folded INTEGER NOT NULL DEFAULT 0{fact_order}
+        ){clustered}""",
+        "CREATE UNIQUE INDEX ticket_fact_ticket ON ticket_fact (ticket_uuid)",
+        """CREATE INDEX ticket_fact_received ON ticket_fact
+           (received_us, duplicate, category, building)""",
+        "CREATE INDEX ticket_fact_last_event ON ticket_fact (last_event_us)",
+        """CREATE INDEX ticket_fact_stale ON ticket_fact (ticket_uuid)
+           WHERE folded = 0""",
+        """CREATE TABLE unit_fact (
+            id INTEGER NOT NULL,
+            ticket_uuid TEXT NOT NULL,
+            station TEXT NOT NULL,
+            category TEXT NOT NULL,
+            received_us {bigint} NOT NULL,
+            duplicate INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            unit TEXT NOT NULL,
+            at_us {bigint},
+            check_in_us {bigint},
+            rating TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY ({unit_order}ticket_uuid, id)
+        ){clustered}""",
+        "CREATE INDEX unit_fact_ticket ON unit_fact (ticket_uuid)",
+        UNIT_FACT_RECEIVED,
+        """INSERT INTO ticket_fact (ticket_uuid, folded)
+           SELECT uuid, 0 FROM ticket""",
+    )
+    sqlite = {
+        **_SQLITE,
+        "fact_order": ",\n            PRIMARY KEY (received_us, ticket_uuid)",
+        "unit_order": "received_us, ",
+        "clustered": " WITHOUT ROWID",
+    }
+    postgres = {
+        **_POSTGRES,
+        "fact_order": "",
+        "unit_order": "",
+        "clustered": "",
+    }
+    return _MigrationStep(
+        # SQLite keeps unit_fact in receipt order already.
+        sqlite=tuple(
+            statement.format(**sqlite)
+            for statement in statements
+            if statement != UNIT_FACT_RECEIVED
+        ),
+        postgres=tuple(statement.format(**postgres) for statement in statements),
+    )
+
+
 MIGRATIONS: Sequence[_MigrationStep] = (
     # 1: stations, tickets, the append-only event log, Open311 numbering.
     _MigrationStep.from_template(
@@ -201,6 +280,13 @@ MIGRATIONS: Sequence[_MigrationStep] = (
             "CREATE UNIQUE INDEX ticket_public_id ON ticket (public_id)",
         ),
     ),
+    # Each ticket's facts for the reports (kiosk/report_facts.py), folded
+    # from its events where they are stored (central/store/rows.py) and
+    # summed in SQL. Every existing ticket is marked to be folded
+    # (folded = 0); the first report folds what is marked. On SQLite both
+    # tables are kept in order of receipt (WITHOUT ROWID): a month's rows
+    # are read in one run of pages.
+    _facts_step(),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

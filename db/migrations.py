@@ -276,6 +276,76 @@ MIGRATIONS: Sequence[Sequence[str]] = (
         "ALTER TABLE ticket ADD COLUMN clock_suspect INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE ticket ADD COLUMN clock_skew REAL",
     ),
+    # Each ticket's facts for the reports (kiosk/report_facts.py): one row
+    # per ticket and one per unit's dispatch, 办结, 不满意 or rating, folded
+    # from its events in the event's transaction and summed in SQL. Every
+    # existing ticket is marked to be folded (folded = 0), and so is any
+    # ticket that gets an event no write path folded (the trigger); the
+    # first report folds what is marked. Both tables are kept in order of
+    # receipt (WITHOUT ROWID, keyed by received_us first): a month's rows
+    # are read in one run of pages. IF NOT EXISTS: safe whichever place
+    # this step takes among steps merged from other branches.
+    (
+        """CREATE TABLE IF NOT EXISTS ticket_fact (
+            ticket_uuid TEXT NOT NULL,
+            seq INTEGER NOT NULL DEFAULT 0,
+            ticket_no TEXT NOT NULL DEFAULT '',
+            station TEXT NOT NULL DEFAULT '',
+            category TEXT NOT NULL DEFAULT '',
+            item TEXT NOT NULL DEFAULT '',
+            building TEXT NOT NULL DEFAULT '',
+            unit TEXT NOT NULL DEFAULT '',
+            channel TEXT NOT NULL DEFAULT '',
+            received_us INTEGER NOT NULL DEFAULT 0,
+            due_us INTEGER,
+            status TEXT NOT NULL DEFAULT '',
+            duplicate INTEGER NOT NULL DEFAULT 0,
+            first_action_us INTEGER,
+            first_dispatch_us INTEGER,
+            first_check_in_us INTEGER,
+            resolved_us INTEGER,
+            called_back INTEGER NOT NULL DEFAULT 0,
+            unreachable INTEGER NOT NULL DEFAULT 0,
+            rating TEXT NOT NULL DEFAULT '',
+            solved INTEGER NOT NULL DEFAULT 0,
+            reopened INTEGER NOT NULL DEFAULT 0,
+            last_event_us INTEGER,
+            folded INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (received_us, ticket_uuid)
+        ) WITHOUT ROWID""",
+        """CREATE UNIQUE INDEX IF NOT EXISTS ticket_fact_ticket ON ticket_fact
+           (ticket_uuid)""",
+        """CREATE INDEX IF NOT EXISTS ticket_fact_received ON ticket_fact
+           (received_us, duplicate, category, building)""",
+        """CREATE INDEX IF NOT EXISTS ticket_fact_last_event ON ticket_fact
+           (last_event_us)""",
+        """CREATE INDEX IF NOT EXISTS ticket_fact_stale ON ticket_fact (ticket_uuid)
+           WHERE folded = 0""",
+        """CREATE TABLE IF NOT EXISTS unit_fact (
+            id INTEGER NOT NULL,
+            ticket_uuid TEXT NOT NULL,
+            station TEXT NOT NULL,
+            category TEXT NOT NULL,
+            received_us INTEGER NOT NULL,
+            duplicate INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            unit TEXT NOT NULL,
+            at_us INTEGER,
+            check_in_us INTEGER,
+            rating TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (received_us, ticket_uuid, id)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX IF NOT EXISTS unit_fact_ticket ON unit_fact (ticket_uuid)",
+        """CREATE TRIGGER IF NOT EXISTS ticket_fact_stale_on_event
+           AFTER INSERT ON ticket_event
+           BEGIN
+             INSERT INTO ticket_fact (ticket_uuid, folded) VALUES (new.ticket_uuid, 0)
+             ON CONFLICT (ticket_uuid) DO UPDATE SET folded = 0;
+           END""",
+        """INSERT INTO ticket_fact (ticket_uuid, folded)
+           SELECT uuid, 0 FROM ticket WHERE true
+           ON CONFLICT (ticket_uuid) DO UPDATE SET folded = 0""",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -36,6 +36,7 @@ from db.connection import describe_database_error
 from kiosk.bulk import deferred_index
 from kiosk.catalog import OTHER_ITEM, Catalog, Category, load_catalog
 from kiosk.config import Settings
+from kiosk.report_facts import refresh_station
 from kiosk.states import (
     ACKNOWLEDGED,
     CLOSED,
@@ -180,6 +181,7 @@ def load_demo(
                 connection.executemany(_EVENT_SQL, rows.events)
                 connection.executemany(_OUTBOX_SQL, rows.outbox)
                 connection.executemany(_COUNTER_SQL, rows.counters)
+                refresh_station(row[0] for row in rows.tickets)
             written += len(rows.tickets)
             events_written += len(rows.events)
             if progress is not None:

@@ -38,6 +38,7 @@ from kiosk.catalog import Catalog, load_catalog
 from kiosk.config import Settings
 from kiosk.queue_calls import Called
 from kiosk.queue_calls import recent_calls as recent_calls  # the desk calls them
+from kiosk.report_facts import refresh_station
 from kiosk.states import (
     ACKNOWLEDGED,
     ALLOWED_FROM,
@@ -155,6 +156,7 @@ def _apply(
                 changes["status"] = after
             if changes:
                 Ticket.update(**changes).where(Ticket.id == ticket.id).execute()
+            refresh_station([ticket.uuid])
             # The row says what was done (unit, rating, reason), not only
             # which event: the free text stays in the event.
             what = {key: value for key, value in payload.items() if key != "text"}

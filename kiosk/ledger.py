@@ -32,6 +32,7 @@ from kiosk.bulk import deferred_index
 from kiosk.catalog import OTHER_ITEM, Catalog, Category, load_catalog
 from kiosk.config import Settings
 from kiosk.errors import Refused
+from kiosk.report_facts import refresh_station
 from kiosk.states import RATING_NAMES, STATUS_NAMES, next_status
 from kiosk.text import DESCRIPTION_LIMIT, NAME_LIMIT, clean_text
 from kiosk.tickets import TOKEN_BYTES, TicketInputError, normalize_mobile
@@ -435,6 +436,7 @@ def import_rows(
     """
     station = settings.station.code
     imported = skipped = 0
+    written: list[str] = []
     with write_transaction(), deferred_index(database.connection()):
         for row in rows:
             known = database.execute_sql(
@@ -444,7 +446,9 @@ def import_rows(
                 skipped += 1
                 continue
             _write(station, row, source, send)
+            written.append(row.key)
             imported += 1
+        refresh_station(written)
     return imported, skipped
 
 

@@ -125,4 +125,33 @@ def write_month_xlsx(
     for worksheet in book.worksheets:
         for cell in worksheet[1 if worksheet is not sheet else 2]:
             cell.font = bold
+        _fit_columns(worksheet, skip_first_row=worksheet is sheet)
     book.save(path)
+
+
+def _display_width(value: object) -> int:
+    """Columns a value takes: a Chinese character two, anything else one."""
+    text = "" if value is None else str(value)
+    return sum(2 if ord(character) > 0x2E7F else 1 for character in text)
+
+
+def _fit_columns(worksheet: Any, *, skip_first_row: bool) -> None:
+    """Columns as wide as their widest cell (up to 60), longer text wrapped,
+    so that everything shows when the sheet is opened or printed."""
+    # Imported here: only this export needs openpyxl, never the kiosk's start.
+    from openpyxl.styles import Alignment
+    from openpyxl.utils import get_column_letter
+
+    widest: dict[int, int] = {}
+    for row_number, row in enumerate(worksheet.iter_rows(), start=1):
+        if skip_first_row and row_number == 1:
+            continue  # the title, which may run across
+        for cell in row:
+            width = _display_width(cell.value)
+            widest[cell.column] = max(widest.get(cell.column, 0), width)
+            if width > 60:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for column, width in widest.items():
+        worksheet.column_dimensions[get_column_letter(column)].width = min(
+            60, max(8, width + 2)
+        )

@@ -1,11 +1,15 @@
 """The station's numbers: counts, 三率, units and hot spots (docs/reports.md).
 
-One code path. The figures are computed from plain rows, a ticket as a dict
-(``uuid``, ``ticket_no``, ``station``, ``category``, ``item``, ``building``,
-``unit``, ``created_at``, ``due_at``) and an event as a dict (``ticket_uuid``,
-``kind``, ``actor``, ``at``, ``payload``), so the station (``read_station``
-here) and the central (central/reports.py) each fetch their own rows and run
-the same functions: a station's figures at the central equal its own.
+The definitions, as code. A ticket (a dict: ``uuid``, ``ticket_no``,
+``station``, ``category``, ``item``, ``building``, ``unit``, ``created_at``,
+``due_at``) and its events (dicts: ``ticket_uuid``, ``kind``, ``actor``,
+``at``, ``payload``) fold into its ``Facts`` (``ticket_facts``); facts are
+counted into a ``Tally`` and the rest, and ``assemble`` turns counts into the
+report. The stored facts (kiosk/report_facts.py) are folded here, and the
+sums in SQL (kiosk/report_sums.py) go through ``assemble``, ``UnitTable``,
+``found_hot_spots`` and ``streaks``; ``month_report`` folds rows read from
+either end (``read_station`` here, central/reports.py) when a report asks
+for a past moment, and is what the tests hold the sums to.
 """
 
 from __future__ import annotations
@@ -237,9 +241,13 @@ class Rules:
 
 
 def ticket_facts(
-    ticket: Row, events: Sequence[Row], rules: Rules, as_of: datetime
+    ticket: Row, events: Sequence[Row], rules: Rules | None, as_of: datetime
 ) -> Facts:
-    """Fold a ticket's events (those at or before ``as_of``) into its facts."""
+    """Fold a ticket's events (those at or before ``as_of``) into its facts.
+
+    Without ``rules`` (the stored facts, kiosk/report_facts.py) the grid is
+    left empty and the response limit 0: both are settings, applied when
+    the figures are summed."""
     received_at = parse_time(ticket["created_at"])
     due_text = ticket.get("due_at")
     ordered = sorted(
@@ -257,13 +265,15 @@ def ticket_facts(
         category=str(ticket["category"]),
         item=str(ticket.get("item", "")),
         building=str(ticket.get("building", "") or ""),
-        grid=rules.grid_of(str(ticket.get("building", "") or "")),
+        grid=rules.grid_of(str(ticket.get("building", "") or "")) if rules else "",
         unit=str(ticket.get("unit", "")),
         channel=channel_of(first_actor),
         received_at=received_at,
         due_at=parse_time(due_text) if due_text else None,
         status="received",
-        response_limit=rules.response_limit(str(ticket["category"])),
+        response_limit=(
+            rules.response_limit(str(ticket["category"])) if rules else timedelta(0)
+        ),
     )
     status: str | None = None
     unit = facts.unit
@@ -380,42 +390,137 @@ def in_period(facts: Facts, period: Period) -> bool:
     return period.start <= facts.received_at < period.end
 
 
+@dataclass
+class Tally:
+    """The counts behind a period's figures, over the tickets received in it
+    (``figures`` counts them from facts, kiosk/report_sums.py in SQL)."""
+
+    tickets: int = 0
+    duplicates: int = 0
+    responded: int = 0
+    late: int = 0
+    pending: int = 0
+    called_back: int = 0
+    unreachable: int = 0
+    solved: int = 0
+    satisfied: int = 0
+    basically_satisfied: int = 0
+    dissatisfied: int = 0
+    reopened_tickets: int = 0
+    reopenings: int = 0
+    open: int = 0
+    overdue: int = 0
+    closed: int = 0
+    withdrawn: int = 0
+
+    def add(self, other: Tally) -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+BREAKDOWNS = ("category", "item", "unit", "grid", "building", "channel")
+DURATIONS = ("to_dispatch", "to_check_in", "to_resolve")
+
+
+def tally(chosen: Sequence[Facts], as_of: datetime) -> Tally:
+    counted = [facts for facts in chosen if not facts.duplicate]
+    counts = Tally(tickets=len(chosen), duplicates=len(chosen) - len(counted))
+    for facts in counted:
+        limit_at = facts.received_at + facts.response_limit
+        if facts.first_action_at is not None:
+            if facts.first_action_at <= limit_at:
+                counts.responded += 1
+            else:
+                counts.late += 1
+        elif as_of > limit_at:
+            counts.late += 1
+        else:
+            counts.pending += 1
+        answer = facts.call_back
+        if answer is not None:
+            if answer.unreachable:
+                counts.unreachable += 1
+            else:
+                counts.called_back += 1
+                counts.solved += 1 if answer.solved else 0
+                counts.satisfied += answer.rating == "satisfied"
+                counts.basically_satisfied += answer.rating == "basically_satisfied"
+                counts.dissatisfied += answer.rating == "dissatisfied"
+        counts.reopened_tickets += 1 if facts.reopened else 0
+        counts.reopenings += facts.reopened
+    for facts in chosen:
+        counts.open += facts.status in OPEN
+        counts.overdue += (
+            facts.status in IN_HAND
+            and facts.due_at is not None
+            and facts.due_at < as_of
+        )
+        counts.closed += facts.status == CLOSED
+        counts.withdrawn += facts.status == WITHDRAWN
+    return counts
+
+
 def figures(
     all_facts: Iterable[Facts], period: Period, as_of: datetime, rules: Rules
 ) -> dict[str, Any]:
     """Counts and 三率 over the tickets received in ``period``."""
     chosen = [facts for facts in all_facts if in_period(facts, period)]
     counted = [facts for facts in chosen if not facts.duplicate]
-    responded = 0
-    late = 0
-    pending = 0
-    for facts in counted:
-        limit_at = facts.received_at + facts.response_limit
-        if facts.first_action_at is not None:
-            if facts.first_action_at <= limit_at:
-                responded += 1
-            else:
-                late += 1
-        elif as_of > limit_at:
-            late += 1
-        else:
-            pending += 1
-    call_backs = [facts.call_back for facts in counted if facts.call_back]
-    reached = [answer for answer in call_backs if not answer.unreachable]
-    ratings = Counter(answer.rating or "" for answer in reached)
-    solved = sum(1 for answer in reached if answer.solved)
-    satisfied = ratings["satisfied"] + ratings["basically_satisfied"]
-    rates = {
-        "response_rate": rate(responded, responded + late),
-        "resolution_rate": rate(solved, len(reached)),
-        "satisfaction_rate": rate(satisfied, len(reached)),
+    breakdown: dict[str, Counter[str]] = {
+        "category": Counter(facts.category for facts in chosen),
+        "item": Counter(f"{facts.category}/{facts.item}" for facts in chosen),
+        "unit": Counter(facts.unit for facts in chosen),
+        "grid": Counter(facts.grid or "-" for facts in chosen),
+        "building": Counter(facts.building or "-" for facts in chosen),
+        "channel": Counter(facts.channel for facts in chosen),
     }
-    open_count = sum(1 for facts in chosen if facts.status in OPEN)
-    overdue = sum(
-        1
-        for facts in chosen
-        if facts.status in IN_HAND and facts.due_at is not None and facts.due_at < as_of
-    )
+    hours: dict[str, dict[str, Any]] = {
+        "to_dispatch": _duration(
+            _hours(facts.first_dispatch_at, facts.received_at) for facts in counted
+        ),
+        "to_check_in": _duration(
+            _hours(facts.first_check_in_at, facts.received_at) for facts in counted
+        ),
+        "to_resolve": _duration(
+            _hours(facts.resolved_at, facts.received_at) for facts in counted
+        ),
+    }
+    return assemble(tally(chosen, as_of), breakdown, hours, period, as_of, rules)
+
+
+def micros_as_hours(ordered: Sequence[int]) -> dict[str, Any]:
+    """``count``, ``median`` and ``p90`` in hours of durations given sorted, in
+    whole microseconds (as the stored facts keep them): the same values as
+    ``_duration`` over the same durations in hours."""
+
+    def at_rank(share: float) -> float | None:
+        if not ordered:
+            return None
+        rank = max(1, math.ceil(share * len(ordered)))
+        return round(ordered[rank - 1] / 10**6 / 3600, 3)
+
+    return {"count": len(ordered), "median": at_rank(0.5), "p90": at_rank(0.9)}
+
+
+def assemble(
+    counts: Tally,
+    breakdown: Mapping[str, Counter[str]],
+    durations: Mapping[str, dict[str, Any]],
+    period: Period,
+    as_of: datetime,
+    rules: Rules,
+) -> dict[str, Any]:
+    """A period's figures from its counts, breakdowns and durations (each
+    ``count``, ``median`` and ``p90``): the one place that turns counts into
+    rates and the report's shape."""
+    reached = counts.called_back
+    rates = {
+        "response_rate": rate(counts.responded, counts.responded + counts.late),
+        "resolution_rate": rate(counts.solved, reached),
+        "satisfaction_rate": rate(
+            counts.satisfied + counts.basically_satisfied, reached
+        ),
+    }
     return {
         "period": {
             "label": period.label,
@@ -423,57 +528,82 @@ def figures(
             "end": period.end.isoformat(),
         },
         "as_of": as_of.isoformat(),
-        "tickets": len(chosen),
+        "tickets": counts.tickets,
         **rates,
         "composite_score": composite(rates, rules.settings),
         "counts": {
-            "tickets": len(chosen),
-            "duplicates": len(chosen) - len(counted),
-            "response_base": responded + late,
-            "responded_in_time": responded,
-            "responded_late": late,
-            "response_pending": pending,
-            "called_back": len(reached),
-            "solved": solved,
-            "unsolved": len(reached) - solved,
-            "satisfied": ratings["satisfied"],
-            "basically_satisfied": ratings["basically_satisfied"],
-            "dissatisfied": ratings["dissatisfied"],
-            "unreachable": len(call_backs) - len(reached),
-            "reopened_tickets": sum(1 for facts in counted if facts.reopened),
-            "reopenings": sum(facts.reopened for facts in counted),
-            "open": open_count,
-            "overdue": overdue,
-            "closed": sum(1 for facts in chosen if facts.status == CLOSED),
-            "withdrawn": sum(1 for facts in chosen if facts.status == WITHDRAWN),
+            "tickets": counts.tickets,
+            "duplicates": counts.duplicates,
+            "response_base": counts.responded + counts.late,
+            "responded_in_time": counts.responded,
+            "responded_late": counts.late,
+            "response_pending": counts.pending,
+            "called_back": reached,
+            "solved": counts.solved,
+            "unsolved": reached - counts.solved,
+            "satisfied": counts.satisfied,
+            "basically_satisfied": counts.basically_satisfied,
+            "dissatisfied": counts.dissatisfied,
+            "unreachable": counts.unreachable,
+            "reopened_tickets": counts.reopened_tickets,
+            "reopenings": counts.reopenings,
+            "open": counts.open,
+            "overdue": counts.overdue,
+            "closed": counts.closed,
+            "withdrawn": counts.withdrawn,
         },
         "weights": {
             "response_rate": rules.settings.weight_response,
             "resolution_rate": rules.settings.weight_resolution,
             "satisfaction_rate": rules.settings.weight_satisfaction,
         },
-        "by_category": _sorted_counts(Counter(facts.category for facts in chosen)),
-        "by_item": _sorted_counts(
-            Counter(f"{facts.category}/{facts.item}" for facts in chosen)
-        ),
-        "by_unit": _sorted_counts(Counter(facts.unit for facts in chosen)),
-        "by_grid": _sorted_counts(Counter(facts.grid or "-" for facts in chosen)),
-        "by_building": _sorted_counts(
-            Counter(facts.building or "-" for facts in chosen)
-        ),
-        "by_channel": _sorted_counts(Counter(facts.channel for facts in chosen)),
+        **{
+            f"by_{name}": _sorted_counts(breakdown.get(name, Counter()))
+            for name in BREAKDOWNS
+        },
         "hours": {
-            "to_dispatch": _duration(
-                _hours(facts.first_dispatch_at, facts.received_at) for facts in counted
-            ),
-            "to_check_in": _duration(
-                _hours(facts.first_check_in_at, facts.received_at) for facts in counted
-            ),
-            "to_resolve": _duration(
-                _hours(facts.resolved_at, facts.received_at) for facts in counted
-            ),
+            name: durations[name] if name in durations else _duration(())
+            for name in DURATIONS
         },
     }
+
+
+def _unit_entry() -> dict[str, Any]:
+    return {
+        "dispatched": 0,
+        "checked_in": 0,
+        "checked_in_in_time": 0,
+        "resolved": 0,
+        "reopened": 0,
+        "ratings": {"satisfied": 0, "basically_satisfied": 0, "dissatisfied": 0},
+    }
+
+
+class UnitTable:
+    """The units' figures being counted: every unit of the catalog, and any
+    other unit a ticket names."""
+
+    def __init__(self, rules: Rules) -> None:
+        self.table: dict[str, dict[str, Any]] = {
+            code: _unit_entry() for code in rules.catalog.units
+        }
+
+    def row(self, code: str) -> dict[str, Any]:
+        if code not in self.table:
+            self.table[code] = _unit_entry()
+        return self.table[code]
+
+    def rated(self, code: str, given: str, count: int = 1) -> None:
+        ratings = self.row(code)["ratings"]
+        if given in ratings:
+            ratings[given] += count
+
+    def finish(self) -> dict[str, dict[str, Any]]:
+        for entry in self.table.values():
+            entry["check_in_rate"] = rate(
+                entry["checked_in_in_time"], entry["dispatched"]
+            )
+        return self.table
 
 
 def units(
@@ -482,39 +612,12 @@ def units(
     """Per unit, over the tickets received in ``period``: dispatched, checked
     in within the category's response limit of the dispatch, resolved,
     reopened by 不满意, and the head's ratings."""
-    table: dict[str, dict[str, Any]] = {
-        code: {
-            "dispatched": 0,
-            "checked_in": 0,
-            "checked_in_in_time": 0,
-            "resolved": 0,
-            "reopened": 0,
-            "ratings": {"satisfied": 0, "basically_satisfied": 0, "dissatisfied": 0},
-        }
-        for code in rules.catalog.units
-    }
-
-    def row(code: str) -> dict[str, Any]:
-        if code not in table:
-            table[code] = {
-                "dispatched": 0,
-                "checked_in": 0,
-                "checked_in_in_time": 0,
-                "resolved": 0,
-                "reopened": 0,
-                "ratings": {
-                    "satisfied": 0,
-                    "basically_satisfied": 0,
-                    "dissatisfied": 0,
-                },
-            }
-        return table[code]
-
+    table = UnitTable(rules)
     for facts in all_facts:
         if not in_period(facts, period) or facts.duplicate:
             continue
         for unit, dispatched_at in facts.dispatches:
-            row(unit)["dispatched"] += 1
+            table.row(unit)["dispatched"] += 1
             check_in = next(
                 (
                     at
@@ -524,20 +627,16 @@ def units(
                 None,
             )
             if check_in is not None:
-                row(unit)["checked_in"] += 1
+                table.row(unit)["checked_in"] += 1
                 if check_in - dispatched_at <= facts.response_limit:
-                    row(unit)["checked_in_in_time"] += 1
+                    table.row(unit)["checked_in_in_time"] += 1
         for unit in facts.resolutions:
-            row(unit)["resolved"] += 1
+            table.row(unit)["resolved"] += 1
         for unit in facts.reopen_units:
-            row(unit)["reopened"] += 1
+            table.row(unit)["reopened"] += 1
         for unit, rating_given in facts.unit_ratings:
-            ratings = row(unit)["ratings"]
-            if rating_given in ratings:
-                ratings[rating_given] += 1
-    for entry in table.values():
-        entry["check_in_rate"] = rate(entry["checked_in_in_time"], entry["dispatched"])
-    return table
+            table.rated(unit, rating_given)
+    return table.finish()
 
 
 @dataclass(frozen=True)
@@ -560,18 +659,42 @@ class HotSpot:
         }
 
 
-def _groups(
-    chosen: Iterable[Facts],
-) -> dict[tuple[str, str, str], list[Facts]]:
-    groups: dict[tuple[str, str, str], list[Facts]] = defaultdict(list)
-    for facts in chosen:
-        if facts.duplicate:
-            continue
-        if facts.building:
-            groups[(facts.category, "building", facts.building)].append(facts)
-        if facts.grid:
-            groups[(facts.category, "grid", facts.grid)].append(facts)
+# What a hot spot needs of a ticket: category, building, grid, ticket number.
+SpotRow = tuple[str, str, str, str]
+GroupKey = tuple[str, str, str]  # category, "building" or "grid", place
+
+
+def spot_rows(chosen: Iterable[Facts]) -> list[SpotRow]:
+    """The tickets that count towards hot spots (duplicates left out)."""
+    return [
+        (facts.category, facts.building, facts.grid, facts.ticket_no)
+        for facts in chosen
+        if not facts.duplicate
+    ]
+
+
+def spot_groups(rows: Iterable[SpotRow]) -> dict[GroupKey, list[str]]:
+    """Tickets by category and building, and by category and grid, in the
+    order of ``rows``."""
+    groups: dict[GroupKey, list[str]] = defaultdict(list)
+    for category, building, grid, ticket_no in rows:
+        if building:
+            groups[(category, "building", building)].append(ticket_no)
+        if grid:
+            groups[(category, "grid", grid)].append(ticket_no)
     return groups
+
+
+def found_hot_spots(
+    groups: Mapping[GroupKey, Sequence[str]], rules: Rules
+) -> list[HotSpot]:
+    """The groups with at least ``hotspot_count`` tickets, most first."""
+    found = [
+        HotSpot(category, kind, place, len(members), tuple(members))
+        for (category, kind, place), members in groups.items()
+        if len(members) >= rules.settings.hotspot_count
+    ]
+    return sorted(found, key=lambda spot: (-spot.count, spot.category, spot.place))
 
 
 def hot_spots(
@@ -581,18 +704,7 @@ def hot_spots(
     ``hotspot_days`` days (duplicates left out), most first."""
     window = days_period(as_of, rules.settings.hotspot_days, zone)
     chosen = [facts for facts in all_facts if in_period(facts, window)]
-    found = [
-        HotSpot(
-            category,
-            kind,
-            place,
-            len(members),
-            tuple(facts.ticket_no for facts in members),
-        )
-        for (category, kind, place), members in _groups(chosen).items()
-        if len(members) >= rules.settings.hotspot_count
-    ]
-    return sorted(found, key=lambda spot: (-spot.count, spot.category, spot.place))
+    return found_hot_spots(spot_groups(spot_rows(chosen)), rules)
 
 
 def recurring(
@@ -605,24 +717,49 @@ def recurring(
     """What keeps coming back: category and place that reached the hot-spot
     count in ``month`` and in the month before it (and how many months back
     in a row, up to ``months``)."""
+    labels = month_labels(month, months)
+    by_month = [
+        spot_groups(
+            spot_rows(
+                facts
+                for facts in all_facts
+                if in_period(facts, month_period(label, zone))
+            )
+        )
+        for label in labels
+    ]
+    return streaks(
+        by_month[0],
+        [{key: len(found) for key, found in groups.items()} for groups in by_month],
+        labels,
+        rules,
+    )
+
+
+def month_labels(month: str, months: int = 6) -> list[str]:
+    """``month`` and the ``months - 1`` before it, latest first."""
     labels = [month]
     for _ in range(months - 1):
         labels.append(previous_month(labels[-1]))
-    per_month: dict[str, dict[tuple[str, str, str], list[Facts]]] = {}
-    for label in labels:
-        period = month_period(label, zone)
-        per_month[label] = {
-            key: members
-            for key, members in _groups(
-                facts for facts in all_facts if in_period(facts, period)
-            ).items()
-            if len(members) >= rules.settings.hotspot_count
-        }
+    return labels
+
+
+def streaks(
+    members: Mapping[GroupKey, Sequence[str]],
+    counts: Sequence[Mapping[GroupKey, int]],
+    labels: Sequence[str],
+    rules: Rules,
+) -> list[HotSpot]:
+    """The recurring hot spots, from the month's groups (``members``) and
+    each month's group sizes (``counts``, in the order of ``labels``)."""
+    least = rules.settings.hotspot_count
     found = []
-    for key, members in per_month[month].items():
-        streak = [month]
-        for label in labels[1:]:
-            if key not in per_month[label]:
+    for key, group in members.items():
+        if len(group) < least:
+            continue
+        streak = [labels[0]]
+        for label, sizes in zip(labels[1:], counts[1:], strict=True):
+            if sizes.get(key, 0) < least:
                 break
             streak.append(label)
         if len(streak) >= 2:
@@ -632,8 +769,8 @@ def recurring(
                     category,
                     kind,
                     place,
-                    len(members),
-                    tuple(facts.ticket_no for facts in members),
+                    len(group),
+                    tuple(group),
                     tuple(reversed(streak)),
                 )
             )
@@ -787,16 +924,3 @@ def read_station(
 
 def station_rules(settings: Settings, catalog: Catalog) -> Rules:
     return Rules(catalog, settings.reports, settings.station.grids)
-
-
-def station_month(
-    settings: Settings, catalog: Catalog, month: str, as_of: datetime
-) -> dict[str, Any]:
-    """``kiosk report month``: this station's month, read and computed."""
-    zone = settings.zone
-    month_period(month, zone)  # a bad month fails before any reading
-    tickets, events = read_station(read_window(month, zone))
-    report = month_report(
-        tickets, events, month, zone, station_rules(settings, catalog), as_of
-    )
-    return {"station": settings.station.code, **report}

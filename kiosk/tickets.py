@@ -25,6 +25,7 @@ from kiosk.clock import trusted_moment
 from kiosk.config import Settings
 from kiosk.disk import room_problem
 from kiosk.errors import Refused
+from kiosk.report_facts import refresh_station
 from kiosk.text import DESCRIPTION_LIMIT, NAME_LIMIT, clean_text
 
 MOBILE_PATTERN = re.compile(r"^1[3-9]\d{9}$")
@@ -246,6 +247,7 @@ def issue_ticket(
                 payload=json.dumps(_snapshot(ticket), ensure_ascii=False),
             )
             Outbox.create(event=event.uuid, created_at=moment.isoformat())
+            refresh_station([ticket.uuid])
     except (PeeweeException, sqlite3.Error, OSError) as error:
         raise TicketSaveError(
             describe_database_error(error, settings.database_path)

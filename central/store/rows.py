@@ -4,13 +4,14 @@ shares."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from central.db import CentralDatabase
 from central.schemas import TicketSnapshot
 from central.store.base import utc_text
+from kiosk.report_facts import CENTRAL_STORE, Query, refresh
 
 T = TypeVar("T")
 
@@ -144,5 +145,24 @@ def insert_new(
 
 
 def insert_events(db: CentralDatabase, rows: list[tuple[Any, ...]]) -> set[str]:
-    """Events, once each by uuid; returns the uuids this call stored."""
-    return insert_new(db, "event", EVENT_COLUMNS, EVENT_WIDTH, "(uuid) ", rows)
+    """Events, once each by uuid; returns the uuids this call stored. The
+    tickets they concern have their report facts folded again in the same
+    transaction (kiosk/report_facts.py)."""
+    stored = insert_new(db, "event", EVENT_COLUMNS, EVENT_WIDTH, "(uuid) ", rows)
+    if stored:
+        refresh(
+            fact_query(db),
+            CENTRAL_STORE,
+            {str(row[1]) for row in rows if str(row[0]) in stored},
+        )
+    return stored
+
+
+def fact_query(db: CentralDatabase) -> Query:
+    """``kiosk.report_facts.Query`` on the central's database."""
+
+    def query(statement: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        cursor = db.execute(statement, params)
+        return list(cursor.fetchall()) if cursor.description else []
+
+    return query

@@ -50,6 +50,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kiosk.cli.plan",
     "kiosk.cli.display",
     "kiosk.cli.audit",
+    "kiosk.cli.meeting",
 )
 
 

@@ -22,7 +22,8 @@ from kiosk.plan import (
     plan_page,
     update,
 )
-from kiosk.reports import month_of, station_month
+from kiosk.report_sums import station_month
+from kiosk.reports import month_of
 
 
 def register(commands: Any) -> None:

@@ -16,7 +16,9 @@ from kiosk.cli.errors import CommandError
 from kiosk.config import Settings
 from kiosk.plan import plan_page
 from kiosk.report_files import write_month_xlsx
-from kiosk.reports import month_of, month_period, parse_time, station_month
+from kiosk.report_page import PageError, write_month_page
+from kiosk.report_sums import station_month
+from kiosk.reports import month_of, month_period, parse_time
 
 RATES = ("response_rate", "resolution_rate", "satisfaction_rate")
 RATE_NAMES = {
@@ -52,6 +54,12 @@ def register(commands: Any) -> None:
                 "--xlsx",
                 metavar="FILE",
                 help="write the month's report and plan as an XLSX workbook",
+            )
+            output.add_argument(
+                "--page",
+                metavar="FILE",
+                help="write the month's report and plan as one page to print "
+                "(FILE.png or FILE.pdf), with its charts",
             )
         parser.add_argument(
             "--as-of",
@@ -127,6 +135,15 @@ def command_month(args: argparse.Namespace, settings: Settings) -> int:
         except OSError as error:
             raise CommandError(f"cannot write {args.xlsx}: {error.strerror}") from None
         print(f"wrote {args.xlsx}")
+        return 0
+    if args.page:
+        plan = plan_page(report["period"]["label"], settings.zone)
+        try:
+            write_month_page(report, plan, load_catalog(), settings.station.name,
+                             Path(args.page), settings.printer.font)  # fmt: skip
+        except PageError as error:
+            raise CommandError(str(error)) from None
+        print(f"wrote {args.page}")
         return 0
     if args.csv:
         rows: list[list[Any]] = [[name, report[name]] for name in ("tickets", *RATES)]

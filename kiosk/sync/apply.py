@@ -12,6 +12,7 @@ from typing import Any
 
 from db import database, write_transaction
 from kiosk.config import Settings
+from kiosk.report_facts import refresh_station
 from kiosk.states import TransitionError, next_status
 from kiosk.sync.state import CURSOR_KEY, iso_time, parse_time, set_value
 
@@ -50,10 +51,12 @@ def apply_pulled_events(
     """
     applied = AppliedPull()
     statuses: dict[str, str] = {}
+    touched: set[str] = set()
     with write_transaction():
         for event in events:
             if _apply_one(settings, event, statuses, applied):
                 applied.pulled += 1
+                touched.add(str(event["ticket_uuid"]))
             else:
                 applied.skipped += 1
         for ticket_uuid, status in statuses.items():
@@ -61,6 +64,7 @@ def apply_pulled_events(
                 "UPDATE ticket SET status = ? WHERE uuid = ? AND status != ?",
                 (status, ticket_uuid, status),
             )
+        refresh_station(touched)
         if cursor is not None:
             set_value(CURSOR_KEY, cursor)
     return applied

@@ -16,7 +16,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from kiosk.plan import PLAN_STATUS_NAMES, plan_page
-from kiosk.reports import month_of, next_month, previous_month, station_month
+from kiosk.report_sums import station_month
+from kiosk.reports import month_of, next_month, previous_month
 from screens.staff.messages import LoadFailed
 from screens.staff.widgets import StaffHeader
 from screens.workers import database_worker

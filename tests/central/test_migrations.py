@@ -156,3 +156,42 @@ def test_tickets_stored_before_public_ids_get_one_and_open311_serves_them(
     finally:
         server.stop()
     assert "Traceback" not in server.log(), server.log()
+
+
+def test_an_older_database_has_its_report_facts_folded_once(
+    empty_db_url: str,
+) -> None:
+    """Tickets stored before the facts were kept are marked by the migration
+    and folded by the first report, which then counts them."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from central.reports import read_central, subdistrict_month
+    from kiosk.catalog import load_catalog
+    from kiosk.reports import Rules, month_report, read_window
+
+    old = CentralDatabase(parse_target(empty_db_url))
+    old.database.connect()
+    _version_1(old)
+    old.close()
+
+    db = CentralDatabase(parse_target(empty_db_url))
+    db.open()  # migrates
+    try:
+        assert db.rows("SELECT ticket_uuid, folded FROM ticket_fact") == [("t1", 0)]
+        zone = ZoneInfo("Asia/Shanghai")
+        as_of = datetime(2026, 11, 26, 9, 0, tzinfo=zone)
+        rules = Rules(load_catalog())
+        report = subdistrict_month(db, load_catalog(), "2026-11", as_of)
+        assert db.rows("SELECT ticket_uuid, folded FROM ticket_fact") == [("t1", 1)]
+        station = report["stations"]["PHY3"]
+        assert station["tickets"] == 1
+        # Dispatched at once: in time; open, due on the 27th.
+        assert station["counts"]["responded_in_time"] == 1
+        assert station["counts"]["overdue"] == 0
+        assert station["units"]["property"]["dispatched"] == 1
+        tickets, events, _ = read_central(db, read_window("2026-11", zone))
+        folded = month_report(tickets, events, "2026-11", zone, rules, as_of)
+        assert {key: station[key] for key in folded} == folded
+    finally:
+        db.close()

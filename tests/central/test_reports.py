@@ -19,7 +19,13 @@ from db import database, open_database
 from kiosk import accounts, desk
 from kiosk.catalog import load_catalog
 from kiosk.config import DEMO_STATION, Settings
-from kiosk.reports import station_month
+from kiosk.report_sums import station_month
+from kiosk.reports import (
+    month_report,
+    read_station,
+    read_window,
+    station_rules,
+)
 from tests.central.conftest import run_cli, scratch_database
 from tests.helpers import FIXED_NOW, HEAD_PIN, at, fill_desk_month, issue
 
@@ -63,7 +69,18 @@ def push_station(url: str, code: str) -> None:
 
 
 def station_figures(settings: Settings) -> dict[str, Any]:
+    """The station's month, summed from its stored facts; folding every
+    event gives the same."""
     report = station_month(settings, load_catalog(), "2026-11", at(AS_OF))
+    rules = station_rules(settings, load_catalog())
+    folded = month_report(
+        *read_station(read_window("2026-11", settings.zone)),
+        "2026-11",
+        settings.zone,
+        rules,
+        at(AS_OF),
+    )
+    assert report == {"station": settings.station.code, **folded}
     return {key: value for key, value in report.items() if key not in STATION_ONLY}
 
 

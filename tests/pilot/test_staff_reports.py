@@ -8,6 +8,7 @@ tests/pilot/test_staff_reports.py --snapshot-update`` and look at the SVG.
 from __future__ import annotations
 
 import pytest
+from textual.command import CommandList
 from textual.widgets import Input
 
 from kiosk import desk, plan
@@ -132,3 +133,38 @@ def test_snapshot(snap_compare, make_staff_app, report_data):
         await pilot.pause()
 
     assert snap_compare(make_staff_app(), terminal_size=SIZE, run_before=run_before)
+
+
+async def test_the_head_opens_the_reports_from_the_command_palette(
+    make_staff_app, report_data
+):
+    app = make_staff_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "wang", HEAD_PIN)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"报表")
+
+        def offered() -> list[str]:
+            hits = app.screen.query(CommandList)
+            return [
+                str(hits.first().get_option_at_index(index).prompt)
+                for index in range(hits.first().option_count)
+            ] if hits else []  # fmt: skip
+
+        await wait_for(pilot, lambda: any("报表" in hit for hit in offered()))
+        await pilot.press("enter")
+        await wait_screen(pilot, ReportsScreen)
+        await pilot.app.workers.wait_for_complete()
+        await wait_for(pilot, lambda: "2026-11 报表" in screen_text(app))
+
+
+async def test_the_palette_offers_no_reports_to_the_staff(make_staff_app, report_data):
+    from screens.staff.commands import StaffCommands
+
+    app = make_staff_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "li", STAFF_PIN)
+        provider = StaffCommands(app.screen)
+        titles = [title for title, _, _ in provider._commands()]
+        assert "报表" not in titles and "锁屏" in titles

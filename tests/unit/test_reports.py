@@ -19,10 +19,10 @@ from kiosk.reports import (
     all_facts,
     figures,
     month_period,
-    month_report,
     read_call_back,
 )
 from tests.helpers import at, fill_desk_month, issue, run_kiosk_command
+from tests.unit.test_report_facts import folded_and_summed
 
 ZONE = ZoneInfo("Asia/Shanghai")
 AS_OF = datetime(2026, 12, 10, 12, 0, tzinfo=ZONE)
@@ -77,7 +77,11 @@ class Data:
         )
 
     def month(self, month: str = "2026-11") -> dict[str, Any]:
-        return month_report(self.tickets, self.events, month, ZONE, RULES, AS_OF)
+        """The month folded from the rows; summed in SQL from the stored
+        facts of a real SQLite file holding them, it must be the same."""
+        folded, summed = folded_and_summed(self.tickets, self.events, month, AS_OF)
+        assert summed == folded
+        return folded
 
 
 def november() -> Data:

@@ -117,3 +117,32 @@ def test_a_failed_migration_leaves_the_old_database_as_it_was(tmp_path):
         columns = {row[1] for row in after.execute("PRAGMA table_info(ticket)")}
         assert "language" not in columns  # migration 2 rolled back too
     assert len(_copies(path)) == 1
+
+
+def test_the_old_tickets_are_counted_by_the_first_report_after_upgrading(tmp_path):
+    """The step that keeps report facts marks every old ticket; the first
+    report folds them and counts them as folding their events would."""
+    from kiosk.catalog import load_catalog
+    from kiosk.config import DEMO_STATION, Settings
+    from kiosk.report_facts import facts_are_stale, station_query
+    from kiosk.report_sums import station_month
+    from kiosk.reports import month_report, read_station, read_window, station_rules
+
+    path = tmp_path / "kiosk.db"
+    _first_release(path)
+    settings = Settings(station=DEMO_STATION, database_path=path)
+    open_database(path)
+    try:
+        assert facts_are_stale(station_query)
+        as_of = datetime(2026, 11, 1, tzinfo=ZONE)
+        report = station_month(settings, load_catalog(), "2026-10", as_of)
+        assert not facts_are_stale(station_query)
+        assert report["tickets"] == 31 * PER_DAY
+        # One ticket a day dispatched at once (in time), two never answered.
+        assert report["counts"]["responded_in_time"] == 31
+        rules = station_rules(settings, load_catalog())
+        folded = month_report(*read_station(read_window("2026-10", ZONE)),
+                              "2026-10", ZONE, rules, as_of)  # fmt: skip
+        assert report == {"station": "PHY3", **folded}
+    finally:
+        database.close()

@@ -1,0 +1,312 @@
+"""Each ticket's facts, kept in tables so that a report sums them in SQL.
+
+``ticket_fact`` holds one row per ticket (when received, where from, its
+first action, first dispatch, first check-in, last 办结, its last call-back's
+two answers, how often it was reopened, its status at its last event) and
+``unit_fact`` one row per thing a unit did or was given (a dispatch with its
+check-in, a 办结, a 不满意 call-back, a rating by the head). Both are folded
+by ``kiosk.reports.ticket_facts``, the one definition, from the ticket's whole
+history, and rewritten with each event in the event's own transaction: at
+the station where ticket events are written (kiosk/tickets.py, kiosk/desk.py,
+kiosk/sync/apply.py; a trigger marks any other writer's ticket to be folded
+again), at the central where events are stored (central/store/rows.py).
+
+Nothing here depends on a setting: response limits, grids and the weights are
+applied when the figures are summed (kiosk/report_sums.py), so a changed
+setting never leaves the stored facts stale. Times are kept as integer
+microseconds since 1970 (UTC), exact, and compared as numbers in SQL.
+
+Functions here take ``Query``: a function that runs one SQL statement with
+``?`` parameters and returns its rows (the station's database or the
+central's ``CentralDatabase.rows``), so one code path serves both ends.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from db import database
+from kiosk.reports import EVENT_FIELDS, TICKET_FIELDS, Facts, ticket_facts
+
+Query = Callable[[str, Sequence[Any]], list[tuple[Any, ...]]]
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+# Every event counts when the stored facts are folded.
+END_OF_TIME = datetime(9999, 12, 31, tzinfo=UTC)
+# Tickets folded per statement: well within either database's parameter limit.
+CHUNK = 500
+
+
+def station_query(statement: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """``Query`` on the station's database (db.open_database)."""
+    return list(database.execute_sql(statement, params).fetchall())
+
+
+def refresh_station(ticket_uuids: Iterable[str]) -> int:
+    """Fold the station's tickets again, inside the transaction that wrote
+    their events."""
+    return refresh(station_query, STATION_STORE, ticket_uuids)
+
+
+def micros(moment: datetime) -> int:
+    """``moment`` as whole microseconds since 1970 (UTC), exactly."""
+    return (moment - EPOCH) // MICROSECOND
+
+
+def span_micros(span: timedelta) -> int:
+    return span // MICROSECOND
+
+
+def optional_micros(moment: datetime | None) -> int | None:
+    return None if moment is None else micros(moment)
+
+
+@dataclass(frozen=True)
+class Store:
+    """Where one end keeps its tickets and events: the station's
+    ``ticket_event`` found by ``ticket_uuid``, the central's ``event`` by
+    ``ticket_no`` (the index it has)."""
+
+    event_table: str
+    event_key: str  # the event column naming its ticket: ticket_uuid or ticket_no
+
+
+STATION_STORE = Store("ticket_event", "ticket_uuid")
+CENTRAL_STORE = Store("event", "ticket_no")
+
+FACT_COLUMNS = (
+    "ticket_uuid",
+    "seq",
+    "ticket_no",
+    "station",
+    "category",
+    "item",
+    "building",
+    "unit",
+    "channel",
+    "received_us",
+    "due_us",
+    "status",
+    "duplicate",
+    "first_action_us",
+    "first_dispatch_us",
+    "first_check_in_us",
+    "resolved_us",
+    "called_back",
+    "unreachable",
+    "rating",
+    "solved",
+    "reopened",
+    "last_event_us",
+    "folded",
+)
+UNIT_COLUMNS = (
+    "id",  # the row's place among its ticket's
+    "ticket_uuid",
+    "station",
+    "category",
+    "received_us",
+    "duplicate",
+    "kind",
+    "unit",
+    "at_us",
+    "check_in_us",
+    "rating",
+)
+
+
+def fact_row(facts: Facts, seq: int, last_event_us: int | None) -> tuple[Any, ...]:
+    """The ``ticket_fact`` row of a ticket folded without rules."""
+    answer = facts.call_back
+    return (
+        facts.uuid,
+        seq,
+        facts.ticket_no,
+        facts.station,
+        facts.category,
+        facts.item,
+        facts.building,
+        facts.unit,
+        facts.channel,
+        micros(facts.received_at),
+        optional_micros(facts.due_at),
+        facts.status,
+        int(facts.duplicate),
+        optional_micros(facts.first_action_at),
+        optional_micros(facts.first_dispatch_at),
+        optional_micros(facts.first_check_in_at),
+        optional_micros(facts.resolved_at),
+        int(answer is not None),
+        int(answer is not None and answer.unreachable),
+        (answer.rating or "") if answer is not None else "",
+        int(answer is not None and bool(answer.solved)),
+        facts.reopened,
+        last_event_us,
+        1,
+    )
+
+
+def unit_rows(facts: Facts) -> list[tuple[Any, ...]]:
+    """The ``unit_fact`` rows of a ticket folded without rules: each dispatch
+    with the unit's first check-in at or after it, each 办结, each 不满意
+    and each of the head's ratings, with the unit it concerns."""
+    head = (
+        facts.uuid,
+        facts.station,
+        facts.category,
+        micros(facts.received_at),
+        int(facts.duplicate),
+    )
+    rows: list[tuple[Any, ...]] = []
+    for unit, dispatched_at in facts.dispatches:
+        check_in = next(
+            (at for who, at in facts.check_ins if who == unit and at >= dispatched_at),
+            None,
+        )
+        rows.append(
+            (
+                *head,
+                "dispatch",
+                unit,
+                micros(dispatched_at),
+                optional_micros(check_in),
+                "",
+            )
+        )
+    rows.extend((*head, "resolve", unit, None, None, "") for unit in facts.resolutions)
+    rows.extend((*head, "reopen", unit, None, None, "") for unit in facts.reopen_units)
+    rows.extend(
+        (*head, "rating", unit, None, None, given) for unit, given in facts.unit_ratings
+    )
+    return [(place, *row) for place, row in enumerate(rows)]
+
+
+def _marks(count: int) -> str:
+    return "(" + ", ".join("?" * count) + ")"
+
+
+def refresh(query: Query, store: Store, ticket_uuids: Iterable[str]) -> int:
+    """Fold the tickets' whole histories again and rewrite their facts; call
+    inside the transaction that wrote their events. Returns how many."""
+    wanted = sorted(set(ticket_uuids))
+    done = 0
+    for start in range(0, len(wanted), CHUNK):
+        done += _refresh_chunk(query, store, wanted[start : start + CHUNK])
+    return done
+
+
+def _refresh_chunk(query: Query, store: Store, uuids: list[str]) -> int:
+    marks = ", ".join("?" * len(uuids))
+    tickets = query(
+        f"SELECT id, {', '.join(TICKET_FIELDS)} FROM ticket WHERE uuid IN ({marks})",
+        uuids,
+    )
+    if not tickets:
+        query(f"DELETE FROM ticket_fact WHERE ticket_uuid IN ({marks})", uuids)
+        return 0
+    rows = {
+        str(row[1]): dict(zip(TICKET_FIELDS, row[1:], strict=True)) for row in tickets
+    }
+    seqs = {str(row[1]): int(row[0]) for row in tickets}
+    keys = (
+        list(rows)
+        if store.event_key == "ticket_uuid"
+        else [str(row["ticket_no"]) for row in rows.values()]
+    )
+    uuid_of = {str(row["ticket_no"]): uuid for uuid, row in rows.items()}
+    events: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    key_marks = ", ".join("?" * len(keys))
+    for found in query(
+        f"SELECT {store.event_key}, {', '.join(EVENT_FIELDS)} FROM "
+        f"{store.event_table} WHERE {store.event_key} IN ({key_marks}) ORDER BY id",
+        keys,
+    ):
+        owner = (
+            str(found[0])
+            if store.event_key == "ticket_uuid"
+            else uuid_of.get(str(found[0]), "")
+        )
+        events[owner].append(dict(zip(EVENT_FIELDS, found[1:], strict=True)))
+    facts_rows = []
+    units = []
+    for uuid, ticket in rows.items():
+        history = events.get(uuid, [])
+        facts = ticket_facts(ticket, history, None, END_OF_TIME)
+        last = max(
+            (micros(_time(event["at"])) for event in history),
+            default=None,
+        )
+        facts_rows.append(fact_row(facts, seqs[uuid], last))
+        units.extend(unit_rows(facts))
+    present = list(rows)
+    present_marks = ", ".join("?" * len(present))
+    query(f"DELETE FROM unit_fact WHERE ticket_uuid IN ({present_marks})", present)
+    updates = ", ".join(f"{column} = excluded.{column}" for column in FACT_COLUMNS[1:])
+    for start in range(0, len(facts_rows), 200):
+        part = facts_rows[start : start + 200]
+        query(
+            f"INSERT INTO ticket_fact ({', '.join(FACT_COLUMNS)}) VALUES "
+            + ", ".join([_marks(len(FACT_COLUMNS))] * len(part))
+            + f" ON CONFLICT (ticket_uuid) DO UPDATE SET {updates}",
+            [value for row in part for value in row],
+        )
+    for start in range(0, len(units), 200):
+        part = units[start : start + 200]
+        query(
+            f"INSERT INTO unit_fact ({', '.join(UNIT_COLUMNS)}) VALUES "
+            + ", ".join([_marks(len(UNIT_COLUMNS))] * len(part)),
+            [value for row in part for value in row],
+        )
+    return len(facts_rows)
+
+
+def _time(text: Any) -> datetime:
+    moment = datetime.fromisoformat(str(text))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def stale(query: Query, limit: int = CHUNK) -> list[str]:
+    """Tickets whose facts are to be folded (again): marked by the migration
+    that made the tables, or by the station's trigger on a new event that
+    no write path folded."""
+    return [
+        str(row[0])
+        for row in query(
+            "SELECT ticket_uuid FROM ticket_fact WHERE folded = 0 LIMIT ?", (limit,)
+        )
+    ]
+
+
+def refresh_stale(query: Query, store: Store) -> int:
+    """Fold every ticket marked stale, in this transaction; returns how many."""
+    done = 0
+    while (folded := refresh_some_stale(query, store)) is not None:
+        done += folded
+    return done
+
+
+def refresh_some_stale(query: Query, store: Store) -> int | None:
+    """Fold up to ``CHUNK`` tickets marked stale (one short transaction's
+    work, so that a backlog never holds the database for long); None when
+    none is marked."""
+    uuids = stale(query)
+    if not uuids:
+        return None
+    folded = refresh(query, store, uuids)
+    if folded < len(uuids):
+        # Marks left by tickets that no longer exist.
+        marks = ", ".join("?" * len(uuids))
+        query(
+            f"DELETE FROM ticket_fact WHERE folded = 0 AND ticket_uuid IN ({marks})",
+            uuids,
+        )
+    return folded
+
+
+def facts_are_stale(query: Query) -> bool:
+    return bool(query("SELECT 1 FROM ticket_fact WHERE folded = 0 LIMIT 1", ()))
