@@ -21,7 +21,7 @@ from textual.widgets import DataTable
 from db import Ticket
 from kiosk import accounts, desk
 from kiosk.catalog import load_catalog
-from kiosk.reports import station_month
+from kiosk.report_sums import station_month
 from kiosk.tickets import TicketDraft, issue_ticket
 from screens.staff.app import StaffApp
 from screens.staff.board import BoardScreen

@@ -14,7 +14,7 @@ from kiosk import desk
 from kiosk.catalog import load_catalog
 from kiosk.config import FollowUpSettings
 from kiosk.desk import ActionError
-from kiosk.reports import station_month
+from kiosk.report_sums import station_month
 from kiosk.states import TransitionError, next_status
 from kiosk.sync.apply import apply_pulled_events
 from kiosk.tracking import track_by_token

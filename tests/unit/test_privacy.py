@@ -22,7 +22,7 @@ from kiosk.catalog import load_catalog
 from kiosk.config import PrivacySettings, Settings, render_config
 from kiosk.ledger import import_rows, read_ledger
 from kiosk.privacy import purge
-from kiosk.reports import station_month
+from kiosk.report_sums import station_month
 from kiosk.search import BoardQuery, search_ids
 from tests.helpers import FIXED_NOW, issue
 
