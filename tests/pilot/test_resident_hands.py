@@ -149,6 +149,45 @@ async def test_a_scanned_ticket_in_a_request_never_acts_as_keys(
             assert app.screen.query_one("#description").value == ""
 
 
+@pytest.mark.parametrize("suffix", [("enter",), ()])
+@pytest.mark.parametrize("where", ["welcome", "category", "review", "contact", "track"])
+async def test_a_digit_only_barcode_never_acts_as_keys(make_app, where, suffix):
+    """A scanner types a digit-only code (an EAN, a number printed as a
+    barcode) faster than any hand: it picks nothing, types nothing and
+    submits nothing, with its Enter or without."""
+    keys = {
+        "welcome": (),
+        "category": ("1",),
+        "review": ("1", "2", "1", "enter"),
+        "contact": ("1", "2", "1", "3"),
+        "track": ("2",),
+    }[where]
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press(*keys)
+        await pilot.pause()
+        screen = app.screen
+        stack = list(app.screen_stack)
+        await burst(pilot, *"6901234567892", *suffix)
+        assert app.screen is screen and list(app.screen_stack) == stack
+        assert Ticket.select().count() == 0
+        in_request = where in ("review", "contact")
+        assert app.draft.category == ("housing" if in_request else "")
+        for field in app.screen.query(Input):
+            assert field.value == "", field.id
+        # A hand's key right after it acts as usual.
+        if where == "review":
+            await pilot.press("slash")
+            await wait_for(pilot, lambda: app.large_text)
+        elif where in ("contact", "track"):
+            await pilot.press("1")
+            typed = app.screen.query_one(Input)
+            await wait_for(pilot, lambda: typed.value == "1")
+        else:
+            await pilot.press("1")
+            await wait_for(pilot, lambda: app.screen is not screen)
+
+
 async def test_a_word_typed_in_the_description_still_types(make_app):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
