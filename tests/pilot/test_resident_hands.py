@@ -409,6 +409,32 @@ def bar_keys(app: KioskApp) -> set[str]:
     return {hint.key_label for hint in app.screen.query(KeyHint)}
 
 
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_the_consent_dialog_shows_its_keys_on_a_bar(make_app, size):
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("1", "2", "1", "3")
+        await wait_screen(pilot, ContactScreen)
+        await pilot.press(*"13912345678", "enter")
+        await wait_screen(pilot, ConsentScreen)
+        await pilot.pause()
+        hints = {
+            hint.key_label: str(hint.render())
+            for hint in app.screen.query(KeyHint)
+            if hint.region.bottom == size[1]  # on the bottom line, on screen
+        }
+        assert "同意" in hints.get("1/Enter", "") and "不同意" in hints.get("2/-", "")
+        assert {"*", "/"} <= set(hints)
+        await pilot.press("asterisk")  # what the bar offers acts
+        await wait_for(pilot, lambda: "About your personal data" in screen_text(app))
+        assert isinstance(app.screen, ConsentScreen) and app.language == "en"
+        await pilot.press("slash")
+        await wait_for(pilot, lambda: app.large_text)
+        await pilot.press("1")
+        await wait_screen(pilot, DetailsScreen)
+        assert app.draft.consent and app.draft.contact_mobile == "13912345678"
+
+
 # -- what fits on the screen (items 12, 13) -----------------------------------
 
 
