@@ -707,6 +707,78 @@ async def test_english_places_read_in_english_without_demo_labels(make_app):
         assert "10号楼" not in screen_text(app)
 
 
+def widget_lines(app: KioskApp, selector: str) -> list[str]:
+    """The lines of a widget as they are painted (border and padding too)."""
+    widget = app.screen.query_one(selector)
+    return [widget.render_line(y).text for y in range(widget.size.height)]
+
+
+async def to_review(pilot, app: KioskApp, description: str = "") -> None:  # type: ignore[no-untyped-def]
+    await pilot.press("1", "2", "1")
+    await wait_screen(pilot, DetailsScreen)
+    app.draft.description = description
+    await pilot.press("enter")
+    await wait_screen(pilot, ReviewScreen)
+    await pilot.pause()
+
+
+# Stops, commas and brackets every other character or two: folded by the
+# cell, lines of the summary would start with them at 80x24 and 120x40.
+SENTENCES = "水。" * 20 + "水水，" * 35 + "水水水）" * 20
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_no_chinese_line_starts_with_closing_punctuation(make_app, size):
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await to_review(pilot, app, SENTENCES)
+        lines = [line.strip(" │╭╮╰╯─") for line in widget_lines(app, "#summary")]
+        text_lines = [line for line in lines if line]
+        assert len(text_lines) > 5
+        assert not [line for line in text_lines if line[0] in "。，）"], text_lines
+        assert SENTENCES in "".join(text_lines)  # every character shown
+
+
+async def test_emoji_sequences_never_push_the_border(make_app):
+    """Joined emoji, skin tones and variation selectors are as wide on a
+    terminal as their base emoji, not as Rich counts their parts: they are
+    kept as the base emoji, so every line of the summary box ends on its
+    border."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1", "2", "1", "2")
+        await wait_screen(pilot, DescriptionScreen)
+        await paste(pilot, "漏水👨\u200d👩\u200d👧 好👍🏽 晴☀\ufe0f 1\ufe0f\u20e3 完")
+        await pilot.press("enter", "enter")
+        await wait_screen(pilot, ReviewScreen)
+        await pilot.pause()
+        description = app.draft.description
+        assert "👨👩👧" in description and "👍" in description and "☀" in description
+        shown = screen_text(app)
+        for joiner in ("\u200d", "\ufe0f", "\u20e3", "\U0001f3fd"):
+            assert joiner not in description and joiner not in shown
+
+
+async def test_english_review_reads_the_place_in_english(make_app):
+    app = make_app(language="en")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("1", "2", "1", "1")
+        await wait_screen(pilot, LocationScreen)
+        grid = app.settings.station.grids[2]
+        await pilot.press("3")
+        await wait_for(pilot, lambda: "Building 10" in screen_text(app))
+        await pilot.press("3", "enter")  # tile 3: 10号楼, confirmed
+        await wait_screen(pilot, DetailsScreen)
+        assert app.draft.building == f"{grid.name} 10号楼"  # stored as written
+        await wait_for(pilot, lambda: "Building 10" in screen_text(app))
+        await pilot.press("enter")
+        await wait_screen(pilot, ReviewScreen)
+        await pilot.pause()
+        shown = screen_text(app)
+        assert f"{grid.name_en} Building 10" in shown
+        assert "号楼" not in shown and grid.name not in shown
+
+
 async def test_cut_tile_text_ends_with_an_ellipsis_and_tiles_line_up(make_app):
     app = make_app(language="en")
     async with app.run_test(size=(80, 24)) as pilot:
