@@ -65,9 +65,10 @@ SCAN_SCHEMES = ("http://", "https://")
 # Digit-only barcodes (a product's EAN, a number printed as a barcode) are
 # known by their timing alone. A scanner types a whole code in well under
 # 50 ms, a few milliseconds a key; a person needs more than 80 ms between
-# two keys. So a digit is held for SCAN_KEY_GAP: this many digits each within
-# SCAN_KEY_GAP of the one before are a scan, never key presses. Fewer (a
-# bounce, keys the box delivered together after a pause) act as keys.
+# two keys. So a digit is held for DIGIT_KEY_GAP: SCAN_MIN_DIGITS digits each
+# within DIGIT_KEY_GAP of the one before are a scan, never key presses.
+# Fewer (a bounce, keys the box delivered together after a pause) act as keys.
+DIGIT_KEY_GAP = 0.02
 SCAN_MIN_DIGITS = 6
 # A screen change this soon after a key passed was that key's doing (the
 # first use of a screen imports its module: slow on a busy box).
@@ -147,6 +148,7 @@ class KioskApp(App[None], inherit_bindings=False):
         self._stale_keys: set[int] = set()  # ids of keys queued before a change
         self._screen_changed_at = 0.0  # by a key: keys pressed before are stale
         self._key_passed_at = 0.0
+        self._key_held_for = 0.0  # how long the last key passed was held
         # Wrong check codes per ticket number, and until when each is held.
         self.track_wrong_answers: dict[str, int] = {}
         self.track_locked_until: dict[str, float] = {}
@@ -234,18 +236,22 @@ class KioskApp(App[None], inherit_bindings=False):
         if isinstance(event, events.Key):
             self.last_input = self.clock()
             stale = self._pressed_before_change(event)
-            if not stale:
-                self._key_passed_at = time.monotonic()
             event = keypad_key(event)
-            if id(event) in self._judged:
-                self._judged.discard(id(event))  # held, then found a person's
+            held_for = 0.0
+            if id(event) in self._judged:  # held, then found a person's
+                self._judged.discard(id(event))
+                held_for = max(0.0, time.monotonic() - event.time)
+            elif stale and self._digit_for_the_flow(event):
+                pass  # dropped below; never held, so never let through later
             elif await self._capture_scan(event):
-                return  # part of a scanned link: not a key press for the flow
+                return  # part of a scan: not a key press for the flow
             if stale:
                 # Waiting while another screen was on top (a burst, a bounce,
                 # a pause of the box): it was meant for that screen.
                 log.info("key %s dropped: pressed for the screen before", event.key)
                 return
+            self._key_passed_at = time.monotonic()
+            self._key_held_for = held_for
         elif isinstance(event, events.MouseDown):
             self.last_input = self.clock()
         await super().on_event(event)
@@ -262,9 +268,11 @@ class KioskApp(App[None], inherit_bindings=False):
         # Message.time), already passed on to the screen, were meant for the
         # screen before too. A change a worker or timer made only drops the
         # keys that were waiting.
+        # A key held to tell it from a scanner changes the screen that much
+        # later: the change counts from when the key would have passed.
         now = time.monotonic()
         if now - self._key_passed_at <= KEY_CAUSE_SECONDS:
-            self._screen_changed_at = now
+            self._screen_changed_at = now - self._key_held_for
             self._key_passed_at = 0.0  # one change per key
 
     def _pressed_before_change(self, key: events.Key) -> bool:
@@ -354,18 +362,29 @@ class KioskApp(App[None], inherit_bindings=False):
         for key in held:
             await super().on_event(key)
 
+    def _digit_for_the_flow(self, event: events.Key) -> bool:
+        """A digit that no scan in progress is taking."""
+        character = event.character or ""
+        return (
+            character.isascii()
+            and character.isdigit()
+            and not (self._digit_scan_last or self._held_digits)
+        )
+
     def _hold_digit(self, event: events.Key) -> bool:
         """Hold digits while they come faster than any hand: enough of them
         are a scan (dropped, never keys); otherwise they act, in order."""
         held = self._held_digits
         character = event.character or ""
-        fast = bool(held) and event.time - held[-1].time <= SCAN_KEY_GAP
-        if held and not fast:
-            self._let_through([*held, event])  # a person's keys, this one too
-            return True
-        if not (character.isascii() and character.isdigit()):
-            if len(held) >= SCAN_MIN_DIGITS:
-                return self._continue_digit_scan(event)
+        is_digit = character.isascii() and character.isdigit()
+        if held and event.time - held[-1].time > DIGIT_KEY_GAP:
+            # A person's keys. A digit after them is held on its own, so that
+            # it reaches the screen the keys before it open.
+            self._let_through(held if is_digit else [*held, event])
+            if not is_digit:
+                return True
+            held = self._held_digits
+        elif not is_digit:
             self._let_through([*held, event])
             return True
         held.append(event)
@@ -374,7 +393,7 @@ class KioskApp(App[None], inherit_bindings=False):
             return True
         if self._digits_timer is None:
             self._digits_timer = self.set_timer(
-                SCAN_KEY_GAP, self._digits_paused, name="digit-release"
+                DIGIT_KEY_GAP, self._digits_paused, name="digit-release"
             )
         else:
             self._digits_timer.reset()
@@ -389,7 +408,7 @@ class KioskApp(App[None], inherit_bindings=False):
     def _continue_digit_scan(self, event: events.Key) -> bool:
         """Keys of a digit scan are swallowed until its Enter; a key that
         comes slower than a scanner's is a person's again."""
-        if event.time - self._digit_scan_last > SCAN_KEY_GAP:
+        if event.time - self._digit_scan_last > DIGIT_KEY_GAP:
             self._digit_scan_last = 0.0
             return False
         if event.key == "enter":
