@@ -81,6 +81,11 @@ WEEKDAYS = {
 }
 
 
+def _is_digit(key: events.Key) -> bool:
+    character = key.character or ""
+    return character.isascii() and character.isdigit()
+
+
 def release_render_caches() -> None:
     """Let the widgets of closed screens go.
 
@@ -378,17 +383,15 @@ class KioskApp(App[None], inherit_bindings=False):
         character = event.character or ""
         is_digit = character.isascii() and character.isdigit()
         if held and event.time - held[-1].time > DIGIT_KEY_GAP:
-            # A person's keys. A digit after them is held on its own, so that
-            # it reaches the screen the keys before it open.
-            self._let_through(held if is_digit else [*held, event])
-            if not is_digit:
-                return True
+            # A person's keys. The key after them is held on its own a moment,
+            # so that it reaches the screen the keys before it open.
+            self._let_through(held)
             held = self._held_digits
         elif not is_digit:
             self._let_through([*held, event])
             return True
         held.append(event)
-        if len(held) >= SCAN_MIN_DIGITS:
+        if sum(_is_digit(key) for key in held) >= SCAN_MIN_DIGITS:
             self._start_digit_scan()
             return True
         if self._digits_timer is None:

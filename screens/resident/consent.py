@@ -41,8 +41,9 @@ class ConsentScreen(ModalScreen[bool]):
             yield Static(Content(kiosk.t("consent.title")), id="consent-title")
             yield Static(Content(kiosk.t("consent.notice")), id="notice")
             with Grid(id="answers"):
-                yield Tile("1", kiosk.t("consent.agree"), id="tile-1")
-                yield Tile("2", kiosk.t("consent.decline"), id="tile-2")
+                large = kiosk.large_text
+                yield Tile("1", kiosk.t("consent.agree"), large=large, id="tile-1")
+                yield Tile("2", kiosk.t("consent.decline"), large=large, id="tile-2")
         yield KeypadBar(
             [
                 ("1/Enter", kiosk.t("consent.agree_key"), "screen.agree"),

@@ -831,3 +831,51 @@ async def test_a_key_pressed_as_a_screen_opens_by_itself_is_not_lost(make_app):
         app.post_message(enter)
         await wait_screen(pilot, IssuedTicketScreen)
         assert Ticket.select().count() == 1
+
+
+BLOCKS = set("█▀▄")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+@pytest.mark.parametrize("language", ["zh-CN", "en"])
+async def test_large_text_numbers_tiles_in_block_letters_with_whole_details(
+    make_app, size, language
+):
+    app = make_app(language=language, large_text=True)
+    async with app.run_test(size=size) as pilot:
+        await wait_screen(pilot, WelcomeScreen)
+        await pilot.pause()
+        detail = app.t("welcome.track_detail")
+        lines = tile_lines(app, "tile-2")
+        assert any(BLOCKS & set(line) for line in lines), lines  # a big "2"
+        words = "".join(line.strip(" │╭╮╰╯─┃┏┓┗┛━█▀▄") for line in lines).replace(
+            " ", ""
+        )
+        assert detail.replace(" ", "") in words, lines  # the detail, whole
+        assert "…" not in "".join(lines)
+        # The privacy footnote reads like the rest of the text, on screen.
+        footnote = app.screen.query_one("#footnote", Static)
+        hint = app.screen.query_one("#hint", Static)
+        assert footnote.region.bottom <= size[1] - 1
+        footnote_style = footnote.render_line(0)._segments[0].style
+        hint_style = hint.render_line(0)._segments[0].style
+        assert footnote_style is not None and hint_style is not None
+        assert footnote_style.color == hint_style.color and footnote_style.bold
+        await pilot.press("slash")  # normal text: the plain digit again
+        await wait_for(pilot, lambda: not app.large_text)
+        await pilot.pause()
+        assert not any(BLOCKS & set(line) for line in tile_lines(app, "tile-2"))
+
+
+async def test_large_text_category_tiles_show_their_number_big(make_app):
+    app = make_app(large_text=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1")
+        await wait_screen(pilot, CategoryScreen)
+        await pilot.pause()
+        for tile in app.screen.query(Tile):
+            lines = tile_lines(app, str(tile.id))
+            assert sum(bool(BLOCKS & set(line)) for line in lines) >= 3, lines
+        await pilot.press("2")  # the big 2 is the key that picks it
+        await wait_screen(pilot, ItemScreen)
+        assert app.draft.category == app.catalog.categories[1].code
