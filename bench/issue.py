@@ -32,7 +32,9 @@ from bench.child import run_tickets_child
 from bench.stats import emit, note, percentile, ratio
 
 BENCH = "issue"
-TARGET_P95_MS = 50.0
+# Submit to QR painted, p95, against the same run's raw insert p95 in the
+# kiosk process (issue #16): absolute times move with the disk and the load.
+TARGET_P95_RATIO = 10.0
 LEVELS = (("p50", 50.0), ("p95", 95.0))
 RAW = "raw_sqlite_insert"
 RAW_IN_KIOSK = "raw_sqlite_insert_in_kiosk"
@@ -113,10 +115,10 @@ def report(kiosk: dict[str, Any], calls: dict[str, list[float]]) -> None:
         if name != "submit_to_qr":
             _percentiles(f"kiosk_{name}", values, raw_in_kiosk, LEVELS, fields)
             continue
-        p95 = percentile(values, 95.0)
+        p95_ratio = ratio(percentile(values, 95.0), percentile(raw_in_kiosk[1], 95.0))
         target = {
-            "target": f"p95 < {TARGET_P95_MS:g} ms",
-            "meets_target": p95 < TARGET_P95_MS,
+            "target": f"p95 ratio <= {TARGET_P95_RATIO:g} ({RAW_IN_KIOSK} p95)",
+            "meets_target": p95_ratio is not None and p95_ratio <= TARGET_P95_RATIO,
         }
         levels = (*LEVELS, MAX)
         _percentiles(f"kiosk_{name}", values, raw_in_kiosk, levels, fields, target)

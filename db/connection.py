@@ -18,7 +18,15 @@ BUSY_TIMEOUT_MS = 10_000
 
 
 class DatabaseUnavailable(Exception):
-    """The database cannot be opened or written; the message is for people."""
+    """The database cannot be opened or written; the message is for people,
+    in English, and in Chinese for those who read the kiosk's screen."""
+
+    def __init__(self, message: str, chinese: str = "") -> None:
+        super().__init__(message)
+        self.chinese = chinese or message
+
+    def in_language(self, language: str) -> str:
+        return self.chinese if language.startswith("zh") else str(self)
 
 
 def _pragmas(busy_timeout_ms: int) -> list[tuple[str, object]]:
@@ -45,16 +53,21 @@ def open_database(
         if create_dirs:
             make_private_folder(path.parent)
         elif not path.parent.is_dir():
-            raise DatabaseUnavailable(f"the folder {path.parent} does not exist")
+            raise DatabaseUnavailable(
+                f"the folder {path.parent} does not exist",
+                f"文件夹 {path.parent} 不存在，请联系管理员",
+            )
     except OSError as error:
         raise DatabaseUnavailable(
-            f"cannot create the folder {path.parent}: {error.strerror}"
+            f"cannot create the folder {path.parent}: {error.strerror}",
+            f"无法创建文件夹 {path.parent}（{error.strerror}），请联系管理员",
         ) from error
     try:
         make_owner_only(path)
     except OSError as error:
         raise DatabaseUnavailable(
-            f"cannot create the station database {path}: {error.strerror}"
+            f"cannot create the station database {path}: {error.strerror}",
+            f"无法创建数据库 {path}（{error.strerror}），请联系管理员",
         ) from error
     sqlite_database = SqliteDatabase(
         str(path),
@@ -68,7 +81,10 @@ def open_database(
         upgrade(sqlite_database, path)
     except (PeeweeException, sqlite3.Error, RuntimeError) as error:
         sqlite_database.close()
-        raise DatabaseUnavailable(describe_database_error(error, path)) from error
+        raise DatabaseUnavailable(
+            describe_database_error(error, path),
+            describe_database_error(error, path, language="zh-CN"),
+        ) from error
     return sqlite_database
 
 
@@ -168,6 +184,11 @@ DATABASE_PROBLEMS: tuple[tuple[tuple[str, ...], str, str], ...] = (
         "the station database file is damaged",
         "数据库文件已损坏，请联系管理员",
     ),
+    (
+        ("newer than this program",),
+        "",  # RuntimeError: its own words (db/migrations.py refuse_newer)
+        "数据库来自更新版本的程序，请升级本程序或联系管理员",
+    ),
 )
 
 
@@ -187,7 +208,7 @@ def describe_database_error(
     where = f"（{path}）" if chinese and path else f" ({path})" if path else ""
     for needles, english, zh in DATABASE_PROBLEMS:
         if any(needle in text for needle in needles):
-            return f"{zh if chinese else english}{where}"
+            return f"{zh if chinese else english or str(error)}{where}"
     if isinstance(error, RuntimeError) and not chinese:
         return str(error)
     if chinese:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterable
 from functools import cache
 from importlib import resources
+from typing import Protocol
 
 DEFAULT_LANGUAGE = "zh-CN"
 LANGUAGES = ("zh-CN", "en")  # the one list: kiosk.config and the central use it
@@ -54,14 +56,47 @@ def missing_keys() -> dict[str, set[str]]:
 _BUILDING = re.compile(r"^(?P<place>.*?)(?P<number>\d+)号楼$")
 
 
+# Words of building names that read the same at any station, in English.
+_PLACE_WORDS_EN = {
+    "沿街商铺": "Street-front shops",
+    "社区公共区域": "Community common areas",
+    "五巷": "Wuxiang",  # the demo station's estate (kiosk.config DEMO_STATION)
+}
+
+
 def building_label(name: str, language: str) -> str:
     """A building's name as a resident reads it: 8号楼 is Building 8 in
-    English (a place before it stays as the station wrote it)."""
+    English (a place before it stays as the station wrote it, unless it is
+    a common word)."""
     if language != "en":
         return name
     match = _BUILDING.match(name)
     if match is None:
-        return name
+        return _PLACE_WORDS_EN.get(name, name)
     place = match.group("place").strip()
+    place = _PLACE_WORDS_EN.get(place, place)
     label = f"Building {match.group('number')}"
     return f"{label} ({place})" if place else label
+
+
+class NamedGrid(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def name_en(self) -> str: ...
+
+
+def place_label(place: str, grids: Iterable[NamedGrid], language: str) -> str:
+    """A ticket's place ("<grid> <building>", as the kiosk stores it) as a
+    resident reads it: in English, the grid's English name and the
+    building's label."""
+    if language != "en" or not place:
+        return place
+    for grid in grids:
+        if place == grid.name:
+            return grid.name_en
+        if place.startswith(grid.name + " "):
+            building = place[len(grid.name) + 1 :]
+            return f"{grid.name_en} {building_label(building, language)}"
+    return building_label(place, language)

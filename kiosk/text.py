@@ -24,13 +24,27 @@ _ESCAPE_SEQUENCE = re.compile(
 )
 
 
+# The parts of emoji sequences that a terminal draws as one cluster while
+# Rich counts each part's cells: variation selectors (VS1-16, and the
+# ideographic ones), skin tones and the keycap. Without them (and without
+# the zero-width joiner, a format character dropped below) each emoji is
+# drawn as wide as it is counted, so nothing pushes a border off its line.
+_EMOJI_PARTS = re.compile(
+    "[\ufe00-\ufe0f\U000e0100-\U000e01ef\U0001f3fb-\U0001f3ff\u20e3]"
+)
+
+
 def clean_text(text: str, limit: int, *, multiline: bool = False) -> str:
     """Strip escape sequences and control characters, squeeze blanks, cut to limit.
+
+    Emoji sequences (joined, with a skin tone or a variation selector) are
+    kept as their base emoji: see _EMOJI_PARTS.
 
     Line breaks become spaces unless ``multiline``; the result never holds a
     character that a terminal would act on.
     """
     text = _ESCAPE_SEQUENCE.sub("", text)
+    text = _EMOJI_PARTS.sub("", text)
     kept = []
     for char in text:
         if char == "\n" and multiline:

@@ -137,10 +137,12 @@ def resident_start(arguments: list[str]) -> _Resident | None:
     return None if unknown else parsed
 
 
-def open_settings(config: str | None) -> Settings:
+def open_settings(config: str | None, *, resident: bool = False) -> Settings:
     """The settings, with logging and the database ready.
 
-    Raises ConfigError or CommandError (the database cannot be opened).
+    Raises ConfigError or CommandError (the database cannot be opened). For
+    the resident kiosk (``resident``) the message is in the kiosk's language:
+    it is printed on the kiosk's own screen.
     """
     # db imports peewee: only now, after prepare_process hid the drivers.
     from db import DatabaseUnavailable, open_database
@@ -151,7 +153,8 @@ def open_settings(config: str | None) -> Settings:
         open_database(settings.database_path)
     except DatabaseUnavailable as error:
         log.error("database unavailable: %s", error)
-        raise CommandError(str(error)) from error
+        language = settings.kiosk.language if resident else "en"
+        raise CommandError(error.in_language(language)) from error
     return settings
 
 
@@ -164,7 +167,7 @@ def start_resident(
     from screens.resident.app import KioskApp
 
     if settings is None:
-        settings = open_settings(config)
+        settings = open_settings(config, resident=True)
     log.info("kiosk starting for station %s", settings.station.code)
     # The printer's font is checked by the print process once the welcome
     # screen is up (KioskApp.start_printer): Pillow stays out of this one.

@@ -67,6 +67,14 @@ SCAN_LIMIT = 300  # characters: longer is not one of our links
 SCAN_PAUSE_SECONDS = 2.0  # a scan that stops without Enter is dropped
 SCAN_KEY_GAP = 0.03  # seconds between a scanner's keys; no hand is this fast
 SCAN_SCHEMES = ("http://", "https://")
+# Digit-only barcodes (a product's EAN, a number printed as a barcode) are
+# known by their timing alone. A scanner types a whole code in well under
+# 50 ms, a few milliseconds a key; a person needs more than 80 ms between
+# two keys. So a digit is held for DIGIT_KEY_GAP: SCAN_MIN_DIGITS digits each
+# within DIGIT_KEY_GAP of the one before are a scan, never key presses.
+# Fewer (a bounce, keys the box delivered together after a pause) act as keys.
+DIGIT_KEY_GAP = 0.02
+SCAN_MIN_DIGITS = 6
 # A screen change this soon after a key passed was that key's doing (the
 # first use of a screen imports its module: slow on a busy box).
 KEY_CAUSE_SECONDS = 2.0
@@ -76,6 +84,11 @@ WEEKDAYS = {
     "zh-CN": ("周一", "周二", "周三", "周四", "周五", "周六", "周日"),
     "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
 }
+
+
+def _is_digit(key: events.Key) -> bool:
+    character = key.character or ""
+    return character.isascii() and character.isdigit()
 
 
 def release_render_caches() -> None:
@@ -156,9 +169,14 @@ class KioskApp(App[None], inherit_bindings=False):
         self._scan_last = 0.0
         self._held_keys: list[events.Key] = []
         self._release_timer: Timer | None = None
+        self._held_digits: list[events.Key] = []  # a scan, or a person's keys
+        self._digits_timer: Timer | None = None
+        self._judged: set[int] = set()  # ids of keys let through after holding
+        self._digit_scan_last = 0.0  # Key.time of a digit scan's last key
         self._stale_keys: set[int] = set()  # ids of keys queued before a change
         self._screen_changed_at = 0.0  # by a key: keys pressed before are stale
         self._key_passed_at = 0.0
+        self._key_held_for = 0.0  # how long the last key passed was held
         # Wrong check codes per ticket number, and until when each is held.
         self.track_wrong_answers: dict[str, int] = {}
         self.track_locked_until: dict[str, float] = {}
@@ -248,16 +266,22 @@ class KioskApp(App[None], inherit_bindings=False):
         if isinstance(event, events.Key):
             self.last_input = self.clock()
             stale = self._pressed_before_change(event)
-            if not stale:
-                self._key_passed_at = time.monotonic()
             event = keypad_key(event)
-            if await self._capture_scan(event):
-                return  # part of a scanned link: not a key press for the flow
+            held_for = 0.0
+            if id(event) in self._judged:  # held, then found a person's
+                self._judged.discard(id(event))
+                held_for = max(0.0, time.monotonic() - event.time)
+            elif stale and self._digit_for_the_flow(event):
+                pass  # dropped below; never held, so never let through later
+            elif await self._capture_scan(event):
+                return  # part of a scan: not a key press for the flow
             if stale:
                 # Waiting while another screen was on top (a burst, a bounce,
                 # a pause of the box): it was meant for that screen.
                 log.info("key %s dropped: pressed for the screen before", event.key)
                 return
+            self._key_passed_at = time.monotonic()
+            self._key_held_for = held_for
         elif isinstance(event, events.MouseDown):
             self.last_input = self.clock()
         await super().on_event(event)
@@ -274,9 +298,11 @@ class KioskApp(App[None], inherit_bindings=False):
         # Message.time), already passed on to the screen, were meant for the
         # screen before too. A change a worker or timer made only drops the
         # keys that were waiting.
+        # A key held to tell it from a scanner changes the screen that much
+        # later: the change counts from when the key would have passed.
         now = time.monotonic()
         if now - self._key_passed_at <= KEY_CAUSE_SECONDS:
-            self._screen_changed_at = now
+            self._screen_changed_at = now - self._key_held_for
             self._key_passed_at = 0.0  # one change per key
 
     def _pressed_before_change(self, key: events.Key) -> bool:
@@ -307,6 +333,12 @@ class KioskApp(App[None], inherit_bindings=False):
         does. Until Enter (or a pause) every key is part of the scan.
         """
         character = event.character or ""
+        # A key that bubbled back from the screen was judged as it came in.
+        arriving = not event.is_forwarded
+        if arriving and self._digit_scan_last:
+            return self._continue_digit_scan(event)
+        if arriving and self._held_digits:
+            return self._hold_digit(event)
         if self._scan_buffer is not None:
             self._scan_last = self.clock()
             if event.key == "enter":
@@ -320,6 +352,8 @@ class KioskApp(App[None], inherit_bindings=False):
             return True
         if self._held_keys:
             return await self._hold_scheme(event)
+        if arriving and character.isascii() and character.isdigit():
+            return self._hold_digit(event)
         if not (character.isascii() and character.isalpha()):
             return False
         if self._typing():
@@ -357,6 +391,85 @@ class KioskApp(App[None], inherit_bindings=False):
         held, self._held_keys = self._held_keys, []
         for key in held:
             await super().on_event(key)
+
+    def _digit_for_the_flow(self, event: events.Key) -> bool:
+        """A digit that no scan in progress is taking."""
+        character = event.character or ""
+        return (
+            character.isascii()
+            and character.isdigit()
+            and not (self._digit_scan_last or self._held_digits)
+        )
+
+    def _hold_digit(self, event: events.Key) -> bool:
+        """Hold digits while they come faster than any hand: enough of them
+        are a scan (dropped, never keys); otherwise they act, in order."""
+        held = self._held_digits
+        character = event.character or ""
+        is_digit = character.isascii() and character.isdigit()
+        if held and event.time - held[-1].time > DIGIT_KEY_GAP:
+            # A person's keys. The key after them is held on its own a moment,
+            # so that it reaches the screen the keys before it open.
+            self._let_through(held)
+            held = self._held_digits
+        elif not is_digit:
+            self._let_through([*held, event])
+            return True
+        held.append(event)
+        if sum(_is_digit(key) for key in held) >= SCAN_MIN_DIGITS:
+            self._start_digit_scan()
+            return True
+        if self._digits_timer is None:
+            self._digits_timer = self.set_timer(
+                DIGIT_KEY_GAP, self._digits_paused, name="digit-release"
+            )
+        else:
+            self._digits_timer.reset()
+        return True
+
+    def _start_digit_scan(self) -> None:
+        self._stop_digits_timer()
+        self._digit_scan_last = self._held_digits[-1].time
+        self._held_digits = []
+        log.info("scan ignored: digits faster than any hand")
+
+    def _continue_digit_scan(self, event: events.Key) -> bool:
+        """Keys of a digit scan are swallowed until its Enter; a key that
+        comes slower than a scanner's is a person's again."""
+        if event.time - self._digit_scan_last > DIGIT_KEY_GAP:
+            self._digit_scan_last = 0.0
+            return False
+        if event.key == "enter":
+            self._digit_scan_last = 0.0
+        else:
+            self._digit_scan_last = event.time
+        return True
+
+    def _digits_paused(self) -> None:
+        """No digit followed fast: the held ones were a person's."""
+        self._digits_timer = None
+        if self._held_digits:
+            self._let_through(self._held_digits)
+
+    def _stop_digits_timer(self) -> None:
+        if self._digits_timer is not None:
+            self._digits_timer.stop()
+            self._digits_timer = None
+
+    def _let_through(self, keys: list[events.Key]) -> None:
+        """Keys held and judged a person's go to the front of the app's
+        queue, in order, as if they had just arrived: what arrived after
+        them still comes after, and a screen change drops them as usual."""
+        self._stop_digits_timer()
+        self._held_digits = []
+        # asyncio.Queue keeps its items in ``_queue`` (a deque; see
+        # _screen_changed): put them at the end, then rotate them to the front.
+        for key in keys:
+            self._judged.add(id(key))
+            self._message_queue.put_nowait(key)
+        waiting = getattr(self._message_queue, "_queue", None)
+        if waiting is not None:
+            waiting.rotate(len(keys))
 
     def _scanned(self, text: str) -> None:
         # the tracking code loads on the first scan (start-up)

@@ -52,7 +52,13 @@ class ChoiceScreen(KioskScreen):
         shown = options[start : start + self.page_size]
         with Grid(id="tiles"):
             for offset, (label, detail) in enumerate(shown, start=1):
-                yield Tile(str(offset), label, detail, id=f"tile-{offset}")
+                yield Tile(
+                    str(offset),
+                    label,
+                    detail,
+                    large=self.kiosk.large_text,
+                    id=f"tile-{offset}",
+                )
 
     def keypad_hints(self) -> list[tuple[str, str, str]]:
         hints = super().keypad_hints()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 
+from kiosk.i18n import place_label
 from kiosk.tickets import mask_mobile
 from screens.resident.choice import ChoiceScreen
 
@@ -17,7 +18,9 @@ class DetailsScreen(ChoiceScreen):
     shown_options: list[tuple[str, str]] = []
 
     def options(self) -> list[tuple[str, str]]:
-        draft = self.kiosk.draft
+        kiosk = self.kiosk
+        draft = kiosk.draft
+        grids = kiosk.settings.station.grids
         if draft.contact_mobile:
             contact = " ".join(
                 part
@@ -27,7 +30,11 @@ class DetailsScreen(ChoiceScreen):
         else:
             contact = self.t("details.anonymous")
         return [
-            (self.t("details.where"), draft.building or self.t("details.not_given")),
+            (
+                self.t("details.where"),
+                place_label(draft.building, grids, kiosk.language)
+                or self.t("details.not_given"),
+            ),
             (
                 self.t("details.description"),
                 _preview(draft.description) or self.t("details.not_given"),

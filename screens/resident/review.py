@@ -14,6 +14,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from db import database
+from kiosk.i18n import place_label
 from kiosk.qr import QRRows, screen_rows
 from kiosk.tickets import (
     TicketDraft,
@@ -126,7 +127,11 @@ class ReviewScreen(KioskScreen):
                 self.t("review.item"),
                 category.item(draft.item or "other").label(language),
             ),
-            (self.t("review.where"), draft.building or self.t("details.not_given")),
+            (
+                self.t("review.where"),
+                place_label(draft.building, kiosk.settings.station.grids, language)
+                or self.t("details.not_given"),
+            ),
             (
                 self.t("review.description"),
                 draft.description or self.t("details.not_given"),

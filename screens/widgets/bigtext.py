@@ -43,6 +43,34 @@ _GLYPHS: dict[str, tuple[str, ...]] = {
 GLYPH_HEIGHT = 5
 
 
+HALF_BLOCKS = {
+    (True, True): "█",
+    (True, False): "▀",
+    (False, True): "▄",
+    (False, False): " ",
+}
+
+
+def half_block_rows(text: str, scale: int = 2) -> list[str]:
+    """The text in the same font, two pixel rows to a line (▀ ▄ █): three
+    lines for its five pixel rows, where five lines do not fit (a tile)."""
+    pixels = [
+        (" " * scale).join(
+            "".join(pixel * scale for pixel in _GLYPHS.get(char, _GLYPHS[" "])[line])
+            for char in text.upper()
+        )
+        for line in range(GLYPH_HEIGHT)
+    ]
+    pixels.append("." * len(pixels[0]))  # an even number of pixel rows
+    return [
+        "".join(
+            HALF_BLOCKS[(upper == "#", lower == "#")]
+            for upper, lower in zip(top, bottom, strict=True)
+        )
+        for top, bottom in zip(pixels[0::2], pixels[1::2], strict=True)
+    ]
+
+
 def big_rows(text: str, scale: int = 2) -> list[str]:
     """The text as rows of block characters, each pixel ``scale`` cells wide."""
     rows = []

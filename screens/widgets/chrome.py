@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from textual.app import ComposeResult
+from textual.app import ComposeResult, RenderResult
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.message import Message
 from textual.widgets import Static
+
+from screens.widgets.bigtext import half_block_rows
 
 
 class KioskHeader(Horizontal):
@@ -50,7 +52,12 @@ class KioskHeader(Horizontal):
 
 
 class Tile(Static):
-    """A numbered choice: pressing its digit or tapping it chooses it."""
+    """A numbered choice: pressing its digit or tapping it chooses it.
+
+    In large text (``large``) its number is drawn in block letters three
+    lines high, the label beside it, and the detail in full, wrapped beside
+    and under the number: never dimmed, never cut to one line.
+    """
 
     DEFAULT_CSS = """
     Tile {
@@ -64,6 +71,7 @@ class Tile(Static):
         text-wrap: nowrap;
         text-overflow: ellipsis;
     }
+    Tile.-large { min-height: 5; }
     Tile:hover { background: $boost; border: round $accent; }
     """
 
@@ -73,13 +81,22 @@ class Tile(Static):
         label: str,
         detail: str = "",
         *,
+        large: bool = False,
         id: str | None = None,  # noqa: A002
     ) -> None:
         content = Content.assemble((key, "bold"), "  ", (label, "bold"))
         if detail:
             content = Content.assemble(content, "\n", (detail, "dim"))
-        super().__init__(content, id=id)
+        super().__init__(content, id=id, classes="-large" if large else "")
         self.key = key
+        self.label = label
+        self.detail = detail
+        self.large = large
+
+    def render(self) -> RenderResult:
+        if not self.large:
+            return super().render()
+        return large_tile(self.key, self.label, self.detail, self.content_size.width)
 
     class Chosen(Message):
         """A numbered tile was clicked or tapped."""
@@ -90,6 +107,27 @@ class Tile(Static):
 
     def on_click(self) -> None:
         self.post_message(self.Chosen(self.key))
+
+
+def large_tile(key: str, label: str, detail: str, width: int) -> Content:
+    """A large-text tile's lines at ``width`` cells: the number in block
+    letters on the left; the label, then the detail wrapped, beside it."""
+    number = half_block_rows(key)
+    number_width = len(number[0])
+    text_width = max(4, width - number_width - 2)
+    lines = [Content(label).truncate(text_width, ellipsis=True).stylize("bold")]
+    if detail:
+        lines.extend(Content(detail).wrap(text_width))
+    blank = " " * number_width
+    rows = [
+        Content.assemble(
+            (number[y] if y < len(number) else blank, "bold"),
+            "  ",
+            lines[y] if y < len(lines) else "",
+        )
+        for y in range(max(len(number), len(lines)))
+    ]
+    return Content("\n").join(rows)
 
 
 class KeyHint(Static):

@@ -75,11 +75,13 @@ async def test_english_flow_with_place_description_and_contact(make_app):
         await wait_screen(pilot, LocationScreen)
         await pilot.press("2", "3")  # grid 2, its third building
         await wait_for(
-            pilot, lambda: "You chose: Building 3 (五巷)" in screen_text(app)
+            pilot, lambda: "You chose: Building 3 (Wuxiang)" in screen_text(app)
         )
         await pilot.press("enter")  # keyed in: confirmed
         await wait_screen(pilot, DetailsScreen)
-        await wait_for(pilot, lambda: "五巷3号楼" in screen_text(app))
+        place = "Grid 2 (Wuxiang Yinhang Estate) Building 3 (Wuxiang)"
+        await wait_for(pilot, lambda: place in screen_text(app))
+        assert "五巷" not in screen_text(app)
         await pilot.press("2")
         await wait_screen(pilot, DescriptionScreen)
         await pilot.press(*"cars parked in lane")

@@ -149,6 +149,45 @@ async def test_a_scanned_ticket_in_a_request_never_acts_as_keys(
             assert app.screen.query_one("#description").value == ""
 
 
+@pytest.mark.parametrize("suffix", [("enter",), ()])
+@pytest.mark.parametrize("where", ["welcome", "category", "review", "contact", "track"])
+async def test_a_digit_only_barcode_never_acts_as_keys(make_app, where, suffix):
+    """A scanner types a digit-only code (an EAN, a number printed as a
+    barcode) faster than any hand: it picks nothing, types nothing and
+    submits nothing, with its Enter or without."""
+    keys = {
+        "welcome": (),
+        "category": ("1",),
+        "review": ("1", "2", "1", "enter"),
+        "contact": ("1", "2", "1", "3"),
+        "track": ("2",),
+    }[where]
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press(*keys)
+        await pilot.pause()
+        screen = app.screen
+        stack = list(app.screen_stack)
+        await burst(pilot, *"6901234567892", *suffix)
+        assert app.screen is screen and list(app.screen_stack) == stack
+        assert Ticket.select().count() == 0
+        in_request = where in ("review", "contact")
+        assert app.draft.category == ("housing" if in_request else "")
+        for field in app.screen.query(Input):
+            assert field.value == "", field.id
+        # A hand's key right after it acts as usual.
+        if where == "review":
+            await pilot.press("slash")
+            await wait_for(pilot, lambda: app.large_text)
+        elif where in ("contact", "track"):
+            await pilot.press("1")
+            typed = app.screen.query_one(Input)
+            await wait_for(pilot, lambda: typed.value == "1")
+        else:
+            await pilot.press("1")
+            await wait_for(pilot, lambda: app.screen is not screen)
+
+
 async def test_a_word_typed_in_the_description_still_types(make_app):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -368,6 +407,32 @@ async def test_resident_words_are_not_staff_jargon(make_app):
 def bar_keys(app: KioskApp) -> set[str]:
     """The keys the bottom bar shows on the current screen."""
     return {hint.key_label for hint in app.screen.query(KeyHint)}
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_the_consent_dialog_shows_its_keys_on_a_bar(make_app, size):
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("1", "2", "1", "3")
+        await wait_screen(pilot, ContactScreen)
+        await pilot.press(*"13912345678", "enter")
+        await wait_screen(pilot, ConsentScreen)
+        await pilot.pause()
+        hints = {
+            hint.key_label: str(hint.render())
+            for hint in app.screen.query(KeyHint)
+            if hint.region.bottom == size[1]  # on the bottom line, on screen
+        }
+        assert "同意" in hints.get("1/Enter", "") and "不同意" in hints.get("2/-", "")
+        assert {"*", "/"} <= set(hints)
+        await pilot.press("asterisk")  # what the bar offers acts
+        await wait_for(pilot, lambda: "About your personal data" in screen_text(app))
+        assert isinstance(app.screen, ConsentScreen) and app.language == "en"
+        await pilot.press("slash")
+        await wait_for(pilot, lambda: app.large_text)
+        await pilot.press("1")
+        await wait_screen(pilot, DetailsScreen)
+        assert app.draft.consent and app.draft.contact_mobile == "13912345678"
 
 
 # -- what fits on the screen (items 12, 13) -----------------------------------
@@ -642,6 +707,78 @@ async def test_english_places_read_in_english_without_demo_labels(make_app):
         assert "10号楼" not in screen_text(app)
 
 
+def widget_lines(app: KioskApp, selector: str) -> list[str]:
+    """The lines of a widget as they are painted (border and padding too)."""
+    widget = app.screen.query_one(selector)
+    return [widget.render_line(y).text for y in range(widget.size.height)]
+
+
+async def to_review(pilot, app: KioskApp, description: str = "") -> None:  # type: ignore[no-untyped-def]
+    await pilot.press("1", "2", "1")
+    await wait_screen(pilot, DetailsScreen)
+    app.draft.description = description
+    await pilot.press("enter")
+    await wait_screen(pilot, ReviewScreen)
+    await pilot.pause()
+
+
+# Stops, commas and brackets every other character or two: folded by the
+# cell, lines of the summary would start with them at 80x24 and 120x40.
+SENTENCES = "水。" * 20 + "水水，" * 35 + "水水水）" * 20
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_no_chinese_line_starts_with_closing_punctuation(make_app, size):
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await to_review(pilot, app, SENTENCES)
+        lines = [line.strip(" │╭╮╰╯─") for line in widget_lines(app, "#summary")]
+        text_lines = [line for line in lines if line]
+        assert len(text_lines) > 5
+        assert not [line for line in text_lines if line[0] in "。，）"], text_lines
+        assert SENTENCES in "".join(text_lines)  # every character shown
+
+
+async def test_emoji_sequences_never_push_the_border(make_app):
+    """Joined emoji, skin tones and variation selectors are as wide on a
+    terminal as their base emoji, not as Rich counts their parts: they are
+    kept as the base emoji, so every line of the summary box ends on its
+    border."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1", "2", "1", "2")
+        await wait_screen(pilot, DescriptionScreen)
+        await paste(pilot, "漏水👨\u200d👩\u200d👧 好👍🏽 晴☀\ufe0f 1\ufe0f\u20e3 完")
+        await pilot.press("enter", "enter")
+        await wait_screen(pilot, ReviewScreen)
+        await pilot.pause()
+        description = app.draft.description
+        assert "👨👩👧" in description and "👍" in description and "☀" in description
+        shown = screen_text(app)
+        for joiner in ("\u200d", "\ufe0f", "\u20e3", "\U0001f3fd"):
+            assert joiner not in description and joiner not in shown
+
+
+async def test_english_review_reads_the_place_in_english(make_app):
+    app = make_app(language="en")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("1", "2", "1", "1")
+        await wait_screen(pilot, LocationScreen)
+        grid = app.settings.station.grids[2]
+        await pilot.press("3")
+        await wait_for(pilot, lambda: "Building 10" in screen_text(app))
+        await pilot.press("3", "enter")  # tile 3: 10号楼, confirmed
+        await wait_screen(pilot, DetailsScreen)
+        assert app.draft.building == f"{grid.name} 10号楼"  # stored as written
+        await wait_for(pilot, lambda: "Building 10" in screen_text(app))
+        await pilot.press("enter")
+        await wait_screen(pilot, ReviewScreen)
+        await pilot.pause()
+        shown = screen_text(app)
+        assert f"{grid.name_en} Building 10" in shown
+        assert "号楼" not in shown and grid.name not in shown
+
+
 async def test_cut_tile_text_ends_with_an_ellipsis_and_tiles_line_up(make_app):
     app = make_app(language="en")
     async with app.run_test(size=(80, 24)) as pilot:
@@ -694,3 +831,51 @@ async def test_a_key_pressed_as_a_screen_opens_by_itself_is_not_lost(make_app):
         app.post_message(enter)
         await wait_screen(pilot, IssuedTicketScreen)
         assert Ticket.select().count() == 1
+
+
+BLOCKS = set("█▀▄")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+@pytest.mark.parametrize("language", ["zh-CN", "en"])
+async def test_large_text_numbers_tiles_in_block_letters_with_whole_details(
+    make_app, size, language
+):
+    app = make_app(language=language, large_text=True)
+    async with app.run_test(size=size) as pilot:
+        await wait_screen(pilot, WelcomeScreen)
+        await pilot.pause()
+        detail = app.t("welcome.track_detail")
+        lines = tile_lines(app, "tile-2")
+        assert any(BLOCKS & set(line) for line in lines), lines  # a big "2"
+        words = "".join(line.strip(" │╭╮╰╯─┃┏┓┗┛━█▀▄") for line in lines).replace(
+            " ", ""
+        )
+        assert detail.replace(" ", "") in words, lines  # the detail, whole
+        assert "…" not in "".join(lines)
+        # The privacy footnote reads like the rest of the text, on screen.
+        footnote = app.screen.query_one("#footnote", Static)
+        hint = app.screen.query_one("#hint", Static)
+        assert footnote.region.bottom <= size[1] - 1
+        footnote_style = footnote.render_line(0)._segments[0].style
+        hint_style = hint.render_line(0)._segments[0].style
+        assert footnote_style is not None and hint_style is not None
+        assert footnote_style.color == hint_style.color and footnote_style.bold
+        await pilot.press("slash")  # normal text: the plain digit again
+        await wait_for(pilot, lambda: not app.large_text)
+        await pilot.pause()
+        assert not any(BLOCKS & set(line) for line in tile_lines(app, "tile-2"))
+
+
+async def test_large_text_category_tiles_show_their_number_big(make_app):
+    app = make_app(large_text=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1")
+        await wait_screen(pilot, CategoryScreen)
+        await pilot.pause()
+        for tile in app.screen.query(Tile):
+            lines = tile_lines(app, str(tile.id))
+            assert sum(bool(BLOCKS & set(line)) for line in lines) >= 3, lines
+        await pilot.press("2")  # the big 2 is the key that picks it
+        await wait_screen(pilot, ItemScreen)
+        assert app.draft.category == app.catalog.categories[1].code

@@ -256,3 +256,21 @@ def test_cli_unusable_database_is_a_message(tmp_path):
     assert result.returncode == 1
     assert "cannot create the folder" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [("zh-CN", "数据库文件已损坏"), ("en", "the station database file is damaged")],
+)
+def test_the_resident_kiosk_says_what_is_wrong_with_its_database_in_its_language(
+    tmp_path, language, words
+):
+    """``kiosk`` prints on the kiosk's own screen: the resident's language."""
+    damaged = tmp_path / "kiosk.db"
+    damaged.write_bytes(b"this is not a database" * 100)
+    config = f'[database]\npath = "{damaged}"\n[kiosk]\nlanguage = "{language}"\n'
+    result = run_cli("--config", str(write(tmp_path, config)))
+    assert result.returncode == 1
+    assert words in result.stderr and "Traceback" not in result.stderr
+    if language == "zh-CN":
+        assert "damaged" not in result.stderr

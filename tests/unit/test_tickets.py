@@ -221,3 +221,19 @@ def test_the_token_is_the_drafts_and_the_likely_number_is_the_next(
     assert ticket.token == first.token and ticket.ticket_no == "PHY3-261125-001"
     assert likely_ticket_no(settings, FIXED_NOW) == "PHY3-261125-002"
     assert draft().token != first.token
+
+
+@pytest.mark.parametrize(
+    ("typed", "kept"),
+    [
+        ("👨\u200d👩\u200d👧\u200d👦", "👨👩👧👦"),  # joined: each emoji alone
+        ("👍🏽", "👍"),  # a skin tone
+        ("☀\ufe0f", "☀"),  # emoji presentation
+        ("1\ufe0f\u20e3", "1"),  # a keycap
+        ("葛\U000e0100", "葛"),  # an ideographic variation
+    ],
+)
+def test_emoji_sequences_are_kept_as_their_base(typed, kept):
+    """A terminal draws a sequence as one cluster, Rich counts its parts:
+    kept whole, it would push a border off its line."""
+    assert clean_text(f"a{typed}b", 100) == f"a{kept}b"
