@@ -43,7 +43,11 @@ class IssuedTicketScreen(KioskScreen):
                 yield Static(Content(self.t("ticket.queue_label")), id="queue-label")
                 yield BigText(ticket.queue_no, id="queue-no")
                 # What the resident must do comes first: it is never cut off.
-                yield Static(Content(self.t(self.print_key())), id="print-status")
+                yield Static(
+                    Content(self.t(self.print_key())),
+                    id="print-status",
+                    classes="-failed" if self.print_ok is False else "",
+                )
                 yield Static(Content(self.t(self.caption_key())), id="qr-caption")
                 yield Static(self.ticket_no_line(), id="ticket-no")
                 yield Static(self.next_steps(), id="next-steps")
@@ -113,10 +117,12 @@ class IssuedTicketScreen(KioskScreen):
         }[self.print_ok]
 
     def show_print_result(self, ok: bool) -> None:
+        # Kept, and drawn by compose too: the result may come while the
+        # screen is laid out again (``/``, ``*``) and its line is not there.
         self.print_ok = ok
-        status = self.query_one("#print-status", Static)
-        status.set_class(not ok, "-failed")
-        status.update(Content(self.t(self.print_key())))
+        for status in self.query("#print-status").results(Static):
+            status.set_class(not ok, "-failed")
+            status.update(Content(self.t(self.print_key())))
 
     def keypad_hints(self) -> list[tuple[str, str, str]]:
         return [

@@ -82,6 +82,7 @@ class ReviewScreen(KioskScreen):
     def __init__(self) -> None:
         super().__init__()
         self.submitting = False
+        self.failure: str | None = None  # the last refusal's message key
         self._qr_ahead = QRAhead()
 
     def on_mount(self) -> None:
@@ -106,7 +107,14 @@ class ReviewScreen(KioskScreen):
         # it stays on screen whatever the summary's length.
         with VerticalScroll(id="summary-scroll"):
             yield Static(self.summary(), id="summary")
-        yield Static(id="submit-status")
+        # A refusal stays said when the screen is laid out again (``/``,
+        # ``*``), even one that came while it was.
+        failure = self.failure
+        yield Static(
+            Content(self.t(failure) if failure else ""),
+            id="submit-status",
+            classes="-error" if failure else "",
+        )
 
     def summary(self) -> Content:
         kiosk = self.kiosk
@@ -150,9 +158,10 @@ class ReviewScreen(KioskScreen):
         if self.submitting:
             return
         self.submitting = True
-        status = self.query_one("#submit-status", Static)
-        status.remove_class("-error")
-        status.update(Content(""))
+        self.failure = None
+        for status in self.query("#submit-status").results(Static):
+            status.remove_class("-error")
+            status.update(Content(""))
         # "Saving..." only if saving takes long enough to be seen (a busy
         # database); the ticket usually comes first, and painting the notice
         # would only hold it up.
@@ -161,9 +170,9 @@ class ReviewScreen(KioskScreen):
 
     def show_saving(self) -> None:
         if self.submitting and self.is_current:
-            status = self.query_one("#submit-status", Static)
-            if not status.has_class("-error"):
-                status.update(Content(self.t("review.saving")))
+            for status in self.query("#submit-status").results(Static):
+                if not status.has_class("-error"):
+                    status.update(Content(self.t("review.saving")))
 
     def action_back(self) -> None:
         if not self.submitting:
@@ -190,6 +199,7 @@ class ReviewScreen(KioskScreen):
     @on(TicketFailed)
     def ticket_failed(self, message: TicketFailed) -> None:
         self.submitting = False
-        status = self.query_one("#submit-status", Static)
-        status.add_class("-error")
-        status.update(Content(self.t(message.reason)))
+        self.failure = message.reason
+        for status in self.query("#submit-status").results(Static):
+            status.add_class("-error")
+            status.update(Content(self.t(message.reason)))

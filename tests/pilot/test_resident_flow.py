@@ -11,6 +11,7 @@ from screens.resident.details import DetailsScreen
 from screens.resident.issued_ticket import IssuedTicketScreen
 from screens.resident.item import ItemScreen
 from screens.resident.location import LocationScreen
+from screens.resident.messages import TicketFailed
 from screens.resident.review import ReviewScreen
 from screens.resident.welcome import WelcomeScreen
 from screens.widgets.bigtext import BigText
@@ -272,3 +273,22 @@ def test_worker_messages_after_the_screens_are_gone_do_nothing(make_app):
     app.scanned_ticket_found(TrackFound(None))
     app.tick()
     assert app.online is True
+
+
+async def test_a_refusal_while_the_review_is_laid_out_again_is_shown(make_app):
+    """A save that fails while ``/`` lays the review screen out again: the
+    resident still reads why, and the kiosk does not crash."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1", "2", "1", "enter")
+        await wait_screen(pilot, ReviewScreen)
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen)
+        screen.submitting = True
+        await screen.query_children("*").remove()  # the recompose's first half
+        screen.ticket_failed(TicketFailed("error.save"))
+        screen.refresh(recompose=True)
+        await wait_for(pilot, lambda: screen.query("#submit-status"))
+        await pilot.pause()
+        assert screen.t("error.save") in screen_text(app)
+        assert app.return_code is None and not screen.submitting

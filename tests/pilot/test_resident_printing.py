@@ -23,3 +23,24 @@ async def test_kiosk_with_a_dead_printer_tells_the_resident_and_goes_back(
         clock.advance(app.settings.kiosk.ticket_screen_seconds + 1)
         await wait_screen(pilot, WelcomeScreen)
     assert Ticket.select().count() == 1
+
+
+async def test_a_print_result_while_the_screen_is_laid_out_again_is_kept(
+    make_app, settings, tmp_path
+):
+    """``/`` lays the ticket screen out again (its widgets are removed, then
+    composed anew); a print result arriving in between is not lost and does
+    not crash the kiosk."""
+    app = make_app()
+    app.settings = with_printer(settings, f"escpos:{tmp_path / 'gone'}")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1", "2", "1", "enter", "enter")
+        await wait_screen(pilot, IssuedTicketScreen)
+        await wait_for(pilot, lambda: "拍下二维码" in screen_text(app))
+        screen = app.screen
+        assert isinstance(screen, IssuedTicketScreen)
+        await screen.query_children("*").remove()  # the recompose's first half
+        screen.show_print_result(False)
+        screen.refresh(recompose=True)
+        await wait_for(pilot, lambda: "拍下二维码" in screen_text(app))
+        assert app.return_code is None
