@@ -24,7 +24,7 @@ from screens.staff.commands import StaffCommands
 from screens.staff.login import LoginScreen, UnlockScreen
 from screens.staff.messages import LoadFailed, ServingLoaded
 from screens.staff.reports import ReportsScreen
-from screens.staff.widgets import StaffHeader
+from screens.staff.widgets import NARROW_WIDTH, StaffHeader
 from screens.workers import database_worker
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,8 @@ class StaffApp(App[None]):
 
     TITLE = "前台工作台"
     CSS_PATH = "staff.tcss"
+    # A narrow terminal (80x24 over SSH) gets the class -narrow on its screens.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW_WIDTH, "-wide")]
     COMMANDS = App.COMMANDS | {StaffCommands}
     BINDINGS = [
         # A priority binding: it locks from every screen, form and the palette.

@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from kiosk import accounts, desk
 from kiosk.search import TicketDetail, change_marker, ticket_detail, time_left
@@ -35,7 +35,7 @@ from screens.staff.messages import (
     DetailLoaded,
     LoadFailed,
 )
-from screens.staff.widgets import StaffHeader
+from screens.staff.widgets import StaffFooter, StaffHeader
 from screens.workers import database_worker
 
 if TYPE_CHECKING:
@@ -62,6 +62,9 @@ ACTION_KINDS = {
     "withdraw": "withdrawn",
     "rate_unit": "unit_rated",
 }
+# The timeline's columns before its text: (key, label, width).
+TIMELINE_COLUMNS = (("at", "时间", 16), ("kind", "事件", 8), ("actor", "操作人", 16))
+MIN_TEXT_WIDTH = 20
 WITHDRAW_NAMES = {
     "duplicate": "重复工单",
     "out_of_scope": "不属受理范围",
@@ -95,9 +98,7 @@ class TicketDetailScreen(Screen[None]):
         Binding(
             "v", "reveal", "看号码", id="reveal", tooltip="查看完整手机号（记入审计）"
         ),
-        Binding(
-            "u", "rate_unit", "评价单位", id="rate-unit", tooltip="站长评价处置单位"
-        ),
+        Binding("u", "rate_unit", "评价", id="rate-unit", tooltip="站长评价处置单位"),
     ]
 
     def __init__(self, ticket_no: str) -> None:
@@ -106,6 +107,7 @@ class TicketDetailScreen(Screen[None]):
         self.detail: TicketDetail | None = None
         self.units: list[str] = []
         self.marker: tuple[int, int] | None = None
+        self.text_width = 0  # the timeline's text column (lay_out_timeline)
         # The text action in flight and what was typed, kept until written.
         self.retry: tuple[TextAction, str] | None = None
 
@@ -127,16 +129,12 @@ class TicketDetailScreen(Screen[None]):
             ):
                 yield Static(id=f"field-{key}")
         yield Static(Content("时间线"), id="timeline-title")
-        table: DataTable[object] = DataTable(id="timeline", cursor_type="row")
-        table.add_column("时间", key="at", width=16)
-        table.add_column("事件", key="kind", width=10)
-        table.add_column("操作人", key="actor", width=16)
-        table.add_column("内容", key="text")
-        yield table
-        yield Footer()
+        yield DataTable(id="timeline", cursor_type="row")
+        yield StaffFooter()
 
     def on_mount(self) -> None:
         self.staff_app.refresh_header()
+        self.lay_out_timeline(self.app.size.width)
         self.query_one("#timeline", DataTable).focus()
         self.load()
         self.set_interval(self.staff_app.poll_interval, self.poll, name="poll")
@@ -193,6 +191,27 @@ class TicketDetailScreen(Screen[None]):
 
     def on_screen_resume(self) -> None:
         self.staff_app.refresh_header()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.lay_out_timeline(event.size.width)
+
+    def lay_out_timeline(self, width: int) -> None:
+        """The timeline's text column takes the width left, and its rows
+        grow to wrap a long note: nothing needs sideways scrolling."""
+        table = self.query_one("#timeline", DataTable)
+        # The table's margins and its vertical scrollbar.
+        room = width - 2 - table.styles.scrollbar_size_vertical
+        fixed = sum(column_width + 2 for _, _, column_width in TIMELINE_COLUMNS)
+        text_width = max(MIN_TEXT_WIDTH, room - fixed - 2)
+        if text_width == self.text_width:
+            return
+        self.text_width = text_width
+        table.clear(columns=True)
+        for key, label, column_width in TIMELINE_COLUMNS:
+            table.add_column(label, key=key, width=column_width)
+        table.add_column("内容", key="text", width=text_width)
+        if self.detail is not None:
+            self.fill_timeline(self.detail)
 
     # -- loading ------------------------------------------------------------------
 
@@ -271,6 +290,9 @@ class TicketDetailScreen(Screen[None]):
             self.query_one(f"#field-{key}", Static).update(content)
         # The back-link to tickets withdrawn as duplicates of this one.
         self.query_one("#field-duplicates", Static).display = bool(detail.duplicates)
+        self.fill_timeline(detail)
+
+    def fill_timeline(self, detail: TicketDetail) -> None:
         table = self.query_one("#timeline", DataTable)
         table.clear()
         for entry in detail.timeline:
@@ -279,6 +301,7 @@ class TicketDetailScreen(Screen[None]):
                 Text(EVENT_NAMES.get(entry.kind, entry.kind)),
                 Text(entry.actor),
                 Text(self.summary(entry.kind, entry.payload)),
+                height=None,  # as many lines as the text wraps to
             )
         if table.row_count:
             table.move_cursor(row=table.row_count - 1, animate=False)
