@@ -511,6 +511,41 @@ def ticket_detail(ticket_no: str) -> TicketDetail | None:
     )
 
 
+@dataclass(frozen=True)
+class LikelyOriginal:
+    """A recent ticket about the same matter in the same place."""
+
+    ticket_no: str
+    queue_no: str
+    created_at: str
+    status: str
+    item: str
+    description: str
+
+
+def likely_originals(ticket_no: str, limit: int = 8) -> tuple[LikelyOriginal, ...]:
+    """Tickets that ``ticket_no`` may repeat: the same building and category,
+    not withdrawn, newest first (offered when withdrawing a duplicate)."""
+    ticket = Ticket.get_or_none(Ticket.ticket_no == ticket_no)
+    if ticket is None:
+        return ()
+    # One (status, building) index range per status that can be an original.
+    statuses = [status for status in STATUSES if status != WITHDRAWN]
+    parts = " UNION ALL ".join(
+        "SELECT * FROM (SELECT id, ticket_no, queue_no, created_at, status, item, "
+        "description FROM ticket WHERE status = ? AND building = ? "
+        "AND category = ? AND id != ? ORDER BY id DESC LIMIT ?)"
+        for _ in statuses
+    )
+    params: list[object] = []
+    for status in statuses:
+        params += [status, ticket.building, ticket.category, ticket.id, limit]
+    rows = database.execute_sql(
+        f"{parts} ORDER BY id DESC LIMIT ?", [*params, limit]
+    ).fetchall()
+    return tuple(LikelyOriginal(*row[1:]) for row in rows)
+
+
 def duplicates_of(ticket_no: str) -> tuple[str, ...]:
     """Numbers of the tickets withdrawn as duplicates of ``ticket_no``."""
     rows = database.execute_sql(

@@ -12,7 +12,7 @@ from textual.message import Message
 
 if TYPE_CHECKING:
     from kiosk.accounts import StaffSession
-    from kiosk.search import BoardPage, TicketDetail
+    from kiosk.search import BoardPage, LikelyOriginal, TicketDetail
 
 
 class LoggedIn(Message):
@@ -57,12 +57,19 @@ class DataChanged(Message):
 
 
 class DetailLoaded(Message):
-    """A ticket with its timeline (None: no such ticket), and its units."""
+    """A ticket with its timeline (None: no such ticket), its units, and the
+    recent tickets it may repeat."""
 
-    def __init__(self, detail: TicketDetail | None, units: list[str]) -> None:
+    def __init__(
+        self,
+        detail: TicketDetail | None,
+        units: list[str],
+        originals: tuple[LikelyOriginal, ...] = (),
+    ) -> None:
         super().__init__()
         self.detail = detail
         self.units = units
+        self.originals = originals
 
 
 class ActionDone(Message):

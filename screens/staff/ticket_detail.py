@@ -16,7 +16,14 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from kiosk import accounts, desk
-from kiosk.search import TicketDetail, change_marker, ticket_detail, time_left
+from kiosk.search import (
+    LikelyOriginal,
+    TicketDetail,
+    change_marker,
+    likely_originals,
+    ticket_detail,
+    time_left,
+)
 from kiosk.states import (
     ALLOWED_FROM,
     RATING_NAMES,
@@ -106,6 +113,7 @@ class TicketDetailScreen(Screen[None]):
         self.ticket_no = ticket_no
         self.detail: TicketDetail | None = None
         self.units: list[str] = []
+        self.originals: tuple[LikelyOriginal, ...] = ()
         self.marker: tuple[int, int] | None = None
         self.text_width = 0  # the timeline's text column (lay_out_timeline)
         # The text action in flight and what was typed, kept until written.
@@ -224,7 +232,8 @@ class TicketDetailScreen(Screen[None]):
     def load(self) -> None:
         detail = ticket_detail(self.ticket_no)
         units = desk.dispatched_units(self.ticket_no) if detail else []
-        self.post_message(DetailLoaded(detail, units))
+        originals = likely_originals(self.ticket_no) if detail else ()
+        self.post_message(DetailLoaded(detail, units, originals))
 
     @on(DetailLoaded)
     def detail_loaded(self, message: DetailLoaded) -> None:
@@ -236,6 +245,7 @@ class TicketDetailScreen(Screen[None]):
             return
         self.detail = detail
         self.units = message.units
+        self.originals = message.originals
         self.show(detail)
         self.refresh_bindings()  # the footer offers what the state allows
 
@@ -498,16 +508,37 @@ class TicketDetailScreen(Screen[None]):
             return
         original = ""
         if reason == "duplicate":
+            picks = [
+                (ticket.ticket_no, self.describe_original(ticket))
+                for ticket in self.originals
+            ]
             original_no = await self.app.push_screen_wait(
                 TextForm(
                     "重复工单：填写原工单号或排队号",
                     "原工单号或排队号，如 PHY3-261125-001 或 B001",
+                    picks=picks,
+                    picks_title="或选择近期同楼栋、同类别的工单：",
                 )
             )
             if original_no is None:
                 return
             original = original_no
         self.perform("已撤销", desk.withdraw, reason, original_no=original)
+
+    def describe_original(self, ticket: LikelyOriginal) -> str:
+        """One line of the pick list: number, when, state, what was said."""
+        status = STATUS_NAMES.get(ticket.status, (ticket.status,))[0]
+        said = " ".join(ticket.description.split())
+        if not said and self.detail is not None:
+            try:
+                category = self.staff_app.catalog.category(self.detail.category)
+                said = category.item(ticket.item).name
+            except KeyError:
+                said = ticket.item
+        if len(said) > 9:
+            said = said[:9] + "…"
+        created = self.local(ticket.created_at)[-5:]  # the number has the day
+        return f"{ticket.queue_no} {ticket.ticket_no} {created} {status} {said}"
 
     @work(exclusive=True, group="form")
     async def action_reprint(self) -> None:

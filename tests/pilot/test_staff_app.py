@@ -7,7 +7,7 @@ import dataclasses
 import json
 
 from rich.cells import set_cell_size
-from textual.widgets import DataTable, Footer, Input
+from textual.widgets import DataTable, Footer, Input, OptionList
 from textual.widgets._footer import FooterKey
 
 from db import AuditLog, Ticket, TicketEvent
@@ -686,3 +686,31 @@ async def test_the_overdue_filter_shows_its_state_plainly(make_staff_app, settin
         await pilot.press("o")
         await wait_for(pilot, lambda: "仅超时" not in str(status_line.render()))
         assert "✓" not in str(checkbox.render())
+
+
+async def test_a_duplicate_is_withdrawn_by_picking_its_original(
+    make_staff_app, settings
+):
+    building = "第二网格（五巷银行小区） 五巷4号楼"
+    original = issue(settings, building=building, description="电梯困人")
+    issue(settings, building="第二网格（五巷银行小区） 五巷1号楼")  # not offered
+    duplicate = issue(settings, building=building).ticket_no
+    app = make_staff_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot)
+        await board_rows(pilot, 3)
+        await open_ticket(pilot, duplicate)
+        await pilot.press("w")
+        await press_in_form(pilot, ChoiceForm, "1")  # duplicate
+        await wait_screen(pilot, TextForm)
+        await pilot.pause()
+        picks = app.screen.query_one("#picks", OptionList)
+        assert picks.option_count == 1  # the same building and category only
+        offered = str(picks.get_option_at_index(0).prompt)
+        assert original.queue_no in offered and "电梯困人" in offered
+        await pilot.press("down", "enter")
+        await wait_for(pilot, lambda: status(duplicate) == "withdrawn")
+        payload = json.loads(
+            TicketEvent.select().order_by(TicketEvent.id.desc()).first().payload
+        )
+        assert payload == {"reason": "duplicate", "original": original.ticket_no}

@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Input
 
 from kiosk import desk
 from screens.staff.board import BoardScreen
+from screens.staff.forms import ChoiceForm, TextForm
 from screens.staff.login import LoginScreen
 from screens.staff.ticket_detail import TicketDetailScreen
 from tests.helpers import (
@@ -140,5 +141,33 @@ def test_ticket_detail_at_80x24(snap_compare, make_staff_app, settings, head):
         await wait_screen(pilot, TicketDetailScreen)
         await wait_for(pilot, lambda: pilot.app.screen.detail is not None)
         await settle(pilot, TicketDetailScreen)
+
+    assert snap_compare(make_staff_app(), terminal_size=NARROW, run_before=run_before)
+
+
+def test_duplicate_form_at_80x24(snap_compare, make_staff_app, settings):
+    building = "第二网格（五巷银行小区） 五巷4号楼"
+    for hours, text in ((30, "电梯困人，" + HOSTILE_MARKUP), (5, "")):
+        issue(
+            settings,
+            building=building,
+            description=text,
+            at=FIXED_NOW - timedelta(hours=hours),
+        )
+    number = issue(settings, building=building).ticket_no
+
+    async def run_before(pilot) -> None:
+        await logged_in(pilot)
+        pilot.app.screen.open_ticket(number)
+        await wait_screen(pilot, TicketDetailScreen)
+        await wait_for(pilot, lambda: pilot.app.screen.detail is not None)
+        await pilot.press("w")
+        await wait_screen(pilot, ChoiceForm)
+        await pilot.pause()
+        await pilot.press("1")  # a duplicate
+        # Not settle(): the withdraw worker waits on this form.
+        await wait_screen(pilot, TextForm)
+        pilot.app.screen.query_one(Input).cursor_blink = False
+        await pilot.pause()
 
     assert snap_compare(make_staff_app(), terminal_size=NARROW, run_before=run_before)
