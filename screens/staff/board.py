@@ -43,6 +43,7 @@ from screens.staff.messages import (
     ActionRefused,
     BoardLoaded,
     CountsLoaded,
+    DatabaseCommitted,
     DataChanged,
     LoadFailed,
 )
@@ -258,6 +259,11 @@ class BoardScreen(Screen[None]):
     def poll(self) -> None:
         if self.app.screen is self or self in self.app.screen_stack:
             self.check_changes()
+
+    @on(DatabaseCommitted)
+    def database_committed(self) -> None:
+        """Some process committed: look now, not at the next poll."""
+        self.poll()
 
     # No failure message: the next poll tries again.
     @database_worker(group="poll", description="look for changes")

@@ -48,6 +48,12 @@ class CountsLoaded(Message):
         self.counts = counts
 
 
+# Not bubbling: the app hands it to each screen, and it must not come back.
+class DatabaseCommitted(Message, bubble=False):
+    """Some process committed to the database (db.changes): the screens that
+    show data look whether it is theirs."""
+
+
 class DataChanged(Message):
     """Another process (or this one) wrote tickets or events."""
 

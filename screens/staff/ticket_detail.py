@@ -38,6 +38,7 @@ from screens.staff.messages import (
     ActionBusy,
     ActionDone,
     ActionRefused,
+    DatabaseCommitted,
     DataChanged,
     DetailLoaded,
     LoadFailed,
@@ -184,6 +185,11 @@ class TicketDetailScreen(Screen[None]):
     def poll(self) -> None:
         if self.app.screen is self or self in self.app.screen_stack:
             self.check_changes()
+
+    @on(DatabaseCommitted)
+    def database_committed(self) -> None:
+        """Some process committed: look now, not at the next poll."""
+        self.poll()
 
     # No failure message: the next poll tries again.
     @database_worker(group="detail-poll", description="look for ticket changes")

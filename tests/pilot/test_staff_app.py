@@ -714,3 +714,16 @@ async def test_a_duplicate_is_withdrawn_by_picking_its_original(
             TicketEvent.select().order_by(TicketEvent.id.desc()).first().payload
         )
         assert payload == {"reason": "duplicate", "original": original.ticket_no}
+
+
+async def test_the_board_learns_of_a_new_ticket_without_waiting_for_a_poll(
+    make_staff_app, settings
+):
+    issue(settings)
+    app = make_staff_app(poll_interval=3600.0)  # no poll comes in time
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot)
+        table = await board_rows(pilot, 1)
+        fresh = issue(settings)  # as the kiosk's process would
+        await wait_for(pilot, lambda: table.row_count == 2)
+        assert table.coordinate_to_cell_key((0, 0)).row_key.value == fresh.ticket_no

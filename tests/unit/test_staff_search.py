@@ -341,3 +341,20 @@ def test_sorting_follows_the_names_the_column_shows(
     assert sorted(row.ticket_no for row in rows) == sorted(
         row.ticket_no for row in expected
     )
+
+
+def test_the_change_watcher_sees_every_commit_by_anyone(settings, head):
+    from db.changes import ChangeWatcher
+
+    watcher = ChangeWatcher(settings.database_path)
+    try:
+        assert not watcher.changed()
+        number = issue(settings).ticket_no  # another connection commits
+        assert watcher.changed()
+        assert not watcher.changed()  # once per commit
+        desk.add_note(settings, head, number, "已电话联系")
+        assert watcher.changed()
+        board_page(BoardQuery(), FIXED_NOW)  # reading changes nothing
+        assert not watcher.changed()
+    finally:
+        watcher.close()
