@@ -727,3 +727,25 @@ async def test_the_board_learns_of_a_new_ticket_without_waiting_for_a_poll(
         fresh = issue(settings)  # as the kiosk's process would
         await wait_for(pilot, lambda: table.row_count == 2)
         assert table.coordinate_to_cell_key((0, 0)).row_key.value == fresh.ticket_no
+
+
+async def test_each_tab_has_a_direct_key(make_staff_app, settings, head):
+    waiting = issue(settings).ticket_no
+    in_hand = issue(settings).ticket_no
+    desk.dispatch(settings, head, in_hand, "property")
+    app = make_staff_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot)
+        table = await board_rows(pilot, 1)
+        tabs = app.screen.query_one("#tabs")
+        status_line = app.screen.query_one("#board-status")
+        await pilot.press("2")
+        await wait_for(pilot, lambda: "「处理中」" in str(status_line.render()))
+        assert tabs.active == "tab-in_hand"
+        assert table.coordinate_to_cell_key((0, 0)).row_key.value == in_hand
+        await pilot.press("6")
+        await wait_for(pilot, lambda: "「全部」" in str(status_line.render()))
+        await wait_for(pilot, lambda: table.row_count == 2)
+        await pilot.press("1")
+        await wait_for(pilot, lambda: "「待派单」" in str(status_line.render()))
+        assert table.coordinate_to_cell_key((0, 0)).row_key.value == waiting

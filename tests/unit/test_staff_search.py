@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from db import database
 from kiosk import desk
 from kiosk.catalog import load_catalog
 from kiosk.search import BoardQuery, board_page, change_marker, tab_counts
@@ -358,3 +359,15 @@ def test_the_change_watcher_sees_every_commit_by_anyone(settings, head):
         assert not watcher.changed()
     finally:
         watcher.close()
+
+
+def test_a_code_the_catalog_does_not_know_sorts_after_the_names(settings, head):
+    known = issue(settings).ticket_no
+    unknown = issue(settings).ticket_no
+    # A ticket from an older catalog, whose category is gone.
+    database.execute_sql(
+        "UPDATE ticket SET category = 'retired' WHERE ticket_no = ?", (unknown,)
+    )
+    for descending, expected in ((False, [known, unknown]), (True, [unknown, known])):
+        page = board_page(BoardQuery(sort="category", descending=descending), FIXED_NOW)
+        assert [row.ticket_no for row in page.rows] == expected
