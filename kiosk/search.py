@@ -24,6 +24,7 @@ from kiosk.states import (
     ESCALATED,
     RECEIVED,
     RESOLVED,
+    STATUS_NAMES,
     STATUSES,
     WITHDRAWN,
 )
@@ -56,6 +57,9 @@ SORT_COLUMNS = {
     "unit": "unit",
     "due": "due_at",
 }
+# Columns the board shows by name: they sort by the Chinese name shown, not
+# by the code stored (see name_ranks).
+NAMED_COLUMNS = ("category", "unit", "status")
 ROW_COLUMNS = (
     "id, ticket_no, queue_no, created_at, category, building, status, unit, due_at,"
     " clock_suspect"
@@ -132,12 +136,92 @@ def _filters(query: BoardQuery, now: datetime, alias: str = "") -> tuple[str, li
     return " AND ".join(clauses), params
 
 
-def _order(query: BoardQuery) -> str:
+def name_ranks(column: str, catalog: Catalog | None = None) -> dict[str, int]:
+    """For a column shown by name: each code's place among the Chinese names
+    as the board shows them (codes not known sort after them)."""
+    if column == "status":
+        names = {status: STATUS_NAMES[status][0] for status in STATUSES}
+    elif column == "category":
+        catalog = catalog or load_catalog()
+        names = {category.code: category.name for category in catalog.categories}
+    elif column == "unit":
+        catalog = catalog or load_catalog()
+        names = {code: unit.name for code, unit in catalog.units.items()}
+    else:
+        return {}
+    ordered = sorted(names, key=lambda code: (names[code], code))
+    return {code: rank for rank, code in enumerate(ordered)}
+
+
+def _order(query: BoardQuery) -> tuple[str, list[object]]:
+    """The ORDER BY of a query and its parameters."""
     column = SORT_COLUMNS.get(query.sort, "id")
     direction = "DESC" if query.descending else "ASC"
     if column == "id":
-        return f"id {direction}"
-    return f"{column} {direction}, id {direction}"
+        return f"id {direction}", []
+    ranks = name_ranks(query.sort)
+    if ranks:
+        cases = " ".join("WHEN ? THEN ?" for _ in ranks)
+        params: list[object] = [value for item in ranks.items() for value in item]
+        rank = f"CASE {column} {cases} ELSE {len(ranks)} END"
+        return f"{rank} {direction}, id {direction}", params
+    return f"{column} {direction}, id {direction}", []
+
+
+def _present_codes(column: str) -> list[str]:
+    """The distinct values of an indexed column, one index seek each (a
+    skip scan: a million rows hold a dozen codes)."""
+    sql = (
+        "WITH RECURSIVE code(value) AS ("
+        f"SELECT min({column}) FROM ticket UNION ALL "
+        f"SELECT (SELECT min({column}) FROM ticket WHERE {column} > value) "
+        "FROM code WHERE value IS NOT NULL) "
+        "SELECT value FROM code WHERE value IS NOT NULL"
+    )
+    return [row[0] for row in database.execute_sql(sql)]
+
+
+def _named_page(
+    query: BoardQuery, statuses: tuple[str, ...], extra: str, params: list[object]
+) -> list[tuple]:
+    """A board page sorted by a column shown by name: one index range per
+    status and code, each cut to what the page needs and tagged with the
+    name's place, so that the order is the names' and the indexes still
+    answer."""
+    column = SORT_COLUMNS[query.sort]
+    ranks = name_ranks(query.sort)
+    direction = "DESC" if query.descending else "ASC"
+    wanted = (query.page + 1) * query.page_size + 1
+    filtered = f" AND {extra}" if extra else ""
+    parts: list[str] = []
+    all_params: list[object] = []
+
+    def part(condition: str, rank: int, condition_params: list[object]) -> None:
+        parts.append(
+            f"SELECT * FROM (SELECT {ROW_COLUMNS}, {rank} AS name_rank FROM ticket "
+            f"WHERE {condition}{filtered} ORDER BY id {direction} LIMIT ?)"
+        )
+        all_params.extend([*condition_params, *params, wanted])
+
+    if column != "status":
+        # Codes the catalog does not know (an older catalog's) sort after the
+        # names, each an index range too.
+        unknown = sorted(set(_present_codes(column)) - set(ranks))
+        ranks = {**ranks, **{code: len(ranks) + i for i, code in enumerate(unknown)}}
+    for status in statuses:
+        if column == "status":
+            part("status = ?", ranks.get(status, len(ranks)), [status])
+            continue
+        for code, rank in ranks.items():
+            part(f"status = ? AND {column} = ?", rank, [status, code])
+    sql = (
+        " UNION ALL ".join(parts)
+        + f" ORDER BY name_rank {direction}, id {direction} LIMIT ? OFFSET ?"
+    )
+    rows = database.execute_sql(
+        sql, [*all_params, query.page_size + 1, query.page * query.page_size]
+    ).fetchall()
+    return [row[:-1] for row in rows]
 
 
 def board_page(query: BoardQuery, now: datetime) -> BoardPage:
@@ -146,10 +230,12 @@ def board_page(query: BoardQuery, now: datetime) -> BoardPage:
         return _search_page(query, now)
     statuses = _statuses(query)
     extra, params = _filters(query, now)
-    order = _order(query)
+    order, _ = _order(query)  # a column shown by name is _named_page's
     wanted = (query.page + 1) * query.page_size + 1
     if not statuses:
         rows: list[tuple] = []
+    elif query.sort in NAMED_COLUMNS:
+        rows = _named_page(query, statuses, extra, params)
     elif set(statuses) == set(STATUSES) and query.sort == "created":
         where = f"WHERE {extra}" if extra else ""
         sql = (
@@ -310,12 +396,14 @@ def _search_page(query: BoardQuery, now: datetime) -> BoardPage:
     """A page of a search: sorted over every match, any page reachable; the
     count stops at MATCH_COUNT_CAP and says so."""
     where, params = _search_where(query, now)
+    order, order_params = _order(query)
     sql = (
         f"SELECT {ROW_COLUMNS} FROM ticket WHERE {where} "
-        f"ORDER BY {_order(query)} LIMIT ? OFFSET ?"
+        f"ORDER BY {order} LIMIT ? OFFSET ?"
     )
     rows = database.execute_sql(
-        sql, [*params, query.page_size + 1, query.page * query.page_size]
+        sql,
+        [*params, *order_params, query.page_size + 1, query.page * query.page_size],
     ).fetchall()
     board_rows = tuple(BoardRow(*row) for row in rows[: query.page_size])
     has_more = len(rows) > query.page_size
@@ -440,6 +528,41 @@ def ticket_detail(ticket_no: str) -> TicketDetail | None:
         last_event=_last_event(ticket.uuid),
         duplicates=duplicates_of(ticket.ticket_no),
     )
+
+
+@dataclass(frozen=True)
+class LikelyOriginal:
+    """A recent ticket about the same matter in the same place."""
+
+    ticket_no: str
+    queue_no: str
+    created_at: str
+    status: str
+    item: str
+    description: str
+
+
+def likely_originals(ticket_no: str, limit: int = 8) -> tuple[LikelyOriginal, ...]:
+    """Tickets that ``ticket_no`` may repeat: the same building and category,
+    not withdrawn, newest first (offered when withdrawing a duplicate)."""
+    ticket = Ticket.get_or_none(Ticket.ticket_no == ticket_no)
+    if ticket is None:
+        return ()
+    # One (status, building) index range per status that can be an original.
+    statuses = [status for status in STATUSES if status != WITHDRAWN]
+    parts = " UNION ALL ".join(
+        "SELECT * FROM (SELECT id, ticket_no, queue_no, created_at, status, item, "
+        "description FROM ticket WHERE status = ? AND building = ? "
+        "AND category = ? AND id != ? ORDER BY id DESC LIMIT ?)"
+        for _ in statuses
+    )
+    params: list[object] = []
+    for status in statuses:
+        params += [status, ticket.building, ticket.category, ticket.id, limit]
+    rows = database.execute_sql(
+        f"{parts} ORDER BY id DESC LIMIT ?", [*params, limit]
+    ).fetchall()
+    return tuple(LikelyOriginal(*row[1:]) for row in rows)
 
 
 def duplicates_of(ticket_no: str) -> tuple[str, ...]:

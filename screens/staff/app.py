@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -14,6 +15,7 @@ from textual.binding import Binding
 from textual.message import Message
 
 from db import database
+from db.changes import ChangeWatcher
 from kiosk.accounts import StaffSession, record_lock
 from kiosk.catalog import Catalog, load_catalog
 from kiosk.clock import check_clock
@@ -22,9 +24,9 @@ from kiosk.desk import recent_calls
 from screens.staff.board import BoardScreen
 from screens.staff.commands import StaffCommands
 from screens.staff.login import LoginScreen, UnlockScreen
-from screens.staff.messages import LoadFailed, ServingLoaded
+from screens.staff.messages import DatabaseCommitted, LoadFailed, ServingLoaded
 from screens.staff.reports import ReportsScreen
-from screens.staff.widgets import StaffHeader
+from screens.staff.widgets import NARROW_WIDTH, StaffHeader
 from screens.workers import database_worker
 
 log = logging.getLogger(__name__)
@@ -49,6 +51,8 @@ class StaffApp(App[None]):
 
     TITLE = "前台工作台"
     CSS_PATH = "staff.tcss"
+    # A narrow terminal (80x24 over SSH) gets the class -narrow on its screens.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW_WIDTH, "-wide")]
     COMMANDS = App.COMMANDS | {StaffCommands}
     BINDINGS = [
         # A priority binding: it locks from every screen, form and the palette.
@@ -65,13 +69,18 @@ class StaffApp(App[None]):
         now: Callable[[], datetime] | None = None,
         catalog: Catalog | None = None,
         poll_interval: float = 1.0,
+        commit_check_interval: float = 0.1,
     ) -> None:
         super().__init__()
         self.settings = settings
         self.catalog = catalog or load_catalog()
         self.clock = clock
         self._now = now
+        # The screens poll for changes every poll_interval; commits are
+        # noticed much sooner, every commit_check_interval (watch_database).
         self.poll_interval = poll_interval
+        self.commit_check_interval = commit_check_interval
+        self.commit_watcher: ChangeWatcher | None = None
         self.session: StaffSession | None = None
         self.locked = True
         self.last_input = clock()
@@ -93,10 +102,45 @@ class StaffApp(App[None]):
         self.push_screen(LoginScreen(), self.logged_in)
         self.set_interval(1.0, self.tick, name="tick")
         self.set_interval(CLOCK_CHECK_SECONDS, self.check_clock_now, name="clock")
+        self.watch_database()
 
     def check_clock_now(self) -> None:
         if not self.locked:
             self.read_clock()
+
+    def on_unmount(self) -> None:
+        if self.commit_watcher is not None:
+            self.commit_watcher.close()
+
+    # -- noticing commits by any process ---------------------------------------
+
+    def watch_database(self) -> None:
+        """Look for commits several times a second and tell the screens, which
+        then read what changed (in their workers)."""
+        try:
+            self.commit_watcher = ChangeWatcher(self.settings.database_path)
+        except sqlite3.Error as error:  # the screens' polls still find changes
+            log.warning("staff terminal: not watching the database: %s", error)
+            return
+        self.set_interval(
+            self.commit_check_interval, self.look_for_commits, name="commits"
+        )
+
+    def look_for_commits(self) -> None:
+        # On the UI thread: the pragma reads no table and never waits (a
+        # busy database answers at once, and the next look tries again).
+        watcher = self.commit_watcher
+        try:
+            committed = watcher is not None and watcher.changed()
+        except sqlite3.Error:
+            return
+        if committed:
+            self.post_message(DatabaseCommitted())
+
+    @on(DatabaseCommitted)
+    def database_committed(self) -> None:
+        for screen in self.screen_stack:
+            screen.post_message(DatabaseCommitted())
 
     def logged_in(self, session: StaffSession | None) -> None:
         if session is None:

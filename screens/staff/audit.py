@@ -11,12 +11,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from kiosk.accounts import AuditFilter, read_audit
 from kiosk.redaction import redact
 from screens.staff.messages import AuditLoaded, LoadFailed
-from screens.staff.widgets import StaffHeader
+from screens.staff.widgets import StaffFooter, StaffHeader
 from screens.workers import database_worker
 
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ class AuditScreen(Screen[None]):
         table.add_column("内容", key="detail")
         yield table
         yield Static(id="audit-status")
-        yield Footer()
+        yield StaffFooter()
 
     def on_mount(self) -> None:
         self.staff_app.refresh_header()

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -17,7 +17,6 @@ from textual.screen import Screen
 from textual.widgets import (
     Checkbox,
     DataTable,
-    Footer,
     Input,
     Select,
     Static,
@@ -44,27 +43,66 @@ from screens.staff.messages import (
     ActionRefused,
     BoardLoaded,
     CountsLoaded,
+    DatabaseCommitted,
     DataChanged,
     LoadFailed,
 )
 from screens.staff.ticket_detail import TicketDetailScreen
-from screens.staff.widgets import StaffHeader
+from screens.staff.widgets import PlainCheckbox, StaffFooter, StaffHeader
 from screens.workers import database_worker
 
 if TYPE_CHECKING:
     from screens.staff.app import StaffApp
 
-# Columns: (key, label, width).
+# Columns: (key, label, narrowest width, widest width), in the order shown.
+# The table takes the widths that fit its terminal (board_columns); in a
+# narrow one (80 columns over SSH) the time and the unit give way first, so
+# that the ticket number, the building and the time left stay in view.
 COLUMNS = (
-    ("queue", "排队号", 6),
-    ("created", "时间", 11),
-    ("category", "类别", 12),
-    ("building", "楼栋/位置", 24),
-    ("status", "状态", 12),
-    ("unit", "责任单位", 14),
-    ("due", "剩余时限", 9),
+    ("queue", "排队号", 6, 6),
+    ("ticket_no", "工单号", 15, 16),
+    ("created", "时间", 11, 11),
+    ("category", "类别", 8, 12),
+    ("building", "楼栋/位置", 16, 24),
+    ("status", "状态", 10, 12),
+    ("unit", "责任单位", 8, 14),
+    ("due", "剩余时限", 8, 9),
 )
-SORT_ORDER = tuple(key for key, _, _ in COLUMNS)
+# Columns that give way when the terminal is narrow, first to go first.
+YIELDING = ("created", "unit")
+# Where spare width goes, in turn, up to each column's widest; the rest to
+# the building.
+WIDENING = ("category", "status", "due", "ticket_no", "unit", "building")
+CELL_PADDING = 2  # one column each side of a cell
+SORT_ORDER = tuple(key for key, _, _, _ in COLUMNS if key in SORT_COLUMNS)
+COLUMN_LABELS = {key: label for key, label, _, _ in COLUMNS}
+
+
+def board_columns(width: int) -> tuple[tuple[str, str, int], ...]:
+    """The columns (key, label, width) that fit ``width`` cells."""
+    shown = [key for key, _, _, _ in COLUMNS]
+    narrowest = {key: low for key, _, low, _ in COLUMNS}
+    widest = {key: high for key, _, _, high in COLUMNS}
+
+    def needed(keys: list[str]) -> int:
+        return sum(narrowest[key] + CELL_PADDING for key in keys)
+
+    for key in YIELDING:
+        if needed(shown) <= width:
+            break
+        shown.remove(key)
+    widths = {key: narrowest[key] for key in shown}
+    spare = width - needed(shown)
+    for key in WIDENING:
+        if key in widths and spare > 0:
+            grow = spare if key == "building" else min(spare, widest[key] - widths[key])
+            widths[key] += grow
+            spare -= grow
+    return tuple(
+        (key, label, widths[key]) for key, label, _, _ in COLUMNS if key in widths
+    )
+
+
 TAB_LABELS = {tab_id: label for tab_id, label, _ in TABS}
 
 
@@ -133,6 +171,7 @@ class BoardScreen(Screen[None]):
         self.page: BoardPage | None = None
         self.labels: dict[str, str] = {}
         self.loading_since = 0.0
+        self.columns: tuple[tuple[str, str, int], ...] = ()
 
     @property
     def staff_app(self) -> StaffApp:
@@ -158,19 +197,14 @@ class BoardScreen(Screen[None]):
                 prompt="全部单位",
                 id="filter-unit",
             )
-            yield Checkbox("仅超时", id="filter-overdue")
+            yield PlainCheckbox("仅超时", id="filter-overdue")
             yield Input(placeholder="搜索 工单号 / 描述 / 楼栋 / 备注", id="search")
-        table: DataTable[object] = DataTable(
-            id="board", cursor_type="row", zebra_stripes=True
-        )
-        for key, label, width in COLUMNS:
-            table.add_column(label, key=key, width=width)
-        table.add_column("工单号", key="ticket_no", width=16)
-        yield table
+        yield DataTable(id="board", cursor_type="row", zebra_stripes=True)
         yield Static(id="board-status")
-        yield Footer()
+        yield StaffFooter()
 
     def on_mount(self) -> None:
+        self.lay_out_columns(self.app.size.width)
         self.query_one("#board", DataTable).focus()
         self.staff_app.refresh_header()
         self.reload()
@@ -178,6 +212,24 @@ class BoardScreen(Screen[None]):
 
     def on_screen_resume(self) -> None:
         self.staff_app.refresh_header()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.lay_out_columns(event.size.width)
+
+    def lay_out_columns(self, width: int) -> None:
+        """Give the table the columns that fit (the vertical scrollbar's room
+        kept); refill it if they changed."""
+        table = self.query_one("#board", DataTable)
+        scrollbar = table.styles.scrollbar_size_vertical
+        columns = board_columns(width - scrollbar)
+        if columns == self.columns:
+            return
+        self.columns = columns
+        table.clear(columns=True)
+        for key, label, column_width in columns:
+            table.add_column(label, key=key, width=column_width)
+        if self.page is not None:
+            self.fill(self.page)
 
     # -- loading ------------------------------------------------------------------
 
@@ -213,6 +265,11 @@ class BoardScreen(Screen[None]):
     def poll(self) -> None:
         if self.app.screen is self or self in self.app.screen_stack:
             self.check_changes()
+
+    @on(DatabaseCommitted)
+    def database_committed(self) -> None:
+        """Some process committed: look now, not at the next poll."""
+        self.poll()
 
     # No failure message: the next poll tries again.
     @database_worker(group="poll", description="look for changes")
@@ -261,21 +318,23 @@ class BoardScreen(Screen[None]):
             created = datetime.fromisoformat(row.created_at).astimezone(
                 self.staff_app.settings.zone
             )
-            table.add_row(
-                Text(row.queue_no, style="bold"),
+            cells = {
+                "queue": Text(row.queue_no, style="bold"),
+                "ticket_no": Text(row.ticket_no),
                 # A time the box's clock could not vouch for (kiosk.clock):
                 # marked in the column's own width.
-                Text(
+                "created": Text(
                     f"{created:%m-%d %H:%M}",
                     style="black on yellow" if row.clock_suspect else "",
                 ),
-                Text(category),
-                Text(building_first(row.building)),
-                Text(status_label(row.status, self.labels, row.ticket_no)),
-                Text(unit),
-                Text(left, style="bold red" if overdue else ""),
-                Text(row.ticket_no),
-                key=row.ticket_no,
+                "category": Text(category),
+                "building": Text(building_first(row.building)),
+                "status": Text(status_label(row.status, self.labels, row.ticket_no)),
+                "unit": Text(unit),
+                "due": Text(left, style="bold red" if overdue else ""),
+            }
+            table.add_row(
+                *(cells[key] for key, _, _ in self.columns), key=row.ticket_no
             )
         if selected is not None:
             try:
@@ -315,9 +374,7 @@ class BoardScreen(Screen[None]):
             parts.append(f"第 {first + 1}-{first + len(page.rows)} 条")
         else:
             parts.append("没有工单")
-        label = dict((key, label) for key, label, _ in COLUMNS)[
-            query.sort if query.sort in SORT_COLUMNS else "created"
-        ]
+        label = COLUMN_LABELS[query.sort if query.sort in SORT_COLUMNS else "created"]
         parts.append(f"按{label}{'倒序' if query.descending else '顺序'}")
         if page.has_more:
             parts.append("] 下一页")

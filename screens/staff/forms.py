@@ -66,11 +66,16 @@ class ChoiceForm(ModalScreen[str | None]):
 
 
 class TextForm(ModalScreen[str | None]):
-    """One line of text; Enter saves (refused while empty if required)."""
+    """One line of text; Enter saves (refused while empty if required).
+    With ``picks``, a list under the field offers values to choose instead
+    of typing (↓ reaches it, Enter takes one)."""
 
     DEFAULT_CLASSES = "staff-form"
 
-    BINDINGS = [Binding("escape", "cancel", "取消", id="cancel")]
+    BINDINGS = [
+        Binding("escape", "cancel", "取消", id="cancel"),
+        Binding("down", "to_picks", "选择", id="to-picks", show=False),
+    ]
 
     def __init__(
         self,
@@ -81,6 +86,8 @@ class TextForm(ModalScreen[str | None]):
         what: str = "",
         value: str = "",
         error: str = "",
+        picks: list[tuple[str, str]] | None = None,
+        picks_title: str = "",
     ) -> None:
         super().__init__()
         self.form_title = title
@@ -89,6 +96,8 @@ class TextForm(ModalScreen[str | None]):
         self.what = what or placeholder
         self.value = value  # what was typed before (kept after a failed save)
         self.error = error
+        self.picks = picks or []
+        self.picks_title = picks_title
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -97,9 +106,26 @@ class TextForm(ModalScreen[str | None]):
                 self.value, placeholder=self.placeholder, id="text", max_length=500
             )
             yield Static(Content(self.error), classes="form-error", id="form-error")
+            if self.picks:
+                yield Static(Content(self.picks_title), classes="form-hint")
+                yield OptionList(
+                    *(Option(Content(label), id=value) for value, label in self.picks),
+                    id="picks",
+                )
             hint = "Enter 保存 · Esc 取消" + ("" if self.required else " · 可留空")
+            if self.picks:
+                hint = "Enter 保存 · ↓ 从列表选择 · Esc 取消"
             yield Static(Content(hint), classes="form-hint")
         yield Footer()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "to_picks":
+            return bool(self.picks) and isinstance(self.focused, Input)
+        return True
+
+    def action_to_picks(self) -> None:
+        """From the field down into the list of picks."""
+        self.query_one("#picks", OptionList).focus()
 
     @on(Input.Submitted, "#text")
     def submitted(self, message: Input.Submitted) -> None:
@@ -108,6 +134,10 @@ class TextForm(ModalScreen[str | None]):
             self.query_one("#form-error", Static).update(Content(f"请填写{self.what}"))
             return
         self.dismiss(text)
+
+    @on(OptionList.OptionSelected, "#picks")
+    def picked(self, message: OptionList.OptionSelected) -> None:
+        self.dismiss(message.option.id)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

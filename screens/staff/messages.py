@@ -12,7 +12,7 @@ from textual.message import Message
 
 if TYPE_CHECKING:
     from kiosk.accounts import StaffSession
-    from kiosk.search import BoardPage, TicketDetail
+    from kiosk.search import BoardPage, LikelyOriginal, TicketDetail
 
 
 class LoggedIn(Message):
@@ -56,6 +56,12 @@ class CountsLoaded(Message):
         self.counts = counts
 
 
+# Not bubbling: the app hands it to each screen, and it must not come back.
+class DatabaseCommitted(Message, bubble=False):
+    """Some process committed to the database (db.changes): the screens that
+    show data look whether it is theirs."""
+
+
 class DataChanged(Message):
     """Another process (or this one) wrote tickets or events."""
 
@@ -65,12 +71,19 @@ class DataChanged(Message):
 
 
 class DetailLoaded(Message):
-    """A ticket with its timeline (None: no such ticket), and its units."""
+    """A ticket with its timeline (None: no such ticket), its units, and the
+    recent tickets it may repeat."""
 
-    def __init__(self, detail: TicketDetail | None, units: list[str]) -> None:
+    def __init__(
+        self,
+        detail: TicketDetail | None,
+        units: list[str],
+        originals: tuple[LikelyOriginal, ...] = (),
+    ) -> None:
         super().__init__()
         self.detail = detail
         self.units = units
+        self.originals = originals
 
 
 class ActionDone(Message):

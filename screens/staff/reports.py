@@ -13,13 +13,13 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from kiosk.plan import PLAN_STATUS_NAMES, plan_page
 from kiosk.report_sums import station_month
 from kiosk.reports import month_of, next_month, previous_month
 from screens.staff.messages import LoadFailed
-from screens.staff.widgets import StaffHeader
+from screens.staff.widgets import StaffFooter, StaffHeader
 from screens.workers import database_worker
 
 if TYPE_CHECKING:
@@ -105,7 +105,7 @@ class ReportsScreen(Screen[None]):
                 yield Static(id="reports-units")
             yield Static(id="reports-hotspots")
             yield Static(id="reports-plan")
-        yield Footer()
+        yield StaffFooter()
 
     def on_mount(self) -> None:
         app = self.staff_app

@@ -13,10 +13,17 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from kiosk import accounts, desk
-from kiosk.search import TicketDetail, change_marker, ticket_detail, time_left
+from kiosk.search import (
+    LikelyOriginal,
+    TicketDetail,
+    change_marker,
+    likely_originals,
+    ticket_detail,
+    time_left,
+)
 from kiosk.states import (
     ALLOWED_FROM,
     RATING_NAMES,
@@ -33,11 +40,12 @@ from screens.staff.messages import (
     ActionBusy,
     ActionDone,
     ActionRefused,
+    DatabaseCommitted,
     DataChanged,
     DetailLoaded,
     LoadFailed,
 )
-from screens.staff.widgets import StaffHeader
+from screens.staff.widgets import StaffFooter, StaffHeader
 from screens.workers import database_worker
 
 if TYPE_CHECKING:
@@ -66,6 +74,9 @@ ACTION_KINDS = {
     "withdraw": "withdrawn",
     "rate_unit": "unit_rated",
 }
+# The timeline's columns before its text: (key, label, width).
+TIMELINE_COLUMNS = (("at", "时间", 16), ("kind", "事件", 8), ("actor", "操作人", 16))
+MIN_TEXT_WIDTH = 20
 WITHDRAW_NAMES = {
     "duplicate": "重复工单",
     "out_of_scope": "不属受理范围",
@@ -124,9 +135,7 @@ class TicketDetailScreen(Screen[None]):
         Binding(
             "v", "reveal", "看号码", id="reveal", tooltip="查看完整手机号（记入审计）"
         ),
-        Binding(
-            "u", "rate_unit", "评价单位", id="rate-unit", tooltip="站长评价处置单位"
-        ),
+        Binding("u", "rate_unit", "评价", id="rate-unit", tooltip="站长评价处置单位"),
     ]
 
     def __init__(self, ticket_no: str) -> None:
@@ -134,7 +143,9 @@ class TicketDetailScreen(Screen[None]):
         self.ticket_no = ticket_no
         self.detail: TicketDetail | None = None
         self.units: list[str] = []
+        self.originals: tuple[LikelyOriginal, ...] = ()
         self.marker: tuple[int, int] | None = None
+        self.text_width = 0  # the timeline's text column (lay_out_timeline)
         # The text action in flight and what was typed, kept until written.
         self.retry: tuple[TextAction, str] | None = None
 
@@ -156,16 +167,12 @@ class TicketDetailScreen(Screen[None]):
             ):
                 yield Static(id=f"field-{key}")
         yield Static(Content("时间线"), id="timeline-title")
-        table: DataTable[object] = DataTable(id="timeline", cursor_type="row")
-        table.add_column("时间", key="at", width=16)
-        table.add_column("事件", key="kind", width=10)
-        table.add_column("操作人", key="actor", width=16)
-        table.add_column("内容", key="text")
-        yield table
-        yield Footer()
+        yield DataTable(id="timeline", cursor_type="row")
+        yield StaffFooter()
 
     def on_mount(self) -> None:
         self.staff_app.refresh_header()
+        self.lay_out_timeline(self.app.size.width)
         self.query_one("#timeline", DataTable).focus()
         self.load()
         self.set_interval(self.staff_app.poll_interval, self.poll, name="poll")
@@ -208,6 +215,11 @@ class TicketDetailScreen(Screen[None]):
         if self.app.screen is self or self in self.app.screen_stack:
             self.check_changes()
 
+    @on(DatabaseCommitted)
+    def database_committed(self) -> None:
+        """Some process committed: look now, not at the next poll."""
+        self.poll()
+
     # No failure message: the next poll tries again.
     @database_worker(group="detail-poll", description="look for ticket changes")
     def check_changes(self) -> None:
@@ -223,6 +235,27 @@ class TicketDetailScreen(Screen[None]):
     def on_screen_resume(self) -> None:
         self.staff_app.refresh_header()
 
+    def on_resize(self, event: events.Resize) -> None:
+        self.lay_out_timeline(event.size.width)
+
+    def lay_out_timeline(self, width: int) -> None:
+        """The timeline's text column takes the width left, and its rows
+        grow to wrap a long note: nothing needs sideways scrolling."""
+        table = self.query_one("#timeline", DataTable)
+        # The table's margins and its vertical scrollbar.
+        room = width - 2 - table.styles.scrollbar_size_vertical
+        fixed = sum(column_width + 2 for _, _, column_width in TIMELINE_COLUMNS)
+        text_width = max(MIN_TEXT_WIDTH, room - fixed - 2)
+        if text_width == self.text_width:
+            return
+        self.text_width = text_width
+        table.clear(columns=True)
+        for key, label, column_width in TIMELINE_COLUMNS:
+            table.add_column(label, key=key, width=column_width)
+        table.add_column("内容", key="text", width=text_width)
+        if self.detail is not None:
+            self.fill_timeline(self.detail)
+
     # -- loading ------------------------------------------------------------------
 
     @database_worker(
@@ -234,7 +267,8 @@ class TicketDetailScreen(Screen[None]):
     def load(self) -> None:
         detail = ticket_detail(self.ticket_no)
         units = desk.dispatched_units(self.ticket_no) if detail else []
-        self.post_message(DetailLoaded(detail, units))
+        originals = likely_originals(self.ticket_no) if detail else ()
+        self.post_message(DetailLoaded(detail, units, originals))
 
     @on(DetailLoaded)
     def detail_loaded(self, message: DetailLoaded) -> None:
@@ -246,6 +280,7 @@ class TicketDetailScreen(Screen[None]):
             return
         self.detail = detail
         self.units = message.units
+        self.originals = message.originals
         self.show(detail)
         self.refresh_bindings()  # the footer offers what the state allows
 
@@ -300,6 +335,9 @@ class TicketDetailScreen(Screen[None]):
             self.query_one(f"#field-{key}", Static).update(content)
         # The back-link to tickets withdrawn as duplicates of this one.
         self.query_one("#field-duplicates", Static).display = bool(detail.duplicates)
+        self.fill_timeline(detail)
+
+    def fill_timeline(self, detail: TicketDetail) -> None:
         table = self.query_one("#timeline", DataTable)
         table.clear()
         for entry in detail.timeline:
@@ -308,6 +346,7 @@ class TicketDetailScreen(Screen[None]):
                 Text(event_name(entry.kind, entry.actor)),
                 Text(actor_name(entry.actor)),
                 Text(self.summary(entry.kind, entry.payload)),
+                height=None,  # as many lines as the text wraps to
             )
         if table.row_count:
             table.move_cursor(row=table.row_count - 1, animate=False)
@@ -552,16 +591,37 @@ class TicketDetailScreen(Screen[None]):
             return
         original = ""
         if reason == "duplicate":
+            picks = [
+                (ticket.ticket_no, self.describe_original(ticket))
+                for ticket in self.originals
+            ]
             original_no = await self.app.push_screen_wait(
                 TextForm(
                     "重复工单：填写原工单号或排队号",
                     "原工单号或排队号，如 PHY3-261125-001 或 B001",
+                    picks=picks,
+                    picks_title="或选择近期同楼栋、同类别的工单：",
                 )
             )
             if original_no is None:
                 return
             original = original_no
         self.perform("已撤销", desk.withdraw, reason, original_no=original)
+
+    def describe_original(self, ticket: LikelyOriginal) -> str:
+        """One line of the pick list: number, when, state, what was said."""
+        status = STATUS_NAMES.get(ticket.status, (ticket.status,))[0]
+        said = " ".join(ticket.description.split())
+        if not said and self.detail is not None:
+            try:
+                category = self.staff_app.catalog.category(self.detail.category)
+                said = category.item(ticket.item).name
+            except KeyError:
+                said = ticket.item
+        if len(said) > 9:
+            said = said[:9] + "…"
+        created = self.local(ticket.created_at)[-5:]  # the number has the day
+        return f"{ticket.queue_no} {ticket.ticket_no} {created} {status} {said}"
 
     @work(exclusive=True, group="form")
     async def action_reprint(self) -> None:

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.content import Content
-from textual.widgets import Static
+from textual.widgets import Checkbox, Footer, Static
+
+# Below this many columns (a terminal over SSH is often 80x24) the staff
+# screens show their compact forms.
+NARROW_WIDTH = 100
 
 
 class StaffHeader(Horizontal):
@@ -56,3 +61,27 @@ class StaffHeader(Horizontal):
             static.set_class(bool(clock_warning), "-shown")
         for static in self.query("#header-clock").results(Static):
             static.update(Content(f"{moment:%Y-%m-%d %H:%M}"))
+
+
+class StaffFooter(Footer):
+    """The keys that act now. In a narrow terminal it is compact and leaves
+    out the palette's key (Ctrl+P still opens it), so that every action fits
+    on the line at 80 columns."""
+
+    def on_resize(self, event: events.Resize) -> None:
+        narrow = event.size.width < NARROW_WIDTH
+        if narrow != self.compact:
+            self.compact = narrow
+            self.show_command_palette = not narrow
+            self.refresh(recompose=True)
+
+
+class PlainCheckbox(Checkbox):
+    """A checkbox whose mark shows only while it is on: Textual's draws an X
+    either way, dimmed when off, which reads as on."""
+
+    BUTTON_INNER = " "
+
+    def watch_value(self) -> None:
+        self.BUTTON_INNER = "✓" if self.value else " "
+        super().watch_value()

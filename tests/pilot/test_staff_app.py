@@ -7,7 +7,8 @@ import dataclasses
 import json
 
 from rich.cells import set_cell_size
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable, Footer, Input, OptionList
+from textual.widgets._footer import FooterKey
 
 from db import AuditLog, Ticket, TicketEvent
 from kiosk import accounts, desk
@@ -597,3 +598,156 @@ async def test_the_original_shows_its_duplicate(make_staff_app, settings, head):
         field = screen.query_one("#field-duplicates")
         await wait_for(pilot, lambda: duplicate in str(field.render()))
         assert field.display
+
+
+NARROW = (80, 24)  # a terminal over SSH
+
+
+def needs_no_sideways_scrolling(table: DataTable) -> bool:
+    return table.virtual_size.width <= table.scrollable_content_region.width
+
+
+async def test_at_80x24_the_board_keeps_time_left_and_ticket_numbers(
+    make_staff_app, settings
+):
+    for index in range(30):  # more rows than fit: the scrollbar takes its room
+        issue(settings, building=f"第二网格（五巷银行小区） 五巷{index}号楼")
+    app = make_staff_app()
+    async with app.run_test(size=NARROW) as pilot:
+        await log_in(pilot)
+        table = await board_rows(pilot, 30)
+        await pilot.pause()
+        assert needs_no_sideways_scrolling(table)
+        labels = [str(column.label) for column in table.ordered_columns]
+        assert {"剩余时限", "工单号", "楼栋/位置", "状态"} <= set(labels), labels
+        number_column = table.ordered_columns[table.get_column_index("ticket_no")]
+        row = table.get_row_at(0)
+        number = str(row[table.get_column_index("ticket_no")])
+        # The whole ticket number fits in its column (its padding aside).
+        assert number_column.get_render_width(table) - 2 >= len(number)
+
+
+async def test_at_80x24_the_footer_keeps_every_action(make_staff_app, settings, head):
+    number = issue(settings, mobile="13812345678").ticket_no
+    desk.dispatch(settings, head, number, "property")
+    app = make_staff_app()
+    async with app.run_test(size=NARROW) as pilot:
+        await log_in(pilot)  # the head: the most actions
+        await board_rows(pilot, 0)
+        for screen_type in (BoardScreen, TicketDetailScreen):
+            if screen_type is TicketDetailScreen:
+                await open_ticket(pilot, number)
+            await pilot.pause()
+            await wait_for(
+                pilot, lambda: bool(app.screen.query_one(Footer).query(FooterKey))
+            )
+            footer = app.screen.query_one(Footer)
+            keys = list(footer.query(FooterKey))
+            shown = {key.action for key in keys}
+            assert {"lock", "reports"} <= shown, shown
+            for key in keys:
+                assert key.region.right <= footer.region.right, key.description
+            assert footer.max_scroll_x == 0
+
+
+async def test_at_80x24_long_notes_wrap_in_the_timeline(make_staff_app, settings, head):
+    number = issue(settings).ticket_no
+    note = "物业说明天来修，" * 12 + "最后一句"
+    desk.add_note(settings, head, number, note)
+    app = make_staff_app()
+    async with app.run_test(size=NARROW) as pilot:
+        await log_in(pilot)
+        await board_rows(pilot, 1)
+        screen = await open_ticket(pilot, number)
+        timeline = screen.query_one("#timeline", DataTable)
+        await wait_for(pilot, lambda: timeline.row_count == 2)
+        await pilot.pause()
+        assert needs_no_sideways_scrolling(timeline)
+        note_row = timeline.ordered_rows[1]
+        assert note_row.height > 1  # wrapped onto several lines
+        cells = [str(cell) for cell in timeline.get_row_at(1)]
+        assert note in cells  # all of it, nothing cut
+
+
+async def test_the_overdue_filter_shows_its_state_plainly(make_staff_app, settings):
+    issue(settings)
+    app = make_staff_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot)
+        await board_rows(pilot, 1)
+        checkbox = app.screen.query_one("#filter-overdue")
+        status_line = app.screen.query_one("#board-status")
+        await wait_for(pilot, lambda: "第 1 页" in str(status_line.render()))
+        # Off: no mark at all (not a dimmed one), and no filter named.
+        assert "X" not in str(checkbox.render())
+        assert "✓" not in str(checkbox.render())
+        assert "仅超时" not in str(status_line.render())
+        await pilot.press("o")
+        await wait_for(pilot, lambda: "仅超时" in str(status_line.render()))
+        assert "✓" in str(checkbox.render())
+        await pilot.press("o")
+        await wait_for(pilot, lambda: "仅超时" not in str(status_line.render()))
+        assert "✓" not in str(checkbox.render())
+
+
+async def test_a_duplicate_is_withdrawn_by_picking_its_original(
+    make_staff_app, settings
+):
+    building = "第二网格（五巷银行小区） 五巷4号楼"
+    original = issue(settings, building=building, description="电梯困人")
+    issue(settings, building="第二网格（五巷银行小区） 五巷1号楼")  # not offered
+    duplicate = issue(settings, building=building).ticket_no
+    app = make_staff_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot)
+        await board_rows(pilot, 3)
+        await open_ticket(pilot, duplicate)
+        await pilot.press("w")
+        await press_in_form(pilot, ChoiceForm, "1")  # duplicate
+        await wait_screen(pilot, TextForm)
+        await pilot.pause()
+        picks = app.screen.query_one("#picks", OptionList)
+        assert picks.option_count == 1  # the same building and category only
+        offered = str(picks.get_option_at_index(0).prompt)
+        assert original.queue_no in offered and "电梯困人" in offered
+        await pilot.press("down", "enter")
+        await wait_for(pilot, lambda: status(duplicate) == "withdrawn")
+        payload = json.loads(
+            TicketEvent.select().order_by(TicketEvent.id.desc()).first().payload
+        )
+        assert payload == {"reason": "duplicate", "original": original.ticket_no}
+
+
+async def test_the_board_learns_of_a_new_ticket_without_waiting_for_a_poll(
+    make_staff_app, settings
+):
+    issue(settings)
+    app = make_staff_app(poll_interval=3600.0)  # no poll comes in time
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot)
+        table = await board_rows(pilot, 1)
+        fresh = issue(settings)  # as the kiosk's process would
+        await wait_for(pilot, lambda: table.row_count == 2)
+        assert table.coordinate_to_cell_key((0, 0)).row_key.value == fresh.ticket_no
+
+
+async def test_each_tab_has_a_direct_key(make_staff_app, settings, head):
+    waiting = issue(settings).ticket_no
+    in_hand = issue(settings).ticket_no
+    desk.dispatch(settings, head, in_hand, "property")
+    app = make_staff_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot)
+        table = await board_rows(pilot, 1)
+        tabs = app.screen.query_one("#tabs")
+        status_line = app.screen.query_one("#board-status")
+        await pilot.press("2")
+        await wait_for(pilot, lambda: "「处理中」" in str(status_line.render()))
+        assert tabs.active == "tab-in_hand"
+        assert table.coordinate_to_cell_key((0, 0)).row_key.value == in_hand
+        await pilot.press("6")
+        await wait_for(pilot, lambda: "「全部」" in str(status_line.render()))
+        await wait_for(pilot, lambda: table.row_count == 2)
+        await pilot.press("1")
+        await wait_for(pilot, lambda: "「待派单」" in str(status_line.render()))
+        assert table.coordinate_to_cell_key((0, 0)).row_key.value == waiting

@@ -461,3 +461,21 @@ def test_the_original_shows_its_duplicates(settings, head):
     desk.withdraw(settings, head, duplicate, "duplicate", original_no=original)
     detail = ticket_detail(original)
     assert detail is not None and detail.duplicates == (duplicate,)
+
+
+def test_likely_originals_are_recent_tickets_of_the_same_building_and_category(
+    settings, head
+):
+    from kiosk.search import likely_originals
+
+    building = "第二网格（五巷银行小区） 五巷4号楼"
+    older = issue(settings, building=building, at=FIXED_NOW - timedelta(days=3))
+    newer = issue(settings, building=building, at=FIXED_NOW - timedelta(hours=3))
+    issue(settings, building="第二网格（五巷银行小区） 五巷1号楼")  # elsewhere
+    issue(settings, "sanitation", "rubbish", building=building)  # another matter
+    withdrawn = issue(settings, building=building).ticket_no
+    desk.withdraw(settings, head, withdrawn, "resident_withdrew")
+    duplicate = issue(settings, building=building).ticket_no
+    offered = [row.ticket_no for row in likely_originals(duplicate)]
+    # Newest first; never the ticket itself or a withdrawn one.
+    assert offered == [newer.ticket_no, older.ticket_no]

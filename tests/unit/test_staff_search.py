@@ -7,8 +7,11 @@ from datetime import timedelta
 
 import pytest
 
+from db import database
 from kiosk import desk
+from kiosk.catalog import load_catalog
 from kiosk.search import BoardQuery, board_page, change_marker, tab_counts
+from kiosk.states import STATUS_NAMES
 from tests.helpers import FIXED_NOW, issue, run_kiosk_command
 
 TEXTS = [
@@ -268,3 +271,103 @@ def test_a_ticket_or_queue_number_finds_its_ticket_from_any_tab(
         assert found(text, tab="in_hand", category="order") == {closed.ticket_no}
     # A plain word still searches within the tab.
     assert found("五巷", tab="closed") == {closed.ticket_no}
+
+
+@pytest.fixture
+def every_category(settings, head):
+    """A ticket in every category, in several states and units."""
+    catalog = load_catalog()
+    units = list(catalog.units)
+    numbers = []
+    for index, category in enumerate(catalog.categories):
+        for offset in range(2):
+            number = issue(
+                settings,
+                category=category.code,
+                item=category.items[offset].code,
+                at=FIXED_NOW - timedelta(hours=index * 2 + offset + 1),
+            ).ticket_no
+            numbers.append(number)
+            if offset:
+                desk.dispatch(
+                    settings, head, number, units[index % len(units)], now=FIXED_NOW
+                )
+                if index % 2:
+                    desk.acknowledge(settings, head, number, now=FIXED_NOW)
+            if index % 3 == 2:
+                desk.withdraw(settings, head, number, "out_of_scope", now=FIXED_NOW)
+    return numbers
+
+
+def shown_names(rows, column: str) -> list[str]:
+    """What the board's column shows for each row (the Chinese names)."""
+    catalog = load_catalog()
+    if column == "category":
+        return [catalog.category(row.category).name for row in rows]
+    if column == "unit":
+        return [catalog.units[row.unit].name for row in rows]
+    return [STATUS_NAMES[row.status][0] for row in rows]
+
+
+@pytest.mark.parametrize("column", ["category", "unit", "status"])
+@pytest.mark.parametrize("descending", [False, True])
+@pytest.mark.parametrize(
+    "options",
+    [{"tab": "all"}, {"tab": "in_hand"}, {"tab": "all", "text": "号楼"}],
+    ids=["all", "tab", "search"],
+)
+def test_sorting_follows_the_names_the_column_shows(
+    every_category, column, descending, options
+):
+    rows = []
+    for page_number in range(10):
+        page = board_page(
+            BoardQuery(
+                sort=column,
+                descending=descending,
+                page=page_number,
+                page_size=5,
+                **options,  # type: ignore[arg-type]
+            ),
+            FIXED_NOW,
+        )
+        rows += page.rows
+        if not page.has_more:
+            break
+    names = shown_names(rows, column)
+    assert len(set(names)) > 1, names  # the order can tell
+    assert names == sorted(names, reverse=descending)
+    # Every ticket once, whatever the sort.
+    expected = board_page(BoardQuery(page_size=100, **options), FIXED_NOW).rows  # type: ignore[arg-type]
+    assert sorted(row.ticket_no for row in rows) == sorted(
+        row.ticket_no for row in expected
+    )
+
+
+def test_the_change_watcher_sees_every_commit_by_anyone(settings, head):
+    from db.changes import ChangeWatcher
+
+    watcher = ChangeWatcher(settings.database_path)
+    try:
+        assert not watcher.changed()
+        number = issue(settings).ticket_no  # another connection commits
+        assert watcher.changed()
+        assert not watcher.changed()  # once per commit
+        desk.add_note(settings, head, number, "已电话联系")
+        assert watcher.changed()
+        board_page(BoardQuery(), FIXED_NOW)  # reading changes nothing
+        assert not watcher.changed()
+    finally:
+        watcher.close()
+
+
+def test_a_code_the_catalog_does_not_know_sorts_after_the_names(settings, head):
+    known = issue(settings).ticket_no
+    unknown = issue(settings).ticket_no
+    # A ticket from an older catalog, whose category is gone.
+    database.execute_sql(
+        "UPDATE ticket SET category = 'retired' WHERE ticket_no = ?", (unknown,)
+    )
+    for descending, expected in ((False, [known, unknown]), (True, [unknown, known])):
+        page = board_page(BoardQuery(sort="category", descending=descending), FIXED_NOW)
+        assert [row.ticket_no for row in page.rows] == expected
