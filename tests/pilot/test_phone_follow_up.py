@@ -71,8 +71,11 @@ def resolved(settings, head, days_ago: float) -> str:
 
 
 def board_cells(table: DataTable) -> dict[str, str]:
+    """Each row's 状态 cell, wherever the board's width puts that column."""
+    status = list(table.columns).index("status")
     return {
-        str(row_key.value): str(table.get_row(row_key)[4]) for row_key in table.rows
+        str(row_key.value): str(table.get_row(row_key)[status])
+        for row_key in table.rows
     }
 
 
