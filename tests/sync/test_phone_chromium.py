@@ -204,7 +204,7 @@ async def board_after_sync(station: Station, number: str) -> tuple[str, list[str
         await pilot.press("6")  # 全部
         table = app.screen.query_one("#board", DataTable)
         await wait_for(pilot, lambda: number in [k.value for k in table.rows])
-        status = str(table.get_row(number)[4])
+        status = str(table.get_cell(number, "status"))  # wherever the width puts it
         screen = await open_ticket(pilot, number)
         timeline = screen.query_one("#timeline", DataTable)
         await wait_for(pilot, lambda: timeline.row_count > 0)
