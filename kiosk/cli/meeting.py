@@ -14,6 +14,7 @@ from typing import Any
 from kiosk.accounts import StaffError, login
 from kiosk.catalog import load_catalog
 from kiosk.cli.errors import CommandError
+from kiosk.cli.report import as_of_time
 from kiosk.config import Settings
 from kiosk.meeting import (
     MeetingError,
@@ -24,7 +25,7 @@ from kiosk.meeting import (
     write_xlsx,
 )
 from kiosk.plan import PlanError
-from kiosk.reports import month_of, month_period, parse_time
+from kiosk.reports import month_of, month_period
 
 
 def register(commands: Any) -> None:
@@ -75,16 +76,7 @@ def _month(args: argparse.Namespace, settings: Settings, now: datetime) -> str:
 
 
 def command_agenda(args: argparse.Namespace, settings: Settings) -> int:
-    now = datetime.now(settings.zone)
-    if args.as_of:
-        try:
-            now = parse_time(args.as_of)
-        except ValueError:
-            raise CommandError(
-                f"--as-of {args.as_of!r}: give an ISO time with its offset, "
-                "e.g. 2026-12-01T00:00:00+08:00",
-                exit_code=2,
-            ) from None
+    now = as_of_time(args, settings)
     month = _month(args, settings, now)
     catalog = load_catalog()
     rows = agenda(settings, catalog, month, now)

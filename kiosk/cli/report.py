@@ -74,19 +74,22 @@ def _usage(parser: argparse.ArgumentParser) -> int:
     return 2
 
 
+def as_of_time(args: argparse.Namespace, settings: Settings) -> datetime:
+    """``--as-of`` as a time, or now in the station's zone (report, meeting)."""
+    if not args.as_of:
+        return datetime.now(settings.zone)
+    try:
+        return parse_time(args.as_of)
+    except ValueError:
+        raise CommandError(
+            f"--as-of {args.as_of!r}: give an ISO time with its offset, "
+            "e.g. 2026-12-01T00:00:00+08:00",
+            exit_code=2,
+        ) from None
+
+
 def _report(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
-    now = datetime.now(settings.zone)
-    if args.as_of:
-        try:
-            as_of = parse_time(args.as_of)
-        except ValueError:
-            raise CommandError(
-                f"--as-of {args.as_of!r}: give an ISO time with its offset, "
-                "e.g. 2026-12-01T00:00:00+08:00",
-                exit_code=2,
-            ) from None
-    else:
-        as_of = now
+    as_of = as_of_time(args, settings)
     month = args.month or month_of(as_of, settings.zone)
     try:
         month_period(month, settings.zone)
