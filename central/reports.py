@@ -25,16 +25,14 @@ from kiosk.report_facts import (
 )
 from kiosk.report_sums import Group, merged, needs_events, report_of, sum_months
 from kiosk.reports import (
-    EVENT_FIELDS,
-    TICKET_FIELDS,
     ReadWindow,
     Rules,
     all_facts,
-    event_query,
     figures,
     month_period,
     month_report,
     previous_month,
+    read_rows,
     read_window,
     units,
 )
@@ -50,20 +48,8 @@ def read_central(
 ) -> tuple[Rows, Rows, list[tuple[str, str]]]:
     """Every station's tickets and events for ``window``, as the same plain
     rows the station reads, and the registered stations."""
-    low, high, recent = window.bounds()
     with db.read():
-        tickets = [
-            dict(zip(TICKET_FIELDS, row, strict=True))
-            for row in db.rows(
-                f"SELECT {', '.join(TICKET_FIELDS)} FROM ticket "
-                "WHERE created_at >= ? AND created_at < ? ORDER BY id",
-                (low, high),
-            )
-        ]
-        events = [
-            dict(zip(EVENT_FIELDS, row, strict=True))
-            for row in db.rows(event_query("event"), (low, high, recent))
-        ]
+        tickets, events = read_rows(db.rows, window, "event")
         stations = [
             (str(code), str(name))
             for code, name in db.rows("SELECT code, name FROM station ORDER BY code")

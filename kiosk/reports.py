@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -898,28 +898,37 @@ TICKET_FIELDS = (
 EVENT_FIELDS = ("ticket_uuid", "kind", "actor", "at", "payload")
 
 
+def read_rows(
+    execute: Callable[[str, tuple[Any, ...]], Iterable[Sequence[Any]]],
+    window: ReadWindow,
+    event_table: str,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The tickets and events for ``window`` as plain rows, through
+    ``execute(sql, params)``: the station's database or the central's, whose
+    events live in ``event_table``. The caller holds one read transaction."""
+    low, high, recent = window.bounds()
+    tickets = [
+        dict(zip(TICKET_FIELDS, row, strict=True))
+        for row in execute(
+            f"SELECT {', '.join(TICKET_FIELDS)} FROM ticket "
+            "WHERE created_at >= ? AND created_at < ? ORDER BY id",
+            (low, high),
+        )
+    ]
+    events = [
+        dict(zip(EVENT_FIELDS, row, strict=True))
+        for row in execute(event_query(event_table), (low, high, recent))
+    ]
+    return tickets, events
+
+
 def read_station(
     window: ReadWindow,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The station database's tickets and events for ``window``, as plain
     rows (the database is open: db.open_database)."""
-    low, high, recent = window.bounds()
     with database.atomic():
-        tickets = [
-            dict(zip(TICKET_FIELDS, row, strict=True))
-            for row in database.execute_sql(
-                f"SELECT {', '.join(TICKET_FIELDS)} FROM ticket "
-                "WHERE created_at >= ? AND created_at < ? ORDER BY id",
-                (low, high),
-            )
-        ]
-        events = [
-            dict(zip(EVENT_FIELDS, row, strict=True))
-            for row in database.execute_sql(
-                event_query("ticket_event"), (low, high, recent)
-            )
-        ]
-    return tickets, events
+        return read_rows(database.execute_sql, window, "ticket_event")
 
 
 def station_rules(settings: Settings, catalog: Catalog) -> Rules:
