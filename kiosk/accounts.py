@@ -254,16 +254,28 @@ def add_user(
         write_audit(moment, actor, "user_add", name, role=role)
 
 
-def disable_user(
-    settings: Settings, name: str, *, actor: str = "admin", now: datetime | None = None
+def _change_user(
+    settings: Settings,
+    name: str,
+    actor: str,
+    now: datetime | None,
+    action: str,
+    **changes: object,
 ) -> None:
+    """Change one account's row and audit it, in one transaction."""
     moment = station_now(settings, now)
     with write_transaction():
         user = StaffUser.get_or_none(StaffUser.name == name)
         if user is None:
             raise StaffError(f"没有用户 {name}")
-        StaffUser.update(disabled=True).where(StaffUser.id == user.id).execute()
-        write_audit(moment, actor, "user_disable", name)
+        StaffUser.update(**changes).where(StaffUser.id == user.id).execute()
+        write_audit(moment, actor, action, name)
+
+
+def disable_user(
+    settings: Settings, name: str, *, actor: str = "admin", now: datetime | None = None
+) -> None:
+    _change_user(settings, name, actor, now, "user_disable", disabled=True)
 
 
 def reset_pin(
@@ -276,30 +288,32 @@ def reset_pin(
 ) -> None:
     """A new PIN; also clears a lockout."""
     pin_hash = hash_pin(pin)
-    moment = station_now(settings, now)
-    with write_transaction():
-        user = StaffUser.get_or_none(StaffUser.name == name)
-        if user is None:
-            raise StaffError(f"没有用户 {name}")
-        StaffUser.update(pin_hash=pin_hash, failed_attempts=0, locked_until=None).where(
-            StaffUser.id == user.id
-        ).execute()
-        write_audit(moment, actor, "user_reset_pin", name)
+    _change_user(
+        settings,
+        name,
+        actor,
+        now,
+        "user_reset_pin",
+        pin_hash=pin_hash,
+        failed_attempts=0,
+        locked_until=None,
+    )
 
 
 def enable_user(
     settings: Settings, name: str, *, actor: str = "admin", now: datetime | None = None
 ) -> None:
     """Enable a disabled account again (its PIN is kept; a lockout is cleared)."""
-    moment = station_now(settings, now)
-    with write_transaction():
-        user = StaffUser.get_or_none(StaffUser.name == name)
-        if user is None:
-            raise StaffError(f"没有用户 {name}")
-        StaffUser.update(disabled=False, failed_attempts=0, locked_until=None).where(
-            StaffUser.id == user.id
-        ).execute()
-        write_audit(moment, actor, "user_enable", name)
+    _change_user(
+        settings,
+        name,
+        actor,
+        now,
+        "user_enable",
+        disabled=False,
+        failed_attempts=0,
+        locked_until=None,
+    )
 
 
 ADMIN_REFUSED = (

@@ -230,6 +230,13 @@ def callback_summary(payload: dict[str, object]) -> str:
     return "，".join(parts)
 
 
+def _add_text(payload: dict[str, object], text: str) -> None:
+    """The staff member's words, cleaned, when there are any."""
+    cleaned = clean_text(text, NOTE_LIMIT, multiline=True)
+    if cleaned:
+        payload["text"] = cleaned
+
+
 def dispatch(
     settings: Settings,
     session: StaffSession,
@@ -365,9 +372,7 @@ def call_back(
     payload: dict[str, object] = {"rating": rating}
     if solved is not None:
         payload["solved"] = bool(solved)
-    cleaned = clean_text(text, NOTE_LIMIT, multiline=True)
-    if cleaned:
-        payload["text"] = cleaned
+    _add_text(payload, text)
     return _apply(
         settings,
         session,
@@ -426,9 +431,7 @@ def record_callback_try(
     if not ticket.contact_mobile:
         raise ActionError("居民未留联系方式，无需拨打：请直接记为无法回访")
     payload: dict[str, object] = {"try": callback_tries(ticket_no) + 1}
-    cleaned = clean_text(text, NOTE_LIMIT, multiline=True)
-    if cleaned:
-        payload["text"] = cleaned
+    _add_text(payload, text)
     return _apply(
         settings,
         session,
@@ -463,9 +466,7 @@ def close_unreachable(
     else:
         reason = "no_contact"
     payload: dict[str, object] = {"unreachable": True, "reason": reason, "tries": tries}
-    cleaned = clean_text(text, NOTE_LIMIT, multiline=True)
-    if cleaned:
-        payload["text"] = cleaned
+    _add_text(payload, text)
     return _apply(
         settings,
         session,
