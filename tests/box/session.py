@@ -9,8 +9,10 @@ packages on its path.
 
 from __future__ import annotations
 
+import csv
 import importlib.machinery
 import importlib.util
+import io
 import os
 import pwd
 import shutil
@@ -171,3 +173,39 @@ def session_for(account: pwd.struct_passwd, env: dict[str, str], box: Path) -> A
     """A BoxSession of deploy/box/screenshot (not yet started)."""
     module = load_screenshot_module(box)
     return module.BoxSession(account.pw_name, extra_env=env)
+
+
+def settled(session: Any) -> bytes:
+    """A screenshot once the screen has stopped changing (foot redrawn at
+    the new scale, the kiosk laid out again for its new size)."""
+    last: list[bytes] = [session.frame().pixels]
+
+    def same_twice(frame: Any) -> bool:
+        still = frame.pixels == last[0]
+        last[0] = frame.pixels
+        return still
+
+    session.wait_for_frame(same_twice, 30, "a still screen")
+    return bytes(session.png())
+
+
+def chinese_heights(png: bytes) -> list[int]:
+    """The heights of the Chinese words tesseract (chi_sim) finds."""
+    with tempfile.NamedTemporaryFile(suffix=".png") as picture:
+        picture.write(png)
+        picture.flush()
+        done = subprocess.run(
+            ["tesseract", picture.name, "-", "-l", "chi_sim", "tsv"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+    rows = csv.DictReader(io.StringIO(done.stdout), delimiter="\t", quoting=3)
+    return [
+        int(row["height"])
+        for row in rows
+        if row.get("text")
+        and any("\u4e00" <= char <= "\u9fff" for char in row["text"])
+        and float(row.get("conf") or 0) > 60
+    ]

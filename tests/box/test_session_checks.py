@@ -5,12 +5,10 @@ and keeps at least the 80x24 cells the QR needs."""
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import statistics
 import subprocess
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -20,9 +18,11 @@ from PIL import Image
 
 from tests.box.session import (
     box_files,
+    chinese_heights,
     kiosk_environment,
     session_for,
     session_user,
+    settled,
     user_folder,
 )
 
@@ -47,20 +47,6 @@ def in_session(session: Any, argv: list[str]) -> subprocess.CompletedProcess[str
 def scale_of(session: Any) -> float:
     outputs = json.loads(session.run(["swaymsg", "-r", "-t", "get_outputs"]))
     return float(outputs[0]["scale"])
-
-
-def settled(session: Any) -> bytes:
-    """A screenshot once the screen has stopped changing (foot redrawn at
-    the new scale, the kiosk laid out again for its new size)."""
-    last: list[bytes] = [session.frame().pixels]
-
-    def same_twice(frame: Any) -> bool:
-        still = frame.pixels == last[0]
-        last[0] = frame.pixels
-        return still
-
-    session.wait_for_frame(same_twice, 30, "a still screen")
-    return bytes(session.png())
 
 
 @pytest.fixture(scope="module")
@@ -110,28 +96,6 @@ def test_doctor_in_the_session_finds_the_screen_and_the_qr_fits(seen: Seen):
     assert line.startswith("ok   screen: HEADLESS-1 (sway) 1920x1080: 106x29 cells")
     assert "the QR fits" in line
     assert "Traceback" not in seen.doctor
-
-
-def chinese_heights(png: bytes) -> list[int]:
-    """The heights of the Chinese words tesseract (chi_sim) finds."""
-    with tempfile.NamedTemporaryFile(suffix=".png") as picture:
-        picture.write(png)
-        picture.flush()
-        done = subprocess.run(
-            ["tesseract", picture.name, "-", "-l", "chi_sim", "tsv"],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=True,
-        )
-    rows = csv.DictReader(io.StringIO(done.stdout), delimiter="\t", quoting=3)
-    return [
-        int(row["height"])
-        for row in rows
-        if row.get("text")
-        and any("\u4e00" <= char <= "\u9fff" for char in row["text"])
-        and float(row.get("conf") or 0) > 60
-    ]
 
 
 def test_large_text_makes_the_glyphs_a_fifth_larger(seen: Seen):
