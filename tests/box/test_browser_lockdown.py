@@ -346,6 +346,46 @@ def test_no_browser_menu_on_a_right_click(box: Box):
     assert devtools.evaluate("window.kioskTestMenus") == [True]
 
 
+# What the kiosk needs, as typed (a character, or an XKB name with the
+# modifiers held), and the key the page must see. F12 (read aloud) is not
+# here: with DevTools allowed, as in this test, Chromium takes it.
+KIOSK_KEYS = [
+    ("1", (), "1"),
+    ("0", (), "0"),
+    ("-", (), "-"),
+    ("*", (), "*"),
+    ("+", (), "+"),
+    (".", (), "."),
+    ("/", (), "/"),
+    ("Return", (), "Enter"),
+    ("Escape", (), "Escape"),
+    ("BackSpace", (), "Backspace"),
+    ("Tab", (), "Tab"),
+    ("Left", (), "ArrowLeft"),
+    ("Down", (), "ArrowDown"),
+    ("a", (), "a"),
+    ("A", (), "A"),
+    (":", (), ":"),
+]
+
+
+def test_the_kiosks_own_keys_reach_the_page(box: Box):
+    session, devtools = box.session, box.devtools
+    for typed, modifiers, key in KIOSK_KEYS:
+        seen = devtools.evaluate("window.kioskTestKeys.length")
+        session.press(typed, modifiers)
+        session.press(SENTINEL)
+        session.wait_for(
+            lambda seen=seen: (
+                "Shift" in devtools.evaluate(f"window.kioskTestKeys.slice({seen})")
+            ),
+            10,
+            "the sentinel key in the page",
+        )
+        keys = devtools.evaluate(f"window.kioskTestKeys.slice({seen})")
+        assert key in keys, (typed, modifiers, keys)
+
+
 def test_the_policy_turns_devtools_off(box: Box):
     """The box's own DeveloperToolsAvailability: Chromium reloads its policy
     folder when it changes, and then lets no one inspect the kiosk's page
