@@ -8,11 +8,14 @@ Figures, one JSON line each:
   with the item's phrase chips
   and the word candidates (target <= 2.0 on average), and without the chips
   (pinyin alone). The presses are those of a resident who knows the rule and
-  takes the shortest way the screen offers: for each word, the fewest keys
-  (its whole spelling, its initials, or the first keys of its spelling) plus
-  Enter for the first candidate or 0, 0 per further page, and its number; a
-  chip is 0 and its number; digits are +, the digits, +; "，" is 1. The Enter
-  that finishes the text is not counted.
+  takes the shortest way the screen offers: for each word, or phrase of two
+  or three words, the fewest keys (its whole spelling, its initials, or the
+  first keys of its spelling) plus Enter for the first candidate or 0, 0 per
+  further page, and its number; right after a word is chosen, a word that
+  follows it (联想) is 0, 0 per further page, and its number; a chip is 0 and
+  its number; digits are +, the digits, +; "，" is 1. The Enter that
+  finishes the text is not counted. Every offer is what the composer's
+  ``candidates()`` gives for those keys in that state.
 - ``lookup_p95_ms``: the candidate look-up behind each of those key presses
   (each key changes the keys spelled, so each is a fresh look-up).
 - ``description_first_open_ms``: pressing 2 on the details screen until the
@@ -37,6 +40,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from tempfile import TemporaryDirectory
+from typing import Any
 
 from bench.child import child_environment
 from bench.stats import emit, median, note, percentile
@@ -72,30 +76,57 @@ def load_phrases() -> list[tuple[str, str, str]]:
 
 
 def spellings_by_word() -> dict[str, list[str]]:
-    # the asset itself: every reading the kiosk knows for a word
+    # the assets themselves: every reading the kiosk knows for a word or a
+    # phrase of several words
     from importlib import resources
 
-    text = resources.files("assets").joinpath("pinyin", "zh.txt").read_text("utf-8")
     found: dict[str, list[str]] = {}
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            word, _, spelling = line.partition("\t")
-            found.setdefault(word, []).append(spelling)
+    for name in ("zh.txt", "phrases.txt"):
+        folder = resources.files("assets").joinpath("pinyin", name)
+        for line in folder.read_text("utf-8").splitlines():
+            if line and not line.startswith("#"):
+                word, _, spelling = line.partition("\t")
+                found.setdefault(word, []).append(spelling)
     return found
 
 
 class Writer:
-    """The shortest way to write a text with the kiosk's keypad rule."""
+    """The shortest way to write a text with the kiosk's keypad rule, as the
+    screen offers it: each look-up is the composer's own ``candidates()``."""
 
     def __init__(self) -> None:
-        from kiosk.writing.composer import PAGE
+        from kiosk.writing.composer import PAGE, Composer
         from kiosk.writing.dictionary import load_dictionary, to_digits
 
         self.page = PAGE
         self.to_digits = to_digits
-        self.lexicon = load_dictionary().chinese
+        self.dictionary = load_dictionary()
+        self.composer_type = Composer
         self.spellings = spellings_by_word()
-        self.chosen_keys: list[str] = []  # key runs taken, for the look-up timing
+        self.longest = max(len(word) for word in self.spellings)
+        self.offered: dict[tuple[str, str], list[tuple[str, int]]] = {}
+        # key runs taken (and the word chosen before), for the look-up timing
+        self.chosen_keys: list[tuple[str, str]] = []
+        self.chosen_after: list[str] = []  # words whose followers were taken
+
+    def composer(self, keys: str = "", after: str = "") -> Any:
+        composer = self.composer_type(limit=10_000, dictionary=self.dictionary)
+        composer.keys = keys
+        composer.after = after
+        return composer
+
+    def candidates(self, keys: str, after: str = "") -> list[tuple[str, int]]:
+        """(text, keys used) of what the screen offers, in its order."""
+        state = (keys, after)
+        if state not in self.offered:
+            self.offered[state] = [
+                (c.text, c.consumed) for c in self.composer(keys, after).candidates()
+            ]
+        return self.offered[state]
+
+    def choose_cost(self, index: int) -> int:
+        """Enter for the first; else 0, 0 per further page, and the number."""
+        return 1 if index == 0 else 2 + index // self.page
 
     def word_cost(self, word: str) -> tuple[int, str] | None:
         best: tuple[int, str] | None = None
@@ -107,69 +138,81 @@ class Writer:
             for keys in runs:
                 if best is not None and len(keys) + 1 >= best[0]:
                     continue
-                texts = [
-                    c.text
-                    for c in self.lexicon.candidates(keys)
-                    if c.consumed == len(keys)
-                ]
-                if word not in texts:
+                # a spelling key leaves the association: offered as after none
+                offered = self.candidates(keys)
+                if (word, len(keys)) not in offered:
                     continue
-                index = texts.index(word)
-                choose = 1 if index == 0 else 2 + index // self.page
-                cost = len(keys) + choose
+                cost = len(keys) + self.choose_cost(offered.index((word, len(keys))))
                 if best is None or cost < best[0]:
                     best = (cost, keys)
         return best
 
     def write(self, text: str, chips: tuple[str, ...]) -> tuple[int, list[str]]:
+        """Fewest keys, over states (where in the text, the word just chosen
+        whose followers are on offer)."""
         size = len(text)
-        best: list[tuple[int, list[str]] | None] = [None] * (size + 1)
-        best[0] = (0, [])
+        best: dict[tuple[int, str], tuple[int, list[str]]] = {(0, ""): (0, [])}
         for start in range(size):
-            here = best[start]
-            if here is None:
-                continue
-            cost, steps = here
-            options: list[tuple[int, int, str]] = []  # (end, keys, what)
-            for chip in chips:
-                for lead in ("", "，"):
-                    if text.startswith(lead + chip, start) and (
-                        lead or start == 0 or text[start - 1] == "，"
-                    ):
-                        end = start + len(lead) + len(chip)
-                        options.append((end, 2, f"chip {chip}"))
-            char = text[start]
-            if char.isdigit():
-                end = start
-                while end < size and text[end].isdigit():
-                    end += 1
-                options.append((end, 2 + end - start, f"+{text[start:end]}+"))
-            elif char == "，":
-                options.append((start + 1, 1, "1 ，"))
-            elif HAN.match(char):
-                for length in range(1, 5):
-                    word = text[start : start + length]
-                    if len(word) < length or not all(HAN.match(c) for c in word):
-                        break
-                    found = self.word_cost(word)
-                    if found is not None:
-                        options.append((start + length, found[0], f"{found[1]} {word}"))
-            for end, keys, what in options:
-                current = best[end]
-                if current is None or cost + keys < current[0]:
-                    best[end] = (cost + keys, [*steps, what])
-        final = best[size]
-        if final is None:
+            states = [(after, best[(at, after)]) for at, after in best if at == start]
+            for after, (cost, steps) in states:
+                # (end, keys, what, the word whose followers are then on offer)
+                options: list[tuple[int, int, str, str]] = []
+                for chip in chips:
+                    for lead in ("", "，"):
+                        if text.startswith(lead + chip, start) and (
+                            lead or start == 0 or text[start - 1] == "，"
+                        ):
+                            end = start + len(lead) + len(chip)
+                            options.append((end, 2, f"chip {chip}", ""))
+                char = text[start]
+                if char.isdigit():
+                    end = start
+                    while end < size and text[end].isdigit():
+                        end += 1
+                    options.append((end, 2 + end - start, f"+{text[start:end]}+", ""))
+                elif char == "，":
+                    options.append((start + 1, 1, "1 ，", ""))
+                elif HAN.match(char):
+                    if after:
+                        for index, (word, _) in enumerate(self.candidates("", after)):
+                            if text.startswith(word, start):
+                                options.append(
+                                    (
+                                        start + len(word),
+                                        self.choose_cost(index + 1),
+                                        f"联想 {word}",
+                                        word,
+                                    )
+                                )
+                    for length in range(1, self.longest + 1):
+                        word = text[start : start + length]
+                        if len(word) < length or not all(HAN.match(c) for c in word):
+                            break
+                        found = self.word_cost(word)
+                        if found is not None:
+                            options.append(
+                                (start + length, found[0], f"{found[1]} {word}", word)
+                            )
+                for end, keys, what, then in options:
+                    current = best.get((end, then))
+                    if current is None or cost + keys < current[0]:
+                        best[(end, then)] = (cost + keys, [*steps, what])
+        finals = [value for (at, _), value in best.items() if at == size]
+        if not finals:
             raise ValueError(f"cannot write {text!r}")
-        return final
+        return min(finals, key=lambda final: final[0])
 
     def phrase(self, item: str, text: str, chips: tuple[str, ...]) -> Written:
         keys, steps = self.write(text, chips)
         plain, plain_steps = self.write(text, ())
+        previous = ""
         for step in steps + plain_steps:
-            run = step.split(" ")[0]
+            run, _, word = step.partition(" ")
             if run.isdigit():
-                self.chosen_keys.append(run)
+                self.chosen_keys.append((run, previous))
+            elif run == "联想":
+                self.chosen_after.append(previous)
+            previous = word if run.isdigit() or run == "联想" else ""
         chinese = len(HAN.findall(text))
         return Written(item, text, keys, plain, chinese, steps)
 
@@ -217,16 +260,25 @@ def keypresses() -> None:
     )
     times: list[float] = []
     best: list[float] = []  # the best of three: the machine's pauses left out
-    lexicon = writer.lexicon
-    for run in writer.chosen_keys:
-        for end in range(1, len(run) + 1):
-            tries = []
-            for _ in range(3):
-                started = time.perf_counter()
-                lexicon.candidates(run[:end])
-                tries.append((time.perf_counter() - started) * 1000)
-            times.extend(tries)
-            best.append(min(tries))
+    # each key of each run taken, and each association offered, as the
+    # screen looks it up: a fresh composer (nothing cached) per look-up
+    lookups = [
+        *(
+            (run[:end], "")
+            for run, _ in writer.chosen_keys
+            for end in range(1, len(run) + 1)
+        ),
+        *(("", after) for after in writer.chosen_after),
+    ]
+    for keys, after in lookups:
+        tries = []
+        for _ in range(3):
+            composer = writer.composer(keys, after)
+            started = time.perf_counter()
+            composer.candidates()
+            tries.append((time.perf_counter() - started) * 1000)
+        times.extend(tries)
+        best.append(min(tries))
     p95 = percentile(times, 95)
     emit(
         BENCH,

@@ -167,12 +167,63 @@ class Lexicon:
 _EMPTY = Lexicon({})
 
 
+class Following:
+    """Which words most often follow a word (联想): ``word<TAB>next next …``
+    lines, kept as one UTF-8 text and searched, so nothing is held per
+    entry. Static data counted from published text at build time."""
+
+    __slots__ = ("_text",)
+
+    def __init__(self, text: str = "") -> None:
+        lines = [line for line in text.splitlines() if not line.startswith("#")]
+        self._text = ("\n" + "\n".join(lines) + "\n").encode()
+
+    def after(self, word: str) -> list[str]:
+        """The words that follow ``word``, most frequent first; for a word
+        the data does not list (a phrase of several words), those that
+        follow its longest ending that it lists (楼道里: 里)."""
+        for start in range(len(word)):
+            needle = b"\n" + word[start:].encode() + b"\t"
+            at = self._text.find(needle)
+            if at >= 0:
+                begin = at + len(needle)
+                end = self._text.index(b"\n", begin)
+                return self._text[begin:end].decode().split()
+        return []
+
+
 @dataclass(frozen=True)
 class WritingDictionary:
     chinese: Lexicon
     english: Lexicon
     surnames: Lexicon = _EMPTY
     given_names: Lexicon = _EMPTY
+    # Phrases of two or three words (楼道里): what several words' keys spell.
+    phrases: Lexicon = _EMPTY
+    following: Following = Following()
+
+    def phrase_candidates(self, keys: str, *, letters: bool = False) -> list[Candidate]:
+        """Chinese candidates for ``keys``: the words and characters they
+        spell whole, then the phrases of two or three words they spell whole,
+        then the words they abbreviate (initials, first letters), then such
+        phrases, then what only their first keys spell."""
+        words = self.chinese.candidates(keys, letters=letters)
+        phrases = self.phrases.candidates(keys, letters=letters)
+
+        def whole(candidate: Candidate) -> bool:
+            spelled = candidate.spelling.replace(" ", "")
+            return (spelled if letters else to_digits(spelled)) == keys
+
+        groups: list[list[Candidate]] = [[], [], [], [], []]
+        for candidate in words:
+            if candidate.consumed < len(keys):
+                groups[4].append(candidate)
+            else:
+                groups[0 if whole(candidate) else 2].append(candidate)
+        for candidate in phrases:
+            if candidate.consumed == len(keys):
+                groups[1 if whole(candidate) else 3].append(candidate)
+        return [candidate for group in groups for candidate in group]
 
     def lexicon(self, language: str) -> Lexicon:
         return self.english if language == "en" else self.chinese
@@ -237,4 +288,6 @@ def load_dictionary() -> WritingDictionary:
         parse_english(_asset("en.txt")),
         parse_chinese(_asset("surnames.txt")),
         parse_chinese(_asset("given_names.txt")),
+        parse_chinese(_asset("phrases.txt")),
+        Following(_asset("follow.txt")),
     )

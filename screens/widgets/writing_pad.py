@@ -3,7 +3,8 @@ numeric keypad or an on-screen letter keyboard, and phrase chips.
 
 ``WritingPad`` wraps an ``Input`` (its id is the field's id, so a screen reads
 and submits it as before) and adds: the spelling line, the candidate bar (the
-phrases when nothing is spelled), the rule for the keypad in the current mode,
+phrases when nothing is spelled, or right after a word the words that
+follow it: 联想), the rule for the keypad in the current mode,
 and a tappable keyboard with digits and punctuation one tap away. The state
 lives in a ``kiosk.writing.composer.Composer``. The dictionary is read once
 per process, off the UI thread: the kiosk reads it as a resident starts a
@@ -434,6 +435,10 @@ class WritingPad(Vertical):
         if composer.mode is Mode.DIGITS:
             return Content.styled(self.t("writing.digits_mode"), "bold")
         if not composer.keys:
+            if composer.following():
+                return Content.assemble(
+                    (self.t("writing.following"), "bold"), "  ", composer.after, " →"
+                )
             if composer.phrases:
                 return Content.styled(self.t("writing.phrases"), "bold")
             return Content("")
