@@ -35,6 +35,7 @@ MAX_CANDIDATES = 45  # five pages of nine
 # also spell li and ki (222 characters for xi yi zi), and a character that
 # is not offered cannot be written with the keypad at all.
 MAX_SPELLED_WHOLE = 270  # thirty pages of nine
+PHRASE_KEYS = 3  # fewer keys are not looked up as phrases of several words
 ABBREVIATED_KEYS = 8  # longer runs of keys are not looked up as abbreviations
 KEYS = re.compile(r"[a-z2-9]{1,40}")
 _SYLLABLE_REST = b"[^ \t\n]*"  # what is left of a syllable begun by a key
@@ -111,11 +112,13 @@ class Lexicon:
     def __len__(self) -> int:
         return self._count
 
-    def candidates(self, keys: str, *, letters: bool = False) -> list[Candidate]:
+    def candidates(
+        self, keys: str, *, letters: bool = False, partial: bool = True
+    ) -> list[Candidate]:
         """What ``keys`` (digits, or letters if ``letters``) may mean, likeliest
         first: what they spell whole (words, then characters), then words
-        they begin or abbreviate, then what only their first keys spell (so a
-        long run of keys can be chosen piece by piece)."""
+        they begin or abbreviate, then (if ``partial``) what only their first
+        keys spell (so a long run of keys can be chosen piece by piece)."""
         if not KEYS.fullmatch(keys):
             return []
         bucket = self._buckets.get(to_digits(keys[0]))
@@ -158,7 +161,7 @@ class Lexicon:
                 end = match.end() - 1
                 if take(spaced, match.start() + 1, end, len(keys), MAX_CANDIDATES):
                     return found
-        for end in range(len(keys) - 1, 0, -1):
+        for end in range(len(keys) - 1, 0, -1) if partial else ():
             if spelled_whole(keys[:end], MAX_CANDIDATES):
                 break
         return found
@@ -208,7 +211,13 @@ class WritingDictionary:
         then the words they abbreviate (initials, first letters), then such
         phrases, then what only their first keys spell."""
         words = self.chinese.candidates(keys, letters=letters)
-        phrases = self.phrases.candidates(keys, letters=letters)
+        # two keys abbreviate so many words that a phrase after them would
+        # never be on the first pages: not looked up
+        phrases = (
+            self.phrases.candidates(keys, letters=letters, partial=False)
+            if len(keys) >= PHRASE_KEYS
+            else []
+        )
 
         def whole(candidate: Candidate) -> bool:
             spelled = candidate.spelling.replace(" ", "")
