@@ -169,7 +169,8 @@ class Writer:
                     end = start
                     while end < size and text[end].isdigit():
                         end += 1
-                    options.append((end, 2 + end - start, f"+{text[start:end]}+", ""))
+                    digits = text[start:end]
+                    options.append((end, 2 + end - start, f"+{digits}+", digits))
                 elif char == "，":
                     options.append((start + 1, 1, "1 ，", ""))
                 elif HAN.match(char):
@@ -212,7 +213,10 @@ class Writer:
                 self.chosen_keys.append((run, previous))
             elif run == "联想":
                 self.chosen_after.append(previous)
-            previous = word if run.isdigit() or run == "联想" else ""
+            if run.startswith("+"):  # digits: what follows a number
+                previous = run.strip("+")
+            else:
+                previous = word if run.isdigit() or run == "联想" else ""
         chinese = len(HAN.findall(text))
         return Written(item, text, keys, plain, chinese, steps)
 

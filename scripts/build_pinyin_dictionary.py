@@ -49,6 +49,7 @@ PHRASE_COUNT = 24_000  # phrases of two or three words
 PHRASE_MIN = 3
 PHRASE_CHARS = 6  # longer phrases are left out
 CATALOG_WEIGHT = 20  # a pair in the catalog's own words counts as twenty seen
+NUMBER = "0"  # any number, in follow.txt: the words that follow numbers (号 层)
 WORD_COUNT = 16_000  # words of 2-4 characters, after the domain words
 CHAR_COUNT = 7_000  # single characters
 HAN = re.compile(r"^[\u4e00-\u9fff]+$")
@@ -248,7 +249,8 @@ def corpus_runs(known: set[str]) -> Iterator[tuple[list[str], int]]:
                 continue
             if len(run) > 1:
                 yield run
-            run = []
+            # a number (3, １２) begins a run as NUMBER: what follows numbers
+            run = [NUMBER] if word.isdigit() else []
         if len(run) > 1:
             yield run
 
@@ -319,7 +321,7 @@ def build_following(lines: list[str]) -> tuple[list[str], list[str]]:
         if count < PHRASE_MIN or len(phrases) >= PHRASE_COUNT:
             break
         text = "".join(words)
-        if text in known or text in seen or len(text) > PHRASE_CHARS:
+        if NUMBER in words or text in known or text in seen or len(text) > PHRASE_CHARS:
             continue
         if all(len(word) == 1 for word in words):
             continue  # single characters in a row: rarely what was meant
@@ -350,7 +352,7 @@ def main() -> None:
     (args.out / "given_names.txt").write_text(names_header + sectioned(given), "utf-8")
     print(
         f"zh: {len(lines)} entries; en: {len(english)} words; "
-        f"follow: {len(follow)} words; phrases: {len(phrases)}; names: "
+        f"follow: {len(follow)} words and numbers; phrases: {len(phrases)}; names: "
         f"{len(surnames)} surnames, {len(given)} given names and characters"
     )
 

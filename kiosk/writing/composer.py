@@ -15,7 +15,8 @@ The keypad's rule, shown on screen (see ``Composer.hint_key``):
   then a number takes one, with no spelling at all; any spelling key starts
   a new word, and anything else (1, ``.``, ``+``) leaves the association;
 - *digits* (数字): 0-9 are written as digits (楼号, 单元, 室); ``+`` switches
-  between spelling and digits.
+  between spelling and digits; back from digits, the words that follow a
+  number are on offer (号, 层, 岁) as after a word.
 
 A touch keyboard types letters (``type_letter``), taps candidates, phrases,
 digits and punctuation (``choose``, ``insert``). Nothing here outlives the
@@ -200,10 +201,24 @@ class Composer:
         self.page = 0
 
     def switch_digits(self) -> None:
-        """``+``: digits as digits, or back to spelling."""
-        self.keys = self.after = ""
+        """``+``: digits as digits, or back to spelling (then the words that
+        follow a number are on offer, if the text ends in one: 号, 层)."""
+        leaving = self.mode is Mode.DIGITS
+        self.keys = ""
         self.page = 0
-        self.mode = Mode.SPELL if self.mode is Mode.DIGITS else Mode.DIGITS
+        self.mode = Mode.SPELL if leaving else Mode.DIGITS
+        self.after = self._number_at_end() if leaving else ""
+
+    def insert_tapped(self, text: str) -> None:
+        """A tapped key that writes itself (a digit, a mark, a space); after
+        a digit, the words that follow a number are on offer."""
+        self.keys = ""
+        self.insert(text)
+        self.after = self._number_at_end() if text.isdigit() else ""
+
+    def _number_at_end(self) -> str:
+        digits = len(self.text) - len(self.text.rstrip("0123456789"))
+        return self.text[len(self.text) - digits :] if digits else ""
 
     def clear(self) -> None:
         self.text = self.keys = self.after = ""

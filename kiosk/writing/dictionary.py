@@ -35,6 +35,7 @@ MAX_CANDIDATES = 45  # five pages of nine
 # also spell li and ki (222 characters for xi yi zi), and a character that
 # is not offered cannot be written with the keypad at all.
 MAX_SPELLED_WHOLE = 270  # thirty pages of nine
+NUMBER = "0"  # in the follow data: any number
 PHRASE_KEYS = 3  # fewer keys are not looked up as phrases of several words
 ABBREVIATED_KEYS = 8  # longer runs of keys are not looked up as abbreviations
 KEYS = re.compile(r"[a-z2-9]{1,40}")
@@ -184,7 +185,10 @@ class Following:
     def after(self, word: str) -> list[str]:
         """The words that follow ``word``, most frequent first; for a word
         the data does not list (a phrase of several words), those that
-        follow its longest ending that it lists (楼道里: 里)."""
+        follow its longest ending that it lists (楼道里: 里). After a number
+        (3, 11), the words that follow numbers (号, 层, 岁)."""
+        if word.isascii() and word.isdigit():
+            word = NUMBER
         for start in range(len(word)):
             needle = b"\n" + word[start:].encode() + b"\t"
             at = self._text.find(needle)

@@ -382,8 +382,7 @@ class WritingPad(Vertical):
         if key.kind == "letter":
             composer.type_letter(key.value)
         elif key.kind == "insert":
-            composer.keys = ""
-            composer.insert(key.value)
+            composer.insert_tapped(key.value)
         elif key.kind == "candidate":
             composer.choose(int(key.value))
         elif key.kind == "delete":

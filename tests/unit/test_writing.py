@@ -406,3 +406,20 @@ def test_following_parses_its_lines():
     assert following.after("楼顶") == ["漏水", "的"]
     assert following.after("自来水") == ["管"]  # its longest listed ending
     assert following.after("门") == []
+
+
+def test_after_a_number_the_words_that_follow_numbers_are_offered(dictionary):
+    writing = composer(dictionary)
+    press_all(writing, "+11+")  # 11 as digits, then back to spelling
+    assert writing.text == "11"
+    offered = texts(writing.candidates())
+    assert {"岁", "号", "楼"} <= set(offered[:18])  # on the first two pages
+    assert writing.hint_key() == "writing.rule_following"
+    page, number = divmod(offered.index("号"), 9)
+    press_all(writing, "0" * (1 + page) + str(number + 1))
+    assert writing.text == "11号"
+    tapped = composer(dictionary)
+    tapped.insert_tapped("3")  # the touch keyboard's digit
+    assert tapped.following() == dictionary.following.after("0")
+    tapped.insert_tapped("，")
+    assert tapped.following() == []
