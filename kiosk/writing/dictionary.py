@@ -36,6 +36,7 @@ MAX_CANDIDATES = 45  # five pages of nine
 # is not offered cannot be written with the keypad at all.
 MAX_SPELLED_WHOLE = 270  # thirty pages of nine
 NUMBER = "0"  # in the follow data: any number
+FOLLOWERS = 18  # two pages of nine, the word's own first
 PHRASE_KEYS = 3  # fewer keys are not looked up as phrases of several words
 ABBREVIATED_KEYS = 8  # longer runs of keys are not looked up as abbreviations
 KEYS = re.compile(r"[a-z2-9]{1,40}")
@@ -183,20 +184,26 @@ class Following:
         self._text = ("\n" + "\n".join(lines) + "\n").encode()
 
     def after(self, word: str) -> list[str]:
-        """The words that follow ``word``, most frequent first; for a word
-        the data does not list (a phrase of several words), those that
-        follow its longest ending that it lists (楼道里: 里). After a number
-        (3, 11), the words that follow numbers (号, 层, 岁)."""
+        """The words that follow ``word``, most frequent first, then (up to
+        two pages) those that follow its shorter endings (楼顶, then 顶); a
+        phrase of several words the data does not list is followed as its
+        longest ending that it lists (楼道里: 里). After a number (3, 11),
+        the words that follow numbers (号, 楼, 岁)."""
         if word.isascii() and word.isdigit():
             word = NUMBER
+        found: list[str] = []
         for start in range(len(word)):
             needle = b"\n" + word[start:].encode() + b"\t"
             at = self._text.find(needle)
             if at >= 0:
                 begin = at + len(needle)
                 end = self._text.index(b"\n", begin)
-                return self._text[begin:end].decode().split()
-        return []
+                for after in self._text[begin:end].decode().split():
+                    if after not in found:
+                        found.append(after)
+                if len(found) >= FOLLOWERS:
+                    break
+        return found[:FOLLOWERS]
 
 
 @dataclass(frozen=True)

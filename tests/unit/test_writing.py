@@ -406,6 +406,9 @@ def test_following_parses_its_lines():
     assert following.after("楼顶") == ["漏水", "的"]
     assert following.after("自来水") == ["管"]  # its longest listed ending
     assert following.after("门") == []
+    # a word's own followers first, then (deduplicated) its ending's
+    backed_off = Following("楼顶\t漏水\n顶\t层 漏水\n")
+    assert backed_off.after("楼顶") == ["漏水", "层"]
 
 
 def test_after_a_number_the_words_that_follow_numbers_are_offered(dictionary):
