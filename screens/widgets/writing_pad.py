@@ -433,10 +433,16 @@ class WritingPad(Vertical):
         composer = self.composer
         if composer.mode is Mode.DIGITS:
             return Content.styled(self.t("writing.digits_mode"), "bold")
+        pages = composer.page_count()
+        page = f"  {composer.page + 1}/{pages}" if pages > 1 else ""
         if not composer.keys:
             if composer.following():
                 return Content.assemble(
-                    (self.t("writing.following"), "bold"), "  ", composer.after, " →"
+                    (self.t("writing.following"), "bold"),
+                    "  ",
+                    composer.after,
+                    " →",
+                    (page, "dim"),
                 )
             if composer.phrases:
                 return Content.styled(self.t("writing.phrases"), "bold")
@@ -447,8 +453,6 @@ class WritingPad(Vertical):
             )
             return Content(self.t(key))
         spellings = " / ".join(composer.spellings())
-        pages = composer.page_count()
-        page = f"  {composer.page + 1}/{pages}" if pages > 1 else ""
         if not composer.candidates():
             return Content.assemble(
                 (composer.keys, "bold"), "  ", self.t("writing.none")
