@@ -426,3 +426,17 @@ def test_after_a_number_the_words_that_follow_numbers_are_offered(dictionary):
     assert tapped.following() == dictionary.following.after("0")
     tapped.insert_tapped("，")
     assert tapped.following() == []
+
+
+def test_the_bench_resident_takes_what_the_screen_offers_after_a_word():
+    from bench.input import Writer
+
+    writer = Writer()
+    cost, steps = writer.write("楼顶的", ())
+    word_cost = writer.word_cost("楼顶")
+    assert word_cost is not None
+    assert steps == ["5 楼顶", "联想 的"] and cost == word_cost[0] + 2  # 0 2
+    cost, steps = Writer().write("11号", ())
+    assert steps[-1] == "联想 号"
+    words_only_cost, words_only_steps = Writer(words_only=True).write("11号", ())
+    assert "联想 号" not in words_only_steps and words_only_cost > cost
