@@ -400,8 +400,12 @@ class WritingPad(Vertical):
         self.input.focus()
 
     def _from_input(self) -> None:
-        """The field may have been typed in directly (a real keyboard)."""
-        self.composer.text = self.input.value[: self.composer.limit]
+        """The field may have been typed in directly (a real keyboard): then
+        the word chosen last is no longer what the text ends with."""
+        value = self.input.value[: self.composer.limit]
+        if value != self.composer.text:
+            self.composer.text = value
+            self.composer.after = ""
 
     def _to_input(self) -> None:
         field = self.input

@@ -338,3 +338,14 @@ async def test_keypad_spells_two_words_at_once(make_app):
         assert shown(pad)[0] == "楼道里"
         await pilot.press("enter")
         assert value(pilot, "description") == "楼道里"
+
+
+async def test_text_typed_on_a_keyboard_ends_the_association(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        pad = await to_description_by_keypad(pilot)
+        await pilot.press(*to_digits("louding"), "enter")
+        await wait_for(pilot, lambda: "漏水" in shown(pad))
+        await pilot.press("x")  # a real keyboard's letter, typed as it is
+        await pilot.press("0", "1")  # now the common details, not 漏水
+        assert value(pilot, "description") == "楼顶x，楼上漏下来"
