@@ -8,11 +8,17 @@ Figures, one JSON line each:
   with the item's phrase chips
   and the word candidates (target <= 2.0 on average), and without the chips
   (pinyin alone). The presses are those of a resident who knows the rule and
-  takes the shortest way the screen offers: for each word, the fewest keys
-  (its whole spelling, its initials, or the first keys of its spelling) plus
-  Enter for the first candidate or 0, 0 per further page, and its number; a
-  chip is 0 and its number; digits are +, the digits, +; "，" is 1. The Enter
-  that finishes the text is not counted.
+  takes the shortest way the screen offers: for each word, or phrase of two
+  or three words, the fewest keys (its whole spelling, its initials, or the
+  first keys of its spelling) plus Enter for the first candidate or 0, 0 per
+  further page, and its number; right after a word is chosen, a word that
+  follows it (联想) is 0, 0 per further page, and its number; a chip is 0 and
+  its number; digits are +, the digits, +; "，" is 1. The Enter that
+  finishes the text is not counted. Every offer is what the composer's
+  ``candidates()`` gives for those keys in that state; a word's keys may
+  cut each syllable short (lou s, l shui), as the look-up allows. The
+  ``baseline`` is the same resident with words alone (no association, no
+  phrases of several words), in the same process.
 - ``lookup_p95_ms``: the candidate look-up behind each of those key presses
   (each key changes the keys spelled, so each is a fresh look-up).
 - ``description_first_open_ms``: pressing 2 on the details screen until the
@@ -37,6 +43,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from tempfile import TemporaryDirectory
+from typing import Any
 
 from bench.child import child_environment
 from bench.stats import emit, median, note, percentile
@@ -72,30 +79,72 @@ def load_phrases() -> list[tuple[str, str, str]]:
 
 
 def spellings_by_word() -> dict[str, list[str]]:
-    # the asset itself: every reading the kiosk knows for a word
+    # the assets themselves: every reading the kiosk knows for a word or a
+    # phrase of several words
     from importlib import resources
 
-    text = resources.files("assets").joinpath("pinyin", "zh.txt").read_text("utf-8")
     found: dict[str, list[str]] = {}
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            word, _, spelling = line.partition("\t")
-            found.setdefault(word, []).append(spelling)
+    for name in ("zh.txt", "phrases.txt"):
+        folder = resources.files("assets").joinpath("pinyin", name)
+        for line in folder.read_text("utf-8").splitlines():
+            if line and not line.startswith("#"):
+                word, _, spelling = line.partition("\t")
+                found.setdefault(word, []).append(spelling)
     return found
 
 
 class Writer:
-    """The shortest way to write a text with the kiosk's keypad rule."""
+    """The shortest way to write a text with the kiosk's keypad rule, as the
+    screen offers it: each look-up is the composer's own ``candidates()``."""
 
-    def __init__(self) -> None:
-        from kiosk.writing.composer import PAGE
-        from kiosk.writing.dictionary import load_dictionary, to_digits
+    def __init__(self, *, words_only: bool = False) -> None:
+        """``words_only``: the baseline, the dictionary without word
+        association and phrases of several words (as before them)."""
+        from dataclasses import replace
+
+        from kiosk.writing.composer import PAGE, Composer
+        from kiosk.writing.dictionary import (
+            ABBREVIATED_KEYS,
+            Following,
+            Lexicon,
+            load_dictionary,
+            to_digits,
+        )
 
         self.page = PAGE
+        self.abbreviated_keys = ABBREVIATED_KEYS
         self.to_digits = to_digits
-        self.lexicon = load_dictionary().chinese
+        self.dictionary = load_dictionary()
+        if words_only:
+            self.dictionary = replace(
+                self.dictionary, phrases=Lexicon({}), following=Following()
+            )
+        self.composer_type = Composer
         self.spellings = spellings_by_word()
-        self.chosen_keys: list[str] = []  # key runs taken, for the look-up timing
+        self.longest = max(len(word) for word in self.spellings)
+        self.offered: dict[tuple[str, str], list[tuple[str, int]]] = {}
+        # key runs taken (and the word chosen before), for the look-up timing
+        self.chosen_keys: list[tuple[str, str]] = []
+        self.chosen_after: list[str] = []  # words whose followers were taken
+
+    def composer(self, keys: str = "", after: str = "") -> Any:
+        composer = self.composer_type(limit=10_000, dictionary=self.dictionary)
+        composer.keys = keys
+        composer.after = after
+        return composer
+
+    def candidates(self, keys: str, after: str = "") -> list[tuple[str, int]]:
+        """(text, keys used) of what the screen offers, in its order."""
+        state = (keys, after)
+        if state not in self.offered:
+            self.offered[state] = [
+                (c.text, c.consumed) for c in self.composer(keys, after).candidates()
+            ]
+        return self.offered[state]
+
+    def choose_cost(self, index: int) -> int:
+        """Enter for the first; else 0, 0 per further page, and the number."""
+        return 1 if index == 0 else 2 + index // self.page
 
     def word_cost(self, word: str) -> tuple[int, str] | None:
         best: tuple[int, str] | None = None
@@ -103,73 +152,99 @@ class Writer:
             syllables = spelling.split()
             full = self.to_digits("".join(syllables))
             runs = {full[:n] for n in range(1, len(full) + 1)}
-            runs.add(self.to_digits("".join(s[0] for s in syllables)))
-            for keys in runs:
+            # each syllable cut short (lou s, l shui, ld): what the screen
+            # looks up as an abbreviation, up to ABBREVIATED_KEYS keys
+            cuts: set[str] = {""}
+            for syllable in syllables:
+                cuts = {
+                    cut + syllable[:n]
+                    for cut in cuts
+                    for n in range(1, len(syllable) + 1)
+                    if len(cut) + n <= self.abbreviated_keys
+                }
+            runs |= {self.to_digits(cut) for cut in cuts}
+            for keys in sorted(runs, key=len):
                 if best is not None and len(keys) + 1 >= best[0]:
                     continue
-                texts = [
-                    c.text
-                    for c in self.lexicon.candidates(keys)
-                    if c.consumed == len(keys)
-                ]
-                if word not in texts:
+                # a spelling key leaves the association: offered as after none
+                offered = self.candidates(keys)
+                if (word, len(keys)) not in offered:
                     continue
-                index = texts.index(word)
-                choose = 1 if index == 0 else 2 + index // self.page
-                cost = len(keys) + choose
+                cost = len(keys) + self.choose_cost(offered.index((word, len(keys))))
                 if best is None or cost < best[0]:
                     best = (cost, keys)
         return best
 
     def write(self, text: str, chips: tuple[str, ...]) -> tuple[int, list[str]]:
+        """Fewest keys, over states (where in the text, the word just chosen
+        whose followers are on offer)."""
         size = len(text)
-        best: list[tuple[int, list[str]] | None] = [None] * (size + 1)
-        best[0] = (0, [])
+        best: dict[tuple[int, str], tuple[int, list[str]]] = {(0, ""): (0, [])}
         for start in range(size):
-            here = best[start]
-            if here is None:
-                continue
-            cost, steps = here
-            options: list[tuple[int, int, str]] = []  # (end, keys, what)
-            for chip in chips:
-                for lead in ("", "，"):
-                    if text.startswith(lead + chip, start) and (
-                        lead or start == 0 or text[start - 1] == "，"
-                    ):
-                        end = start + len(lead) + len(chip)
-                        options.append((end, 2, f"chip {chip}"))
-            char = text[start]
-            if char.isdigit():
-                end = start
-                while end < size and text[end].isdigit():
-                    end += 1
-                options.append((end, 2 + end - start, f"+{text[start:end]}+"))
-            elif char == "，":
-                options.append((start + 1, 1, "1 ，"))
-            elif HAN.match(char):
-                for length in range(1, 5):
-                    word = text[start : start + length]
-                    if len(word) < length or not all(HAN.match(c) for c in word):
-                        break
-                    found = self.word_cost(word)
-                    if found is not None:
-                        options.append((start + length, found[0], f"{found[1]} {word}"))
-            for end, keys, what in options:
-                current = best[end]
-                if current is None or cost + keys < current[0]:
-                    best[end] = (cost + keys, [*steps, what])
-        final = best[size]
-        if final is None:
+            states = [(after, best[(at, after)]) for at, after in best if at == start]
+            for after, (cost, steps) in states:
+                # (end, keys, what, the word whose followers are then on offer)
+                options: list[tuple[int, int, str, str]] = []
+                for chip in chips:
+                    for lead in ("", "，"):
+                        if text.startswith(lead + chip, start) and (
+                            lead or start == 0 or text[start - 1] == "，"
+                        ):
+                            end = start + len(lead) + len(chip)
+                            options.append((end, 2, f"chip {chip}", ""))
+                char = text[start]
+                if char.isdigit():
+                    end = start
+                    while end < size and text[end].isdigit():
+                        end += 1
+                    digits = text[start:end]
+                    options.append((end, 2 + end - start, f"+{digits}+", digits))
+                elif char == "，":
+                    options.append((start + 1, 1, "1 ，", ""))
+                elif HAN.match(char):
+                    if after:
+                        for index, (word, _) in enumerate(self.candidates("", after)):
+                            if text.startswith(word, start):
+                                options.append(
+                                    (
+                                        start + len(word),
+                                        2 + index // self.page,  # 0, number
+                                        f"联想 {word}",
+                                        word,
+                                    )
+                                )
+                    for length in range(1, self.longest + 1):
+                        word = text[start : start + length]
+                        if len(word) < length or not all(HAN.match(c) for c in word):
+                            break
+                        found = self.word_cost(word)
+                        if found is not None:
+                            options.append(
+                                (start + length, found[0], f"{found[1]} {word}", word)
+                            )
+                for end, keys, what, then in options:
+                    current = best.get((end, then))
+                    if current is None or cost + keys < current[0]:
+                        best[(end, then)] = (cost + keys, [*steps, what])
+        finals = [value for (at, _), value in best.items() if at == size]
+        if not finals:
             raise ValueError(f"cannot write {text!r}")
-        return final
+        return min(finals, key=lambda final: final[0])
 
     def phrase(self, item: str, text: str, chips: tuple[str, ...]) -> Written:
         keys, steps = self.write(text, chips)
         plain, plain_steps = self.write(text, ())
+        previous = ""
         for step in steps + plain_steps:
-            run = step.split(" ")[0]
+            run, _, word = step.partition(" ")
             if run.isdigit():
-                self.chosen_keys.append(run)
+                self.chosen_keys.append((run, previous))
+            elif run == "联想":
+                self.chosen_after.append(previous)
+            if run.startswith("+"):  # digits: what follows a number
+                previous = run.strip("+")
+            else:
+                previous = word if run.isdigit() or run == "联想" else ""
         chinese = len(HAN.findall(text))
         return Written(item, text, keys, plain, chinese, steps)
 
@@ -185,8 +260,12 @@ def keypresses() -> None:
     writer = Writer()
     phrases = load_phrases()
     written = [writer.phrase(i, t, chips_for(i)) for i, t, _ in phrases]
-    for number, (phrase, (_, _, source)) in enumerate(
-        zip(written, phrases, strict=True), 1
+    # the baseline, in the same process and with the same resident: words
+    # alone, without association (联想) and phrases of several words
+    words_only = Writer(words_only=True)
+    baseline = [words_only.phrase(i, t, chips_for(i)) for i, t, _ in phrases]
+    for number, (phrase, before, (_, _, source)) in enumerate(
+        zip(written, baseline, phrases, strict=True), 1
     ):
         emit(
             BENCH,
@@ -200,8 +279,10 @@ def keypresses() -> None:
             without_chips=round(phrase.keys_without_chips / phrase.chinese, 3),
             steps=phrase.steps,
             number=number,
+            baseline=round(before.keys / before.chinese, 3),
         )
     mean = sum(p.keys / p.chinese for p in written) / len(written)
+    baseline_mean = sum(p.keys / p.chinese for p in baseline) / len(baseline)
     plain = sum(p.keys_without_chips / p.chinese for p in written) / len(written)
     total = sum(p.keys for p in written) / sum(p.chinese for p in written)
     emit(
@@ -212,21 +293,40 @@ def keypresses() -> None:
         phrases=len(written),
         overall=round(total, 3),
         without_chips=round(plain, 3),
+        baseline=round(baseline_mean, 3),
+        ratio_to_baseline=round(mean / baseline_mean, 3),
         target=f"<= {KEYS_TARGET}",
         ok=mean <= KEYS_TARGET,
     )
     times: list[float] = []
     best: list[float] = []  # the best of three: the machine's pauses left out
-    lexicon = writer.lexicon
-    for run in writer.chosen_keys:
-        for end in range(1, len(run) + 1):
-            tries = []
-            for _ in range(3):
+    # each key of each run taken, and each association offered, as the
+    # screen looks it up: a fresh composer (nothing cached) per look-up
+    lookups = [
+        *(
+            (run[:end], "")
+            for run, _ in writer.chosen_keys
+            for end in range(1, len(run) + 1)
+        ),
+        *(("", after) for after in writer.chosen_after),
+    ]
+    # the baseline, in turn with each: the look-up as it was before word
+    # association and phrases of several words (the words alone)
+    baseline_times: list[float] = []
+    words = writer.dictionary.chinese
+    for keys, after in lookups:
+        tries = []
+        for _ in range(3):
+            composer = writer.composer(keys, after)
+            started = time.perf_counter()
+            composer.candidates()
+            tries.append((time.perf_counter() - started) * 1000)
+            if keys:
                 started = time.perf_counter()
-                lexicon.candidates(run[:end])
-                tries.append((time.perf_counter() - started) * 1000)
-            times.extend(tries)
-            best.append(min(tries))
+                words.candidates(keys)
+                baseline_times.append((time.perf_counter() - started) * 1000)
+        times.extend(tries)
+        best.append(min(tries))
     p95 = percentile(times, 95)
     emit(
         BENCH,
@@ -238,6 +338,8 @@ def keypresses() -> None:
         max=max(times),
         best_of_3_p95=percentile(best, 95),
         best_of_3_max=max(best),
+        baseline_p95=percentile(baseline_times, 95),
+        ratio_to_baseline=round(p95 / percentile(baseline_times, 95), 2),
         target=f"< {LOOKUP_TARGET_MS}",
         ok=p95 < LOOKUP_TARGET_MS,
     )

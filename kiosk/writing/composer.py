@@ -10,8 +10,13 @@ The keypad's rule, shown on screen (see ``Composer.hint_key``):
 - *choosing* (选择): 1-9 take that candidate, 0 shows the next nine, ``.``
   deletes the last key and goes back to spelling, Enter takes the first; with
   nothing spelled, the candidates are the phrases (common details);
+- *association* (联想): right after a word is chosen, the candidates are the
+  words that most often follow it (static data, the same for everyone): 0
+  then a number takes one, with no spelling at all; any spelling key starts
+  a new word, and anything else (1, ``.``, ``+``) leaves the association;
 - *digits* (数字): 0-9 are written as digits (楼号, 单元, 室); ``+`` switches
-  between spelling and digits.
+  between spelling and digits; back from digits, the words that follow a
+  number are on offer (号, 层, 岁) as after a word.
 
 A touch keyboard types letters (``type_letter``), taps candidates, phrases,
 digits and punctuation (``choose``, ``insert``). Nothing here outlives the
@@ -56,6 +61,8 @@ class Composer:
     page: int = 0
     dictionary: WritingDictionary | None = None
     person_name: bool = False  # surnames first, then given names
+    # The word just chosen: the words that follow it are on offer (联想).
+    after: str = ""
     _cached: tuple[tuple[str, bool, str, bool, bool], list[Candidate]] | None = field(
         default=None, repr=False
     )
@@ -69,9 +76,21 @@ class Composer:
     def english(self) -> bool:
         return self.language == "en"
 
+    def following(self) -> list[str]:
+        """The words on offer after the word just chosen (联想), if any."""
+        if self.keys or not self.after or self.english or self.person_name:
+            return []
+        if self.dictionary is None:
+            return []
+        return self.dictionary.following.after(self.after)
+
     def candidates(self) -> list[Candidate]:
-        """Every candidate for the keys; the phrases when nothing is spelled."""
+        """Every candidate for the keys; with nothing spelled, the words that
+        follow the word just chosen, else the phrases (common details)."""
         if not self.keys:
+            following = self.following()
+            if following:
+                return [Candidate(word, 0, "") for word in following]
             return [Candidate(phrase, 0, "") for phrase in self.phrases]
         chinese_name = self.person_name and not self.english
         surname = chinese_name and not self.text.strip()
@@ -89,8 +108,12 @@ class Composer:
             found = self.dictionary.name_candidates(
                 self.keys, letters=self.by_letters, surname=surname
             )
+        elif self.dictionary is not None and self.english:
+            found = self.dictionary.english.candidates(
+                self.keys, letters=self.by_letters
+            )
         elif self.dictionary is not None:
-            found = self.dictionary.lexicon(self.language).candidates(
+            found = self.dictionary.phrase_candidates(
                 self.keys, letters=self.by_letters
             )
         if self.by_letters and all(c.text != self.keys for c in found):
@@ -124,6 +147,7 @@ class Composer:
     def insert(self, text: str) -> None:
         """Write ``text`` where the resident is writing (cut at the limit)."""
         self.text = (self.text + text)[: self.limit]
+        self.after = ""
 
     def choose(self, number: int) -> bool:
         """Take candidate ``number`` (1-9) of the current page."""
@@ -131,7 +155,10 @@ class Composer:
         if not 1 <= number <= len(shown):
             return False
         candidate = shown[number - 1]
-        if not self.keys:  # a phrase: combined with what is there
+        if not self.keys and self.following():  # a word that follows
+            self.insert(candidate.text)
+            self.after = candidate.text
+        elif not self.keys:  # a phrase: combined with what is there
             if self.text and self.text[-1] not in "，。,. ":
                 self.insert(", " if self.english else "，")
             self.insert(candidate.text)
@@ -140,6 +167,7 @@ class Composer:
                 self.insert(" ")
             self.insert(candidate.text)
             self.keys = self.keys[candidate.consumed :]
+            self.after = candidate.text
         self.mode = Mode.SPELL
         self.page = 0
         return True
@@ -150,6 +178,7 @@ class Composer:
             self.keys = self.keys[:-1]
         else:
             self.text = self.text[:-1]
+        self.after = ""
         self.page = 0
         if self.mode is Mode.CHOOSE:
             self.mode = Mode.SPELL
@@ -165,19 +194,34 @@ class Composer:
         self._spell(letter)
 
     def _spell(self, key: str) -> None:
+        self.after = ""  # a new word: the association is left
         if len(self.keys) < SPELLING_LIMIT:
             self.keys += key
         self.mode = Mode.SPELL
         self.page = 0
 
     def switch_digits(self) -> None:
-        """``+``: digits as digits, or back to spelling."""
+        """``+``: digits as digits, or back to spelling (then the words that
+        follow a number are on offer, if the text ends in one: 号, 层)."""
+        leaving = self.mode is Mode.DIGITS
         self.keys = ""
         self.page = 0
-        self.mode = Mode.SPELL if self.mode is Mode.DIGITS else Mode.DIGITS
+        self.mode = Mode.SPELL if leaving else Mode.DIGITS
+        self.after = self._number_at_end() if leaving else ""
+
+    def insert_tapped(self, text: str) -> None:
+        """A tapped key that writes itself (a digit, a mark, a space); after
+        a digit, the words that follow a number are on offer."""
+        self.keys = ""
+        self.insert(text)
+        self.after = self._number_at_end() if text.isdigit() else ""
+
+    def _number_at_end(self) -> str:
+        digits = len(self.text) - len(self.text.rstrip("0123456789"))
+        return self.text[len(self.text) - digits :] if digits else ""
 
     def clear(self) -> None:
-        self.text = self.keys = ""
+        self.text = self.keys = self.after = ""
         self.mode = Mode.SPELL
         self.page = 0
 
@@ -231,4 +275,6 @@ class Composer:
             return "writing.rule_choose"
         if self.keys:
             return "writing.rule_spelling"
+        if self.following():
+            return "writing.rule_following"
         return "writing.rule_spell" if self.phrases else "writing.rule_spell_plain"

@@ -35,6 +35,9 @@ MAX_CANDIDATES = 45  # five pages of nine
 # also spell li and ki (222 characters for xi yi zi), and a character that
 # is not offered cannot be written with the keypad at all.
 MAX_SPELLED_WHOLE = 270  # thirty pages of nine
+NUMBER = "0"  # in the follow data: any number
+FOLLOWERS = 18  # two pages of nine, the word's own first
+PHRASE_KEYS = 3  # fewer keys are not looked up as phrases of several words
 ABBREVIATED_KEYS = 8  # longer runs of keys are not looked up as abbreviations
 KEYS = re.compile(r"[a-z2-9]{1,40}")
 _SYLLABLE_REST = b"[^ \t\n]*"  # what is left of a syllable begun by a key
@@ -111,11 +114,13 @@ class Lexicon:
     def __len__(self) -> int:
         return self._count
 
-    def candidates(self, keys: str, *, letters: bool = False) -> list[Candidate]:
+    def candidates(
+        self, keys: str, *, letters: bool = False, partial: bool = True
+    ) -> list[Candidate]:
         """What ``keys`` (digits, or letters if ``letters``) may mean, likeliest
         first: what they spell whole (words, then characters), then words
-        they begin or abbreviate, then what only their first keys spell (so a
-        long run of keys can be chosen piece by piece)."""
+        they begin or abbreviate, then (if ``partial``) what only their first
+        keys spell (so a long run of keys can be chosen piece by piece)."""
         if not KEYS.fullmatch(keys):
             return []
         bucket = self._buckets.get(to_digits(keys[0]))
@@ -158,7 +163,7 @@ class Lexicon:
                 end = match.end() - 1
                 if take(spaced, match.start() + 1, end, len(keys), MAX_CANDIDATES):
                     return found
-        for end in range(len(keys) - 1, 0, -1):
+        for end in range(len(keys) - 1, 0, -1) if partial else ():
             if spelled_whole(keys[:end], MAX_CANDIDATES):
                 break
         return found
@@ -167,12 +172,78 @@ class Lexicon:
 _EMPTY = Lexicon({})
 
 
+class Following:
+    """Which words most often follow a word (联想): ``word<TAB>next next …``
+    lines, kept as one UTF-8 text and searched, so nothing is held per
+    entry. Static data counted from published text at build time."""
+
+    __slots__ = ("_text",)
+
+    def __init__(self, text: str = "") -> None:
+        lines = [line for line in text.splitlines() if not line.startswith("#")]
+        self._text = ("\n" + "\n".join(lines) + "\n").encode()
+
+    def after(self, word: str) -> list[str]:
+        """The words that follow ``word``, most frequent first, then (up to
+        two pages) those that follow its shorter endings (楼顶, then 顶); a
+        phrase of several words the data does not list is followed as its
+        longest ending that it lists (楼道里: 里). After a number (3, 11),
+        the words that follow numbers (号, 楼, 岁)."""
+        if word.isascii() and word.isdigit():
+            word = NUMBER
+        found: list[str] = []
+        for start in range(len(word)):
+            needle = b"\n" + word[start:].encode() + b"\t"
+            at = self._text.find(needle)
+            if at >= 0:
+                begin = at + len(needle)
+                end = self._text.index(b"\n", begin)
+                for after in self._text[begin:end].decode().split():
+                    if after not in found:
+                        found.append(after)
+                if len(found) >= FOLLOWERS:
+                    break
+        return found[:FOLLOWERS]
+
+
 @dataclass(frozen=True)
 class WritingDictionary:
     chinese: Lexicon
     english: Lexicon
     surnames: Lexicon = _EMPTY
     given_names: Lexicon = _EMPTY
+    # Phrases of two or three words (楼道里): what several words' keys spell.
+    phrases: Lexicon = _EMPTY
+    following: Following = Following()
+
+    def phrase_candidates(self, keys: str, *, letters: bool = False) -> list[Candidate]:
+        """Chinese candidates for ``keys``: the words and characters they
+        spell whole, then the phrases of two or three words they spell whole,
+        then the words they abbreviate (initials, first letters), then such
+        phrases, then what only their first keys spell."""
+        words = self.chinese.candidates(keys, letters=letters)
+        # two keys abbreviate so many words that a phrase after them would
+        # never be on the first pages: not looked up
+        phrases = (
+            self.phrases.candidates(keys, letters=letters, partial=False)
+            if len(keys) >= PHRASE_KEYS
+            else []
+        )
+
+        def whole(candidate: Candidate) -> bool:
+            spelled = candidate.spelling.replace(" ", "")
+            return (spelled if letters else to_digits(spelled)) == keys
+
+        groups: list[list[Candidate]] = [[], [], [], [], []]
+        for candidate in words:
+            if candidate.consumed < len(keys):
+                groups[4].append(candidate)
+            else:
+                groups[0 if whole(candidate) else 2].append(candidate)
+        for candidate in phrases:
+            if candidate.consumed == len(keys):
+                groups[1 if whole(candidate) else 3].append(candidate)
+        return [candidate for group in groups for candidate in group]
 
     def lexicon(self, language: str) -> Lexicon:
         return self.english if language == "en" else self.chinese
@@ -237,4 +308,6 @@ def load_dictionary() -> WritingDictionary:
         parse_english(_asset("en.txt")),
         parse_chinese(_asset("surnames.txt")),
         parse_chinese(_asset("given_names.txt")),
+        parse_chinese(_asset("phrases.txt")),
+        Following(_asset("follow.txt")),
     )

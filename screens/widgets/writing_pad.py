@@ -3,7 +3,8 @@ numeric keypad or an on-screen letter keyboard, and phrase chips.
 
 ``WritingPad`` wraps an ``Input`` (its id is the field's id, so a screen reads
 and submits it as before) and adds: the spelling line, the candidate bar (the
-phrases when nothing is spelled), the rule for the keypad in the current mode,
+phrases when nothing is spelled, or right after a word the words that
+follow it: 联想), the rule for the keypad in the current mode,
 and a tappable keyboard with digits and punctuation one tap away. The state
 lives in a ``kiosk.writing.composer.Composer``. The dictionary is read once
 per process, off the UI thread: the kiosk reads it as a resident starts a
@@ -381,8 +382,7 @@ class WritingPad(Vertical):
         if key.kind == "letter":
             composer.type_letter(key.value)
         elif key.kind == "insert":
-            composer.keys = ""
-            composer.insert(key.value)
+            composer.insert_tapped(key.value)
         elif key.kind == "candidate":
             composer.choose(int(key.value))
         elif key.kind == "delete":
@@ -400,8 +400,12 @@ class WritingPad(Vertical):
         self.input.focus()
 
     def _from_input(self) -> None:
-        """The field may have been typed in directly (a real keyboard)."""
-        self.composer.text = self.input.value[: self.composer.limit]
+        """The field may have been typed in directly (a real keyboard): then
+        the word chosen last is no longer what the text ends with."""
+        value = self.input.value[: self.composer.limit]
+        if value != self.composer.text:
+            self.composer.text = value
+            self.composer.after = ""
 
     def _to_input(self) -> None:
         field = self.input
@@ -433,7 +437,17 @@ class WritingPad(Vertical):
         composer = self.composer
         if composer.mode is Mode.DIGITS:
             return Content.styled(self.t("writing.digits_mode"), "bold")
+        pages = composer.page_count()
+        page = f"  {composer.page + 1}/{pages}" if pages > 1 else ""
         if not composer.keys:
+            if composer.following():
+                return Content.assemble(
+                    (self.t("writing.following"), "bold"),
+                    "  ",
+                    composer.after,
+                    " →",
+                    (page, "dim"),
+                )
             if composer.phrases:
                 return Content.styled(self.t("writing.phrases"), "bold")
             return Content("")
@@ -443,8 +457,6 @@ class WritingPad(Vertical):
             )
             return Content(self.t(key))
         spellings = " / ".join(composer.spellings())
-        pages = composer.page_count()
-        page = f"  {composer.page + 1}/{pages}" if pages > 1 else ""
         if not composer.candidates():
             return Content.assemble(
                 (composer.keys, "bold"), "  ", self.t("writing.none")

@@ -295,3 +295,57 @@ async def test_idle_reset_wipes_what_was_written(make_app, clock):
         assert value(pilot, "description") == ""
         assert (pad.composer.text, pad.composer.keys) == ("", "")
         assert "漏水" not in screen_text(app)
+
+
+async def test_keypad_association_offers_the_next_word_and_writes_it(make_app):
+    # 联想: after 楼顶, 漏水 is on offer with no spelling; 0 then its number.
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        pad = await to_description_by_keypad(pilot)
+        await pilot.press(*to_digits("louding"), "enter")
+        assert value(pilot, "description") == "楼顶"
+        await wait_for(pilot, lambda: "漏水" in shown(pad))
+        text = screen_text(app)
+        assert "联想" in text and "楼顶 →" in text
+        assert "按 2–9 拼新词" in text  # the way out, on screen
+        await choose_by_keypad(pilot, pad, "漏水")
+        assert value(pilot, "description") == "楼顶漏水"
+        await pilot.press(*to_digits("yijing"), "enter")  # a new word
+        assert value(pilot, "description") == "楼顶漏水已经"
+        await pilot.press("enter")
+        await wait_screen(pilot, DetailsScreen)
+        assert app.draft.description == "楼顶漏水已经"
+
+
+async def test_touch_association_offers_the_next_word_and_writes_it(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        pad = await to_description_by_touch(pilot)
+        await spell_by_touch(pilot, pad, (("楼顶", "louding"),))
+        await wait_for(pilot, lambda: "漏水" in shown(pad))
+        await tap(pilot, f"candidate-{shown(pad).index('漏水') + 1}")
+        assert value(pilot, "description") == "楼顶漏水"
+        await tap(pilot, "key-enter")
+        await wait_screen(pilot, DetailsScreen)
+        assert app.draft.description == "楼顶漏水"
+
+
+async def test_keypad_spells_two_words_at_once(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        pad = await to_description_by_keypad(pilot)
+        await pilot.press(*to_digits("loudaoli"))
+        assert shown(pad)[0] == "楼道里"
+        await pilot.press("enter")
+        assert value(pilot, "description") == "楼道里"
+
+
+async def test_text_typed_on_a_keyboard_ends_the_association(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        pad = await to_description_by_keypad(pilot)
+        await pilot.press(*to_digits("louding"), "enter")
+        await wait_for(pilot, lambda: "漏水" in shown(pad))
+        await pilot.press("x")  # a real keyboard's letter, typed as it is
+        await pilot.press("0", "1")  # now the common details, not 漏水
+        assert value(pilot, "description") == "楼顶x，楼上漏下来"

@@ -1,5 +1,6 @@
 """Snapshots of the writing screens (#12) at the smallest and a large terminal:
-the phrases, spelling on the keypad, choosing in English, the name.
+the phrases, spelling on the keypad, choosing in English, the words that
+follow a chosen word (联想) and the same in English (none), the name.
 
 Update after an intended change with ``pytest --snapshot-update`` and look at
 the pictures (rsvg-convert) before committing the new SVGs.
@@ -70,6 +71,25 @@ SCREENS = {
         "2",
         then=DescriptionScreen,
         keys=(*to_digits("noise"), "0"),
+    ),  # fmt: skip
+    # 联想: after 楼顶, the words that follow it, and how to leave them
+    "following": writing(
+        "1",
+        "2",
+        "1",
+        "2",
+        then=DescriptionScreen,
+        keys=(*to_digits("louding"), "enter"),
+    ),  # fmt: skip
+    # English words have no association: after a word, the common details
+    "following_en": writing(
+        "asterisk",
+        "1",
+        "2",
+        "1",
+        "2",
+        then=DescriptionScreen,
+        keys=(*to_digits("water"), "enter"),
     ),  # fmt: skip
     "name": writing(
         "1",

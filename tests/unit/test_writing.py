@@ -8,6 +8,7 @@ import pytest
 
 from kiosk.writing.composer import Composer, Mode, Outcome
 from kiosk.writing.dictionary import (
+    Following,
     load_dictionary,
     parse_chinese,
     parse_english,
@@ -307,3 +308,135 @@ def test_names_rank_only_in_the_name_field(dictionary):
     english = Composer(limit=10, dictionary=dictionary, person_name=True, language="en")
     press_all(english, to_digits("wang"))
     assert all(c.text.isascii() for c in english.candidates())
+
+
+# -- word association (联想) and phrases of several words ------------------
+
+
+def test_after_a_word_the_words_that_follow_it_are_offered(dictionary):
+    writing = composer(dictionary)
+    press_all(writing, to_digits("louding"))
+    writing.press("enter")  # 楼顶
+    assert writing.text == "楼顶" and writing.keys == ""
+    assert texts(writing.shown())[0] == "漏水"
+    assert writing.hint_key() == "writing.rule_following"
+    press_all(writing, "01")  # choosing, then its number: no spelling
+    assert writing.text == "楼顶漏水"
+    assert writing.following() == dictionary.following.after("漏水")
+
+
+def test_a_spelling_key_leaves_the_association(dictionary):
+    writing = composer(dictionary)
+    press_all(writing, to_digits("louding"))
+    writing.press("enter")
+    press_all(writing, to_digits("yijing"))
+    assert writing.following() == []
+    assert texts(writing.shown())[0] == "已经"
+    writing.press("enter")
+    assert writing.text == "楼顶已经"
+
+
+def test_a_comma_or_a_deletion_leaves_the_association(dictionary):
+    writing = composer(dictionary, phrases=("楼上漏下来", "已经好几天"))
+    press_all(writing, to_digits("louding"))
+    writing.press("enter")
+    writing.press("1")
+    assert writing.text == "楼顶，"
+    assert texts(writing.candidates()) == list(writing.phrases)
+    press_all(writing, to_digits("louding"))
+    writing.press("enter")
+    writing.press(".")
+    assert writing.text == "楼顶，楼"
+    assert texts(writing.candidates()) == list(writing.phrases)
+
+
+def test_a_phrase_is_not_followed_by_associations(dictionary):
+    writing = composer(dictionary, phrases=("楼上漏下来", "已经好几天"))
+    press_all(writing, "01")  # a common detail
+    assert writing.text == "楼上漏下来"
+    assert writing.following() == []
+    assert texts(writing.candidates()) == list(writing.phrases)
+
+
+def test_no_association_in_english_or_in_a_name(dictionary):
+    english = Composer(limit=100, language="en", dictionary=dictionary)
+    press_all(english, to_digits("water"))
+    english.press("enter")
+    assert english.following() == [] and english.hint_key() != "writing.rule_following"
+    name = Composer(limit=20, dictionary=dictionary, person_name=True)
+    press_all(name, to_digits("wang"))
+    name.press("enter")
+    assert name.following() == []
+
+
+def test_a_phrase_of_several_words_ends_in_the_follow_of_its_last(dictionary):
+    assert dictionary.following.after("楼道里") == dictionary.following.after("里")
+    assert dictionary.following.after("") == []
+
+
+@pytest.mark.parametrize(
+    ("spelled", "phrase"),
+    [
+        ("loudaoli", "楼道里"),
+        ("loudaol", "楼道里"),
+        ("jiukeyi", "就可以"),
+        ("jiuky", "就可以"),
+    ],  # fmt: skip
+)
+def test_several_words_spelled_at_once_offer_the_phrase(dictionary, spelled, phrase):
+    writing = composer(dictionary)
+    press_all(writing, to_digits(spelled))
+    assert phrase in texts(writing.candidates())[:2]
+
+
+def test_the_association_is_the_same_for_every_resident(dictionary):
+    first = composer(dictionary)
+    press_all(first, to_digits("louding"))
+    first.press("enter")
+    before = first.following()
+    press_all(first, "07")  # a resident takes the seventh
+    second = composer(dictionary)
+    press_all(second, to_digits("louding"))
+    second.press("enter")
+    assert second.following() == before
+
+
+def test_following_parses_its_lines():
+    following = Following("# a comment\n楼顶\t漏水 的\n水\t管\n")
+    assert following.after("楼顶") == ["漏水", "的"]
+    assert following.after("自来水") == ["管"]  # its longest listed ending
+    assert following.after("门") == []
+    # a word's own followers first, then (deduplicated) its ending's
+    backed_off = Following("楼顶\t漏水\n顶\t层 漏水\n")
+    assert backed_off.after("楼顶") == ["漏水", "层"]
+
+
+def test_after_a_number_the_words_that_follow_numbers_are_offered(dictionary):
+    writing = composer(dictionary)
+    press_all(writing, "+11+")  # 11 as digits, then back to spelling
+    assert writing.text == "11"
+    offered = texts(writing.candidates())
+    assert {"岁", "号", "楼"} <= set(offered[:18])  # on the first two pages
+    assert writing.hint_key() == "writing.rule_following"
+    page, number = divmod(offered.index("号"), 9)
+    press_all(writing, "0" * (1 + page) + str(number + 1))
+    assert writing.text == "11号"
+    tapped = composer(dictionary)
+    tapped.insert_tapped("3")  # the touch keyboard's digit
+    assert tapped.following() == dictionary.following.after("0")
+    tapped.insert_tapped("，")
+    assert tapped.following() == []
+
+
+def test_the_bench_resident_takes_what_the_screen_offers_after_a_word():
+    from bench.input import Writer
+
+    writer = Writer()
+    cost, steps = writer.write("楼顶的", ())
+    word_cost = writer.word_cost("楼顶")
+    assert word_cost is not None
+    assert steps == ["5 楼顶", "联想 的"] and cost == word_cost[0] + 2  # 0 2
+    cost, steps = Writer().write("11号", ())
+    assert steps[-1] == "联想 号"
+    words_only_cost, words_only_steps = Writer(words_only=True).write("11号", ())
+    assert "联想 号" not in words_only_steps and words_only_cost > cost
