@@ -280,7 +280,9 @@ def public_request(
 ) -> dict[str, Any]:
     """A ticket as an Open311 request: never contacts, and free text (the
     description, the building) only for ``viewer``, the station an Open311
-    key of the ticket's own station files for (docs/open311-public.md)."""
+    key of the ticket's own station files for; to anyone else, the
+    description only if the resident agreed to publish it, cleaned of
+    personal data (central/public_text.py; docs/open311-public.md)."""
     own = viewer is not None and viewer == ticket["station"]
     try:
         category = catalog.category(ticket["category"])
@@ -296,7 +298,7 @@ def public_request(
         "status_notes": names[1] if language == "en" else names[0],
         "service_name": service_name,
         "service_code": ticket["category"],
-        "description": ticket["description"] if own else "",
+        "description": ticket["description"] if own else ticket["public_description"],
         "agency_responsible": unit.label(language) if unit else ticket["unit"],
         "service_notice": "",
         "requested_datetime": ticket["created_at"],
