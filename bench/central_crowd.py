@@ -229,6 +229,7 @@ def crowd(database: str, workdir: Path) -> None:
     from bench.central import DISTRICT_STATIONS, GOAL_P99_MS, Station, _register
 
     runs: dict[str, tuple[dict[str, float], list[float], dict[str, int]]] = {}
+    serials: dict[str, int] = {}
     with scratch_database(database, workdir, "kiosk_central_crowd") as db_url:
         note(f"central/{database}: registering {DISTRICT_STATIONS} stations")
         keys = _register(db_url, DISTRICT_STATIONS)
@@ -238,6 +239,8 @@ def crowd(database: str, workdir: Path) -> None:
             with running_central(db_url, log, *options) as url:
                 port = int(url.rsplit(":", 1)[1])
                 stations = [Station(code, key, port) for code, key in keys]
+                for station in stations:  # go on numbering: no ticket twice
+                    station.serial = serials.get(station.code, 0)
                 if not cached:
                     note(
                         f"central/{database}: {DISTRICT_STATIONS} stations and a "
@@ -252,6 +255,7 @@ def crowd(database: str, workdir: Path) -> None:
                     f"{'kept' if cached else 'rendered each time'}"
                 )
                 runs["cached" if cached else "uncached"] = _beside_crowd(stations, port)
+                serials = {station.code: station.serial for station in stations}
     beside, beside_probes, counts = runs["cached"]
     uncached, uncached_probes, uncached_counts = runs["uncached"]
     health_p99 = percentile(beside_probes, 99) * 1000
