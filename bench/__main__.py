@@ -66,6 +66,18 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"memory: tickets between RSS samples (default {SAMPLE_EVERY}, "
         "or a fifth of --tickets when that is fewer than 4 samples)",
     )
+    parser.add_argument(
+        "--scenario",
+        action="append",
+        choices=("district", "catch-up", "crowd", "instances"),
+        help="central: run only this scenario (repeatable; default all)",
+    )
+    parser.add_argument(
+        "--database",
+        action="append",
+        choices=("sqlite", "postgresql"),
+        help="central: only on this database (repeatable; default both)",
+    )
     return parser
 
 
@@ -130,7 +142,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.which == "central":
         from bench import central
 
-        central.run()
+        central.run(
+            tuple(args.scenario or central.SCENARIOS),
+            tuple(args.database or central.DATABASES),
+        )
     if args.which == "sync":
         from bench import sync
 

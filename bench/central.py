@@ -20,6 +20,9 @@ measuring costs the 2-core machine as little as possible):
   every push in the process that writes;
 - crowd and instances: bench/central_crowd.py (slow and busy clients beside
   the district; three instances on one PostgreSQL and their connections).
+
+``--scenario`` (district, catch-up, crowd, instances) and ``--database``
+(sqlite, postgresql), each repeatable, run a part only.
 """
 
 from __future__ import annotations
@@ -408,17 +411,30 @@ def _catch_up_figures(database: str, workdir: Path) -> None:
     )
 
 
-def run() -> None:
+SCENARIOS = ("district", "catch-up", "crowd", "instances")
+DATABASES = ("sqlite", "postgresql")
+
+
+def run(
+    scenarios: tuple[str, ...] = SCENARIOS, databases: tuple[str, ...] = DATABASES
+) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-central-") as folder:
         workdir = Path(folder)
-        for database in ("sqlite", "postgresql"):
+        for database in databases:
             try:
-                with scratch_database(database, workdir, "kiosk_central_bench") as url:
-                    _bench(database, url, workdir)
-                _catch_up_figures(database, workdir)
-                central_crowd.crowd(database, workdir)
+                if "district" in scenarios:
+                    with scratch_database(
+                        database, workdir, "kiosk_central_bench"
+                    ) as url:
+                        _bench(database, url, workdir)
+                if "catch-up" in scenarios:
+                    _catch_up_figures(database, workdir)
+                if "crowd" in scenarios:
+                    central_crowd.crowd(database, workdir)
             except Unavailable as error:
                 note(f"central/{database}: skipped: {error}")
+        if "instances" not in scenarios or "postgresql" not in databases:
+            return
         try:
             central_crowd.instances(workdir)
         except Unavailable as error:

@@ -7,7 +7,9 @@
   probe opens a connection for ``GET /healthz`` every 100 ms. Goals: district
   push p99 under 200 ms and /healthz p99 under 100 ms, in the same run. The
   baseline, in the same run and on the same central, is the district and the
-  probe alone.
+  probe alone. The crowd comes twice, first with every Open311 list rendered
+  afresh (``--public-page-seconds 0``), then with rendered pages kept as the
+  central ships (central/page_cache.py): the second figure compares the two.
 - instances: three ``kiosk-central serve`` processes on one PostgreSQL
   database, each with ``--db-pool INSTANCE_POOL``; 200 stations push back to
   back, then the district syncs, spread over the three: the PostgreSQL
@@ -198,47 +200,68 @@ async def _district_and_probe(
     return district, probes
 
 
+def _beside_crowd(
+    stations: list[Any], port: int
+) -> tuple[dict[str, float], list[float], dict[str, int]]:
+    """The district and the probe while the crowd's process runs."""
+    context = multiprocessing.get_context("spawn")
+    started = context.Event()
+    results = context.Queue()
+    clients = context.Process(
+        target=_crowd_main,
+        args=(port, CROWD_SECONDS + 5.0, started, results),
+    )
+    clients.start()
+    if not started.wait(60):
+        clients.kill()
+        raise Unavailable("the crowd's process did not start")
+    beside, probes = asyncio.run(_district_and_probe(stations, port, CROWD_SECONDS))
+    counts: dict[str, int] = results.get(timeout=60)
+    clients.join(30)
+    return beside, probes, counts
+
+
 def crowd(database: str, workdir: Path) -> None:
-    """The district and the probe, alone and then beside the crowd."""
+    """The district and the probe, alone and then beside the crowd: once with
+    Open311 lists rendered for every request (--public-page-seconds 0), then
+    as the central ships (rendered pages kept a few seconds)."""
     # Imported here: bench.central imports this module to run it.
     from bench.central import DISTRICT_STATIONS, GOAL_P99_MS, Station, _register
 
+    runs: dict[str, tuple[dict[str, float], list[float], dict[str, int]]] = {}
+    serials: dict[str, int] = {}
     with scratch_database(database, workdir, "kiosk_central_crowd") as db_url:
         note(f"central/{database}: registering {DISTRICT_STATIONS} stations")
         keys = _register(db_url, DISTRICT_STATIONS)
-        log = workdir / f"central-{database}-crowd.log"
-        with running_central(db_url, log) as url:
-            port = int(url.rsplit(":", 1)[1])
-            stations = [Station(code, key, port) for code, key in keys]
-            note(
-                f"central/{database}: {DISTRICT_STATIONS} stations and a health "
-                f"probe for {CROWD_SECONDS:.0f} s, alone"
-            )
-            alone, alone_probes = asyncio.run(
-                _district_and_probe(stations, port, CROWD_SECONDS)
-            )
-            note(
-                f"central/{database}: the same beside {SLOW_CLIENTS} slow and "
-                f"{BUSY_CLIENTS} busy clients"
-            )
-            context = multiprocessing.get_context("spawn")
-            started = context.Event()
-            results = context.Queue()
-            clients = context.Process(
-                target=_crowd_main,
-                args=(port, CROWD_SECONDS + 5.0, started, results),
-            )
-            clients.start()
-            if not started.wait(60):
-                clients.kill()
-                raise Unavailable("the crowd's process did not start")
-            beside, beside_probes = asyncio.run(
-                _district_and_probe(stations, port, CROWD_SECONDS)
-            )
-            counts: dict[str, int] = results.get(timeout=60)
-            clients.join(30)
+        for cached in (False, True):
+            log = workdir / f"central-{database}-crowd-{cached}.log"
+            options = () if cached else ("--public-page-seconds", "0")
+            with running_central(db_url, log, *options) as url:
+                port = int(url.rsplit(":", 1)[1])
+                stations = [Station(code, key, port) for code, key in keys]
+                for station in stations:  # go on numbering: no ticket twice
+                    station.serial = serials.get(station.code, 0)
+                if not cached:
+                    note(
+                        f"central/{database}: {DISTRICT_STATIONS} stations and a "
+                        f"health probe for {CROWD_SECONDS:.0f} s, alone"
+                    )
+                    alone, alone_probes = asyncio.run(
+                        _district_and_probe(stations, port, CROWD_SECONDS)
+                    )
+                note(
+                    f"central/{database}: the same beside {SLOW_CLIENTS} slow and "
+                    f"{BUSY_CLIENTS} busy clients, Open311 pages "
+                    f"{'kept' if cached else 'rendered each time'}"
+                )
+                runs["cached" if cached else "uncached"] = _beside_crowd(stations, port)
+                serials = {station.code: station.serial for station in stations}
+    beside, beside_probes, counts = runs["cached"]
+    uncached, uncached_probes, uncached_counts = runs["uncached"]
     health_p99 = percentile(beside_probes, 99) * 1000
     health_alone_p99 = percentile(alone_probes, 99) * 1000
+    health_uncached_p99 = percentile(uncached_probes, 99) * 1000
+    load = os.getloadavg()
     emit(
         "central",
         "crowd_district_push_p99_ms",
@@ -265,6 +288,24 @@ def crowd(database: str, workdir: Path) -> None:
         meets_goal=beside["p99_ms"] < GOAL_P99_MS
         and beside["failures"] == 0
         and health_p99 < HEALTH_GOAL_P99_MS,
+        load_average=[round(value, 2) for value in load],
+    )
+    emit(
+        "central",
+        "crowd_page_cache_district_push_p99_ms",
+        beside["p99_ms"],
+        database=database,
+        healthz_p99_ms=health_p99,
+        crowd=counts,
+        baseline="the same crowd with every Open311 list rendered afresh "
+        "(--public-page-seconds 0), same run, just before",
+        baseline_value=uncached["p99_ms"],
+        baseline_healthz_p99_ms=health_uncached_p99,
+        baseline_failures=uncached["failures"],
+        baseline_crowd=uncached_counts,
+        ratio=ratio(beside["p99_ms"], uncached["p99_ms"]),
+        healthz_ratio=ratio(health_p99, health_uncached_p99),
+        load_average=[round(value, 2) for value in load],
     )
 
 

@@ -27,6 +27,7 @@ from central.health import DatabaseWatch
 from central.intake import Intake
 from central.limits import Rates
 from central.open311 import FORMATS
+from central.page_cache import DEFAULT_MAX_AGE, PageCache
 from central.rates import Limiter, RateLimit
 from central.schemas import (
     DEFAULT_MAX_BATCH,
@@ -60,6 +61,9 @@ class ServerSettings:
     # PostgreSQL: the pool's unused connections close after this long quiet.
     db_idle_seconds: float = 60.0
     rates: Rates = Rates()
+    # Anonymous Open311 lists are served from pages at most this old
+    # (central/page_cache.py); 0: every list is read afresh.
+    public_page_seconds: float = DEFAULT_MAX_AGE
 
 
 # Field errors listed in one answer: a batch of 2,000 bad events can have
@@ -274,6 +278,7 @@ def create_app(db: CentralDatabase, settings: ServerSettings | None = None) -> F
     app.state.intake = intake
     limiter = Limiter(settings.rates)
     app.state.limiter = limiter
+    app.state.page_cache = PageCache(settings.public_page_seconds)
 
     def authenticated_station(request: Request) -> str:
         key = _bearer_key(request.headers.get("authorization"))

@@ -17,6 +17,7 @@ from central.db import DEFAULT_POOL, CentralDatabase, DatabaseError, parse_targe
 from central.intake import MOST_PROCESSES as MOST_INTAKE_PROCESSES
 from central.intake import default_processes
 from central.limits import MAX_CONNECTIONS, READ_TIMEOUT, Limits, Rates
+from central.page_cache import DEFAULT_MAX_AGE as DEFAULT_PAGE_SECONDS
 from central.reports import subdistrict_month
 from central.schemas import DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY
 from central.store.audit import entries as audit_entries
@@ -173,6 +174,15 @@ def build_parser() -> argparse.ArgumentParser:
         "counted as --public-reads-per-minute counts them; more get 429, so "
         "that station pushes keep the processor (default "
         f"{Rates.public_reads_total_per_minute})",
+    )
+    serve.add_argument(
+        "--public-page-seconds",
+        type=float,
+        default=DEFAULT_PAGE_SECONDS,
+        metavar="SECONDS",
+        help="Open311 lists asked for without a key are served from a page "
+        "rendered at most this long ago, so a crowd asking for them costs "
+        f"little; 0: always afresh (default {DEFAULT_PAGE_SECONDS:g})",
     )
     serve.add_argument("--log-level", default="warning")
 
@@ -562,6 +572,10 @@ def _serve(args: argparse.Namespace, db: CentralDatabase) -> int:
     ):
         if not 1 <= value <= 1_000_000:
             return _fail(f"{option} {value}: use 1-1000000")
+    if not 0 <= args.public_page_seconds <= 60:
+        return _fail(
+            f"--public-page-seconds {args.public_page_seconds:g}: use 0-60 seconds"
+        )
     if not 0.1 <= args.read_timeout <= 600:
         return _fail(f"--read-timeout {args.read_timeout:g}: use 0.1-600 seconds")
     if not 1 <= args.max_connections <= 100_000:
@@ -591,6 +605,7 @@ def _serve(args: argparse.Namespace, db: CentralDatabase) -> int:
         public_base_url=public_base_url,
         intake_processes=processes,
         db_idle_seconds=args.db_idle,
+        public_page_seconds=args.public_page_seconds,
         rates=Rates(
             open311_writes_per_minute=args.open311_writes_per_minute,
             public_reads_per_minute=args.public_reads_per_minute,

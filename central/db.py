@@ -287,6 +287,14 @@ MIGRATIONS: Sequence[_MigrationStep] = (
     # tables are kept in order of receipt (WITHOUT ROWID): a month's rows
     # are read in one run of pages.
     _facts_step(),
+    # A resident's description as Open311 shows it to anyone: set only when
+    # the resident said yes at the kiosk (the received event's
+    # ``publish_description``), and cleaned of phone and id numbers and the
+    # contact's name as it is stored (central/store/rows.py); empty
+    # otherwise (docs/open311-public.md).
+    _MigrationStep.from_template(
+        ("ALTER TABLE ticket ADD COLUMN public_description TEXT NOT NULL DEFAULT ''",)
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -26,6 +26,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from central.language import pick_language
+from central.page_cache import Page, PageCache
 from central.schemas import TICKET_NO_PATTERN, UUID_PATTERN, check_text, check_year
 from central.store.base import ZONE, Rejected, StoreUnavailable, run_read
 from central.store.filing import NewRequest, file_request
@@ -279,7 +280,9 @@ def public_request(
 ) -> dict[str, Any]:
     """A ticket as an Open311 request: never contacts, and free text (the
     description, the building) only for ``viewer``, the station an Open311
-    key of the ticket's own station files for (docs/open311-public.md)."""
+    key of the ticket's own station files for; to anyone else, the
+    description only if the resident agreed to publish it, cleaned of
+    personal data (central/public_text.py; docs/open311-public.md)."""
     own = viewer is not None and viewer == ticket["station"]
     try:
         category = catalog.category(ticket["category"])
@@ -295,7 +298,7 @@ def public_request(
         "status_notes": names[1] if language == "en" else names[0],
         "service_name": service_name,
         "service_code": ticket["category"],
-        "description": ticket["description"] if own else "",
+        "description": ticket["description"] if own else ticket["public_description"],
         "agency_responsible": unit.label(language) if unit else ticket["unit"],
         "service_notice": "",
         "requested_datetime": ticket["created_at"],
@@ -422,9 +425,34 @@ async def _viewer(request: Request) -> str | None:
     return station
 
 
+def _page_key(
+    request: Request, fmt: str, query: RequestQuery
+) -> tuple[str, str, RequestQuery]:
+    """The cache key of an anonymous list: the query as it was parsed, with
+    the times that follow from the clock (the default 90 days, an end of
+    "now") left out, and the lists in one order."""
+    params = request.query_params
+    normal = replace(
+        query,
+        public_ids=tuple(sorted(set(query.public_ids))),
+        ticket_nos=(),
+        station=None,
+        categories=tuple(sorted(set(query.categories))),
+        statuses=tuple(sorted(set(query.statuses))),
+        start_utc=query.start_utc
+        if params.get("start_date") or params.get("end_date")
+        else None,
+        end_utc=query.end_utc if params.get("end_date") else None,
+    )
+    return (fmt, _language(request), normal)
+
+
 @router.get("/requests.{fmt}")
 async def list_requests(fmt: str, request: Request) -> Response:
-    """Requests by id, service, date range and status (up to 1000)."""
+    """Requests by id, service, date range and status (up to 1000).
+
+    Asked for with no ``api_key``, the page may be up to a few seconds old
+    (central/page_cache.py; ``kiosk-central serve --public-page-seconds``)."""
 
     async def work() -> Response:
         chosen = _format(fmt)
@@ -433,13 +461,13 @@ async def list_requests(fmt: str, request: Request) -> Response:
         db = request.app.state.db
         language = _language(request)
 
-        def answer() -> Response:
+        def answer() -> Page:
             # Up to 1000 requests take tens of milliseconds to build and
             # encode (XML several times that): in a thread, never on the
             # event loop that answers /healthz and hands pushes their threads.
             tickets = find_requests(db, query)
             catalog = load_catalog()
-            return render(
+            response = render(
                 chosen,
                 "service_requests",
                 [
@@ -447,11 +475,24 @@ async def list_requests(fmt: str, request: Request) -> Response:
                     for ticket in tickets
                 ],
             )
+            return Page(bytes(response.body), response.status_code, _media(response))
 
-        response: Response = await run_in_threadpool(answer)
-        return response
+        async def rendered() -> Page:
+            page: Page = await run_in_threadpool(answer)
+            return page
+
+        cache: PageCache = request.app.state.page_cache
+        if request.query_params.get("api_key"):
+            page = await rendered()  # a key's own text is never kept
+        else:
+            page = await cache.get(_page_key(request, chosen, query), rendered)
+        return Response(page.body, page.status, media_type=page.media_type)
 
     return await _guard(fmt, work)
+
+
+def _media(response: Response) -> str:
+    return str(response.headers["content-type"])
 
 
 @router.get("/requests/{request_id}.{fmt}")

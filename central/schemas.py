@@ -257,6 +257,9 @@ class TicketSnapshot(BaseModel):
     due_at: Timestamp
     token: Pattern(TOKEN_PATTERN)  # type: ignore[valid-type]
     language: Text(16, 2) = "zh-CN"  # type: ignore[valid-type]
+    # The resident agreed at the kiosk that Open311 may show the description
+    # to anyone (cleaned of personal data: docs/open311-public.md).
+    publish_description: bool = False
 
 
 class PushResult(BaseModel):

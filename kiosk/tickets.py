@@ -73,6 +73,9 @@ class TicketDraft:
     contact_name: str = ""
     contact_mobile: str = ""
     consent: bool = False
+    # The resident agreed that the description may be published (Open311
+    # shows it to anyone, cleaned of phone numbers); no unless asked and said.
+    publish_description: bool = False
     # The ticket's tracking token, drawn with the draft so that the QR code
     # can be made while the resident reads the review (ReviewScreen).
     token: str = field(
@@ -244,7 +247,14 @@ def issue_ticket(
                 kind="received",
                 actor=f"kiosk:{station}",
                 at=moment.isoformat(),
-                payload=json.dumps(_snapshot(ticket), ensure_ascii=False),
+                payload=json.dumps(
+                    _snapshot(
+                        ticket,
+                        publish_description=draft.publish_description
+                        and bool(ticket.description),
+                    ),
+                    ensure_ascii=False,
+                ),
             )
             Outbox.create(event=event.uuid, created_at=moment.isoformat())
             refresh_station([ticket.uuid])
@@ -255,8 +265,10 @@ def issue_ticket(
     return _issued(settings, ticket)
 
 
-def _snapshot(ticket: Ticket) -> dict[str, object]:
-    """The ticket as the central platform receives it with its first event."""
+def _snapshot(ticket: Ticket, publish_description: bool = False) -> dict[str, object]:
+    """The ticket as the central platform receives it with its first event;
+    ``publish_description``: the resident agreed to publish the description
+    (sent only when true)."""
     return {
         "ticket_no": ticket.ticket_no,
         "queue_no": ticket.queue_no,
@@ -272,6 +284,7 @@ def _snapshot(ticket: Ticket) -> dict[str, object]:
         "due_at": ticket.due_at,
         "token": ticket.token,
         "language": ticket.language,
+        **({"publish_description": True} if publish_description else {}),
         **_clock_mark(ticket),
     }
 

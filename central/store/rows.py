@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from central.db import CentralDatabase
+from central.public_text import public_text
 from central.schemas import TicketSnapshot
 from central.store.base import utc_text
 from kiosk.report_facts import CENTRAL_STORE, Query, refresh
@@ -77,6 +78,9 @@ def ticket_values(
         source,
         lat,
         lon,
+        public_text(snapshot.description, snapshot.contact_name)
+        if snapshot.publish_description
+        else "",
     )
 
 
@@ -90,7 +94,7 @@ def with_public_id(row: tuple[Any, ...]) -> tuple[Any, ...]:
 TICKET_COLUMNS = (
     "uuid, ticket_no, station, queue_no, category, item, building, description, "
     "contact_name, contact_mobile, created_at, created_utc, unit, due_at, token, "
-    "language, status, updated_at, source, lat, lon, public_id"
+    "language, status, updated_at, source, lat, lon, public_description, public_id"
 )
 EVENT_COLUMNS = (
     "uuid, ticket_uuid, ticket_no, station, kind, actor, at, payload, origin, "

@@ -11,7 +11,7 @@ from kiosk.states import TERMINAL
 
 PUBLIC_TICKET_COLUMNS = (
     "uuid, ticket_no, station, category, item, building, description, created_at, "
-    "unit, due_at, status, updated_at, lat, lon, token, public_id"
+    "unit, due_at, status, updated_at, lat, lon, token, public_id, public_description"
 )
 
 

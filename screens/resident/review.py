@@ -11,6 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
+from textual.reactive import reactive
 from textual.widgets import Static
 
 from db import database
@@ -77,10 +78,24 @@ class ReviewScreen(KioskScreen):
     ENTER_KEY = "key.submit"
     BINDINGS = [
         Binding("enter", "forward", "Submit", id="submit", show=False),
+        Binding(
+            "1",
+            "toggle_publish",
+            "Publish the description",
+            id="publish",
+            show=False,
+        ),
     ]
+    # Whether Open311 may show the description to anyone (cleaned of phone
+    # numbers by the central: docs/open311-public.md). Asked only when there
+    # is a description; no until the resident says yes.
+    publish_description: reactive[bool] = reactive(False, init=False)
 
     def __init__(self) -> None:
         super().__init__()
+        self.set_reactive(
+            ReviewScreen.publish_description, self.kiosk.draft.publish_description
+        )
         self.submitting = False
         self.failure: str | None = None  # the last refusal's message key
         self._qr_ahead = QRAhead()
@@ -107,6 +122,8 @@ class ReviewScreen(KioskScreen):
         # it stays on screen whatever the summary's length.
         with VerticalScroll(id="summary-scroll"):
             yield Static(self.summary(), id="summary")
+        if self.kiosk.draft.description:
+            yield Static(Content(self.publish_question()), id="publish")
         # A refusal stays said when the screen is laid out again (``/``,
         # ``*``), even one that came while it was.
         failure = self.failure
@@ -115,6 +132,31 @@ class ReviewScreen(KioskScreen):
             id="submit-status",
             classes="-error" if failure else "",
         )
+
+    def publish_question(self) -> str:
+        if self.publish_description:
+            return self.t("review.publish_yes")
+        return self.t("review.publish_no")
+
+    def keypad_hints(self) -> list[tuple[str, str, str]]:
+        hints = super().keypad_hints()
+        if self.kiosk.draft.description:
+            key = "key.unpublish" if self.publish_description else "key.publish"
+            hints.insert(1, ("1", self.t(key), "screen.toggle_publish"))
+        return hints
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "toggle_publish":
+            return bool(self.kiosk.draft.description) and not self.submitting
+        return True
+
+    def action_toggle_publish(self) -> None:
+        self.publish_description = not self.publish_description
+
+    def watch_publish_description(self, publish: bool) -> None:
+        self.kiosk.draft.publish_description = publish
+        self.refresh(recompose=True)
+        self.call_after_refresh(self.after_relabel)
 
     def summary(self) -> Content:
         kiosk = self.kiosk

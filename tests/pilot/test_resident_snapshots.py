@@ -136,6 +136,19 @@ async def review_hostile(pilot: Pilot[object]) -> None:
     await settle(pilot, ReviewScreen)
 
 
+async def review_published(pilot: Pilot[object]) -> None:
+    """The description to be published: the resident said yes with 1."""
+    await settle(pilot, WelcomeScreen)
+    await pilot.press("1", "2", "1", "2")
+    await settle(pilot, DescriptionScreen)
+    await paste(pilot, "楼道灯坏了三天，晚上看不见，电话13800138000")
+    await pilot.press("enter", "enter", "1")
+    await settle(pilot, ReviewScreen)
+    await wait_for(
+        pilot, lambda: "同意" in str(pilot.app.screen.query_one("#publish").render())
+    )
+
+
 SCREENS: dict[str, Callable[[Pilot[object]], Awaitable[None]]] = {
     "welcome": keys(then=WelcomeScreen),
     "welcome_en": keys("asterisk", then=WelcomeScreen),
@@ -149,6 +162,7 @@ SCREENS: dict[str, Callable[[Pilot[object]], Awaitable[None]]] = {
     "contact_error": contact_error,
     "consent": keys("1", "2", "1", "3", *"13800138000", "enter", then=ConsentScreen),
     "review_hostile_text": review_hostile,
+    "review_published": review_published,
     "ticket": fixed_ticket,
     "ticket_en": fixed_ticket_en,
     "category_en": keys("asterisk", "1", then=CategoryScreen),
