@@ -313,36 +313,51 @@ def _term_ids(term: str) -> tuple[str, list[object]]:
     number, queue number, building or description, in one of their notes,
     or in the names of their category or item."""
     expression = match_expression(term)
+    # Tickets whose category or item name holds the term: one index range
+    # each (ticket_category, ticket_category_item).
+    catalog_parts: list[str] = []
+    catalog_params: list[object] = []
+    categories, items = catalog_codes(term)
+    if categories:
+        marks = ",".join("?" for _ in categories)
+        catalog_parts.append(f"SELECT id FROM ticket WHERE category IN ({marks})")
+        catalog_params += categories
+    for category, codes in items:
+        marks = ",".join("?" for _ in codes)
+        catalog_parts.append(
+            f"SELECT id FROM ticket WHERE category = ? AND item IN ({marks})"
+        )
+        catalog_params += [category, *codes]
     # Bigram lookups can match text that only holds the bigrams apart: check
-    # the term itself for anything longer than two characters.
+    # the term itself for anything longer than two characters, except in
+    # tickets the catalog names already prove (a keypad ticket's description
+    # often repeats its item's name: 电梯故障).
     long_term = len(term) > 2
-    ticket_check = f" AND instr({TICKET_DOC}, ?) > 0" if long_term else ""
+    if not long_term:
+        ticket_part = "SELECT rowid FROM ticket_search WHERE ticket_search MATCH ?"
+        ticket_params: list[object] = [expression]
+    else:
+        candidates = " EXCEPT ".join(
+            ["SELECT rowid FROM ticket_search WHERE ticket_search MATCH ?"]
+            + catalog_parts
+        )
+        ticket_part = (
+            f"SELECT t.id FROM ticket AS t WHERE t.id IN ({candidates}) "
+            f"AND instr({TICKET_DOC}, ?) > 0"
+        )
+        ticket_params = [expression, *catalog_params, term]
     note_doc = "lower(json_extract(e.payload, '$.text') || ' ')"
     note_check = f" AND instr({note_doc}, ?) > 0" if long_term else ""
-    ticket_part = (
-        "SELECT t.id FROM ticket_search AS s JOIN ticket AS t ON t.id = s.rowid "
-        f"WHERE ticket_search MATCH ?{ticket_check}"
-        if long_term
-        else "SELECT rowid FROM ticket_search WHERE ticket_search MATCH ?"
-    )
     parts = [
         ticket_part,
         "SELECT t.id FROM note_search AS n "
         "JOIN ticket_event AS e ON e.id = n.rowid "
         "JOIN ticket AS t ON t.uuid = e.ticket_uuid "
         f"WHERE note_search MATCH ?{note_check}",
+        *catalog_parts,
     ]
-    params: list[object] = [expression, *([term] if long_term else [])]
-    params += [expression, *([term] if long_term else [])]
-    categories, items = catalog_codes(term)
-    if categories:
-        marks = ",".join("?" for _ in categories)
-        parts.append(f"SELECT id FROM ticket WHERE category IN ({marks})")
-        params += categories
-    for category, codes in items:
-        marks = ",".join("?" for _ in codes)
-        parts.append(f"SELECT id FROM ticket WHERE category = ? AND item IN ({marks})")
-        params += [category, *codes]
+    params = [*ticket_params, expression, *([term] if long_term else [])]
+    params += catalog_params
     return " UNION ".join(parts), params
 
 
@@ -356,15 +371,19 @@ def is_number_lookup(text: str) -> bool:
     return bool(NUMBER_PATTERN.match(text.strip()))
 
 
-def _search_where(query: BoardQuery, now: datetime) -> tuple[str, list[object]]:
-    """The WHERE clause (on ``ticket``) of a search: every term matches, the
-    tab and the filters hold (not for a number: see is_number_lookup)."""
+def _search_parts(
+    query: BoardQuery, now: datetime
+) -> tuple[str, list[object], str, list[object]]:
+    """A search as (the compound SELECT of the ids holding every term, its
+    parameters, the conditions on ``ticket`` for the tab and the filters,
+    theirs); none of the ids for a search without terms or statuses. The
+    tab and filters do not apply to a number (see is_number_lookup)."""
     if is_number_lookup(query.text):
         query = BoardQuery(text=query.text, sort=query.sort)
     terms = [fold(term) for term in query.text.split() if term]
     statuses = _statuses(query)
     if not terms or not statuses:
-        return "0", []
+        return "SELECT NULL WHERE 0", [], "", []
     compound: list[str] = []
     params: list[object] = []
     for term in terms:
@@ -374,14 +393,22 @@ def _search_where(query: BoardQuery, now: datetime) -> tuple[str, list[object]]:
     # Every term must match: the INTERSECT of each term's ids.
     ids = " INTERSECT ".join(f"SELECT * FROM ({sql})" for sql in compound)
     extra, filter_params = _filters(query, now)
-    where = f"id IN ({ids})"
+    conditions: list[str] = []
     status_params: list[object] = []
     if set(statuses) != set(STATUSES):  # the "all" tab filters nothing
-        where += f" AND +status IN ({','.join('?' for _ in statuses)})"
+        conditions.append(f"+status IN ({','.join('?' for _ in statuses)})")
         status_params = list(statuses)
     if extra:
-        where += f" AND {extra}"
-    return where, [*params, *status_params, *filter_params]
+        conditions.append(extra)
+    return ids, params, " AND ".join(conditions), [*status_params, *filter_params]
+
+
+def _search_where(query: BoardQuery, now: datetime) -> tuple[str, list[object]]:
+    """The WHERE clause (on ``ticket``) of a search: every term matches, the
+    tab and the filters hold (not for a number: see is_number_lookup)."""
+    ids, params, conditions, condition_params = _search_parts(query, now)
+    where = f"id IN ({ids})" + (f" AND {conditions}" if conditions else "")
+    return where, [*params, *condition_params]
 
 
 def search_ids(query: BoardQuery, now: datetime, cap: int = SEARCH_CAP) -> list[int]:
@@ -394,31 +421,52 @@ def search_ids(query: BoardQuery, now: datetime, cap: int = SEARCH_CAP) -> list[
 
 def _search_page(query: BoardQuery, now: datetime) -> BoardPage:
     """A page of a search: sorted over every match, any page reachable; the
-    count stops at MATCH_COUNT_CAP and says so."""
-    where, params = _search_where(query, now)
+    count stops at MATCH_COUNT_CAP and says so.
+
+    The matching ids are gathered once (a materialized CTE) for both the
+    page and its count: gathering them (index lookups, the joins from notes
+    to their tickets) is most of what a search costs."""
+    ids, params, conditions, condition_params = _search_parts(query, now)
+    where = "id IN hit" + (f" AND {conditions}" if conditions else "")
     order, order_params = _order(query)
+    # Without a tab or filter, every id gathered is a match: counted as is,
+    # without reading the tickets.
+    counted_rows = f"ticket WHERE {where}" if conditions else "hit"
+    counted = f"(SELECT count(*) FROM (SELECT 1 FROM {counted_rows} LIMIT ?))"
     sql = (
-        f"SELECT {ROW_COLUMNS} FROM ticket WHERE {where} "
+        f"WITH hit (id) AS MATERIALIZED ({ids}) "
+        f"SELECT {ROW_COLUMNS}, {counted} FROM ticket WHERE {where} "
         f"ORDER BY {order} LIMIT ? OFFSET ?"
     )
     rows = database.execute_sql(
         sql,
-        [*params, *order_params, query.page_size + 1, query.page * query.page_size],
+        [
+            *params,
+            *condition_params,
+            MATCH_COUNT_CAP + 1,
+            *condition_params,
+            *order_params,
+            query.page_size + 1,
+            query.page * query.page_size,
+        ],
     ).fetchall()
-    board_rows = tuple(BoardRow(*row) for row in rows[: query.page_size])
+    board_rows = tuple(BoardRow(*row[:-1]) for row in rows[: query.page_size])
     has_more = len(rows) > query.page_size
     if not has_more and (board_rows or query.page == 0):
         # The last page: the count is exact without counting.
         matches = query.page * query.page_size + len(board_rows)
         return BoardPage(query, board_rows, has_more, matches, False)
-    counted = int(
-        database.execute_sql(
-            f"SELECT count(*) FROM (SELECT 1 FROM ticket WHERE {where} LIMIT ?)",
-            [*params, MATCH_COUNT_CAP + 1],
-        ).fetchone()[0]
-    )
-    capped = counted > MATCH_COUNT_CAP
-    return BoardPage(query, board_rows, has_more, min(counted, MATCH_COUNT_CAP), capped)
+    if rows:
+        count = int(rows[0][-1])
+    else:  # past the last page: no row carries the count
+        count = int(
+            database.execute_sql(
+                f"WITH hit (id) AS MATERIALIZED ({ids}) SELECT {counted}",
+                [*params, *condition_params, MATCH_COUNT_CAP + 1],
+            ).fetchone()[0]
+        )
+    capped = count > MATCH_COUNT_CAP
+    return BoardPage(query, board_rows, has_more, min(count, MATCH_COUNT_CAP), capped)
 
 
 # -- counts, change marker, detail ----------------------------------------------
