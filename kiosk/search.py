@@ -3,9 +3,12 @@
 Built for a million tickets: a page is at most ``PAGE_SIZE`` rows read
 through an index in the order shown; a state tab of several statuses is a
 UNION ALL of one index range per status. Search uses the bigram index of
-migration 3 (``ticket_search`` and ``note_search``): a two-character word is
-one token lookup, longer words the AND of their bigrams checked against the
-text, one character a prefix lookup.
+migration 3 (``ticket_search`` and ``note_search``, a note's ticket found in
+``note_ticket``): a two-character word is one token lookup, longer words the
+AND of their bigrams checked against the text, one character a prefix
+lookup; category and item names are matched in the catalog and read through
+their indexes. A search gathers its matching ids once, for its page and its
+count.
 """
 
 from __future__ import annotations
@@ -346,14 +349,21 @@ def _term_ids(term: str) -> tuple[str, list[object]]:
             f"AND instr({TICKET_DOC}, ?) > 0"
         )
         ticket_params = [expression, *catalog_params, term]
+    # A note's ticket is one lookup in note_ticket; its text (for the check)
+    # is read only for a longer term.
     note_doc = "lower(json_extract(e.payload, '$.text') || ' ')"
-    note_check = f" AND instr({note_doc}, ?) > 0" if long_term else ""
+    note_part = (
+        "SELECT m.ticket_id FROM note_search AS n "
+        "JOIN note_ticket AS m ON m.event_id = n.rowid "
+        "JOIN ticket_event AS e ON e.id = n.rowid "
+        f"WHERE note_search MATCH ? AND instr({note_doc}, ?) > 0"
+        if long_term
+        else "SELECT m.ticket_id FROM note_search AS n "
+        "JOIN note_ticket AS m ON m.event_id = n.rowid WHERE note_search MATCH ?"
+    )
     parts = [
         ticket_part,
-        "SELECT t.id FROM note_search AS n "
-        "JOIN ticket_event AS e ON e.id = n.rowid "
-        "JOIN ticket AS t ON t.uuid = e.ticket_uuid "
-        f"WHERE note_search MATCH ?{note_check}",
+        note_part,
         *catalog_parts,
     ]
     params = [*ticket_params, expression, *([term] if long_term else [])]
