@@ -368,7 +368,8 @@ def _term_ids(term: str) -> tuple[str, list[object]]:
     ]
     params = [*ticket_params, expression, *([term] if long_term else [])]
     params += catalog_params
-    return " UNION ".join(parts), params
+    # Duplicates go where the ids are gathered (or in the INTERSECT).
+    return " UNION ALL ".join(parts), params
 
 
 # A ticket number (PHY3-261125-007) or a queue number (B007), whole.
@@ -429,52 +430,143 @@ def search_ids(query: BoardQuery, now: datetime, cap: int = SEARCH_CAP) -> list[
     return [row[0] for row in database.execute_sql(sql, [*params, cap])]
 
 
+# Sorted by due time, a search with many matches walks each status's
+# (status, due_at) index and keeps the matches it meets, instead of reading
+# every match to sort it: chosen while the walk (index entries, each checked
+# against the gathered ids) costs less than reading the matches
+# (WALK_COST_RATIO index entries cost about one ticket read). Each status's
+# walk first goes WALK_SPREAD times as far as the page needs at the matches'
+# average density; a status short of its page then walks its whole range,
+# or the sort answers when that costs more.
+WALK_COST_RATIO = 3
+WALK_SPREAD = 4
+
+
+def _gather(ids: str, params: list[object]) -> int:
+    """The matching ids into temp.search_hit (this connection's own, kept
+    for its next search): gathered once for the page and its count.
+    Returns how many."""
+    connection = database.connection()
+    connection.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS search_hit (id INTEGER PRIMARY KEY)"
+    )
+    connection.execute("DELETE FROM temp.search_hit")
+    connection.execute(f"INSERT OR IGNORE INTO temp.search_hit (id) {ids}", params)
+    return int(connection.execute("SELECT count(*) FROM temp.search_hit").fetchone()[0])
+
+
+def _walk(
+    walks: dict[str, int],
+    order: str,
+    wanted: int,
+    conditions: str,
+    condition_params: list[object],
+) -> list[tuple]:
+    """Up to ``wanted`` matches per status, in order, from the first
+    ``walks[status]`` entries of its (status, due_at) range; each row ends
+    with its status."""
+    extra = f" AND {conditions}" if conditions else ""
+    parts: list[str] = []
+    params: list[object] = []
+    for status, walk in walks.items():
+        parts.append(
+            f"SELECT * FROM (SELECT {ROW_COLUMNS}, ? AS arm FROM ticket "
+            "WHERE id IN (SELECT walked.id FROM (SELECT id FROM ticket "
+            f"WHERE status = ? ORDER BY {order} LIMIT ?) AS walked "
+            f"WHERE walked.id IN temp.search_hit){extra} "
+            f"ORDER BY {order} LIMIT ?)"
+        )
+        params += [status, status, walk, *condition_params, wanted]
+    return database.execute_sql(" UNION ALL ".join(parts), params).fetchall()
+
+
+def _walked_by_due(
+    query: BoardQuery,
+    statuses: tuple[str, ...],
+    gathered: int,
+    conditions: str,
+    condition_params: list[object],
+) -> list[tuple] | None:
+    """The page of a search sorted by due time, walking the (status, due_at)
+    index; None when the sort is the cheaper way."""
+    per_status = {
+        status: int(count)
+        for status, count in database.execute_sql(
+            "SELECT status, count FROM ticket_status_count"
+        )
+    }
+    sizes = {status: per_status.get(status, 0) for status in statuses}
+    budget = WALK_COST_RATIO * gathered
+    wanted = (query.page + 1) * query.page_size + 1
+    reach = WALK_SPREAD * wanted * sum(per_status.values()) // gathered + 100
+    walks = {status: min(reach, size) for status, size in sizes.items()}
+    if sum(walks.values()) > budget:
+        return None
+    direction = "DESC" if query.descending else "ASC"
+    order = f"due_at {direction}, id {direction}"
+    rows = _walk(walks, order, wanted, conditions, condition_params)
+    found = {status: 0 for status in walks}
+    for row in rows:
+        found[row[-1]] = found.get(row[-1], 0) + 1
+    # A status short of the page before the end of its range may hold
+    # matches that come before others on the page: it walks the rest.
+    short = {
+        status: sizes[status]
+        for status, walk in walks.items()
+        if found[status] < wanted and walk < sizes[status]
+    }
+    if short:
+        if sum(walks.values()) + sum(short.values()) > budget:
+            return None
+        rows = [row for row in rows if row[-1] not in short]
+        rows += _walk(short, order, wanted, conditions, condition_params)
+    rows.sort(key=lambda row: (row[8], row[0]), reverse=query.descending)
+    start = query.page * query.page_size
+    return [row[:-1] for row in rows[start : start + query.page_size + 1]]
+
+
 def _search_page(query: BoardQuery, now: datetime) -> BoardPage:
     """A page of a search: sorted over every match, any page reachable; the
     count stops at MATCH_COUNT_CAP and says so.
 
-    The matching ids are gathered once (a materialized CTE) for both the
-    page and its count: gathering them (index lookups, the joins from notes
-    to their tickets) is most of what a search costs."""
+    The matching ids are gathered once, into a temporary table, for both the
+    page and its count: gathering them (index lookups, the notes' tickets)
+    is most of what a search costs."""
     ids, params, conditions, condition_params = _search_parts(query, now)
-    where = "id IN hit" + (f" AND {conditions}" if conditions else "")
-    order, order_params = _order(query)
-    # Without a tab or filter, every id gathered is a match: counted as is,
-    # without reading the tickets.
-    counted_rows = f"ticket WHERE {where}" if conditions else "hit"
-    counted = f"(SELECT count(*) FROM (SELECT 1 FROM {counted_rows} LIMIT ?))"
-    sql = (
-        f"WITH hit (id) AS MATERIALIZED ({ids}) "
-        f"SELECT {ROW_COLUMNS}, {counted} FROM ticket WHERE {where} "
-        f"ORDER BY {order} LIMIT ? OFFSET ?"
-    )
-    rows = database.execute_sql(
-        sql,
-        [
-            *params,
-            *condition_params,
-            MATCH_COUNT_CAP + 1,
-            *condition_params,
-            *order_params,
-            query.page_size + 1,
-            query.page * query.page_size,
-        ],
-    ).fetchall()
-    board_rows = tuple(BoardRow(*row[:-1]) for row in rows[: query.page_size])
+    gathered = _gather(ids, params)
+    where = "id IN temp.search_hit" + (f" AND {conditions}" if conditions else "")
+    rows: list[tuple] | None = None
+    if query.sort == "due" and gathered and not is_number_lookup(query.text):
+        rows = _walked_by_due(
+            query, _statuses(query), gathered, conditions, condition_params
+        )
+    if rows is None:
+        order, order_params = _order(query)
+        rows = database.execute_sql(
+            f"SELECT {ROW_COLUMNS} FROM ticket WHERE {where} "
+            f"ORDER BY {order} LIMIT ? OFFSET ?",
+            [
+                *condition_params,
+                *order_params,
+                query.page_size + 1,
+                query.page * query.page_size,
+            ],
+        ).fetchall()
+    board_rows = tuple(BoardRow(*row) for row in rows[: query.page_size])
     has_more = len(rows) > query.page_size
     if not has_more and (board_rows or query.page == 0):
         # The last page: the count is exact without counting.
         matches = query.page * query.page_size + len(board_rows)
         return BoardPage(query, board_rows, has_more, matches, False)
-    if rows:
-        count = int(rows[0][-1])
-    else:  # past the last page: no row carries the count
+    if conditions:
         count = int(
             database.execute_sql(
-                f"WITH hit (id) AS MATERIALIZED ({ids}) SELECT {counted}",
-                [*params, *condition_params, MATCH_COUNT_CAP + 1],
+                f"SELECT count(*) FROM (SELECT 1 FROM ticket WHERE {where} LIMIT ?)",
+                [*condition_params, MATCH_COUNT_CAP + 1],
             ).fetchone()[0]
         )
+    else:  # every id gathered is a match
+        count = gathered
     capped = count > MATCH_COUNT_CAP
     return BoardPage(query, board_rows, has_more, min(count, MATCH_COUNT_CAP), capped)
 

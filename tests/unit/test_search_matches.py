@@ -180,3 +180,87 @@ def test_sorted_by_due_the_order_holds_over_every_page(station):
         ).fetchall()
     )
     assert [due[number] for number in shown] == sorted(due[n] for n in shown)
+
+
+@pytest.mark.parametrize("descending", [False, True])
+@pytest.mark.parametrize(
+    "text, tab",
+    [("号楼", "all"), ("号楼", "in_hand"), ("网格", "all"), ("故障", "all")],
+)
+def test_pages_sorted_by_due_are_those_of_a_sort_of_every_match(
+    station, text, tab, descending
+):
+    query = BoardQuery(text=text, tab=tab, sort="due", descending=descending)
+    wanted = expected(query)
+    keys = {
+        ticket_no: (due_at, ticket_id)
+        for ticket_id, ticket_no, due_at in database.execute_sql(
+            "SELECT id, ticket_no, due_at FROM ticket"
+        )
+        if ticket_no in wanted
+    }
+    ordered = sorted(wanted, key=keys.__getitem__, reverse=descending)
+    for page_no in (0, 1, 2, 7):
+        page = board_page(
+            BoardQuery(**{**query.__dict__, "page": page_no, "page_size": 5}),
+            FIXED_NOW,
+        )
+        shown = [row.ticket_no for row in page.rows]
+        assert shown == ordered[page_no * 5 : page_no * 5 + 5], page_no
+
+
+def test_a_common_word_sorted_by_due_walks_the_due_index(station):
+    """The case above that the walk answers (a match in most tickets), so
+    that the comparison covers it."""
+    query = BoardQuery(text="号楼", sort="due", page_size=5)
+    ids, params, conditions, condition_params = search._search_parts(query, FIXED_NOW)
+    gathered = search._gather(ids, params)
+    walked = search._walked_by_due(
+        query, search.STATUSES, gathered, conditions, condition_params
+    )
+    assert walked is not None and len(walked) == 6
+
+
+def test_matches_deep_in_a_sparse_status_still_come_first(settings, station_db):
+    """Sorted by due time, the earliest matches lie in a status where they
+    are rare, past where its walk first stops: they still lead the page."""
+    from kiosk import search as board
+
+    # A category and item whose names do not hold the word searched.
+    template = issue(
+        settings, category="sanitation", item="dog-mess", description="电梯坏了"
+    ).ticket_no
+
+    def rows(count: int, status: str, description: str, due: str) -> None:
+        database.execute_sql(
+            """WITH RECURSIVE n (i) AS (
+                 SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
+            INSERT INTO ticket (uuid, ticket_no, queue_no, station, day, category,
+                item, building, description, created_at, status, unit, due_at,
+                token)
+            SELECT t.uuid || ?2 || n.i, t.ticket_no || ?2 || n.i, t.queue_no,
+                t.station, t.day, t.category, t.item, t.building, ?3, t.created_at,
+                ?4, t.unit, ?5 || printf('%04d', n.i), t.token
+            FROM ticket AS t, n WHERE t.ticket_no = ?6""",
+            (count, f"-{status}-{description}-", description, status, due, template),
+        )
+
+    rows(400, "withdrawn", "楼道灯不亮", "2026-01-01T")  # no match, due first
+    rows(2, "withdrawn", "电梯坏了", "2026-02-01T")  # the earliest matches
+    rows(600, "received", "电梯坏了", "2026-12-01T")
+    query = BoardQuery(text="电梯", sort="due", descending=False, page_size=5)
+    page = board_page(query, FIXED_NOW)
+    assert [(row.status, row.due_at[:7]) for row in page.rows] == [
+        ("withdrawn", "2026-02"),
+        ("withdrawn", "2026-02"),
+        *[("received", row.due_at[:7]) for row in page.rows[2:]],
+    ]
+    # The walk answered (its first reach stops short of those two).
+    ids, params, conditions, condition_params = board._search_parts(query, FIXED_NOW)
+    gathered = board._gather(ids, params)
+    walked = board._walked_by_due(
+        query, board.STATUSES, gathered, conditions, condition_params
+    )
+    assert walked is not None and [row[1] for row in walked[:5]] == [
+        row.ticket_no for row in page.rows
+    ]
