@@ -7,8 +7,9 @@ migration 3 (``ticket_search`` and ``note_search``, a note's ticket found in
 ``note_ticket``): a two-character word is one token lookup, longer words the
 AND of their bigrams checked against the text, one character a prefix
 lookup; category and item names are matched in the catalog and read through
-their indexes. A search gathers its matching ids once, for its page and its
-count.
+their indexes. A search gathers its matching ids once (temp.search_hit),
+for its page and its count; sorted by due time, many matches are read by
+walking the (status, due_at) index (see WALK_COST_RATIO).
 """
 
 from __future__ import annotations
