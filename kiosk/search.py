@@ -7,9 +7,12 @@ migration 3 (``ticket_search`` and ``note_search``, a note's ticket found in
 ``note_ticket``): a two-character word is one token lookup, longer words the
 AND of their bigrams checked against the text, one character a prefix
 lookup; category and item names are matched in the catalog and read through
-their indexes. A search gathers its matching ids once (temp.search_hit),
-for its page and its count; sorted by due time, many matches are read by
-walking the (status, due_at) index (see WALK_COST_RATIO).
+their indexes. In every tab without filters and by creation time (the
+board's default), a search merges its parts in id order and reads only as
+far as its page and capped count need (_newest_ids). Otherwise it gathers
+its matching ids once (temp.search_hit), for its page and its count;
+sorted by due time, many matches are read by walking the (status, due_at)
+index (see WALK_COST_RATIO).
 """
 
 from __future__ import annotations
@@ -312,26 +315,27 @@ def catalog_codes(
     return categories, items
 
 
-def _term_ids(term: str) -> tuple[str, list[object]]:
+def _term_ids(term: str, union: str = "UNION ALL") -> tuple[str, list[object]]:
     """A compound SELECT of the ids of tickets holding ``term``: in their
     number, queue number, building or description, in one of their notes,
-    or in the names of their category or item."""
+    or in the names of their category or item. Its parts are joined by
+    ``union``: UNION ALL where the ids are deduplicated later, UNION to
+    merge parts that each come in id order (_newest_ids)."""
     expression = match_expression(term)
     # Tickets whose category or item name holds the term: one index range
-    # each (ticket_category, ticket_category_item).
+    # each (ticket_category, ticket_category_item), in id order.
     catalog_parts: list[str] = []
     catalog_params: list[object] = []
     categories, items = catalog_codes(term)
-    if categories:
-        marks = ",".join("?" for _ in categories)
-        catalog_parts.append(f"SELECT id FROM ticket WHERE category IN ({marks})")
-        catalog_params += categories
+    for category in categories:
+        catalog_parts.append("SELECT id FROM ticket WHERE category = ?")
+        catalog_params.append(category)
     for category, codes in items:
-        marks = ",".join("?" for _ in codes)
-        catalog_parts.append(
-            f"SELECT id FROM ticket WHERE category = ? AND item IN ({marks})"
-        )
-        catalog_params += [category, *codes]
+        for code in codes:
+            catalog_parts.append(
+                "SELECT id FROM ticket WHERE category = ? AND item = ?"
+            )
+            catalog_params += [category, code]
     # Bigram lookups can match text that only holds the bigrams apart: check
     # the term itself for anything longer than two characters, except in
     # tickets the catalog names already prove (a keypad ticket's description
@@ -369,8 +373,7 @@ def _term_ids(term: str) -> tuple[str, list[object]]:
     ]
     params = [*ticket_params, expression, *([term] if long_term else [])]
     params += catalog_params
-    # Duplicates go where the ids are gathered (or in the INTERSECT).
-    return " UNION ALL ".join(parts), params
+    return f" {union} ".join(parts), params
 
 
 # A ticket number (PHY3-261125-007) or a queue number (B007), whole.
@@ -526,6 +529,29 @@ def _walked_by_due(
     return [row[:-1] for row in rows[start : start + query.page_size + 1]]
 
 
+def _newest_ids(query: BoardQuery, limit: int) -> list[int]:
+    """The first ``limit`` ids matching every term, newest first (or oldest
+    with ``descending`` off), merged from the parts of each term as they
+    come in id order: a page by creation time reads only as far as it and
+    the capped count need, not every match."""
+    terms = [fold(term) for term in query.text.split() if term]
+    compounds: list[str] = []
+    params: list[object] = []
+    for term in terms:
+        sql, term_params = _term_ids(term, union="UNION")
+        compounds.append(sql)
+        params += term_params
+    direction = "DESC" if query.descending else "ASC"
+    if len(compounds) == 1:
+        sql = compounds[0]
+    else:
+        sql = " INTERSECT ".join(f"SELECT * FROM ({part})" for part in compounds)
+    rows = database.execute_sql(
+        f"{sql} ORDER BY 1 {direction} LIMIT ?", [*params, limit]
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
 def _search_page(query: BoardQuery, now: datetime) -> BoardPage:
     """A page of a search: sorted over every match, any page reachable; the
     count stops at MATCH_COUNT_CAP and says so.
@@ -534,6 +560,8 @@ def _search_page(query: BoardQuery, now: datetime) -> BoardPage:
     page and its count: gathering them (index lookups, the notes' tickets)
     is most of what a search costs."""
     ids, params, conditions, condition_params = _search_parts(query, now)
+    if query.sort == "created" and not conditions and query.text.split():
+        return _newest_page(query)
     gathered = _gather(ids, params)
     where = "id IN temp.search_hit" + (f" AND {conditions}" if conditions else "")
     rows: list[tuple] | None = None
@@ -570,6 +598,30 @@ def _search_page(query: BoardQuery, now: datetime) -> BoardPage:
         count = gathered
     capped = count > MATCH_COUNT_CAP
     return BoardPage(query, board_rows, has_more, min(count, MATCH_COUNT_CAP), capped)
+
+
+def _newest_page(query: BoardQuery) -> BoardPage:
+    """A search in every tab without filters, by creation time: its page and
+    capped count from the newest (or oldest) matching ids alone."""
+    start = query.page * query.page_size
+    found = _newest_ids(query, max(MATCH_COUNT_CAP + 1, start + query.page_size + 1))
+    page_ids = found[start : start + query.page_size + 1]
+    direction = "DESC" if query.descending else "ASC"
+    rows = database.execute_sql(
+        f"SELECT {ROW_COLUMNS} FROM ticket WHERE id IN "
+        f"({','.join('?' for _ in page_ids)}) ORDER BY id {direction}",
+        page_ids,
+    ).fetchall()
+    board_rows = tuple(BoardRow(*row) for row in rows[: query.page_size])
+    has_more = len(rows) > query.page_size
+    if not has_more and (board_rows or query.page == 0):
+        # The last page: the count is exact without counting.
+        matches = start + len(board_rows)
+        return BoardPage(query, board_rows, has_more, matches, False)
+    capped = len(found) > MATCH_COUNT_CAP
+    return BoardPage(
+        query, board_rows, has_more, min(len(found), MATCH_COUNT_CAP), capped
+    )
 
 
 # -- counts, change marker, detail ----------------------------------------------

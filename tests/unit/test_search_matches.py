@@ -182,18 +182,25 @@ def test_sorted_by_due_the_order_holds_over_every_page(station):
     assert [due[number] for number in shown] == sorted(due[n] for n in shown)
 
 
+@pytest.mark.parametrize("sort", ["due", "created"])
 @pytest.mark.parametrize("descending", [False, True])
 @pytest.mark.parametrize(
     "text, tab",
-    [("号楼", "all"), ("号楼", "in_hand"), ("网格", "all"), ("故障", "all")],
+    [
+        ("号楼", "all"),
+        ("号楼", "in_hand"),
+        ("网格", "all"),
+        ("故障", "all"),
+        ("电梯 五巷", "all"),
+    ],
 )
-def test_pages_sorted_by_due_are_those_of_a_sort_of_every_match(
-    station, text, tab, descending
+def test_pages_in_order_are_those_of_a_sort_of_every_match(
+    station, text, tab, descending, sort
 ):
-    query = BoardQuery(text=text, tab=tab, sort="due", descending=descending)
+    query = BoardQuery(text=text, tab=tab, sort=sort, descending=descending)
     wanted = expected(query)
     keys = {
-        ticket_no: (due_at, ticket_id)
+        ticket_no: (due_at, ticket_id) if sort == "due" else (ticket_id,)
         for ticket_id, ticket_no, due_at in database.execute_sql(
             "SELECT id, ticket_no, due_at FROM ticket"
         )
