@@ -346,6 +346,30 @@ MIGRATIONS: Sequence[Sequence[str]] = (
            SELECT uuid, 0 FROM ticket WHERE true
            ON CONFLICT (ticket_uuid) DO UPDATE SET folded = 0""",
     ),
+    # Search: each indexed note's ticket by the note's event id (the rowid
+    # of note_search), so that a word found in notes reaches its tickets in
+    # one lookup in a small table, not through the event row and the
+    # ticket's uuid (kiosk.search). Filled for every event with a text (the
+    # first fill of note_search took those); the trigger follows
+    # note_search_insert, and kiosk.bulk fills it per batch as it does the
+    # search index. IF NOT EXISTS: safe whichever place this step takes.
+    (
+        """CREATE TABLE IF NOT EXISTS note_ticket (
+            event_id INTEGER PRIMARY KEY,
+            ticket_id INTEGER NOT NULL
+        )""",
+        """INSERT OR IGNORE INTO note_ticket (event_id, ticket_id)
+           SELECT e.id, t.id FROM ticket_event AS e
+           JOIN ticket AS t ON t.uuid = e.ticket_uuid
+           WHERE json_valid(e.payload) AND json_type(e.payload, '$.text') = 'text'""",
+        """CREATE TRIGGER IF NOT EXISTS note_ticket_insert AFTER INSERT ON ticket_event
+           WHEN new.kind <> 'received' AND json_valid(new.payload)
+             AND json_type(new.payload, '$.text') = 'text'
+           BEGIN
+             INSERT OR IGNORE INTO note_ticket (event_id, ticket_id)
+             SELECT new.id, id FROM ticket WHERE uuid = new.ticket_uuid;
+           END""",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,7 +1,8 @@
 """Writing many tickets at once (``kiosk demo load``, ``kiosk import``).
 
 Row by row, the search index's triggers (migration 3: ``ticket_search_insert``,
-``note_search_insert``) cost more than the rows themselves. ``deferred_index``
+``note_search_insert``; and ``note_ticket_insert``, each note's ticket) cost
+more than the rows themselves. ``deferred_index``
 lifts them for one write transaction and indexes the transaction's new rows
 in one statement per index as it ends, then puts the triggers back, all
 inside that transaction: no other connection ever sees the triggers missing,
@@ -14,7 +15,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-SEARCH_TRIGGERS = ("ticket_search_insert", "note_search_insert")
+SEARCH_TRIGGERS = ("ticket_search_insert", "note_search_insert", "note_ticket_insert")
 # The triggers' own statements, over every row after a given id.
 _INDEX_TICKETS = """INSERT INTO ticket_search (rowid, grams)
     SELECT t.id, (
@@ -31,6 +32,11 @@ _INDEX_NOTES = """INSERT INTO note_search (rowid, grams)
            search_seq AS s
       WHERE s.n < length(d.doc)
     ) FROM ticket_event AS e
+    WHERE e.id > ? AND e.kind <> 'received' AND json_valid(e.payload)
+      AND json_type(e.payload, '$.text') = 'text'"""
+
+_INDEX_NOTE_TICKETS = """INSERT OR IGNORE INTO note_ticket (event_id, ticket_id)
+    SELECT e.id, t.id FROM ticket_event AS e JOIN ticket AS t ON t.uuid = e.ticket_uuid
     WHERE e.id > ? AND e.kind <> 'received' AND json_valid(e.payload)
       AND json_type(e.payload, '$.text') = 'text'"""
 
@@ -57,5 +63,7 @@ def deferred_index(connection: sqlite3.Connection) -> Iterator[None]:
         connection.execute(_INDEX_TICKETS, (last_ticket,))
     if "note_search_insert" in triggers:
         connection.execute(_INDEX_NOTES, (last_event,))
+    if "note_ticket_insert" in triggers:
+        connection.execute(_INDEX_NOTE_TICKETS, (last_event,))
     for statement in triggers.values():
         connection.execute(statement)

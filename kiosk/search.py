@@ -3,9 +3,16 @@
 Built for a million tickets: a page is at most ``PAGE_SIZE`` rows read
 through an index in the order shown; a state tab of several statuses is a
 UNION ALL of one index range per status. Search uses the bigram index of
-migration 3 (``ticket_search`` and ``note_search``): a two-character word is
-one token lookup, longer words the AND of their bigrams checked against the
-text, one character a prefix lookup.
+migration 3 (``ticket_search`` and ``note_search``, a note's ticket found in
+``note_ticket``): a two-character word is one token lookup, longer words the
+AND of their bigrams checked against the text, one character a prefix
+lookup; category and item names are matched in the catalog and read through
+their indexes. In every tab without filters and by creation time (the
+board's default), a search merges its parts in id order and reads only as
+far as its page and capped count need (_newest_ids). Otherwise it gathers
+its matching ids once (temp.search_hit), for its page and its count;
+sorted by due time, many matches are read by walking the (status, due_at)
+index (see WALK_COST_RATIO).
 """
 
 from __future__ import annotations
@@ -308,42 +315,65 @@ def catalog_codes(
     return categories, items
 
 
-def _term_ids(term: str) -> tuple[str, list[object]]:
+def _term_ids(term: str, union: str = "UNION ALL") -> tuple[str, list[object]]:
     """A compound SELECT of the ids of tickets holding ``term``: in their
     number, queue number, building or description, in one of their notes,
-    or in the names of their category or item."""
+    or in the names of their category or item. Its parts are joined by
+    ``union``: UNION ALL where the ids are deduplicated later, UNION to
+    merge parts that each come in id order (_newest_ids)."""
     expression = match_expression(term)
+    # Tickets whose category or item name holds the term: one index range
+    # each (ticket_category, ticket_category_item), in id order.
+    catalog_parts: list[str] = []
+    catalog_params: list[object] = []
+    categories, items = catalog_codes(term)
+    for category in categories:
+        catalog_parts.append("SELECT id FROM ticket WHERE category = ?")
+        catalog_params.append(category)
+    for category, codes in items:
+        for code in codes:
+            catalog_parts.append(
+                "SELECT id FROM ticket WHERE category = ? AND item = ?"
+            )
+            catalog_params += [category, code]
     # Bigram lookups can match text that only holds the bigrams apart: check
-    # the term itself for anything longer than two characters.
+    # the term itself for anything longer than two characters, except in
+    # tickets the catalog names already prove (a keypad ticket's description
+    # often repeats its item's name: 电梯故障).
     long_term = len(term) > 2
-    ticket_check = f" AND instr({TICKET_DOC}, ?) > 0" if long_term else ""
+    if not long_term:
+        ticket_part = "SELECT rowid FROM ticket_search WHERE ticket_search MATCH ?"
+        ticket_params: list[object] = [expression]
+    else:
+        candidates = " EXCEPT ".join(
+            ["SELECT rowid FROM ticket_search WHERE ticket_search MATCH ?"]
+            + catalog_parts
+        )
+        ticket_part = (
+            f"SELECT t.id FROM ticket AS t WHERE t.id IN ({candidates}) "
+            f"AND instr({TICKET_DOC}, ?) > 0"
+        )
+        ticket_params = [expression, *catalog_params, term]
+    # A note's ticket is one lookup in note_ticket; its text (for the check)
+    # is read only for a longer term.
     note_doc = "lower(json_extract(e.payload, '$.text') || ' ')"
-    note_check = f" AND instr({note_doc}, ?) > 0" if long_term else ""
-    ticket_part = (
-        "SELECT t.id FROM ticket_search AS s JOIN ticket AS t ON t.id = s.rowid "
-        f"WHERE ticket_search MATCH ?{ticket_check}"
+    note_part = (
+        "SELECT m.ticket_id FROM note_search AS n "
+        "JOIN note_ticket AS m ON m.event_id = n.rowid "
+        "JOIN ticket_event AS e ON e.id = n.rowid "
+        f"WHERE note_search MATCH ? AND instr({note_doc}, ?) > 0"
         if long_term
-        else "SELECT rowid FROM ticket_search WHERE ticket_search MATCH ?"
+        else "SELECT m.ticket_id FROM note_search AS n "
+        "JOIN note_ticket AS m ON m.event_id = n.rowid WHERE note_search MATCH ?"
     )
     parts = [
         ticket_part,
-        "SELECT t.id FROM note_search AS n "
-        "JOIN ticket_event AS e ON e.id = n.rowid "
-        "JOIN ticket AS t ON t.uuid = e.ticket_uuid "
-        f"WHERE note_search MATCH ?{note_check}",
+        note_part,
+        *catalog_parts,
     ]
-    params: list[object] = [expression, *([term] if long_term else [])]
-    params += [expression, *([term] if long_term else [])]
-    categories, items = catalog_codes(term)
-    if categories:
-        marks = ",".join("?" for _ in categories)
-        parts.append(f"SELECT id FROM ticket WHERE category IN ({marks})")
-        params += categories
-    for category, codes in items:
-        marks = ",".join("?" for _ in codes)
-        parts.append(f"SELECT id FROM ticket WHERE category = ? AND item IN ({marks})")
-        params += [category, *codes]
-    return " UNION ".join(parts), params
+    params = [*ticket_params, expression, *([term] if long_term else [])]
+    params += catalog_params
+    return f" {union} ".join(parts), params
 
 
 # A ticket number (PHY3-261125-007) or a queue number (B007), whole.
@@ -356,15 +386,19 @@ def is_number_lookup(text: str) -> bool:
     return bool(NUMBER_PATTERN.match(text.strip()))
 
 
-def _search_where(query: BoardQuery, now: datetime) -> tuple[str, list[object]]:
-    """The WHERE clause (on ``ticket``) of a search: every term matches, the
-    tab and the filters hold (not for a number: see is_number_lookup)."""
+def _search_parts(
+    query: BoardQuery, now: datetime
+) -> tuple[str, list[object], str, list[object]]:
+    """A search as (the compound SELECT of the ids holding every term, its
+    parameters, the conditions on ``ticket`` for the tab and the filters,
+    theirs); none of the ids for a search without terms or statuses. The
+    tab and filters do not apply to a number (see is_number_lookup)."""
     if is_number_lookup(query.text):
         query = BoardQuery(text=query.text, sort=query.sort)
     terms = [fold(term) for term in query.text.split() if term]
     statuses = _statuses(query)
     if not terms or not statuses:
-        return "0", []
+        return "SELECT NULL WHERE 0", [], "", []
     compound: list[str] = []
     params: list[object] = []
     for term in terms:
@@ -374,14 +408,22 @@ def _search_where(query: BoardQuery, now: datetime) -> tuple[str, list[object]]:
     # Every term must match: the INTERSECT of each term's ids.
     ids = " INTERSECT ".join(f"SELECT * FROM ({sql})" for sql in compound)
     extra, filter_params = _filters(query, now)
-    where = f"id IN ({ids})"
+    conditions: list[str] = []
     status_params: list[object] = []
     if set(statuses) != set(STATUSES):  # the "all" tab filters nothing
-        where += f" AND +status IN ({','.join('?' for _ in statuses)})"
+        conditions.append(f"+status IN ({','.join('?' for _ in statuses)})")
         status_params = list(statuses)
     if extra:
-        where += f" AND {extra}"
-    return where, [*params, *status_params, *filter_params]
+        conditions.append(extra)
+    return ids, params, " AND ".join(conditions), [*status_params, *filter_params]
+
+
+def _search_where(query: BoardQuery, now: datetime) -> tuple[str, list[object]]:
+    """The WHERE clause (on ``ticket``) of a search: every term matches, the
+    tab and the filters hold (not for a number: see is_number_lookup)."""
+    ids, params, conditions, condition_params = _search_parts(query, now)
+    where = f"id IN ({ids})" + (f" AND {conditions}" if conditions else "")
+    return where, [*params, *condition_params]
 
 
 def search_ids(query: BoardQuery, now: datetime, cap: int = SEARCH_CAP) -> list[int]:
@@ -392,33 +434,194 @@ def search_ids(query: BoardQuery, now: datetime, cap: int = SEARCH_CAP) -> list[
     return [row[0] for row in database.execute_sql(sql, [*params, cap])]
 
 
+# Sorted by due time, a search with many matches walks each status's
+# (status, due_at) index and keeps the matches it meets, instead of reading
+# every match to sort it: chosen while the walk (index entries, each checked
+# against the gathered ids) costs less than reading the matches
+# (WALK_COST_RATIO index entries cost about one ticket read). Each status's
+# walk first goes WALK_SPREAD times as far as the page needs at the matches'
+# average density; a status short of its page then walks its whole range,
+# or the sort answers when that costs more.
+WALK_COST_RATIO = 3
+WALK_SPREAD = 4
+
+
+def _gather(ids: str, params: list[object]) -> int:
+    """The matching ids into temp.search_hit (this connection's own, kept
+    for its next search): gathered once for the page and its count.
+    Returns how many."""
+    connection = database.connection()
+    connection.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS search_hit (id INTEGER PRIMARY KEY)"
+    )
+    connection.execute("DELETE FROM temp.search_hit")
+    connection.execute(f"INSERT OR IGNORE INTO temp.search_hit (id) {ids}", params)
+    return int(connection.execute("SELECT count(*) FROM temp.search_hit").fetchone()[0])
+
+
+def _walk(
+    walks: dict[str, int],
+    order: str,
+    wanted: int,
+    conditions: str,
+    condition_params: list[object],
+) -> list[tuple]:
+    """Up to ``wanted`` matches per status, in order, from the first
+    ``walks[status]`` entries of its (status, due_at) range; each row ends
+    with its status."""
+    extra = f" AND {conditions}" if conditions else ""
+    parts: list[str] = []
+    params: list[object] = []
+    for status, walk in walks.items():
+        parts.append(
+            f"SELECT * FROM (SELECT {ROW_COLUMNS}, ? AS arm FROM ticket "
+            "WHERE id IN (SELECT walked.id FROM (SELECT id FROM ticket "
+            f"WHERE status = ? ORDER BY {order} LIMIT ?) AS walked "
+            f"WHERE walked.id IN temp.search_hit){extra} "
+            f"ORDER BY {order} LIMIT ?)"
+        )
+        params += [status, status, walk, *condition_params, wanted]
+    return database.execute_sql(" UNION ALL ".join(parts), params).fetchall()
+
+
+def _walked_by_due(
+    query: BoardQuery,
+    statuses: tuple[str, ...],
+    gathered: int,
+    conditions: str,
+    condition_params: list[object],
+) -> list[tuple] | None:
+    """The page of a search sorted by due time, walking the (status, due_at)
+    index; None when the sort is the cheaper way."""
+    per_status = {
+        status: int(count)
+        for status, count in database.execute_sql(
+            "SELECT status, count FROM ticket_status_count"
+        )
+    }
+    sizes = {status: per_status.get(status, 0) for status in statuses}
+    budget = WALK_COST_RATIO * gathered
+    wanted = (query.page + 1) * query.page_size + 1
+    reach = WALK_SPREAD * wanted * sum(per_status.values()) // gathered + 100
+    walks = {status: min(reach, size) for status, size in sizes.items()}
+    if sum(walks.values()) > budget:
+        return None
+    direction = "DESC" if query.descending else "ASC"
+    order = f"due_at {direction}, id {direction}"
+    rows = _walk(walks, order, wanted, conditions, condition_params)
+    found = {status: 0 for status in walks}
+    for row in rows:
+        found[row[-1]] = found.get(row[-1], 0) + 1
+    # A status short of the page before the end of its range may hold
+    # matches that come before others on the page: it walks the rest.
+    short = {
+        status: sizes[status]
+        for status, walk in walks.items()
+        if found[status] < wanted and walk < sizes[status]
+    }
+    if short:
+        if sum(walks.values()) + sum(short.values()) > budget:
+            return None
+        rows = [row for row in rows if row[-1] not in short]
+        rows += _walk(short, order, wanted, conditions, condition_params)
+    rows.sort(key=lambda row: (row[8], row[0]), reverse=query.descending)
+    start = query.page * query.page_size
+    return [row[:-1] for row in rows[start : start + query.page_size + 1]]
+
+
+def _newest_ids(query: BoardQuery, limit: int) -> list[int]:
+    """The first ``limit`` ids matching every term, newest first (or oldest
+    with ``descending`` off), merged from the parts of each term as they
+    come in id order: a page by creation time reads only as far as it and
+    the capped count need, not every match."""
+    terms = [fold(term) for term in query.text.split() if term]
+    compounds: list[str] = []
+    params: list[object] = []
+    for term in terms:
+        sql, term_params = _term_ids(term, union="UNION")
+        compounds.append(sql)
+        params += term_params
+    direction = "DESC" if query.descending else "ASC"
+    if len(compounds) == 1:
+        sql = compounds[0]
+    else:
+        sql = " INTERSECT ".join(f"SELECT * FROM ({part})" for part in compounds)
+    rows = database.execute_sql(
+        f"{sql} ORDER BY 1 {direction} LIMIT ?", [*params, limit]
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
 def _search_page(query: BoardQuery, now: datetime) -> BoardPage:
     """A page of a search: sorted over every match, any page reachable; the
-    count stops at MATCH_COUNT_CAP and says so."""
-    where, params = _search_where(query, now)
-    order, order_params = _order(query)
-    sql = (
-        f"SELECT {ROW_COLUMNS} FROM ticket WHERE {where} "
-        f"ORDER BY {order} LIMIT ? OFFSET ?"
-    )
-    rows = database.execute_sql(
-        sql,
-        [*params, *order_params, query.page_size + 1, query.page * query.page_size],
-    ).fetchall()
+    count stops at MATCH_COUNT_CAP and says so.
+
+    The matching ids are gathered once, into a temporary table, for both the
+    page and its count: gathering them (index lookups, the notes' tickets)
+    is most of what a search costs."""
+    ids, params, conditions, condition_params = _search_parts(query, now)
+    if query.sort == "created" and not conditions and query.text.split():
+        return _newest_page(query)
+    gathered = _gather(ids, params)
+    where = "id IN temp.search_hit" + (f" AND {conditions}" if conditions else "")
+    rows: list[tuple] | None = None
+    if query.sort == "due" and gathered and not is_number_lookup(query.text):
+        rows = _walked_by_due(
+            query, _statuses(query), gathered, conditions, condition_params
+        )
+    if rows is None:
+        order, order_params = _order(query)
+        rows = database.execute_sql(
+            f"SELECT {ROW_COLUMNS} FROM ticket WHERE {where} "
+            f"ORDER BY {order} LIMIT ? OFFSET ?",
+            [
+                *condition_params,
+                *order_params,
+                query.page_size + 1,
+                query.page * query.page_size,
+            ],
+        ).fetchall()
     board_rows = tuple(BoardRow(*row) for row in rows[: query.page_size])
     has_more = len(rows) > query.page_size
     if not has_more and (board_rows or query.page == 0):
         # The last page: the count is exact without counting.
         matches = query.page * query.page_size + len(board_rows)
         return BoardPage(query, board_rows, has_more, matches, False)
-    counted = int(
-        database.execute_sql(
-            f"SELECT count(*) FROM (SELECT 1 FROM ticket WHERE {where} LIMIT ?)",
-            [*params, MATCH_COUNT_CAP + 1],
-        ).fetchone()[0]
+    if conditions:
+        count = int(
+            database.execute_sql(
+                f"SELECT count(*) FROM (SELECT 1 FROM ticket WHERE {where} LIMIT ?)",
+                [*condition_params, MATCH_COUNT_CAP + 1],
+            ).fetchone()[0]
+        )
+    else:  # every id gathered is a match
+        count = gathered
+    capped = count > MATCH_COUNT_CAP
+    return BoardPage(query, board_rows, has_more, min(count, MATCH_COUNT_CAP), capped)
+
+
+def _newest_page(query: BoardQuery) -> BoardPage:
+    """A search in every tab without filters, by creation time: its page and
+    capped count from the newest (or oldest) matching ids alone."""
+    start = query.page * query.page_size
+    found = _newest_ids(query, max(MATCH_COUNT_CAP + 1, start + query.page_size + 1))
+    page_ids = found[start : start + query.page_size + 1]
+    direction = "DESC" if query.descending else "ASC"
+    rows = database.execute_sql(
+        f"SELECT {ROW_COLUMNS} FROM ticket WHERE id IN "
+        f"({','.join('?' for _ in page_ids)}) ORDER BY id {direction}",
+        page_ids,
+    ).fetchall()
+    board_rows = tuple(BoardRow(*row) for row in rows[: query.page_size])
+    has_more = len(rows) > query.page_size
+    if not has_more and (board_rows or query.page == 0):
+        # The last page: the count is exact without counting.
+        matches = start + len(board_rows)
+        return BoardPage(query, board_rows, has_more, matches, False)
+    capped = len(found) > MATCH_COUNT_CAP
+    return BoardPage(
+        query, board_rows, has_more, min(len(found), MATCH_COUNT_CAP), capped
     )
-    capped = counted > MATCH_COUNT_CAP
-    return BoardPage(query, board_rows, has_more, min(counted, MATCH_COUNT_CAP), capped)
 
 
 # -- counts, change marker, detail ----------------------------------------------

@@ -255,6 +255,11 @@ def test_a_capped_count_says_so(settings, station_db):
     page = board_page(BoardQuery(text="电梯"), FIXED_NOW)
     assert page.matches_capped and page.matches == search.MATCH_COUNT_CAP
     assert page.has_more
+    # The last page past the cap knows the exact count.
+    total = search.MATCH_COUNT_CAP + 11
+    last = board_page(BoardQuery(text="电梯", page=(total - 1) // 50), FIXED_NOW)
+    assert len(last.rows) == total % 50 and not last.has_more
+    assert last.matches == total and not last.matches_capped
 
 
 # -- a number finds its ticket from any tab (issue 18, item 11) ----------------

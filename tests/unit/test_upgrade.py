@@ -4,6 +4,7 @@ database as the older program left it."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import stat
 from datetime import datetime, timedelta
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from db import DatabaseUnavailable, Outbox, Ticket, database, open_database
-from db.migrations import MIGRATIONS, SCHEMA_VERSION
+from db.migrations import MIGRATIONS, SCHEMA_VERSION, schema_version
 from kiosk.search import BoardQuery, search_ids
 from tests.helpers import FIXED_NOW, ZONE
 
@@ -144,5 +145,45 @@ def test_the_old_tickets_are_counted_by_the_first_report_after_upgrading(tmp_pat
         folded = month_report(*read_station(read_window("2026-10", ZONE)),
                               "2026-10", ZONE, rules, as_of)  # fmt: skip
         assert report == {"station": "PHY3", **folded}
+    finally:
+        database.close()
+
+
+def test_notes_written_before_the_note_ticket_step_are_found_after_it(tmp_path):
+    """The step that maps each note to its ticket (search reads notes through
+    it) maps every note the older schema had indexed."""
+    path = tmp_path / "kiosk.db"
+    _first_release(path)
+    old = sqlite3.connect(path)
+    old.execute("PRAGMA foreign_keys = ON")
+    for version in range(2, SCHEMA_VERSION):  # up to the step before the last
+        for statement in MIGRATIONS[version - 1]:
+            old.execute(statement)
+    old.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")
+    notes = {"t-10-2": "楼下住户说已经修好", "t-20-3": "网格员上门查看"}
+    for number, (ticket_uuid, text) in enumerate(notes.items()):
+        old.execute(
+            "INSERT INTO ticket_event (uuid, ticket_uuid, kind, actor, at, payload) "
+            "VALUES (?, ?, 'note', 'staff:wang', '2026-11-20T10:00:00+08:00', ?)",
+            (f"note-{number}", ticket_uuid, json.dumps({"text": text})),
+        )
+    old.commit()
+    old.close()
+    open_database(path)
+    try:
+        assert schema_version(database) == SCHEMA_VERSION
+        found = {
+            ticket_id
+            for word in ("修好", "网格员", "上门查看")
+            for ticket_id in search_ids(BoardQuery(text=word), FIXED_NOW)
+        }
+        expected = {
+            row[0]
+            for row in database.execute_sql(
+                "SELECT id FROM ticket WHERE uuid IN (?, ?)", list(notes)
+            )
+        }
+        assert found == expected and len(expected) == 2
+        assert not search_ids(BoardQuery(text="修好 网格员"), FIXED_NOW)
     finally:
         database.close()
