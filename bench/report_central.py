@@ -31,9 +31,17 @@ from bench.stats import emit, note
 from central.db import CentralDatabase, parse_target
 from central.reports import subdistrict_month
 from central.store.base import utc_text
+from central.store.rows import fact_query
 from kiosk.catalog import Catalog, load_catalog
 from kiosk.config import DEMO_STATION
-from kiosk.report_facts import FACT_COLUMNS, UNIT_COLUMNS, fact_row, micros, unit_rows
+from kiosk.report_facts import (
+    FACT_COLUMNS,
+    UNIT_COLUMNS,
+    fact_row,
+    micros,
+    rebuild_place_days,
+    unit_rows,
+)
 from kiosk.reports import month_of, month_period, previous_month
 
 BENCH = "report"
@@ -137,6 +145,8 @@ def _fill(
         written += len(tickets)
         print(f"bench report: central {written:,} tickets", file=sys.stderr, flush=True)
     for db in dbs:
+        with db.write():
+            rebuild_place_days(fact_query(db))
         db.execute("ANALYZE")
 
 

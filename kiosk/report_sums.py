@@ -12,7 +12,7 @@ from the events instead (``needs_events``).
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,8 +22,11 @@ from db import database, write_transaction
 from kiosk.catalog import Catalog
 from kiosk.config import Settings
 from kiosk.report_facts import (
+    DAY_SHIFT_US,
+    DAY_US,
     STATION_STORE,
     Query,
+    day_start_us,
     facts_are_stale,
     micros,
     refresh_some_stale,
@@ -307,31 +310,62 @@ def _sum_spots(
         return  # nothing is hot this month: nothing can recur
     labels = month_labels(month)
     bounds = [micros(month_period(label, zone).start) for label in labels]
-    # The months before this one, latest first: which month each ticket is in.
-    which = " ".join(
-        f"WHEN received_us >= {bound} THEN {index}"
-        for index, bound in enumerate(bounds[1:], start=1)
-    )
+    # The months before this one, latest first (index 1 the month before).
     pairs = sorted(wanted)
-    for code, index, category, building, count in query(
-        f"SELECT {group}, CASE {which} ELSE 0 END, category, building, count(*) "
-        "FROM ticket_fact WHERE duplicate = 0 AND received_us >= ? "
-        "AND received_us < ? AND received_us <= ? "
-        f"AND (category, building) IN (VALUES {', '.join(['(?, ?)'] * len(pairs))}) "
-        "GROUP BY 1, 2, 3, 4",
-        (
-            bounds[-1],
-            bounds[0],
-            micros(as_of),
-            *(value for pair in pairs for value in pair),
-        ),
-    ):
-        sizes = groups[str(code)].month_counts[int(index)]
-        if building:
-            sizes[(category, "building", building)] += int(count)
-        grid = grid_of(str(building))
-        if grid:
-            sizes[(category, "grid", grid)] += int(count)
+    as_of_us = micros(as_of)
+    for index in range(1, len(labels)):
+        month_low, month_high = bounds[index], min(bounds[index - 1], as_of_us + 1)
+        if month_low >= month_high:
+            continue
+        for code, category, building, count in place_counts(
+            query, group, month_low, month_high, pairs
+        ):
+            sizes = groups[str(code)].month_counts[index]
+            if building:
+                sizes[(category, "building", building)] += int(count)
+            grid = grid_of(str(building))
+            if grid:
+                sizes[(category, "grid", grid)] += int(count)
+
+
+def place_counts(
+    query: Query,
+    group: str,
+    low_us: int,
+    high_us: int,
+    pairs: Sequence[tuple[str, str]],
+) -> list[tuple[Any, ...]]:
+    """Tickets received in [low, high), duplicates left out, per ``group``,
+    category and building, of the (category, building) ``pairs`` only: the
+    whole days from ``place_day``, the part of a day at either end from
+    ``ticket_fact``. Rows may repeat a key (added up by the caller)."""
+    wanted = f"(category, building) IN (VALUES {', '.join(['(?, ?)'] * len(pairs))})"
+    pair_values = [value for pair in pairs for value in pair]
+    first_day = -(-(low_us + DAY_SHIFT_US) // DAY_US)  # the first whole day
+    end_day = (high_us + DAY_SHIFT_US) // DAY_US  # the day [high) falls in
+    rows: list[tuple[Any, ...]] = []
+    edges = [(low_us, high_us)]
+    if first_day < end_day:
+        rows.extend(
+            query(
+                f"SELECT {group}, category, building, sum(tickets) FROM place_day "
+                f"WHERE day >= ? AND day < ? AND {wanted} GROUP BY 1, 2, 3",
+                (first_day, end_day, *pair_values),
+            )
+        )
+        edges = [(low_us, day_start_us(first_day)), (day_start_us(end_day), high_us)]
+    for edge_low, edge_high in edges:
+        if edge_low >= edge_high:
+            continue
+        rows.extend(
+            query(
+                f"SELECT {group}, category, building, count(*) FROM ticket_fact "
+                "WHERE duplicate = 0 AND received_us >= ? AND received_us < ? "
+                f"AND {wanted} GROUP BY 1, 2, 3",
+                (edge_low, edge_high, *pair_values),
+            )
+        )
+    return rows
 
 
 def _recurring_candidates(
