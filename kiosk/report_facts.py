@@ -72,7 +72,8 @@ def refresh_station(ticket_uuids: Iterable[str]) -> int:
 
 def micros(moment: datetime) -> int:
     """``moment`` as whole microseconds since 1970 (UTC), exactly."""
-    return (moment - EPOCH) // MICROSECOND
+    since = moment - EPOCH
+    return (since.days * 86_400 + since.seconds) * 1_000_000 + since.microseconds
 
 
 def span_micros(span: timedelta) -> int:
@@ -264,11 +265,9 @@ def _refresh_chunk(query: Query, store: Store, uuids: list[str]) -> int:
     for uuid, ticket in rows.items():
         history = events.get(uuid, [])
         facts = ticket_facts(ticket, history, None, END_OF_TIME)
-        last = max(
-            (micros(_time(event["at"])) for event in history),
-            default=None,
+        facts_rows.append(
+            fact_row(facts, seqs[uuid], optional_micros(facts.last_event_at))
         )
-        facts_rows.append(fact_row(facts, seqs[uuid], last))
         units.extend(unit_rows(facts))
     present = list(rows)
     present_marks = ", ".join("?" * len(present))
@@ -373,11 +372,6 @@ PLACE_DAY_FROM_FACTS = (
 def rebuild_place_days(query: Query) -> None:
     query("DELETE FROM place_day", ())
     query(PLACE_DAY_FROM_FACTS, ())
-
-
-def _time(text: Any) -> datetime:
-    moment = datetime.fromisoformat(str(text))
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def stale(query: Query, limit: int = CHUNK) -> list[str]:
