@@ -41,7 +41,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from db import database
-from kiosk.reports import EVENT_FIELDS, TICKET_FIELDS, Facts, ticket_facts
+from kiosk.reports import (
+    EVENT_FIELDS,
+    PAYLOAD_KINDS,
+    TICKET_FIELDS,
+    Facts,
+    ticket_facts,
+)
 
 Query = Callable[[str, Sequence[Any]], list[tuple[Any, ...]]]
 
@@ -51,6 +57,11 @@ MICROSECOND = timedelta(microseconds=1)
 END_OF_TIME = datetime(9999, 12, 31, tzinfo=UTC)
 # Tickets folded per statement: well within either database's parameter limit.
 CHUNK = 500
+FOLDED_PAYLOAD = (
+    "CASE WHEN kind IN ("
+    + ", ".join(f"'{kind}'" for kind in PAYLOAD_KINDS)
+    + ") THEN payload ELSE '{}' END"
+)
 DAY_US = 86_400 * 10**6
 # ``place_day``'s days run from midnight at UTC+8 (China Standard Time, the
 # stations' zone by default), so a month there is whole days; in any other
@@ -249,8 +260,13 @@ def _refresh_chunk(query: Query, store: Store, uuids: list[str]) -> int:
     uuid_of = {str(row["ticket_no"]): uuid for uuid, row in rows.items()}
     events: dict[str, list[dict[str, Any]]] = defaultdict(list)
     key_marks = ", ".join("?" * len(keys))
+    # Only the payloads a figure reads: a received event's is the whole
+    # ticket, a note's its text (kiosk.reports.payload_of skips them).
+    columns = ", ".join(
+        FOLDED_PAYLOAD if field == "payload" else field for field in EVENT_FIELDS
+    )
     for found in query(
-        f"SELECT {store.event_key}, {', '.join(EVENT_FIELDS)} FROM "
+        f"SELECT {store.event_key}, {columns} FROM "
         f"{store.event_table} WHERE {store.event_key} IN ({key_marks}) ORDER BY id",
         keys,
     ):
