@@ -51,7 +51,7 @@ ZONE = ZoneInfo("Asia/Shanghai")
 ROWS_PER_STATEMENT = 500
 TICKET_COLUMNS = (
     "uuid, ticket_no, station, queue_no, category, item, building, created_at, "
-    "created_utc, unit, due_at, token, status, updated_at, source"
+    "created_utc, unit, due_at, token, status, updated_at, source, public_id"
 )
 EVENT_COLUMNS = (
     "uuid, ticket_uuid, ticket_no, station, kind, actor, at, payload, origin, "
@@ -85,6 +85,8 @@ def _rows(
                 received.astimezone(ZoneInfo("UTC")).replace(tzinfo=None).isoformat(),
                 made.facts.unit, row["due_at"], "t", made.facts.status,
                 made.last_at.isoformat(), "station",
+                # Unique, as the central requires; not random (a bench).
+                f"{number:020x}",
             )
         )  # fmt: skip
         batch[1].extend(
