@@ -31,9 +31,17 @@ from bench.stats import emit, note
 from central.db import CentralDatabase, parse_target
 from central.reports import subdistrict_month
 from central.store.base import utc_text
+from central.store.rows import fact_query
 from kiosk.catalog import Catalog, load_catalog
 from kiosk.config import DEMO_STATION
-from kiosk.report_facts import FACT_COLUMNS, UNIT_COLUMNS, fact_row, micros, unit_rows
+from kiosk.report_facts import (
+    FACT_COLUMNS,
+    UNIT_COLUMNS,
+    fact_row,
+    micros,
+    rebuild_place_days,
+    unit_rows,
+)
 from kiosk.reports import month_of, month_period, previous_month
 
 BENCH = "report"
@@ -43,7 +51,7 @@ ZONE = ZoneInfo("Asia/Shanghai")
 ROWS_PER_STATEMENT = 500
 TICKET_COLUMNS = (
     "uuid, ticket_no, station, queue_no, category, item, building, created_at, "
-    "created_utc, unit, due_at, token, status, updated_at, source"
+    "created_utc, unit, due_at, token, status, updated_at, source, public_id"
 )
 EVENT_COLUMNS = (
     "uuid, ticket_uuid, ticket_no, station, kind, actor, at, payload, origin, "
@@ -77,6 +85,8 @@ def _rows(
                 received.astimezone(ZoneInfo("UTC")).replace(tzinfo=None).isoformat(),
                 made.facts.unit, row["due_at"], "t", made.facts.status,
                 made.last_at.isoformat(), "station",
+                # Unique, as the central requires; not random (a bench).
+                f"{number:020x}",
             )
         )  # fmt: skip
         batch[1].extend(
@@ -137,6 +147,8 @@ def _fill(
         written += len(tickets)
         print(f"bench report: central {written:,} tickets", file=sys.stderr, flush=True)
     for db in dbs:
+        with db.write():
+            rebuild_place_days(fact_query(db))
         db.execute("ANALYZE")
 
 

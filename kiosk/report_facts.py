@@ -11,10 +11,21 @@ the station where ticket events are written (kiosk/tickets.py, kiosk/desk.py,
 kiosk/sync/apply.py; a trigger marks any other writer's ticket to be folded
 again), at the central where events are stored (central/store/rows.py).
 
+``place_day`` counts the tickets (duplicates left out) per day, station,
+category and building: what the hot spots' earlier months are counted from
+(thousands of rows instead of every ticket of five months). It is kept by
+the same fold, in the same transaction, from the change each folded
+ticket's row makes (``place_changes``); a ticket's row there is counted as
+it stands, folded or still marked, except a mark's empty row (received 0).
+
 Nothing here depends on a setting: response limits, grids and the weights are
 applied when the figures are summed (kiosk/report_sums.py), so a changed
 setting never leaves the stored facts stale. Times are kept as integer
-microseconds since 1970 (UTC), exact, and compared as numbers in SQL.
+microseconds since 1970 (UTC), exact, and compared as numbers in SQL. A
+``place_day`` day is a fixed 24 hours (``day_of``), not a setting's local
+day: a count over any range takes the whole days from ``place_day`` and the
+part of a day at either end from ``ticket_fact`` (kiosk/report_sums.py), so
+it is exact in any time zone.
 
 Functions here take ``Query``: a function that runs one SQL statement with
 ``?`` parameters and returns its rows (the station's database or the
@@ -23,14 +34,20 @@ central's ``CentralDatabase.rows``), so one code path serves both ends.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from db import database
-from kiosk.reports import EVENT_FIELDS, TICKET_FIELDS, Facts, ticket_facts
+from kiosk.reports import (
+    EVENT_FIELDS,
+    PAYLOAD_KINDS,
+    TICKET_FIELDS,
+    Facts,
+    ticket_facts,
+)
 
 Query = Callable[[str, Sequence[Any]], list[tuple[Any, ...]]]
 
@@ -40,6 +57,17 @@ MICROSECOND = timedelta(microseconds=1)
 END_OF_TIME = datetime(9999, 12, 31, tzinfo=UTC)
 # Tickets folded per statement: well within either database's parameter limit.
 CHUNK = 500
+FOLDED_PAYLOAD = (
+    "CASE WHEN kind IN ("
+    + ", ".join(f"'{kind}'" for kind in PAYLOAD_KINDS)
+    + ") THEN payload ELSE '{}' END"
+)
+DAY_US = 86_400 * 10**6
+# ``place_day``'s days run from midnight at UTC+8 (China Standard Time, the
+# stations' zone by default), so a month there is whole days; in any other
+# zone a month's first and last part-days are counted from ticket_fact. The
+# migrations that fill the table write these numbers out (frozen SQL).
+DAY_SHIFT_US = 8 * 3600 * 10**6
 
 
 def station_query(statement: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
@@ -55,7 +83,8 @@ def refresh_station(ticket_uuids: Iterable[str]) -> int:
 
 def micros(moment: datetime) -> int:
     """``moment`` as whole microseconds since 1970 (UTC), exactly."""
-    return (moment - EPOCH) // MICROSECOND
+    since = moment - EPOCH
+    return (since.days * 86_400 + since.seconds) * 1_000_000 + since.microseconds
 
 
 def span_micros(span: timedelta) -> int:
@@ -64,6 +93,16 @@ def span_micros(span: timedelta) -> int:
 
 def optional_micros(moment: datetime | None) -> int | None:
     return None if moment is None else micros(moment)
+
+
+def day_of(received_us: int) -> int:
+    """The ``place_day`` day of a receipt (days since 1970-01-01 at UTC+8)."""
+    return (received_us + DAY_SHIFT_US) // DAY_US
+
+
+def day_start_us(day: int) -> int:
+    """Where ``place_day``'s ``day`` starts, in microseconds since 1970 (UTC)."""
+    return day * DAY_US - DAY_SHIFT_US
 
 
 @dataclass(frozen=True)
@@ -207,7 +246,7 @@ def _refresh_chunk(query: Query, store: Store, uuids: list[str]) -> int:
         uuids,
     )
     if not tickets:
-        query(f"DELETE FROM ticket_fact WHERE ticket_uuid IN ({marks})", uuids)
+        forget_facts(query, f"ticket_uuid IN ({marks})", uuids)
         return 0
     rows = {
         str(row[1]): dict(zip(TICKET_FIELDS, row[1:], strict=True)) for row in tickets
@@ -221,8 +260,13 @@ def _refresh_chunk(query: Query, store: Store, uuids: list[str]) -> int:
     uuid_of = {str(row["ticket_no"]): uuid for uuid, row in rows.items()}
     events: dict[str, list[dict[str, Any]]] = defaultdict(list)
     key_marks = ", ".join("?" * len(keys))
+    # Only the payloads a figure reads: a received event's is the whole
+    # ticket, a note's its text (kiosk.reports.payload_of skips them).
+    columns = ", ".join(
+        FOLDED_PAYLOAD if field == "payload" else field for field in EVENT_FIELDS
+    )
     for found in query(
-        f"SELECT {store.event_key}, {', '.join(EVENT_FIELDS)} FROM "
+        f"SELECT {store.event_key}, {columns} FROM "
         f"{store.event_table} WHERE {store.event_key} IN ({key_marks}) ORDER BY id",
         keys,
     ):
@@ -237,14 +281,17 @@ def _refresh_chunk(query: Query, store: Store, uuids: list[str]) -> int:
     for uuid, ticket in rows.items():
         history = events.get(uuid, [])
         facts = ticket_facts(ticket, history, None, END_OF_TIME)
-        last = max(
-            (micros(_time(event["at"])) for event in history),
-            default=None,
+        facts_rows.append(
+            fact_row(facts, seqs[uuid], optional_micros(facts.last_event_at))
         )
-        facts_rows.append(fact_row(facts, seqs[uuid], last))
         units.extend(unit_rows(facts))
     present = list(rows)
     present_marks = ", ".join("?" * len(present))
+    changes = places_of(query, f"ticket_uuid IN ({present_marks})", present, sign=-1)
+    for row in facts_rows:
+        place = _place(row)
+        if place is not None:
+            changes[place] += 1
     query(f"DELETE FROM unit_fact WHERE ticket_uuid IN ({present_marks})", present)
     updates = ", ".join(f"{column} = excluded.{column}" for column in FACT_COLUMNS[1:])
     for start in range(0, len(facts_rows), 200):
@@ -262,12 +309,85 @@ def _refresh_chunk(query: Query, store: Store, uuids: list[str]) -> int:
             + ", ".join([_marks(len(UNIT_COLUMNS))] * len(part)),
             [value for row in part for value in row],
         )
+    place_changes(query, changes)
     return len(facts_rows)
 
 
-def _time(text: Any) -> datetime:
-    moment = datetime.fromisoformat(str(text))
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+PlaceKey = tuple[int, str, str, str]  # day, station, category, building
+_FACT_AT = {name: index for index, name in enumerate(FACT_COLUMNS)}
+
+
+def _place(row: Sequence[Any]) -> PlaceKey | None:
+    """The ``place_day`` key a ``ticket_fact`` row counts under, if any."""
+    if row[_FACT_AT["duplicate"]] or not row[_FACT_AT["received_us"]]:
+        return None
+    return (
+        day_of(int(row[_FACT_AT["received_us"]])),
+        str(row[_FACT_AT["station"]]),
+        str(row[_FACT_AT["category"]]),
+        str(row[_FACT_AT["building"]]),
+    )
+
+
+def places_of(
+    query: Query, where: str, params: Sequence[Any], sign: int = 1
+) -> Counter[PlaceKey]:
+    """What the ``ticket_fact`` rows ``where`` count in ``place_day``, each
+    ``sign`` times."""
+    found: Counter[PlaceKey] = Counter()
+    for received_us, station, category, building in query(
+        "SELECT received_us, station, category, building FROM ticket_fact "
+        f"WHERE {where} AND duplicate = 0 AND received_us <> 0",
+        params,
+    ):
+        key = (day_of(int(received_us)), str(station), str(category), str(building))
+        found[key] += sign
+    return found
+
+
+def place_changes(query: Query, changes: Counter[PlaceKey]) -> None:
+    """Add ``changes`` to ``place_day``, in key order (two writers at once
+    take the rows' locks in the same order); a count that reaches 0 goes."""
+    wanted = sorted((key, change) for key, change in changes.items() if change)
+    for start in range(0, len(wanted), 200):
+        part = wanted[start : start + 200]
+        query(
+            "INSERT INTO place_day (day, station, category, building, tickets) "
+            "VALUES "
+            + ", ".join(["(?, ?, ?, ?, ?)"] * len(part))
+            + " ON CONFLICT (day, category, building, station) DO UPDATE "
+            "SET tickets = place_day.tickets + excluded.tickets",
+            [value for key, change in part for value in (*key, change)],
+        )
+    for key, change in wanted:
+        if change < 0:
+            query(
+                "DELETE FROM place_day WHERE day = ? AND station = ? "
+                "AND category = ? AND building = ? AND tickets = 0",
+                key,
+            )
+
+
+def forget_facts(query: Query, where: str, params: Sequence[Any]) -> None:
+    """Delete the ``ticket_fact`` rows ``where``, and what they counted."""
+    changes = places_of(query, where, params, sign=-1)
+    query(f"DELETE FROM ticket_fact WHERE {where}", params)
+    place_changes(query, changes)
+
+
+# ``place_day`` made again from ``ticket_fact`` (what the migrations do):
+# for data written into ticket_fact without the fold (bench/).
+PLACE_DAY_FROM_FACTS = (
+    "INSERT INTO place_day (day, station, category, building, tickets) "
+    f"SELECT (received_us + {DAY_SHIFT_US}) / {DAY_US}, station, category, "
+    "building, count(*) FROM ticket_fact WHERE duplicate = 0 AND received_us <> 0 "
+    "GROUP BY 1, 2, 3, 4"
+)
+
+
+def rebuild_place_days(query: Query) -> None:
+    query("DELETE FROM place_day", ())
+    query(PLACE_DAY_FROM_FACTS, ())
 
 
 def stale(query: Query, limit: int = CHUNK) -> list[str]:
@@ -301,10 +421,7 @@ def refresh_some_stale(query: Query, store: Store) -> int | None:
     if folded < len(uuids):
         # Marks left by tickets that no longer exist.
         marks = ", ".join("?" * len(uuids))
-        query(
-            f"DELETE FROM ticket_fact WHERE folded = 0 AND ticket_uuid IN ({marks})",
-            uuids,
-        )
+        forget_facts(query, f"folded = 0 AND ticket_uuid IN ({marks})", uuids)
     return folded
 
 

@@ -12,9 +12,10 @@ from the events instead (``needs_events``).
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from operator import itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,8 +23,11 @@ from db import database, write_transaction
 from kiosk.catalog import Catalog
 from kiosk.config import Settings
 from kiosk.report_facts import (
+    DAY_SHIFT_US,
+    DAY_US,
     STATION_STORE,
     Query,
+    day_start_us,
     facts_are_stale,
     micros,
     refresh_some_stale,
@@ -113,7 +117,11 @@ def needs_events(query: Query, low_us: int, high_us: int, as_of: datetime) -> bo
     )
 
 
-def _tally_sql(group: str, rules: Rules) -> str:
+def _tally_sql(group: str, rules: Rules, *, by_station: bool) -> str:
+    """One month's ``Tally`` counts (parameters: as_of three times, the
+    month's bounds, as_of); grouped by station only at the central: the
+    station's one group needs no GROUP BY, whose sort of every row's
+    columns is most of the cost in SQLite."""
     limit = limit_sql(rules)
     counted = "duplicate = 0"
     reached = f"{counted} AND called_back = 1 AND unreachable = 0"
@@ -122,7 +130,7 @@ def _tally_sql(group: str, rules: Rules) -> str:
         return f"count(*) FILTER (WHERE {condition})"
 
     return (
-        f"SELECT {group}, CASE WHEN received_us >= ? THEN 1 ELSE 0 END, count(*), "
+        f"SELECT {group}, count(*), "
         f"count(*) FILTER (WHERE duplicate = 1), "
         + ", ".join(
             [
@@ -156,7 +164,7 @@ def _tally_sql(group: str, rules: Rules) -> str:
             ]
         )
         + " FROM ticket_fact WHERE received_us >= ? AND received_us < ? "
-        "AND received_us <= ? GROUP BY 1, 2"
+        "AND received_us <= ?" + (" GROUP BY 1" if by_station else "")
     )
 
 
@@ -212,29 +220,26 @@ def sum_months(
     as_of_us = micros(as_of)
     start_us, end_us = micros(period.start), micros(period.end)
     groups: dict[str, Group] = defaultdict(Group)
-    for row in query(
-        _tally_sql(group, rules),
-        (
-            start_us,
-            as_of_us,
-            as_of_us,
-            as_of_us,
-            micros(before.start),
-            end_us,
-            as_of_us,
-        ),
+    tally_sql = _tally_sql(group, rules, by_station=by_station)
+    for current, low_us, high_us in (
+        (True, start_us, end_us),
+        (False, micros(before.start), start_us),
     ):
-        counts = Tally(
-            **{
-                name: int(value or 0)
-                for name, value in zip(TALLY_ORDER, row[2:], strict=True)
-            }
-        )
-        target = groups[str(row[0])]
-        if row[1]:
-            target.current = counts
-        else:
-            target.previous = counts
+        for row in query(
+            tally_sql, (as_of_us, as_of_us, as_of_us, low_us, high_us, as_of_us)
+        ):
+            if not row[1]:
+                continue  # no ticket: the one row of an empty month
+            counts = Tally(
+                **{
+                    name: int(value or 0)
+                    for name, value in zip(TALLY_ORDER, row[1:], strict=True)
+                }
+            )
+            if current:
+                groups[str(row[0])].current = counts
+            else:
+                groups[str(row[0])].previous = counts
     month_rows = "received_us >= ? AND received_us < ? AND received_us <= ?"
     month_params = (start_us, end_us, as_of_us)
     for code, category, item, unit, building, channel, count in query(
@@ -294,44 +299,80 @@ def _sum_spots(
     window = spot_window(period, as_of, zone, rules.settings.hotspot_days)
     low = min(window.start, period.start)
     high = max(window.end, period.end)
-    for code, *row in query(
-        f"SELECT {group}, category, building, ticket_no, received_us "
+    rows = query(
+        f"SELECT {group}, seq, category, building, ticket_no, received_us "
         "FROM ticket_fact WHERE duplicate = 0 AND received_us >= ? "
-        "AND received_us < ? AND received_us <= ? ORDER BY seq",
+        "AND received_us < ? AND received_us <= ?",
         (micros(low), micros(high), micros(as_of)),
-    ):
-        groups[str(code)].spot_rows.append(tuple(row))
+    )
+    # In the order the tickets were written (seq), sorted here: they come in
+    # nearly that order already, which costs Python's sort next to nothing
+    # and SQLite's sorter a pass over every row.
+    rows.sort(key=itemgetter(1))
+    for code, _, category, building, ticket_no, received_us in rows:
+        groups[str(code)].spot_rows.append((category, building, ticket_no, received_us))
     grid_of = GridOf(rules)
     wanted = _recurring_candidates(groups, period, rules, grid_of)
     if not wanted:
         return  # nothing is hot this month: nothing can recur
     labels = month_labels(month)
     bounds = [micros(month_period(label, zone).start) for label in labels]
-    # The months before this one, latest first: which month each ticket is in.
-    which = " ".join(
-        f"WHEN received_us >= {bound} THEN {index}"
-        for index, bound in enumerate(bounds[1:], start=1)
-    )
+    # The months before this one, latest first (index 1 the month before).
     pairs = sorted(wanted)
-    for code, index, category, building, count in query(
-        f"SELECT {group}, CASE {which} ELSE 0 END, category, building, count(*) "
-        "FROM ticket_fact WHERE duplicate = 0 AND received_us >= ? "
-        "AND received_us < ? AND received_us <= ? "
-        f"AND (category, building) IN (VALUES {', '.join(['(?, ?)'] * len(pairs))}) "
-        "GROUP BY 1, 2, 3, 4",
-        (
-            bounds[-1],
-            bounds[0],
-            micros(as_of),
-            *(value for pair in pairs for value in pair),
-        ),
-    ):
-        sizes = groups[str(code)].month_counts[int(index)]
-        if building:
-            sizes[(category, "building", building)] += int(count)
-        grid = grid_of(str(building))
-        if grid:
-            sizes[(category, "grid", grid)] += int(count)
+    as_of_us = micros(as_of)
+    for index in range(1, len(labels)):
+        month_low, month_high = bounds[index], min(bounds[index - 1], as_of_us + 1)
+        if month_low >= month_high:
+            continue
+        for code, category, building, count in place_counts(
+            query, group, month_low, month_high, pairs
+        ):
+            sizes = groups[str(code)].month_counts[index]
+            if building:
+                sizes[(category, "building", building)] += int(count)
+            grid = grid_of(str(building))
+            if grid:
+                sizes[(category, "grid", grid)] += int(count)
+
+
+def place_counts(
+    query: Query,
+    group: str,
+    low_us: int,
+    high_us: int,
+    pairs: Sequence[tuple[str, str]],
+) -> list[tuple[Any, ...]]:
+    """Tickets received in [low, high), duplicates left out, per ``group``,
+    category and building, of the (category, building) ``pairs`` only: the
+    whole days from ``place_day``, the part of a day at either end from
+    ``ticket_fact``. Rows may repeat a key (added up by the caller)."""
+    wanted = f"(category, building) IN (VALUES {', '.join(['(?, ?)'] * len(pairs))})"
+    pair_values = [value for pair in pairs for value in pair]
+    first_day = -(-(low_us + DAY_SHIFT_US) // DAY_US)  # the first whole day
+    end_day = (high_us + DAY_SHIFT_US) // DAY_US  # the day [high) falls in
+    rows: list[tuple[Any, ...]] = []
+    edges = [(low_us, high_us)]
+    if first_day < end_day:
+        rows.extend(
+            query(
+                f"SELECT {group}, category, building, sum(tickets) FROM place_day "
+                f"WHERE day >= ? AND day < ? AND {wanted} GROUP BY 1, 2, 3",
+                (first_day, end_day, *pair_values),
+            )
+        )
+        edges = [(low_us, day_start_us(first_day)), (day_start_us(end_day), high_us)]
+    for edge_low, edge_high in edges:
+        if edge_low >= edge_high:
+            continue
+        rows.extend(
+            query(
+                f"SELECT {group}, category, building, count(*) FROM ticket_fact "
+                "WHERE duplicate = 0 AND received_us >= ? AND received_us < ? "
+                f"AND {wanted} GROUP BY 1, 2, 3",
+                (edge_low, edge_high, *pair_values),
+            )
+        )
+    return rows
 
 
 def _recurring_candidates(
@@ -344,14 +385,18 @@ def _recurring_candidates(
     least = rules.settings.hotspot_count
     wanted: set[tuple[str, str]] = set()
     for group in groups.values():
+        pairs = Counter(
+            (category, building)
+            for category, building, _, received_us in group.spot_rows
+            if start <= received_us < end
+        )
         sizes: Counter[tuple[str, str, str]] = Counter()
-        for category, building, _, received_us in group.spot_rows:
-            if start <= received_us < end:
-                if building:
-                    sizes[(category, "building", building)] += 1
-                grid = grid_of(building)
-                if grid:
-                    sizes[(category, "grid", grid)] += 1
+        for (category, building), size in pairs.items():
+            if building:
+                sizes[(category, "building", building)] += size
+            grid = grid_of(building)
+            if grid:
+                sizes[(category, "grid", grid)] += size
         for (category, kind, place), size in sizes.items():
             if size < least:
                 continue
@@ -406,18 +451,20 @@ def report_of(
     report["units"] = _units(group, rules)
     if not spots:
         return report
-    grid_of = GridOf(rules)
     window = spot_window(period, as_of, zone, rules.settings.hotspot_days)
-    in_window: list[SpotRow] = []
-    in_month: list[SpotRow] = []
-    window_range = (micros(window.start), micros(window.end))
-    month_range = (micros(period.start), micros(period.end))
-    for category, building, ticket_no, received_us in group.spot_rows:
-        row = (category, building, grid_of(building), ticket_no)
-        if window_range[0] <= received_us < window_range[1]:
-            in_window.append(row)
-        if month_range[0] <= received_us < month_range[1]:
-            in_month.append(row)
+    grids = {building: rules.grid_of(building) for _, building, _, _ in group.spot_rows}
+    window_start, window_end = micros(window.start), micros(window.end)
+    month_start, month_end = micros(period.start), micros(period.end)
+    in_window: list[SpotRow] = [
+        (category, building, grids[building], ticket_no)
+        for category, building, ticket_no, received_us in group.spot_rows
+        if window_start <= received_us < window_end
+    ]
+    in_month: list[SpotRow] = [
+        (category, building, grids[building], ticket_no)
+        for category, building, ticket_no, received_us in group.spot_rows
+        if month_start <= received_us < month_end
+    ]
     report["hotspots"] = [
         spot.as_dict() for spot in found_hot_spots(spot_groups(in_window), rules)
     ]

@@ -212,6 +212,8 @@ class Facts:
     resolutions: list[str] = field(default_factory=list)
     reopen_units: list[str] = field(default_factory=list)
     unit_ratings: list[tuple[str, str]] = field(default_factory=list)
+    # The time of the ticket's last event, ``as_of`` or not.
+    last_event_at: datetime | None = None
 
     @property
     def duplicate(self) -> bool:
@@ -250,9 +252,9 @@ def ticket_facts(
     the figures are summed."""
     received_at = parse_time(ticket["created_at"])
     due_text = ticket.get("due_at")
+    # (time, place) is unique, so the events themselves are never compared.
     ordered = sorted(
-        ((parse_time(event["at"]), index, event) for index, event in enumerate(events)),
-        key=lambda entry: (entry[0], entry[1]),
+        (parse_time(event["at"]), index, event) for index, event in enumerate(events)
     )
     first_actor = next(
         (event["actor"] for _, _, event in ordered if event["kind"] == "received"),
@@ -275,6 +277,8 @@ def ticket_facts(
             rules.response_limit(str(ticket["category"])) if rules else timedelta(0)
         ),
     )
+    if ordered:
+        facts.last_event_at = ordered[-1][0]
     status: str | None = None
     unit = facts.unit
     for moment, _, event in ordered:

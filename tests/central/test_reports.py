@@ -11,16 +11,21 @@ from typing import Any
 
 import pytest
 
-from central.db import CentralDatabase, parse_target
+from central.db import SCHEMA_VERSION, CentralDatabase, parse_target
+from central.reports import read_central, subdistrict_month
 from central.schemas import PushBatch
 from central.store.push import prepare_push, write_push
+from central.store.rows import fact_query
 from central.store.stations import add_station
 from db import database, open_database
 from kiosk import accounts, desk
 from kiosk.catalog import load_catalog
 from kiosk.config import DEMO_STATION, Settings
+from kiosk.demo import load_demo
+from kiosk.report_facts import rebuild_place_days
 from kiosk.report_sums import station_month
 from kiosk.reports import (
+    Rules,
     month_report,
     read_station,
     read_window,
@@ -143,3 +148,46 @@ def test_the_central_report_as_text_and_its_refusals(central_url):
         assert result.returncode == 1
         assert result.stderr.startswith("kiosk-central: ")
         assert "Traceback" not in result.stderr
+
+
+def test_what_recurs_at_the_central_from_its_days_counts(settings, central_url):
+    """A generated station pushed to the central: its days' counts equal its
+    facts', also as the migration makes them for an older central, and its
+    hot spots and what recurs (by building) equal a fold of every event."""
+    open_database(settings.database_path)
+    load_demo(settings, 1200, seed=9, days=150, now=FIXED_NOW, batch_tickets=600)
+    push_station(central_url, "PHY3")
+    database.close()
+    db = CentralDatabase(parse_target(central_url))
+    db.open()
+    try:
+        query = fact_query(db)
+        kept = sorted(query("SELECT * FROM place_day", ()))
+        with db.write():
+            rebuild_place_days(query)
+        assert sorted(query("SELECT * FROM place_day", ())) == kept
+        with db.write():
+            db.execute("DROP TABLE place_day")
+            db.execute(
+                "UPDATE central_meta SET value = ? WHERE key = 'schema_version'",
+                (str(SCHEMA_VERSION - 1),),
+            )
+    finally:
+        db.close()
+    db = CentralDatabase(parse_target(central_url))
+    db.open()  # migrates
+    try:
+        assert sorted(fact_query(db)("SELECT * FROM place_day", ())) == kept
+        catalog = load_catalog()
+        zone = settings.zone
+        for month in ("2026-09", "2026-10", "2026-11"):
+            summed = subdistrict_month(db, catalog, month, FIXED_NOW)["stations"]
+            tickets, events, _ = read_central(db, read_window(month, zone))
+            folded = month_report(
+                tickets, events, month, zone, Rules(catalog), FIXED_NOW
+            )
+            assert folded["recurring"]
+            for key in ("hotspots", "recurring", "tickets", "by_building"):
+                assert summed["PHY3"][key] == folded[key]
+    finally:
+        db.close()

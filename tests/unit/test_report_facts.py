@@ -7,8 +7,9 @@ from __future__ import annotations
 import json
 import random
 import tempfile
+from collections import Counter
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,11 +18,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from db import database, open_database
+from db.migrations import SCHEMA_VERSION
 from kiosk import report_facts, report_sums
 from kiosk.catalog import load_catalog
 from kiosk.config import DEMO_STATION, ReportSettings
-from kiosk.reports import Rules, month_report
+from kiosk.demo import load_demo
+from kiosk.reports import Rules, month_report, read_station, read_window
 from kiosk.states import ALLOWED_FROM, TransitionError, next_status
+from tests.helpers import FIXED_NOW
 
 ZONE = ZoneInfo("Asia/Shanghai")
 RULES = Rules(load_catalog(), ReportSettings(), DEMO_STATION.grids)
@@ -68,15 +72,17 @@ def load_rows(
             )
 
 
-def summed(month: str, as_of: datetime, rules: Rules = RULES) -> dict[str, Any]:
+def summed(
+    month: str, as_of: datetime, rules: Rules = RULES, zone: ZoneInfo = ZONE
+) -> dict[str, Any]:
     """The month from the stored facts, folding what is marked first."""
     query = report_facts.station_query
     with database.atomic():
         report_facts.refresh_stale(query, report_facts.STATION_STORE)
     assert not report_facts.facts_are_stale(query)
-    groups = report_sums.sum_months(query, month, ZONE, rules, as_of, by_station=False)
+    groups = report_sums.sum_months(query, month, zone, rules, as_of, by_station=False)
     group = groups.get(report_sums.WHOLE, report_sums.Group())
-    return report_sums.report_of(group, month, ZONE, rules, as_of)
+    return report_sums.report_of(group, month, zone, rules, as_of)
 
 
 def folded_and_summed(
@@ -84,14 +90,18 @@ def folded_and_summed(
     events: Sequence[dict[str, Any]],
     month: str,
     as_of: datetime,
+    zone: ZoneInfo = ZONE,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The month both ways: folded from the rows, and summed in SQL from a
-    real SQLite file holding the same rows."""
-    folded = month_report(tickets, events, month, ZONE, RULES, as_of)
+    real SQLite file holding the same rows (whose days' counts must equal
+    the facts they were kept with)."""
+    folded = month_report(tickets, events, month, zone, RULES, as_of)
     with tempfile.TemporaryDirectory() as folder:
         load_rows(Path(folder) / "kiosk.db", tickets, events)
         try:
-            return folded, summed(month, as_of)
+            sums = summed(month, as_of, zone=zone)
+            assert stored_places() == places_from_facts()
+            return folded, sums
         finally:
             database.close()
 
@@ -104,6 +114,31 @@ def stored_facts() -> list[tuple[Any, ...]]:
             "ORDER BY ticket_uuid"
         )
     ]
+
+
+def stored_places() -> list[tuple[Any, ...]]:
+    """``place_day`` as kept with the facts."""
+    return [
+        tuple(row)
+        for row in database.execute_sql(
+            "SELECT day, station, category, building, tickets FROM place_day "
+            "ORDER BY 1, 2, 3, 4"
+        )
+    ]
+
+
+def places_from_facts() -> list[tuple[Any, ...]]:
+    """``place_day`` as counted afresh from the facts, by its definition: the
+    tickets that are no duplicates per local day at UTC+8 and place."""
+    counts: Counter[tuple[Any, ...]] = Counter()
+    for received_us, station, category, building in database.execute_sql(
+        "SELECT received_us, station, category, building FROM ticket_fact "
+        "WHERE duplicate = 0"
+    ):
+        received = report_facts.EPOCH + timedelta(microseconds=received_us)
+        day = (received.astimezone(ZONE).date() - date(1970, 1, 1)).days
+        counts[(day, station, category, building)] += 1
+    return sorted((*key, count) for key, count in counts.items())
 
 
 def stored_units() -> list[tuple[Any, ...]]:
@@ -164,11 +199,12 @@ def payload_for(kind: str, pick: random.Random) -> dict[str, Any]:
 
 
 def random_station(
-    seed: int, count: int
+    seed: int, count: int, categories: Sequence[str] = CATEGORIES
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """``count`` tickets over October to December 2026, each with a random
     sequence of events (some the state machine refuses), times in random
-    order and offsets, some exactly at a local midnight."""
+    order and offsets, some exactly at a local midnight; in ``categories``
+    (few make hot spots that recur)."""
     pick = random.Random(seed)
     start = datetime(2026, 10, 1, tzinfo=ZONE)
     tickets: list[dict[str, Any]] = []
@@ -180,7 +216,7 @@ def random_station(
             created = start + timedelta(minutes=pick.randrange(0, 75 * 24 * 60))
         if pick.random() < 0.3:
             created = created.astimezone(ZoneInfo("UTC"))
-        category = pick.choice(CATEGORIES)
+        category = pick.choice(categories)
         uuid = f"T{seed}-{number}"
         tickets.append(
             {
@@ -268,7 +304,8 @@ def test_the_facts_kept_with_each_event_equal_a_fold_from_scratch(seed):
                     )
                     report_facts.refresh_station([event["ticket_uuid"]])
             assert not report_facts.facts_are_stale(report_facts.station_query)
-            step_by_step = (stored_facts(), stored_units())
+            step_by_step = (stored_facts(), stored_units(), stored_places())
+            assert stored_places() == places_from_facts()
         finally:
             database.close()
         load_rows(Path(folder) / "two.db", tickets, events)
@@ -277,6 +314,124 @@ def test_the_facts_kept_with_each_event_equal_a_fold_from_scratch(seed):
                 report_facts.refresh_stale(
                     report_facts.station_query, report_facts.STATION_STORE
                 )
-            assert (stored_facts(), stored_units()) == step_by_step
+            assert (stored_facts(), stored_units(), stored_places()) == step_by_step
         finally:
             database.close()
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    seed=st.integers(min_value=0, max_value=10**6),
+    zone=st.sampled_from(("Asia/Shanghai", "Asia/Kolkata", "America/New_York")),
+)
+def test_what_recurs_summed_from_days_equals_the_fold_in_any_time_zone(seed, zone):
+    """Hot spots that recur month after month (two categories, five places:
+    every place is hot), counted from the days' counts and, in a zone whose
+    midnight is not UTC+8's, the part-days at each month's ends."""
+    tickets, events = random_station(seed, 300, categories=CATEGORIES[:2])
+    as_of = datetime(2027, 1, 20, tzinfo=ZONE)
+    folded, sums = folded_and_summed(tickets, events, "2026-12", as_of, ZoneInfo(zone))
+    assert folded["recurring"]
+    assert sums == folded
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    seed=st.integers(min_value=0, max_value=10**6),
+    starts=st.lists(
+        st.integers(min_value=0, max_value=80 * 86_400 * 10**6), min_size=4, max_size=4
+    ),
+)
+def test_tickets_per_place_over_any_range_equal_a_count_of_the_facts(seed, starts):
+    """``place_counts`` (whole days from place_day, part-days from the facts)
+    over ranges starting and ending at any microsecond."""
+    tickets, events = random_station(seed, 200)
+    origin = report_facts.micros(datetime(2026, 10, 1, tzinfo=ZONE))
+    ranges = [(origin + low, origin + low + span // 3) for low, span in (
+        (starts[0], starts[1]), (starts[2], starts[3]))]  # fmt: skip
+    ranges.append((origin, origin + 90 * 86_400 * 10**6))
+    with tempfile.TemporaryDirectory() as folder:
+        load_rows(Path(folder) / "kiosk.db", tickets, events)
+        try:
+            query = report_facts.station_query
+            with database.atomic():
+                report_facts.refresh_stale(query, report_facts.STATION_STORE)
+            pairs = sorted(
+                (str(category), str(building))
+                for category, building in query(
+                    "SELECT DISTINCT category, building FROM ticket_fact", ()
+                )
+            )
+            for low, high in ranges:
+                counted: Counter[tuple[str, str]] = Counter()
+                for _, category, building, count in report_sums.place_counts(
+                    query, "''", low, high, pairs
+                ):
+                    counted[(category, building)] += int(count)
+                expected = Counter(
+                    {
+                        (str(category), str(building)): int(count)
+                        for category, building, count in query(
+                            "SELECT category, building, count(*) FROM ticket_fact "
+                            "WHERE duplicate = 0 AND received_us >= ? "
+                            "AND received_us < ? GROUP BY 1, 2",
+                            (low, high),
+                        )
+                    }
+                )
+                assert +counted == expected
+        finally:
+            database.close()
+
+
+def test_an_older_station_has_its_days_counted_from_its_facts(settings, station_db):
+    """A station from the schema before ``place_day``: the migration counts
+    its days from the facts as they stand (a ticket only marked is counted
+    once folded), the same counts as the fold kept, and a generated
+    station's months read the same as folded from every event."""
+    load_demo(settings, 1500, seed=5, days=160, now=FIXED_NOW, batch_tickets=500)
+    kept = stored_places()
+    assert kept == places_from_facts()
+    duplicates = database.execute_sql(
+        "SELECT count(*) FROM ticket_fact WHERE duplicate = 1"
+    ).fetchone()[0]
+    assert duplicates > 0
+    with database.atomic():
+        database.execute_sql("DROP TABLE place_day")
+        database.execute_sql(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")
+    # A ticket written by a program that does not fold: only marked.
+    unfolded = {
+        "uuid": "late-1",
+        "ticket_no": "PHY3-261124-999",
+        "station": "PHY3",
+        "category": "sanitation",
+        "item": "other",
+        "building": DEMO_STATION.grids[0].buildings[0],
+        "unit": "property",
+        "created_at": "2026-11-24T10:00:00+08:00",
+        "due_at": "2026-11-26T10:00:00+08:00",
+    }
+    database.close()
+    load_rows(
+        settings.database_path,
+        [unfolded],
+        [
+            {
+                "ticket_uuid": "late-1",
+                "kind": "received",
+                "actor": "kiosk:PHY3",
+                "at": unfolded["created_at"],
+                "payload": "{}",
+            }
+        ],
+    )
+    assert stored_places() == kept  # migrated, the mark not counted yet
+    catalog = load_catalog()
+    rules = Rules(catalog, settings.reports, settings.station.grids)
+    for month in ("2026-08", "2026-09", "2026-10", "2026-11"):
+        summed_month = report_sums.station_month(settings, catalog, month, FIXED_NOW)
+        tickets, events = read_station(read_window(month, settings.zone))
+        folded = month_report(tickets, events, month, settings.zone, rules, FIXED_NOW)
+        assert summed_month == {"station": "PHY3", **folded}
+        assert folded["hotspots"] and folded["recurring"]
+    assert stored_places() == places_from_facts() != kept
