@@ -6,15 +6,22 @@ lifts them for one write transaction and indexes the transaction's new rows
 in one statement per index as it ends, then puts the triggers back, all
 inside that transaction: no other connection ever sees the triggers missing,
 and a load that fails or is killed rolls back with them in place.
+
+``lifted_triggers`` does the same for other triggers whose work the bulk
+writer does itself, once per batch: the report facts' stale mark on each
+event (the writer folds the batch's facts) and the status counts on each
+ticket (the writer adds the batch's counts).
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 
 SEARCH_TRIGGERS = ("ticket_search_insert", "note_search_insert")
+FACTS_TRIGGER = "ticket_fact_stale_on_event"
+STATUS_COUNT_TRIGGER = "ticket_status_count_insert"
 # The triggers' own statements, over every row after a given id.
 _INDEX_TICKETS = """INSERT INTO ticket_search (rowid, grams)
     SELECT t.id, (
@@ -57,5 +64,26 @@ def deferred_index(connection: sqlite3.Connection) -> Iterator[None]:
         connection.execute(_INDEX_TICKETS, (last_ticket,))
     if "note_search_insert" in triggers:
         connection.execute(_INDEX_NOTES, (last_event,))
+    for statement in triggers.values():
+        connection.execute(statement)
+
+
+@contextmanager
+def lifted_triggers(
+    connection: sqlite3.Connection, names: Collection[str]
+) -> Iterator[set[str]]:
+    """Inside a write transaction: the named triggers are dropped for the
+    block and put back as it ends; a block that fails rolls back with them
+    in place. Yields the names of those that were there."""
+    triggers = dict(
+        connection.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+            f"AND name IN ({', '.join('?' * len(names))})",
+            tuple(names),
+        ).fetchall()
+    )
+    for name in triggers:
+        connection.execute(f"DROP TRIGGER {name}")
+    yield set(triggers)
     for statement in triggers.values():
         connection.execute(statement)

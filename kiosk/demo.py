@@ -11,6 +11,11 @@ Fast enough for a million tickets: rows are generated in batches and written
 with executemany, one immediate transaction per batch, the search index
 built once per batch instead of row by row (kiosk/bulk.py), with durability
 relaxed (``synchronous=OFF``) only on this connection and only for the load.
+Each ticket's report facts are folded as its history is made
+(kiosk.report_facts.fold, the write paths' own definition) and written with
+the batch; the triggers that would mark each event's ticket to be folded,
+and count each ticket's status, are lifted for the batch's transaction, whose
+writer does their work once (kiosk.bulk.lifted_triggers).
 """
 
 from __future__ import annotations
@@ -33,10 +38,15 @@ from peewee import PeeweeException
 
 from db import database, write_transaction
 from db.connection import describe_database_error
-from kiosk.bulk import deferred_index
+from kiosk.bulk import (
+    FACTS_TRIGGER,
+    STATUS_COUNT_TRIGGER,
+    deferred_index,
+    lifted_triggers,
+)
 from kiosk.catalog import OTHER_ITEM, Catalog, Category, load_catalog
 from kiosk.config import Settings
-from kiosk.report_facts import refresh_station
+from kiosk.report_facts import FACT_COLUMNS, UNIT_COLUMNS, fold
 from kiosk.states import (
     ACKNOWLEDGED,
     CLOSED,
@@ -108,6 +118,18 @@ _EVENT_SQL = (
 _OUTBOX_SQL = (
     "INSERT INTO outbox (event_uuid, created_at, attempts, sent_at) VALUES (?, ?, ?, ?)"
 )
+_FACT_SQL = (
+    f"INSERT INTO ticket_fact ({', '.join(FACT_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(FACT_COLUMNS))})"
+)
+_UNIT_SQL = (
+    f"INSERT INTO unit_fact ({', '.join(UNIT_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(UNIT_COLUMNS))})"
+)
+_STATUS_COUNT_SQL = (
+    "INSERT INTO ticket_status_count (status, count) VALUES (?, ?) "
+    "ON CONFLICT (status) DO UPDATE SET count = count + excluded.count"
+)
 _COUNTER_SQL = (
     "INSERT INTO daily_counter (station, day, scope, value) VALUES (?, ?, ?, ?) "
     "ON CONFLICT (station, day, scope) DO UPDATE SET "
@@ -175,13 +197,13 @@ def load_demo(
         while (rows := produced.get()) is not None:
             if isinstance(rows, BaseException):
                 raise rows
-            with write_transaction(), deferred_index(connection):
+            with (
+                write_transaction(),
+                deferred_index(connection),
+                lifted_triggers(connection, _LIFTED) as lifted,
+            ):
                 maker.check_counters(rows.expected)
-                connection.executemany(_TICKET_SQL, rows.tickets)
-                connection.executemany(_EVENT_SQL, rows.events)
-                connection.executemany(_OUTBOX_SQL, rows.outbox)
-                connection.executemany(_COUNTER_SQL, rows.counters)
-                refresh_station(row[0] for row in rows.tickets)
+                _write(connection, rows, lifted)
             written += len(rows.tickets)
             events_written += len(rows.events)
             if progress is not None:
@@ -215,6 +237,49 @@ def load_demo(
     return DemoReport(written, events_written, time.perf_counter() - started)
 
 
+# Their work is done once per batch by _write.
+_LIFTED = (FACTS_TRIGGER, STATUS_COUNT_TRIGGER)
+
+
+def _write(connection: sqlite3.Connection, rows: _Rows, lifted: set[str]) -> None:
+    """One batch's rows, in the write transaction, with the triggers in
+    ``_LIFTED`` dropped: their work is done here for the whole batch. The
+    batch's tickets are new, so their report facts, folded from the
+    histories made with them (kiosk.report_facts.fold, as each event's own
+    transaction would), are written as they are."""
+    connection.executemany(_TICKET_SQL, rows.tickets)
+    if STATUS_COUNT_TRIGGER in lifted:
+        connection.executemany(
+            _STATUS_COUNT_SQL, Counter(row[13] for row in rows.tickets).items()
+        )
+    connection.executemany(_EVENT_SQL, rows.events)
+    connection.executemany(_OUTBOX_SQL, rows.outbox)
+    connection.executemany(_COUNTER_SQL, rows.counters)
+    if not rows.tickets:
+        return
+    # A batch's tickets take consecutive ids (one writer, ids only grow):
+    # each ticket's fact row carries its id.
+    first_id = _ticket_id(connection, rows.tickets[0][0])
+    last_id = _ticket_id(connection, rows.tickets[-1][0])
+    if last_id - first_id != len(rows.tickets) - 1:
+        raise DemoLoadError("the demo tickets did not take consecutive ids")
+    connection.executemany(
+        _FACT_SQL,
+        (
+            (fact[0], first_id + place, *fact[2:])
+            for place, fact in enumerate(rows.facts)
+        ),
+    )
+    connection.executemany(_UNIT_SQL, rows.units)
+
+
+def _ticket_id(connection: sqlite3.Connection, ticket_uuid: str) -> int:
+    found = connection.execute(
+        "SELECT id FROM ticket WHERE uuid = ?", (ticket_uuid,)
+    ).fetchone()
+    return int(found[0])
+
+
 def _batches(plan: list[_Planned], size: int) -> Iterator[list[_Planned]]:
     for start in range(0, len(plan), size):
         yield plan[start : start + size]
@@ -232,8 +297,26 @@ class _Rows:
     events: list[tuple[Any, ...]]
     outbox: list[tuple[Any, ...]]
     counters: list[tuple[Any, ...]]
+    # Report facts, one per ticket in the order of ``tickets`` (the row id
+    # left at 0, filled when written), and the units' facts.
+    facts: list[tuple[Any, ...]]
+    units: list[tuple[Any, ...]]
     # Counter values this batch was numbered from: checked at write time.
     expected: dict[tuple[str, str], int]
+
+
+# kiosk.reports.TICKET_FIELDS: where each is in a row of _TICKET_SQL.
+_TICKET_PLACES = (
+    ("uuid", 0),
+    ("ticket_no", 1),
+    ("station", 3),
+    ("category", 5),
+    ("item", 6),
+    ("building", 7),
+    ("unit", 14),
+    ("created_at", 12),
+    ("due_at", 15),
+)
 
 
 class _Maker:
@@ -336,7 +419,7 @@ class _Maker:
         pending: bool,
     ) -> _Rows:
         rng = self.rng
-        rows = _Rows([], [], [], [], {})
+        rows = _Rows([], [], [], [], [], [], {})
         touched: set[tuple[str, str]] = set()
         uuids = self.uuids.take(len(chunk) * 7)
         next_uuid = iter(uuids).__next__
@@ -364,6 +447,7 @@ class _Maker:
                 planned.status,
             )
             rows.tickets.append(ticket)
+            history = []
             for kind, actor, at, payload in self._history(
                 ticket, category, created, planned.status
             ):
@@ -375,11 +459,25 @@ class _Maker:
                 rows.events.append(
                     (event_uuid, ticket_uuid, kind, actor, at_text, payload)
                 )
+                history.append(
+                    {
+                        "ticket_uuid": ticket_uuid,
+                        "kind": kind,
+                        "actor": actor,
+                        "at": at_text,
+                        "payload": payload,
+                    }
+                )
                 if pending:
                     rows.outbox.append((event_uuid, at_text, 0, None))
                 else:
                     sent = min(at + timedelta(seconds=rng.randint(2, 90)), self.now)
                     rows.outbox.append((event_uuid, at_text, 1, sent.isoformat()))
+            fact, units = fold(
+                {field: ticket[place] for field, place in _TICKET_PLACES}, history, 0
+            )
+            rows.facts.append(fact)
+            rows.units.extend(units)
         rows.counters = [
             (self.station, day, scope, counters[(day, scope)])
             for day, scope in sorted(touched)

@@ -235,14 +235,9 @@ def _refresh_chunk(query: Query, store: Store, uuids: list[str]) -> int:
     facts_rows = []
     units = []
     for uuid, ticket in rows.items():
-        history = events.get(uuid, [])
-        facts = ticket_facts(ticket, history, None, END_OF_TIME)
-        last = max(
-            (micros(_time(event["at"])) for event in history),
-            default=None,
-        )
-        facts_rows.append(fact_row(facts, seqs[uuid], last))
-        units.extend(unit_rows(facts))
+        ticket_row, ticket_units = fold(ticket, events.get(uuid, []), seqs[uuid])
+        facts_rows.append(ticket_row)
+        units.extend(ticket_units)
     present = list(rows)
     present_marks = ", ".join("?" * len(present))
     query(f"DELETE FROM unit_fact WHERE ticket_uuid IN ({present_marks})", present)
@@ -263,6 +258,17 @@ def _refresh_chunk(query: Query, store: Store, uuids: list[str]) -> int:
             [value for row in part for value in row],
         )
     return len(facts_rows)
+
+
+def fold(
+    ticket: dict[str, Any], history: Sequence[dict[str, Any]], seq: int
+) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
+    """A ticket's ``ticket_fact`` row and ``unit_fact`` rows, folded from its
+    row (``TICKET_FIELDS``) and its whole history (``EVENT_FIELDS``, in the
+    order written); ``seq`` is the ticket's row id."""
+    facts = ticket_facts(ticket, history, None, END_OF_TIME)
+    last = max((micros(_time(event["at"])) for event in history), default=None)
+    return fact_row(facts, seq, last), unit_rows(facts)
 
 
 def _time(text: Any) -> datetime:

@@ -10,7 +10,13 @@ from datetime import timedelta
 import pytest
 
 from db import database, write_transaction
-from kiosk.bulk import SEARCH_TRIGGERS, deferred_index
+from kiosk.bulk import (
+    FACTS_TRIGGER,
+    SEARCH_TRIGGERS,
+    STATUS_COUNT_TRIGGER,
+    deferred_index,
+    lifted_triggers,
+)
 from kiosk.demo import NOTE_TEXTS, load_demo
 from kiosk.search import BoardQuery, search_ids
 from tests.helpers import FIXED_NOW, issue
@@ -83,3 +89,21 @@ def test_a_failed_batch_leaves_the_index_and_its_triggers_as_they_were(
         raise RuntimeError("the batch failed")
     assert _triggers() >= set(SEARCH_TRIGGERS)
     assert len(search_ids(BoardQuery(text="电梯"), LATER)) == 1
+
+
+def test_a_failed_batch_leaves_the_lifted_triggers_in_place(settings, station_db):
+    issue(settings, description="电梯门关不上")
+    lifted = {FACTS_TRIGGER, STATUS_COUNT_TRIGGER}
+    connection = database.connection()
+    with (
+        pytest.raises(RuntimeError),
+        write_transaction(),
+        lifted_triggers(connection, lifted) as dropped,
+    ):
+        assert dropped == lifted
+        assert not _triggers() & lifted
+        raise RuntimeError("the batch failed")
+    assert _triggers() >= lifted
+    with write_transaction(), lifted_triggers(connection, lifted):
+        pass
+    assert _triggers() >= lifted
