@@ -32,6 +32,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import accumulate
 from typing import IO, Any
 
 from peewee import PeeweeException
@@ -104,6 +105,12 @@ ESCALATE_TEXTS = (
 )
 RATINGS = ("satisfied", "basically_satisfied")
 RATING_WEIGHTS = (80, 15)
+# Weights in the order of STATUS_ORDER, by the ticket's age: over 30 days,
+# over 7 days, newer. Drawn from their running sums (the same draws).
+_OLD_STATUS_SUMS = list(accumulate((2, 2, 3, 8, 74, 4, 7)))
+_RECENT_STATUS_SUMS = list(accumulate((5, 7, 10, 20, 45, 7, 6)))
+_NEW_STATUS_SUMS = list(accumulate((25, 23, 20, 15, 8, 5, 4)))
+_RATING_SUMS = list(accumulate(RATING_WEIGHTS))
 
 _TICKET_SQL = (
     "INSERT INTO ticket (uuid, ticket_no, queue_no, station, day, category, item, "
@@ -336,6 +343,8 @@ class _Maker:
             {"housing": 24, "sanitation": 18, "property": 14}.get(c.code, 8)
             for c in catalog.categories
         ]
+        # The same draws as with the weights, without summing them each time.
+        self.category_sums = list(accumulate(self.category_weights))
         buildings = [b for grid in settings.station.grids for b in grid.buildings]
         self.buildings = buildings or ["社区公共区域"]
         self.uuids = _TimeOrderedUuids()
@@ -373,14 +382,13 @@ class _Maker:
 
     def _status_for(self, age_days: int) -> str:
         """Older tickets are mostly closed; recent ones still open."""
-        # Weights in the order of STATUS_ORDER.
         if age_days > 30:
-            weights = (2, 2, 3, 8, 74, 4, 7)
+            sums = _OLD_STATUS_SUMS
         elif age_days > 7:
-            weights = (5, 7, 10, 20, 45, 7, 6)
+            sums = _RECENT_STATUS_SUMS
         else:
-            weights = (25, 23, 20, 15, 8, 5, 4)
-        return self.rng.choices(STATUS_ORDER, weights)[0]
+            sums = _NEW_STATUS_SUMS
+        return self.rng.choices(STATUS_ORDER, cum_weights=sums)[0]
 
     def read_counters(self, chunk: list[_Planned]) -> dict[tuple[str, str], int]:
         first = chunk[0].created_at.strftime("%Y-%m-%d")
@@ -426,7 +434,7 @@ class _Maker:
         for planned in chunk:
             created = planned.created_at
             day = created.strftime("%Y-%m-%d")
-            category = rng.choices(self.categories, self.category_weights)[0]
+            category = rng.choices(self.categories, cum_weights=self.category_sums)[0]
             queue_scope = f"queue:{category.letter}"
             for key in ((day, "ticket"), (day, queue_scope)):
                 if key not in touched:
@@ -451,13 +459,14 @@ class _Maker:
             for kind, actor, at, payload in self._history(
                 ticket, category, created, planned.status
             ):
+                payload_text = _dumps(payload)
                 try:
                     event_uuid = next_uuid()
                 except StopIteration:
                     event_uuid = self.uuids.take(1)[0]
                 at_text = at.isoformat()
                 rows.events.append(
-                    (event_uuid, ticket_uuid, kind, actor, at_text, payload)
+                    (event_uuid, ticket_uuid, kind, actor, at_text, payload_text)
                 )
                 history.append(
                     {
@@ -465,6 +474,7 @@ class _Maker:
                         "kind": kind,
                         "actor": actor,
                         "at": at_text,
+                        # As parsed from payload_text: plain strings.
                         "payload": payload,
                     }
                 )
@@ -547,7 +557,7 @@ class _Maker:
         category: Category,
         created: datetime,
         status: str,
-    ) -> Iterator[tuple[str, str, datetime, str]]:
+    ) -> Iterator[tuple[str, str, datetime, dict[str, Any]]]:
         """The events that take a new ticket to ``status``, in time order."""
         rng = self.rng
         clock = _Clock(created, self.now, rng)
@@ -567,50 +577,50 @@ class _Maker:
             "token": ticket[16],
             "language": ticket[18],
         }
-        yield "received", f"kiosk:{self.station}", created, _dumps(snapshot)
+        yield "received", f"kiosk:{self.station}", created, snapshot
         staff = f"staff:{rng.choice(STAFF)}"
         unit = {"unit": category.unit}
         if status == RECEIVED:
             return
         if status == WITHDRAWN and rng.random() < 0.5:
-            yield "withdrawn", staff, clock.after(0.2, 8), _dumps(self._withdrawal())
+            yield "withdrawn", staff, clock.after(0.2, 8), self._withdrawal()
             return
-        yield "dispatched", staff, clock.after(0.2, 6), _dumps(unit)
+        yield "dispatched", staff, clock.after(0.2, 6), unit
         if rng.random() < 0.2:
-            yield "note", staff, clock.after(0.5, 24), _dumps(self._note())
+            yield "note", staff, clock.after(0.5, 24), self._note()
         if status == DISPATCHED:
             return
         if status == WITHDRAWN:
-            yield "withdrawn", staff, clock.after(1, 48), _dumps(self._withdrawal())
+            yield "withdrawn", staff, clock.after(1, 48), self._withdrawal()
             return
         if status == ESCALATED:
             if rng.random() < 0.5:
-                yield "acknowledged", staff, clock.after(0.5, 12), _dumps(unit)
-            yield "escalated", staff, clock.after(2, 72), _dumps(self._escalation())
+                yield "acknowledged", staff, clock.after(0.5, 12), unit
+            yield "escalated", staff, clock.after(2, 72), self._escalation()
             return
-        yield "acknowledged", staff, clock.after(0.5, 12), _dumps(unit)
+        yield "acknowledged", staff, clock.after(0.5, 12), unit
         if status == ACKNOWLEDGED:
             return
         resolve_hours = max(1.0, category.resolution_hours * 0.9)
-        yield "resolved", staff, clock.after(1, resolve_hours), _dumps(self._resolved())
+        yield "resolved", staff, clock.after(1, resolve_hours), self._resolved()
         if status == RESOLVED:
             return
         if rng.random() < 0.06:
             # 不满意 reopens the case; it goes round once more.
             text = {"rating": "dissatisfied", "text": "问题没有彻底解决"}
-            yield "callback", staff, clock.after(12, 72), _dumps(text)
-            yield "acknowledged", staff, clock.after(0.5, 12), _dumps(unit)
+            yield "callback", staff, clock.after(12, 72), text
+            yield "acknowledged", staff, clock.after(0.5, 12), unit
             yield (
                 "resolved",
                 staff,
                 clock.after(1, resolve_hours),
-                _dumps(self._resolved()),
+                self._resolved(),
             )
-        rating = rng.choices(RATINGS, RATING_WEIGHTS)[0]
-        yield "callback", staff, clock.after(12, 72), _dumps({"rating": rating})
+        rating = rng.choices(RATINGS, cum_weights=_RATING_SUMS)[0]
+        yield "callback", staff, clock.after(12, 72), {"rating": rating}
         if rng.random() < 0.3:
             rated = {"unit": category.unit, "rating": rating}
-            yield "unit_rated", staff, clock.after(0.1, 2), _dumps(rated)
+            yield "unit_rated", staff, clock.after(0.1, 2), rated
 
     def _withdrawal(self) -> dict[str, object]:
         return {"reason": self.rng.choice(WITHDRAW_REASONS)}
@@ -666,5 +676,10 @@ class _TimeOrderedUuids:
         return made
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
+
+
 def _dumps(payload: Mapping[str, object]) -> str:
-    return json.dumps(payload, ensure_ascii=False)
+    """``json.dumps(payload, ensure_ascii=False)``, without a new encoder each
+    time."""
+    return _ENCODER.encode(payload)
