@@ -21,18 +21,19 @@ writer does their work once (kiosk.bulk.lifted_triggers).
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import queue
 import random
 import secrets
 import sqlite3
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import accumulate
+from multiprocessing.process import BaseProcess
 from typing import IO, Any
 
 from peewee import PeeweeException
@@ -61,6 +62,10 @@ from kiosk.states import (
 )
 
 BATCH_TICKETS = 10_000
+# The demo's rows are made in a forked child (load_demo): it starts at once,
+# with the maker as it is, and the load runs on Linux only.
+_FORK = multiprocessing.get_context("fork")
+_POLL_SECONDS = 1.0
 STATUS_ORDER = (
     RECEIVED,
     DISPATCHED,
@@ -183,27 +188,22 @@ def load_demo(
     connection.execute("PRAGMA cache_size = -262144")
     connection.execute("PRAGMA temp_store = MEMORY")
     counters = maker.read_counters(plan) if plan else {}
-    # Rows are made in a second thread while this one writes the previous
-    # batch (sqlite3 lets go of the GIL while it works).
-    produced: queue.Queue[_Rows | BaseException | None] = queue.Queue(maxsize=2)
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            for chunk in _batches(plan, batch_tickets):
-                if stop.is_set():
-                    return
-                produced.put(maker.rows(chunk, counters, pending))
-            produced.put(None)
-        except BaseException as error:  # handed to the writing thread
-            produced.put(error)
-
-    producer = threading.Thread(target=produce, name="demo-rows", daemon=True)
+    # Rows are made in a child process while this one writes the previous
+    # batch. In a thread they would hold the GIL that the writer takes back
+    # after each row's statement: the two would take turns instead of
+    # working at once.
+    produced: multiprocessing.Queue[_Rows | DemoLoadError | None] = _FORK.Queue(
+        maxsize=2
+    )
+    producer = _FORK.Process(
+        target=_produce,
+        args=(maker, plan, batch_tickets, counters, pending, produced),
+        name="demo-rows",
+        daemon=True,
+    )
     producer.start()
     try:
-        while (rows := produced.get()) is not None:
-            if isinstance(rows, BaseException):
-                raise rows
+        while (rows := _next_rows(produced, producer)) is not None:
             with (
                 write_transaction(),
                 deferred_index(connection),
@@ -226,12 +226,10 @@ def load_demo(
             describe_database_error(error, settings.database_path)
         ) from error
     finally:
-        stop.set()
-        while producer.is_alive():  # unblock a producer waiting on a full queue
-            try:
-                produced.get(timeout=0.1)
-            except queue.Empty:
-                continue
+        if producer.is_alive():  # the writing stopped early
+            producer.terminate()
+        producer.join()
+        produced.close()
         connection.execute("PRAGMA synchronous = FULL")
         connection.execute("PRAGMA cache_size = -2000")
     try:
@@ -285,6 +283,46 @@ def _ticket_id(connection: sqlite3.Connection, ticket_uuid: str) -> int:
         "SELECT id FROM ticket WHERE uuid = ?", (ticket_uuid,)
     ).fetchone()
     return int(found[0])
+
+
+def _produce(
+    maker: _Maker,
+    plan: list[_Planned],
+    batch_tickets: int,
+    counters: dict[tuple[str, str], int],
+    pending: bool,
+    produced: multiprocessing.Queue[_Rows | DemoLoadError | None],
+) -> None:
+    """In the child process: each batch's rows, then None; or what stopped it."""
+    try:
+        for chunk in _batches(plan, batch_tickets):
+            produced.put(maker.rows(chunk, counters, pending))
+        produced.put(None)
+    except BaseException as error:  # handed to the writer, described
+        produced.put(DemoLoadError(f"the demo rows could not be made: {error!r}"))
+
+
+def _next_rows(
+    produced: multiprocessing.Queue[_Rows | DemoLoadError | None],
+    producer: BaseProcess,
+) -> _Rows | None:
+    """The next batch from the child process; None after the last."""
+    while True:
+        try:
+            found = produced.get(timeout=_POLL_SECONDS)
+        except queue.Empty:
+            if producer.is_alive():
+                continue
+            try:  # what it put just before it ended
+                found = produced.get(timeout=_POLL_SECONDS)
+            except queue.Empty:
+                raise DemoLoadError(
+                    "the process making the demo rows ended early "
+                    f"(exit code {producer.exitcode})"
+                ) from None
+        if isinstance(found, DemoLoadError):
+            raise found
+        return found
 
 
 def _batches(plan: list[_Planned], size: int) -> Iterator[list[_Planned]]:
