@@ -7,10 +7,11 @@ in one statement per index as it ends, then puts the triggers back, all
 inside that transaction: no other connection ever sees the triggers missing,
 and a load that fails or is killed rolls back with them in place.
 
-``lifted_triggers`` does the same for other triggers whose work the bulk
-writer does itself, once per batch: the report facts' stale mark on each
-event (the writer folds the batch's facts) and the status counts on each
-ticket (the writer adds the batch's counts).
+``lifted_triggers`` drops triggers for one write transaction whose work the
+bulk writer does itself, once per batch: the report facts' stale mark on
+each event (the writer folds the batch's facts), the status counts on each
+ticket (the writer adds the batch's counts), or the search index's (the
+writer inserts each row's ``search_grams``, made with the rows).
 """
 
 from __future__ import annotations
@@ -40,6 +41,22 @@ _INDEX_NOTES = """INSERT INTO note_search (rowid, grams)
     ) FROM ticket_event AS e
     WHERE e.id > ? AND e.kind <> 'received' AND json_valid(e.payload)
       AND json_type(e.payload, '$.text') = 'text'"""
+
+
+SEARCH_SEQ_LENGTH = 1200  # the rows of search_seq: the bigrams a text can have
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def search_grams(text: str) -> str:
+    """What the search triggers index for ``text`` (the ticket's number,
+    queue number, building and description joined by spaces, or a note's
+    text, each with a space after it): its distinct character bigrams,
+    lower-cased as SQLite's lower() does (ASCII only), as upper-case hex of
+    their UTF-8, joined by commas, in order of first appearance."""
+    folded = text.translate(_ASCII_LOWER)
+    last = min(len(folded) - 1, SEARCH_SEQ_LENGTH)
+    bigrams = dict.fromkeys(folded[place : place + 2] for place in range(last))
+    return ",".join(gram.encode().hex().upper() for gram in bigrams)
 
 
 @contextmanager

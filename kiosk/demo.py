@@ -7,15 +7,18 @@ a proper history of events. Their outbox entries are marked sent (or left
 pending with ``--pending``, a sync backlog), and the daily counters move past
 the demo numbers so the kiosk's next ticket never collides with one.
 
-Fast enough for a million tickets: rows are generated in batches and written
-with executemany, one immediate transaction per batch, the search index
-built once per batch instead of row by row (kiosk/bulk.py), with durability
-relaxed (``synchronous=OFF``) only on this connection and only for the load.
-Each ticket's report facts are folded as its history is made
-(kiosk.report_facts.fold, the write paths' own definition) and written with
-the batch; the triggers that would mark each event's ticket to be folded,
-and count each ticket's status, are lifted for the batch's transaction, whose
-writer does their work once (kiosk.bulk.lifted_triggers).
+Fast enough for a million tickets: rows are made in batches by a child
+process while this one writes the previous batch with executemany, one
+immediate transaction per batch, with durability relaxed
+(``synchronous=OFF``) only on this connection and only for the load. The
+rows come with what the triggers would make of them row by row: each
+ticket's report facts, folded as its history is made
+(kiosk.report_facts.fold, the write paths' own definition), its status
+count, and its and its notes' search index rows (kiosk.bulk.search_grams).
+Those triggers are lifted for each batch's transaction
+(kiosk.bulk.lifted_triggers), which writes their rows instead; a batch
+that fails, or a load that is killed, rolls back with them in place, and
+the batches written before it stay whole and searchable.
 """
 
 from __future__ import annotations
@@ -42,9 +45,10 @@ from db import database, write_transaction
 from db.connection import describe_database_error
 from kiosk.bulk import (
     FACTS_TRIGGER,
+    SEARCH_TRIGGERS,
     STATUS_COUNT_TRIGGER,
-    deferred_index,
     lifted_triggers,
+    search_grams,
 )
 from kiosk.catalog import OTHER_ITEM, Catalog, Category, load_catalog
 from kiosk.config import Settings
@@ -206,7 +210,6 @@ def load_demo(
         while (rows := _next_rows(produced, producer)) is not None:
             with (
                 write_transaction(),
-                deferred_index(connection),
                 lifted_triggers(connection, _LIFTED) as lifted,
             ):
                 maker.check_counters(rows.expected)
@@ -243,7 +246,9 @@ def load_demo(
 
 
 # Their work is done once per batch by _write.
-_LIFTED = (FACTS_TRIGGER, STATUS_COUNT_TRIGGER)
+_LIFTED = (*SEARCH_TRIGGERS, FACTS_TRIGGER, STATUS_COUNT_TRIGGER)
+_TICKET_SEARCH_SQL = "INSERT INTO ticket_search (rowid, grams) VALUES (?, ?)"
+_NOTE_SEARCH_SQL = "INSERT INTO note_search (rowid, grams) VALUES (?, ?)"
 
 
 def _write(connection: sqlite3.Connection, rows: _Rows, lifted: set[str]) -> None:
@@ -251,7 +256,8 @@ def _write(connection: sqlite3.Connection, rows: _Rows, lifted: set[str]) -> Non
     ``_LIFTED`` dropped: their work is done here for the whole batch. The
     batch's tickets are new, so their report facts, folded from the
     histories made with them (kiosk.report_facts.fold, as each event's own
-    transaction would), are written as they are."""
+    transaction would), are written as they are, and so are the search
+    index's rows, made with them (kiosk.bulk.search_grams)."""
     connection.executemany(_TICKET_SQL, rows.tickets)
     if STATUS_COUNT_TRIGGER in lifted:
         connection.executemany(
@@ -262,12 +268,10 @@ def _write(connection: sqlite3.Connection, rows: _Rows, lifted: set[str]) -> Non
     connection.executemany(_COUNTER_SQL, rows.counters)
     if not rows.tickets:
         return
-    # A batch's tickets take consecutive ids (one writer, ids only grow):
-    # each ticket's fact row carries its id.
-    first_id = _ticket_id(connection, rows.tickets[0][0])
-    last_id = _ticket_id(connection, rows.tickets[-1][0])
-    if last_id - first_id != len(rows.tickets) - 1:
-        raise DemoLoadError("the demo tickets did not take consecutive ids")
+    # Each ticket's fact row and search row carry its id; each note's, its
+    # event's.
+    first_id = _first_id(connection, "ticket", rows.tickets)
+    first_event_id = _first_id(connection, "ticket_event", rows.events)
     connection.executemany(
         _FACT_SQL,
         (
@@ -276,13 +280,34 @@ def _write(connection: sqlite3.Connection, rows: _Rows, lifted: set[str]) -> Non
         ),
     )
     connection.executemany(_UNIT_SQL, rows.units)
+    if "ticket_search_insert" in lifted:
+        connection.executemany(
+            _TICKET_SEARCH_SQL,
+            ((first_id + place, grams) for place, grams in enumerate(rows.grams)),
+        )
+    if "note_search_insert" in lifted:
+        connection.executemany(
+            _NOTE_SEARCH_SQL,
+            ((first_event_id + place, grams) for place, grams in rows.note_grams),
+        )
 
 
-def _ticket_id(connection: sqlite3.Connection, ticket_uuid: str) -> int:
-    found = connection.execute(
-        "SELECT id FROM ticket WHERE uuid = ?", (ticket_uuid,)
-    ).fetchone()
-    return int(found[0])
+def _first_id(
+    connection: sqlite3.Connection, table: str, rows: list[tuple[Any, ...]]
+) -> int:
+    """The id of the first of ``rows`` (uuid first), just written to ``table``:
+    a batch's rows take consecutive ids (one writer, ids only grow)."""
+    first_id, last_id = (
+        int(
+            connection.execute(
+                f"SELECT id FROM {table} WHERE uuid = ?", (row[0],)
+            ).fetchone()[0]
+        )
+        for row in (rows[0], rows[-1])
+    )
+    if last_id - first_id != len(rows) - 1:
+        raise DemoLoadError(f"the demo's {table} rows did not take consecutive ids")
+    return first_id
 
 
 def _produce(
@@ -346,6 +371,10 @@ class _Rows:
     # left at 0, filled when written), and the units' facts.
     facts: list[tuple[Any, ...]]
     units: list[tuple[Any, ...]]
+    # The search index's rows: each ticket's, in the order of ``tickets``;
+    # each note's, with its event's place in ``events``.
+    grams: list[str]
+    note_grams: list[tuple[int, str]]
     # Counter values this batch was numbered from: checked at write time.
     expected: dict[tuple[str, str], int]
 
@@ -465,7 +494,7 @@ class _Maker:
         pending: bool,
     ) -> _Rows:
         rng = self.rng
-        rows = _Rows([], [], [], [], [], [], {})
+        rows = _Rows([], [], [], [], [], [], [], [], {})
         touched: set[tuple[str, str]] = set()
         uuids = self.uuids.take(len(chunk) * 7)
         next_uuid = iter(uuids).__next__
@@ -493,6 +522,9 @@ class _Maker:
                 planned.status,
             )
             rows.tickets.append(ticket)
+            rows.grams.append(
+                search_grams(f"{ticket[1]} {ticket[2]} {ticket[7]} {ticket[8]} ")
+            )
             history = []
             for kind, actor, at, payload in self._history(
                 ticket, category, created, planned.status
@@ -503,6 +535,9 @@ class _Maker:
                 except StopIteration:
                     event_uuid = self.uuids.take(1)[0]
                 at_text = at.isoformat()
+                text = payload.get("text")
+                if kind != "received" and isinstance(text, str):
+                    rows.note_grams.append((len(rows.events), search_grams(text + " ")))
                 rows.events.append(
                     (event_uuid, ticket_uuid, kind, actor, at_text, payload_text)
                 )

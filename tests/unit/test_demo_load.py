@@ -49,6 +49,8 @@ def _observed(settings: Settings) -> dict[str, Any]:
                 "ORDER BY ticket_uuid"
             )
         ],
+        # The search indexes themselves: each row's bigrams.
+        "index": {table: _index(table) for table in ("ticket_search", "note_search")},
         "units": sorted(
             tuple(row)
             for row in database.execute_sql(
@@ -56,6 +58,20 @@ def _observed(settings: Settings) -> dict[str, Any]:
             )
         ),
     }
+
+
+def _index(table: str) -> list[tuple[str, int]]:
+    """Every (bigram, row) the full-text index ``table`` holds."""
+    database.execute_sql(
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{table}_terms "
+        f"USING fts5vocab(main, {table}, 'instance')"
+    )
+    return sorted(
+        (str(term), int(row))
+        for term, row in database.execute_sql(
+            f"SELECT term, doc FROM temp.{table}_terms"
+        )
+    )
 
 
 def _rows(table: str) -> tuple[list[str], list[tuple[Any, ...]]]:
