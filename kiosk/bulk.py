@@ -19,6 +19,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 
 SEARCH_TRIGGERS = ("ticket_search_insert", "note_search_insert")
 FACTS_TRIGGER = "ticket_fact_stale_on_event"
@@ -55,8 +56,13 @@ def search_grams(text: str) -> str:
     their UTF-8, joined by commas, in order of first appearance."""
     folded = text.translate(_ASCII_LOWER)
     last = min(len(folded) - 1, SEARCH_SEQ_LENGTH)
-    bigrams = dict.fromkeys(folded[place : place + 2] for place in range(last))
-    return ",".join(gram.encode().hex().upper() for gram in bigrams)
+    bigrams = dict.fromkeys(map(str.__add__, folded[:last], folded[1 : last + 1]))
+    return ",".join(map(_hex, bigrams))
+
+
+@lru_cache(maxsize=1 << 16)
+def _hex(bigram: str) -> str:
+    return bigram.encode().hex().upper()
 
 
 @contextmanager
