@@ -11,7 +11,8 @@ and a load that fails or is killed rolls back with them in place.
 bulk writer does itself, once per batch: the report facts' stale mark on
 each event (the writer folds the batch's facts), the status counts on each
 ticket (the writer adds the batch's counts), or the search index's (the
-writer inserts each row's ``search_grams``, made with the rows).
+writer indexes the batch's tickets in one statement, and inserts each
+note's ``search_grams``, made with the rows).
 """
 
 from __future__ import annotations
@@ -65,6 +66,11 @@ def _hex(bigram: str) -> str:
     return bigram.encode().hex().upper()
 
 
+def index_tickets_after(connection: sqlite3.Connection, last_id: int) -> None:
+    """Index every ticket after id ``last_id`` as its trigger would have."""
+    connection.execute(_INDEX_TICKETS, (last_id,))
+
+
 @contextmanager
 def deferred_index(connection: sqlite3.Connection) -> Iterator[None]:
     """Inside a write transaction: the tickets and events inserted in the
@@ -84,7 +90,7 @@ def deferred_index(connection: sqlite3.Connection) -> Iterator[None]:
         connection.execute(f"DROP TRIGGER {name}")
     yield
     if "ticket_search_insert" in triggers:
-        connection.execute(_INDEX_TICKETS, (last_ticket,))
+        index_tickets_after(connection, last_ticket)
     if "note_search_insert" in triggers:
         connection.execute(_INDEX_NOTES, (last_event,))
     for statement in triggers.values():

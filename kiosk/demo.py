@@ -14,7 +14,8 @@ immediate transaction per batch, with durability relaxed
 rows come with what the triggers would make of them row by row: each
 ticket's report facts, folded as its history is made
 (kiosk.report_facts.fold, the write paths' own definition), its status
-count, and its and its notes' search index rows (kiosk.bulk.search_grams).
+count, and its notes' search index rows (kiosk.bulk.search_grams); the
+batch's tickets are indexed in one statement as it is written.
 Those triggers are lifted for each batch's transaction
 (kiosk.bulk.lifted_triggers), which writes their rows instead; a batch
 that fails, or a load that is killed, rolls back with them in place, and
@@ -47,6 +48,7 @@ from kiosk.bulk import (
     FACTS_TRIGGER,
     SEARCH_TRIGGERS,
     STATUS_COUNT_TRIGGER,
+    index_tickets_after,
     lifted_triggers,
     search_grams,
 )
@@ -247,7 +249,6 @@ def load_demo(
 
 # Their work is done once per batch by _write.
 _LIFTED = (*SEARCH_TRIGGERS, FACTS_TRIGGER, STATUS_COUNT_TRIGGER)
-_TICKET_SEARCH_SQL = "INSERT INTO ticket_search (rowid, grams) VALUES (?, ?)"
 _NOTE_SEARCH_SQL = "INSERT INTO note_search (rowid, grams) VALUES (?, ?)"
 
 
@@ -256,8 +257,8 @@ def _write(connection: sqlite3.Connection, rows: _Rows, lifted: set[str]) -> Non
     ``_LIFTED`` dropped: their work is done here for the whole batch. The
     batch's tickets are new, so their report facts, folded from the
     histories made with them (kiosk.report_facts.fold, as each event's own
-    transaction would), are written as they are, and so are the search
-    index's rows, made with them (kiosk.bulk.search_grams)."""
+    transaction would), are written as they are, and so are the notes'
+    search index rows, made with them (kiosk.bulk.search_grams)."""
     connection.executemany(_TICKET_SQL, rows.tickets)
     if STATUS_COUNT_TRIGGER in lifted:
         connection.executemany(
@@ -281,10 +282,8 @@ def _write(connection: sqlite3.Connection, rows: _Rows, lifted: set[str]) -> Non
     )
     connection.executemany(_UNIT_SQL, rows.units)
     if "ticket_search_insert" in lifted:
-        connection.executemany(
-            _TICKET_SEARCH_SQL,
-            ((first_id + place, grams) for place, grams in enumerate(rows.grams)),
-        )
+        # In SQL here, in step with the child's work on the next batch.
+        index_tickets_after(connection, first_id - 1)
     if "note_search_insert" in lifted:
         connection.executemany(
             _NOTE_SEARCH_SQL,
@@ -371,9 +370,8 @@ class _Rows:
     # left at 0, filled when written), and the units' facts.
     facts: list[tuple[Any, ...]]
     units: list[tuple[Any, ...]]
-    # The search index's rows: each ticket's, in the order of ``tickets``;
-    # each note's, with its event's place in ``events``.
-    grams: list[str]
+    # The search index's rows of the notes, with their events' places in
+    # ``events``.
     note_grams: list[tuple[int, str]]
     # Counter values this batch was numbered from: checked at write time.
     expected: dict[tuple[str, str], int]
@@ -494,7 +492,7 @@ class _Maker:
         pending: bool,
     ) -> _Rows:
         rng = self.rng
-        rows = _Rows([], [], [], [], [], [], [], [], {})
+        rows = _Rows([], [], [], [], [], [], [], {})
         touched: set[tuple[str, str]] = set()
         uuids = self.uuids.take(len(chunk) * 7)
         next_uuid = iter(uuids).__next__
@@ -522,9 +520,6 @@ class _Maker:
                 planned.status,
             )
             rows.tickets.append(ticket)
-            rows.grams.append(
-                search_grams(f"{ticket[1]} {ticket[2]} {ticket[7]} {ticket[8]} ")
-            )
             history = []
             for kind, actor, at, payload in self._history(
                 ticket, category, created, planned.status
