@@ -74,6 +74,15 @@ def _index(table: str) -> list[tuple[str, int]]:
     )
 
 
+def _triggers() -> set[tuple[str, str]]:
+    return {
+        (str(name), str(sql))
+        for name, sql in database.execute_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
+        )
+    }
+
+
 def _rows(table: str) -> tuple[list[str], list[tuple[Any, ...]]]:
     cursor = database.execute_sql(f"SELECT * FROM {table} ORDER BY id")
     return [column[0] for column in cursor.description], list(cursor.fetchall())
@@ -97,7 +106,9 @@ def _one_by_one(path: Path, tables: dict[str, Any]) -> None:
 def test_a_demo_station_equals_its_rows_written_one_by_one(
     settings: Settings, station_db: Path, tmp_path: Path
 ) -> None:
+    triggers = _triggers()
     load_demo(settings, 700, seed=11, now=FIXED_NOW, batch_tickets=300)
+    assert _triggers() == triggers  # every one lifted for a batch is back
     demo = _observed(settings)
     assert sum(demo["tabs"].values()) > 0
     assert all(demo["search"][word] for word in WORDS)
