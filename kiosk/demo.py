@@ -325,13 +325,28 @@ def _produce(
     pending: bool,
     produced: multiprocessing.Queue[_Rows | DemoLoadError | None],
 ) -> None:
-    """In the child process: each batch's rows, then None; or what stopped it."""
+    """In the child process: each batch's rows, then None; or what stopped it.
+    It ends by itself when the writing process is gone (killed mid-load)."""
+    writer = os.getppid()
+
+    def hand_over(found: _Rows | DemoLoadError | None) -> bool:
+        while True:
+            try:
+                produced.put(found, timeout=_POLL_SECONDS)
+                return True
+            except queue.Full:
+                if os.getppid() != writer:
+                    # Nobody reads what is still queued: end without it.
+                    produced.cancel_join_thread()
+                    return False
+
     try:
         for chunk in _batches(plan, batch_tickets):
-            produced.put(maker.rows(chunk, counters, pending))
-        produced.put(None)
+            if not hand_over(maker.rows(chunk, counters, pending)):
+                return
+        hand_over(None)
     except BaseException as error:  # handed to the writer, described
-        produced.put(DemoLoadError(f"the demo rows could not be made: {error!r}"))
+        hand_over(DemoLoadError(f"the demo rows could not be made: {error!r}"))
 
 
 def _next_rows(
