@@ -66,8 +66,9 @@ def test_a_killed_demo_load_leaves_a_usable_station(tmp_path: Path) -> None:
             loading.wait(timeout=60)
         loading.stderr.close()  # type: ignore[union-attr]
     # The process making the rows notices and ends (init reaps it).
-    for pid in makers:
-        wait_until(lambda pid=pid: process_ended(pid), 30, "the rows' maker to end")
+    wait_until(
+        lambda: all(process_ended(pid) for pid in makers), 30, "the rows' maker to end"
+    )
 
     settings = Settings(station=DEMO_STATION, database_path=db_path)
     open_database(db_path)
