@@ -247,9 +247,8 @@ def load_demo(
     return DemoReport(written, events_written, time.perf_counter() - started)
 
 
-# Their work is done once per batch by _write.
-# The append-only guard against an event written over another is lifted
-# too: the batch's plain INSERTs of new uuids replace nothing (a uuid
+# Triggers whose work _write does once per batch. The append-only guard
+# against an event written over another is lifted too: the batch's plain INSERTs of new uuids replace nothing (a uuid
 # already there fails its UNIQUE constraint all the same).
 _LIFTED = (
     *SEARCH_TRIGGERS,
@@ -277,7 +276,7 @@ def _write(connection: sqlite3.Connection, rows: _Rows, lifted: set[str]) -> Non
     connection.executemany(_COUNTER_SQL, rows.counters)
     if not rows.tickets:
         return
-    # Each ticket's fact row and search row carry its id; each note's, its
+    # Each ticket's fact row carries its id; each note's index row, its
     # event's.
     first_id = _first_id(connection, "ticket", rows.tickets)
     first_event_id = _first_id(connection, "ticket_event", rows.events)
