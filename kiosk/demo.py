@@ -248,8 +248,9 @@ def load_demo(
 
 
 # Triggers whose work _write does once per batch. The append-only guard
-# against an event written over another is lifted too: the batch's plain INSERTs of new uuids replace nothing (a uuid
-# already there fails its UNIQUE constraint all the same).
+# against an event written over another is lifted too: the batch's plain
+# INSERTs of new uuids replace nothing (a uuid already there fails its
+# UNIQUE constraint all the same).
 _LIFTED = (
     *SEARCH_TRIGGERS,
     FACTS_TRIGGER,
