@@ -7,36 +7,61 @@ a proper history of events. Their outbox entries are marked sent (or left
 pending with ``--pending``, a sync backlog), and the daily counters move past
 the demo numbers so the kiosk's next ticket never collides with one.
 
-Fast enough for a million tickets: rows are generated in batches and written
-with executemany, one immediate transaction per batch, the search index
-built once per batch instead of row by row (kiosk/bulk.py), with durability
-relaxed (``synchronous=OFF``) only on this connection and only for the load.
+Fast enough for a million tickets: rows are made in batches by a child
+process while this one writes the previous batch with executemany, one
+immediate transaction per batch, with durability relaxed
+(``synchronous=OFF``) only on this connection and only for the load. The
+rows come with what the triggers would make of them row by row: each
+ticket's report facts, folded as its history is made
+(kiosk.report_facts.fold, the write paths' own definition), its status
+count, and its notes' search index rows (kiosk.bulk.search_grams); the
+batch's tickets are indexed in one statement as it is written.
+Those triggers are lifted for each batch's transaction
+(kiosk.bulk.lifted_triggers), which writes their rows instead; a batch
+that fails, or a load that is killed, rolls back with them in place, and
+the batches written before it stay whole and searchable.
 """
 
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import queue
 import random
 import secrets
 import sqlite3
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import accumulate
+from multiprocessing.process import BaseProcess
 from typing import IO, Any
 
 from peewee import PeeweeException
 
 from db import database, write_transaction
 from db.connection import describe_database_error
-from kiosk.bulk import deferred_index
+from kiosk.bulk import (
+    FACTS_TRIGGER,
+    SEARCH_TRIGGERS,
+    STATUS_COUNT_TRIGGER,
+    index_tickets_after,
+    lifted_triggers,
+    map_notes_after,
+    search_grams,
+)
 from kiosk.catalog import OTHER_ITEM, Catalog, Category, load_catalog
 from kiosk.config import Settings
-from kiosk.report_facts import refresh_station
+from kiosk.report_facts import (
+    FACT_COLUMNS,
+    UNIT_COLUMNS,
+    fold,
+    place_changes,
+    place_of_fact,
+)
 from kiosk.states import (
     ACKNOWLEDGED,
     CLOSED,
@@ -50,6 +75,10 @@ from kiosk.states import (
 )
 
 BATCH_TICKETS = 10_000
+# The demo's rows are made in a forked child (load_demo): it starts at once,
+# with the maker as it is, and the load runs on Linux only.
+_FORK = multiprocessing.get_context("fork")
+_POLL_SECONDS = 1.0
 STATUS_ORDER = (
     RECEIVED,
     DISPATCHED,
@@ -94,6 +123,12 @@ ESCALATE_TEXTS = (
 )
 RATINGS = ("satisfied", "basically_satisfied")
 RATING_WEIGHTS = (80, 15)
+# Weights in the order of STATUS_ORDER, by the ticket's age: over 30 days,
+# over 7 days, newer. Drawn from their running sums (the same draws).
+_OLD_STATUS_SUMS = list(accumulate((2, 2, 3, 8, 74, 4, 7)))
+_RECENT_STATUS_SUMS = list(accumulate((5, 7, 10, 20, 45, 7, 6)))
+_NEW_STATUS_SUMS = list(accumulate((25, 23, 20, 15, 8, 5, 4)))
+_RATING_SUMS = list(accumulate(RATING_WEIGHTS))
 
 _TICKET_SQL = (
     "INSERT INTO ticket (uuid, ticket_no, queue_no, station, day, category, item, "
@@ -107,6 +142,18 @@ _EVENT_SQL = (
 )
 _OUTBOX_SQL = (
     "INSERT INTO outbox (event_uuid, created_at, attempts, sent_at) VALUES (?, ?, ?, ?)"
+)
+_FACT_SQL = (
+    f"INSERT INTO ticket_fact ({', '.join(FACT_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(FACT_COLUMNS))})"
+)
+_UNIT_SQL = (
+    f"INSERT INTO unit_fact ({', '.join(UNIT_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(UNIT_COLUMNS))})"
+)
+_STATUS_COUNT_SQL = (
+    "INSERT INTO ticket_status_count (status, count) VALUES (?, ?) "
+    "ON CONFLICT (status) DO UPDATE SET count = count + excluded.count"
 )
 _COUNTER_SQL = (
     "INSERT INTO daily_counter (station, day, scope, value) VALUES (?, ?, ?, ?) "
@@ -154,34 +201,28 @@ def load_demo(
     connection.execute("PRAGMA cache_size = -262144")
     connection.execute("PRAGMA temp_store = MEMORY")
     counters = maker.read_counters(plan) if plan else {}
-    # Rows are made in a second thread while this one writes the previous
-    # batch (sqlite3 lets go of the GIL while it works).
-    produced: queue.Queue[_Rows | BaseException | None] = queue.Queue(maxsize=2)
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            for chunk in _batches(plan, batch_tickets):
-                if stop.is_set():
-                    return
-                produced.put(maker.rows(chunk, counters, pending))
-            produced.put(None)
-        except BaseException as error:  # handed to the writing thread
-            produced.put(error)
-
-    producer = threading.Thread(target=produce, name="demo-rows", daemon=True)
+    # Rows are made in a child process while this one writes the previous
+    # batch. In a thread they would hold the GIL that the writer takes back
+    # after each row's statement: the two would take turns instead of
+    # working at once.
+    produced: multiprocessing.Queue[_Rows | DemoLoadError | None] = _FORK.Queue(
+        maxsize=2
+    )
+    producer = _FORK.Process(
+        target=_produce,
+        args=(maker, plan, batch_tickets, counters, pending, produced),
+        name="demo-rows",
+        daemon=True,
+    )
     producer.start()
     try:
-        while (rows := produced.get()) is not None:
-            if isinstance(rows, BaseException):
-                raise rows
-            with write_transaction(), deferred_index(connection):
+        while (rows := _next_rows(produced, producer)) is not None:
+            with (
+                write_transaction(),
+                lifted_triggers(connection, _LIFTED) as lifted,
+            ):
                 maker.check_counters(rows.expected)
-                connection.executemany(_TICKET_SQL, rows.tickets)
-                connection.executemany(_EVENT_SQL, rows.events)
-                connection.executemany(_OUTBOX_SQL, rows.outbox)
-                connection.executemany(_COUNTER_SQL, rows.counters)
-                refresh_station(row[0] for row in rows.tickets)
+                _write(connection, rows, lifted)
             written += len(rows.tickets)
             events_written += len(rows.events)
             if progress is not None:
@@ -197,12 +238,10 @@ def load_demo(
             describe_database_error(error, settings.database_path)
         ) from error
     finally:
-        stop.set()
-        while producer.is_alive():  # unblock a producer waiting on a full queue
-            try:
-                produced.get(timeout=0.1)
-            except queue.Empty:
-                continue
+        if producer.is_alive():  # the writing stopped early
+            producer.terminate()
+        producer.join()
+        produced.close()
         connection.execute("PRAGMA synchronous = FULL")
         connection.execute("PRAGMA cache_size = -2000")
     try:
@@ -213,6 +252,138 @@ def load_demo(
             describe_database_error(error, settings.database_path)
         ) from error
     return DemoReport(written, events_written, time.perf_counter() - started)
+
+
+# Triggers whose work _write does once per batch. The append-only guard
+# against an event written over another is lifted too: the batch's plain
+# INSERTs of new uuids replace nothing (a uuid already there fails its
+# UNIQUE constraint all the same).
+_LIFTED = (
+    *SEARCH_TRIGGERS,
+    FACTS_TRIGGER,
+    STATUS_COUNT_TRIGGER,
+    "ticket_event_no_replace",
+)
+_NOTE_SEARCH_SQL = "INSERT INTO note_search (rowid, grams) VALUES (?, ?)"
+
+
+def _write(connection: sqlite3.Connection, rows: _Rows, lifted: set[str]) -> None:
+    """One batch's rows, in the write transaction, with the triggers in
+    ``_LIFTED`` dropped: their work is done here for the whole batch. The
+    batch's tickets are new, so their report facts, folded from the
+    histories made with them (kiosk.report_facts.fold, as each event's own
+    transaction would), are written as they are, and so are the notes'
+    search index rows, made with them (kiosk.bulk.search_grams)."""
+    connection.executemany(_TICKET_SQL, rows.tickets)
+    if STATUS_COUNT_TRIGGER in lifted:
+        connection.executemany(
+            _STATUS_COUNT_SQL, Counter(row[13] for row in rows.tickets).items()
+        )
+    connection.executemany(_EVENT_SQL, rows.events)
+    connection.executemany(_OUTBOX_SQL, rows.outbox)
+    connection.executemany(_COUNTER_SQL, rows.counters)
+    if not rows.tickets:
+        return
+    # Each ticket's fact row carries its id; each note's index row, its
+    # event's.
+    first_id = _first_id(connection, "ticket", rows.tickets)
+    first_event_id = _first_id(connection, "ticket_event", rows.events)
+    connection.executemany(
+        _FACT_SQL,
+        (
+            (fact[0], first_id + place, *fact[2:])
+            for place, fact in enumerate(rows.facts)
+        ),
+    )
+    connection.executemany(_UNIT_SQL, rows.units)
+    # The batch's tickets per day and place, as the fold keeps them.
+    place_changes(
+        lambda statement, params: connection.execute(statement, params).fetchall(),
+        Counter(key for key in map(place_of_fact, rows.facts) if key is not None),
+    )
+    if "ticket_search_insert" in lifted:
+        # In SQL here, in step with the child's work on the next batch.
+        index_tickets_after(connection, first_id - 1)
+    if "note_search_insert" in lifted:
+        connection.executemany(
+            _NOTE_SEARCH_SQL,
+            ((first_event_id + place, grams) for place, grams in rows.note_grams),
+        )
+    if "note_ticket_insert" in lifted:
+        map_notes_after(connection, first_event_id - 1)
+
+
+def _first_id(
+    connection: sqlite3.Connection, table: str, rows: list[tuple[Any, ...]]
+) -> int:
+    """The id of the first of ``rows`` (uuid first), just written to ``table``:
+    a batch's rows take consecutive ids (one writer, ids only grow)."""
+    first_id, last_id = (
+        int(
+            connection.execute(
+                f"SELECT id FROM {table} WHERE uuid = ?", (row[0],)
+            ).fetchone()[0]
+        )
+        for row in (rows[0], rows[-1])
+    )
+    if last_id - first_id != len(rows) - 1:
+        raise DemoLoadError(f"the demo's {table} rows did not take consecutive ids")
+    return first_id
+
+
+def _produce(
+    maker: _Maker,
+    plan: list[_Planned],
+    batch_tickets: int,
+    counters: dict[tuple[str, str], int],
+    pending: bool,
+    produced: multiprocessing.Queue[_Rows | DemoLoadError | None],
+) -> None:
+    """In the child process: each batch's rows, then None; or what stopped it.
+    It ends by itself when the writing process is gone (killed mid-load)."""
+    writer = os.getppid()
+
+    def hand_over(found: _Rows | DemoLoadError | None) -> bool:
+        while True:
+            try:
+                produced.put(found, timeout=_POLL_SECONDS)
+                return True
+            except queue.Full:
+                if os.getppid() != writer:
+                    # Nobody reads what is still queued: end without it.
+                    produced.cancel_join_thread()
+                    return False
+
+    try:
+        for chunk in _batches(plan, batch_tickets):
+            if not hand_over(maker.rows(chunk, counters, pending)):
+                return
+        hand_over(None)
+    except BaseException as error:  # handed to the writer, described
+        hand_over(DemoLoadError(f"the demo rows could not be made: {error!r}"))
+
+
+def _next_rows(
+    produced: multiprocessing.Queue[_Rows | DemoLoadError | None],
+    producer: BaseProcess,
+) -> _Rows | None:
+    """The next batch from the child process; None after the last."""
+    while True:
+        try:
+            found = produced.get(timeout=_POLL_SECONDS)
+        except queue.Empty:
+            if producer.is_alive():
+                continue
+            try:  # what it put just before it ended
+                found = produced.get(timeout=_POLL_SECONDS)
+            except queue.Empty:
+                raise DemoLoadError(
+                    "the process making the demo rows ended early "
+                    f"(exit code {producer.exitcode})"
+                ) from None
+        if isinstance(found, DemoLoadError):
+            raise found
+        return found
 
 
 def _batches(plan: list[_Planned], size: int) -> Iterator[list[_Planned]]:
@@ -232,8 +403,29 @@ class _Rows:
     events: list[tuple[Any, ...]]
     outbox: list[tuple[Any, ...]]
     counters: list[tuple[Any, ...]]
+    # Report facts, one per ticket in the order of ``tickets`` (the row id
+    # left at 0, filled when written), and the units' facts.
+    facts: list[tuple[Any, ...]]
+    units: list[tuple[Any, ...]]
+    # The search index's rows of the notes, with their events' places in
+    # ``events``.
+    note_grams: list[tuple[int, str]]
     # Counter values this batch was numbered from: checked at write time.
     expected: dict[tuple[str, str], int]
+
+
+# kiosk.reports.TICKET_FIELDS: where each is in a row of _TICKET_SQL.
+_TICKET_PLACES = (
+    ("uuid", 0),
+    ("ticket_no", 1),
+    ("station", 3),
+    ("category", 5),
+    ("item", 6),
+    ("building", 7),
+    ("unit", 14),
+    ("created_at", 12),
+    ("due_at", 15),
+)
 
 
 class _Maker:
@@ -253,6 +445,8 @@ class _Maker:
             {"housing": 24, "sanitation": 18, "property": 14}.get(c.code, 8)
             for c in catalog.categories
         ]
+        # The same draws as with the weights, without summing them each time.
+        self.category_sums = list(accumulate(self.category_weights))
         buildings = [b for grid in settings.station.grids for b in grid.buildings]
         self.buildings = buildings or ["社区公共区域"]
         self.uuids = _TimeOrderedUuids()
@@ -290,14 +484,13 @@ class _Maker:
 
     def _status_for(self, age_days: int) -> str:
         """Older tickets are mostly closed; recent ones still open."""
-        # Weights in the order of STATUS_ORDER.
         if age_days > 30:
-            weights = (2, 2, 3, 8, 74, 4, 7)
+            sums = _OLD_STATUS_SUMS
         elif age_days > 7:
-            weights = (5, 7, 10, 20, 45, 7, 6)
+            sums = _RECENT_STATUS_SUMS
         else:
-            weights = (25, 23, 20, 15, 8, 5, 4)
-        return self.rng.choices(STATUS_ORDER, weights)[0]
+            sums = _NEW_STATUS_SUMS
+        return self.rng.choices(STATUS_ORDER, cum_weights=sums)[0]
 
     def read_counters(self, chunk: list[_Planned]) -> dict[tuple[str, str], int]:
         first = chunk[0].created_at.strftime("%Y-%m-%d")
@@ -336,14 +529,14 @@ class _Maker:
         pending: bool,
     ) -> _Rows:
         rng = self.rng
-        rows = _Rows([], [], [], [], {})
+        rows = _Rows([], [], [], [], [], [], [], {})
         touched: set[tuple[str, str]] = set()
         uuids = self.uuids.take(len(chunk) * 7)
         next_uuid = iter(uuids).__next__
         for planned in chunk:
             created = planned.created_at
             day = created.strftime("%Y-%m-%d")
-            category = rng.choices(self.categories, self.category_weights)[0]
+            category = rng.choices(self.categories, cum_weights=self.category_sums)[0]
             queue_scope = f"queue:{category.letter}"
             for key in ((day, "ticket"), (day, queue_scope)):
                 if key not in touched:
@@ -364,22 +557,42 @@ class _Maker:
                 planned.status,
             )
             rows.tickets.append(ticket)
+            history = []
             for kind, actor, at, payload in self._history(
                 ticket, category, created, planned.status
             ):
+                payload_text = _dumps(payload)
                 try:
                     event_uuid = next_uuid()
                 except StopIteration:
                     event_uuid = self.uuids.take(1)[0]
                 at_text = at.isoformat()
+                text = payload.get("text")
+                if kind != "received" and isinstance(text, str):
+                    rows.note_grams.append((len(rows.events), search_grams(text + " ")))
                 rows.events.append(
-                    (event_uuid, ticket_uuid, kind, actor, at_text, payload)
+                    (event_uuid, ticket_uuid, kind, actor, at_text, payload_text)
+                )
+                history.append(
+                    {
+                        "ticket_uuid": ticket_uuid,
+                        "kind": kind,
+                        "actor": actor,
+                        "at": at_text,
+                        # As parsed from payload_text: plain strings.
+                        "payload": payload,
+                    }
                 )
                 if pending:
                     rows.outbox.append((event_uuid, at_text, 0, None))
                 else:
                     sent = min(at + timedelta(seconds=rng.randint(2, 90)), self.now)
                     rows.outbox.append((event_uuid, at_text, 1, sent.isoformat()))
+            fact, units = fold(
+                {field: ticket[place] for field, place in _TICKET_PLACES}, history, 0
+            )
+            rows.facts.append(fact)
+            rows.units.extend(units)
         rows.counters = [
             (self.station, day, scope, counters[(day, scope)])
             for day, scope in sorted(touched)
@@ -449,7 +662,7 @@ class _Maker:
         category: Category,
         created: datetime,
         status: str,
-    ) -> Iterator[tuple[str, str, datetime, str]]:
+    ) -> Iterator[tuple[str, str, datetime, dict[str, Any]]]:
         """The events that take a new ticket to ``status``, in time order."""
         rng = self.rng
         clock = _Clock(created, self.now, rng)
@@ -469,50 +682,50 @@ class _Maker:
             "token": ticket[16],
             "language": ticket[18],
         }
-        yield "received", f"kiosk:{self.station}", created, _dumps(snapshot)
+        yield "received", f"kiosk:{self.station}", created, snapshot
         staff = f"staff:{rng.choice(STAFF)}"
         unit = {"unit": category.unit}
         if status == RECEIVED:
             return
         if status == WITHDRAWN and rng.random() < 0.5:
-            yield "withdrawn", staff, clock.after(0.2, 8), _dumps(self._withdrawal())
+            yield "withdrawn", staff, clock.after(0.2, 8), self._withdrawal()
             return
-        yield "dispatched", staff, clock.after(0.2, 6), _dumps(unit)
+        yield "dispatched", staff, clock.after(0.2, 6), unit
         if rng.random() < 0.2:
-            yield "note", staff, clock.after(0.5, 24), _dumps(self._note())
+            yield "note", staff, clock.after(0.5, 24), self._note()
         if status == DISPATCHED:
             return
         if status == WITHDRAWN:
-            yield "withdrawn", staff, clock.after(1, 48), _dumps(self._withdrawal())
+            yield "withdrawn", staff, clock.after(1, 48), self._withdrawal()
             return
         if status == ESCALATED:
             if rng.random() < 0.5:
-                yield "acknowledged", staff, clock.after(0.5, 12), _dumps(unit)
-            yield "escalated", staff, clock.after(2, 72), _dumps(self._escalation())
+                yield "acknowledged", staff, clock.after(0.5, 12), unit
+            yield "escalated", staff, clock.after(2, 72), self._escalation()
             return
-        yield "acknowledged", staff, clock.after(0.5, 12), _dumps(unit)
+        yield "acknowledged", staff, clock.after(0.5, 12), unit
         if status == ACKNOWLEDGED:
             return
         resolve_hours = max(1.0, category.resolution_hours * 0.9)
-        yield "resolved", staff, clock.after(1, resolve_hours), _dumps(self._resolved())
+        yield "resolved", staff, clock.after(1, resolve_hours), self._resolved()
         if status == RESOLVED:
             return
         if rng.random() < 0.06:
             # 不满意 reopens the case; it goes round once more.
             text = {"rating": "dissatisfied", "text": "问题没有彻底解决"}
-            yield "callback", staff, clock.after(12, 72), _dumps(text)
-            yield "acknowledged", staff, clock.after(0.5, 12), _dumps(unit)
+            yield "callback", staff, clock.after(12, 72), text
+            yield "acknowledged", staff, clock.after(0.5, 12), unit
             yield (
                 "resolved",
                 staff,
                 clock.after(1, resolve_hours),
-                _dumps(self._resolved()),
+                self._resolved(),
             )
-        rating = rng.choices(RATINGS, RATING_WEIGHTS)[0]
-        yield "callback", staff, clock.after(12, 72), _dumps({"rating": rating})
+        rating = rng.choices(RATINGS, cum_weights=_RATING_SUMS)[0]
+        yield "callback", staff, clock.after(12, 72), {"rating": rating}
         if rng.random() < 0.3:
             rated = {"unit": category.unit, "rating": rating}
-            yield "unit_rated", staff, clock.after(0.1, 2), _dumps(rated)
+            yield "unit_rated", staff, clock.after(0.1, 2), rated
 
     def _withdrawal(self) -> dict[str, object]:
         return {"reason": self.rng.choice(WITHDRAW_REASONS)}
@@ -568,5 +781,10 @@ class _TimeOrderedUuids:
         return made
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
+
+
 def _dumps(payload: Mapping[str, object]) -> str:
-    return json.dumps(payload, ensure_ascii=False)
+    """``json.dumps(payload, ensure_ascii=False)``, without a new encoder each
+    time."""
+    return _ENCODER.encode(payload)

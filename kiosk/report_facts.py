@@ -279,17 +279,14 @@ def _refresh_chunk(query: Query, store: Store, uuids: list[str]) -> int:
     facts_rows = []
     units = []
     for uuid, ticket in rows.items():
-        history = events.get(uuid, [])
-        facts = ticket_facts(ticket, history, None, END_OF_TIME)
-        facts_rows.append(
-            fact_row(facts, seqs[uuid], optional_micros(facts.last_event_at))
-        )
-        units.extend(unit_rows(facts))
+        ticket_row, ticket_units = fold(ticket, events.get(uuid, []), seqs[uuid])
+        facts_rows.append(ticket_row)
+        units.extend(ticket_units)
     present = list(rows)
     present_marks = ", ".join("?" * len(present))
     changes = places_of(query, f"ticket_uuid IN ({present_marks})", present, sign=-1)
     for row in facts_rows:
-        place = _place(row)
+        place = place_of_fact(row)
         if place is not None:
             changes[place] += 1
     query(f"DELETE FROM unit_fact WHERE ticket_uuid IN ({present_marks})", present)
@@ -317,7 +314,7 @@ PlaceKey = tuple[int, str, str, str]  # day, station, category, building
 _FACT_AT = {name: index for index, name in enumerate(FACT_COLUMNS)}
 
 
-def _place(row: Sequence[Any]) -> PlaceKey | None:
+def place_of_fact(row: Sequence[Any]) -> PlaceKey | None:
     """The ``place_day`` key a ``ticket_fact`` row counts under, if any."""
     if row[_FACT_AT["duplicate"]] or not row[_FACT_AT["received_us"]]:
         return None
@@ -388,6 +385,16 @@ PLACE_DAY_FROM_FACTS = (
 def rebuild_place_days(query: Query) -> None:
     query("DELETE FROM place_day", ())
     query(PLACE_DAY_FROM_FACTS, ())
+
+
+def fold(
+    ticket: dict[str, Any], history: Sequence[dict[str, Any]], seq: int
+) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
+    """A ticket's ``ticket_fact`` row and ``unit_fact`` rows, folded from its
+    row (``TICKET_FIELDS``) and its whole history (``EVENT_FIELDS``, in the
+    order written); ``seq`` is the ticket's row id."""
+    facts = ticket_facts(ticket, history, None, END_OF_TIME)
+    return fact_row(facts, seq, optional_micros(facts.last_event_at)), unit_rows(facts)
 
 
 def stale(query: Query, limit: int = CHUNK) -> list[str]:

@@ -10,10 +10,17 @@ from datetime import timedelta
 import pytest
 
 from db import database, write_transaction
-from kiosk.bulk import SEARCH_TRIGGERS, deferred_index
+from kiosk.bulk import (
+    FACTS_TRIGGER,
+    SEARCH_TRIGGERS,
+    STATUS_COUNT_TRIGGER,
+    deferred_index,
+    lifted_triggers,
+    search_grams,
+)
 from kiosk.demo import NOTE_TEXTS, load_demo
 from kiosk.search import BoardQuery, search_ids
-from tests.helpers import FIXED_NOW, issue
+from tests.helpers import FIXED_NOW, HOSTILE_STRINGS, issue
 
 LATER = FIXED_NOW + timedelta(days=1)
 
@@ -83,3 +90,50 @@ def test_a_failed_batch_leaves_the_index_and_its_triggers_as_they_were(
         raise RuntimeError("the batch failed")
     assert _triggers() >= set(SEARCH_TRIGGERS)
     assert len(search_ids(BoardQuery(text="电梯"), LATER)) == 1
+
+
+def test_a_failed_batch_leaves_the_lifted_triggers_in_place(settings, station_db):
+    issue(settings, description="电梯门关不上")
+    lifted = {FACTS_TRIGGER, STATUS_COUNT_TRIGGER}
+    connection = database.connection()
+    with (
+        pytest.raises(RuntimeError),
+        write_transaction(),
+        lifted_triggers(connection, lifted) as dropped,
+    ):
+        assert dropped == lifted
+        assert not _triggers() & lifted
+        raise RuntimeError("the batch failed")
+    assert _triggers() >= lifted
+    with write_transaction(), lifted_triggers(connection, lifted):
+        pass
+    assert _triggers() >= lifted
+
+
+def test_search_grams_are_what_the_triggers_index(station_db):
+    texts = [
+        *HOSTILE_STRINGS,
+        "PHY3-261125-001 H012 五巷3号楼 Lift ÄÖ Ünits 电梯坏了 ",
+        "x",
+        "",
+        "长" * 1300 + "尾",  # past the bigrams search_seq numbers
+        "ab" * 700 + "CD ",
+    ]
+    for text in texts:
+        if not _storable(text):  # a lone surrogate never reaches the database
+            continue
+        expected = database.execute_sql(
+            "SELECT group_concat(DISTINCT hex(substr(d.doc, s.n, 2))) "
+            "FROM (SELECT lower(?) AS doc) AS d, search_seq AS s "
+            "WHERE s.n < length(d.doc)",
+            (text,),
+        ).fetchone()[0]
+        assert search_grams(text) == (expected or ""), text
+
+
+def _storable(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
