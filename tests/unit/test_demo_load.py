@@ -57,6 +57,19 @@ def _observed(settings: Settings) -> dict[str, Any]:
                 f"SELECT {', '.join(report_facts.UNIT_COLUMNS)} FROM unit_fact"
             )
         ),
+        # What the fold and the note trigger keep beside them.
+        "days": [
+            tuple(row)
+            for row in database.execute_sql(
+                "SELECT * FROM place_day ORDER BY day, station, category, building"
+            )
+        ],
+        "note_tickets": [
+            tuple(row)
+            for row in database.execute_sql(
+                "SELECT event_id, ticket_id FROM note_ticket ORDER BY event_id"
+            )
+        ],
     }
 
 
