@@ -26,14 +26,13 @@ from textual.widgets import Input, Static
 from db import Ticket, database, write_transaction
 from kiosk.catalog import Catalog, load_catalog
 from kiosk.config import Settings
+from kiosk.draft import TicketDraft
 from kiosk.i18n import other_language, translate
 from kiosk.printing.process import PrintProcess
 from kiosk.qr import QRRows
 from kiosk.read_aloud import ANNOUNCE, ScreenReader, key_speech, screen_speech
 from kiosk.screen_scale import apply_large_text, in_box_session
 from kiosk.sync.process import SyncProcess
-from kiosk.sync.state import sync_status
-from kiosk.tickets import IssuedTicket, TicketDraft
 from kiosk.watchdog import notify, watchdog_seconds
 from screens.resident.base import KioskScreen
 from screens.resident.driver import KioskDriver
@@ -50,6 +49,7 @@ from screens.widgets.chrome import KeypadBar, KioskHeader
 from screens.workers import database_worker
 
 if TYPE_CHECKING:
+    from kiosk.tickets import IssuedTicket
     from kiosk.tracking import Tracked
     from screens.resident.issued_ticket import IssuedTicketScreen
 
@@ -807,6 +807,9 @@ class KioskApp(App[None], inherit_bindings=False):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="status")
     def read_status(self) -> None:
+        # after the first paint, in a thread: the status needs the database
+        from kiosk.sync.state import sync_status
+
         try:
             status = sync_status(self.settings, self.now())
         except Exception as error:  # status is best effort; the flow goes on
