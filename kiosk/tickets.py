@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
 import sqlite3
 import uuid as uuid_module
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from peewee import PeeweeException
@@ -24,12 +23,15 @@ from kiosk.catalog import OTHER_ITEM, Catalog, Category, load_catalog
 from kiosk.clock import trusted_moment
 from kiosk.config import Settings
 from kiosk.disk import room_problem
+
+# TOKEN_BYTES is kept here for the modules that read it from kiosk.tickets.
+from kiosk.draft import TOKEN_BYTES as TOKEN_BYTES
+from kiosk.draft import TicketDraft
 from kiosk.errors import Refused
 from kiosk.report_facts import refresh_station
 from kiosk.text import DESCRIPTION_LIMIT, NAME_LIMIT, clean_text
 
 MOBILE_PATTERN = re.compile(r"^1[3-9]\d{9}$")
-TOKEN_BYTES = 16  # 128 bits
 
 
 class TicketInputError(Refused):
@@ -58,33 +60,6 @@ def mask_mobile(mobile: str) -> str:
     if len(mobile) < 7:
         return "*" * len(mobile)
     return f"{mobile[:3]}****{mobile[-4:]}"
-
-
-@dataclass
-class TicketDraft:
-    """What a resident has entered so far; one draft is one ticket at most."""
-
-    language: str = "zh-CN"
-    draft_id: str = field(default_factory=lambda: str(uuid_module.uuid4()))
-    category: str = ""
-    item: str = ""
-    building: str = ""
-    description: str = ""
-    contact_name: str = ""
-    contact_mobile: str = ""
-    consent: bool = False
-    # The resident agreed that the description may be published (Open311
-    # shows it to anyone, cleaned of phone numbers); no unless asked and said.
-    publish_description: bool = False
-    # The ticket's tracking token, drawn with the draft so that the QR code
-    # can be made while the resident reads the review (ReviewScreen).
-    token: str = field(
-        default_factory=lambda: secrets.token_urlsafe(TOKEN_BYTES), repr=False
-    )
-
-    @property
-    def has_contact(self) -> bool:
-        return bool(self.contact_name or self.contact_mobile)
 
 
 @dataclass(frozen=True)

@@ -26,14 +26,12 @@ from textual.widgets import Input, Static
 from db import Ticket, database, write_transaction
 from kiosk.catalog import Catalog, load_catalog
 from kiosk.config import Settings
+from kiosk.draft import TicketDraft
 from kiosk.i18n import other_language, translate
 from kiosk.printing.process import PrintProcess
-from kiosk.qr import QRRows
 from kiosk.read_aloud import ANNOUNCE, ScreenReader, key_speech, screen_speech
 from kiosk.screen_scale import apply_large_text, in_box_session
 from kiosk.sync.process import SyncProcess
-from kiosk.sync.state import sync_status
-from kiosk.tickets import IssuedTicket, TicketDraft
 from kiosk.watchdog import notify, watchdog_seconds
 from screens.resident.base import KioskScreen
 from screens.resident.driver import KioskDriver
@@ -50,8 +48,10 @@ from screens.widgets.chrome import KeypadBar, KioskHeader
 from screens.workers import database_worker
 
 if TYPE_CHECKING:
+    from kiosk.tickets import IssuedTicket
     from kiosk.tracking import Tracked
     from screens.resident.issued_ticket import IssuedTicketScreen
+    from screens.widgets.qrcode import QRPicture
 
 log = logging.getLogger(__name__)
 
@@ -626,7 +626,7 @@ class KioskApp(App[None], inherit_bindings=False):
         except Exception:  # the pad reads it again and tells the resident
             log.warning("the writing dictionary cannot be read", exc_info=True)
 
-    def show_ticket(self, ticket: IssuedTicket, qr_rows: QRRows | None = None) -> None:
+    def show_ticket(self, ticket: IssuedTicket, qr: QRPicture | None = None) -> None:
         """The ticket screen, as fast as it can be after Submit.
 
         There is one ticket screen, composed for the first ticket and kept
@@ -644,9 +644,9 @@ class KioskApp(App[None], inherit_bindings=False):
         self.screen_since = self.clock()
         screen = self._ticket_screen
         if screen is None:
-            screen = self._ticket_screen = IssuedTicketScreen(ticket, qr_rows)
+            screen = self._ticket_screen = IssuedTicketScreen(ticket, qr)
             self.install_screen(screen, TICKET_SCREEN)
-        screen.show(ticket, qr_rows)
+        screen.show(ticket, qr)
         self.push_screen(TICKET_SCREEN)
         if self.settings.printer.enabled:
             self.print_ticket(ticket.ticket_no)
@@ -807,6 +807,9 @@ class KioskApp(App[None], inherit_bindings=False):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="status")
     def read_status(self) -> None:
+        # after the first paint, in a thread: the status needs the database
+        from kiosk.sync.state import sync_status
+
         try:
             status = sync_status(self.settings, self.now())
         except Exception as error:  # status is best effort; the flow goes on

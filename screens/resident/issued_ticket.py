@@ -10,12 +10,11 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Static
 
-from kiosk.qr import QRRows
 from kiosk.tickets import IssuedTicket
 from kiosk.tracking import check_code
 from screens.resident.base import KioskScreen
 from screens.widgets.bigtext import BigText
-from screens.widgets.qrcode import QRCode
+from screens.widgets.qrcode import QRCode, QRPicture
 
 FINISH_GUARD_SECONDS = 2.0
 MORE_TIME_SECONDS = 60.0  # what `+` adds to the ticket screen's time
@@ -28,10 +27,10 @@ class IssuedTicketScreen(KioskScreen):
         Binding("plus", "more_time", "More time", id="more-time", show=False),
     ]
 
-    def __init__(self, ticket: IssuedTicket, qr_rows: QRRows | None = None) -> None:
+    def __init__(self, ticket: IssuedTicket, qr: QRPicture | None = None) -> None:
         super().__init__()
         self.ticket = ticket
-        self.qr_rows = qr_rows
+        self.qr = qr
         self.shown_at = 0.0
         self.extra_seconds = 0.0  # time the resident asked for with `+`
         self.print_ok: bool | None = None
@@ -52,7 +51,7 @@ class IssuedTicketScreen(KioskScreen):
                 yield Static(self.ticket_no_line(), id="ticket-no")
                 yield Static(self.next_steps(), id="next-steps")
                 yield Static(id="ticket-countdown")
-            yield QRCode(ticket.url, self.qr_rows, id="qr")
+            yield QRCode(ticket.url, self.qr, id="qr")
 
     def caption_key(self) -> str:
         """Offline, a new ticket reaches the phone's page only once the
@@ -86,11 +85,11 @@ class IssuedTicketScreen(KioskScreen):
             )
         )
 
-    def show(self, ticket: IssuedTicket, qr_rows: QRRows | None = None) -> None:
+    def show(self, ticket: IssuedTicket, qr: QRPicture | None = None) -> None:
         """The next ticket, on this same screen (composed once, see
         KioskApp.show_ticket); it is not on screen while this runs."""
         self.ticket = ticket
-        self.qr_rows = qr_rows
+        self.qr = qr
         self.print_ok = None
         self.shown_at = self.kiosk.clock()
         self.extra_seconds = 0.0
@@ -105,7 +104,7 @@ class IssuedTicketScreen(KioskScreen):
         status = self.query_one("#print-status", Static)
         status.remove_class("-failed")
         status.update(Content(self.t(self.print_key())))
-        self.query_one("#qr", QRCode).update(ticket.url, qr_rows)
+        self.query_one("#qr", QRCode).update(ticket.url, qr)
 
     def print_key(self) -> str:
         if not self.kiosk.settings.printer.on_paper:

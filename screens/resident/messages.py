@@ -11,19 +11,19 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 if TYPE_CHECKING:
-    from kiosk.qr import QRRows
     from kiosk.queue_calls import Called
     from kiosk.tickets import IssuedTicket
     from kiosk.tracking import Tracked
+    from screens.widgets.qrcode import QRPicture
 
 
 class TicketIssued(Message):
     """The ticket was stored: show it."""
 
-    def __init__(self, ticket: IssuedTicket, qr_rows: QRRows) -> None:
+    def __init__(self, ticket: IssuedTicket, qr: QRPicture) -> None:
         super().__init__()
         self.ticket = ticket
-        self.qr_rows = qr_rows
+        self.qr = qr
 
 
 class TicketFailed(Message):

@@ -16,7 +16,6 @@ from textual.widgets import Static
 
 from db import database
 from kiosk.i18n import place_label
-from kiosk.qr import QRRows, screen_rows
 from kiosk.tickets import (
     TicketDraft,
     TicketInputError,
@@ -28,6 +27,7 @@ from kiosk.tickets import (
 )
 from screens.resident.base import KioskScreen
 from screens.resident.messages import TicketFailed, TicketIssued
+from screens.widgets.qrcode import QRPicture
 from screens.workers import database_worker
 
 log = logging.getLogger(__name__)
@@ -46,24 +46,24 @@ class QRAhead:
 
     def __init__(self) -> None:
         self._url = ""
-        self._rows: QRRows | None = None
+        self._picture: QRPicture | None = None
         self._done = threading.Event()
 
     def draw(self, url: str) -> None:
         self._url = url
         try:
-            self._rows = screen_rows(url)
+            self._picture = QRPicture.of(url)
         finally:
             self._done.set()
 
     def give_up(self) -> None:
         self._done.set()
 
-    def rows_for(self, url: str) -> QRRows:
+    def picture_for(self, url: str) -> QRPicture:
         if url == self._url and self._done.wait(QR_AHEAD_WAIT_SECONDS):
-            if self._rows is not None:
-                return self._rows
-        return screen_rows(url)
+            if self._picture is not None:
+                return self._picture
+        return QRPicture.of(url)
 
 
 def _not_saved(reason: str) -> TicketFailed:
@@ -232,11 +232,11 @@ class ReviewScreen(KioskScreen):
             self.post_message(TicketFailed("error.save"))
             return
         log.info("issued %s (%s)", ticket.ticket_no, ticket.queue_no)
-        self.post_message(TicketIssued(ticket, self._qr_ahead.rows_for(ticket.url)))
+        self.post_message(TicketIssued(ticket, self._qr_ahead.picture_for(ticket.url)))
 
     @on(TicketIssued)
     def ticket_issued(self, message: TicketIssued) -> None:
-        self.kiosk.show_ticket(message.ticket, message.qr_rows)
+        self.kiosk.show_ticket(message.ticket, message.qr)
 
     @on(TicketFailed)
     def ticket_failed(self, message: TicketFailed) -> None:

@@ -15,6 +15,25 @@ LIGHT = Color.from_rgb(255, 255, 255)
 UPPER_HALF = "▀"
 
 
+class QRPicture:
+    """A QR code's cells and the lines that draw them, made once.
+
+    Made where the code is made, off the UI thread (the review screen draws
+    the next ticket's code while the resident reads): after Submit, the
+    ticket screen only swaps its lines in.
+    """
+
+    __slots__ = ("rows", "strips")
+
+    def __init__(self, rows: QRRows) -> None:
+        self.rows = rows
+        self.strips = [_strip(cells) for cells in rows]
+
+    @classmethod
+    def of(cls, data: str) -> QRPicture:
+        return cls(screen_rows(data))
+
+
 class QRCode(Widget):
     """The QR code of ``data``; colours are explicit so any theme scans."""
 
@@ -28,22 +47,24 @@ class QRCode(Widget):
     def __init__(
         self,
         data: str,
-        rows: QRRows | None = None,
+        picture: QRPicture | None = None,
         *,
         id: str | None = None,  # noqa: A002
     ) -> None:
         super().__init__(id=id)
         self.data = data
-        self._rows = rows if rows is not None else screen_rows(data)
-        self._strips = [_strip(cells) for cells in self._rows]
+        picture = picture if picture is not None else QRPicture.of(data)
+        self._rows = picture.rows
+        self._strips = picture.strips
 
-    def update(self, data: str, rows: QRRows | None = None) -> None:
+    def update(self, data: str, picture: QRPicture | None = None) -> None:
         """Show the code of ``data`` instead (the same size when it is the
         same kind of link, as every ticket's is)."""
         size = (len(self._rows[0]), len(self._rows))
         self.data = data
-        self._rows = rows if rows is not None else screen_rows(data)
-        self._strips = [_strip(cells) for cells in self._rows]
+        picture = picture if picture is not None else QRPicture.of(data)
+        self._rows = picture.rows
+        self._strips = picture.strips
         self.refresh(layout=size != (len(self._rows[0]), len(self._rows)))
 
     def get_content_width(self, container, viewport) -> int:  # type: ignore[no-untyped-def]

@@ -168,3 +168,34 @@ async def test_the_longest_base_url_the_config_allows_fits_and_decodes(
         f"{base}/t/{ticket.ticket_no}?k={ticket.token}"
     ]
     assert quiet_zone_modules(image) >= 4
+
+
+async def test_the_ticket_screen_paints_the_lines_drawn_before_submit(make_app):
+    """The QR's lines are made with its code, off the UI thread, while the
+    resident reads the review: after Submit the ticket screen swaps them in
+    and draws nothing of the code itself."""
+    from screens.resident.messages import TicketIssued
+
+    issued: list[TicketIssued] = []
+
+    def keep(message: object) -> None:
+        if isinstance(message, TicketIssued):
+            issued.append(message)
+
+    app = make_app()
+    async with app.run_test(size=(80, 24), message_hook=keep) as pilot:
+        for _ in range(2):  # the first ticket composes the screen; the next reuses it
+            await pilot.press("1", "2", "1", "enter", "enter")
+            await wait_screen(pilot, IssuedTicketScreen)
+            widget = app.screen.query_one(QRCode)
+            picture = issued[-1].qr
+            assert widget.data == issued[-1].ticket.url
+            assert [widget.render_line(y) for y in range(len(picture.strips))] == [
+                *picture.strips
+            ]
+            assert all(
+                widget.render_line(y) is strip for y, strip in enumerate(picture.strips)
+            )
+            app.reset_flow()
+            await pilot.pause()
+    assert len({message.ticket.ticket_no for message in issued}) == 2
