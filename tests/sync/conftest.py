@@ -27,7 +27,7 @@ import requests
 
 from db import database, open_database
 from kiosk.config import Settings, load_settings, render_config
-from tests.central.conftest import scratch_database
+from tests.central.conftest import NO_RATE_LIMITS, scratch_database
 
 PYTHON = sys.executable
 Completed = subprocess.CompletedProcess[str]
@@ -105,28 +105,17 @@ class Central:
         return [row[0] for row in rows]
 
 
-# The whole suite is one address that reads and files far more in a minute
-# than a person would (on a quiet machine, past the 120 public reads a
-# minute an address may make); the per-address rates have tests of their own
-# (tests/central/test_rates.py). The per-ticket limit on the tracking page's
-# forms stays as shipped.
-NO_ADDRESS_LIMITS = (
-    "--public-reads-per-minute",
-    "1000000",
-    "--open311-writes-per-minute",
-    "1000000",
-    "--public-reads-total-per-minute",
-    "1000000",
-)
-
-
 def _start_central(backend: str, db_url: str, folder: Path) -> Central:
     port = free_port()
     log = (folder / f"central-{backend}.log").open("wb")
     process = subprocess.Popen(
         [PYTHON, "-m", "central", "--db", db_url, "serve"]
         + ["--host", "127.0.0.1", "--port", str(port)]
-        + list(NO_ADDRESS_LIMITS),
+        # The suite is one address that reads far more in a minute than a
+        # person would; the per-address rates have tests of their own
+        # (tests/central/test_rates.py). The per-ticket limit on the
+        # tracking page's forms stays as shipped.
+        + list(NO_RATE_LIMITS),
         stdout=log,
         stderr=subprocess.STDOUT,
     )
