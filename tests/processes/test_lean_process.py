@@ -84,8 +84,8 @@ def test_the_resident_process_starts_without_the_tools_heavy_modules(tmp_path):
     report = json.loads(done.stdout.strip().splitlines()[-1])
     # Printing (Pillow), sync (requests), the staff desk and PostgreSQL's
     # driver stay out, and so does issuing (its clock, disk check and report
-    # facts), which loads as a request starts; the collector is off during start-up and back on
-    # once the welcome screen is up.
+    # facts), which loads as a request starts; the collector is off during
+    # start-up and back on once the welcome screen is up.
     assert report == {
         "collector_at_start": False,
         "collector_after_paint": True,
