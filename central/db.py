@@ -49,7 +49,7 @@ class _MigrationStep:
     @classmethod
     def from_template(cls, statements: Sequence[str]) -> _MigrationStep:
         """One statement list for both dialects; ``{id}``, ``{real}``,
-        ``{bigint}`` and ``{tx}`` stand for the types that differ."""
+        ``{bigint}``, ``{tx}`` and ``{clustered}`` stand for what differs."""
         return cls(
             sqlite=tuple(statement.format(**_SQLITE) for statement in statements),
             postgres=tuple(statement.format(**_POSTGRES) for statement in statements),
@@ -61,6 +61,7 @@ _SQLITE = {
     "real": "REAL",
     "bigint": "INTEGER",
     "tx": "INTEGER NOT NULL DEFAULT 0",
+    "clustered": " WITHOUT ROWID",  # a table kept in its primary key's order
 }
 _POSTGRES = {
     "id": "BIGSERIAL PRIMARY KEY",
@@ -69,6 +70,7 @@ _POSTGRES = {
     # The inserting transaction's id, for the pull cursor (see
     # docs/sync-protocol.md, "Why the cursor cannot skip an event").
     "tx": "BIGINT NOT NULL DEFAULT (pg_current_xact_id()::text::bigint)",
+    "clustered": "",
 }
 
 UNIT_FACT_RECEIVED = "CREATE INDEX unit_fact_received ON unit_fact (received_us)"
@@ -307,8 +309,8 @@ MIGRATIONS: Sequence[_MigrationStep] = (
     # at UTC+8 (28,800,000,000 us past UTC midnight; 86,400,000,000 us
     # long). Filled here from the facts as they stand; a ticket only marked
     # (received_us 0) is counted when it is folded.
-    _MigrationStep(
-        sqlite=(
+    _MigrationStep.from_template(
+        (
             """CREATE TABLE place_day (
                 day INTEGER NOT NULL,
                 station TEXT NOT NULL,
@@ -316,20 +318,9 @@ MIGRATIONS: Sequence[_MigrationStep] = (
                 building TEXT NOT NULL,
                 tickets INTEGER NOT NULL,
                 PRIMARY KEY (day, category, building, station)
-            ) WITHOUT ROWID""",
+            ){clustered}""",
             PLACE_DAY_BACKFILL,
-        ),
-        postgres=(
-            """CREATE TABLE place_day (
-                day INTEGER NOT NULL,
-                station TEXT NOT NULL,
-                category TEXT NOT NULL,
-                building TEXT NOT NULL,
-                tickets INTEGER NOT NULL,
-                PRIMARY KEY (day, category, building, station)
-            )""",
-            PLACE_DAY_BACKFILL,
-        ),
+        )
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
