@@ -39,10 +39,16 @@ from kiosk.backup import (
 from kiosk.config import Settings
 from kiosk.errors import Refused
 from kiosk.states import TERMINAL
+from kiosk.text import MOBILE_IN_WRITING
 
-# A mainland mobile number standing alone (not inside a token or a number).
+# A mainland mobile number standing alone (not inside a token or a number):
+# what is erased anywhere in an event's payload, whose fields include
+# identifiers. In what a person wrote (a description, the text of a note) a
+# number that touches a letter goes too: kiosk.text.MOBILE_IN_WRITING.
 MOBILE_IN_TEXT = re.compile(r"(?<![0-9A-Za-z_-])1[3-9]\d{9}(?![0-9A-Za-z_])")
 MOBILE_ERASED = "***********"
+# The payload fields that hold what a person wrote.
+WRITTEN_FIELDS = ("text", "description")
 ELEVEN_DIGITS_GLOB = "*1[3-9]" + "[0-9]" * 9 + "*"
 PURGE_ACTOR = "system:privacy"
 BUSY_TIMEOUT_SECONDS = 30.0
@@ -302,7 +308,7 @@ def _erase_mobiles_in_text(connection: sqlite3.Connection) -> int:
         (ELEVEN_DIGITS_GLOB,),
     ).fetchall()
     for rowid, ticket_no, queue_no, building, description in tickets:
-        cleaned = MOBILE_IN_TEXT.sub(MOBILE_ERASED, description)
+        cleaned = erase_mobiles_in_writing(description)
         if cleaned == description:
             continue
         head = f"{ticket_no} {queue_no} {building} "
@@ -324,7 +330,7 @@ def _erase_mobiles_in_text(connection: sqlite3.Connection) -> int:
         (ELEVEN_DIGITS_GLOB,),
     ).fetchall()
     for rowid, kind, payload in events:
-        cleaned = MOBILE_IN_TEXT.sub(MOBILE_ERASED, payload)
+        cleaned = erase_mobiles_in_payload(payload)
         if cleaned == payload:
             continue
         old_text, new_text = _note_text(payload), _note_text(cleaned)
@@ -335,6 +341,33 @@ def _erase_mobiles_in_text(connection: sqlite3.Connection) -> int:
         )
         erased += 1
     return erased
+
+
+def erase_mobiles_in_writing(text: str) -> str:
+    """What a person wrote, with every mobile number in it erased."""
+    return MOBILE_IN_WRITING.sub(MOBILE_ERASED, text)
+
+
+def erase_mobiles_in_payload(payload: str) -> str:
+    """An event's payload with its mobile numbers erased: standing alone
+    anywhere, and touching letters too in the fields a person wrote. The
+    payload's own formatting is kept unless a written field changed."""
+    cleaned = MOBILE_IN_TEXT.sub(MOBILE_ERASED, payload)
+    try:
+        document = json.loads(cleaned)
+    except ValueError:
+        return cleaned
+    if not isinstance(document, dict):
+        return cleaned
+    changed = False
+    for name in WRITTEN_FIELDS:
+        value = document.get(name)
+        if isinstance(value, str):
+            erased = erase_mobiles_in_writing(value)
+            if erased != value:
+                document[name] = erased
+                changed = True
+    return json.dumps(document, ensure_ascii=False) if changed else cleaned
 
 
 def _note_text(payload: str) -> str | None:

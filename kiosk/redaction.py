@@ -10,11 +10,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from kiosk.text import MOBILE_IN_WRITING
 from kiosk.tickets import mask_mobile
 
 # A mainland mobile number anywhere in a text (a resident may type one into
 # a description), and the token of a tracking link.
-MOBILE_IN_TEXT = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+MOBILE_IN_TEXT = MOBILE_IN_WRITING
 TOKEN_IN_LINK = re.compile(r"([?&]k=)[A-Za-z0-9_-]+")
 SECRET_KEYS = frozenset({"token", "tracking_token", "pin", "pin_hash"})
 MOBILE_KEYS = frozenset({"contact_mobile", "mobile"})

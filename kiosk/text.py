@@ -8,6 +8,10 @@ import unicodedata
 DESCRIPTION_LIMIT = 500
 NAME_LIMIT = 30
 
+# A mainland mobile number in what a person wrote: eleven digits that are not
+# part of a longer number. Letters may touch it ("tel13812345678").
+MOBILE_IN_WRITING = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+
 # ESC-introduced sequences: CSI (ESC [ ... final), OSC (ESC ] ... BEL/ST),
 # DCS/SOS/PM/APC (ESC P/X/^/_ ... ST) and two-byte escapes; plus their 8-bit
 # C1 forms. All are removed whole so no fragment reaches a terminal.

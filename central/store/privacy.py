@@ -27,7 +27,7 @@ from typing import Any
 from central.db import CentralDatabase
 from central.store.audit import record
 from central.store.base import now_local, run_write, utc_text
-from kiosk.privacy import MOBILE_ERASED, MOBILE_IN_TEXT
+from kiosk.privacy import erase_mobiles_in_payload, erase_mobiles_in_writing
 from kiosk.states import TERMINAL
 
 DEFAULT_RETENTION_DAYS = 180
@@ -119,7 +119,7 @@ def erase_tickets(db: CentralDatabase, ticket_nos: Sequence[str]) -> CentralPurg
             numbers,
         )
         for rowid, name, mobile, description in tickets:
-            cleaned = MOBILE_IN_TEXT.sub(MOBILE_ERASED, description)
+            cleaned = erase_mobiles_in_writing(description)
             if name is not None or mobile is not None:
                 counts.tickets += 1
             if cleaned != description:
@@ -158,7 +158,7 @@ def _erase_payload(payload: str, counts: CentralPurgeCounts) -> tuple[bool, str]
         text = json.dumps(document, ensure_ascii=False)
         counts.events += 1
         changed = True
-    cleaned = MOBILE_IN_TEXT.sub(MOBILE_ERASED, text)
+    cleaned = erase_mobiles_in_payload(text)
     if cleaned != text:
         counts.texts += 1
         changed = True

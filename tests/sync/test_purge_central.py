@@ -51,11 +51,13 @@ def _ended(
     station: Station, head: accounts.StaffSession, mobile: str, at: datetime
 ) -> IssuedTicket:
     """A ticket closed after its call-back at ``at``, with a mobile in its
-    description and in a note."""
+    description and in a note, each written against Latin letters."""
     settings = station.settings
-    ticket = issue(settings, mobile=mobile, description=f"请打{IN_DESCRIPTION}", at=at)
+    ticket = issue(
+        settings, mobile=mobile, description=f"请打TEL{IN_DESCRIPTION}", at=at
+    )
     desk.dispatch(settings, head, ticket.ticket_no, "property", now=at)
-    desk.add_note(settings, head, ticket.ticket_no, f"已联系 {IN_NOTE}", now=at)
+    desk.add_note(settings, head, ticket.ticket_no, f"已联系 tel:{IN_NOTE}ext", now=at)
     desk.resolve(settings, head, ticket.ticket_no, "已修好", now=at)
     desk.call_back(settings, head, ticket.ticket_no, "satisfied", now=at)
     return ticket

@@ -243,3 +243,40 @@ def test_the_purge_keeps_the_history_guarded_and_the_audit_chain_whole(station):
         database.execute_sql("UPDATE ticket_event SET actor = 'someone else'")
     check = check_audit_chain()
     assert check.broken_at is None and check.rows > 0
+
+
+def test_a_number_written_next_to_latin_letters_goes_too(settings, station_db, head):
+    """Residents and staff write "tel13812345678" or "13812345678转" alike:
+    a number that touches a Latin letter is erased from the description, the
+    received snapshot and a note, while the events' identifiers are kept."""
+    at = FIXED_NOW - timedelta(hours=2)
+    ticket = issue(
+        settings,
+        mobile=OLD_CLOSED,
+        description=f"请打TEL{IN_DESCRIPTION}ext2",
+        at=at,
+    )
+    desk.add_note(settings, head, ticket.ticket_no, f"tel:{IN_NOTE}a", now=FIXED_NOW)
+    desk.withdraw(settings, head, ticket.ticket_no, "resident_withdrew", now=FIXED_NOW)
+    identifiers = database.execute_sql(
+        "SELECT uuid FROM ticket_event ORDER BY id"
+    ).fetchall()
+    assert {IN_DESCRIPTION, IN_NOTE} <= _mobiles_in_rows(settings.database_path)
+
+    report = purge(settings, now=PURGE_AT)
+
+    assert report.database.tickets == 1
+    assert _mobiles_in_rows(settings.database_path) == set()
+    (description,) = database.execute_sql(
+        "SELECT description FROM ticket WHERE ticket_no = ?", (ticket.ticket_no,)
+    ).fetchone()
+    assert description == "请打TEL***********ext2"
+    notes = database.execute_sql(
+        "SELECT json_extract(payload, '$.text') FROM ticket_event WHERE kind = 'note'"
+    ).fetchall()
+    assert notes == [("tel:***********a",)]
+    kept = database.execute_sql(
+        "SELECT uuid FROM ticket_event WHERE kind != 'purged' ORDER BY id"
+    ).fetchall()
+    assert kept == identifiers
+    assert search_ids(BoardQuery(text="ext2"), PURGE_AT) != []
