@@ -394,6 +394,15 @@ MIGRATIONS: Sequence[Sequence[str]] = (
            GROUP BY 1, 2, 3, 4
            ON CONFLICT (day, category, building, station) DO NOTHING""",
     ),
+    # A hot spot's most recent tickets (kiosk/report_sums.py,
+    # latest_tickets): found by category and building in order of receipt,
+    # duplicates left out, a few index rows per place instead of the month's
+    # tickets. IF NOT EXISTS: safe whichever place this step takes among
+    # steps merged from other branches.
+    (
+        """CREATE INDEX IF NOT EXISTS ticket_fact_spot ON ticket_fact
+           (category, building, received_us, ticket_uuid) WHERE duplicate = 0""",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -39,10 +39,11 @@ from kiosk.reports import (
     DURATIONS,
     IN_HAND,
     OPEN,
+    SPOT_LISTED,
     WITHDRAWN,
+    GroupKey,
     Period,
     Rules,
-    SpotRow,
     Tally,
     UnitTable,
     assemble,
@@ -55,7 +56,6 @@ from kiosk.reports import (
     previous_month,
     read_station,
     read_window,
-    spot_groups,
     station_rules,
     streaks,
 )
@@ -97,10 +97,16 @@ class Group:
     # Durations from receipt, in whole microseconds.
     hours: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     unit_rows: list[tuple[Any, ...]] = field(default_factory=list)
-    spot_rows: list[tuple[Any, ...]] = field(default_factory=list)
-    month_counts: dict[int, Counter[tuple[str, str, str]]] = field(
+    # Tickets per hot-spot key in the hot spots' days, and each key's listed
+    # (most recent) tickets.
+    spot_sizes: Counter[GroupKey] = field(default_factory=Counter)
+    spot_listed: dict[GroupKey, tuple[str, ...]] = field(default_factory=dict)
+    # Tickets per key in the month (0) and in each month before it (1, 2...),
+    # and the listed tickets of the month's recurring keys.
+    month_counts: dict[int, Counter[GroupKey]] = field(
         default_factory=lambda: defaultdict(Counter)
     )
+    month_listed: dict[GroupKey, tuple[str, ...]] = field(default_factory=dict)
 
 
 def needs_events(query: Query, low_us: int, high_us: int, as_of: datetime) -> bool:
@@ -276,7 +282,7 @@ def sum_months(
         month_params,
     ):
         groups[str(row[0])].unit_rows.append(tuple(row[1:]))
-    _sum_spots(query, group, groups, month, zone, rules, as_of)
+    _sum_spots(query, groups, month, zone, rules, as_of, by_station=by_station)
     return groups
 
 
@@ -286,53 +292,157 @@ def spot_window(period: Period, as_of: datetime, zone: ZoneInfo, days: int) -> P
     return days_period(min(as_of, period.end - timedelta(microseconds=1)), days, zone)
 
 
+def _spot_keys(category: str, building: str, grid_of: GridOf) -> list[GroupKey]:
+    """The hot-spot keys a ticket of ``category`` at ``building`` counts in."""
+    keys: list[GroupKey] = []
+    if building:
+        keys.append((category, "building", building))
+    grid = grid_of(building)
+    if grid:
+        keys.append((category, "grid", grid))
+    return keys
+
+
+# A listed ticket as read: received_us, ticket_uuid, seq, ticket_no.
+Listed = tuple[int, str, int, str]
+
+
 def _sum_spots(
     query: Query,
-    group: str,
     groups: dict[str, Group],
     month: str,
     zone: ZoneInfo,
     rules: Rules,
     as_of: datetime,
+    *,
+    by_station: bool,
 ) -> None:
+    """The hot spots' and recurring spots' counts, from ``place_day`` (the
+    part days at the ends from ``ticket_fact``), and the most recent tickets
+    of those that are hot."""
+    group = "station" if by_station else "''"
     period = month_period(month, zone)
     window = spot_window(period, as_of, zone, rules.settings.hotspot_days)
-    low = min(window.start, period.start)
-    high = max(window.end, period.end)
-    rows = query(
-        f"SELECT {group}, seq, category, building, ticket_no, received_us "
-        "FROM ticket_fact WHERE duplicate = 0 AND received_us >= ? "
-        "AND received_us < ? AND received_us <= ?",
-        (micros(low), micros(high), micros(as_of)),
-    )
-    # In the order the tickets were written (seq), sorted here: they come in
-    # nearly that order already, which costs Python's sort next to nothing
-    # and SQLite's sorter a pass over every row.
-    rows.sort(key=itemgetter(1))
-    for code, _, category, building, ticket_no, received_us in rows:
-        groups[str(code)].spot_rows.append((category, building, ticket_no, received_us))
+    stop = micros(as_of) + 1  # nothing received after as_of
+    window_span = (micros(window.start), min(micros(window.end), stop))
+    month_span = (micros(period.start), min(micros(period.end), stop))
     grid_of = GridOf(rules)
-    wanted = _recurring_candidates(groups, period, rules, grid_of)
-    if not wanted:
-        return  # nothing is hot this month: nothing can recur
-    labels = month_labels(month)
-    bounds = [micros(month_period(label, zone).start) for label in labels]
-    # The months before this one, latest first (index 1 the month before).
-    pairs = sorted(wanted)
-    as_of_us = micros(as_of)
-    for index in range(1, len(labels)):
-        month_low, month_high = bounds[index], min(bounds[index - 1], as_of_us + 1)
-        if month_low >= month_high:
+    # The buildings each station's keys are made of, to list their tickets.
+    window_places: dict[tuple[str, GroupKey], set[str]] = defaultdict(set)
+    month_places: dict[tuple[str, GroupKey], set[str]] = defaultdict(set)
+    for (low, high), places, current in (
+        (window_span, window_places, False),
+        (month_span, month_places, True),
+    ):
+        if low >= high:
             continue
         for code, category, building, count in place_counts(
-            query, group, month_low, month_high, pairs
+            query, group, low, high, None
         ):
-            sizes = groups[str(code)].month_counts[index]
-            if building:
-                sizes[(category, "building", building)] += int(count)
-            grid = grid_of(str(building))
-            if grid:
-                sizes[(category, "grid", grid)] += int(count)
+            found = groups[str(code)]
+            sizes = found.month_counts[0] if current else found.spot_sizes
+            for key in _spot_keys(str(category), str(building), grid_of):
+                sizes[key] += int(count)
+                places[(str(code), key)].add(str(building))
+    least = rules.settings.hotspot_count
+    wanted = _recurring_candidates(groups, rules)
+    if wanted:
+        labels = month_labels(month)
+        bounds = [micros(month_period(label, zone).start) for label in labels]
+        # The months before this one, latest first (index 1 the month before).
+        pairs = sorted(wanted)
+        for index in range(1, len(labels)):
+            month_low, month_high = bounds[index], min(bounds[index - 1], stop)
+            if month_low >= month_high:
+                continue
+            for code, category, building, count in place_counts(
+                query, group, month_low, month_high, pairs
+            ):
+                sizes = groups[str(code)].month_counts[index]
+                for key in _spot_keys(str(category), str(building), grid_of):
+                    sizes[key] += int(count)
+    hot = [
+        (code, key)
+        for code, found in groups.items()
+        for key, size in found.spot_sizes.items()
+        if size >= least
+    ]
+    recurring = [
+        (code, key)
+        for code, found in groups.items()
+        for key, size in found.month_counts[0].items()
+        if size >= least and found.month_counts[1].get(key, 0) >= least
+    ]
+    for chosen, places, span, target in (
+        (hot, window_places, window_span, "spot_listed"),
+        (recurring, month_places, month_span, "month_listed"),
+    ):
+        latest = latest_tickets(
+            query,
+            span,
+            {
+                (code, key[0], building)
+                for code, key in chosen
+                for building in places[(code, key)]
+            },
+            by_station=by_station,
+        )
+        for code, key in chosen:
+            merged_rows = [
+                row
+                for building in places[(code, key)]
+                for row in latest.get((code, key[0], building), ())
+            ]
+            getattr(groups[code], target)[key] = listed_of(merged_rows)
+
+
+def listed_of(rows: Iterable[Listed], listed: int = SPOT_LISTED) -> tuple[str, ...]:
+    """The ``listed`` most recently received of ``rows``, in the order written
+    (as ``kiosk.reports.latest`` picks them from folded facts)."""
+    newest = sorted(rows, key=lambda row: (row[0], row[1]), reverse=True)[:listed]
+    return tuple(row[3] for row in sorted(newest, key=itemgetter(2)))
+
+
+def latest_tickets(
+    query: Query,
+    span: tuple[int, int],
+    places: Iterable[tuple[str, str, str]],
+    *,
+    by_station: bool,
+    listed: int = SPOT_LISTED,
+) -> dict[tuple[str, str, str], list[Listed]]:
+    """The ``listed`` most recently received tickets (duplicates left out) of
+    each (station, category, building) in [low, high), each found by the
+    index on category and building (ticket_fact_spot): a few rows per
+    place, not the month's. The station's own report has one station, ''."""
+    low, high = span
+    station = "station = ? AND " if by_station else ""
+    one = (
+        "SELECT * FROM (SELECT "
+        + ("station" if by_station else "''")
+        + ", category, building, received_us, ticket_uuid, seq, ticket_no "
+        f"FROM ticket_fact WHERE duplicate = 0 AND {station}category = ? "
+        "AND building = ? AND received_us >= ? AND received_us < ? "
+        f"ORDER BY received_us DESC, ticket_uuid DESC LIMIT {int(listed)}) AS latest"
+    )
+    wanted = sorted(places)
+    found: dict[tuple[str, str, str], list[Listed]] = defaultdict(list)
+    for start in range(0, len(wanted), 100):
+        part = wanted[start : start + 100]
+        params: list[Any] = []
+        for code, category, building in part:
+            params.extend(
+                [code, category, building, low, high]
+                if by_station
+                else [category, building, low, high]
+            )
+        for code, category, building, received_us, uuid, seq, number in query(
+            " UNION ALL ".join([one] * len(part)), params
+        ):
+            found[(str(code), str(category), str(building))].append(
+                (int(received_us), str(uuid), int(seq), str(number))
+            )
+    return found
 
 
 def place_counts(
@@ -340,14 +450,20 @@ def place_counts(
     group: str,
     low_us: int,
     high_us: int,
-    pairs: Sequence[tuple[str, str]],
+    pairs: Sequence[tuple[str, str]] | None,
 ) -> list[tuple[Any, ...]]:
     """Tickets received in [low, high), duplicates left out, per ``group``,
-    category and building, of the (category, building) ``pairs`` only: the
-    whole days from ``place_day``, the part of a day at either end from
-    ``ticket_fact``. Rows may repeat a key (added up by the caller)."""
-    wanted = f"(category, building) IN (VALUES {', '.join(['(?, ?)'] * len(pairs))})"
-    pair_values = [value for pair in pairs for value in pair]
+    category and building, of the (category, building) ``pairs`` only (all
+    when None): the whole days from ``place_day``, the part of a day at
+    either end from ``ticket_fact``. Rows may repeat a key (added up by the
+    caller)."""
+    if pairs is None:
+        wanted, pair_values = "true", []
+    else:
+        wanted = (
+            f"(category, building) IN (VALUES {', '.join(['(?, ?)'] * len(pairs))})"
+        )
+        pair_values = [value for pair in pairs for value in pair]
     first_day = -(-(low_us + DAY_SHIFT_US) // DAY_US)  # the first whole day
     end_day = (high_us + DAY_SHIFT_US) // DAY_US  # the day [high) falls in
     rows: list[tuple[Any, ...]] = []
@@ -376,28 +492,15 @@ def place_counts(
 
 
 def _recurring_candidates(
-    groups: dict[str, Group], period: Period, rules: Rules, grid_of: GridOf
+    groups: dict[str, Group], rules: Rules
 ) -> set[tuple[str, str]]:
     """The (category, building) pairs whose earlier months can matter: those
     of the month's hot spots by building, and every building of its hot
     spots by grid (at any station)."""
-    start, end = micros(period.start), micros(period.end)
     least = rules.settings.hotspot_count
     wanted: set[tuple[str, str]] = set()
     for group in groups.values():
-        pairs = Counter(
-            (category, building)
-            for category, building, _, received_us in group.spot_rows
-            if start <= received_us < end
-        )
-        sizes: Counter[tuple[str, str, str]] = Counter()
-        for (category, building), size in pairs.items():
-            if building:
-                sizes[(category, "building", building)] += size
-            grid = grid_of(building)
-            if grid:
-                sizes[(category, "grid", grid)] += size
-        for (category, kind, place), size in sizes.items():
+        for (category, kind, place), size in group.month_counts[0].items():
             if size < least:
                 continue
             if kind == "building":
@@ -451,31 +554,14 @@ def report_of(
     report["units"] = _units(group, rules)
     if not spots:
         return report
-    window = spot_window(period, as_of, zone, rules.settings.hotspot_days)
-    grids = {building: rules.grid_of(building) for _, building, _, _ in group.spot_rows}
-    window_start, window_end = micros(window.start), micros(window.end)
-    month_start, month_end = micros(period.start), micros(period.end)
-    in_window: list[SpotRow] = [
-        (category, building, grids[building], ticket_no)
-        for category, building, ticket_no, received_us in group.spot_rows
-        if window_start <= received_us < window_end
-    ]
-    in_month: list[SpotRow] = [
-        (category, building, grids[building], ticket_no)
-        for category, building, ticket_no, received_us in group.spot_rows
-        if month_start <= received_us < month_end
-    ]
     report["hotspots"] = [
-        spot.as_dict() for spot in found_hot_spots(spot_groups(in_window), rules)
+        spot.as_dict()
+        for spot in found_hot_spots(group.spot_sizes, group.spot_listed, rules)
     ]
-    members = spot_groups(in_month)
     labels = month_labels(month)
-    counts = [
-        {key: len(found) for key, found in members.items()},
-        *(group.month_counts.get(index, Counter()) for index in range(1, len(labels))),
-    ]
+    counts = [group.month_counts.get(index, Counter()) for index in range(len(labels))]
     report["recurring"] = [
-        spot.as_dict() for spot in streaks(members, counts, labels, rules)
+        spot.as_dict() for spot in streaks(counts, group.month_listed, labels, rules)
     ]
     return report
 
@@ -495,11 +581,18 @@ def merged(groups: Iterable[Group]) -> Group:
 
 
 def station_month(
-    settings: Settings, catalog: Catalog, month: str, as_of: datetime
+    settings: Settings,
+    catalog: Catalog,
+    month: str,
+    as_of: datetime,
+    *,
+    all_tickets: bool = False,
 ) -> dict[str, Any]:
     """``kiosk report month``: this station's month, summed from its stored
     facts (what is marked stale folded first), or folded from its events
-    when ``as_of`` is before some ticket's last event."""
+    when ``as_of`` is before some ticket's last event. Each hot spot lists
+    its most recent tickets, or every one with ``all_tickets`` (what a plan
+    item or the meeting's agenda takes)."""
     zone = settings.zone
     month_period(month, zone)  # a bad month fails before any reading
     rules = station_rules(settings, catalog)
@@ -517,7 +610,66 @@ def station_month(
         ):
             sums = sum_months(query, month, zone, rules, as_of, by_station=False)
             report = report_of(sums.get(WHOLE, Group()), month, zone, rules, as_of)
+            if all_tickets:
+                _list_every_ticket(query, report, month, zone, rules, as_of)
             return {"station": settings.station.code, **report}
     tickets, events = read_station(window)
-    report = month_report(tickets, events, month, zone, rules, as_of)
+    report = month_report(
+        tickets,
+        events,
+        month,
+        zone,
+        rules,
+        as_of,
+        listed=None if all_tickets else SPOT_LISTED,
+    )
     return {"station": settings.station.code, **report}
+
+
+def _list_every_ticket(
+    query: Query,
+    report: dict[str, Any],
+    month: str,
+    zone: ZoneInfo,
+    rules: Rules,
+    as_of: datetime,
+) -> None:
+    """Every ticket of each hot spot (those of its days) and recurring spot
+    (those of the month) of the station's ``report``, in the order written."""
+    period = month_period(month, zone)
+    window = spot_window(period, as_of, zone, rules.settings.hotspot_days)
+    stop = micros(as_of) + 1
+    for name, period_of in (("hotspots", window), ("recurring", period)):
+        span = (micros(period_of.start), min(micros(period_of.end), stop))
+        for spot in report[name]:
+            spot["tickets"] = hot_spot_tickets(query, spot, span, rules)
+            spot["tickets_unlisted"] = spot["count"] - len(spot["tickets"])
+
+
+def hot_spot_tickets(
+    query: Query, spot: dict[str, Any], span: tuple[int, int], rules: Rules
+) -> list[str]:
+    """Every ticket (duplicates left out) received in ``span`` of one hot
+    spot of the station's own report, in the order written."""
+    category, place = str(spot["category"]), str(spot["place"])
+    if spot["place_kind"] == "building":
+        buildings = [place]
+    else:
+        named = {place}
+        for grid in rules.grids:
+            if grid.name == place:
+                named.update(grid.buildings)
+        # A building in two grids counts in the first (Rules.grid_of).
+        buildings = sorted(name for name in named if rules.grid_of(name) == place)
+    if not buildings:
+        return []
+    marks = ", ".join("?" * len(buildings))
+    return [
+        str(number)
+        for (number,) in query(
+            "SELECT ticket_no FROM ticket_fact WHERE duplicate = 0 "
+            f"AND category = ? AND building IN ({marks}) "
+            "AND received_us >= ? AND received_us < ? ORDER BY seq",
+            (category, *buildings, *span),
+        )
+    ]
