@@ -290,6 +290,34 @@ def test_what_keeps_coming_back():
     assert recurring == [("沿街商铺", ["2026-09", "2026-10", "2026-11"])]
 
 
+def test_a_hot_spot_lists_its_twenty_most_recent_tickets():
+    """25 tickets at 1号楼, written out of the order received: the hot spot
+    counts all 25 and lists the 20 received last, in the order written."""
+    data = Data()
+    days = [*range(26, 31), *range(1, 21)]  # five late tickets written first
+    for day in days:
+        data.ticket(f"S{day:02d}", "sanitation", f"2026-11-{day:02d}T09:00:00+08:00")
+    duplicate = data.ticket("S99", "sanitation", "2026-11-30T10:00:00+08:00")
+    data.event(duplicate, "withdrawn", "2026-11-30T10:10:00+08:00", reason="duplicate")
+    report = data.month()
+    by_place = {spot["place"]: spot for spot in report["hotspots"]}
+    expected = [f"PHY3-S{day:02d}" for day in days if day > 5]
+    for place in ("1号楼", "第一网格（蒲黄榆桥东）"):
+        spot = by_place[place]
+        assert spot["count"] == 25
+        assert spot["tickets"] == expected
+        assert spot["tickets_unlisted"] == 5
+
+
+def test_a_hot_spot_of_few_tickets_lists_them_all():
+    data = Data()
+    for day in ("03", "02", "04"):
+        data.ticket(f"T{day}", "sanitation", f"2026-11-{day}T09:00:00+08:00")
+    (spot, _) = data.month()["hotspots"]
+    assert spot["tickets"] == ["PHY3-T03", "PHY3-T02", "PHY3-T04"]
+    assert spot["tickets_unlisted"] == 0
+
+
 def test_the_same_rows_in_any_order_give_the_same_figures():
     data = november()
     forward = figures(
@@ -404,6 +432,46 @@ def hot_month(settings, head):
     desk.call_back(settings, head, numbers[0], "satisfied",
                    now=at("2026-11-21T12:00:00+08:00"))  # fmt: skip
     return numbers
+
+
+@pytest.fixture
+def crowded_month(settings, station_db):
+    """24 sanitation tickets at 1号楼 in November: more than a hot spot
+    lists in the month's report."""
+    return [
+        issue(settings, "sanitation", "rubbish", "", "1号楼",
+              at=at(f"2026-11-{day:02d}T08:00:00+08:00")).ticket_no
+        for day in range(1, 25)
+    ]  # fmt: skip
+
+
+def test_every_ticket_of_a_crowded_hot_spot_where_it_is_needed(
+    kiosk_config, crowded_month, capsys
+):
+    """The month's report lists a hot spot's latest 20 tickets; ``kiosk
+    report hotspots`` and a plan item made from it have all 24."""
+    as_of = ("--as-of", "2026-11-25T12:00:00+08:00")
+    code, out, _ = run_kiosk_command(capsys, "report", "month", "2026-11", "--json",
+                                     *as_of)  # fmt: skip
+    spot = json.loads(out)["hotspots"][0]
+    assert (spot["place"], spot["count"]) == ("1号楼", 24)
+    assert spot["tickets"] == crowded_month[4:]
+    assert spot["tickets_unlisted"] == 4
+    code, out, _ = run_kiosk_command(capsys, "report", "hotspots", "2026-11",
+                                     "--json", *as_of)  # fmt: skip
+    spots = json.loads(out)["hotspots"]
+    assert [spot["tickets"] for spot in spots] == [crowded_month, crowded_month]
+    assert [spot["tickets_unlisted"] for spot in spots] == [0, 0]
+    code, out, _ = run_kiosk_command(capsys, "report", "hotspots", "2026-11",
+                                     "--csv", "-", *as_of)  # fmt: skip
+    assert " ".join(crowded_month) in out
+    code, out, err = run_kiosk_command(
+        capsys, "plan", "add", "2026-11", "--hotspot", "1"
+    )
+    assert (code, err) == (0, "")
+    code, out, _ = run_kiosk_command(capsys, "plan", "list", "2026-11", "--json")
+    (item,) = json.loads(out)["items"]
+    assert item["tickets"] == sorted(crowded_month)
 
 
 def test_a_plan_item_from_a_hot_spot(kiosk_config, hot_month, capsys):
