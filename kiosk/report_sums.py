@@ -25,6 +25,8 @@ from kiosk.config import Settings
 from kiosk.report_facts import (
     DAY_SHIFT_US,
     DAY_US,
+    HOUR_US,
+    REPORT_DAY_ROWS,
     STATION_STORE,
     Query,
     day_start_us,
@@ -123,76 +125,213 @@ def needs_events(query: Query, low_us: int, high_us: int, as_of: datetime) -> bo
     )
 
 
-def _tally_sql(group: str, rules: Rules, *, by_station: bool) -> str:
-    """One month's ``Tally`` counts (parameters: as_of three times, the
-    month's bounds, as_of); grouped by station only at the central: the
-    station's one group needs no GROUP BY, whose sort of every row's
-    columns is most of the cost in SQLite."""
-    limit = limit_sql(rules)
-    counted = "duplicate = 0"
-    reached = f"{counted} AND called_back = 1 AND unreachable = 0"
+def whole_hours(limit_us: int) -> int | None:
+    """A response limit as whole hours, which ``report_day``'s delays (whole
+    hours rounded up) decide exactly; None for any other limit."""
+    hours, rest = divmod(limit_us, HOUR_US)
+    return hours if not rest else None
 
-    def count(condition: str) -> str:
-        return f"count(*) FILTER (WHERE {condition})"
 
-    return (
-        f"SELECT {group}, count(*), "
-        f"count(*) FILTER (WHERE duplicate = 1), "
-        + ", ".join(
-            [
-                count(
-                    f"{counted} AND first_action_us IS NOT NULL "
-                    f"AND first_action_us <= received_us + {limit}"
-                ),
-                count(
-                    f"{counted} AND ((first_action_us IS NOT NULL "
-                    f"AND first_action_us > received_us + {limit}) "
-                    f"OR (first_action_us IS NULL AND ? > received_us + {limit}))"
-                ),
-                count(
-                    f"{counted} AND first_action_us IS NULL "
-                    f"AND ? <= received_us + {limit}"
-                ),
-                count(reached),
-                count(f"{counted} AND called_back = 1 AND unreachable = 1"),
-                count(f"{reached} AND solved = 1"),
-                count(f"{reached} AND rating = 'satisfied'"),
-                count(f"{reached} AND rating = 'basically_satisfied'"),
-                count(f"{reached} AND rating = 'dissatisfied'"),
-                count(f"{counted} AND reopened > 0"),
-                f"coalesce(sum(reopened) FILTER (WHERE {counted}), 0)",
-                count(f"status IN {_in(OPEN)}"),
-                count(
-                    f"status IN {_in(IN_HAND)} AND due_us IS NOT NULL AND due_us < ?"
-                ),
-                count(f"status = {_quoted(CLOSED)}"),
-                count(f"status = {_quoted(WITHDRAWN)}"),
-            ]
+def day_counts(
+    query: Query, low_us: int, high_us: int, *, by_station: bool
+) -> list[tuple[str, str, str, str, int, int]]:
+    """What ``report_day`` counts for tickets received in [low, high), per
+    station (or ``WHOLE``), figure and key: the whole days from the table,
+    the part of a day at either end from the facts (the same statement as
+    the table's). Rows may repeat a key (added up by the caller)."""
+    group = "station" if by_station else "''"
+    first_day = -(-(low_us + DAY_SHIFT_US) // DAY_US)  # the first whole day
+    end_day = (high_us + DAY_SHIFT_US) // DAY_US  # the day [high) falls in
+    rows: list[tuple[str, str, str, str, int, int]] = []
+    edges = [(low_us, high_us)]
+    if first_day < end_day:
+        rows.extend(
+            (str(code), str(figure), str(a), str(b), int(c), int(count))
+            for code, figure, a, b, c, count in query(
+                f"SELECT {group}, figure, a, b, c, sum(tickets) FROM report_day "
+                "WHERE day >= ? AND day < ? GROUP BY 1, 2, 3, 4, 5",
+                (first_day, end_day),
+            )
         )
-        + " FROM ticket_fact WHERE received_us >= ? AND received_us < ? "
-        "AND received_us <= ?" + (" GROUP BY 1" if by_station else "")
+        edges = [(low_us, day_start_us(first_day)), (day_start_us(end_day), high_us)]
+    span = "received_us >= ? AND received_us < ?"
+    for edge_low, edge_high in edges:
+        if edge_low >= edge_high:
+            continue
+        rows.extend(
+            (str(station) if by_station else WHOLE, str(figure), str(a), str(b),
+             int(c), int(count))
+            for _, station, figure, a, b, c, count in query(
+                REPORT_DAY_ROWS.format(facts=span, units=span),
+                (edge_low, edge_high, edge_low, edge_high),
+            )
+        )  # fmt: skip
+    return rows
+
+
+@dataclass
+class _Delays:
+    """Delays in whole hours rounded up, per (unit or '', category)."""
+
+    hours: dict[tuple[str, str], Counter[int]] = field(
+        default_factory=lambda: defaultdict(Counter)
     )
 
+    def within(self, key: tuple[str, str], limit_hours: int) -> int:
+        return sum(
+            count for hours, count in self.hours[key].items() if hours <= limit_hours
+        )
 
-TALLY_ORDER = (
-    "tickets",
-    "duplicates",
-    "responded",
-    "late",
-    "pending",
-    "called_back",
-    "unreachable",
-    "solved",
-    "satisfied",
-    "basically_satisfied",
-    "dissatisfied",
-    "reopened_tickets",
-    "reopenings",
-    "open",
-    "overdue",
-    "closed",
-    "withdrawn",
-)
+
+def _sum_period(
+    query: Query,
+    groups: dict[str, Group],
+    low_us: int,
+    high_us: int,
+    rules: Rules,
+    as_of_us: int,
+    *,
+    current: bool,
+    by_station: bool,
+) -> None:
+    """One month's ``Tally`` (and, for the report's own month, its
+    breakdowns and units' counts) per station, from ``report_day``; what
+    depends on ``as_of`` (tickets without a first action, overdue ones) and
+    any limit that is not whole hours from the facts."""
+    group = "station" if by_station else "''"
+    limits = {
+        category.code: span_micros(rules.response_limit(category.code))
+        for category in rules.catalog.categories
+    }
+    default_limit = span_micros(rules.response_limit("\0"))
+
+    def limit_of(category: str) -> int:
+        return limits.get(category, default_limit)
+
+    tallies: dict[str, Tally] = defaultdict(Tally)
+    responses: dict[str, _Delays] = defaultdict(_Delays)
+    check_ins: dict[str, _Delays] = defaultdict(_Delays)
+    for code, figure, a, b, c, count in day_counts(
+        query, low_us, high_us, by_station=by_station
+    ):
+        counts = tallies[code]
+        if figure == "category":
+            counts.tickets += count
+        elif figure == "duplicate":
+            counts.duplicates += count
+        elif figure == "status":
+            counts.open += count if a in OPEN else 0
+            counts.closed += count if a == CLOSED else 0
+            counts.withdrawn += count if a == WITHDRAWN else 0
+        elif figure == "reached":
+            counts.called_back += count
+            counts.solved += count if c else 0
+            counts.satisfied += count if a == "satisfied" else 0
+            counts.basically_satisfied += count if a == "basically_satisfied" else 0
+            counts.dissatisfied += count if a == "dissatisfied" else 0
+        elif figure == "unreachable":
+            counts.unreachable += count
+        elif figure == "reopened":
+            counts.reopened_tickets += count
+        elif figure == "reopenings":
+            counts.reopenings += count
+        elif figure == "response":
+            responses[code].hours[("", a)][c] += count
+        elif figure == "check_in":
+            check_ins[code].hours[(a, b)][c] += count
+        if not current:
+            continue
+        found = groups[code]
+        if figure in ("category", "unit", "channel"):
+            found.breakdown[figure][a] += count
+        elif figure == "item":
+            found.breakdown["item"][f"{a}/{b}"] += count
+        elif figure == "building":
+            found.breakdown["grid"][rules.grid_of(a) or "-"] += count
+            found.breakdown["building"][a or "-"] += count
+        elif figure.startswith("unit_"):
+            found.unit_rows.append((a, figure[len("unit_") :], b, count, 0, 0))
+    # Limits that are not whole hours: counted from the facts.
+    odd = sorted(
+        {
+            category
+            for delays in (*responses.values(), *check_ins.values())
+            for _, category in delays.hours
+            if whole_hours(limit_of(category)) is None
+        }
+    )
+    span = "received_us >= ? AND received_us < ?"
+    odd_responded: dict[str, int] = defaultdict(int)
+    odd_in_time: dict[tuple[str, str], int] = defaultdict(int)
+    if odd:
+        limit = limit_sql(rules)
+        for code, count in query(
+            f"SELECT {group}, count(*) FROM ticket_fact WHERE {span} "
+            f"AND duplicate = 0 AND category IN {_in(odd)} "
+            f"AND first_action_us IS NOT NULL "
+            f"AND first_action_us <= received_us + {limit} GROUP BY 1",
+            (low_us, high_us),
+        ):
+            odd_responded[str(code)] += int(count)
+        if current:
+            for code, unit, count in query(
+                f"SELECT {group}, unit, count(*) FROM unit_fact WHERE {span} "
+                f"AND duplicate = 0 AND kind = 'dispatch' AND category IN {_in(odd)} "
+                f"AND check_in_us IS NOT NULL AND check_in_us - at_us <= {limit} "
+                "GROUP BY 1, 2",
+                (low_us, high_us),
+            ):
+                odd_in_time[(str(code), str(unit))] += int(count)
+    for code, delays in responses.items():
+        counts = tallies[code]
+        for key, hours in delays.hours.items():
+            acted = sum(hours.values())
+            limit_hours = whole_hours(limit_of(key[1]))
+            in_time = delays.within(key, limit_hours) if limit_hours is not None else 0
+            counts.responded += in_time
+            counts.late += acted - in_time
+        counts.responded += odd_responded.get(code, 0)
+        counts.late -= odd_responded.get(code, 0)
+    # Tickets without a first action: late once their limit has passed.
+    for code, category, received_us in query(
+        f"SELECT {group}, category, received_us FROM ticket_fact "
+        f"WHERE first_action_us IS NULL AND {span} AND duplicate = 0",
+        (low_us, high_us),
+    ):
+        counts = tallies[str(code)]
+        if as_of_us > int(received_us) + limit_of(str(category)):
+            counts.late += 1
+        else:
+            counts.pending += 1
+    for code, count in query(
+        f"SELECT {group}, count(*) FROM ticket_fact WHERE status IN {_in(IN_HAND)} "
+        f"AND {span} AND due_us IS NOT NULL AND due_us < ? GROUP BY 1",
+        (low_us, high_us, as_of_us),
+    ):
+        tallies[str(code)].overdue += int(count)
+    for code, counts in tallies.items():
+        if not counts.tickets:
+            continue
+        if current:
+            groups[code].current = counts
+        else:
+            groups[code].previous = counts
+    if not current:
+        return
+    for code, delays in check_ins.items():
+        table: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for (unit, category), hours in delays.hours.items():
+            limit_hours = whole_hours(limit_of(category))
+            table[unit][0] += sum(hours.values())
+            if limit_hours is not None:
+                table[unit][1] += delays.within((unit, category), limit_hours)
+        for (odd_code, unit), count in odd_in_time.items():
+            if odd_code == code:
+                table[unit][1] += count
+        groups[code].unit_rows.extend(
+            (unit, "check_in", "", 0, checked_in, in_time)
+            for unit, (checked_in, in_time) in table.items()
+        )
 
 
 class GridOf:
@@ -224,43 +363,26 @@ def sum_months(
     period = month_period(month, zone)
     before = month_period(previous_month(month), zone)
     as_of_us = micros(as_of)
+    stop = as_of_us + 1  # nothing received after as_of
     start_us, end_us = micros(period.start), micros(period.end)
     groups: dict[str, Group] = defaultdict(Group)
-    tally_sql = _tally_sql(group, rules, by_station=by_station)
     for current, low_us, high_us in (
         (True, start_us, end_us),
         (False, micros(before.start), start_us),
     ):
-        for row in query(
-            tally_sql, (as_of_us, as_of_us, as_of_us, low_us, high_us, as_of_us)
-        ):
-            if not row[1]:
-                continue  # no ticket: the one row of an empty month
-            counts = Tally(
-                **{
-                    name: int(value or 0)
-                    for name, value in zip(TALLY_ORDER, row[1:], strict=True)
-                }
+        if low_us < min(high_us, stop):
+            _sum_period(
+                query,
+                groups,
+                low_us,
+                min(high_us, stop),
+                rules,
+                as_of_us,
+                current=current,
+                by_station=by_station,
             )
-            if current:
-                groups[str(row[0])].current = counts
-            else:
-                groups[str(row[0])].previous = counts
     month_rows = "received_us >= ? AND received_us < ? AND received_us <= ?"
     month_params = (start_us, end_us, as_of_us)
-    for code, category, item, unit, building, channel, count in query(
-        f"SELECT {group}, category, item, unit, building, channel, count(*) "
-        f"FROM ticket_fact WHERE {month_rows} GROUP BY 1, 2, 3, 4, 5, 6",
-        month_params,
-    ):
-        breakdown = groups[str(code)].breakdown
-        count = int(count)
-        breakdown["category"][category] += count
-        breakdown["item"][f"{category}/{item}"] += count
-        breakdown["unit"][unit] += count
-        breakdown["grid"][rules.grid_of(building) or "-"] += count
-        breakdown["building"][building or "-"] += count
-        breakdown["channel"][channel] += count
     for code, *spans in query(
         f"SELECT {group}, first_dispatch_us - received_us, "
         "first_check_in_us - received_us, resolved_us - received_us "
@@ -271,17 +393,6 @@ def sum_months(
         for name, value in zip(DURATIONS, spans, strict=True):
             if value is not None:
                 hours[name].append(int(value))
-    limit = limit_sql(rules)
-    for row in query(
-        f"SELECT {group}, unit, kind, rating, count(*), "
-        "count(*) FILTER (WHERE check_in_us IS NOT NULL), "
-        "count(*) FILTER (WHERE check_in_us IS NOT NULL "
-        f"AND check_in_us - at_us <= {limit}) "
-        f"FROM unit_fact WHERE {month_rows} AND duplicate = 0 "
-        "GROUP BY 1, 2, 3, 4",
-        month_params,
-    ):
-        groups[str(row[0])].unit_rows.append(tuple(row[1:]))
     _sum_spots(query, groups, month, zone, rules, as_of, by_station=by_station)
     return groups
 
@@ -515,11 +626,15 @@ def _recurring_candidates(
 
 def _units(group: Group, rules: Rules) -> dict[str, dict[str, Any]]:
     table = UnitTable(rules)
-    for unit, kind, rating_given, count, checked_in, in_time in group.unit_rows:
+    # By unit (then as read): units outside the catalog come in code order.
+    for unit, kind, rating_given, count, checked_in, in_time in sorted(
+        group.unit_rows, key=itemgetter(0)
+    ):
         count = int(count)
         if kind == "dispatch":
+            table.row(unit)["dispatched"] += count
+        elif kind == "check_in":
             entry = table.row(unit)
-            entry["dispatched"] += count
             entry["checked_in"] += int(checked_in or 0)
             entry["checked_in_in_time"] += int(in_time or 0)
         elif kind == "resolve":

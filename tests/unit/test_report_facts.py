@@ -98,16 +98,18 @@ def folded_and_summed(
     month: str,
     as_of: datetime,
     zone: ZoneInfo = ZONE,
+    rules: Rules = RULES,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The month both ways: folded from the rows, and summed in SQL from a
     real SQLite file holding the same rows (whose days' counts must equal
     the facts they were kept with)."""
-    folded = month_report(tickets, events, month, zone, RULES, as_of)
+    folded = month_report(tickets, events, month, zone, rules, as_of)
     with tempfile.TemporaryDirectory() as folder:
         load_rows(Path(folder) / "kiosk.db", tickets, events)
         try:
-            sums = summed(month, as_of, zone=zone)
+            sums = summed(month, as_of, rules, zone=zone)
             assert stored_places() == places_from_facts()
+            assert stored_report_days() == report_days_from_facts()
             return folded, sums
         finally:
             database.close()
@@ -146,6 +148,27 @@ def places_from_facts() -> list[tuple[Any, ...]]:
         day = (received.astimezone(ZONE).date() - date(1970, 1, 1)).days
         counts[(day, station, category, building)] += 1
     return sorted((*key, count) for key, count in counts.items())
+
+
+def stored_report_days() -> list[tuple[Any, ...]]:
+    """``report_day`` as kept with the facts, event by event."""
+    return [
+        tuple(row)
+        for row in database.execute_sql(
+            "SELECT day, station, figure, a, b, c, tickets FROM report_day "
+            "ORDER BY 1, 2, 3, 4, 5, 6"
+        )
+    ]
+
+
+def report_days_from_facts() -> list[tuple[Any, ...]]:
+    """``report_day`` as counted afresh from the facts as they stand."""
+    return sorted(
+        tuple(row)
+        for row in database.execute_sql(
+            report_facts.REPORT_DAY_ROWS.format(facts="true", units="true")
+        )
+    )
 
 
 def stored_units() -> list[tuple[Any, ...]]:

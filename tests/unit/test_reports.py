@@ -4,6 +4,7 @@ fixed data sets."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -11,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from kiosk import desk
-from kiosk.catalog import load_catalog
+from kiosk.catalog import Catalog, load_catalog
 from kiosk.config import DEMO_STATION, ReportSettings
 from kiosk.plan import plan_of_ticket
 from kiosk.reports import (
@@ -316,6 +317,69 @@ def test_a_hot_spot_of_few_tickets_lists_them_all():
     (spot, _) = data.month()["hotspots"]
     assert spot["tickets"] == ["PHY3-T03", "PHY3-T02", "PHY3-T04"]
     assert spot["tickets_unlisted"] == 0
+
+
+def test_a_changed_limit_counts_right_from_the_days_kept():
+    """The days' counts keep delays, not a limit: after the catalog's
+    response limit changes (housing 4 h to 6 h), and for a limit of no whole
+    hours (the default 0.75 h, for a category the catalog now gives none), a
+    response exactly at the limit is in time and one a second later late."""
+    data = Data()
+    for name, hours in (("A", 4), ("B", 6), ("C", 6 + 1 / 3600), ("D", 0.75)):
+        data.ticket(name, "housing", "2026-11-03T09:00:00+08:00")
+        data.event(name, "dispatched", (at("2026-11-03T09:00:00+08:00")
+                   + timedelta(hours=hours)).isoformat(), unit="property")  # fmt: skip
+    data.ticket("E", "convenience", "2026-11-03T09:00:00+08:00")
+    data.event("E", "dispatched", "2026-11-03T09:45:00+08:00", unit="station")
+    data.ticket("F", "convenience", "2026-11-03T09:00:00+08:00")
+    data.event("F", "dispatched", "2026-11-03T09:45:01+08:00", unit="station")
+    # The catalog as shipped: housing 4 h (A, D in time), convenience 24 h.
+    assert data.month()["counts"]["responded_in_time"] == 4
+    catalog = load_catalog()
+    changed = Catalog(
+        tuple(
+            replace(category, response_hours=6)
+            if category.code == "housing"
+            else replace(category, response_hours=0)
+            if category.code == "convenience"
+            else category
+            for category in catalog.categories
+        ),
+        catalog.units,
+    )
+    rules = Rules(changed, ReportSettings(response_hours=0.75), DEMO_STATION.grids)
+    folded, summed = folded_and_summed(
+        data.tickets, data.events, "2026-11", AS_OF, rules=rules
+    )
+    assert summed == folded
+    # A, B, D within 6 h; C a second late; E in time at 0.75 h, F late.
+    assert folded["counts"]["responded_in_time"] == 4
+    assert folded["counts"]["responded_late"] == 2
+
+
+def test_the_days_kept_split_at_midnight_in_shanghai():
+    """Tickets either side of midnight at the month's end count in their own
+    month, from the days kept, as folded: also asked in another zone, where
+    the month's ends are part days counted from the facts."""
+    data = Data()
+    for name, moment in (
+        ("N1", "2026-11-30T23:59:59.999999+08:00"),
+        ("D1", "2026-12-01T00:00:00+08:00"),
+        ("D2", "2026-12-01T00:00:00.000001+08:00"),
+    ):
+        data.ticket(name, "housing", moment)
+        data.event(name, "dispatched", moment, unit="property")
+    november, december = data.month("2026-11"), data.month("2026-12")
+    assert (november["tickets"], december["tickets"]) == (1, 2)
+    assert november["counts"]["responded_in_time"] == 1
+    assert december["units"]["property"]["dispatched"] == 2
+    berlin = ZoneInfo("Europe/Berlin")
+    for month, expected in (("2026-11", 3), ("2026-12", 0)):
+        folded, summed = folded_and_summed(
+            data.tickets, data.events, month, AS_OF, zone=berlin
+        )
+        assert summed == folded
+        assert folded["tickets"] == expected
 
 
 def test_the_same_rows_in_any_order_give_the_same_figures():
