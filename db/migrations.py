@@ -51,6 +51,21 @@ FROM (
                 ELSE (first_action_us - received_us + 3599999999) / 3600000000
            END, 1
         FROM t WHERE duplicate = 0 AND first_action_us IS NOT NULL
+    UNION ALL SELECT received_us, station, 'hours', 'to_dispatch', '',
+           CASE WHEN first_dispatch_us < received_us THEN -1
+                ELSE (first_dispatch_us - received_us) / 3600000000
+           END, 1
+        FROM t WHERE duplicate = 0 AND first_dispatch_us IS NOT NULL
+    UNION ALL SELECT received_us, station, 'hours', 'to_check_in', '',
+           CASE WHEN first_check_in_us < received_us THEN -1
+                ELSE (first_check_in_us - received_us) / 3600000000
+           END, 1
+        FROM t WHERE duplicate = 0 AND first_check_in_us IS NOT NULL
+    UNION ALL SELECT received_us, station, 'hours', 'to_resolve', '',
+           CASE WHEN resolved_us < received_us THEN -1
+                ELSE (resolved_us - received_us) / 3600000000
+           END, 1
+        FROM t WHERE duplicate = 0 AND resolved_us IS NOT NULL
     UNION ALL SELECT received_us, station, 'unit_' || kind, unit, rating, 0, 1
         FROM u
     UNION ALL SELECT received_us, station, 'check_in', unit, category,

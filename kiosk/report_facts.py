@@ -406,9 +406,12 @@ def rebuild_place_days(query: Query) -> None:
 # depends on a setting: a delay (first action, check-in) is kept as its
 # whole hours rounded up (0 when not after the start), which decides "within
 # a limit of h hours" exactly for any whole h (kiosk/report_sums.py counts
-# other limits from the facts). ``{facts}`` and ``{units}`` select the rows
-# counted (each with its own parameters, facts' first); the migrations that
-# fill the table hold a frozen copy of this statement.
+# other limits from the facts); the durations from receipt (``hours``) as
+# their whole hours rounded down (-1 when negative), which tells in which
+# hour a median lies, read exactly from the facts of that hour. ``{facts}``
+# and ``{units}`` select the rows counted (each with its own parameters,
+# facts' first); the migrations that fill the table hold a frozen copy of
+# this statement.
 HOUR_US = 3600 * 10**6
 REPORT_DAY_ROWS = """WITH t AS (
     SELECT * FROM ticket_fact WHERE received_us <> 0 AND {facts}
@@ -440,6 +443,21 @@ FROM (
                 ELSE (first_action_us - received_us + 3599999999) / 3600000000
            END, 1
         FROM t WHERE duplicate = 0 AND first_action_us IS NOT NULL
+    UNION ALL SELECT received_us, station, 'hours', 'to_dispatch', '',
+           CASE WHEN first_dispatch_us < received_us THEN -1
+                ELSE (first_dispatch_us - received_us) / 3600000000
+           END, 1
+        FROM t WHERE duplicate = 0 AND first_dispatch_us IS NOT NULL
+    UNION ALL SELECT received_us, station, 'hours', 'to_check_in', '',
+           CASE WHEN first_check_in_us < received_us THEN -1
+                ELSE (first_check_in_us - received_us) / 3600000000
+           END, 1
+        FROM t WHERE duplicate = 0 AND first_check_in_us IS NOT NULL
+    UNION ALL SELECT received_us, station, 'hours', 'to_resolve', '',
+           CASE WHEN resolved_us < received_us THEN -1
+                ELSE (resolved_us - received_us) / 3600000000
+           END, 1
+        FROM t WHERE duplicate = 0 AND resolved_us IS NOT NULL
     UNION ALL SELECT received_us, station, 'unit_' || kind, unit, rating, 0, 1
         FROM u
     UNION ALL SELECT received_us, station, 'check_in', unit, category,

@@ -11,6 +11,7 @@ from the events instead (``needs_events``).
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -51,7 +52,6 @@ from kiosk.reports import (
     assemble,
     days_period,
     found_hot_spots,
-    micros_as_hours,
     month_labels,
     month_period,
     month_report,
@@ -96,8 +96,15 @@ class Group:
     breakdown: dict[str, Counter[str]] = field(
         default_factory=lambda: defaultdict(Counter)
     )
-    # Durations from receipt, in whole microseconds.
-    hours: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    # Durations from receipt: how many in each whole hour (``duration_hour``)
+    # and, for the hours a median or p90 falls in, every value (whole
+    # microseconds).
+    hour_counts: dict[str, Counter[int]] = field(
+        default_factory=lambda: defaultdict(Counter)
+    )
+    hour_values: dict[str, dict[int, list[int]]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(list))
+    )
     unit_rows: list[tuple[Any, ...]] = field(default_factory=list)
     # Tickets per hot-spot key in the hot spots' days, and each key's listed
     # (most recent) tickets.
@@ -249,6 +256,8 @@ def _sum_period(
         elif figure == "building":
             found.breakdown["grid"][rules.grid_of(a) or "-"] += count
             found.breakdown["building"][a or "-"] += count
+        elif figure == "hours":
+            found.hour_counts[a][c] += count
         elif figure.startswith("unit_"):
             found.unit_rows.append((a, figure[len("unit_") :], b, count, 0, 0))
     # Limits that are not whole hours: counted from the facts.
@@ -359,7 +368,6 @@ def sum_months(
 ) -> dict[str, Group]:
     """Every count a month's report needs, per station (``by_station``) or
     for the one station whose database this is (under ``WHOLE``)."""
-    group = "station" if by_station else "''"
     period = month_period(month, zone)
     before = month_period(previous_month(month), zone)
     as_of_us = micros(as_of)
@@ -381,20 +389,105 @@ def sum_months(
                 current=current,
                 by_station=by_station,
             )
-    month_rows = "received_us >= ? AND received_us < ? AND received_us <= ?"
-    month_params = (start_us, end_us, as_of_us)
-    for code, *spans in query(
-        f"SELECT {group}, first_dispatch_us - received_us, "
-        "first_check_in_us - received_us, resolved_us - received_us "
-        f"FROM ticket_fact WHERE {month_rows} AND duplicate = 0",
-        month_params,
-    ):
-        hours = groups[str(code)].hours
-        for name, value in zip(DURATIONS, spans, strict=True):
-            if value is not None:
-                hours[name].append(int(value))
+    _sum_durations(query, groups, start_us, min(end_us, stop), by_station=by_station)
     _sum_spots(query, groups, month, zone, rules, as_of, by_station=by_station)
     return groups
+
+
+SHARES = (0.5, 0.9)  # median and p90
+DURATION_COLUMNS = {
+    "to_dispatch": "first_dispatch_us",
+    "to_check_in": "first_check_in_us",
+    "to_resolve": "resolved_us",
+}
+
+
+def duration_hour(value_us: int) -> int:
+    """The whole hour a duration lies in, as ``report_day`` keeps it (-1
+    for any negative one)."""
+    return -1 if value_us < 0 else value_us // HOUR_US
+
+
+def _rank(share: float, count: int) -> int:
+    """The nearest rank (as ``kiosk.reports.percentile``)."""
+    return max(1, math.ceil(share * count))
+
+
+def _hour_of_rank(counts: Counter[int], rank: int) -> tuple[int, int]:
+    """The hour holding the ``rank``-th smallest value, and how many values
+    lie in the hours before it."""
+    below = 0
+    for hour in sorted(counts):
+        if below + counts[hour] >= rank:
+            return hour, below
+        below += counts[hour]
+    raise ValueError(f"rank {rank} of {below}")
+
+
+def _sum_durations(
+    query: Query,
+    groups: dict[str, Group],
+    low_us: int,
+    high_us: int,
+    *,
+    by_station: bool,
+) -> None:
+    """Read, for each duration, the values of the hours its median and p90
+    fall in (of every station, and of all of them together at the central):
+    a few thousand rows of the month, not all."""
+    wanted: dict[str, set[int]] = defaultdict(set)
+    whole = merged(groups.values()) if by_station else None
+    for found in [*groups.values(), *([whole] if whole else [])]:
+        for name, counts in found.hour_counts.items():
+            total = sum(counts.values())
+            for share in SHARES:
+                wanted[name].add(_hour_of_rank(counts, _rank(share, total))[0])
+    if not wanted:
+        return
+    group = "station" if by_station else "''"
+    columns = [DURATION_COLUMNS[name] for name in DURATIONS]
+    hour_sql = (
+        "(CASE WHEN {column} < received_us THEN -1 "
+        f"ELSE ({{column}} - received_us) / {HOUR_US} END)"
+    )
+    chosen = " OR ".join(
+        f"{hour_sql.format(column=DURATION_COLUMNS[name])} IN "
+        f"({', '.join(str(int(hour)) for hour in sorted(hours))})"
+        for name, hours in wanted.items()
+    )
+    for code, *spans in query(
+        f"SELECT {group}, "
+        + ", ".join(f"{column} - received_us" for column in columns)
+        + " FROM ticket_fact WHERE received_us >= ? AND received_us < ? "
+        f"AND duplicate = 0 AND ({chosen})",
+        (low_us, high_us),
+    ):
+        values = groups[str(code)].hour_values
+        for name, value in zip(DURATIONS, spans, strict=True):
+            if value is None:
+                continue
+            hour = duration_hour(int(value))
+            if hour in wanted.get(name, ()):
+                values[name][hour].append(int(value))
+
+
+def durations_of(group: Group) -> dict[str, dict[str, Any]]:
+    """``count``, ``median`` and ``p90`` in hours of each duration, from its
+    hours' counts and the values read of the hours they fall in: the
+    nearest-rank values (``kiosk.reports.percentile``) over every one."""
+    durations: dict[str, dict[str, Any]] = {}
+    for name, counts in group.hour_counts.items():
+        total = sum(counts.values())
+        if not total:
+            continue
+        figures: dict[str, Any] = {"count": total}
+        for label, share in zip(("median", "p90"), SHARES, strict=True):
+            rank = _rank(share, total)
+            hour, below = _hour_of_rank(counts, rank)
+            ordered = sorted(group.hour_values[name][hour])
+            figures[label] = round(ordered[rank - below - 1] / 10**6 / 3600, 3)
+        durations[name] = figures
+    return durations
 
 
 def spot_window(period: Period, as_of: datetime, zone: ZoneInfo, days: int) -> Period:
@@ -659,9 +752,7 @@ def report_of(
     ``kiosk.reports.month_report``)."""
     period = month_period(month, zone)
     before = month_period(previous_month(month), zone)
-    durations = {
-        name: micros_as_hours(sorted(values)) for name, values in group.hours.items()
-    }
+    durations = durations_of(group)
     report = assemble(group.current, group.breakdown, durations, period, as_of, rules)
     last = assemble(group.previous, {}, {}, before, as_of, rules)
     report["previous"] = {name: last[name] for name in SUMMARY_SCORE}
@@ -689,8 +780,11 @@ def merged(groups: Iterable[Group]) -> Group:
         whole.previous.add(part.previous)
         for name, counter in part.breakdown.items():
             whole.breakdown[name].update(counter)
-        for name, values in part.hours.items():
-            whole.hours[name].extend(values)
+        for name, counts in part.hour_counts.items():
+            whole.hour_counts[name].update(counts)
+        for name, by_hour in part.hour_values.items():
+            for hour, values in by_hour.items():
+                whole.hour_values[name][hour].extend(values)
         whole.unit_rows.extend(part.unit_rows)
     return whole
 

@@ -492,20 +492,6 @@ def figures(
     return assemble(tally(chosen, as_of), breakdown, hours, period, as_of, rules)
 
 
-def micros_as_hours(ordered: Sequence[int]) -> dict[str, Any]:
-    """``count``, ``median`` and ``p90`` in hours of durations given sorted, in
-    whole microseconds (as the stored facts keep them): the same values as
-    ``_duration`` over the same durations in hours."""
-
-    def at_rank(share: float) -> float | None:
-        if not ordered:
-            return None
-        rank = max(1, math.ceil(share * len(ordered)))
-        return round(ordered[rank - 1] / 10**6 / 3600, 3)
-
-    return {"count": len(ordered), "median": at_rank(0.5), "p90": at_rank(0.9)}
-
-
 def assemble(
     counts: Tally,
     breakdown: Mapping[str, Counter[str]],
