@@ -139,14 +139,34 @@ def whole_hours(limit_us: int) -> int | None:
     return hours if not rest else None
 
 
+# The figures a month's ``Tally`` needs (last month's report needs no more).
+TALLY_FIGURES = (
+    "category",
+    "duplicate",
+    "status",
+    "reached",
+    "unreachable",
+    "reopened",
+    "reopenings",
+    "response",
+)
+
+
 def day_counts(
-    query: Query, low_us: int, high_us: int, *, by_station: bool
+    query: Query,
+    low_us: int,
+    high_us: int,
+    *,
+    by_station: bool,
+    figures: Sequence[str] | None = None,
 ) -> list[tuple[str, str, str, str, int, int]]:
     """What ``report_day`` counts for tickets received in [low, high), per
-    station (or ``WHOLE``), figure and key: the whole days from the table,
-    the part of a day at either end from the facts (the same statement as
-    the table's). Rows may repeat a key (added up by the caller)."""
+    station (or ``WHOLE``), figure and key (of ``figures`` only, or all):
+    the whole days from the table, the part of a day at either end from the
+    facts (the same statement as the table's). Rows may repeat a key (added
+    up by the caller)."""
     group = "station" if by_station else "''"
+    only = f" AND figure IN {_in(figures)}" if figures else ""
     first_day = -(-(low_us + DAY_SHIFT_US) // DAY_US)  # the first whole day
     end_day = (high_us + DAY_SHIFT_US) // DAY_US  # the day [high) falls in
     rows: list[tuple[str, str, str, str, int, int]] = []
@@ -156,7 +176,7 @@ def day_counts(
             (str(code), str(figure), str(a), str(b), int(c), int(count))
             for code, figure, a, b, c, count in query(
                 f"SELECT {group}, figure, a, b, c, sum(tickets) FROM report_day "
-                "WHERE day >= ? AND day < ? GROUP BY 1, 2, 3, 4, 5",
+                f"WHERE day >= ? AND day < ?{only} GROUP BY 1, 2, 3, 4, 5",
                 (first_day, end_day),
             )
         )
@@ -219,7 +239,11 @@ def _sum_period(
     responses: dict[str, _Delays] = defaultdict(_Delays)
     check_ins: dict[str, _Delays] = defaultdict(_Delays)
     for code, figure, a, b, c, count in day_counts(
-        query, low_us, high_us, by_station=by_station
+        query,
+        low_us,
+        high_us,
+        by_station=by_station,
+        figures=None if current else TALLY_FIGURES,
     ):
         counts = tallies[code]
         if figure == "category":
