@@ -510,11 +510,21 @@ def crowded_month(settings, station_db):
 
 
 def test_every_ticket_of_a_crowded_hot_spot_where_it_is_needed(
-    kiosk_config, crowded_month, capsys
+    kiosk_config, crowded_month, capsys, tmp_path
 ):
-    """The month's report lists a hot spot's latest 20 tickets; ``kiosk
-    report hotspots`` and a plan item made from it have all 24."""
+    """The month's report lists a hot spot's latest 20 tickets (its XLSX
+    says how many more); ``kiosk report hotspots`` and a plan item made
+    from it have all 24."""
+    from openpyxl import load_workbook
+
     as_of = ("--as-of", "2026-11-25T12:00:00+08:00")
+    target = tmp_path / "报表.xlsx"
+    code, _, err = run_kiosk_command(capsys, "report", "month", "2026-11",
+                                     "--xlsx", str(target), *as_of)  # fmt: skip
+    assert (code, err) == (0, "")
+    spot_rows = list(load_workbook(target)["热点"].iter_rows(values_only=True))
+    assert spot_rows[1][2:4] == ("1号楼", 24)
+    assert spot_rows[1][5] == " ".join(crowded_month[4:]) + " 等，另有 4 件"
     code, out, _ = run_kiosk_command(capsys, "report", "month", "2026-11", "--json",
                                      *as_of)  # fmt: skip
     spot = json.loads(out)["hotspots"][0]
