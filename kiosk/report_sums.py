@@ -1,6 +1,9 @@
 """The month's report summed in SQL from the stored facts (kiosk/report_facts.py).
 
-The same statements run on the station's SQLite file and on the central's
+A month's counts are summed from the days' counts kept with the facts
+(``report_day``; the hot spots' from ``place_day``), the part of a day at
+either end and what depends on ``as_of`` from the facts; a hot spot lists
+its most recent tickets, found by an index. The same statements run on the station's SQLite file and on the central's
 SQLite or PostgreSQL database, grouped by station at the central; the counts
 they return go through the same code as the figures folded from events
 (``kiosk.reports.assemble``, ``UnitTable``, ``hot_spots``, ``streaks``), so
