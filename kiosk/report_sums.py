@@ -1,15 +1,17 @@
 """The month's report summed in SQL from the stored facts (kiosk/report_facts.py).
 
-A month's counts are summed from the days' counts kept with the facts
+At a station, whose days are dense (hundreds of tickets a day at a large
+one), a month's counts are summed from the days' counts kept with the facts
 (``report_day``; the hot spots' from ``place_day``), the part of a day at
-either end and what depends on ``as_of`` from the facts; a hot spot lists
-its most recent tickets, found by an index. The same statements run on the station's SQLite file and on the central's
-SQLite or PostgreSQL database, grouped by station at the central; the counts
-they return go through the same code as the figures folded from events
-(``kiosk.reports.assemble``, ``UnitTable``, ``hot_spots``, ``streaks``), so
-both give the same report. The stored facts know every event; a report asked
-for an ``as_of`` before some ticket's last event (a past moment) is folded
-from the events instead (``needs_events``).
+either end and what depends on ``as_of`` from the facts, and a hot spot's
+most recent tickets are found by an index. At the central, whose stations'
+days are sparse (a few tickets each, fewer than their kept counts), the
+month's facts are summed as they are, grouped by station. Both feed the same
+code (``kiosk.reports.assemble``, ``UnitTable``, ``found_hot_spots``,
+``streaks``) as the figures folded from events, so all give the same
+report; the tests hold each way to the fold. The stored facts know every
+event; a report asked for an ``as_of`` before some ticket's last event (a
+past moment) is folded from the events instead (``needs_events``).
 """
 
 from __future__ import annotations
@@ -370,6 +372,78 @@ def _sum_period(
         )
 
 
+def _tally_sql(group: str, rules: Rules, *, by_station: bool) -> str:
+    """One month's ``Tally`` counts (parameters: as_of three times, the
+    month's bounds, as_of); grouped by station only at the central: the
+    station's one group needs no GROUP BY, whose sort of every row's
+    columns is most of the cost in SQLite."""
+    limit = limit_sql(rules)
+    counted = "duplicate = 0"
+    reached = f"{counted} AND called_back = 1 AND unreachable = 0"
+
+    def count(condition: str) -> str:
+        return f"count(*) FILTER (WHERE {condition})"
+
+    return (
+        f"SELECT {group}, count(*), "
+        f"count(*) FILTER (WHERE duplicate = 1), "
+        + ", ".join(
+            [
+                count(
+                    f"{counted} AND first_action_us IS NOT NULL "
+                    f"AND first_action_us <= received_us + {limit}"
+                ),
+                count(
+                    f"{counted} AND ((first_action_us IS NOT NULL "
+                    f"AND first_action_us > received_us + {limit}) "
+                    f"OR (first_action_us IS NULL AND ? > received_us + {limit}))"
+                ),
+                count(
+                    f"{counted} AND first_action_us IS NULL "
+                    f"AND ? <= received_us + {limit}"
+                ),
+                count(reached),
+                count(f"{counted} AND called_back = 1 AND unreachable = 1"),
+                count(f"{reached} AND solved = 1"),
+                count(f"{reached} AND rating = 'satisfied'"),
+                count(f"{reached} AND rating = 'basically_satisfied'"),
+                count(f"{reached} AND rating = 'dissatisfied'"),
+                count(f"{counted} AND reopened > 0"),
+                f"coalesce(sum(reopened) FILTER (WHERE {counted}), 0)",
+                count(f"status IN {_in(OPEN)}"),
+                count(
+                    f"status IN {_in(IN_HAND)} AND due_us IS NOT NULL AND due_us < ?"
+                ),
+                count(f"status = {_quoted(CLOSED)}"),
+                count(f"status = {_quoted(WITHDRAWN)}"),
+            ]
+        )
+        + " FROM ticket_fact WHERE received_us >= ? AND received_us < ? "
+        "AND received_us <= ?" + (" GROUP BY 1" if by_station else "")
+    )
+
+
+TALLY_ORDER = (
+    "tickets",
+    "duplicates",
+    "responded",
+    "late",
+    "pending",
+    "called_back",
+    "unreachable",
+    "solved",
+    "satisfied",
+    "basically_satisfied",
+    "dissatisfied",
+    "reopened_tickets",
+    "reopenings",
+    "open",
+    "overdue",
+    "closed",
+    "withdrawn",
+)
+
+
 class GridOf:
     """``Rules.grid_of``, remembered per building."""
 
@@ -401,6 +475,10 @@ def sum_months(
     stop = as_of_us + 1  # nothing received after as_of
     start_us, end_us = micros(period.start), micros(period.end)
     groups: dict[str, Group] = defaultdict(Group)
+    if by_station:
+        _sum_facts(query, groups, month, zone, rules, as_of)
+        _sum_spots(query, groups, month, zone, rules, as_of, by_station=True)
+        return groups
     for current, low_us, high_us in (
         (True, start_us, end_us),
         (False, micros(before.start), start_us),
@@ -419,6 +497,81 @@ def sum_months(
     _sum_durations(query, groups, start_us, min(end_us, stop), by_station=by_station)
     _sum_spots(query, groups, month, zone, rules, as_of, by_station=by_station)
     return groups
+
+
+def _sum_facts(
+    query: Query,
+    groups: dict[str, Group],
+    month: str,
+    zone: ZoneInfo,
+    rules: Rules,
+    as_of: datetime,
+) -> None:
+    """The counts of ``_sum_period`` and the durations, per station, summed
+    from the facts of the month as they are (the central's)."""
+    period = month_period(month, zone)
+    before = month_period(previous_month(month), zone)
+    as_of_us = micros(as_of)
+    start_us, end_us = micros(period.start), micros(period.end)
+    tally_sql = _tally_sql("station", rules, by_station=True)
+    for current, low_us, high_us in (
+        (True, start_us, end_us),
+        (False, micros(before.start), start_us),
+    ):
+        for row in query(
+            tally_sql, (as_of_us, as_of_us, as_of_us, low_us, high_us, as_of_us)
+        ):
+            counts = Tally(
+                **{
+                    name: int(value or 0)
+                    for name, value in zip(TALLY_ORDER, row[1:], strict=True)
+                }
+            )
+            if current:
+                groups[str(row[0])].current = counts
+            else:
+                groups[str(row[0])].previous = counts
+    month_rows = "received_us >= ? AND received_us < ? AND received_us <= ?"
+    month_params = (start_us, end_us, as_of_us)
+    for code, category, item, unit, building, channel, count in query(
+        "SELECT station, category, item, unit, building, channel, count(*) "
+        f"FROM ticket_fact WHERE {month_rows} GROUP BY 1, 2, 3, 4, 5, 6",
+        month_params,
+    ):
+        breakdown = groups[str(code)].breakdown
+        count = int(count)
+        breakdown["category"][category] += count
+        breakdown["item"][f"{category}/{item}"] += count
+        breakdown["unit"][unit] += count
+        breakdown["grid"][rules.grid_of(building) or "-"] += count
+        breakdown["building"][building or "-"] += count
+        breakdown["channel"][channel] += count
+    for code, *spans in query(
+        "SELECT station, first_dispatch_us - received_us, "
+        "first_check_in_us - received_us, resolved_us - received_us "
+        f"FROM ticket_fact WHERE {month_rows} AND duplicate = 0",
+        month_params,
+    ):
+        found = groups[str(code)]
+        for name, value in zip(DURATIONS, spans, strict=True):
+            if value is not None:
+                hour = duration_hour(int(value))
+                found.hour_counts[name][hour] += 1
+                found.hour_values[name][hour].append(int(value))
+    limit = limit_sql(rules)
+    for code, unit, kind, rating, count, checked_in, in_time in query(
+        "SELECT station, unit, kind, rating, count(*), "
+        "count(*) FILTER (WHERE check_in_us IS NOT NULL), "
+        "count(*) FILTER (WHERE check_in_us IS NOT NULL "
+        f"AND check_in_us - at_us <= {limit}) "
+        f"FROM unit_fact WHERE {month_rows} AND duplicate = 0 "
+        "GROUP BY 1, 2, 3, 4",
+        month_params,
+    ):
+        rows = groups[str(code)].unit_rows
+        rows.append((unit, kind, rating, int(count), 0, 0))
+        if kind == "dispatch":
+            rows.append((unit, "check_in", "", 0, int(checked_in), int(in_time)))
 
 
 SHARES = (0.5, 0.9)  # median and p90
@@ -548,9 +701,12 @@ def _sum_spots(
     *,
     by_station: bool,
 ) -> None:
-    """The hot spots' and recurring spots' counts, from ``place_day`` (the
-    part days at the ends from ``ticket_fact``), and the most recent tickets
-    of those that are hot."""
+    """The hot spots' and recurring spots' counts, and the most recent
+    tickets of those that are hot: at a station from ``place_day`` (the part
+    days at the ends from ``ticket_fact``) and the index of each place's
+    tickets; at the central, whose stations' days are sparse (a few tickets
+    each), from the month's facts as read; the months before from
+    ``place_day`` at both."""
     group = "station" if by_station else "''"
     period = month_period(month, zone)
     window = spot_window(period, as_of, zone, rules.settings.hotspot_days)
@@ -561,20 +717,55 @@ def _sum_spots(
     # The buildings each station's keys are made of, to list their tickets.
     window_places: dict[tuple[str, GroupKey], set[str]] = defaultdict(set)
     month_places: dict[tuple[str, GroupKey], set[str]] = defaultdict(set)
-    for (low, high), places, current in (
-        (window_span, window_places, False),
-        (month_span, month_places, True),
-    ):
-        if low >= high:
-            continue
-        for code, category, building, count in place_counts(
-            query, group, low, high, None
+    # The central's tickets of the window and month, as read (sparse).
+    read: dict[tuple[str, str, str], list[Listed]] = defaultdict(list)
+    if by_station:
+        low, high = (
+            min(window_span[0], month_span[0]),
+            max(window_span[1], month_span[1]),
+        )
+        window_sizes: Counter[tuple[str, str, str]] = Counter()
+        month_sizes: Counter[tuple[str, str, str]] = Counter()
+        for code, category, building, received_us, uuid, seq, number in query(
+            "SELECT station, category, building, received_us, ticket_uuid, seq, "
+            "ticket_no FROM ticket_fact WHERE duplicate = 0 "
+            "AND received_us >= ? AND received_us < ?",
+            (low, high),
         ):
-            found = groups[str(code)]
+            row = (int(received_us), str(uuid), int(seq), str(number))
+            place = (str(code), str(category), str(building))
+            read[place].append(row)
+            if window_span[0] <= row[0] < window_span[1]:
+                window_sizes[place] += 1
+            if month_span[0] <= row[0] < month_span[1]:
+                month_sizes[place] += 1
+        counted = [
+            (window_span, window_places, False, window_sizes),
+            (month_span, month_places, True, month_sizes),
+        ]
+    else:
+        counted = []
+        for span, places, current in (
+            (window_span, window_places, False),
+            (month_span, month_places, True),
+        ):
+            sizes_of: Counter[tuple[str, str, str]] = Counter()
+            if span[0] < span[1]:
+                # Rows may repeat a place (whole days, part days).
+                for code, category, building, count in place_counts(
+                    query, group, span[0], span[1], None
+                ):
+                    sizes_of[(str(code), str(category), str(building))] += int(count)
+            counted.append((span, places, current, sizes_of))
+    for _, places, current, found_sizes in counted:
+        for (code, category, building), count in found_sizes.items():
+            if not count:
+                continue
+            found = groups[code]
             sizes = found.month_counts[0] if current else found.spot_sizes
-            for key in _spot_keys(str(category), str(building), grid_of):
-                sizes[key] += int(count)
-                places[(str(code), key)].add(str(building))
+            for key in _spot_keys(category, building, grid_of):
+                sizes[key] += count
+                places[(code, key)].add(building)
     least = rules.settings.hotspot_count
     wanted = _recurring_candidates(groups, rules)
     if wanted:
@@ -608,15 +799,18 @@ def _sum_spots(
         (hot, window_places, window_span, "spot_listed"),
         (recurring, month_places, month_span, "month_listed"),
     ):
-        latest = latest_tickets(
-            query,
-            span,
+        wanted_places = {
+            (code, key[0], building)
+            for code, key in chosen
+            for building in places[(code, key)]
+        }
+        latest = (
             {
-                (code, key[0], building)
-                for code, key in chosen
-                for building in places[(code, key)]
-            },
-            by_station=by_station,
+                place: [row for row in read[place] if span[0] <= row[0] < span[1]]
+                for place in wanted_places
+            }
+            if by_station
+            else latest_tickets(query, span, wanted_places, by_station=False)
         )
         for code, key in chosen:
             merged_rows = [
