@@ -780,9 +780,14 @@ def _sum_spots(
             for code, category, building, count in place_counts(
                 query, group, month_low, month_high, pairs
             ):
+                # Inline, not _spot_keys: a row per station and place of
+                # five months at the central, each a container less.
                 sizes = groups[str(code)].month_counts[index]
-                for key in _spot_keys(str(category), str(building), grid_of):
-                    sizes[key] += int(count)
+                if building:
+                    sizes[(category, "building", building)] += int(count)
+                grid = grid_of(str(building))
+                if grid:
+                    sizes[(category, "grid", grid)] += int(count)
     hot = [
         (code, key)
         for code, found in groups.items()
