@@ -771,14 +771,17 @@ def _sum_spots(
     if wanted:
         labels = month_labels(month)
         bounds = [micros(month_period(label, zone).start) for label in labels]
-        # The months before this one, latest first (index 1 the month before).
-        pairs = sorted(wanted)
+        # The months before this one, latest first (index 1 the month before);
+        # at the central, of each station's own places only.
+        places: list[tuple[str, ...]] = sorted(
+            wanted if by_station else {place[1:] for place in wanted}
+        )
         for index in range(1, len(labels)):
             month_low, month_high = bounds[index], min(bounds[index - 1], stop)
             if month_low >= month_high:
                 continue
             for code, category, building, count in place_counts(
-                query, group, month_low, month_high, pairs
+                query, group, month_low, month_high, places
             ):
                 # Inline, not _spot_keys: a row per station and place of
                 # five months at the central, each a container less.
@@ -880,20 +883,48 @@ def place_counts(
     group: str,
     low_us: int,
     high_us: int,
-    pairs: Sequence[tuple[str, str]] | None,
+    places: Sequence[tuple[str, ...]] | None,
 ) -> list[tuple[Any, ...]]:
     """Tickets received in [low, high), duplicates left out, per ``group``,
-    category and building, of the (category, building) ``pairs`` only (all
-    when None): the whole days from ``place_day``, the part of a day at
-    either end from ``ticket_fact``. Rows may repeat a key (added up by the
-    caller)."""
-    if pairs is None:
-        wanted, pair_values = "true", []
-    else:
-        wanted = (
-            f"(category, building) IN (VALUES {', '.join(['(?, ?)'] * len(pairs))})"
+    category and building, of the ``places`` only (all when None): (category,
+    building) pairs, or (station, category, building) at the central. The
+    whole days from ``place_day``, the part of a day at either end from
+    ``ticket_fact``. Rows may repeat a key (added up by the caller)."""
+    if places is None:
+        return _place_counts(query, group, low_us, high_us, "true", [])
+    if not places:
+        return []
+    columns = (
+        "(station, category, building)"
+        if len(places[0]) == 3
+        else ("(category, building)")
+    )
+    marks = "(" + ", ".join("?" * len(places[0])) + ")"
+    rows: list[tuple[Any, ...]] = []
+    # A statement's parameters stay within either database's limit.
+    for start in range(0, len(places), 2000):
+        part = places[start : start + 2000]
+        rows.extend(
+            _place_counts(
+                query,
+                group,
+                low_us,
+                high_us,
+                f"{columns} IN (VALUES {', '.join([marks] * len(part))})",
+                [value for place in part for value in place],
+            )
         )
-        pair_values = [value for pair in pairs for value in pair]
+    return rows
+
+
+def _place_counts(
+    query: Query,
+    group: str,
+    low_us: int,
+    high_us: int,
+    wanted: str,
+    pair_values: list[Any],
+) -> list[tuple[Any, ...]]:
     first_day = -(-(low_us + DAY_SHIFT_US) // DAY_US)  # the first whole day
     end_day = (high_us + DAY_SHIFT_US) // DAY_US  # the day [high) falls in
     rows: list[tuple[Any, ...]] = []
@@ -923,23 +954,23 @@ def place_counts(
 
 def _recurring_candidates(
     groups: dict[str, Group], rules: Rules
-) -> set[tuple[str, str]]:
-    """The (category, building) pairs whose earlier months can matter: those
-    of the month's hot spots by building, and every building of its hot
-    spots by grid (at any station)."""
+) -> set[tuple[str, str, str]]:
+    """The (station, category, building) places whose earlier months can
+    matter: those of each station's hot spots of the month by building, and
+    every building of its hot spots by grid."""
     least = rules.settings.hotspot_count
-    wanted: set[tuple[str, str]] = set()
-    for group in groups.values():
+    wanted: set[tuple[str, str, str]] = set()
+    for code, group in groups.items():
         for (category, kind, place), size in group.month_counts[0].items():
             if size < least:
                 continue
             if kind == "building":
-                wanted.add((category, place))
+                wanted.add((code, category, place))
                 continue
             for each in rules.grids:
                 if each.name == place:
-                    wanted.update((category, name) for name in each.buildings)
-                    wanted.add((category, each.name))
+                    wanted.update((code, category, name) for name in each.buildings)
+                    wanted.add((code, category, each.name))
     return wanted
 
 
