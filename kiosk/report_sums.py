@@ -773,7 +773,7 @@ def _sum_spots(
         bounds = [micros(month_period(label, zone).start) for label in labels]
         # The months before this one, latest first (index 1 the month before);
         # at the central, of each station's own places only.
-        places: list[tuple[str, ...]] = sorted(
+        earlier_places: list[tuple[str, ...]] = sorted(
             wanted if by_station else {place[1:] for place in wanted}
         )
         for index in range(1, len(labels)):
@@ -781,7 +781,7 @@ def _sum_spots(
             if month_low >= month_high:
                 continue
             for code, category, building, count in place_counts(
-                query, group, month_low, month_high, places
+                query, group, month_low, month_high, earlier_places
             ):
                 # Inline, not _spot_keys: a row per station and place of
                 # five months at the central, each a container less.
