@@ -7,7 +7,8 @@ events go in with executemany; each ticket's report facts are folded by the
 real fold (kiosk.reports.ticket_facts, kiosk.report_facts.fact_row and
 unit_rows) from the same rows in memory, instead of being read back one by
 one, and written over what the station's trigger marked; the days' counts
-(place_day) are made from them at the end.
+(place_day) and what a report sums (report_day) are made from them at the
+end.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from kiosk.report_facts import (
     fact_row,
     micros,
     rebuild_place_days,
+    rebuild_report_days,
     station_query,
     unit_rows,
 )
@@ -261,6 +263,7 @@ def generate(
         # The facts went in without the fold: their days' counts are made
         # from them in one go.
         rebuild_place_days(station_query)
+        rebuild_report_days(station_query)
     connection.execute("PRAGMA synchronous = FULL")
     connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     connection.execute("ANALYZE")

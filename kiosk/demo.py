@@ -58,6 +58,7 @@ from kiosk.config import Settings
 from kiosk.report_facts import (
     FACT_COLUMNS,
     UNIT_COLUMNS,
+    add_report_days,
     fold,
     place_changes,
     place_of_fact,
@@ -300,6 +301,10 @@ def _write(connection: sqlite3.Connection, rows: _Rows, lifted: set[str]) -> Non
     place_changes(
         lambda statement, params: connection.execute(statement, params).fetchall(),
         Counter(key for key in map(place_of_fact, rows.facts) if key is not None),
+    )
+    add_report_days(
+        lambda statement, params: connection.execute(statement, params).fetchall(),
+        [str(fact[0]) for fact in rows.facts],
     )
     if "ticket_search_insert" in lifted:
         # In SQL here, in step with the child's work on the next batch.

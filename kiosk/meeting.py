@@ -100,7 +100,8 @@ def agenda(
 ) -> list[AgendaRow]:
     """The meeting's agenda for ``month`` as things stand at ``as_of``,
     grouped by unit in the catalog's order."""
-    report = station_month(settings, catalog, month, as_of)
+    # Each hot spot's row carries every one of its tickets.
+    report = station_month(settings, catalog, month, as_of, all_tickets=True)
     rows: list[AgendaRow] = []
     planned_sources = set()
     for (

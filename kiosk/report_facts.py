@@ -285,6 +285,7 @@ def _refresh_chunk(query: Query, store: Store, uuids: list[str]) -> int:
     present = list(rows)
     present_marks = ", ".join("?" * len(present))
     changes = places_of(query, f"ticket_uuid IN ({present_marks})", present, sign=-1)
+    day_changes = report_days_of(query, present, sign=-1)
     for row in facts_rows:
         place = place_of_fact(row)
         if place is not None:
@@ -307,6 +308,8 @@ def _refresh_chunk(query: Query, store: Store, uuids: list[str]) -> int:
             [value for row in part for value in row],
         )
     place_changes(query, changes)
+    day_changes.update(report_days_of(query, present))
+    report_day_changes(query, day_changes)
     return len(facts_rows)
 
 
@@ -368,8 +371,17 @@ def place_changes(query: Query, changes: Counter[PlaceKey]) -> None:
 def forget_facts(query: Query, where: str, params: Sequence[Any]) -> None:
     """Delete the ``ticket_fact`` rows ``where``, and what they counted."""
     changes = places_of(query, where, params, sign=-1)
+    uuids = [
+        str(row[0])
+        for row in query(f"SELECT ticket_uuid FROM ticket_fact WHERE {where}", params)
+    ]
+    day_changes = report_days_of(query, uuids, sign=-1)
+    for start in range(0, len(uuids), CHUNK):
+        part = uuids[start : start + CHUNK]
+        query(f"DELETE FROM unit_fact WHERE ticket_uuid IN ({_marks(len(part))})", part)
     query(f"DELETE FROM ticket_fact WHERE {where}", params)
     place_changes(query, changes)
+    report_day_changes(query, day_changes)
 
 
 # ``place_day`` made again from ``ticket_fact`` (what the migrations do):
@@ -385,6 +397,136 @@ PLACE_DAY_FROM_FACTS = (
 def rebuild_place_days(query: Query) -> None:
     query("DELETE FROM place_day", ())
     query(PLACE_DAY_FROM_FACTS, ())
+
+
+# ``report_day``: what a report's counts sum, per day (as ``place_day``'s),
+# station, figure and key (a, b, c), counted from ``ticket_fact`` (every
+# ticket, duplicates included, for the breakdowns and statuses; the rest
+# without duplicates) and ``unit_fact`` (duplicates left out). Nothing in it
+# depends on a setting: a delay (first action, check-in) is kept as its
+# whole hours rounded up (0 when not after the start), which decides "within
+# a limit of h hours" exactly for any whole h (kiosk/report_sums.py counts
+# other limits from the facts); the durations from receipt (``hours``) as
+# their whole hours rounded down (-1 when negative), which tells in which
+# hour a median lies, read exactly from the facts of that hour. ``{facts}``
+# and ``{units}`` select the rows counted (each with its own parameters,
+# facts' first); the migrations that fill the table hold a frozen copy of
+# this statement.
+HOUR_US = 3600 * 10**6
+REPORT_DAY_ROWS = """WITH t AS (
+    SELECT * FROM ticket_fact WHERE received_us <> 0 AND {facts}
+), u AS (
+    SELECT * FROM unit_fact WHERE received_us <> 0 AND duplicate = 0 AND {units}
+)
+SELECT (received_us + 28800000000) / 86400000000, station, figure, a, b, c,
+       sum(weight)
+FROM (
+    SELECT received_us, station, 'category' AS figure, category AS a, '' AS b,
+           0 AS c, 1 AS weight FROM t
+    UNION ALL SELECT received_us, station, 'item', category, item, 0, 1 FROM t
+    UNION ALL SELECT received_us, station, 'unit', unit, '', 0, 1 FROM t
+    UNION ALL SELECT received_us, station, 'building', building, '', 0, 1 FROM t
+    UNION ALL SELECT received_us, station, 'channel', channel, '', 0, 1 FROM t
+    UNION ALL SELECT received_us, station, 'status', status, '', 0, 1 FROM t
+    UNION ALL SELECT received_us, station, 'duplicate', '', '', 0, 1 FROM t
+        WHERE duplicate = 1
+    UNION ALL SELECT received_us, station, 'reached', rating, '', solved, 1
+        FROM t WHERE duplicate = 0 AND called_back = 1 AND unreachable = 0
+    UNION ALL SELECT received_us, station, 'unreachable', '', '', 0, 1 FROM t
+        WHERE duplicate = 0 AND called_back = 1 AND unreachable = 1
+    UNION ALL SELECT received_us, station, 'reopened', '', '', 0, 1 FROM t
+        WHERE duplicate = 0 AND reopened > 0
+    UNION ALL SELECT received_us, station, 'reopenings', '', '', 0, reopened
+        FROM t WHERE duplicate = 0 AND reopened > 0
+    UNION ALL SELECT received_us, station, 'response', category, '',
+           CASE WHEN first_action_us <= received_us THEN 0
+                ELSE (first_action_us - received_us + 3599999999) / 3600000000
+           END, 1
+        FROM t WHERE duplicate = 0 AND first_action_us IS NOT NULL
+    UNION ALL SELECT received_us, station, 'hours', 'to_dispatch', '',
+           CASE WHEN first_dispatch_us < received_us THEN -1
+                ELSE (first_dispatch_us - received_us) / 3600000000
+           END, 1
+        FROM t WHERE duplicate = 0 AND first_dispatch_us IS NOT NULL
+    UNION ALL SELECT received_us, station, 'hours', 'to_check_in', '',
+           CASE WHEN first_check_in_us < received_us THEN -1
+                ELSE (first_check_in_us - received_us) / 3600000000
+           END, 1
+        FROM t WHERE duplicate = 0 AND first_check_in_us IS NOT NULL
+    UNION ALL SELECT received_us, station, 'hours', 'to_resolve', '',
+           CASE WHEN resolved_us < received_us THEN -1
+                ELSE (resolved_us - received_us) / 3600000000
+           END, 1
+        FROM t WHERE duplicate = 0 AND resolved_us IS NOT NULL
+    UNION ALL SELECT received_us, station, 'unit_' || kind, unit, rating, 0, 1
+        FROM u
+    UNION ALL SELECT received_us, station, 'check_in', unit, category,
+           CASE WHEN check_in_us <= at_us THEN 0
+                ELSE (check_in_us - at_us + 3599999999) / 3600000000
+           END, 1
+        FROM u WHERE kind = 'dispatch' AND check_in_us IS NOT NULL
+) AS keyed
+GROUP BY 1, 2, 3, 4, 5, 6"""
+DayKey = tuple[int, str, str, str, str, int]  # day, station, figure, a, b, c
+
+
+def report_days_of(
+    query: Query, uuids: Sequence[str], sign: int = 1
+) -> Counter[DayKey]:
+    """What the tickets ``uuids``' facts count in ``report_day``, each
+    ``sign`` times."""
+    found: Counter[DayKey] = Counter()
+    for start in range(0, len(uuids), CHUNK):
+        part = list(uuids[start : start + CHUNK])
+        marks = ", ".join("?" * len(part))
+        where = f"ticket_uuid IN ({marks})"
+        for day, station, figure, a, b, c, weight in query(
+            REPORT_DAY_ROWS.format(facts=where, units=where), [*part, *part]
+        ):
+            key = (int(day), str(station), str(figure), str(a), str(b), int(c))
+            found[key] += sign * int(weight)
+    return found
+
+
+def report_day_changes(query: Query, changes: Counter[DayKey]) -> None:
+    """Add ``changes`` to ``report_day``, in key order; a count that reaches
+    0 goes."""
+    wanted = sorted((key, change) for key, change in changes.items() if change)
+    for start in range(0, len(wanted), 200):
+        part = wanted[start : start + 200]
+        query(
+            "INSERT INTO report_day (day, station, figure, a, b, c, tickets) "
+            "VALUES "
+            + ", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * len(part))
+            + " ON CONFLICT (day, figure, a, b, c, station) DO UPDATE "
+            "SET tickets = report_day.tickets + excluded.tickets",
+            [value for key, change in part for value in (*key, change)],
+        )
+    for key, change in wanted:
+        if change < 0:
+            query(
+                "DELETE FROM report_day WHERE day = ? AND station = ? AND "
+                "figure = ? AND a = ? AND b = ? AND c = ? AND tickets = 0",
+                key,
+            )
+
+
+def add_report_days(query: Query, uuids: Sequence[str]) -> None:
+    """Count new tickets' facts (written without the fold) in ``report_day``."""
+    report_day_changes(query, report_days_of(query, uuids))
+
+
+# ``report_day`` made again from the facts (what the migrations do): for
+# data written into the fact tables without the fold (bench/).
+REPORT_DAY_FROM_FACTS = (
+    "INSERT INTO report_day (day, station, figure, a, b, c, tickets)\n"
+    + REPORT_DAY_ROWS.format(facts="true", units="true")
+)
+
+
+def rebuild_report_days(query: Query) -> None:
+    query("DELETE FROM report_day", ())
+    query(REPORT_DAY_FROM_FACTS, ())
 
 
 def fold(

@@ -23,6 +23,14 @@ def _category_name(catalog: Catalog, code: str) -> str:
         return code
 
 
+def listed_tickets(spot: dict[str, Any]) -> str:
+    """A hot spot's listed tickets, saying how many more it has
+    (``kiosk report hotspots`` lists them all)."""
+    text = " ".join(spot["tickets"])
+    unlisted = int(spot.get("tickets_unlisted", 0))
+    return f"{text} 等，另有 {unlisted} 件" if unlisted else text
+
+
 def write_month_xlsx(
     report: dict[str, Any], plan: dict[str, Any], catalog: Catalog, path: Path
 ) -> None:
@@ -100,7 +108,7 @@ def write_month_xlsx(
                     spot["place"],
                     spot["count"],
                     "、".join(spot["months"]),
-                    " ".join(spot["tickets"]),
+                    listed_tickets(spot),
                 ]
             )
 

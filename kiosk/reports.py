@@ -19,7 +19,7 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -492,20 +492,6 @@ def figures(
     return assemble(tally(chosen, as_of), breakdown, hours, period, as_of, rules)
 
 
-def micros_as_hours(ordered: Sequence[int]) -> dict[str, Any]:
-    """``count``, ``median`` and ``p90`` in hours of durations given sorted, in
-    whole microseconds (as the stored facts keep them): the same values as
-    ``_duration`` over the same durations in hours."""
-
-    def at_rank(share: float) -> float | None:
-        if not ordered:
-            return None
-        rank = max(1, math.ceil(share * len(ordered)))
-        return round(ordered[rank - 1] / 10**6 / 3600, 3)
-
-    return {"count": len(ordered), "median": at_rank(0.5), "p90": at_rank(0.9)}
-
-
 def assemble(
     counts: Tally,
     breakdown: Mapping[str, Counter[str]],
@@ -643,13 +629,20 @@ def units(
     return table.finish()
 
 
+# A hot spot in a report lists at most this many of its tickets, the most
+# recently received (its ``count`` is exact); the full list is read on demand
+# (kiosk.report_sums.hot_spot_tickets).
+SPOT_LISTED = 20
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 @dataclass(frozen=True)
 class HotSpot:
     category: str
     place_kind: str  # "building" or "grid"
     place: str
     count: int
-    tickets: tuple[str, ...]
+    tickets: tuple[str, ...]  # the listed ones: all, or the most recent
     months: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
@@ -659,56 +652,100 @@ class HotSpot:
             "place": self.place,
             "count": self.count,
             "tickets": list(self.tickets),
+            "tickets_unlisted": self.count - len(self.tickets),
             "months": list(self.months),
         }
 
 
-# What a hot spot needs of a ticket: category, building, grid, ticket number.
-SpotRow = tuple[str, str, str, str]
+# What a hot spot needs of a ticket: category, building, grid, ticket number,
+# and its recency (received, in microseconds, then uuid: the order in which
+# the most recent are listed).
+SpotRow = tuple[str, str, str, str, tuple[int, str]]
 GroupKey = tuple[str, str, str]  # category, "building" or "grid", place
+# A group's tickets: (recency, ticket number), in the order written.
+Members = list[tuple[tuple[int, str], str]]
+
+
+def _recency(facts: Facts) -> tuple[int, str]:
+    since = facts.received_at - EPOCH
+    whole_us = (since.days * 86_400 + since.seconds) * 1_000_000 + since.microseconds
+    return (whole_us, facts.uuid)
 
 
 def spot_rows(chosen: Iterable[Facts]) -> list[SpotRow]:
     """The tickets that count towards hot spots (duplicates left out)."""
     return [
-        (facts.category, facts.building, facts.grid, facts.ticket_no)
+        (facts.category, facts.building, facts.grid, facts.ticket_no, _recency(facts))
         for facts in chosen
         if not facts.duplicate
     ]
 
 
-def spot_groups(rows: Iterable[SpotRow]) -> dict[GroupKey, list[str]]:
+def spot_groups(rows: Iterable[SpotRow]) -> dict[GroupKey, Members]:
     """Tickets by category and building, and by category and grid, in the
     order of ``rows``."""
-    groups: dict[GroupKey, list[str]] = defaultdict(list)
-    for category, building, grid, ticket_no in rows:
+    groups: dict[GroupKey, Members] = defaultdict(list)
+    for category, building, grid, ticket_no, recency in rows:
         if building:
-            groups[(category, "building", building)].append(ticket_no)
+            groups[(category, "building", building)].append((recency, ticket_no))
         if grid:
-            groups[(category, "grid", grid)].append(ticket_no)
+            groups[(category, "grid", grid)].append((recency, ticket_no))
     return groups
 
 
+def latest(members: Members, listed: int | None = SPOT_LISTED) -> tuple[str, ...]:
+    """The ``listed`` most recently received of ``members`` (all when None),
+    in the order written."""
+    if listed is None or len(members) <= listed:
+        return tuple(ticket_no for _, ticket_no in members)
+    newest = sorted(
+        range(len(members)), key=lambda index: members[index][0], reverse=True
+    )[:listed]
+    return tuple(members[index][1] for index in sorted(newest))
+
+
 def found_hot_spots(
-    groups: Mapping[GroupKey, Sequence[str]], rules: Rules
+    sizes: Mapping[GroupKey, int],
+    listed: Mapping[GroupKey, Sequence[str]],
+    rules: Rules,
 ) -> list[HotSpot]:
-    """The groups with at least ``hotspot_count`` tickets, most first."""
+    """The groups with at least ``hotspot_count`` tickets, most first, each
+    with its exact count and its ``listed`` tickets."""
     found = [
-        HotSpot(category, kind, place, len(members), tuple(members))
-        for (category, kind, place), members in groups.items()
-        if len(members) >= rules.settings.hotspot_count
+        HotSpot(category, kind, place, size, tuple(listed.get(key, ())))
+        for key, size in sizes.items()
+        if size >= rules.settings.hotspot_count
+        for category, kind, place in (key,)
     ]
-    return sorted(found, key=lambda spot: (-spot.count, spot.category, spot.place))
+    return sorted(
+        found,
+        key=lambda spot: (-spot.count, spot.category, spot.place, spot.place_kind),
+    )
+
+
+def _sizes(groups: Mapping[GroupKey, Members]) -> dict[GroupKey, int]:
+    return {key: len(members) for key, members in groups.items()}
+
+
+def _listed(
+    groups: Mapping[GroupKey, Members], listed: int | None
+) -> dict[GroupKey, tuple[str, ...]]:
+    return {key: latest(members, listed) for key, members in groups.items()}
 
 
 def hot_spots(
-    all_facts: Sequence[Facts], as_of: datetime, zone: ZoneInfo, rules: Rules
+    all_facts: Sequence[Facts],
+    as_of: datetime,
+    zone: ZoneInfo,
+    rules: Rules,
+    listed: int | None = SPOT_LISTED,
 ) -> list[HotSpot]:
     """Category and place with at least ``hotspot_count`` tickets in the last
     ``hotspot_days`` days (duplicates left out), most first."""
     window = days_period(as_of, rules.settings.hotspot_days, zone)
     chosen = [facts for facts in all_facts if in_period(facts, window)]
-    return found_hot_spots(spot_groups(spot_rows(chosen)), rules)
+    groups = spot_groups(spot_rows(chosen))
+    return found_hot_spots(_sizes(groups), _listed(groups, listed), rules)
 
 
 def recurring(
@@ -717,6 +754,7 @@ def recurring(
     zone: ZoneInfo,
     rules: Rules,
     months: int = 6,
+    listed: int | None = SPOT_LISTED,
 ) -> list[HotSpot]:
     """What keeps coming back: category and place that reached the hot-spot
     count in ``month`` and in the month before it (and how many months back
@@ -733,8 +771,8 @@ def recurring(
         for label in labels
     ]
     return streaks(
-        by_month[0],
-        [{key: len(found) for key, found in groups.items()} for groups in by_month],
+        [_sizes(groups) for groups in by_month],
+        _listed(by_month[0], listed),
         labels,
         rules,
     )
@@ -749,17 +787,18 @@ def month_labels(month: str, months: int = 6) -> list[str]:
 
 
 def streaks(
-    members: Mapping[GroupKey, Sequence[str]],
     counts: Sequence[Mapping[GroupKey, int]],
+    listed: Mapping[GroupKey, Sequence[str]],
     labels: Sequence[str],
     rules: Rules,
 ) -> list[HotSpot]:
-    """The recurring hot spots, from the month's groups (``members``) and
-    each month's group sizes (``counts``, in the order of ``labels``)."""
+    """The recurring hot spots, from each month's group sizes (``counts``,
+    in the order of ``labels``, the month itself first) and the month's
+    groups' ``listed`` tickets."""
     least = rules.settings.hotspot_count
     found = []
-    for key, group in members.items():
-        if len(group) < least:
+    for key, size in counts[0].items():
+        if size < least:
             continue
         streak = [labels[0]]
         for label, sizes in zip(labels[1:], counts[1:], strict=True):
@@ -773,12 +812,21 @@ def streaks(
                     category,
                     kind,
                     place,
-                    len(group),
-                    tuple(group),
+                    size,
+                    tuple(listed.get(key, ())),
                     tuple(reversed(streak)),
                 )
             )
-    return sorted(found, key=lambda spot: (-len(spot.months), -spot.count, spot.place))
+    return sorted(
+        found,
+        key=lambda spot: (
+            -len(spot.months),
+            -spot.count,
+            spot.place,
+            spot.category,
+            spot.place_kind,
+        ),
+    )
 
 
 def all_facts(
@@ -803,8 +851,11 @@ def month_report(
     zone: ZoneInfo,
     rules: Rules,
     as_of: datetime,
+    *,
+    listed: int | None = SPOT_LISTED,
 ) -> dict[str, Any]:
-    """The month's figures, units and hot spots, with last month's 三率."""
+    """The month's figures, units and hot spots (each listing ``listed`` of
+    its tickets, all when None), with last month's 三率."""
     facts = all_facts(tickets, events, rules, as_of)
     period = month_period(month, zone)
     before = month_period(previous_month(month), zone)
@@ -824,10 +875,10 @@ def month_report(
     report["units"] = units(facts, period, rules)
     spot_end = min(as_of, period.end - timedelta(microseconds=1))
     report["hotspots"] = [
-        spot.as_dict() for spot in hot_spots(facts, spot_end, zone, rules)
+        spot.as_dict() for spot in hot_spots(facts, spot_end, zone, rules, listed)
     ]
     report["recurring"] = [
-        spot.as_dict() for spot in recurring(facts, month, zone, rules)
+        spot.as_dict() for spot in recurring(facts, month, zone, rules, listed=listed)
     ]
     return report
 

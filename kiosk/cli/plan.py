@@ -107,7 +107,8 @@ def command_add(args: argparse.Namespace, settings: Settings) -> int:
     if args.hotspot is not None:
         now = _now(settings)
         try:
-            report = station_month(settings, catalog, args.month, now)
+            # The plan item links every ticket of the hot spot.
+            report = station_month(settings, catalog, args.month, now, all_tickets=True)
         except ValueError:
             raise CommandError(
                 f"{args.month!r} 不是月份（YYYY-MM）", exit_code=2

@@ -88,7 +88,9 @@ def as_of_time(args: argparse.Namespace, settings: Settings) -> datetime:
         ) from None
 
 
-def _report(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
+def _report(
+    args: argparse.Namespace, settings: Settings, *, all_tickets: bool = False
+) -> dict[str, Any]:
     as_of = as_of_time(args, settings)
     month = args.month or month_of(as_of, settings.zone)
     try:
@@ -98,7 +100,9 @@ def _report(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
             f"{month!r} is not a month; give it as YYYY-MM, e.g. 2026-11",
             exit_code=2,
         ) from None
-    return station_month(settings, load_catalog(), month, as_of)
+    return station_month(
+        settings, load_catalog(), month, as_of, all_tickets=all_tickets
+    )
 
 
 def _percent(value: float | None) -> str:
@@ -236,7 +240,8 @@ def command_units(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def command_hotspots(args: argparse.Namespace, settings: Settings) -> int:
-    report = _report(args, settings)
+    # Every ticket of each hot spot (the month's report lists the latest).
+    report = _report(args, settings, all_tickets=True)
     if args.json:
         _emit(
             args,

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from central.db import SCHEMA_VERSION, CentralDatabase, parse_target
+from central.db import MIGRATIONS, CentralDatabase, parse_target
 from central.reports import read_central, subdistrict_month
 from central.schemas import PushBatch
 from central.store.push import prepare_push, write_push
@@ -37,6 +37,13 @@ from tests.helpers import FIXED_NOW, HEAD_PIN, at, fill_desk_month, issue
 AS_OF = "2026-12-10T12:00:00+08:00"
 # What the central cannot know: the station's grids.
 STATION_ONLY = ("by_grid", "hotspots", "recurring", "station", "name")
+
+# The version whose step makes place_day.
+PLACE_DAY_STEP = next(
+    number
+    for number, step in enumerate(MIGRATIONS, start=1)
+    if any("CREATE TABLE place_day" in sql for sql in step.sqlite)
+)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -170,7 +177,7 @@ def test_what_recurs_at_the_central_from_its_days_counts(settings, central_url):
             db.execute("DROP TABLE place_day")
             db.execute(
                 "UPDATE central_meta SET value = ? WHERE key = 'schema_version'",
-                (str(SCHEMA_VERSION - 1),),
+                (str(PLACE_DAY_STEP - 1),),
             )
     finally:
         db.close()

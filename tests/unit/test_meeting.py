@@ -199,3 +199,17 @@ def test_a_sheet_that_is_not_the_agenda_is_refused_in_words(
         capsys, "meeting", "record", str(sheet), "--staff", "wang", "--pin-stdin"
     )
     assert code == 1 and "Traceback" not in err and err.strip()
+
+
+def test_a_crowded_hot_spot_brings_every_ticket_to_the_agenda(
+    kiosk_config, settings, station_db, capsys
+):
+    """The month's report lists a hot spot's latest 20 tickets; its agenda
+    row, whose 方案 goes back to each of them, has all 23."""
+    numbers = [
+        issue(settings, "sanitation", "rubbish", "", "1号楼",
+              at=at(f"2026-11-{day:02d}T08:00:00+08:00")).ticket_no
+        for day in range(1, 24)
+    ]  # fmt: skip
+    by_ref = {item["ref"]: item for item in agenda_json(capsys)}
+    assert by_ref["hotspot:sanitation:building:1号楼"]["tickets"] == numbers

@@ -4,6 +4,7 @@ fixed data sets."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -11,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from kiosk import desk
-from kiosk.catalog import load_catalog
+from kiosk.catalog import Catalog, load_catalog
 from kiosk.config import DEMO_STATION, ReportSettings
 from kiosk.plan import plan_of_ticket
 from kiosk.reports import (
@@ -290,6 +291,97 @@ def test_what_keeps_coming_back():
     assert recurring == [("沿街商铺", ["2026-09", "2026-10", "2026-11"])]
 
 
+def test_a_hot_spot_lists_its_twenty_most_recent_tickets():
+    """25 tickets at 1号楼, written out of the order received: the hot spot
+    counts all 25 and lists the 20 received last, in the order written."""
+    data = Data()
+    days = [*range(26, 31), *range(1, 21)]  # five late tickets written first
+    for day in days:
+        data.ticket(f"S{day:02d}", "sanitation", f"2026-11-{day:02d}T09:00:00+08:00")
+    duplicate = data.ticket("S99", "sanitation", "2026-11-30T10:00:00+08:00")
+    data.event(duplicate, "withdrawn", "2026-11-30T10:10:00+08:00", reason="duplicate")
+    report = data.month()
+    by_place = {spot["place"]: spot for spot in report["hotspots"]}
+    expected = [f"PHY3-S{day:02d}" for day in days if day > 5]
+    for place in ("1号楼", "第一网格（蒲黄榆桥东）"):
+        spot = by_place[place]
+        assert spot["count"] == 25
+        assert spot["tickets"] == expected
+        assert spot["tickets_unlisted"] == 5
+
+
+def test_a_hot_spot_of_few_tickets_lists_them_all():
+    data = Data()
+    for day in ("03", "02", "04"):
+        data.ticket(f"T{day}", "sanitation", f"2026-11-{day}T09:00:00+08:00")
+    (spot, _) = data.month()["hotspots"]
+    assert spot["tickets"] == ["PHY3-T03", "PHY3-T02", "PHY3-T04"]
+    assert spot["tickets_unlisted"] == 0
+
+
+def test_a_changed_limit_counts_right_from_the_days_kept():
+    """The days' counts keep delays, not a limit: after the catalog's
+    response limit changes (housing 4 h to 6 h), and for a limit of no whole
+    hours (the default 0.75 h, for a category the catalog now gives none), a
+    response exactly at the limit is in time and one a second later late."""
+    data = Data()
+    for name, hours in (("A", 4), ("B", 6), ("C", 6 + 1 / 3600), ("D", 0.75)):
+        data.ticket(name, "housing", "2026-11-03T09:00:00+08:00")
+        data.event(name, "dispatched", (at("2026-11-03T09:00:00+08:00")
+                   + timedelta(hours=hours)).isoformat(), unit="property")  # fmt: skip
+    data.ticket("E", "convenience", "2026-11-03T09:00:00+08:00")
+    data.event("E", "dispatched", "2026-11-03T09:45:00+08:00", unit="station")
+    data.ticket("F", "convenience", "2026-11-03T09:00:00+08:00")
+    data.event("F", "dispatched", "2026-11-03T09:45:01+08:00", unit="station")
+    # The catalog as shipped: housing 4 h (A, D in time), convenience 24 h.
+    assert data.month()["counts"]["responded_in_time"] == 4
+    catalog = load_catalog()
+    changed = Catalog(
+        tuple(
+            replace(category, response_hours=6)
+            if category.code == "housing"
+            else replace(category, response_hours=0)
+            if category.code == "convenience"
+            else category
+            for category in catalog.categories
+        ),
+        catalog.units,
+    )
+    rules = Rules(changed, ReportSettings(response_hours=0.75), DEMO_STATION.grids)
+    folded, summed = folded_and_summed(
+        data.tickets, data.events, "2026-11", AS_OF, rules=rules
+    )
+    assert summed == folded
+    # A, B, D within 6 h; C a second late; E in time at 0.75 h, F late.
+    assert folded["counts"]["responded_in_time"] == 4
+    assert folded["counts"]["responded_late"] == 2
+
+
+def test_the_days_kept_split_at_midnight_in_shanghai():
+    """Tickets either side of midnight at the month's end count in their own
+    month, from the days kept, as folded: also asked in another zone, where
+    the month's ends are part days counted from the facts."""
+    data = Data()
+    for name, moment in (
+        ("N1", "2026-11-30T23:59:59.999999+08:00"),
+        ("D1", "2026-12-01T00:00:00+08:00"),
+        ("D2", "2026-12-01T00:00:00.000001+08:00"),
+    ):
+        data.ticket(name, "housing", moment)
+        data.event(name, "dispatched", moment, unit="property")
+    november, december = data.month("2026-11"), data.month("2026-12")
+    assert (november["tickets"], december["tickets"]) == (1, 2)
+    assert november["counts"]["responded_in_time"] == 1
+    assert december["units"]["property"]["dispatched"] == 2
+    berlin = ZoneInfo("Europe/Berlin")
+    for month, expected in (("2026-11", 3), ("2026-12", 0)):
+        folded, summed = folded_and_summed(
+            data.tickets, data.events, month, AS_OF, zone=berlin
+        )
+        assert summed == folded
+        assert folded["tickets"] == expected
+
+
 def test_the_same_rows_in_any_order_give_the_same_figures():
     data = november()
     forward = figures(
@@ -404,6 +496,56 @@ def hot_month(settings, head):
     desk.call_back(settings, head, numbers[0], "satisfied",
                    now=at("2026-11-21T12:00:00+08:00"))  # fmt: skip
     return numbers
+
+
+@pytest.fixture
+def crowded_month(settings, station_db):
+    """24 sanitation tickets at 1号楼 in November: more than a hot spot
+    lists in the month's report."""
+    return [
+        issue(settings, "sanitation", "rubbish", "", "1号楼",
+              at=at(f"2026-11-{day:02d}T08:00:00+08:00")).ticket_no
+        for day in range(1, 25)
+    ]  # fmt: skip
+
+
+def test_every_ticket_of_a_crowded_hot_spot_where_it_is_needed(
+    kiosk_config, crowded_month, capsys, tmp_path
+):
+    """The month's report lists a hot spot's latest 20 tickets (its XLSX
+    says how many more); ``kiosk report hotspots`` and a plan item made
+    from it have all 24."""
+    from openpyxl import load_workbook
+
+    as_of = ("--as-of", "2026-11-25T12:00:00+08:00")
+    target = tmp_path / "报表.xlsx"
+    code, _, err = run_kiosk_command(capsys, "report", "month", "2026-11",
+                                     "--xlsx", str(target), *as_of)  # fmt: skip
+    assert (code, err) == (0, "")
+    spot_rows = list(load_workbook(target)["热点"].iter_rows(values_only=True))
+    assert spot_rows[1][2:4] == ("1号楼", 24)
+    assert spot_rows[1][5] == " ".join(crowded_month[4:]) + " 等，另有 4 件"
+    code, out, _ = run_kiosk_command(capsys, "report", "month", "2026-11", "--json",
+                                     *as_of)  # fmt: skip
+    spot = json.loads(out)["hotspots"][0]
+    assert (spot["place"], spot["count"]) == ("1号楼", 24)
+    assert spot["tickets"] == crowded_month[4:]
+    assert spot["tickets_unlisted"] == 4
+    code, out, _ = run_kiosk_command(capsys, "report", "hotspots", "2026-11",
+                                     "--json", *as_of)  # fmt: skip
+    spots = json.loads(out)["hotspots"]
+    assert [spot["tickets"] for spot in spots] == [crowded_month, crowded_month]
+    assert [spot["tickets_unlisted"] for spot in spots] == [0, 0]
+    code, out, _ = run_kiosk_command(capsys, "report", "hotspots", "2026-11",
+                                     "--csv", "-", *as_of)  # fmt: skip
+    assert " ".join(crowded_month) in out
+    code, out, err = run_kiosk_command(
+        capsys, "plan", "add", "2026-11", "--hotspot", "1"
+    )
+    assert (code, err) == (0, "")
+    code, out, _ = run_kiosk_command(capsys, "plan", "list", "2026-11", "--json")
+    (item,) = json.loads(out)["items"]
+    assert item["tickets"] == sorted(crowded_month)
 
 
 def test_a_plan_item_from_a_hot_spot(kiosk_config, hot_month, capsys):
