@@ -16,11 +16,20 @@ Figures, one JSON line each:
   its number; digits are +, the digits, +; "，" is 1. The Enter that
   finishes the text is not counted. Every offer is what the composer's
   ``candidates()`` gives for those keys in that state; a word's keys may
-  cut each syllable short (lou s, l shui), as the look-up allows. The
-  ``baseline`` is the same resident with words alone (no association, no
-  phrases of several words), in the same process.
-- ``lookup_p95_ms``: the candidate look-up behind each of those key presses
-  (each key changes the keys spelled, so each is a fresh look-up).
+  cut each syllable short (lou s, l shui), as the look-up allows. A run of
+  two to eight characters may also be keyed at once and read as a sentence
+  (整句): each syllable whole or by its first letter (zh ch sh: or its first
+  two), the shortest runs tried first, taken if the screen offers exactly
+  that text for them. The phrase's category is the request's, so its own
+  words rank first, as on the description screen. ``before`` is the same
+  resident on the kiosk without sentences and the category's words;
+  the ``baseline`` is the same resident with words alone (no association,
+  no phrases of several words); both in the same process.
+- ``lookup_p95_ms``: the candidate look-up behind each of those key presses,
+  key after key as the screen looks up: what a run's earlier keys looked up
+  is kept (the sentence readings of its beginnings), what earlier runs
+  looked up is forgotten; ``before_p95`` is the kiosk without sentences and
+  the category's words, timed in turn with each key.
 - ``description_first_open_ms``: pressing 2 on the details screen until the
   description screen is on screen, in a fresh process, the first time: with
   the writing pad against the screen as it was before (one Input); ``extra``

@@ -112,7 +112,14 @@ class _Bucket:
     with its spaces and without them (``lou shui`` and ``loushui``, so that
     what the keys spell whole is a plain ``bytes.find``)."""
 
-    __slots__ = ("chars_from", "digits", "letters", "solid_digits", "solid_letters")
+    __slots__ = (
+        "chars_at",
+        "chars_from",
+        "digits",
+        "letters",
+        "solid_digits",
+        "solid_letters",
+    )
 
     def __init__(self, lines: str) -> None:
         self.letters = ("\n" + lines.strip("\n") + "\n").encode()
@@ -120,7 +127,7 @@ class _Bucket:
         self.solid_letters = self.letters.replace(b" ", b"")
         self.solid_digits = self.solid_letters.translate(_TO_DIGITS)
         # the section's words come first, then its single characters: where
-        # those begin, as a line number
+        # those begin, as a line number and an offset in the spaced texts
         at = len(self.letters) - 1
         line = self.letters.count(b"\n") - 1
         while at > 0:
@@ -131,6 +138,7 @@ class _Bucket:
             at = start
             line -= 1
         self.chars_from = line
+        self.chars_at = at
 
     def cost(self, text: bytes, at: int) -> float:
         """How unlikely the entry at offset ``at`` of ``text`` is (0 for the
@@ -264,8 +272,15 @@ class Lexicon:
         if bucket is None:
             return []
         text = bucket.letters if letters else bucket.digits
+        # one key begins one syllable: a character (they come last); more
+        # keys begin several, a word, unless they are zh, ch or sh
+        start, end = 0, len(text)
+        if len(keys) == 1:
+            start = bucket.chars_at
+        elif not (len(keys) == 2 and keys[1] in "4h"):
+            end = bucket.chars_at + 1
         found: list[tuple[str, str, float]] = []
-        for match in _begun(keys).finditer(text):
+        for match in _begun(keys).finditer(text, start, end):
             start = match.start() + 1
             end = match.end() - 1
             spelling = bucket.letters[start:end].decode()
