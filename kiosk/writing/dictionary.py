@@ -46,6 +46,8 @@ SENTENCE_KEYS = 2  # fewer keys are one word
 SENTENCE_SPAN = 12  # the most keys one word of a sentence uses
 SENTENCE_CHOICES = 6  # the likeliest words for a span that the decoding weighs
 SENTENCE_ABBREVIATED = 4  # longer runs are not read as one word's initials
+SENTENCE_ABBREVIATED_PHRASES = 4  # nor as a phrase's
+BEGUN_WORDS = 1000  # words of a section read by their first letters
 # The cost of a reading is the sum of its words' costs: each is WORD_COST
 # (fewer, longer words win) and the log of its rank in its section of the
 # asset (the asset is ordered by frequency: ranks follow Zipf's law, so the
@@ -113,8 +115,11 @@ class _Bucket:
     what the keys spell whole is a plain ``bytes.find``)."""
 
     __slots__ = (
+        "begun_end",
         "chars_at",
+        "chars_count",
         "chars_from",
+        "solid_chars_at",
         "digits",
         "letters",
         "solid_digits",
@@ -139,15 +144,26 @@ class _Bucket:
             line -= 1
         self.chars_from = line
         self.chars_at = at
+        self.chars_count = self.letters.count(b"\n", at) - 1
+        # the likeliest words, read for a sentence's words by their syllables'
+        # first letters: the line BEGUN_WORDS, as an offset
+        end = 0
+        for _ in range(min(BEGUN_WORDS, line)):
+            end = self.letters.find(b"\n", end + 1)
+        self.begun_end = max(end, 0) + 1
+        self.solid_chars_at = at - self.letters.count(b" ", 0, at)
 
     def cost(self, text: bytes, at: int) -> float:
         """How unlikely the entry at offset ``at`` of ``text`` is (0 for the
         first): the log of its rank among the section's words, or among its
-        characters plus ``CHARACTER_COST``."""
-        line = text.count(b"\n", 0, at) - 1
-        if line >= self.chars_from:
-            return CHARACTER_COST + math.log1p(line - self.chars_from)
-        return math.log1p(line)
+        characters plus ``CHARACTER_COST``. The rank is told by the offset
+        (lines of a kind are much of a length), not by counting lines."""
+        spaced = len(text) == len(self.letters)
+        words_end = self.chars_at if spaced else self.solid_chars_at
+        if at > words_end:
+            per_line = (len(text) - words_end) / max(1, self.chars_count)
+            return CHARACTER_COST + math.log1p((at - words_end) / per_line)
+        return math.log1p(at / max(1.0, words_end / max(1, self.chars_from)))
 
 
 class Lexicon:
@@ -278,7 +294,7 @@ class Lexicon:
         if len(keys) == 1:
             start = bucket.chars_at
         elif not (len(keys) == 2 and keys[1] in "4h"):
-            end = bucket.chars_at + 1
+            end = bucket.begun_end
         found: list[tuple[str, str, float]] = []
         for match in _begun(keys).finditer(text, start, end):
             start = match.start() + 1
@@ -432,7 +448,11 @@ def _span(
             keys, letters=letters, limit=SENTENCE_CHOICES
         ):
             found.append((word, spelling, cost + extra))
-        if len(keys) <= SENTENCE_ABBREVIATED:
+        if len(keys) <= (
+            SENTENCE_ABBREVIATED
+            if lexicon is dictionary.chinese
+            else SENTENCE_ABBREVIATED_PHRASES
+        ):
             for word, spelling, cost in lexicon.begun(
                 keys, letters=letters, limit=SENTENCE_CHOICES
             ):
