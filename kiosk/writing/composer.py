@@ -131,7 +131,9 @@ class Composer:
                 found = [*own, *(c for c in found if c.text not in texts)]
             # the keys of several words at once: their likeliest reading,
             # first unless the keys spell a word or phrase whole
-            sentence = self.dictionary.sentence(self.keys, letters=self.by_letters)
+            sentence = self.dictionary.sentence(
+                self.keys, letters=self.by_letters, category=self.category
+            )
             if sentence is not None:
                 rest = [c for c in found if c.text != sentence.text]
                 at = 1 if rest and self._spelled_whole(rest[0]) else 0

@@ -56,6 +56,7 @@ WORD_COST = 3.0
 CHARACTER_COST = 1.0  # a single character: ranked among characters
 PHRASE_COST = 2.0  # a phrase of two or three words: ranked among phrases
 ABBREVIATED_COST = 1.0  # keys that only begin the syllables (57: lou shui)
+CONTEXT_COST = -1.0  # a word of the request's category, by its rank there
 FOLLOWS_BONUS = 3.0  # a word the association data lists after the one before
 _SYLLABLE_REST = b"[^ \t\n]*"  # what is left of a syllable begun by a key
 
@@ -394,7 +395,9 @@ class WritingDictionary:
                 groups[1 if whole(candidate) else 3].append(candidate)
         return [candidate for group in groups for candidate in group]
 
-    def sentence(self, keys: str, *, letters: bool = False) -> Candidate | None:
+    def sentence(
+        self, keys: str, *, letters: bool = False, category: str = ""
+    ) -> Candidate | None:
         """The likeliest reading of ``keys`` as two or more words in a row
         (整句输入): each word is one of the likeliest that its run of keys
         spells whole or by its first letters, the fewer words the better, and
@@ -403,7 +406,7 @@ class WritingDictionary:
         reading uses every key. The same keys always give the same reading."""
         if not self.sentences or len(keys) < SENTENCE_KEYS or not KEYS.fullmatch(keys):
             return None
-        final = _reading(self, keys, letters)
+        final = _reading(self, keys, letters, category)
         if final is None or len(final[1]) < 2:
             return None
         return Candidate("".join(final[1]), len(keys), " ".join(final[2]))
@@ -436,13 +439,16 @@ class WritingDictionary:
 # data in, static data out (the same for every resident).
 @lru_cache(maxsize=4096)
 def _span(
-    dictionary: WritingDictionary, keys: str, letters: bool
+    dictionary: WritingDictionary, keys: str, letters: bool, category: str = ""
 ) -> tuple[tuple[str, str, float], ...]:
     """The likeliest words (then phrases) that ``keys`` spell whole, then
     those whose every syllable they begin (57: lou shui): a sentence's word
-    does not go on past its keys."""
+    does not go on past its keys. The words of the request's category cost
+    as the likeliest of their keys."""
     found: list[tuple[str, str, float]] = []
-    lexicons = ((dictionary.chinese, 0.0), (dictionary.phrases, PHRASE_COST))
+    lexicons = [(dictionary.chinese, 0.0), (dictionary.phrases, PHRASE_COST)]
+    if category:
+        lexicons.append((dictionary.context(category), CONTEXT_COST))
     for lexicon, extra in lexicons:
         for word, spelling, cost in lexicon.spelled(
             keys, letters=letters, limit=SENTENCE_CHOICES
@@ -450,7 +456,7 @@ def _span(
             found.append((word, spelling, cost + extra))
         if len(keys) <= (
             SENTENCE_ABBREVIATED
-            if lexicon is dictionary.chinese
+            if lexicon is not dictionary.phrases
             else SENTENCE_ABBREVIATED_PHRASES
         ):
             for word, spelling, cost in lexicon.begun(
@@ -468,7 +474,9 @@ Reading = tuple[float, tuple[str, ...], tuple[str, ...]]
 
 
 @lru_cache(maxsize=256)
-def _reading(dictionary: WritingDictionary, keys: str, letters: bool) -> Reading | None:
+def _reading(
+    dictionary: WritingDictionary, keys: str, letters: bool, category: str = ""
+) -> Reading | None:
     """(cost, words, spellings) of the best reading of ``keys``: the best
     reading of the keys before the last word, and the last word. Kept for
     each run of keys, so a key typed looks up only the words it ends."""
@@ -476,12 +484,14 @@ def _reading(dictionary: WritingDictionary, keys: str, letters: bool) -> Reading
         return (0.0, (), ())
     best: Reading | None = None
     for start in range(max(0, len(keys) - SENTENCE_SPAN), len(keys)):
-        before = _reading(dictionary, keys[:start], letters)
+        before = _reading(dictionary, keys[:start], letters, category)
         if before is None:
             continue
         cost, words, spellings = before
         follows = _followers(dictionary, words[-1]) if words else frozenset()
-        for word, spelling, word_cost in _span(dictionary, keys[start:], letters):
+        for word, spelling, word_cost in _span(
+            dictionary, keys[start:], letters, category
+        ):
             total = cost + WORD_COST + word_cost
             if word in follows:
                 total -= FOLLOWS_BONUS

@@ -551,3 +551,23 @@ def test_the_requests_own_words_show_their_syllables(dictionary):
     writing = composer(dictionary, category="housing")
     press_all(writing, LEAK)
     assert writing.spellings() == ["lou shui"]
+
+
+@pytest.mark.parametrize(
+    ("spelled", "own", "plain"),
+    [
+        ("wudingshenshui", "屋顶渗水", "屋顶深水"),
+        ("tianhuabanshenshui", "天花板渗水", None),
+    ],
+)
+def test_a_sentence_prefers_the_requests_own_words(dictionary, spelled, own, plain):
+    keys = to_digits(spelled)
+    assert dictionary.sentence(keys, category="housing").text == own
+    elsewhere = dictionary.sentence(keys, category="order")
+    assert elsewhere is None or elsewhere.text != own
+    if plain:
+        assert dictionary.sentence(keys).text == plain
+    writing = composer(dictionary, category="housing")
+    press_all(writing, keys)
+    writing.press("enter")
+    assert writing.text == own
