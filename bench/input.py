@@ -16,11 +16,20 @@ Figures, one JSON line each:
   its number; digits are +, the digits, +; "，" is 1. The Enter that
   finishes the text is not counted. Every offer is what the composer's
   ``candidates()`` gives for those keys in that state; a word's keys may
-  cut each syllable short (lou s, l shui), as the look-up allows. The
-  ``baseline`` is the same resident with words alone (no association, no
-  phrases of several words), in the same process.
-- ``lookup_p95_ms``: the candidate look-up behind each of those key presses
-  (each key changes the keys spelled, so each is a fresh look-up).
+  cut each syllable short (lou s, l shui), as the look-up allows. A run of
+  two to eight characters may also be keyed at once and read as a sentence
+  (整句): each syllable whole or by its first letter (zh ch sh: or its first
+  two), the shortest runs tried first, taken if the screen offers exactly
+  that text for them. The phrase's category is the request's, so its own
+  words rank first, as on the description screen. ``before`` is the same
+  resident on the kiosk without sentences and the category's words;
+  the ``baseline`` is the same resident with words alone (no association,
+  no phrases of several words); both in the same process.
+- ``lookup_p95_ms``: the candidate look-up behind each of those key presses,
+  key after key as the screen looks up: what a run's earlier keys looked up
+  is kept (the sentence readings of its beginnings), what earlier runs
+  looked up is forgotten; ``before_p95`` is the kiosk without sentences and
+  the category's words, timed in turn with each key.
 - ``description_first_open_ms``: pressing 2 on the details screen until the
   description screen is on screen, in a fresh process, the first time: with
   the writing pad against the screen as it was before (one Input); ``extra``
@@ -35,6 +44,7 @@ Figures, one JSON line each:
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import subprocess
@@ -56,6 +66,8 @@ KEYS_TARGET = 2.0
 LOOKUP_TARGET_MS = 5.0
 OPEN_TARGET_MS = 30.0
 RSS_TARGET_KIB = 15 * 1024
+SENTENCE_CHARS = 8  # the longest run of characters written as one sentence
+SENTENCE_TRIES = 24  # runs of keys tried per sentence, the shortest first
 
 
 @dataclass
@@ -97,9 +109,14 @@ class Writer:
     """The shortest way to write a text with the kiosk's keypad rule, as the
     screen offers it: each look-up is the composer's own ``candidates()``."""
 
-    def __init__(self, *, words_only: bool = False) -> None:
+    def __init__(
+        self, *, words_only: bool = False, sentences: bool = True, context: bool = True
+    ) -> None:
         """``words_only``: the baseline, the dictionary without word
-        association and phrases of several words (as before them)."""
+        association and phrases of several words (as before them);
+        ``sentences``: whether a run of keys is read as several words;
+        ``context``: whether the request's category ranks its words first
+        (without these two: the kiosk as it was before them)."""
         from dataclasses import replace
 
         from kiosk.writing.composer import PAGE, Composer
@@ -119,27 +136,33 @@ class Writer:
             self.dictionary = replace(
                 self.dictionary, phrases=Lexicon({}), following=Following()
             )
+        self.sentences = sentences and not words_only
+        if not self.sentences:
+            self.dictionary = replace(self.dictionary, sentences=False)
+        self.context = context and not words_only
+        self.category = ""  # the category of the phrase being written
         self.composer_type = Composer
         self.spellings = spellings_by_word()
         self.longest = max(len(word) for word in self.spellings)
-        self.offered: dict[tuple[str, str], list[tuple[str, int]]] = {}
-        # key runs taken (and the word chosen before), for the look-up timing
+        self.offered: dict[tuple[str, str, str], list[tuple[str, int]]] = {}
+        # key runs taken (and their category), for the look-up timing
         self.chosen_keys: list[tuple[str, str]] = []
         self.chosen_after: list[str] = []  # words whose followers were taken
 
-    def composer(self, keys: str = "", after: str = "") -> Any:
-        composer = self.composer_type(limit=10_000, dictionary=self.dictionary)
+    def composer(self, keys: str = "", after: str = "", category: str = "") -> Any:
+        composer = self.composer_type(
+            limit=10_000, dictionary=self.dictionary, category=category
+        )
         composer.keys = keys
         composer.after = after
         return composer
 
     def candidates(self, keys: str, after: str = "") -> list[tuple[str, int]]:
         """(text, keys used) of what the screen offers, in its order."""
-        state = (keys, after)
+        state = (keys, after, self.category)
         if state not in self.offered:
-            self.offered[state] = [
-                (c.text, c.consumed) for c in self.composer(keys, after).candidates()
-            ]
+            composer = self.composer(keys, after, self.category)
+            self.offered[state] = [(c.text, c.consumed) for c in composer.candidates()]
         return self.offered[state]
 
     def choose_cost(self, index: int) -> int:
@@ -174,6 +197,46 @@ class Writer:
                 if best is None or cost < best[0]:
                     best = (cost, keys)
         return best
+
+    def reading(self, text: str) -> list[str] | None:
+        """The syllables of ``text`` read as the fewest words the kiosk
+        knows, each by its first reading."""
+        best: list[list[str] | None] = [None] * (len(text) + 1)
+        words: list[int] = [0] * (len(text) + 1)
+        best[0] = []
+        for start in range(len(text)):
+            if best[start] is None:
+                continue
+            for end in range(start + 1, min(len(text), start + self.longest) + 1):
+                spellings = self.spellings.get(text[start:end])
+                if spellings and (best[end] is None or words[start] + 1 < words[end]):
+                    best[end] = [*best[start], *spellings[0].split()]
+                    words[end] = words[start] + 1
+        return best[len(text)]
+
+    def sentence_cost(self, text: str) -> tuple[int, str] | None:
+        """The fewest keys to write ``text`` as one run of keys read as a
+        sentence: each syllable spelled whole or by its first letter (zh, ch,
+        sh: or its first two), the shortest runs tried first."""
+        syllables = self.reading(text)
+        if syllables is None:
+            return None
+        choices = []
+        for syllable in syllables:
+            cuts = {syllable[:1], syllable}
+            if syllable[:2] in ("zh", "ch", "sh"):
+                cuts.add(syllable[:2])
+            choices.append(sorted(cuts, key=len))
+        runs = sorted(
+            {self.to_digits("".join(parts)) for parts in itertools.product(*choices)},
+            key=lambda run: (len(run), run),
+        )[:SENTENCE_TRIES]
+        for keys in runs:
+            offered = self.candidates(keys)
+            if (text, len(keys)) in offered:
+                index = offered.index((text, len(keys)))
+                return len(keys) + self.choose_cost(index), keys
+        return None
 
     def write(self, text: str, chips: tuple[str, ...]) -> tuple[int, list[str]]:
         """Fewest keys, over states (where in the text, the word just chosen
@@ -222,6 +285,17 @@ class Writer:
                             options.append(
                                 (start + length, found[0], f"{found[1]} {word}", word)
                             )
+                    for length in (
+                        range(2, SENTENCE_CHARS + 1) if self.sentences else ()
+                    ):
+                        words = text[start : start + length]
+                        if len(words) < length or not all(HAN.match(c) for c in words):
+                            break
+                        found = self.sentence_cost(words)
+                        if found is not None:
+                            options.append(
+                                (start + length, found[0], f"{found[1]} {words}", words)
+                            )
                 for end, keys, what, then in options:
                     current = best.get((end, then))
                     if current is None or cost + keys < current[0]:
@@ -232,13 +306,14 @@ class Writer:
         return min(finals, key=lambda final: final[0])
 
     def phrase(self, item: str, text: str, chips: tuple[str, ...]) -> Written:
+        self.category = item.partition("/")[0] if self.context else ""
         keys, steps = self.write(text, chips)
         plain, plain_steps = self.write(text, ())
         previous = ""
         for step in steps + plain_steps:
             run, _, word = step.partition(" ")
             if run.isdigit():
-                self.chosen_keys.append((run, previous))
+                self.chosen_keys.append((run, self.category))
             elif run == "联想":
                 self.chosen_after.append(previous)
             if run.startswith("+"):  # digits: what follows a number
@@ -260,12 +335,15 @@ def keypresses() -> None:
     writer = Writer()
     phrases = load_phrases()
     written = [writer.phrase(i, t, chips_for(i)) for i, t, _ in phrases]
-    # the baseline, in the same process and with the same resident: words
-    # alone, without association (联想) and phrases of several words
+    # the baselines, in the same process and with the same resident: the
+    # kiosk before sentences and the request's own words (``before``), and
+    # words alone, without association (联想) and phrases of several words
+    as_before = Writer(sentences=False, context=False)
+    previous = [as_before.phrase(i, t, chips_for(i)) for i, t, _ in phrases]
     words_only = Writer(words_only=True)
     baseline = [words_only.phrase(i, t, chips_for(i)) for i, t, _ in phrases]
-    for number, (phrase, before, (_, _, source)) in enumerate(
-        zip(written, baseline, phrases, strict=True), 1
+    for number, (phrase, earlier, before, (_, _, source)) in enumerate(
+        zip(written, previous, baseline, phrases, strict=True), 1
     ):
         emit(
             BENCH,
@@ -279,10 +357,12 @@ def keypresses() -> None:
             without_chips=round(phrase.keys_without_chips / phrase.chinese, 3),
             steps=phrase.steps,
             number=number,
+            before=round(earlier.keys / earlier.chinese, 3),
             baseline=round(before.keys / before.chinese, 3),
         )
     mean = sum(p.keys / p.chinese for p in written) / len(written)
     baseline_mean = sum(p.keys / p.chinese for p in baseline) / len(baseline)
+    before_mean = sum(p.keys / p.chinese for p in previous) / len(previous)
     plain = sum(p.keys_without_chips / p.chinese for p in written) / len(written)
     total = sum(p.keys for p in written) / sum(p.chinese for p in written)
     emit(
@@ -293,6 +373,8 @@ def keypresses() -> None:
         phrases=len(written),
         overall=round(total, 3),
         without_chips=round(plain, 3),
+        before=round(before_mean, 3),
+        ratio_to_before=round(mean / before_mean, 3),
         baseline=round(baseline_mean, 3),
         ratio_to_baseline=round(mean / baseline_mean, 3),
         target=f"<= {KEYS_TARGET}",
@@ -300,33 +382,48 @@ def keypresses() -> None:
     )
     times: list[float] = []
     best: list[float] = []  # the best of three: the machine's pauses left out
-    # each key of each run taken, and each association offered, as the
-    # screen looks it up: a fresh composer (nothing cached) per look-up
-    lookups = [
-        *(
-            (run[:end], "")
-            for run, _ in writer.chosen_keys
-            for end in range(1, len(run) + 1)
-        ),
-        *(("", after) for after in writer.chosen_after),
-    ]
-    # the baseline, in turn with each: the look-up as it was before word
-    # association and phrases of several words (the words alone)
+    # the baseline, in turn with each: the look-up as it was before sentences
+    # and the request's own words, and before word association and phrases
+    # of several words (the words alone)
+    before_times: list[float] = []
     baseline_times: list[float] = []
     words = writer.dictionary.chinese
-    for keys, after in lookups:
-        tries = []
+    from kiosk.writing.dictionary import clear_caches
+
+    # each key of each run taken, as the screen looks it up key after key:
+    # what the run's earlier keys looked up is kept (as on the kiosk), what
+    # earlier runs looked up is not
+    runs = [*writer.chosen_keys, *((run, "") for run, _ in as_before.chosen_keys)]
+    tries: dict[tuple[int, int], list[float]] = {}
+    for _ in range(3):
+        for number, (run, category) in enumerate(runs):
+            clear_caches()
+            for end in range(1, len(run) + 1):
+                composer = writer.composer(run[:end], "", category)
+                started = time.perf_counter()
+                composer.candidates()
+                tries.setdefault((number, end), []).append(
+                    (time.perf_counter() - started) * 1000
+                )
+                composer = as_before.composer(run[:end])
+                started = time.perf_counter()
+                composer.candidates()
+                before_times.append((time.perf_counter() - started) * 1000)
+                started = time.perf_counter()
+                words.candidates(run[:end])
+                baseline_times.append((time.perf_counter() - started) * 1000)
+    # each association offered, a fresh composer per look-up
+    for number, after in enumerate(writer.chosen_after):
         for _ in range(3):
-            composer = writer.composer(keys, after)
+            composer = writer.composer("", after)
             started = time.perf_counter()
             composer.candidates()
-            tries.append((time.perf_counter() - started) * 1000)
-            if keys:
-                started = time.perf_counter()
-                words.candidates(keys)
-                baseline_times.append((time.perf_counter() - started) * 1000)
-        times.extend(tries)
-        best.append(min(tries))
+            tries.setdefault((-1, number), []).append(
+                (time.perf_counter() - started) * 1000
+            )
+    for sample in tries.values():
+        times.extend(sample)
+        best.append(min(sample))
     p95 = percentile(times, 95)
     emit(
         BENCH,
@@ -338,6 +435,8 @@ def keypresses() -> None:
         max=max(times),
         best_of_3_p95=percentile(best, 95),
         best_of_3_max=max(best),
+        before_p95=percentile(before_times, 95),
+        ratio_to_before=round(p95 / percentile(before_times, 95), 2),
         baseline_p95=percentile(baseline_times, 95),
         ratio_to_baseline=round(p95 / percentile(baseline_times, 95), 2),
         target=f"< {LOOKUP_TARGET_MS}",

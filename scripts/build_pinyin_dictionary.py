@@ -24,6 +24,10 @@ Output:
     assets/pinyin/phrases.txt
                            phrases of two or three words (楼道里, 已经三天)
                            sectioned as zh.txt, most frequent first
+    assets/pinyin/context.txt
+                           ## category sections of word <TAB> pinyin: the
+                           category's own words, ranked first while a
+                           resident writes about a request of it
     assets/pinyin/surnames.txt, given_names.txt
                            the name field's characters, ranked first there
                            (SURNAMES, GIVEN_NAMES below), sectioned as zh.txt
@@ -72,6 +76,48 @@ DOMAIN_WORDS = """
 业主 租户 商铺 广场舞 装修 外卖 快递 共享单车 自行车 汽车 占用 堵住 挡住 楼顶漏水
 水管漏水 电梯故障 楼道灯不亮 门禁坏了 坏了 不能用 没有 一直 还是 多次 好多 太吵
 """.split()
+
+# Each category's own words, ranked first while a resident writes about a
+# request of that category (context.txt): what residents describe in it,
+# written for this project from the catalog's matters. The catalog's own
+# wording (the category's and its items' names and common details, cut into
+# words) follows.
+CONTEXT_WORDS = {
+    "sanitation": """
+        垃圾 清运 垃圾桶 垃圾站 堆放 杂物 楼道 堆物 小广告 乱贴 积水 路面 宠物
+        粪便 狗屎 卫生 脏 臭味 苍蝇 老鼠 蟑螂 清理 打扫 保洁 满了 没人管
+        """,
+    "housing": """
+        漏水 渗水 楼顶 屋顶 天花板 墙皮 脱落 水管 爆裂 电梯 故障 坏了 停运
+        困人 维修 楼道灯 不亮 下水道 堵塞 反水 门禁 单元门 损坏 楼上 楼下
+        """,
+    "property": """
+        物业 物业费 收费 保安 保洁 绿化 维修 报修 电话 打不通 没人管 服务 态度
+        业主 停车 车位 门禁 监控 小区 管理 反映 投诉
+        """,
+    "market": """
+        餐馆 饭店 油烟 卫生 过期 变质 食品 价格 加价 标价 缺斤短两 无证 经营
+        商铺 超市 退款 假货 消费者 发票
+        """,
+    "order": """
+        噪音 扰民 夜间 广场舞 音响 吵 休息 群租 租户 遛狗 拴绳 狗 可疑
+        人员 打架 邻居 纠纷 小区 晚上 半夜
+        """,
+    "fire": """
+        消防 通道 消防通道 电动车 充电 飞线充电 电线 楼道 易燃物 堆放 灭火器
+        过期 隐患 安全 堵塞 占用 车辆 停放 私拉
+        """,
+    "enforcement": """
+        施工 噪音 夜间 扰民 渣土 扬尘 摆摊 占道 违建 违法建设 小广告
+        城管 门口 堵塞 通道 晚上 凌晨
+        """,
+    "convenience": """
+        养老 助餐 老人 证明 开证明 社保 医保 就业 政策 咨询 办理 材料 残疾人
+        """,
+    "other": """
+        建议 表扬 感谢 咨询 投诉 反映 希望 尽快 解决 处理
+        """,
+}
 
 # The name field: surnames first, by how many people bear them. The 2020
 # "百家姓" of the household registration research centre of the Ministry of
@@ -330,6 +376,39 @@ def build_following(lines: list[str]) -> tuple[list[str], list[str]]:
     return follow, phrases
 
 
+def build_context(lines: list[str]) -> list[str]:
+    """``## category`` sections of ``word<TAB>pinyin`` lines: the category's
+    own words (CONTEXT_WORDS), then its and its items' names and common
+    details cut into words, each once, in that order."""
+    # build-time only: jieba and pypinyin are in the `dictionary` extra
+    import jieba
+    from pypinyin import Style, lazy_pinyin
+
+    from kiosk.catalog import load_catalog
+
+    reading: dict[str, str] = {}
+    for line in lines:
+        word, _, spelling = line.partition("\t")
+        reading.setdefault(word, spelling)
+    jieba.setLogLevel(60)
+    out: list[str] = []
+    for category in load_catalog().categories:
+        texts = [category.name, *category.other_details[0]]
+        for item in category.items:
+            texts += [item.name, *item.details]
+        words = CONTEXT_WORDS.get(category.code, "").split()
+        for text in texts:
+            words += [w for w in jieba.cut(text, HMM=False) if len(w) > 1]
+        out.append(f"## {category.code}")
+        for word in dict.fromkeys(words):
+            spelling = reading.get(word) or toneless(
+                lazy_pinyin(word, style=Style.NORMAL)
+            )
+            if HAN.match(word) and spelling:
+                out.append(f"{word}\t{spelling}")
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=OUT)
@@ -346,6 +425,8 @@ def main() -> None:
     (args.out / "en.txt").write_text(header + "\n".join(english) + "\n", "utf-8")
     (args.out / "follow.txt").write_text(header + "\n".join(follow) + "\n", "utf-8")
     (args.out / "phrases.txt").write_text(header + sectioned(phrases), "utf-8")
+    context = build_context(lines)
+    (args.out / "context.txt").write_text(header + "\n".join(context) + "\n", "utf-8")
     surnames, given = build_names()
     names_header = "# built by scripts/build_pinyin_dictionary.py; see README.md\n"
     (args.out / "surnames.txt").write_text(names_header + sectioned(surnames), "utf-8")

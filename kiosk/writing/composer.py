@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
-from kiosk.writing.dictionary import Candidate, WritingDictionary
+from kiosk.writing.dictionary import Candidate, WritingDictionary, to_digits
 
 PAGE = 9  # candidates numbered 1-9
 SPELLING_LIMIT = 24  # keys in one run of spelling
@@ -61,6 +61,8 @@ class Composer:
     page: int = 0
     dictionary: WritingDictionary | None = None
     person_name: bool = False  # surnames first, then given names
+    # The request's category: its own words (漏水: 楼顶, 渗水 …) come first.
+    category: str = ""
     # The word just chosen: the words that follow it are on offer (联想).
     after: str = ""
     _cached: tuple[tuple[str, bool, str, bool, bool], list[Candidate]] | None = field(
@@ -116,10 +118,34 @@ class Composer:
             found = self.dictionary.phrase_candidates(
                 self.keys, letters=self.by_letters
             )
+            # the request's own words first, where they use up every key
+            own = [
+                c
+                for c in self.dictionary.context(self.category).candidates(
+                    self.keys, letters=self.by_letters, partial=False
+                )
+                if c.consumed == len(self.keys)
+            ]
+            if own:
+                texts = {c.text for c in own}
+                found = [*own, *(c for c in found if c.text not in texts)]
+            # the keys of several words at once: their likeliest reading,
+            # first unless the keys spell a word or phrase whole
+            sentence = self.dictionary.sentence(
+                self.keys, letters=self.by_letters, category=self.category
+            )
+            if sentence is not None:
+                rest = [c for c in found if c.text != sentence.text]
+                at = 1 if rest and self._spelled_whole(rest[0]) else 0
+                found = [*rest[:at], sentence, *rest[at:]]
         if self.by_letters and all(c.text != self.keys for c in found):
             found = [*found, Candidate(self.keys, len(self.keys), self.keys)]
         self._cached = (state, found)
         return found
+
+    def _spelled_whole(self, candidate: Candidate) -> bool:
+        spelled = candidate.spelling.replace(" ", "")
+        return (spelled if self.by_letters else to_digits(spelled)) == self.keys
 
     def page_count(self) -> int:
         return max(1, -(-len(self.candidates()) // PAGE))

@@ -27,6 +27,7 @@ class DescriptionScreen(KioskScreen):
             language=self.kiosk.language,
             translate=self.t,
             phrases=self.common_details(),
+            category=self.kiosk.draft.category or "",
             placeholder=self.t("description.placeholder"),
             input_id="description",
         )

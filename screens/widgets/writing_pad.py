@@ -236,6 +236,7 @@ class WritingPad(Vertical):
         input_id: str,
         plus_for_digits: bool = True,
         person_name: bool = False,
+        category: str = "",
         id: str | None = None,  # noqa: A002
     ) -> None:
         super().__init__(id=id)
@@ -250,6 +251,7 @@ class WritingPad(Vertical):
             phrases=tuple(phrases),
             text=value,
             person_name=person_name,
+            category=category,  # the request's own words come first
         )
         self.dictionary_missing = False  # it could not be read
         self._value = value

@@ -349,3 +349,40 @@ async def test_text_typed_on_a_keyboard_ends_the_association(make_app):
         await pilot.press("x")  # a real keyboard's letter, typed as it is
         await pilot.press("0", "1")  # now the common details, not 漏水
         assert value(pilot, "description") == "楼顶x，楼上漏下来"
+
+
+async def test_keypad_alone_writes_a_sentence_in_one_run(make_app):
+    # 整句: the keys of several words, then Enter for the reading on offer
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        pad = await to_description_by_keypad(pilot)
+        await pilot.press(*to_digits("lajimeirenqingli"))
+        assert shown(pad)[0] == "垃圾没人清理"
+        assert "垃圾没人清理" in screen_text(app)
+        await pilot.press("enter")
+        assert value(pilot, "description") == "垃圾没人清理"
+        await pilot.press("enter")  # nothing spelled: done
+        await wait_screen(pilot, DetailsScreen)
+        assert app.draft.description == "垃圾没人清理"
+
+
+async def test_touch_alone_writes_a_sentence_in_one_run(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        pad = await to_description_by_touch(pilot)
+        for letter in "xiwangjinkuaijiejue":
+            await tap(pilot, f"key-{letter}")
+        await tap(pilot, "candidate-1")
+        assert value(pilot, "description") == "希望尽快解决"
+        assert pad.composer.keys == ""
+
+
+async def test_the_requests_own_words_come_first_on_the_keypad(make_app):
+    # a roof leak (housing): s s is 渗水, one Enter
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        pad = await to_description_by_keypad(pilot)
+        await pilot.press("7", "7")
+        assert shown(pad)[0] == "渗水"
+        await pilot.press("enter")
+        assert value(pilot, "description") == "渗水"

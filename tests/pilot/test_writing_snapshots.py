@@ -1,5 +1,6 @@
 """Snapshots of the writing screens (#12) at the smallest and a large terminal:
-the phrases, spelling on the keypad, choosing in English, the words that
+the phrases, spelling on the keypad, several words spelled at once (整句),
+choosing in English, the words that
 follow a chosen word (联想) and the same in English (none), the name.
 
 Update after an intended change with ``pytest --snapshot-update`` and look at
@@ -62,6 +63,15 @@ SCREENS = {
             "enter",
             *to_digits("loushui"),
         ),
+    ),  # fmt: skip
+    # 整句: the keys of several words, read as a sentence, first on offer
+    "sentence": writing(
+        "1",
+        "2",
+        "1",
+        "2",
+        then=DescriptionScreen,
+        keys=tuple(to_digits("lajimeirenqingli")),
     ),  # fmt: skip
     "choosing_en": writing(
         "asterisk",

@@ -440,3 +440,134 @@ def test_the_bench_resident_takes_what_the_screen_offers_after_a_word():
     assert steps[-1] == "联想 号"
     words_only_cost, words_only_steps = Writer(words_only=True).write("11号", ())
     assert "联想 号" not in words_only_steps and words_only_cost > cost
+
+
+# -- several words in one run of keys (整句) ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("spelled", "sentence"),
+    [
+        ("xiwangjinkuaijiejue", "希望尽快解决"),
+        ("lajimeirenqingli", "垃圾没人清理"),
+        ("woxiwangjinkuaichuli", "我希望尽快处理"),
+        ("diantihuaile", "电梯坏了"),
+    ],
+)
+def test_a_sentence_spelled_in_one_run_is_the_first_candidate(
+    dictionary, spelled, sentence
+):
+    for keys, letters in ((to_digits(spelled), False), (spelled, True)):
+        writing = composer(dictionary)
+        if letters:
+            for letter in keys:
+                writing.type_letter(letter)
+        else:
+            press_all(writing, keys)
+        first = writing.candidates()[0]
+        assert (first.text, first.consumed) == (sentence, len(keys))
+        assert writing.press("enter") is Outcome.HANDLED
+        assert (writing.text, writing.keys) == (sentence, "")
+
+
+def test_a_sentence_offers_its_first_word_next_and_its_spelling(dictionary):
+    writing = composer(dictionary)
+    press_all(writing, to_digits("diantihuaile"))
+    assert texts(writing.shown()[:2]) == ["电梯坏了", "电梯"]
+    assert writing.spellings()[0] == "dian ti huai le"
+    writing.press("0")
+    writing.press("2")  # the first word alone: the rest stays spelled
+    assert writing.text == "电梯"
+    assert writing.keys == to_digits("huaile")
+    assert writing.candidates()[0].text == "坏了"
+
+
+@pytest.mark.parametrize("spelled", ["loushui", "loudao", "dianti", "yijing"])
+def test_a_word_spelled_whole_stays_first(dictionary, spelled):
+    writing = composer(dictionary)
+    press_all(writing, to_digits(spelled))
+    assert (
+        writing.candidates()[0].text
+        == dictionary.chinese.candidates(to_digits(spelled))[0].text
+    )
+
+
+def test_a_sentence_is_the_same_for_every_resident(dictionary):
+    from kiosk.writing.dictionary import clear_caches
+
+    keys = to_digits("lajimeirenqingli")
+    first = dictionary.sentence(keys)
+    for other in ("woxiwangjinkuaichuli", "lajimeiren", "diantihuaile"):
+        writing = composer(dictionary)
+        press_all(writing, to_digits(other))
+        writing.press("enter")
+    assert dictionary.sentence(keys) == first
+    clear_caches()  # looked up afresh: the same
+    assert dictionary.sentence(keys) == first
+
+
+def test_no_sentence_for_one_word_or_in_english_or_a_name(dictionary):
+    assert dictionary.sentence(LEAK) is None
+    assert dictionary.sentence("9") is None
+    english = composer(dictionary, language="en")
+    press_all(english, to_digits("waterleak"))
+    assert all(c.text.isascii() for c in english.candidates())
+    name = composer(dictionary, person_name=True)  # a name: surname first
+    press_all(name, to_digits("wangxiuying"))
+    assert name.candidates()[0].text == "王"
+
+
+# -- the request's own words ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("category", "keys", "word"),
+    [
+        ("housing", "77", "渗水"),  # s s
+        ("order", "77", "拴绳"),
+        ("fire", "3", "电动车"),  # d …
+        ("market", "96", "油烟"),  # y y
+    ],
+)
+def test_the_requests_own_words_come_first(dictionary, category, keys, word):
+    writing = composer(dictionary, category=category)
+    press_all(writing, keys)
+    assert writing.candidates()[0].text == word
+    plain = composer(dictionary)
+    press_all(plain, keys)
+    assert plain.candidates()[0].text != word  # only in its own requests
+
+
+def test_every_category_has_its_own_words(dictionary):
+    from kiosk.catalog import load_catalog
+
+    for category in load_catalog().categories:
+        assert len(dictionary.context(category.code)) >= 10, category.code
+    assert len(dictionary.context("")) == 0
+    assert len(dictionary.context("no-such-category")) == 0
+
+
+def test_the_requests_own_words_show_their_syllables(dictionary):
+    writing = composer(dictionary, category="housing")
+    press_all(writing, LEAK)
+    assert writing.spellings() == ["lou shui"]
+
+
+@pytest.mark.parametrize(
+    ("spelled", "own", "plain"),
+    [
+        ("wudingshenshui", "屋顶渗水", "屋顶深水"),
+        ("tianhuabanshenshui", "天花板渗水", None),
+    ],
+)
+def test_a_sentence_prefers_the_requests_own_words(dictionary, spelled, own, plain):
+    keys = to_digits(spelled)
+    assert dictionary.sentence(keys, category="housing").text == own
+    elsewhere = dictionary.sentence(keys, category="order")
+    assert elsewhere is None or elsewhere.text != own
+    if plain:
+        assert dictionary.sentence(keys).text == plain
+    writing = composer(dictionary, category="housing")
+    press_all(writing, keys)
+    writing.press("enter")
+    assert writing.text == own
