@@ -649,7 +649,10 @@ class KioskApp(App[None], inherit_bindings=False):
         screen.show(ticket, qr)
         self.push_screen(TICKET_SCREEN)
         if self.settings.printer.enabled:
-            self.print_ticket(ticket.ticket_no)
+            # Once the QR code is on screen: the ticket is stored (its print
+            # state "pending"), and the printer's work would only hold up
+            # the frame the resident is waiting for.
+            self.call_after_refresh(self.print_ticket, ticket.ticket_no)
 
     @work(thread=True, exit_on_error=False, group="print")
     def start_printer(self) -> None:
