@@ -221,7 +221,12 @@ class ReviewScreen(KioskScreen):
         if not self.submitting:
             super().action_back()
 
-    @database_worker(group="issue", description="issuing a ticket", failed=_not_saved)
+    @database_worker(
+        group="issue",
+        description="issuing a ticket",
+        failed=_not_saved,
+        thread=lambda screen: screen.kiosk.ticket_writer,
+    )
     def issue(self, draft: TicketDraft) -> None:
         try:
             ticket = issue_ticket(self.kiosk.settings, draft)
