@@ -46,10 +46,12 @@ class DatabaseThread:
 
     def __init__(self, name: str) -> None:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+        self._closed = False
 
     def start(self) -> None:
         """Open the connection now, ahead of the first job."""
-        self._executor.submit(self._connect)
+        if not self._closed:
+            self._executor.submit(self._connect)
 
     async def run(self, call: Callable[[], T]) -> T:
         """``call()`` in the thread, on its connection; what it returns or raises."""
@@ -58,6 +60,9 @@ class DatabaseThread:
 
     def close(self) -> None:
         """Let the jobs given finish, close the connection, end the thread."""
+        if self._closed:
+            return
+        self._closed = True
         self._executor.submit(self._disconnect)
         self._executor.shutdown(wait=True)
 

@@ -77,3 +77,11 @@ def test_what_a_job_raises_reaches_the_caller(station_db: Path) -> None:
         assert asyncio.run(writer.run(lambda: 42)) == 42
     finally:
         writer.close()
+
+
+def test_starting_or_closing_a_closed_thread_does_nothing(station_db: Path) -> None:
+    """The app may stop before its call to start the thread has run."""
+    writer = DatabaseThread("test-writer")
+    writer.close()
+    writer.start()
+    writer.close()
