@@ -7,9 +7,12 @@ on the machine hits them alike:
   transaction, WAL and synchronous=FULL (bench/baseline.py);
 * ``domain``: ``issue_ticket(settings, TicketDraft(...))`` on the open
   connection of this thread (the database opened with ``db.open_database``);
-* ``domain_app_style``: the same call the way ReviewScreen.issue makes it, in
-  a new thread inside ``database.connection_context()`` (so a connection is
-  opened, set up with the pragmas and closed for every ticket).
+* ``domain_app_style``: the same call the way a thread worker
+  (``database_worker``) makes it, in a new thread inside
+  ``database.connection_context()`` (so a connection is opened, set up with
+  the pragmas and closed for every ticket). The resident app no longer
+  writes tickets so: its DatabaseThread (screens/workers.py) keeps one
+  connection open, as ``domain`` does.
 """
 
 from __future__ import annotations

@@ -45,7 +45,7 @@ from screens.resident.messages import (
     TrackFound,
 )
 from screens.widgets.chrome import KeypadBar, KioskHeader
-from screens.workers import database_worker
+from screens.workers import DatabaseThread, database_worker
 
 if TYPE_CHECKING:
     from kiosk.tickets import IssuedTicket
@@ -184,6 +184,8 @@ class KioskApp(App[None], inherit_bindings=False):
         self.sync_process = SyncProcess()  # started by the first pass
         self.printer = PrintProcess()  # its process starts in start_printer
         self._ticket_screen: IssuedTicketScreen | None = None
+        # Tickets are written here, on a connection kept open (ReviewScreen).
+        self.ticket_writer = DatabaseThread("ticket-writer")
 
     # -- time, text and frame ------------------------------------------------
 
@@ -229,6 +231,7 @@ class KioskApp(App[None], inherit_bindings=False):
         # ready (font found, or the problem logged) before the first ticket.
         self.set_timer(PRINTER_WARMUP_SECONDS, self.start_printer, name="printer")
         self.call_after_refresh(self.settle_memory)
+        self.call_after_refresh(self.ticket_writer.start)
         if self.large_text and in_box_session():
             self.call_after_refresh(self.scale_screen, True)
         self.call_after_refresh(notify, "READY=1")
@@ -649,7 +652,10 @@ class KioskApp(App[None], inherit_bindings=False):
         screen.show(ticket, qr)
         self.push_screen(TICKET_SCREEN)
         if self.settings.printer.enabled:
-            self.print_ticket(ticket.ticket_no)
+            # Once the QR code is on screen: the ticket is stored (its print
+            # state "pending"), and the printer's work would only hold up
+            # the frame the resident is waiting for.
+            self.call_after_refresh(self.print_ticket, ticket.ticket_no)
 
     @work(thread=True, exit_on_error=False, group="print")
     def start_printer(self) -> None:
@@ -858,3 +864,4 @@ class KioskApp(App[None], inherit_bindings=False):
     def on_unmount(self) -> None:
         self.sync_process.close()
         self.printer.close()
+        self.ticket_writer.close()

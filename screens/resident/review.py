@@ -200,10 +200,11 @@ class ReviewScreen(KioskScreen):
         if self.submitting:
             return
         self.submitting = True
-        self.failure = None
-        for status in self.query("#submit-status").results(Static):
-            status.remove_class("-error")
-            status.update(Content(""))
+        if self.failure is not None:  # the last refusal goes; nothing else to draw
+            self.failure = None
+            for status in self.query("#submit-status").results(Static):
+                status.remove_class("-error")
+                status.update(Content(""))
         # "Saving..." only if saving takes long enough to be seen (a busy
         # database); the ticket usually comes first, and painting the notice
         # would only hold it up.
@@ -220,7 +221,12 @@ class ReviewScreen(KioskScreen):
         if not self.submitting:
             super().action_back()
 
-    @database_worker(group="issue", description="issuing a ticket", failed=_not_saved)
+    @database_worker(
+        group="issue",
+        description="issuing a ticket",
+        failed=_not_saved,
+        thread=lambda screen: screen.kiosk.ticket_writer,
+    )
     def issue(self, draft: TicketDraft) -> None:
         try:
             ticket = issue_ticket(self.kiosk.settings, draft)
