@@ -40,7 +40,6 @@ from kiosk.report_facts import (
     fact_row,
     micros,
     rebuild_place_days,
-    rebuild_report_days,
     unit_rows,
 )
 from kiosk.reports import month_of, month_period, previous_month
@@ -150,7 +149,6 @@ def _fill(
     for db in dbs:
         with db.write():
             rebuild_place_days(fact_query(db))
-            rebuild_report_days(fact_query(db))
         db.execute("ANALYZE")
 
 

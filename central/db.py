@@ -81,64 +81,6 @@ PLACE_DAY_BACKFILL = """INSERT INTO place_day (day, station, category, building,
     FROM ticket_fact WHERE duplicate = 0 AND received_us <> 0
     GROUP BY 1, 2, 3, 4"""
 
-# report_day filled from the facts (the step that makes it; a frozen copy
-# of kiosk.report_facts.REPORT_DAY_FROM_FACTS as it was then).
-REPORT_DAY_FILL = """INSERT INTO report_day (day, station, figure, a, b, c, tickets)
-WITH t AS (
-    SELECT * FROM ticket_fact WHERE received_us <> 0 AND true
-), u AS (
-    SELECT * FROM unit_fact WHERE received_us <> 0 AND duplicate = 0 AND true
-)
-SELECT (received_us + 28800000000) / 86400000000, station, figure, a, b, c,
-       sum(weight)
-FROM (
-    SELECT received_us, station, 'category' AS figure, category AS a, '' AS b,
-           0 AS c, 1 AS weight FROM t
-    UNION ALL SELECT received_us, station, 'item', category, item, 0, 1 FROM t
-    UNION ALL SELECT received_us, station, 'unit', unit, '', 0, 1 FROM t
-    UNION ALL SELECT received_us, station, 'building', building, '', 0, 1 FROM t
-    UNION ALL SELECT received_us, station, 'channel', channel, '', 0, 1 FROM t
-    UNION ALL SELECT received_us, station, 'status', status, '', 0, 1 FROM t
-    UNION ALL SELECT received_us, station, 'duplicate', '', '', 0, 1 FROM t
-        WHERE duplicate = 1
-    UNION ALL SELECT received_us, station, 'reached', rating, '', solved, 1
-        FROM t WHERE duplicate = 0 AND called_back = 1 AND unreachable = 0
-    UNION ALL SELECT received_us, station, 'unreachable', '', '', 0, 1 FROM t
-        WHERE duplicate = 0 AND called_back = 1 AND unreachable = 1
-    UNION ALL SELECT received_us, station, 'reopened', '', '', 0, 1 FROM t
-        WHERE duplicate = 0 AND reopened > 0
-    UNION ALL SELECT received_us, station, 'reopenings', '', '', 0, reopened
-        FROM t WHERE duplicate = 0 AND reopened > 0
-    UNION ALL SELECT received_us, station, 'response', category, '',
-           CASE WHEN first_action_us <= received_us THEN 0
-                ELSE (first_action_us - received_us + 3599999999) / 3600000000
-           END, 1
-        FROM t WHERE duplicate = 0 AND first_action_us IS NOT NULL
-    UNION ALL SELECT received_us, station, 'hours', 'to_dispatch', '',
-           CASE WHEN first_dispatch_us < received_us THEN -1
-                ELSE (first_dispatch_us - received_us) / 3600000000
-           END, 1
-        FROM t WHERE duplicate = 0 AND first_dispatch_us IS NOT NULL
-    UNION ALL SELECT received_us, station, 'hours', 'to_check_in', '',
-           CASE WHEN first_check_in_us < received_us THEN -1
-                ELSE (first_check_in_us - received_us) / 3600000000
-           END, 1
-        FROM t WHERE duplicate = 0 AND first_check_in_us IS NOT NULL
-    UNION ALL SELECT received_us, station, 'hours', 'to_resolve', '',
-           CASE WHEN resolved_us < received_us THEN -1
-                ELSE (resolved_us - received_us) / 3600000000
-           END, 1
-        FROM t WHERE duplicate = 0 AND resolved_us IS NOT NULL
-    UNION ALL SELECT received_us, station, 'unit_' || kind, unit, rating, 0, 1
-        FROM u
-    UNION ALL SELECT received_us, station, 'check_in', unit, category,
-           CASE WHEN check_in_us <= at_us THEN 0
-                ELSE (check_in_us - at_us + 3599999999) / 3600000000
-           END, 1
-        FROM u WHERE kind = 'dispatch' AND check_in_us IS NOT NULL
-) AS keyed
-GROUP BY 1, 2, 3, 4, 5, 6"""
-
 
 def _facts_step() -> _MigrationStep:
     statements = (
@@ -380,24 +322,12 @@ MIGRATIONS: Sequence[_MigrationStep] = (
             PLACE_DAY_BACKFILL,
         )
     ),
-    # What a report sums (kiosk/report_facts.py, report_day), filled from
-    # the facts as they stand and kept by the fold from then on, and the
-    # indexes a report's other reads take: a hot spot's most recent tickets
-    # by station, category and building (duplicates left out), the tickets
-    # without a first action, and the tickets by status.
+    # The indexes a report's reads take: a hot spot's most recent tickets by
+    # station, category and building (duplicates left out), the tickets
+    # without a first action, and the tickets by status. (The central keeps
+    # no report_day: it sums the month's facts, docs/reports.md.)
     _MigrationStep.from_template(
         (
-            """CREATE TABLE IF NOT EXISTS report_day (
-                day INTEGER NOT NULL,
-                station TEXT NOT NULL,
-                figure TEXT NOT NULL,
-                a TEXT NOT NULL,
-                b TEXT NOT NULL,
-                c INTEGER NOT NULL,
-                tickets INTEGER NOT NULL,
-                PRIMARY KEY (day, figure, a, b, c, station)
-            ){clustered}""",
-            REPORT_DAY_FILL + " ON CONFLICT (day, figure, a, b, c, station) DO NOTHING",
             """CREATE INDEX IF NOT EXISTS ticket_fact_spot ON ticket_fact
                (station, category, building, received_us, ticket_uuid)
                WHERE duplicate = 0""",

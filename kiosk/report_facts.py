@@ -113,10 +113,14 @@ class Store:
 
     event_table: str
     event_key: str  # the event column naming its ticket: ticket_uuid or ticket_no
+    # Whether this end keeps ``report_day``. The central does not: its many
+    # stations' days are sparse, so it sums the month's facts instead
+    # (docs/reports.md).
+    report_days: bool = True
 
 
 STATION_STORE = Store("ticket_event", "ticket_uuid")
-CENTRAL_STORE = Store("event", "ticket_no")
+CENTRAL_STORE = Store("event", "ticket_no", report_days=False)
 
 FACT_COLUMNS = (
     "ticket_uuid",
@@ -246,7 +250,7 @@ def _refresh_chunk(query: Query, store: Store, uuids: list[str]) -> int:
         uuids,
     )
     if not tickets:
-        forget_facts(query, f"ticket_uuid IN ({marks})", uuids)
+        forget_facts(query, f"ticket_uuid IN ({marks})", uuids, store.report_days)
         return 0
     rows = {
         str(row[1]): dict(zip(TICKET_FIELDS, row[1:], strict=True)) for row in tickets
@@ -285,7 +289,9 @@ def _refresh_chunk(query: Query, store: Store, uuids: list[str]) -> int:
     present = list(rows)
     present_marks = ", ".join("?" * len(present))
     changes = places_of(query, f"ticket_uuid IN ({present_marks})", present, sign=-1)
-    day_changes = report_days_of(query, present, sign=-1)
+    day_changes = (
+        report_days_of(query, present, sign=-1) if store.report_days else Counter()
+    )
     for row in facts_rows:
         place = place_of_fact(row)
         if place is not None:
@@ -308,8 +314,9 @@ def _refresh_chunk(query: Query, store: Store, uuids: list[str]) -> int:
             [value for row in part for value in row],
         )
     place_changes(query, changes)
-    day_changes.update(report_days_of(query, present))
-    report_day_changes(query, day_changes)
+    if store.report_days:
+        day_changes.update(report_days_of(query, present))
+        report_day_changes(query, day_changes)
     return len(facts_rows)
 
 
@@ -368,20 +375,24 @@ def place_changes(query: Query, changes: Counter[PlaceKey]) -> None:
             )
 
 
-def forget_facts(query: Query, where: str, params: Sequence[Any]) -> None:
-    """Delete the ``ticket_fact`` rows ``where``, and what they counted."""
+def forget_facts(
+    query: Query, where: str, params: Sequence[Any], report_days: bool = True
+) -> None:
+    """Delete the ``ticket_fact`` rows ``where``, and what they counted
+    (in ``report_day`` too where this end keeps it)."""
     changes = places_of(query, where, params, sign=-1)
     uuids = [
         str(row[0])
         for row in query(f"SELECT ticket_uuid FROM ticket_fact WHERE {where}", params)
     ]
-    day_changes = report_days_of(query, uuids, sign=-1)
+    day_changes = report_days_of(query, uuids, sign=-1) if report_days else Counter()
     for start in range(0, len(uuids), CHUNK):
         part = uuids[start : start + CHUNK]
         query(f"DELETE FROM unit_fact WHERE ticket_uuid IN ({_marks(len(part))})", part)
     query(f"DELETE FROM ticket_fact WHERE {where}", params)
     place_changes(query, changes)
-    report_day_changes(query, day_changes)
+    if report_days:
+        report_day_changes(query, day_changes)
 
 
 # ``place_day`` made again from ``ticket_fact`` (what the migrations do):
@@ -570,7 +581,12 @@ def refresh_some_stale(query: Query, store: Store) -> int | None:
     if folded < len(uuids):
         # Marks left by tickets that no longer exist.
         marks = ", ".join("?" * len(uuids))
-        forget_facts(query, f"folded = 0 AND ticket_uuid IN ({marks})", uuids)
+        forget_facts(
+            query,
+            f"folded = 0 AND ticket_uuid IN ({marks})",
+            uuids,
+            store.report_days,
+        )
     return folded
 
 
