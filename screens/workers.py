@@ -15,13 +15,12 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any
 
-from peewee import OperationalError
 from textual import work
 from textual.message import Message
 from textual.message_pump import MessagePump
 
-from db import database
-from db.connection import describe_database_error, is_busy
+from db.deferred import open_pending
+from db.files import describe_database_error, is_busy
 from kiosk.errors import Refused
 
 log = logging.getLogger("screens.workers")
@@ -38,9 +37,15 @@ def is_transient(error: BaseException) -> bool:
     """The request was fine and the station busy: it may work in a moment."""
     if isinstance(error, Refused):
         return error.transient
-    return isinstance(error, OperationalError | sqlite3.OperationalError) and (
-        is_busy(error)
-    )
+    return _is_operational(error) and is_busy(error)
+
+
+def _is_operational(error: BaseException) -> bool:
+    """A database that is busy, full or read-only (not a defect)."""
+    # peewee has loaded with the database by the time one of its errors exists
+    from peewee import OperationalError
+
+    return isinstance(error, OperationalError | sqlite3.OperationalError)
 
 
 def database_worker(
@@ -65,10 +70,16 @@ def database_worker(
         @functools.wraps(method)
         def run(self: MessagePump, *args: Any, **kwargs: Any) -> None:
             try:
+                # The resident kiosk opens its database after the first
+                # paint: a worker started before then waits for it here.
+                open_pending()
+                # peewee loads with the database (db/deferred.py)
+                from db import database
+
                 with database.connection_context():
                     method(self, *args, **kwargs)
             except Exception as error:  # nobody ever sees a traceback
-                if isinstance(error, OperationalError | sqlite3.OperationalError):
+                if _is_operational(error):
                     log.warning("%s failed: %s", description, error)  # busy, full
                 elif not isinstance(error, Refused):
                     log.exception("%s failed", description)

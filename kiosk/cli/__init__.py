@@ -138,19 +138,32 @@ def resident_start(arguments: list[str]) -> _Resident | None:
 
 
 def open_settings(config: str | None, *, resident: bool = False) -> Settings:
-    """The settings, with logging and the database ready.
+    """The settings, with logging and the database ready; for the resident
+    kiosk, a current database is only checked and opens after its first
+    paint (db/deferred.py).
 
     Raises ConfigError or CommandError (the database cannot be opened). For
     the resident kiosk (``resident``) the message is in the kiosk's language:
     it is printed on the kiosk's own screen.
     """
-    # db imports peewee: only now, after prepare_process hid the drivers.
-    from db import DatabaseUnavailable, open_database
+    # db imports peewee: only when opened, after prepare_process hid the
+    # drivers; db.files and db.migrations do without it.
+    from db.deferred import open_later
+    from db.files import DatabaseUnavailable, is_current
+    from db.migrations import SCHEMA_VERSION
 
     settings = load_settings(config_path_from_env(config))
     setup_logging(settings)
+    path = settings.database_path
+    if resident and is_current(path, SCHEMA_VERSION):
+        # Nothing to create or migrate: the kiosk paints its welcome screen
+        # first, then opens it (KioskApp.open_database), before any key acts.
+        open_later(path)
+        return settings
+    from db import open_database  # peewee, only now (see above)
+
     try:
-        open_database(settings.database_path)
+        open_database(path)
     except DatabaseUnavailable as error:
         log.error("database unavailable: %s", error)
         language = settings.kiosk.language if resident else "en"
@@ -211,8 +224,8 @@ def setup_logging(settings: Settings) -> None:
     root = logging.getLogger()
     if any(isinstance(h, logging.handlers.RotatingFileHandler) for h in root.handlers):
         return
-    # db imports peewee: only now (see open_settings).
-    from db.connection import make_owner_only, make_private_folder
+    # the database's files, without peewee (see open_settings)
+    from db.files import make_owner_only, make_private_folder
 
     path = settings.database_path.parent / "kiosk.log"
     try:
