@@ -26,7 +26,6 @@ from textual.widgets import Input, Static
 
 from db.deferred import open_pending
 from db.files import DatabaseUnavailable
-from kiosk.catalog import Catalog, load_catalog
 from kiosk.config import Settings
 from kiosk.draft import TicketDraft
 from kiosk.i18n import other_language, translate
@@ -50,6 +49,7 @@ from screens.widgets.chrome import KeypadBar, KioskHeader
 from screens.workers import database_worker
 
 if TYPE_CHECKING:
+    from kiosk.catalog import Catalog
     from kiosk.tickets import IssuedTicket
     from kiosk.tracking import Tracked
     from screens.resident.issued_ticket import IssuedTicketScreen
@@ -196,6 +196,9 @@ class KioskApp(App[None], inherit_bindings=False):
 
     def read_catalog(self) -> Catalog:
         if self._catalog is None:
+            # after the first paint (see catalog)
+            from kiosk.catalog import load_catalog
+
             self._catalog = load_catalog()
         return self._catalog
 
