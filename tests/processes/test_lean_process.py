@@ -177,3 +177,26 @@ async def test_closed_screens_leave_no_rendered_lines_behind(make_app, clock):
         caches = sum(1 for item in live if isinstance(item, StylesCache))
         widgets = sum(1 for item in live if isinstance(item, Widget))
         assert caches <= widgets, f"{caches} render caches for {widgets} widgets"
+
+
+def _flow_styles_read(app: object) -> bool:
+    sources = app.stylesheet.source  # type: ignore[attr-defined]
+    return any(str(path).endswith("flow.tcss") for path, _ in sources)
+
+
+async def test_the_flow_screens_styles_are_read_as_the_first_of_them_opens(
+    make_app,
+):
+    """The welcome screen's first paint parses only resident.tcss; the other
+    screens' rules (flow.tcss) come with the first of them, and apply."""
+    from screens.resident.track import TrackScreen
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_screen(pilot, WelcomeScreen)
+        assert not _flow_styles_read(app)
+        await pilot.press("2")
+        await wait_screen(pilot, TrackScreen)
+        assert _flow_styles_read(app)
+        how = app.screen.query_one("#track-how")
+        assert how.styles.border_top[0] == "round"
