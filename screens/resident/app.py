@@ -36,7 +36,6 @@ from kiosk.sync.process import SyncProcess
 from kiosk.watchdog import notify, watchdog_seconds
 from screens.resident.base import KioskScreen
 from screens.resident.driver import KioskDriver
-from screens.resident.idle import IdleScreen
 from screens.resident.keypad import keypad_key
 from screens.resident.messages import (
     LookUpFailed,
@@ -576,6 +575,9 @@ class KioskApp(App[None], inherit_bindings=False):
         """Quit, suspend, palette and screenshot keys do nothing here."""
 
     def tick(self) -> None:
+        # screens load on first use (start-up)
+        from screens.resident.idle import IdleScreen
+
         now = self.clock()
         if self._scan_buffer is not None and now - self._scan_last > SCAN_PAUSE_SECONDS:
             self._scan_buffer = None
