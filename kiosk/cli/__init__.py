@@ -15,7 +15,6 @@ that imports peewee is imported at this module's top.
 
 from __future__ import annotations
 
-import argparse
 import gc
 import importlib
 import logging
@@ -31,6 +30,8 @@ from kiosk.config import ConfigError, Settings, config_path_from_env, load_setti
 from kiosk.lean import prepare_process
 
 if TYPE_CHECKING:
+    import argparse
+
     from screens.resident.app import KioskApp
 
 log = logging.getLogger("kiosk")
@@ -55,6 +56,9 @@ COMMAND_MODULES: tuple[str, ...] = (
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # the tools' commands only: the resident start reads its own arguments
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="kiosk",
         description="Station kiosk: walk-in requests in, QR-coded tickets out. "
@@ -119,22 +123,41 @@ def _run(arguments: list[str]) -> int:
     return int(handler(args, open_settings(args.config)))
 
 
-class _Resident(argparse.Namespace):
-    config: str | None = None
-    command: str | None = None
+class _Resident:
+    """A plain resident start's arguments."""
+
+    __slots__ = ("config", "command")
+
+    def __init__(self, config: str | None, command: str | None) -> None:
+        self.config = config
+        self.command = command
 
 
 def resident_start(arguments: list[str]) -> _Resident | None:
-    """The arguments of a plain resident start (no command, or ``run``);
-    None for anything else, which goes through the full parser."""
-    quick = argparse.ArgumentParser(add_help=False, exit_on_error=False)
-    quick.add_argument("--config")
-    quick.add_argument("command", nargs="?", choices=["run"])
-    try:
-        parsed, unknown = quick.parse_known_args(arguments, namespace=_Resident())
-    except (argparse.ArgumentError, SystemExit):  # not a plain start
-        return None
-    return None if unknown else parsed
+    """The arguments of a plain resident start (no command, or ``run``, and
+    ``--config FILE``); None for anything else, which goes through the full
+    parser (where an abbreviated ``--conf FILE`` starts the kiosk too).
+    Read by hand: argparse (and gettext with it) cost the kiosk 2 ms of
+    start-up."""
+    config: str | None = None
+    command: str | None = None
+    index = 0
+    while index < len(arguments):
+        argument = arguments[index]
+        if argument.startswith("--config="):
+            config = argument.partition("=")[2]
+        elif argument == "--config":
+            value = arguments[index + 1] if index + 1 < len(arguments) else "-"
+            if value.startswith("-"):
+                return None
+            config = value
+            index += 1
+        elif argument == "run" and command is None:
+            command = argument
+        else:
+            return None
+        index += 1
+    return _Resident(config, command)
 
 
 def open_settings(config: str | None, *, resident: bool = False) -> Settings:

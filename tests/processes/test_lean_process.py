@@ -46,7 +46,7 @@ async def main():
                  "kiosk.printing.printer", "kiosk.printing.backends",
                  "kiosk.search", "multiprocessing", "kiosk.writing.dictionary",
                  "screens.widgets.writing_pad", "kiosk.tickets", "kiosk.reports",
-                 "kiosk.report_facts", "kiosk.clock", "kiosk.disk")
+                 "kiosk.report_facts", "kiosk.clock", "kiosk.disk", "argparse")
         loaded = [name for name in heavy if sys.modules.get(name) is not None]
         print(json.dumps({"collector_at_start": collector_at_start,
                           "collector_after_paint": gc.isenabled(),
@@ -115,6 +115,8 @@ def test_tool_commands_run_with_the_collector_on(tmp_path):
         (["--config", "a.toml"], "a.toml"),
         (["--config", "a.toml", "run"], "a.toml"),
         (["run", "--config", "a.toml"], "a.toml"),
+        (["--config=a.toml", "run"], "a.toml"),
+        (["--config", "a.toml", "--config", "b.toml"], "b.toml"),
     ],
 )
 def test_a_plain_start_is_recognised_without_the_full_parser(arguments, config):
@@ -131,6 +133,8 @@ def test_a_plain_start_is_recognised_without_the_full_parser(arguments, config):
         ["users", "list"],
         ["--config"],
         ["run", "extra"],
+        ["run", "run"],
+        ["--config", "--version"],
         ["sync", "--once"],
     ],
 )
