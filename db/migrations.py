@@ -7,8 +7,10 @@ made by any earlier release upgrades step by step to the current schema.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from peewee import SqliteDatabase
+if TYPE_CHECKING:
+    from peewee import SqliteDatabase
 
 # The ticket history's guard against rewrites (step 6). The privacy purge
 # (kiosk/privacy.py) lifts it inside its own transaction to erase contact

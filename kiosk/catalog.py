@@ -5,7 +5,8 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
+
+from assets import ASSETS
 
 OTHER_ITEM = "other"
 DETAILS_RANGE = (6, 9)  # common details per item: one keypad digit each
@@ -148,7 +149,5 @@ def parse_catalog(text: str) -> Catalog:
 @cache
 def load_catalog() -> Catalog:
     """The catalog shipped in assets/ (read once per process)."""
-    text = (
-        resources.files("assets").joinpath("catalog.toml").read_text(encoding="utf-8")
-    )
+    text = (ASSETS / "catalog.toml").read_text(encoding="utf-8")
     return parse_catalog(text)

@@ -14,9 +14,9 @@ import json
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, FrozenInstanceError, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, dataclass_transform
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from kiosk.i18n import LANGUAGES
@@ -73,11 +73,80 @@ class ConfigError(Exception):
         super().__init__(f"{where}: {key}: {message}")
 
 
+# -- records ------------------------------------------------------------------
+
+_Class = TypeVar("_Class", bound=type)
+
+
+class _Record:
+    """What ``@dataclass(frozen=True)`` writes for each class (``__init__``,
+    equality, hash, repr, no assignment), written once for all of them."""
+
+    __slots__ = ()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        declared = fields(self)  # type: ignore[arg-type]
+        if len(args) > len(declared):
+            raise TypeError(f"{type(self).__name__}() takes {len(declared)} values")
+        for index, item in enumerate(declared):
+            if index < len(args):
+                if item.name in kwargs:
+                    raise TypeError(f"{item.name!r} given twice")
+                value = args[index]
+            elif item.name in kwargs:
+                value = kwargs.pop(item.name)
+            elif item.default is not MISSING:
+                value = item.default
+            elif item.default_factory is not MISSING:
+                value = item.default_factory()
+            else:
+                raise TypeError(f"{type(self).__name__}() needs {item.name!r}")
+            object.__setattr__(self, item.name, value)
+        if kwargs:
+            raise TypeError(f"{type(self).__name__}() has no {', '.join(kwargs)}")
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, item.name) for item in fields(self))  # type: ignore[arg-type]
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()  # type: ignore[attr-defined,no-any-return]
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        shown = ", ".join(
+            f"{item.name}={getattr(self, item.name)!r}"
+            for item in fields(self)  # type: ignore[arg-type]
+            if item.repr
+        )
+        return f"{type(self).__qualname__}({shown})"
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+
+@dataclass_transform(frozen_default=True, field_specifiers=(field,))
+def record(cls: _Class) -> _Class:
+    """A frozen dataclass (``dataclasses.fields`` and ``replace`` work on
+    it) that derives from _Record and uses its methods.
+    ``@dataclass(frozen=True)`` compiles six methods for each class: for the
+    thirteen here, 7 ms of every start, the resident kiosk's included."""
+    if not issubclass(cls, _Record):
+        raise TypeError(f"{cls.__name__} must derive from _Record")
+    return dataclass(init=False, repr=False, eq=False)(cls)  # type: ignore[return-value]
+
+
 # -- declarations ---------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Spec:
+@record
+class Spec(_Record):
     """What one setting allows, and the words that describe it."""
 
     doc: str
@@ -116,15 +185,15 @@ def allowed_text(spec: Spec) -> str:
     return ""
 
 
-@dataclass(frozen=True)
-class Grid:
+@record
+class Grid(_Record):
     name: str
     name_en: str
     buildings: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class StationSettings:
+@record
+class StationSettings(_Record):
     code: str
     name: str
     name_en: str
@@ -134,8 +203,8 @@ class StationSettings:
     demo: bool
 
 
-@dataclass(frozen=True)
-class KioskSettings:
+@record
+class KioskSettings(_Record):
     """[kiosk]: the resident screen."""
 
     language: str = setting(
@@ -159,8 +228,8 @@ class KioskSettings:
     large_text: bool = setting(False, "Start in large-text, high-contrast mode.")
 
 
-@dataclass(frozen=True)
-class CentralSettings:
+@record
+class CentralSettings(_Record):
     """[central]: the subdistrict's central endpoint, and sync."""
 
     url: str = setting(
@@ -234,8 +303,8 @@ class CentralSettings:
     )
 
 
-@dataclass(frozen=True)
-class PrinterSettings:
+@record
+class PrinterSettings(_Record):
     """[printer]: where tickets are printed."""
 
     target: str = setting(
@@ -267,8 +336,8 @@ class PrinterSettings:
         return self.target.startswith(("escpos:", "tcp://", "cups:"))
 
 
-@dataclass(frozen=True)
-class StaffSettings:
+@record
+class StaffSettings(_Record):
     """[staff]: the front-desk terminal."""
 
     lockout_minutes: float = setting(
@@ -282,8 +351,8 @@ class StaffSettings:
     )
 
 
-@dataclass(frozen=True)
-class BackupSettings:
+@record
+class BackupSettings(_Record):
     """[backup]: nightly copies of the station database (kiosk backup)."""
 
     folder: str = setting(
@@ -347,8 +416,8 @@ class BackupSettings:
     )
 
 
-@dataclass(frozen=True)
-class ReportSettings:
+@record
+class ReportSettings(_Record):
     """[reports]: the station's numbers (docs/reports.md)."""
 
     response_hours: float = setting(
@@ -397,8 +466,8 @@ class ReportSettings:
     )
 
 
-@dataclass(frozen=True)
-class PrivacySettings:
+@record
+class PrivacySettings(_Record):
     """[privacy]: how long residents' contact details are kept."""
 
     retention_days: int = setting(
@@ -411,8 +480,8 @@ class PrivacySettings:
     )
 
 
-@dataclass(frozen=True)
-class DiskSettings:
+@record
+class DiskSettings(_Record):
     """[disk]: the disk that holds the database."""
 
     warn_percent: float = setting(
@@ -427,8 +496,8 @@ class DiskSettings:
     )
 
 
-@dataclass(frozen=True)
-class FollowUpSettings:
+@record
+class FollowUpSettings(_Record):
     """[follow_up]: the call-back after a ticket is resolved (回访)."""
 
     tries_before_unreachable: int = setting(
@@ -476,8 +545,8 @@ def user_data_dir() -> Path:
     return Path(base or os.path.expanduser("~/.local/share")) / APP_NAME
 
 
-@dataclass(frozen=True)
-class Settings:
+@record
+class Settings(_Record):
     station: StationSettings
     kiosk: KioskSettings = field(default_factory=KioskSettings)
     central: CentralSettings = field(default_factory=CentralSettings)

@@ -6,8 +6,9 @@ import re
 import tomllib
 from collections.abc import Iterable
 from functools import cache
-from importlib import resources
 from typing import Protocol
+
+from assets import ASSETS
 
 DEFAULT_LANGUAGE = "zh-CN"
 LANGUAGES = ("zh-CN", "en")  # the one list: kiosk.config and the central use it
@@ -15,11 +16,7 @@ LANGUAGES = ("zh-CN", "en")  # the one list: kiosk.config and the central use it
 
 @cache
 def _messages(language: str) -> dict[str, str]:
-    text = (
-        resources.files("assets")
-        .joinpath("i18n", f"{language}.toml")
-        .read_text(encoding="utf-8")
-    )
+    text = (ASSETS / "i18n" / f"{language}.toml").read_text(encoding="utf-8")
     flat: dict[str, str] = {}
 
     def walk(prefix: str, table: dict[str, object]) -> None:

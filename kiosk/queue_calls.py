@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from db import database
-
 
 @dataclass(frozen=True)
 class Called:
@@ -20,6 +18,9 @@ class Called:
 
 def recent_calls(day: str, limit: int = 5) -> list[Called]:
     """Today's calls, newest first: the first one is being served now."""
+    # peewee loads after the welcome screen's first paint (db/deferred.py)
+    from db import database
+
     rows = database.execute_sql(
         "SELECT q.queue_no, t.ticket_no, q.called_at FROM queue_call AS q "
         "JOIN ticket AS t ON t.uuid = q.ticket_uuid "

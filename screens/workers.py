@@ -21,13 +21,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from peewee import OperationalError
 from textual import work
 from textual.message import Message
 from textual.message_pump import MessagePump
 
-from db import database
-from db.connection import describe_database_error, is_busy
+from db.deferred import open_pending
+from db.files import describe_database_error, is_busy
 from kiosk.errors import Refused
 
 log = logging.getLogger("screens.workers")
@@ -69,17 +68,26 @@ class DatabaseThread:
     @staticmethod
     def _connect() -> None:
         try:
+            open_pending()  # the kiosk's database opens after its first paint
+            # peewee loads with the database (db/deferred.py)
+            from db import database
+
             database.connect(reuse_if_open=True)
         except Exception as error:  # the first job connects again and says why
             log.warning("database connection not opened ahead: %s", error)
 
     @staticmethod
     def _connected(call: Callable[[], T]) -> T:
+        open_pending()
+        from db import database
+
         database.connect(reuse_if_open=True)
         return call()
 
     @staticmethod
     def _disconnect() -> None:
+        from db import database
+
         try:
             database.close()
         except Exception as error:  # closing at exit: nothing left to save
@@ -97,9 +105,15 @@ def is_transient(error: BaseException) -> bool:
     """The request was fine and the station busy: it may work in a moment."""
     if isinstance(error, Refused):
         return error.transient
-    return isinstance(error, OperationalError | sqlite3.OperationalError) and (
-        is_busy(error)
-    )
+    return _is_operational(error) and is_busy(error)
+
+
+def _is_operational(error: BaseException) -> bool:
+    """A database that is busy, full or read-only (not a defect)."""
+    # peewee has loaded with the database by the time one of its errors exists
+    from peewee import OperationalError
+
+    return isinstance(error, OperationalError | sqlite3.OperationalError)
 
 
 def database_worker(
@@ -124,7 +138,7 @@ def database_worker(
     """
 
     def report(pump: MessagePump, error: Exception) -> None:
-        if isinstance(error, OperationalError | sqlite3.OperationalError):
+        if _is_operational(error):
             log.warning("%s failed: %s", description, error)  # busy, full
         elif not isinstance(error, Refused):
             log.exception("%s failed", description, exc_info=error)
@@ -156,6 +170,12 @@ def database_worker(
         @functools.wraps(method)
         def run(self: MessagePump, *args: Any, **kwargs: Any) -> None:
             try:
+                # The resident kiosk opens its database after the first
+                # paint: a worker started before then waits for it here.
+                open_pending()
+                # peewee loads with the database (db/deferred.py)
+                from db import database
+
                 with database.connection_context():
                     method(self, *args, **kwargs)
             except Exception as error:  # nobody ever sees a traceback

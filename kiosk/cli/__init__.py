@@ -15,7 +15,6 @@ that imports peewee is imported at this module's top.
 
 from __future__ import annotations
 
-import argparse
 import gc
 import importlib
 import logging
@@ -31,6 +30,8 @@ from kiosk.config import ConfigError, Settings, config_path_from_env, load_setti
 from kiosk.lean import prepare_process
 
 if TYPE_CHECKING:
+    import argparse
+
     from screens.resident.app import KioskApp
 
 log = logging.getLogger("kiosk")
@@ -55,6 +56,9 @@ COMMAND_MODULES: tuple[str, ...] = (
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # the tools' commands only: the resident start reads its own arguments
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="kiosk",
         description="Station kiosk: walk-in requests in, QR-coded tickets out. "
@@ -119,38 +123,70 @@ def _run(arguments: list[str]) -> int:
     return int(handler(args, open_settings(args.config)))
 
 
-class _Resident(argparse.Namespace):
-    config: str | None = None
-    command: str | None = None
+class _Resident:
+    """A plain resident start's arguments."""
+
+    __slots__ = ("config", "command")
+
+    def __init__(self, config: str | None, command: str | None) -> None:
+        self.config = config
+        self.command = command
 
 
 def resident_start(arguments: list[str]) -> _Resident | None:
-    """The arguments of a plain resident start (no command, or ``run``);
-    None for anything else, which goes through the full parser."""
-    quick = argparse.ArgumentParser(add_help=False, exit_on_error=False)
-    quick.add_argument("--config")
-    quick.add_argument("command", nargs="?", choices=["run"])
-    try:
-        parsed, unknown = quick.parse_known_args(arguments, namespace=_Resident())
-    except (argparse.ArgumentError, SystemExit):  # not a plain start
-        return None
-    return None if unknown else parsed
+    """The arguments of a plain resident start (no command, or ``run``, and
+    ``--config FILE``); None for anything else, which goes through the full
+    parser (where an abbreviated ``--conf FILE`` starts the kiosk too).
+    Read by hand: argparse (and gettext with it) cost the kiosk 2 ms of
+    start-up."""
+    config: str | None = None
+    command: str | None = None
+    index = 0
+    while index < len(arguments):
+        argument = arguments[index]
+        if argument.startswith("--config="):
+            config = argument.partition("=")[2]
+        elif argument == "--config":
+            value = arguments[index + 1] if index + 1 < len(arguments) else "-"
+            if value.startswith("-"):
+                return None
+            config = value
+            index += 1
+        elif argument == "run" and command is None:
+            command = argument
+        else:
+            return None
+        index += 1
+    return _Resident(config, command)
 
 
 def open_settings(config: str | None, *, resident: bool = False) -> Settings:
-    """The settings, with logging and the database ready.
+    """The settings, with logging and the database ready; for the resident
+    kiosk, a current database is only checked and opens after its first
+    paint (db/deferred.py).
 
     Raises ConfigError or CommandError (the database cannot be opened). For
     the resident kiosk (``resident``) the message is in the kiosk's language:
     it is printed on the kiosk's own screen.
     """
-    # db imports peewee: only now, after prepare_process hid the drivers.
-    from db import DatabaseUnavailable, open_database
+    # db imports peewee: only when opened, after prepare_process hid the
+    # drivers; db.files and db.migrations do without it.
+    from db.deferred import open_later
+    from db.files import DatabaseUnavailable, is_current
+    from db.migrations import SCHEMA_VERSION
 
     settings = load_settings(config_path_from_env(config))
     setup_logging(settings)
+    path = settings.database_path
+    if resident and is_current(path, SCHEMA_VERSION):
+        # Nothing to create or migrate: the kiosk paints its welcome screen
+        # first, then opens it (KioskApp.open_database), before any key acts.
+        open_later(path)
+        return settings
+    from db import open_database  # peewee, only now (see above)
+
     try:
-        open_database(settings.database_path)
+        open_database(path)
     except DatabaseUnavailable as error:
         log.error("database unavailable: %s", error)
         language = settings.kiosk.language if resident else "en"
@@ -211,8 +247,8 @@ def setup_logging(settings: Settings) -> None:
     root = logging.getLogger()
     if any(isinstance(h, logging.handlers.RotatingFileHandler) for h in root.handlers):
         return
-    # db imports peewee: only now (see open_settings).
-    from db.connection import make_owner_only, make_private_folder
+    # the database's files, without peewee (see open_settings)
+    from db.files import make_owner_only, make_private_folder
 
     path = settings.database_path.parent / "kiosk.log"
     try:

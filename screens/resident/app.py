@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
 from textual import events, on, work
 from textual.app import App
 from textual.await_complete import AwaitComplete
@@ -23,8 +24,8 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Input, Static
 
-from db import Ticket, database, write_transaction
-from kiosk.catalog import Catalog, load_catalog
+from db.deferred import open_pending
+from db.files import DatabaseUnavailable
 from kiosk.config import Settings
 from kiosk.draft import TicketDraft
 from kiosk.i18n import other_language, translate
@@ -35,7 +36,6 @@ from kiosk.sync.process import SyncProcess
 from kiosk.watchdog import notify, watchdog_seconds
 from screens.resident.base import KioskScreen
 from screens.resident.driver import KioskDriver
-from screens.resident.idle import IdleScreen
 from screens.resident.keypad import keypad_key
 from screens.resident.messages import (
     LookUpFailed,
@@ -48,6 +48,7 @@ from screens.widgets.chrome import KeypadBar, KioskHeader
 from screens.workers import DatabaseThread, database_worker
 
 if TYPE_CHECKING:
+    from kiosk.catalog import Catalog
     from kiosk.tickets import IssuedTicket
     from kiosk.tracking import Tracked
     from screens.resident.issued_ticket import IssuedTicketScreen
@@ -156,7 +157,7 @@ class KioskApp(App[None], inherit_bindings=False):
         super().__init__(driver_class=None if web else KioskDriver)
         self.settings = settings
         self.reader = reader or ScreenReader()
-        self.catalog = catalog or load_catalog()
+        self._catalog = catalog  # read after the first paint (catalog)
         self.clock = clock
         self._now = now
         self.set_reactive(KioskApp.language, settings.kiosk.language)
@@ -186,6 +187,21 @@ class KioskApp(App[None], inherit_bindings=False):
         self._ticket_screen: IssuedTicketScreen | None = None
         # Tickets are written here, on a connection kept open (ReviewScreen).
         self.ticket_writer = DatabaseThread("ticket-writer")
+
+    @property
+    def catalog(self) -> Catalog:
+        """The service catalog, read on first use: the welcome screen has no
+        need of it, so it is read right after the first paint (about 20 ms
+        of parsing), before the resident can ask for a category."""
+        return self.read_catalog()
+
+    def read_catalog(self) -> Catalog:
+        if self._catalog is None:
+            # after the first paint (see catalog)
+            from kiosk.catalog import load_catalog
+
+            self._catalog = load_catalog()
+        return self._catalog
 
     # -- time, text and frame ------------------------------------------------
 
@@ -222,6 +238,9 @@ class KioskApp(App[None], inherit_bindings=False):
 
         self.screen_change_signal.subscribe(self, self._screen_changed)
         self.push_screen(WelcomeScreen())
+        # The database opens once the welcome screen is painted (db/deferred.py).
+        self.call_after_refresh(self.open_database)
+        self.call_after_refresh(self.read_catalog)
         self.set_interval(1.0, self.tick, name="tick")
         self.set_interval(10.0, self.read_status, name="status")
         # Background work starts once the welcome screen is on screen.
@@ -238,6 +257,19 @@ class KioskApp(App[None], inherit_bindings=False):
         interval = watchdog_seconds()
         if interval:
             self.set_interval(interval / 2, self.watchdog_ping, name="watchdog")
+
+    def open_database(self) -> None:
+        """Open the database that start-up left for after the first paint
+        (kiosk.cli.open_settings); nothing when it is open. Before any key
+        acts: a key that comes first opens it (on_event), and so does a
+        database worker (screens.workers). A database that fails now stops
+        the kiosk with the reason, as it would have before the first paint."""
+        try:
+            open_pending()
+        except DatabaseUnavailable as error:
+            log.error("database unavailable: %s", error)
+            reason = error.in_language(self.settings.kiosk.language)
+            self.exit(return_code=1, message=Text(f"kiosk: {reason}"))
 
     # -- systemd's watchdog ---------------------------------------------------
 
@@ -266,6 +298,8 @@ class KioskApp(App[None], inherit_bindings=False):
     # -- input, idle reset and lockdown --------------------------------------
 
     async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key | events.MouseDown):
+            self.open_database()
         if isinstance(event, events.Key):
             self.last_input = self.clock()
             stale = self._pressed_before_change(event)
@@ -544,6 +578,9 @@ class KioskApp(App[None], inherit_bindings=False):
         """Quit, suspend, palette and screenshot keys do nothing here."""
 
     def tick(self) -> None:
+        # screens load on first use (start-up)
+        from screens.resident.idle import IdleScreen
+
         now = self.clock()
         if self._scan_buffer is not None and now - self._scan_last > SCAN_PAUSE_SECONDS:
             self._scan_buffer = None
@@ -677,6 +714,9 @@ class KioskApp(App[None], inherit_bindings=False):
             if not outcome.ok:
                 log.error("ticket %s not printed: %s", ticket_no, outcome.detail)
             if not outcome.recorded:
+                # loaded with the database, after the first paint (db/deferred.py)
+                from db import Ticket, database, write_transaction
+
                 with database.connection_context(), write_transaction():
                     Ticket.update(print_state="failed").where(
                         Ticket.ticket_no == ticket_no

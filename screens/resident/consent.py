@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 class ConsentScreen(ModalScreen[bool]):
     """Agree or decline; its keys are on its own bar, like every screen's."""
 
+    CSS_PATH = "flow.tcss"  # read as the first such screen opens
+
     BINDINGS = [
         Binding("1", "agree", "Agree", id="agree", show=False),
         Binding("enter", "agree", "Agree", id="agree-enter", show=False),

@@ -22,6 +22,7 @@ from screens.widgets.writing_pad import WritingPad
 
 
 class ContactScreen(KioskScreen):
+    CSS_PATH = "flow.tcss"  # read as the first such screen opens
     TITLE_KEY = "contact.title"
     HINT_KEY = "contact.hint"
     ENTER_KEY = "key.done"

@@ -14,6 +14,7 @@ from screens.widgets.writing_pad import WritingPad
 
 
 class DescriptionScreen(KioskScreen):
+    CSS_PATH = "flow.tcss"  # read as the first such screen opens
     TITLE_KEY = "description.title"
     HINT_KEY = "description.hint"
     ENTER_KEY = "key.done"

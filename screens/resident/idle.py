@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 class IdleScreen(ModalScreen[bool]):
     """Dismissed with True on any key or tap; with False when time runs out."""
 
+    CSS_PATH = "flow.tcss"  # read as the first such screen opens
+
     def __init__(self, seconds: float) -> None:
         super().__init__()
         self.seconds = seconds

@@ -22,6 +22,7 @@ COOL_DOWN_SECONDS = 60.0
 
 
 class TrackScreen(KioskScreen):
+    CSS_PATH = "flow.tcss"  # read as the first such screen opens
     TITLE_KEY = "track.title"
     HINT_KEY = "track.hint"
     ENTER_KEY = "key.search"

@@ -12,6 +12,7 @@ from screens.resident.base import KioskScreen
 
 
 class TrackResultScreen(KioskScreen):
+    CSS_PATH = "flow.tcss"  # read as the first such screen opens
     ENTER_KEY = "key.finish"
     BINDINGS = [Binding("enter", "forward", "Finish", id="finish", show=False)]
 

@@ -46,7 +46,7 @@ async def main():
                  "kiosk.printing.printer", "kiosk.printing.backends",
                  "kiosk.search", "multiprocessing", "kiosk.writing.dictionary",
                  "screens.widgets.writing_pad", "kiosk.tickets", "kiosk.reports",
-                 "kiosk.report_facts", "kiosk.clock", "kiosk.disk")
+                 "kiosk.report_facts", "kiosk.clock", "kiosk.disk", "argparse")
         loaded = [name for name in heavy if sys.modules.get(name) is not None]
         print(json.dumps({"collector_at_start": collector_at_start,
                           "collector_after_paint": gc.isenabled(),
@@ -115,6 +115,8 @@ def test_tool_commands_run_with_the_collector_on(tmp_path):
         (["--config", "a.toml"], "a.toml"),
         (["--config", "a.toml", "run"], "a.toml"),
         (["run", "--config", "a.toml"], "a.toml"),
+        (["--config=a.toml", "run"], "a.toml"),
+        (["--config", "a.toml", "--config", "b.toml"], "b.toml"),
     ],
 )
 def test_a_plain_start_is_recognised_without_the_full_parser(arguments, config):
@@ -131,6 +133,8 @@ def test_a_plain_start_is_recognised_without_the_full_parser(arguments, config):
         ["users", "list"],
         ["--config"],
         ["run", "extra"],
+        ["run", "run"],
+        ["--config", "--version"],
         ["sync", "--once"],
     ],
 )
@@ -177,3 +181,26 @@ async def test_closed_screens_leave_no_rendered_lines_behind(make_app, clock):
         caches = sum(1 for item in live if isinstance(item, StylesCache))
         widgets = sum(1 for item in live if isinstance(item, Widget))
         assert caches <= widgets, f"{caches} render caches for {widgets} widgets"
+
+
+def _flow_styles_read(app: object) -> bool:
+    sources = app.stylesheet.source  # type: ignore[attr-defined]
+    return any(str(path).endswith("flow.tcss") for path, _ in sources)
+
+
+async def test_the_flow_screens_styles_are_read_as_the_first_of_them_opens(
+    make_app,
+):
+    """The welcome screen's first paint parses only resident.tcss; the other
+    screens' rules (flow.tcss) come with the first of them, and apply."""
+    from screens.resident.track import TrackScreen
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_screen(pilot, WelcomeScreen)
+        assert not _flow_styles_read(app)
+        await pilot.press("2")
+        await wait_screen(pilot, TrackScreen)
+        assert _flow_styles_read(app)
+        how = app.screen.query_one("#track-how")
+        assert how.styles.border_top[0] == "round"

@@ -17,6 +17,8 @@ from db.migrations import MIGRATIONS, SCHEMA_VERSION, migrate
 from kiosk.config import (
     SECTIONS,
     ConfigError,
+    KioskSettings,
+    Settings,
     allowed_text,
     load_settings,
     render_config,
@@ -274,3 +276,22 @@ def test_the_resident_kiosk_says_what_is_wrong_with_its_database_in_its_language
     assert words in result.stderr and "Traceback" not in result.stderr
     if language == "zh-CN":
         assert "damaged" not in result.stderr
+
+
+def test_settings_behave_as_frozen_dataclasses():
+    settings = load_settings(None)
+    kiosk = settings.kiosk
+    assert dataclasses.is_dataclass(settings) and dataclasses.is_dataclass(kiosk)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        kiosk.language = "en"  # type: ignore[misc]
+    changed = dataclasses.replace(kiosk, idle_timeout=30.0)
+    assert (changed.idle_timeout, kiosk.idle_timeout) == (30.0, 60.0)
+    assert changed != kiosk and changed == dataclasses.replace(kiosk, idle_timeout=30)
+    assert hash(load_settings(None).kiosk) == hash(kiosk)
+    assert repr(kiosk).startswith("KioskSettings(language='zh-CN', idle_timeout=60.0")
+    assert KioskSettings("en").language == "en"
+    with pytest.raises(TypeError):
+        KioskSettings(colour="red")  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        Settings()  # type: ignore[call-arg]
+    assert dataclasses.asdict(settings)["station"]["code"] == "PHY3"

@@ -237,3 +237,18 @@ def test_emoji_sequences_are_kept_as_their_base(typed, kept):
     """A terminal draws a sequence as one cluster, Rich counts its parts:
     kept whole, it would push a border off its line."""
     assert clean_text(f"a{typed}b", 100) == f"a{kept}b"
+
+
+def test_each_draft_draws_its_own_url_safe_128_bit_token():
+    import base64
+    import re
+
+    from kiosk.config import TRACKING_TOKEN_CHARACTERS
+    from kiosk.draft import TOKEN_BYTES, TicketDraft
+
+    tokens = {TicketDraft().token for _ in range(200)}
+    assert len(tokens) == 200
+    for token in tokens:
+        assert len(token) == TRACKING_TOKEN_CHARACTERS
+        assert re.fullmatch(r"[A-Za-z0-9_-]+", token)
+        assert len(base64.urlsafe_b64decode(token + "==")) == TOKEN_BYTES
