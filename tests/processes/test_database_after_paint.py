@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -28,6 +30,21 @@ from screens.resident.welcome import WelcomeScreen
 from tests.helpers import FIXED_NOW, wait_screen
 
 ROOT = Path(__file__).resolve().parents[2]
+# The box's unprivileged user (.ci/run makes it): root can write any file.
+BOX_USER = "kiosk-test"
+# is_current of a database the asking user can read and not write (a file of
+# root's, 0444, wal mode as the migrations leave it), from a copy of
+# db/files.py (the standard library only) beside it: that user may not be able
+# to read this checkout or its interpreter.
+READ_ONLY_PROBE = """
+import os, sys
+from pathlib import Path
+sys.path.insert(0, os.path.dirname(sys.argv[1]))
+from files import is_current
+path = Path(sys.argv[1])
+assert os.access(path, os.R_OK) and not os.access(path, os.W_OK)
+print(is_current(path, 1))
+"""
 
 # Started as the ``kiosk`` command starts, on a database that is current.
 # At the first paint of the welcome screen (its tiles drawn) it notes which of
@@ -173,13 +190,39 @@ def test_only_a_current_writable_database_is_left_for_later(tmp_path):
     junk = tmp_path / "junk.db"
     junk.write_bytes(b"this is not a database" * 100)
     assert not is_current(junk, SCHEMA_VERSION)
-    path.chmod(0o400)
+    assert not _current_for_someone_who_cannot_write(path, tmp_path)
+
+
+def _current_for_someone_who_cannot_write(path: Path, scratch: Path) -> bool:
+    """``is_current`` of ``path`` made read-only, asked by a user who cannot
+    write it: this user, or (for root, who can write any file) the box's
+    unprivileged user in a child process, on a copy it may read."""
+    if os.geteuid() != 0:
+        path.chmod(0o400)
+        try:
+            return is_current(path, 1)
+        finally:
+            path.chmod(0o600)
+    shared = Path(tempfile.mkdtemp(prefix="kiosk-read-only-"))
     try:
-        if os.access(path, os.W_OK):
-            pytest.skip("running as a user who can write a read-only file")
-        assert not is_current(path, 1)  # its error is said before the paint
+        shared.chmod(0o755)
+        copy = shared / "kiosk.db"
+        shutil.copyfile(path, copy)  # closed, so whole, and still in wal mode
+        copy.chmod(0o444)
+        shutil.copyfile(ROOT / "db" / "files.py", shared / "files.py")
+        (shared / "files.py").chmod(0o444)
+        asked = subprocess.run(
+            ["/usr/bin/python3", "-c", READ_ONLY_PROBE, str(copy)],
+            cwd=shared,
+            user=BOX_USER,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert asked.returncode == 0, asked.stderr
+        return asked.stdout.strip() == "True"
     finally:
-        path.chmod(0o600)
+        shutil.rmtree(shared)
 
 
 def test_a_resident_start_migrates_or_refuses_before_the_paint(tmp_path):
