@@ -79,14 +79,14 @@ class DatabaseThread:
     @staticmethod
     def _connected(call: Callable[[], T]) -> T:
         open_pending()
-        from db import database
+        from db import database  # peewee loads with the database
 
         database.connect(reuse_if_open=True)
         return call()
 
     @staticmethod
     def _disconnect() -> None:
-        from db import database
+        from db import database  # peewee loads with the database
 
         try:
             database.close()
