@@ -355,24 +355,40 @@ def places_of(
 def place_changes(query: Query, changes: Counter[PlaceKey]) -> None:
     """Add ``changes`` to ``place_day``, in key order (two writers at once
     take the rows' locks in the same order); a count that reaches 0 goes."""
+    _add_counts(
+        query,
+        "place_day",
+        ("day", "station", "category", "building"),
+        "day, category, building, station",
+        changes,
+    )
+
+
+def _add_counts(
+    query: Query,
+    table: str,
+    columns: Sequence[str],
+    conflict: str,
+    changes: Counter[Any],
+) -> None:
+    """Add ``changes`` (keyed by ``columns``' values) to ``table``'s
+    ``tickets``, in key order; a count that reaches 0 goes. ``conflict`` is
+    the table's primary key."""
     wanted = sorted((key, change) for key, change in changes.items() if change)
+    row_marks = _marks(len(columns) + 1)
     for start in range(0, len(wanted), 200):
         part = wanted[start : start + 200]
         query(
-            "INSERT INTO place_day (day, station, category, building, tickets) "
-            "VALUES "
-            + ", ".join(["(?, ?, ?, ?, ?)"] * len(part))
-            + " ON CONFLICT (day, category, building, station) DO UPDATE "
-            "SET tickets = place_day.tickets + excluded.tickets",
+            f"INSERT INTO {table} ({', '.join(columns)}, tickets) VALUES "
+            + ", ".join([row_marks] * len(part))
+            + f" ON CONFLICT ({conflict}) DO UPDATE "
+            f"SET tickets = {table}.tickets + excluded.tickets",
             [value for key, change in part for value in (*key, change)],
         )
+    where = " AND ".join(f"{column} = ?" for column in columns)
     for key, change in wanted:
         if change < 0:
-            query(
-                "DELETE FROM place_day WHERE day = ? AND station = ? "
-                "AND category = ? AND building = ? AND tickets = 0",
-                key,
-            )
+            query(f"DELETE FROM {table} WHERE {where} AND tickets = 0", key)
 
 
 def forget_facts(
@@ -502,24 +518,13 @@ def report_days_of(
 def report_day_changes(query: Query, changes: Counter[DayKey]) -> None:
     """Add ``changes`` to ``report_day``, in key order; a count that reaches
     0 goes."""
-    wanted = sorted((key, change) for key, change in changes.items() if change)
-    for start in range(0, len(wanted), 200):
-        part = wanted[start : start + 200]
-        query(
-            "INSERT INTO report_day (day, station, figure, a, b, c, tickets) "
-            "VALUES "
-            + ", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * len(part))
-            + " ON CONFLICT (day, figure, a, b, c, station) DO UPDATE "
-            "SET tickets = report_day.tickets + excluded.tickets",
-            [value for key, change in part for value in (*key, change)],
-        )
-    for key, change in wanted:
-        if change < 0:
-            query(
-                "DELETE FROM report_day WHERE day = ? AND station = ? AND "
-                "figure = ? AND a = ? AND b = ? AND c = ? AND tickets = 0",
-                key,
-            )
+    _add_counts(
+        query,
+        "report_day",
+        ("day", "station", "figure", "a", "b", "c"),
+        "day, figure, a, b, c, station",
+        changes,
+    )
 
 
 def add_report_days(query: Query, uuids: Sequence[str]) -> None:
