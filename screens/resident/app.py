@@ -319,8 +319,17 @@ class KioskApp(App[None], inherit_bindings=False):
                 return
             self._key_passed_at = time.monotonic()
             self._key_held_for = held_for
-        elif isinstance(event, events.MouseDown):
+        elif isinstance(event, events.MouseDown | events.MouseUp):
             self.last_input = self.clock()
+            if self._pressed_before_change(event):
+                # A tap held back with the keys (a double tap, a pause of
+                # the box): it would choose whatever the next screen has
+                # under the finger.
+                log.info("tap dropped: made for the screen before")
+                return
+            if isinstance(event, events.MouseUp):  # may click, and change
+                self._key_passed_at = time.monotonic()
+                self._key_held_for = 0.0
         await super().on_event(event)
 
     def _screen_changed(self, _screen: Screen[Any]) -> None:
@@ -329,7 +338,9 @@ class KioskApp(App[None], inherit_bindings=False):
         # asyncio.Queue keeps its items in ``_queue`` (private, stable since 3.4)
         waiting = getattr(self._message_queue, "_queue", ())
         self._stale_keys.update(
-            id(message) for message in waiting if isinstance(message, events.Key)
+            id(message)
+            for message in waiting
+            if isinstance(message, events.Key | events.MouseDown | events.MouseUp)
         )
         # A change that a key just made: keys pressed before it (the clock of
         # Message.time), already passed on to the screen, were meant for the
@@ -342,7 +353,7 @@ class KioskApp(App[None], inherit_bindings=False):
             self._screen_changed_at = now - self._key_held_for
             self._key_passed_at = 0.0  # one change per key
 
-    def _pressed_before_change(self, key: events.Key) -> bool:
+    def _pressed_before_change(self, key: events.InputEvent) -> bool:
         if id(key) in self._stale_keys:
             self._stale_keys.discard(id(key))
             return True

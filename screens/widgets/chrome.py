@@ -57,6 +57,9 @@ class Tile(Static):
     In large text (``large``) its number is drawn in block letters three
     lines high, the label beside it, and the detail in full, wrapped beside
     and under the number: never dimmed, never cut to one line.
+
+    No hover style: on the box's touchscreen the pointer stays where the
+    last tap was, so the tile under it on the next screen would look chosen.
     """
 
     DEFAULT_CSS = """
@@ -72,7 +75,6 @@ class Tile(Static):
         text-overflow: ellipsis;
     }
     Tile.-large { min-height: 5; }
-    Tile:hover { background: $boost; border: round $accent; }
     """
 
     def __init__(
@@ -135,7 +137,6 @@ class KeyHint(Static):
 
     DEFAULT_CSS = """
     KeyHint { width: auto; padding: 0 1; }
-    KeyHint:hover { background: $boost; }
     """
 
     def __init__(self, key_label: str, text: str, action: str) -> None:

@@ -16,6 +16,7 @@ import io
 import os
 import pwd
 import shutil
+import statistics
 import subprocess
 import sys
 import sysconfig
@@ -189,8 +190,9 @@ def settled(session: Any) -> bytes:
     return bytes(session.png())
 
 
-def chinese_heights(png: bytes) -> list[int]:
-    """The heights of the Chinese words tesseract (chi_sim) finds."""
+def chinese_words(png: bytes) -> dict[str, int]:
+    """The Chinese words tesseract (chi_sim) reads with confidence, each
+    with its height in pixels (the tallest, where a word is read twice)."""
     with tempfile.NamedTemporaryFile(suffix=".png") as picture:
         picture.write(png)
         picture.flush()
@@ -202,10 +204,24 @@ def chinese_heights(png: bytes) -> list[int]:
             check=True,
         )
     rows = csv.DictReader(io.StringIO(done.stdout), delimiter="\t", quoting=3)
-    return [
-        int(row["height"])
-        for row in rows
-        if row.get("text")
-        and any("\u4e00" <= char <= "\u9fff" for char in row["text"])
-        and float(row.get("conf") or 0) > 60
-    ]
+    words: dict[str, int] = {}
+    for row in rows:
+        text = row.get("text") or ""
+        if (
+            any("\u4e00" <= char <= "\u9fff" for char in text)
+            and float(row.get("conf") or 0) > 60
+        ):
+            words[text] = max(words.get(text, 0), int(row["height"]))
+    return words
+
+
+def height_ratio(before: bytes, after: bytes) -> float:
+    """How much taller the same Chinese words are in ``after`` than in
+    ``before``: the median over the words read in both. Comparing a word
+    with itself, never the medians of two different sets of words (large
+    text draws the tiles' numbers in block letters, which OCR may read as
+    tall Chinese "words" that are in one picture only)."""
+    first, second = chinese_words(before), chinese_words(after)
+    shared = sorted(set(first) & set(second))
+    assert len(shared) >= 3, f"too few words read in both pictures: {shared}"
+    return statistics.median(second[word] / first[word] for word in shared)

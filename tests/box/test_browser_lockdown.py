@@ -19,7 +19,6 @@ import json
 import os
 import shutil
 import socket
-import statistics
 import tempfile
 import urllib.request
 from collections.abc import Iterator
@@ -32,7 +31,7 @@ import pytest
 from tests.box.session import (
     REPO,
     box_files,
-    chinese_heights,
+    height_ratio,
     kiosk_environment,
     load_screenshot_module,
     session_user,
@@ -225,6 +224,9 @@ def laid_out(devtools: DevTools, width: int) -> bool:
 
 def test_slash_typed_through_the_compositor_makes_the_text_larger(box: Box):
     session, devtools = box.session, box.devtools
+    # The page laid out at scale 1 first: the fixture only waited for the
+    # welcome screen's text.
+    session.wait_for(lambda: laid_out(devtools, 1920), 30, "the kiosk laid out")
     normal = settled(session)
     rows = json.loads(devtools.evaluate(TERMINAL_SIZE))[1]
     session.press_and_wait("/")
@@ -233,13 +235,15 @@ def test_slash_typed_through_the_compositor_makes_the_text_larger(box: Box):
     # The page has the screen's width in points at that scale: fewer, larger
     # cells, and the kiosk laid out again for them.
     session.wait_for(
-        lambda: laid_out(devtools, round(1920 / scale)), 30, "the kiosk laid out"
+        lambda: (
+            laid_out(devtools, round(1920 / scale))
+            and json.loads(devtools.evaluate(TERMINAL_SIZE))[1] < rows
+        ),
+        30,
+        "the kiosk laid out in fewer rows",
     )
-    assert json.loads(devtools.evaluate(TERMINAL_SIZE))[1] < rows
     large = settled(session)
-    ratio = statistics.median(chinese_heights(large)) / statistics.median(
-        chinese_heights(normal)
-    )
+    ratio = height_ratio(normal, large)
     assert ratio == pytest.approx(scale, abs=0.08)
     session.press_and_wait("/")
     session.wait_for(lambda: scale_of(session) == 1, 30, "scale 1 again")

@@ -879,3 +879,73 @@ async def test_large_text_category_tiles_show_their_number_big(make_app):
         await pilot.press("2")  # the big 2 is the key that picks it
         await wait_screen(pilot, ItemScreen)
         assert app.draft.category == app.catalog.categories[1].code
+
+
+def tap(x: int, y: int) -> list[events.MouseEvent]:
+    """A tap as the terminal reports it: a button pressed and let go."""
+    where = {
+        "widget": None,
+        "x": x,
+        "y": y,
+        "delta_x": 0,
+        "delta_y": 0,
+        "button": 1,
+        "shift": False,
+        "meta": False,
+        "ctrl": False,
+        "screen_x": x,
+        "screen_y": y,
+    }
+    return [events.MouseDown(**where), events.MouseUp(**where)]
+
+
+async def test_a_tap_meant_for_the_screen_before_does_not_act_on_the_next(
+    make_app,
+):
+    """A double tap on the welcome screen's first tile, the second one
+    held back by a busy box until the category screen is up: it was meant
+    for the welcome screen and must not choose the category under it."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_screen(pilot, WelcomeScreen)
+        first = next(tile for tile in app.screen.query(Tile) if tile.key == "1")
+        x, y = first.region.x + 2, first.region.y + 1
+        second = tap(x, y)  # tapped now (Message.time), handled later
+        for event in tap(x, y):
+            app.post_message(event)
+        await wait_screen(pilot, CategoryScreen)
+        for event in second:
+            app.post_message(event)
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, CategoryScreen)
+        under = app.screen.get_widget_at(x, y)[0]
+        assert isinstance(under, Tile), "the tap's spot holds a category tile"
+        # Tapped now, that tile chooses as before.
+        for event in tap(x, y):
+            app.post_message(event)
+        await wait_screen(pilot, ItemScreen)
+
+
+async def test_the_tile_under_the_last_tap_does_not_look_chosen(make_app):
+    """On a touchscreen the pointer stays where the finger was: the tile
+    under it on the next screen must look like every other tile, not
+    like the chosen one."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1")
+        await wait_screen(pilot, CategoryScreen)
+        tiles = list(app.screen.query(Tile))
+        await pilot.hover(tiles[0])
+        await pilot.pause()
+        assert tiles[0].is_mouse_over
+        hovered, other = tiles[0].styles, tiles[1].styles
+        assert hovered.background == other.background
+        assert hovered.border == other.border
+        # Nor the key hint under it in the bar.
+        hints = list(app.screen.query(KeyHint))
+        await pilot.hover(hints[0])
+        await pilot.pause()
+        assert hints[0].is_mouse_over
+        assert hints[0].styles.background == hints[1].styles.background
