@@ -23,6 +23,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Input, Static
+from textual.worker import Worker, WorkerState
 
 from db.deferred import open_pending
 from db.files import DatabaseUnavailable
@@ -676,6 +677,25 @@ class KioskApp(App[None], inherit_bindings=False):
             load_dictionary()
         except Exception:  # the pad reads it again and tells the resident
             log.warning("the writing dictionary cannot be read", exc_info=True)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "writing" and event.state == WorkerState.SUCCESS:
+            self.read_flow_styles()  # on the UI thread, once the thread is done
+
+    def read_flow_styles(self) -> None:
+        """The styles of the screens past the first steps (FLOW_CSS), read
+        while the resident picks a category, once per process. Read by
+        Textual as the description screen first opened, every style was
+        parsed again and every widget styled again: 25 ms or more of that
+        opening, for a stylesheet that start-up leaves out."""
+        # screens load on first use (start-up)
+        from screens.resident.base import FLOW_CSS
+
+        if self.stylesheet.has_source(str(FLOW_CSS)):
+            return
+        self.stylesheet.read(FLOW_CSS)
+        self.stylesheet.reparse()
+        self.stylesheet.update(self)
 
     def show_ticket(self, ticket: IssuedTicket, qr: QRPicture | None = None) -> None:
         """The ticket screen, as fast as it can be after Submit.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from textual import on
@@ -18,6 +19,13 @@ from screens.widgets.inputs import KeypadTextInput
 
 if TYPE_CHECKING:
     from screens.resident.app import KioskApp
+
+
+# The styles of the screens past the first steps (writing, contact, consent,
+# tracking, idle): not read at start-up. The kiosk reads them as a request
+# starts (KioskApp.read_flow_styles); else Textual reads them as the first
+# such screen opens, which then waits for every style to be parsed again.
+FLOW_CSS = Path(__file__).with_name("flow.tcss").resolve()
 
 
 class KioskScreen(Screen[None]):

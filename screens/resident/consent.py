@@ -12,6 +12,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from screens.resident.base import FLOW_CSS
 from screens.widgets.chrome import KeypadBar, Tile
 
 if TYPE_CHECKING:
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 class ConsentScreen(ModalScreen[bool]):
     """Agree or decline; its keys are on its own bar, like every screen's."""
 
-    CSS_PATH = "flow.tcss"  # read as the first such screen opens
+    CSS_PATH = FLOW_CSS
 
     BINDINGS = [
         Binding("1", "agree", "Agree", id="agree", show=False),

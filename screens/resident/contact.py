@@ -16,13 +16,13 @@ from textual.widgets import Input, Label, Static
 
 from kiosk.text import NAME_LIMIT, clean_text
 from kiosk.tickets import TicketInputError, normalize_mobile
-from screens.resident.base import KioskScreen
+from screens.resident.base import FLOW_CSS, KioskScreen
 from screens.widgets.inputs import DigitsInput
 from screens.widgets.writing_pad import WritingPad
 
 
 class ContactScreen(KioskScreen):
-    CSS_PATH = "flow.tcss"  # read as the first such screen opens
+    CSS_PATH = FLOW_CSS
     TITLE_KEY = "contact.title"
     HINT_KEY = "contact.hint"
     ENTER_KEY = "key.done"

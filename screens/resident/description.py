@@ -9,12 +9,12 @@ from textual.content import Content
 from textual.widgets import Input, Static
 
 from kiosk.text import DESCRIPTION_LIMIT, clean_text
-from screens.resident.base import KioskScreen
+from screens.resident.base import FLOW_CSS, KioskScreen
 from screens.widgets.writing_pad import WritingPad
 
 
 class DescriptionScreen(KioskScreen):
-    CSS_PATH = "flow.tcss"  # read as the first such screen opens
+    CSS_PATH = FLOW_CSS
     TITLE_KEY = "description.title"
     HINT_KEY = "description.hint"
     ENTER_KEY = "key.done"

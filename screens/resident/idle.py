@@ -12,6 +12,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from screens.resident.base import FLOW_CSS
+
 if TYPE_CHECKING:
     from screens.resident.app import KioskApp
 
@@ -19,7 +21,7 @@ if TYPE_CHECKING:
 class IdleScreen(ModalScreen[bool]):
     """Dismissed with True on any key or tap; with False when time runs out."""
 
-    CSS_PATH = "flow.tcss"  # read as the first such screen opens
+    CSS_PATH = FLOW_CSS
 
     def __init__(self, seconds: float) -> None:
         super().__init__()

@@ -10,7 +10,7 @@ from textual.content import Content
 from textual.widgets import Input, Label, Static
 
 from kiosk.tracking import CHECK_CODE_DIGITS, ticket_no_from_digits, track_by_code
-from screens.resident.base import KioskScreen
+from screens.resident.base import FLOW_CSS, KioskScreen
 from screens.resident.messages import LookUpFailed, TrackFound
 from screens.widgets.inputs import DigitsInput
 from screens.workers import database_worker
@@ -22,7 +22,7 @@ COOL_DOWN_SECONDS = 60.0
 
 
 class TrackScreen(KioskScreen):
-    CSS_PATH = "flow.tcss"  # read as the first such screen opens
+    CSS_PATH = FLOW_CSS
     TITLE_KEY = "track.title"
     HINT_KEY = "track.hint"
     ENTER_KEY = "key.search"

@@ -8,11 +8,11 @@ from textual.content import Content
 from textual.widgets import Static
 
 from kiosk.tracking import Tracked
-from screens.resident.base import KioskScreen
+from screens.resident.base import FLOW_CSS, KioskScreen
 
 
 class TrackResultScreen(KioskScreen):
-    CSS_PATH = "flow.tcss"  # read as the first such screen opens
+    CSS_PATH = FLOW_CSS
     ENTER_KEY = "key.finish"
     BINDINGS = [Binding("enter", "forward", "Finish", id="finish", show=False)]
 

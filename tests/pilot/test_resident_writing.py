@@ -4,9 +4,12 @@ was written; the idle reset wipes it."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual.pilot import Pilot
 from textual.widgets import Input
 
+import screens.resident
 from db import Ticket
 from kiosk.writing.dictionary import to_digits
 from screens.resident.consent import ConsentScreen
@@ -386,3 +389,21 @@ async def test_the_requests_own_words_come_first_on_the_keypad(make_app):
         assert shown(pad)[0] == "渗水"
         await pilot.press("enter")
         assert value(pilot, "description") == "渗水"
+
+
+async def test_the_writing_screens_styles_are_read_as_a_request_starts(make_app):
+    """Read as the description screen first opened, they held up its opening
+    (every style parsed, every widget styled again); read while the resident
+    picks a category, the opening finds them there."""
+    flow_css = str((Path(screens.resident.__file__).parent / "flow.tcss").resolve())
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_screen(pilot, WelcomeScreen)
+        assert not app.stylesheet.has_source(flow_css)  # not at start-up
+        await pilot.press("1")
+        await wait_for(pilot, lambda: app.stylesheet.has_source(flow_css))
+        await pilot.press("2", "1", "2")
+        await wait_screen(pilot, DescriptionScreen)
+        await pad_ready(pilot, "description")
+        # its own styles hold (flow.tcss: a margin of one line above and below)
+        assert app.screen.query_one("#description").styles.margin.top == 1
