@@ -775,6 +775,8 @@ class KioskApp(App[None], inherit_bindings=False):
         self.draft = TicketDraft(language=self.settings.kiosk.language)
         self.track_digits = ""
         self._pop_to_welcome()
+        if self._ticket_screen is not None:
+            self._ticket_screen.forget()
         self.language = self.settings.kiosk.language
         self.large_text = self.settings.kiosk.large_text
         self.read_aloud = False

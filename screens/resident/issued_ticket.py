@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -105,6 +106,31 @@ class IssuedTicketScreen(KioskScreen):
         status.remove_class("-failed")
         status.update(Content(self.t(self.print_key())))
         self.query_one("#qr", QRCode).update(ticket.url, qr)
+
+    def forget(self) -> None:
+        """Kept for the next ticket, it keeps nothing of the resident who
+        left (KioskApp.reset_flow): not what they wrote, not the ticket's
+        number, check code or link. What it keeps (category, unit, times)
+        only lets it compose; ``show`` sets the next ticket before it is
+        on screen again."""
+        self.ticket = replace(
+            self.ticket,
+            uuid="",
+            ticket_no="",
+            queue_no="",
+            token="",
+            building="",
+            description="",
+            has_contact=False,
+            url="",
+        )
+        self.qr = None
+        if not self.is_mounted:
+            return
+        for name in ("#ticket-no", "#next-steps"):
+            self.query_one(name, Static).update("")
+        self.query_one("#queue-no", BigText).update("")
+        self.query_one("#qr", QRCode).clear()
 
     def print_key(self) -> str:
         if not self.kiosk.settings.printer.on_paper:

@@ -67,6 +67,15 @@ class QRCode(Widget):
         self._strips = picture.strips
         self.refresh(layout=size != (len(self._rows[0]), len(self._rows)))
 
+    def clear(self) -> None:
+        """Light cells only, the same size: no code is kept once the
+        ticket's holder has gone."""
+        blank = [(False, False)] * len(self._rows[0])
+        self.data = ""
+        self._rows = [blank] * len(self._rows)
+        self._strips = [_strip(blank)] * len(self._rows)
+        self.refresh()
+
     def get_content_width(self, container, viewport) -> int:  # type: ignore[no-untyped-def]
         return len(self._rows[0])
 

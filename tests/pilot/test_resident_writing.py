@@ -7,19 +7,21 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.pilot import Pilot
-from textual.widgets import Input
+from textual.widgets import Input, Static
 
 import screens.resident
 from db import Ticket
+from kiosk.tracking import check_code
 from kiosk.writing.dictionary import to_digits
 from screens.resident.consent import ConsentScreen
 from screens.resident.contact import ContactScreen
 from screens.resident.description import DescriptionScreen
 from screens.resident.details import DetailsScreen
-from screens.resident.issued_ticket import IssuedTicketScreen
+from screens.resident.issued_ticket import FINISH_GUARD_SECONDS, IssuedTicketScreen
 from screens.resident.review import ReviewScreen
 from screens.resident.welcome import WelcomeScreen
 from screens.widgets.chrome import KeyHint
+from screens.widgets.qrcode import QRCode
 from screens.widgets.writing_pad import WritingPad
 from tests.helpers import screen_text, tap, wait_for, wait_screen
 
@@ -407,3 +409,43 @@ async def test_the_writing_screens_styles_are_read_as_a_request_starts(make_app)
         await pad_ready(pilot, "description")
         # its own styles hold (flow.tcss: a margin of one line above and below)
         assert app.screen.query_one("#description").styles.margin.top == 1
+
+
+async def test_the_kept_ticket_screen_forgets_the_resident_who_left(make_app, clock):
+    """The ticket screen is kept for the next ticket (it is faster so). As
+    the resident leaves, it keeps nothing of theirs: not what they wrote,
+    not the ticket's number, check code or link (the token in its QR)."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await to_description_by_keypad(pilot)
+        await pilot.press(*to_digits("loushui"), "enter", "enter")
+        await wait_screen(pilot, DetailsScreen)
+        await pilot.press("enter")
+        await wait_screen(pilot, ReviewScreen)
+        await pilot.press("enter")
+        await wait_screen(pilot, IssuedTicketScreen)
+        kept = app.screen
+        assert isinstance(kept, IssuedTicketScreen)
+        ticket = Ticket.get()
+        secrets = [ticket.ticket_no, ticket.token, "漏水", check_code(ticket.token)]
+
+        def held() -> str:
+            texts = [str(static.render()) for static in kept.query(Static)]
+            qr = kept.query_one(QRCode)
+            return repr((vars(kept.ticket), texts, qr.data, qr._rows, kept.qr))
+
+        assert all(secret in held() for secret in secrets[:2])
+        clock.advance(FINISH_GUARD_SECONDS + 1)
+        await pilot.press("enter")
+        await wait_screen(pilot, WelcomeScreen)
+        assert kept.is_mounted  # kept for the next ticket
+        assert [secret for secret in secrets if secret in held()] == []
+        # The next ticket is shown whole on the same screen.
+        await pilot.press("1", "2", "1", "enter")
+        await wait_screen(pilot, ReviewScreen)
+        await pilot.press("enter")
+        await wait_screen(pilot, IssuedTicketScreen)
+        assert app.screen is kept
+        second = Ticket.select().order_by(Ticket.id.desc()).get()
+        assert second.ticket_no in held() and second.token in held()
+        assert second.ticket_no in screen_text(app)
