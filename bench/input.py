@@ -34,8 +34,9 @@ Figures, one JSON line each:
   description screen is on screen, in a fresh process, the first time: with
   the writing pad against the screen as it was before (one Input); ``extra``
   is the difference of the medians (target <= 30 ms). The kiosk reads the
-  pad's code and the dictionary in a thread as the request starts; both
-  modes wait for that before pressing 2, as a resident's choosing does.
+  pad's code and the dictionary in a thread as the request starts, then the
+  writing screens' styles; both modes wait for that before pressing 2, as a
+  resident's choosing does.
   ``cpu_extra`` is the same difference in the process's CPU time, which a
   busy machine disturbs less than the wall clock.
 - ``dictionary_rss_growth_kib``: the process's RSS before and after the
@@ -491,8 +492,12 @@ async def _open_description(mode: str, database: str) -> dict[str, float]:
         # category, an item and reads the details screen: seconds at the
         # least. The measure starts once that reading is done, in both modes.
         from kiosk.writing.dictionary import load_dictionary
+        from screens.resident.base import FLOW_CSS
 
         while not load_dictionary.cache_info().currsize:
+            await pilot.pause(0.005)
+        # and the writing screens' styles, read once the dictionary is
+        while not app.stylesheet.has_source(str(FLOW_CSS)):
             await pilot.pause(0.005)
         await pilot.pause()
         if mode == "before":

@@ -56,6 +56,10 @@ WORD_COST = 3.0
 CHARACTER_COST = 1.0  # a single character: ranked among characters
 PHRASE_COST = 2.0  # a phrase of two or three words: ranked among phrases
 ABBREVIATED_COST = 1.0  # keys that only begin the syllables (57: lou shui)
+# Keys that spell a word whole are read as that spelling before they are
+# read as the beginnings of syllables: 7484 is shui (水), not s hui (社会),
+# and 38 is du (都), not d t (电梯).
+SPELLED_WHOLE_COST = 4.0
 CONTEXT_COST = -1.0  # a word of the request's category, by its rank there
 FOLLOWS_BONUS = 3.0  # a word the association data lists after the one before
 _SYLLABLE_REST = b"[^ \t\n]*"  # what is left of a syllable begun by a key
@@ -449,6 +453,9 @@ def _span(
     lexicons = [(dictionary.chinese, 0.0), (dictionary.phrases, PHRASE_COST)]
     if category:
         lexicons.append((dictionary.context(category), CONTEXT_COST))
+    begun_cost = ABBREVIATED_COST
+    if dictionary.chinese.spelled(keys, letters=letters, limit=1):
+        begun_cost += SPELLED_WHOLE_COST
     for lexicon, extra in lexicons:
         for word, spelling, cost in lexicon.spelled(
             keys, letters=letters, limit=SENTENCE_CHOICES
@@ -462,7 +469,7 @@ def _span(
             for word, spelling, cost in lexicon.begun(
                 keys, letters=letters, limit=SENTENCE_CHOICES
             ):
-                found.append((word, spelling, cost + extra + ABBREVIATED_COST))
+                found.append((word, spelling, cost + extra + begun_cost))
     best: dict[str, tuple[str, str, float]] = {}
     for entry in found:
         if entry[0] not in best or entry[2] < best[entry[0]][2]:

@@ -470,6 +470,25 @@ def test_a_sentence_spelled_in_one_run_is_the_first_candidate(
         assert (writing.text, writing.keys) == (sentence, "")
 
 
+@pytest.mark.parametrize(
+    ("spelled", "sentence"),
+    [
+        # shui spelled whole was read as s hui (社会); du as d t (电梯);
+        # ping shi xi guan as 水管你是一还
+        ("quanshishui", "全是水"),
+        ("doushishui", "都是水"),
+        ("duzaidanyuanmenkou", "都在单元门口"),
+        ("pingshixiguan", "平时喜欢"),
+    ],
+)
+def test_syllables_spelled_whole_are_read_whole_in_a_sentence(
+    dictionary, spelled, sentence
+):
+    for category in ("", "housing"):
+        found = dictionary.sentence(to_digits(spelled), category=category)
+        assert found is not None and found.text == sentence
+
+
 def test_a_sentence_offers_its_first_word_next_and_its_spelling(dictionary):
     writing = composer(dictionary)
     press_all(writing, to_digits("diantihuaile"))
