@@ -9,6 +9,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.geometry import Size
+from textual.widget import Widget
 from textual.widgets import Static
 
 from kiosk.tickets import IssuedTicket
@@ -131,6 +133,10 @@ class IssuedTicketScreen(KioskScreen):
             self.query_one(name, Static).update("")
         self.query_one("#queue-no", BigText).update("")
         self.query_one("#qr", QRCode).clear()
+        # Not on screen, the widgets keep the lines they last drew until
+        # they draw again, with the next ticket: drop them now.
+        for widget in self.walk_children(with_self=True):
+            drop_drawn_lines(widget)
 
     def print_key(self) -> str:
         if not self.kiosk.settings.printer.on_paper:
@@ -190,3 +196,20 @@ class IssuedTicketScreen(KioskScreen):
 
     def action_back(self) -> None:
         """Not on the bar, so it does nothing: the ticket stays until Enter."""
+
+
+def drop_drawn_lines(widget: Widget) -> None:
+    """Forget the lines ``widget`` last drew; it draws them anew when
+    next on screen. Textual 8.2.8 keeps them in two private caches (its
+    ``StylesCache`` and ``_render_cache``): each is left alone if a later
+    Textual no longer has it."""
+    # private Textual API, see the docstring
+    styles_cache = getattr(widget, "_styles_cache", None)
+    if styles_cache is not None and hasattr(styles_cache, "clear"):
+        styles_cache.clear()
+    drawn = getattr(widget, "_render_cache", None)
+    if isinstance(drawn, tuple) and getattr(drawn, "_fields", None) == (
+        "size",
+        "lines",
+    ):
+        widget._render_cache = type(drawn)(Size(0, 0), [])
