@@ -129,13 +129,17 @@ class IssuedTicketScreen(KioskScreen):
         self.qr = None
         if not self.is_mounted:
             return
-        for name in ("#ticket-no", "#next-steps"):
-            self.query_one(name, Static).update("")
-        self.query_one("#queue-no", BigText).update("")
-        self.query_one("#qr", QRCode).clear()
-        # Not on screen, the widgets keep the lines they last drew until
-        # they draw again, with the next ticket: drop them now.
-        for widget in self.walk_children(with_self=True):
+        ticket_no = self.query_one("#ticket-no", Static)
+        next_steps = self.query_one("#next-steps", Static)
+        queue_no = self.query_one("#queue-no", BigText)
+        qr = self.query_one("#qr", QRCode)
+        ticket_no.update("")
+        next_steps.update("")
+        queue_no.update("")
+        qr.clear()
+        # Not on screen, these keep the lines they last drew until they draw
+        # again with the next ticket (which they do anyway): drop them now.
+        for widget in (ticket_no, next_steps, queue_no, qr):
             drop_drawn_lines(widget)
 
     def print_key(self) -> str:
