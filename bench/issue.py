@@ -125,6 +125,17 @@ def report(kiosk: dict[str, Any], calls: dict[str, list[float]]) -> None:
     report_full_gc(kiosk)
     for key, figure, measures in DOMAIN_CALLS:
         _percentiles(figure, calls[key], raw, LEVELS, {"measures": measures})
+    _percentiles(
+        "domain_issue_ticket_after_years",
+        calls["domain_after_years"],
+        (RAW, calls["raw_after_years"]),
+        LEVELS,
+        {
+            "measures": "issue_ticket() on an open connection, on a database "
+            f"holding {domain.YEARS_TICKETS} tickets over {domain.YEARS_DAYS} days",
+            "baseline_timed": "in turns with this figure",
+        },
+    )
     for (name, values), where in ((raw, "this process"), (raw_in_kiosk, "the kiosk")):
         for label, level in (*LEVELS, MAX):
             emit(

@@ -214,9 +214,18 @@ def newest_ticket_at(settings: Settings) -> datetime | None:
     """When the newest ticket in the station's database was issued."""
     # created_at is an ISO time: times with the same UTC offset sort as text,
     # so the latest of each offset is read and those are compared as moments.
+    # UTC offsets lie within 26 hours of each other, so only a ticket written
+    # in the two days before the latest text can be the newest: the index is
+    # read from there, never a station's years of tickets (this runs at every
+    # Submit).
     newest = None
+    (latest,) = database.execute_sql("SELECT MAX(created_at) FROM ticket").fetchone()
+    if latest is None:
+        return None
     rows = database.execute_sql(
-        "SELECT MAX(created_at) FROM ticket GROUP BY substr(created_at, 20)"
+        "SELECT MAX(created_at) FROM ticket WHERE created_at >= ?"
+        " GROUP BY substr(created_at, 20)",
+        (_two_days_before(latest),),
     ).fetchall()
     for (text,) in rows:
         try:
@@ -228,6 +237,16 @@ def newest_ticket_at(settings: Settings) -> datetime | None:
         if newest is None or moment > newest:
             newest = moment
     return newest.astimezone(settings.zone) if newest else None
+
+
+def _two_days_before(text: str) -> str:
+    """The date two days before the ISO time ``text``, as text ("" if it is
+    not a time: then every ticket is read)."""
+    try:
+        day = date.fromisoformat(str(text)[:10])
+    except ValueError:
+        return ""
+    return (day - timedelta(days=2)).isoformat()
 
 
 def suspect_ticket_count() -> int:

@@ -8,8 +8,8 @@ import subprocess
 import sys
 from datetime import datetime, timedelta
 
-from db import Ticket
-from kiosk.clock import RELEASE_DATE, check_clock, release_start
+from db import Ticket, database
+from kiosk.clock import RELEASE_DATE, check_clock, newest_ticket_at, release_start
 from kiosk.tickets import TicketDraft, issue_ticket
 from tests.helpers import FIXED_NOW, ZONE
 
@@ -92,3 +92,54 @@ def test_doctor_reports_a_clock_behind_the_newest_ticket(
     assert behind.returncode == 1
     assert "FAIL clock:" in behind.stdout and "newest ticket" in behind.stdout
     assert "Traceback" not in behind.stderr
+
+
+def test_the_newest_ticket_is_found_across_utc_offsets(settings, station_db):
+    # Text order is not time order across offsets: the "+14:00" ticket sorts
+    # last as text but was issued five hours before the "-10:00" one.
+    east = datetime.fromisoformat("2026-11-26T01:00:00+14:00")  # 25th 11:00 UTC
+    west = datetime.fromisoformat("2026-11-25T06:00:00-10:00")  # 25th 16:00 UTC
+    issue_ticket(settings, draft(), now=FIXED_NOW - timedelta(days=700))
+    issue_ticket(settings, draft(), now=west)
+    issue_ticket(settings, draft(), now=east)
+    assert newest_ticket_at(settings) == west
+    assert newest_ticket_at(settings).tzinfo == settings.zone
+
+
+def test_submit_reads_no_table_through(settings, station_db):
+    """Submit's write reads only by index: years of tickets (tens of
+    thousands) never make the ticket slower to issue."""
+    for minutes in range(5):
+        moment = FIXED_NOW + timedelta(minutes=minutes)
+        issue_ticket(settings, draft(), clock=lambda moment=moment: moment)
+    connection = database.connection()
+    tables = {
+        name
+        for (name,) in connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'"
+        )
+    }
+    statements: list[str] = []
+    connection.set_trace_callback(statements.append)
+    try:
+        later = FIXED_NOW + timedelta(hours=1)
+        issue_ticket(
+            settings,
+            TicketDraft(category="housing", item="lift", building="3号楼"),
+            clock=lambda: later,
+        )
+    finally:
+        connection.set_trace_callback(None)
+    scans = []
+    for statement in statements:
+        if statement.startswith("--") or statement.split()[0].upper() in (
+            "BEGIN",
+            "COMMIT",
+            "ROLLBACK",
+        ):
+            continue
+        for *_, detail in connection.execute("EXPLAIN QUERY PLAN " + statement):
+            words = detail.split()
+            if words[:1] == ["SCAN"] and words[1] in tables:
+                scans.append(f"{detail}: {statement[:80]}")
+    assert statements and not scans
