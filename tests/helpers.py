@@ -21,6 +21,11 @@ from kiosk import desk
 from kiosk.accounts import StaffSession
 from kiosk.config import Settings
 from kiosk.tickets import IssuedTicket, TicketDraft, issue_ticket
+from screens.resident.category import CategoryScreen
+from screens.resident.details import DetailsScreen
+from screens.resident.issued_ticket import IssuedTicketScreen
+from screens.resident.item import ItemScreen
+from screens.resident.review import ReviewScreen
 from screens.widgets.writing_pad import KeyStrip
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -144,6 +149,20 @@ async def wait_screen(pilot: Pilot[object], screen_type: type) -> None:
     # Let the screen change be fully handled (the resident app drops keys
     # pressed before it): a person cannot press within the same moment.
     await pilot.pause()
+
+
+async def keypad_to_ticket(pilot: Pilot[object]) -> None:
+    """From the welcome screen to a ticket with keypad keys alone: 1 (make a
+    request), 2 (housing), 1 (roof leak), Enter (details), Enter (submit)."""
+    for key, screen_type in (
+        ("1", CategoryScreen),
+        ("2", ItemScreen),
+        ("1", DetailsScreen),
+        ("enter", ReviewScreen),
+        ("enter", IssuedTicketScreen),
+    ):
+        await pilot.press(key)
+        await wait_screen(pilot, screen_type)
 
 
 def wait_until(condition: Callable[[], bool], seconds: float, what: str) -> None:

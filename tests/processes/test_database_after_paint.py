@@ -21,13 +21,8 @@ from db.files import is_current
 from db.migrations import MIGRATIONS, SCHEMA_VERSION
 from kiosk.config import render_config
 from screens.resident.app import KioskApp
-from screens.resident.category import CategoryScreen
-from screens.resident.details import DetailsScreen
-from screens.resident.issued_ticket import IssuedTicketScreen
-from screens.resident.item import ItemScreen
-from screens.resident.review import ReviewScreen
 from screens.resident.welcome import WelcomeScreen
-from tests.helpers import FIXED_NOW, wait_screen
+from tests.helpers import FIXED_NOW, keypad_to_ticket, wait_screen
 
 ROOT = Path(__file__).resolve().parents[2]
 # The box's unprivileged user (.ci/run makes it): root can write any file.
@@ -159,16 +154,7 @@ async def test_the_flow_issues_a_ticket_on_a_database_opened_after_the_paint(
     app = KioskApp(settings, clock=clock, now=lambda: FIXED_NOW)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_screen(pilot, WelcomeScreen)
-        await pilot.press("1")
-        await wait_screen(pilot, CategoryScreen)
-        await pilot.press("2")
-        await wait_screen(pilot, ItemScreen)
-        await pilot.press("1")
-        await wait_screen(pilot, DetailsScreen)
-        await pilot.press("enter")
-        await wait_screen(pilot, ReviewScreen)
-        await pilot.press("enter")
-        await wait_screen(pilot, IssuedTicketScreen)
+        await keypad_to_ticket(pilot)
     saved = sqlite3.connect(database_left_for_later)
     try:
         assert saved.execute("SELECT COUNT(*) FROM ticket").fetchone() == (1,)

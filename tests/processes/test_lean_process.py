@@ -15,13 +15,8 @@ import pytest
 from kiosk.cli import resident_start
 from kiosk.config import render_config
 from kiosk.lean import UNUSED_DRIVERS, skip_unused_database_drivers
-from screens.resident.category import CategoryScreen
-from screens.resident.details import DetailsScreen
-from screens.resident.issued_ticket import IssuedTicketScreen
-from screens.resident.item import ItemScreen
-from screens.resident.review import ReviewScreen
 from screens.resident.welcome import WelcomeScreen
-from tests.helpers import wait_screen
+from tests.helpers import keypad_to_ticket, wait_screen
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -162,16 +157,7 @@ async def test_closed_screens_leave_no_rendered_lines_behind(make_app, clock):
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_screen(pilot, WelcomeScreen)
         for _ in range(3):
-            await pilot.press("1")
-            await wait_screen(pilot, CategoryScreen)
-            await pilot.press("2")
-            await wait_screen(pilot, ItemScreen)
-            await pilot.press("1")
-            await wait_screen(pilot, DetailsScreen)
-            await pilot.press("enter")
-            await wait_screen(pilot, ReviewScreen)
-            await pilot.press("enter")
-            await wait_screen(pilot, IssuedTicketScreen)
+            await keypad_to_ticket(pilot)
             clock.advance(3)
             await pilot.press("enter")
             await wait_screen(pilot, WelcomeScreen)
