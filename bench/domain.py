@@ -1,18 +1,13 @@
 """The ticket write on its own: kiosk.tickets.issue_ticket against raw SQLite.
 
-Three calls take turns (in a rotating order), each timed on its own, so load
+Two calls take turns (in a rotating order), each timed on its own, so load
 on the machine hits them alike:
 
 * ``raw``: one INSERT of a ticket-like row in its own BEGIN IMMEDIATE
   transaction, WAL and synchronous=FULL (bench/baseline.py);
 * ``domain``: ``issue_ticket(settings, TicketDraft(...))`` on the open
-  connection of this thread (the database opened with ``db.open_database``);
-* ``domain_app_style``: the same call the way a thread worker
-  (``database_worker``) makes it, in a new thread inside
-  ``database.connection_context()`` (so a connection is opened, set up with
-  the pragmas and closed for every ticket). The resident app no longer
-  writes tickets so: its DatabaseThread (screens/workers.py) keeps one
-  connection open, as ``domain`` does.
+  connection of this thread (the database opened with ``db.open_database``),
+  as the resident app's DatabaseThread (screens/workers.py) keeps one.
 
 Then, on a station database that already holds YEARS_TICKETS tickets over
 YEARS_DAYS days (``kiosk demo load``'s bulk path), ``domain_after_years``:
@@ -23,7 +18,6 @@ fresh database.
 
 from __future__ import annotations
 
-import threading
 import time
 from array import array
 from collections.abc import Callable
@@ -60,23 +54,7 @@ def run(count: int, scratch: Path) -> dict[str, list[float]]:
     def domain() -> None:
         issue_ticket(settings, TicketDraft(category="housing", item="roof-leak"))
 
-    def app_style() -> None:
-        failures: list[BaseException] = []
-
-        def work() -> None:
-            try:
-                with database.connection_context():
-                    domain()
-            except BaseException as error:  # re-raised in the calling thread
-                failures.append(error)
-
-        worker = threading.Thread(target=work, name="issue")
-        worker.start()
-        worker.join()
-        if failures:
-            raise failures[0]
-
-    calls = {"raw": raw.insert, "domain": domain, "domain_app_style": app_style}
+    calls = {"raw": raw.insert, "domain": domain}
     times = {name: array("d") for name in calls}
     try:
         names = list(calls)
