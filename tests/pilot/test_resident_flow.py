@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from textual.color import Color
+
 from db import Outbox, Ticket, TicketEvent
 from screens.resident.category import CategoryScreen
 from screens.resident.consent import ConsentScreen
@@ -15,7 +17,14 @@ from screens.resident.messages import TicketFailed
 from screens.resident.review import ReviewScreen
 from screens.resident.welcome import WelcomeScreen
 from screens.widgets.bigtext import BigText
-from tests.helpers import HOSTILE_MARKUP, paste, screen_text, wait_for, wait_screen
+from tests.helpers import (
+    HOSTILE_MARKUP,
+    keypad_to_ticket,
+    paste,
+    screen_text,
+    wait_for,
+    wait_screen,
+)
 
 
 async def test_keypad_only_flow_issues_a_ticket(make_app, clock):
@@ -292,3 +301,27 @@ async def test_a_refusal_while_the_review_is_laid_out_again_is_shown(make_app):
         await pilot.pause()
         assert screen.t("error.save") in screen_text(app)
         assert app.return_code is None and not screen.submitting
+
+
+async def test_the_kept_ticket_screen_follows_style_changes_made_while_away(
+    make_app, clock
+):
+    """The ticket screen is kept for every ticket and not styled again when
+    it shows the next one, unless what its styles follow changed meanwhile:
+    here the theme, changed while the welcome screen was up."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await keypad_to_ticket(pilot)
+        first = app.screen
+        caption = first.query_one("#qr-caption")
+        before = caption.styles.color
+        clock.advance(3)
+        await pilot.press("enter")
+        await wait_screen(pilot, WelcomeScreen)
+        app.theme = "dracula"  # another accent than the default theme's
+        await pilot.pause()
+        await keypad_to_ticket(pilot)
+        assert app.screen is first  # the same screen, shown again
+        accent = Color.parse(app.theme_variables["accent"])
+        assert caption.styles.color != before
+        assert caption.styles.color.rgb == accent.rgb
