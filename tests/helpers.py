@@ -151,12 +151,13 @@ async def wait_screen(pilot: Pilot[object], screen_type: type) -> None:
     await pilot.pause()
 
 
-async def keypad_to_ticket(pilot: Pilot[object]) -> None:
+async def keypad_to_ticket(pilot: Pilot[object], category: str = "2") -> None:
     """From the welcome screen to a ticket with keypad keys alone: 1 (make a
-    request), 2 (housing), 1 (roof leak), Enter (details), Enter (submit)."""
+    request), the category's tile (2: housing), 1 (its first item: for
+    housing, the roof leak), Enter (details), Enter (submit)."""
     for key, screen_type in (
         ("1", CategoryScreen),
-        ("2", ItemScreen),
+        (category, ItemScreen),
         ("1", DetailsScreen),
         ("enter", ReviewScreen),
         ("enter", IssuedTicketScreen),

@@ -63,7 +63,7 @@ class IssuedTicketScreen(KioskScreen):
 
     def show_caption(self, online: bool | None = None) -> None:
         for caption in self.query("#qr-caption").results(Static):
-            caption.update(Content(self.t(self.caption_key())))
+            set_text(caption, Content(self.t(self.caption_key())))
 
     def ticket_no_line(self) -> Content:
         ticket = self.ticket
@@ -101,12 +101,12 @@ class IssuedTicketScreen(KioskScreen):
         # (In another language than last time, it composes again as it is
         # shown: KioskScreen.on_screen_resume.)
         self.query_one("#queue-no", BigText).update(ticket.queue_no)
-        self.query_one("#ticket-no", Static).update(self.ticket_no_line())
-        self.query_one("#next-steps", Static).update(self.next_steps())
+        set_text(self.query_one("#ticket-no", Static), self.ticket_no_line())
+        set_text(self.query_one("#next-steps", Static), self.next_steps())
         self.show_caption()
         status = self.query_one("#print-status", Static)
         status.remove_class("-failed")
-        status.update(Content(self.t(self.print_key())))
+        set_text(status, Content(self.t(self.print_key())))
         self.query_one("#qr", QRCode).update(ticket.url, qr)
 
     def forget(self) -> None:
@@ -133,9 +133,11 @@ class IssuedTicketScreen(KioskScreen):
         next_steps = self.query_one("#next-steps", Static)
         queue_no = self.query_one("#queue-no", BigText)
         qr = self.query_one("#qr", QRCode)
-        ticket_no.update("")
-        next_steps.update("")
-        queue_no.update("")
+        # Blank, each keeping its place: the screen is not on screen, and the
+        # next ticket's texts take the same places (no new layout then).
+        ticket_no.update("", layout=False)
+        next_steps.update("", layout=False)
+        queue_no.clear()
         qr.clear()
         # Not on screen, these keep the lines they last drew until they draw
         # again with the next ticket (which they do anyway): drop them now.
@@ -157,7 +159,7 @@ class IssuedTicketScreen(KioskScreen):
         self.print_ok = ok
         for status in self.query("#print-status").results(Static):
             status.set_class(not ok, "-failed")
-            status.update(Content(self.t(self.print_key())))
+            set_text(status, Content(self.t(self.print_key())))
 
     def keypad_hints(self) -> list[tuple[str, str, str]]:
         return [
@@ -176,8 +178,9 @@ class IssuedTicketScreen(KioskScreen):
 
     def show_remaining(self, seconds: float) -> None:
         for countdown in self.query("#ticket-countdown").results(Static):
-            countdown.update(
-                Content(self.t("ticket.countdown", seconds=max(0, math.ceil(seconds))))
+            set_text(
+                countdown,
+                Content(self.t("ticket.countdown", seconds=max(0, math.ceil(seconds)))),
             )
 
     def action_more_time(self) -> None:
@@ -200,6 +203,19 @@ class IssuedTicketScreen(KioskScreen):
 
     def action_back(self) -> None:
         """Not on the bar, so it does nothing: the ticket stays until Enter."""
+
+
+def set_text(widget: Static, content: Content) -> None:
+    """``widget.update(content)``, laying the screen out again only when the
+    new text takes another number of lines at the widget's width (the
+    ticket screen's texts are as wide as their column: only their height
+    can change). A layout of the screen, and the full repaint that Textual
+    makes after it, cost about 5 ms of the ticket's first frame; the
+    countdown made them every second."""
+    width, height = widget.content_size
+    widget.update(content, layout=False)
+    if not width or widget.visual.get_height(widget.styles, width) != height:
+        widget.refresh(layout=True)
 
 
 def drop_drawn_lines(widget: Widget) -> None:

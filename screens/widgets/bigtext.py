@@ -102,9 +102,19 @@ class BigText(Widget):
 
     def update(self, text: str) -> None:
         if text != self.text:
+            width = len(self._rows[0])
             self.text = text
             self._rows = big_rows(text)
-            self.refresh(layout=True)
+            # its height is fixed: the screen is laid out again only when
+            # its width changes (not from B001 to B002)
+            self.refresh(layout=len(self._rows[0]) != width)
+
+    def clear(self) -> None:
+        """Blank, the same size: nothing of the text is kept, and the next
+        text of the same length needs no new layout."""
+        self.text = ""
+        self._rows = [" " * len(row) for row in self._rows]
+        self.refresh()
 
     def get_content_width(self, container, viewport) -> int:  # type: ignore[no-untyped-def]
         return len(self._rows[0])

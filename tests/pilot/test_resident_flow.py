@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from textual.app import App, ComposeResult
 from textual.color import Color
+from textual.widgets import Static
 
 from db import Outbox, Ticket, TicketEvent
 from screens.resident.category import CategoryScreen
@@ -16,7 +18,7 @@ from screens.resident.location import LocationScreen
 from screens.resident.messages import TicketFailed
 from screens.resident.review import ReviewScreen
 from screens.resident.welcome import WelcomeScreen
-from screens.widgets.bigtext import BigText
+from screens.widgets.bigtext import BigText, big_rows
 from tests.helpers import (
     HOSTILE_MARKUP,
     keypad_to_ticket,
@@ -325,3 +327,50 @@ async def test_the_kept_ticket_screen_follows_style_changes_made_while_away(
         accent = Color.parse(app.theme_variables["accent"])
         assert caption.styles.color != before
         assert caption.styles.color.rgb == accent.rgb
+
+
+async def test_the_kept_ticket_screen_fits_each_tickets_text(make_app, clock):
+    """The ticket screen lays itself out again only when a text takes another
+    number of lines: in English, the sanitation ticket's next steps take a
+    line more than the "other" ticket's, and each shows whole."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        heights = []
+        for category in ("9", "1", "9"):  # other, sanitation, other
+            await pilot.press("asterisk")  # English, for this resident
+            await keypad_to_ticket(pilot, category)
+            await pilot.pause()
+            steps = app.screen.query_one("#next-steps", Static)
+            width = steps.content_size.width
+            needed = steps.visual.get_height(steps.styles, width)
+            assert steps.content_size.height == needed
+            assert "Expected to be settled by" in screen_text(app)
+            heights.append(needed)
+            clock.advance(3)
+            await pilot.press("enter")
+            await wait_screen(pilot, WelcomeScreen)
+        assert heights[1] > heights[0] == heights[2]
+
+
+async def test_the_queue_number_is_laid_out_again_only_when_it_widens():
+    class Numbers(App[None]):
+        def compose(self) -> ComposeResult:
+            yield BigText("B001", id="number")
+
+    app = Numbers()
+    async with app.run_test(size=(80, 24)) as pilot:
+        number = app.query_one(BigText)
+        await pilot.pause()
+        four = number.size.width
+        assert four == len(big_rows("B001")[0])
+        number.update("B1001")  # the thousand-and-first of a day: wider
+        await pilot.pause()
+        assert number.size.width == len(big_rows("B1001")[0]) > four
+        number.clear()  # blank, the same size
+        await pilot.pause()
+        assert number.size.width == len(big_rows("B1001")[0])
+        assert not "".join(number.render_line(y).text for y in range(5)).strip()
+        number.update("C002")
+        await pilot.pause()
+        assert number.size.width == four
+        assert "".join(number.render_line(y).text for y in range(5)).strip()
