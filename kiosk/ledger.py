@@ -35,7 +35,7 @@ from kiosk.errors import Refused
 from kiosk.report_facts import refresh_station
 from kiosk.states import RATING_NAMES, STATUS_NAMES, next_status
 from kiosk.text import DESCRIPTION_LIMIT, NAME_LIMIT, clean_text
-from kiosk.tickets import TOKEN_BYTES, TicketInputError, normalize_mobile
+from kiosk.tickets import TOKEN_BYTES, TicketInputError, next_number, normalize_mobile
 
 FIELDS = (
     "created_at",
@@ -409,21 +409,12 @@ def _chain(row: LedgerRow) -> list[tuple[str, dict[str, object]]]:
     return chains[row.status]
 
 
-NEXT_NUMBER_SQL = """INSERT INTO daily_counter (station, day, scope, value)
-    VALUES (?, ?, ?, 1)
-    ON CONFLICT (station, day, scope) DO UPDATE SET value = value + 1
-    RETURNING value"""
 TICKET_SQL = """INSERT INTO ticket (uuid, ticket_no, queue_no, station, day,
     category, item, building, description, contact_name, contact_mobile,
     consent_at, created_at, status, unit, due_at, token, print_state, language)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, 'none', 'zh-CN')"""
 EVENT_SQL = """INSERT INTO ticket_event (uuid, ticket_uuid, kind, actor, at,
     payload, origin) VALUES (?, ?, ?, ?, ?, ?, 'import')"""
-
-
-def _next_number(station: str, day: str, scope: str) -> int:
-    cursor = database.execute_sql(NEXT_NUMBER_SQL, (station, day, scope))
-    return int(cursor.fetchone()[0])
 
 
 def import_rows(
@@ -456,8 +447,8 @@ def _write(station: str, row: LedgerRow, source: str, send: bool) -> None:
     moment = row.created_at
     at = moment.isoformat()
     day = moment.strftime("%Y-%m-%d")
-    serial = _next_number(station, day, "ticket")
-    queue = _next_number(station, day, f"queue:{row.category.letter}")
+    serial = next_number(station, day, "ticket")
+    queue = next_number(station, day, f"queue:{row.category.letter}")
     category = row.category
     snapshot: dict[str, object] = {
         "ticket_no": f"{station}-{moment:%y%m%d}-{serial:03d}",

@@ -17,7 +17,15 @@ from datetime import datetime, timedelta
 
 from peewee import PeeweeException
 
-from db import DailyCounter, KeyValue, Outbox, Ticket, TicketEvent, write_transaction
+from db import (
+    DailyCounter,
+    KeyValue,
+    Outbox,
+    Ticket,
+    TicketEvent,
+    database,
+    write_transaction,
+)
 from db.connection import describe_database_error
 from kiosk.catalog import OTHER_ITEM, Catalog, Category, load_catalog
 from kiosk.clock import trusted_moment
@@ -99,17 +107,18 @@ def likely_ticket_no(settings: Settings, now: datetime | None = None) -> str:
     return f"{station}-{moment:%y%m%d}-{serial:03d}"
 
 
-def _next_number(station: str, day: str, scope: str) -> int:
-    DailyCounter.insert(station=station, day=day, scope=scope, value=1).on_conflict(
-        conflict_target=[DailyCounter.station, DailyCounter.day, DailyCounter.scope],
-        update={DailyCounter.value: DailyCounter.value + 1},
-    ).execute()
-    counter = DailyCounter.get(
-        (DailyCounter.station == station)
-        & (DailyCounter.day == day)
-        & (DailyCounter.scope == scope)
-    )
-    return int(counter.value)
+# One statement: the counter made or moved on, and its new value.
+NEXT_NUMBER_SQL = """INSERT INTO daily_counter (station, day, scope, value)
+    VALUES (?, ?, ?, 1)
+    ON CONFLICT (station, day, scope) DO UPDATE SET value = value + 1
+    RETURNING value"""
+
+
+def next_number(station: str, day: str, scope: str) -> int:
+    """The day's next number in ``scope`` (tickets, a category's queue),
+    inside the caller's write transaction."""
+    cursor = database.execute_sql(NEXT_NUMBER_SQL, (station, day, scope))
+    return int(cursor.fetchone()[0])
 
 
 def _validated(
@@ -180,9 +189,11 @@ def issue_ticket(
         raise TicketSaveError(no_room)
     try:
         with write_transaction():
-            existing = Ticket.get_or_none(Ticket.uuid == draft.draft_id)
-            if existing is not None:
-                return _issued(settings, existing)
+            # the same draft again (a second Submit): the ticket it made
+            if database.execute_sql(
+                "SELECT 1 FROM ticket WHERE uuid = ?", (draft.draft_id,)
+            ).fetchone():
+                return _issued(settings, Ticket.get(Ticket.uuid == draft.draft_id))
             clock_suspect, clock_skew = False, None
             if from_box_clock:
                 # A clock behind the newest ticket or the release date (a box
@@ -193,8 +204,8 @@ def issue_ticket(
                 clock_suspect = trusted.suspect
                 clock_skew = trusted.skew if trusted.suspect else None
             day = moment.strftime("%Y-%m-%d")
-            serial = _next_number(station, day, "ticket")
-            queue_serial = _next_number(station, day, f"queue:{category.letter}")
+            serial = next_number(station, day, "ticket")
+            queue_serial = next_number(station, day, f"queue:{category.letter}")
             ticket = Ticket.create(
                 uuid=draft.draft_id,
                 ticket_no=f"{station}-{moment:%y%m%d}-{serial:03d}",
