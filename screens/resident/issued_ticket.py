@@ -105,7 +105,8 @@ class IssuedTicketScreen(KioskScreen):
         set_text(self.query_one("#next-steps", Static), self.next_steps())
         self.show_caption()
         status = self.query_one("#print-status", Static)
-        status.remove_class("-failed")
+        if status.has_class("-failed"):  # (else Textual styles it again anyway)
+            status.remove_class("-failed")
         set_text(status, Content(self.t(self.print_key())))
         self.query_one("#qr", QRCode).update(ticket.url, qr)
 
